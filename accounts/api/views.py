@@ -1,0 +1,112 @@
+"""Accounts API: API tokens, users and their roles, per-camera access, and the audit log."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts import audit
+from accounts.api.serializers import (
+    AuditEntrySerializer,
+    CameraAccessSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UserSerializer,
+)
+from accounts.filters import AuditEntryFilter
+from accounts.models import AuditAction, AuditEntry, CameraAccess
+from accounts.roles import role_of
+from vms.api.errors import problem
+from vms.api.permissions import ModelPermissionsByAction
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
+    def post(self, request):
+        form = TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(request, **form.validated_data)  # a failure is audited by the login signal
+        if user is None:
+            return problem(status.HTTP_401_UNAUTHORIZED, "Wrong username or password.", type_="login_failed")
+        token, _created = Token.objects.get_or_create(user=user)
+        audit.record(AuditAction.LOGIN, request=request, user=user, method="token")
+        return Response({"token": token.key, "username": user.username, "role": role_of(user)})
+
+
+class MeView(APIView):
+    """Who is logged in, their role and permissions (the web UI shows only what these allow)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        user = request.user
+        return Response({"id": user.pk, "username": user.username, "role": role_of(user),
+                         "permissions": sorted(user.get_all_permissions())})
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    queryset = User.objects.order_by("username").prefetch_related("groups")
+    serializer_class = UserSerializer
+    permission_classes = [ModelPermissionsByAction]
+    permission_model = "auth.user"
+    filterset_fields = ["is_active", "username"]
+
+    def perform_create(self, serializer: UserSerializer) -> None:
+        user = serializer.save()
+        audit.record(AuditAction.USER_CREATED, request=self.request, target=user.username, role=role_of(user))
+
+    def perform_update(self, serializer: UserSerializer) -> None:
+        changed = sorted(serializer.validated_data)
+        user = serializer.save()
+        audit.record(AuditAction.USER_CHANGED, request=self.request, target=user.username, fields=changed)
+
+    def perform_destroy(self, user: User) -> None:
+        audit.record(AuditAction.USER_DELETED, request=self.request, target=user.username)
+        user.delete()
+
+
+class CameraAccessViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.DestroyModelMixin,
+                          viewsets.GenericViewSet):
+    """Which users and roles may access which cameras (admins access every camera)."""
+
+    queryset = CameraAccess.objects.select_related("camera", "user", "group").order_by("camera", "id")
+    serializer_class = CameraAccessSerializer
+    permission_classes = [ModelPermissionsByAction]
+    permission_model = "accounts.cameraaccess"
+    filterset_fields = ["camera", "user", "group"]
+
+    def perform_create(self, serializer: CameraAccessSerializer) -> None:
+        entry = serializer.save()
+        audit.record(AuditAction.ACCESS_GRANTED, request=self.request, camera=entry.camera,
+                     user_granted=entry.user.username if entry.user else None,
+                     group_granted=entry.group.name if entry.group else None)
+
+    def perform_destroy(self, entry: CameraAccess) -> None:
+        audit.record(AuditAction.ACCESS_REVOKED, request=self.request, camera=entry.camera,
+                     user_revoked=entry.user.username if entry.user else None,
+                     group_revoked=entry.group.name if entry.group else None)
+        entry.delete()
+
+
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log, newest first; filter by since, until, username, action, camera, ip."""
+
+    queryset = AuditEntry.objects.all()
+    serializer_class = AuditEntrySerializer
+    permission_classes = [ModelPermissionsByAction]
+    permission_model = "accounts.auditentry"
+    filterset_class = AuditEntryFilter

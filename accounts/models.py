@@ -1,0 +1,65 @@
+"""Per-camera access lists and the audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+
+
+class CameraAccess(models.Model):
+    """Grants one user, or every member of one group, access to one camera."""
+
+    camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="access_entries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(group__isnull=True)) | (Q(user__isnull=True) & Q(group__isnull=False)),
+                name="camera_access_user_xor_group",
+            ),
+            models.UniqueConstraint(fields=["camera", "user"], name="camera_access_unique_user"),
+            models.UniqueConstraint(fields=["camera", "group"], name="camera_access_unique_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} -> {self.user or self.group}"
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", "Logged in"
+    LOGIN_FAILED = "login_failed", "Failed login"
+    LOGOUT = "logout", "Logged out"
+    CAMERA_CREATED = "camera_created", "Camera added"
+    CAMERA_CHANGED = "camera_changed", "Camera changed"
+    CAMERA_DELETED = "camera_deleted", "Camera deleted"
+    USER_CREATED = "user_created", "User added"
+    USER_CHANGED = "user_changed", "User changed"
+    USER_DELETED = "user_deleted", "User deleted"
+    ACCESS_GRANTED = "access_granted", "Camera access granted"
+    ACCESS_REVOKED = "access_revoked", "Camera access revoked"
+    PLAYBACK = "playback", "Recording played back"
+    CLIP_DOWNLOAD = "clip_download", "Clip downloaded"
+    LIVE_VIEW = "live_view", "Live video watched"
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    username = models.CharField(max_length=150, blank=True, help_text="Kept when the user is deleted")
+    action = models.CharField(max_length=40, choices=AuditAction.choices, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    camera = models.ForeignKey("devices.Camera", null=True, blank=True, on_delete=models.SET_NULL)
+    camera_name = models.CharField(max_length=120, blank=True, help_text="Kept when the camera is deleted")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"

@@ -1,0 +1,42 @@
+"""The three roles (Admin, Operator, Investigator) as groups, and the permissions each one holds."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+ADMIN = "Admin"
+OPERATOR = "Operator"
+INVESTIGATOR = "Investigator"
+
+# app_label.codename of every permission each role holds; kept in step with the groups after each migrate.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    ADMIN: [
+        "devices.view_camera", "devices.add_camera", "devices.change_camera", "devices.delete_camera",
+        "devices.view_live", "devices.view_recording", "devices.export_clip",
+        "devices.access_all_cameras", "devices.use_file_source",
+        "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
+        "accounts.view_cameraaccess", "accounts.add_cameraaccess", "accounts.delete_cameraaccess",
+        "accounts.view_auditentry", "recordings.view_recorderprocess",
+    ],
+    OPERATOR: ["devices.view_camera", "devices.view_live", "devices.view_recording"],
+    INVESTIGATOR: ["devices.view_camera", "devices.view_recording", "devices.export_clip"],
+}
+
+
+def sync_roles(**_: object) -> None:
+    """Create the role groups and give each exactly its permissions (a post_migrate receiver)."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        permissions = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(permissions)
+
+
+def role_of(user) -> str | None:
+    """The user's role name; superusers count as Admin."""
+    if user.is_superuser:
+        return ADMIN
+    names = set(user.groups.values_list("name", flat=True))
+    return next((role for role in ROLE_PERMISSIONS if role in names), None)

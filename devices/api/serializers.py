@@ -1,0 +1,119 @@
+"""Camera serializers: the password is write-only and the live status read-only."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from devices.models import Camera
+from devices.stream_urls import split_credentials, validate_stream_url
+
+
+class CameraStatusSerializer(serializers.Serializer):
+    state = serializers.CharField(source="status")
+    codec = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    fps = serializers.FloatField(allow_null=True)
+    bitrate = serializers.IntegerField(allow_null=True, help_text="bits per second")
+    last_frame_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField()
+    changed_at = serializers.DateTimeField(source="status_changed_at", allow_null=True)
+    recorder = serializers.CharField(source="recorder.name", default=None, allow_null=True)
+
+
+class CameraSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True, trim_whitespace=False,
+                                     style={"input_type": "password"})
+    has_password = serializers.SerializerMethodField()
+    live_status = CameraStatusSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Camera
+        fields = [
+            "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
+            "recording_mode", "retention_days", "retention_gib", "rotation", "live_status",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01}}
+
+    def get_has_password(self, camera: Camera) -> bool:
+        return bool(camera.password_encrypted)
+
+    def _clean_url(self, url: str, attrs: dict) -> str:
+        request = self.context.get("request")
+        allow_file = bool(request and request.user.has_perm("devices.use_file_source"))
+        try:
+            validate_stream_url(url, allow_file=allow_file)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        clean, username, password = split_credentials(url)
+        if username and not attrs.get("username"):
+            attrs["username"] = username
+        if password and "password" not in attrs:
+            attrs["password"] = password
+        return clean
+
+    def validate(self, attrs: dict) -> dict:
+        errors = {}
+        for field in ("main_url", "sub_url"):
+            if attrs.get(field):
+                try:
+                    attrs[field] = self._clean_url(attrs[field], attrs)
+                except serializers.ValidationError as exc:
+                    errors[field] = exc.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data: dict) -> Camera:
+        password = validated_data.pop("password", "")
+        camera = Camera(**validated_data)
+        camera.password = password
+        camera.save()
+        return camera
+
+    def update(self, camera: Camera, validated_data: dict) -> Camera:
+        if "password" in validated_data:
+            camera.password = validated_data.pop("password")
+        return super().update(camera, validated_data)
+
+
+class ProbeRequestSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=1000)
+    username = serializers.CharField(required=False, allow_blank=True, default="")
+    password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
+                                     write_only=True)
+
+    def validate(self, attrs: dict) -> dict:
+        request = self.context["request"]
+        try:
+            validate_stream_url(attrs["url"], allow_file=request.user.has_perm("devices.use_file_source"))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"url": exc.messages}) from exc
+        attrs["url"], username, password = split_credentials(attrs["url"])
+        attrs["username"] = attrs["username"] or username
+        attrs["password"] = attrs["password"] or password
+        return attrs
+
+
+class StreamInfoSerializer(serializers.Serializer):
+    codec = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    fps = serializers.FloatField(allow_null=True)
+    bitrate = serializers.IntegerField(allow_null=True)
+    browser_playable = serializers.BooleanField(help_text="H.264 plays in browsers; H.265 does not")
+
+
+class OnvifRequestSerializer(serializers.Serializer):
+    host = serializers.CharField(max_length=255)
+    port = serializers.IntegerField(min_value=1, max_value=65535, default=80)
+    username = serializers.CharField(required=False, allow_blank=True, default="")
+    password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
+                                     write_only=True)
+
+
+class DiscoveryRequestSerializer(serializers.Serializer):
+    timeout = serializers.FloatField(min_value=0.5, max_value=10, default=3)

@@ -1,0 +1,103 @@
+"""Camera API: CRUD with per-camera access, stream probe, and ONVIF profiles and discovery."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import cameras_visible_to
+from devices import onvif, services
+from devices.api.serializers import (
+    CameraSerializer,
+    DiscoveryRequestSerializer,
+    OnvifRequestSerializer,
+    ProbeRequestSerializer,
+    StreamInfoSerializer,
+)
+from devices.models import Camera
+from video.probe import StreamError
+from vms.api.errors import CameraUnavailable
+from vms.api.permissions import ModelPermissionsByAction, requires
+
+
+def probe_or_raise(url: str, username: str, password: str) -> Response:
+    try:
+        info = services.probe(url, username, password)
+    except StreamError as exc:
+        raise CameraUnavailable(exc.reason, str(exc)) from exc
+    return Response(StreamInfoSerializer(dataclasses.asdict(info)).data)
+
+
+class CameraViewSet(viewsets.ModelViewSet):
+    """Cameras the user may access. Passwords are write-only; the live status is read-only."""
+
+    serializer_class = CameraSerializer
+    permission_classes = [ModelPermissionsByAction]
+    permission_model = "devices.camera"
+    filterset_fields = ["enabled", "recording_mode", "status"]
+    search_fields = ["name"]
+
+    def get_queryset(self):
+        return cameras_visible_to(self.request.user).select_related("recorder")
+
+    def perform_create(self, serializer: CameraSerializer) -> None:
+        services.audit_created(serializer.save(), self.request)
+
+    def perform_update(self, serializer: CameraSerializer) -> None:
+        changed = services.changed_fields(serializer.instance, serializer.validated_data)
+        services.audit_changed(serializer.save(), self.request, changed)
+
+    def perform_destroy(self, camera: Camera) -> None:
+        services.delete_camera(camera, self.request)
+
+    @extend_schema(request=ProbeRequestSerializer, responses={200: StreamInfoSerializer})
+    @action(detail=False, methods=["post"], permission_classes=[requires("devices.add_camera")])
+    def probe(self, request):
+        """Open a stream URL and report codec, resolution, fps and browser support, or why it fails."""
+        form = ProbeRequestSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        return probe_or_raise(form.validated_data["url"], form.validated_data["username"],
+                              form.validated_data["password"])
+
+    @extend_schema(request=None, responses={200: StreamInfoSerializer})
+    @action(detail=True, methods=["post"], url_path="probe", permission_classes=[requires("devices.change_camera")])
+    def probe_saved(self, request, pk=None):
+        """Probe this camera's main stream with its stored credentials."""
+        camera = self.get_object()
+        return probe_or_raise(camera.main_url, camera.username, camera.password)
+
+
+class OnvifProfilesView(APIView):
+    """List an ONVIF device's media profiles with their stream URIs, to pick main and sub streams."""
+
+    permission_classes = [requires("devices.add_camera")]
+
+    @extend_schema(request=OnvifRequestSerializer, responses={200: dict})
+    def post(self, request):
+        form = OnvifRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            device = asyncio.run(onvif.list_profiles(**form.validated_data))
+        except onvif.OnvifError as exc:
+            raise CameraUnavailable(exc.reason, str(exc)) from exc
+        main, sub = onvif.suggest_streams(device)
+        return Response({**dataclasses.asdict(device), "suggested_main_url": main, "suggested_sub_url": sub})
+
+
+class OnvifDiscoveryView(APIView):
+    """Scan the local network with WS-Discovery for ONVIF devices."""
+
+    permission_classes = [requires("devices.add_camera")]
+
+    @extend_schema(request=DiscoveryRequestSerializer, responses={200: dict})
+    def post(self, request):
+        form = DiscoveryRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        devices = onvif.discover(timeout=form.validated_data["timeout"])
+        return Response({"devices": [dataclasses.asdict(d) for d in devices]}, status=status.HTTP_200_OK)

@@ -1,0 +1,23 @@
+"""Choices of the camera model, as classes of constants."""
+
+from django.db import models
+
+
+class RecordingMode(models.TextChoices):
+    CONTINUOUS = "continuous", "Continuous"
+    OFF = "off", "Off"
+
+
+class CameraStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Not yet connected"
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline"
+    ERROR = "error", "Error"
+    DISABLED = "disabled", "Disabled"
+
+
+class Rotation(models.IntegerChoices):
+    NONE = 0, "0°"
+    QUARTER = 90, "90° (corridor format)"
+    HALF = 180, "180°"
+    THREE_QUARTERS = 270, "270° (corridor format)"

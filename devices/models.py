@@ -1,0 +1,65 @@
+"""Cameras: where their streams are, how they are recorded, and their live status."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from devices.choices import CameraStatus, RecordingMode, Rotation
+from devices.credentials import decrypt_password, encrypt_password
+
+
+class Camera(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    main_url = models.CharField("main stream URL", max_length=1000)
+    sub_url = models.CharField("sub-stream URL", max_length=1000, blank=True)
+    username = models.CharField(max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    recording_mode = models.CharField(max_length=20, choices=RecordingMode.choices, default=RecordingMode.CONTINUOUS)
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
+    retention_gib = models.FloatField(null=True, blank=True)
+    rotation = models.PositiveSmallIntegerField(choices=Rotation.choices, default=Rotation.NONE)
+
+    status = models.CharField(max_length=20, choices=CameraStatus.choices, default=CameraStatus.UNKNOWN)
+    codec = models.CharField(max_length=20, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    bitrate = models.PositiveBigIntegerField(null=True, blank=True)
+    last_frame_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    # The recorder lease: which recorder process records this camera, and until when unless renewed.
+    recorder = models.ForeignKey(
+        "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="cameras"
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("view_live", "Can watch live video"),
+            ("view_recording", "Can play back recordings"),
+            ("export_clip", "Can download clips of recordings"),
+            ("access_all_cameras", "Can access every camera without an access list entry"),
+            ("use_file_source", "Can add cameras that read a file on the server"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def password(self) -> str:
+        return decrypt_password(self.password_encrypted)
+
+    @password.setter
+    def password(self, value: str) -> None:
+        self.password_encrypted = encrypt_password(value)
+
+    @property
+    def records(self) -> bool:
+        return self.enabled and self.recording_mode == RecordingMode.CONTINUOUS

@@ -1,0 +1,151 @@
+"""Recordings API: segments, timeline, HLS playback and clip download of one camera's footage."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import audit
+from accounts.access import cameras_visible_to
+from accounts.models import AuditAction, AuditEntry
+from devices.models import Camera
+from recordings import playback, timeline
+from recordings.api.serializers import SegmentSerializer, SpanQuerySerializer, TimelineSerializer
+from recordings.models import Segment
+from vms.api.permissions import requires
+
+SPAN_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset"),
+    OpenApiParameter("end", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset"),
+]
+NO_FOOTAGE = "No footage of this camera was recorded between {start} and {end}."
+
+
+def visible_camera(request, camera_id: int) -> Camera:
+    return get_object_or_404(cameras_visible_to(request.user), pk=camera_id)
+
+
+def span_of(request) -> tuple:
+    query = SpanQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["start"], query.validated_data["end"]
+
+
+class CameraSegmentList(generics.ListAPIView):
+    """Recorded segments of a camera overlapping a span, oldest first."""
+
+    serializer_class = SegmentSerializer
+    permission_classes = [requires("devices.view_recording")]
+
+    @extend_schema(parameters=SPAN_PARAMETERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        camera = visible_camera(self.request, self.kwargs["camera_id"])
+        start, end = span_of(self.request)
+        return playback.segments_in_span(camera.pk, start, end)
+
+
+class CameraTimeline(APIView):
+    """Continuous recordings (segments merged) and the gaps between them, within a span."""
+
+    permission_classes = [requires("devices.view_recording")]
+
+    @extend_schema(parameters=SPAN_PARAMETERS, responses={200: TimelineSerializer})
+    def get(self, request, camera_id: int):
+        camera = visible_camera(request, camera_id)
+        start, end = span_of(request)
+        spans = timeline.recorded_spans(camera.pk, start, end)
+        gaps = timeline.gaps_between(spans, start, end)
+        seconds = sum((s.end - s.start).total_seconds() for s in spans)
+        data = {"camera": camera.pk, "start": start, "end": end, "recorded": spans, "gaps": gaps,
+                "recorded_seconds": seconds}
+        return Response(TimelineSerializer(data).data)
+
+
+def _part_url(part: str):
+    def url(segment: Segment, playback_id: int) -> str:
+        return reverse(f"segment-{part}", args=[segment.pk]) + f"?playback={playback_id}"
+
+    return url
+
+
+class CameraPlaylist(APIView):
+    """HLS playlist (fMP4) over the recorded segments of a span; each request is audited as a playback."""
+
+    permission_classes = [requires("devices.view_recording")]
+
+    @extend_schema(parameters=SPAN_PARAMETERS, responses={(200, "application/vnd.apple.mpegurl"): str})
+    def get(self, request, camera_id: int):
+        camera = visible_camera(request, camera_id)
+        start, end = span_of(request)
+        segments = list(playback.segments_in_span(camera.pk, start, end))
+        if not segments:
+            raise NotFound(NO_FOOTAGE.format(start=start.isoformat(), end=end.isoformat()))
+        entry = audit.record(AuditAction.PLAYBACK, request=request, camera=camera, start=start.isoformat(),
+                             end=end.isoformat())
+        text = playback.hls_playlist(segments, _part_url("media"), _part_url("init"), entry.pk)
+        return HttpResponse(text, content_type="application/vnd.apple.mpegurl")
+
+
+class SegmentPart(APIView):
+    """The init part or the media part of one recorded segment, for HLS players.
+
+    Fetches that carry the `playback` id of the user's own audited playlist are not audited again;
+    any other fetch is audited on its own."""
+
+    permission_classes = [requires("devices.view_recording")]
+    part = "media"
+
+    @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY})
+    def get(self, request, segment_id: int):
+        segment = get_object_or_404(
+            Segment.objects.select_related("camera").filter(camera__in=cameras_visible_to(request.user)),
+            pk=segment_id,
+        )
+        playback_id = request.query_params.get("playback", "")
+        audited = playback_id.isdigit() and AuditEntry.objects.filter(
+            pk=int(playback_id), user=request.user, action=AuditAction.PLAYBACK, camera=segment.camera
+        ).exists()
+        if not audited:
+            audit.record(AuditAction.PLAYBACK, request=request, camera=segment.camera, segment=segment.pk)
+        try:
+            data = playback.read_part(segment, self.part)
+        except FileNotFoundError:
+            raise NotFound("This segment's file is missing; it may have just been deleted by retention.") from None
+        response = HttpResponse(data, content_type="video/mp4")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
+class SegmentInit(SegmentPart):
+    part = "init"
+
+
+class CameraClip(APIView):
+    """One MP4 of a span, made by remux of the recorded segments (cut at keyframes); audited."""
+
+    permission_classes = [requires("devices.export_clip")]
+
+    @extend_schema(parameters=SPAN_PARAMETERS, responses={(200, "video/mp4"): OpenApiTypes.BINARY})
+    def get(self, request, camera_id: int):
+        camera = visible_camera(request, camera_id)
+        start, end = span_of(request)
+        segments = list(playback.segments_in_span(camera.pk, start, end))
+        if not segments:
+            raise NotFound(NO_FOOTAGE.format(start=start.isoformat(), end=end.isoformat()))
+        audit.record(AuditAction.CLIP_DOWNLOAD, request=request, camera=camera, start=start.isoformat(),
+                     end=end.isoformat(), segments=[s.pk for s in segments])
+        chunks = playback.clip_chunks(segments, start, end)
+        response = StreamingHttpResponse(playback.in_worker_thread(chunks), content_type="video/mp4")
+        name = f"{camera.name}-{start:%Y%m%dT%H%M%S%z}.mp4".replace(" ", "_").replace('"', "")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -1,0 +1,50 @@
+"""Recorded segments of each camera, and the recorder processes that write them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+
+
+class RecorderProcess(models.Model):
+    """A running `manage.py recorder`; its heartbeat tells the others it is alive."""
+
+    name = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Segment(models.Model):
+    """One fragmented-MP4 file of about ten seconds, starting on a keyframe."""
+
+    camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="segments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    duration = models.FloatField()
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=500, unique=True, help_text="Relative to the recordings root")
+    init_size = models.PositiveIntegerField(help_text="Bytes of the init segment (ftyp+moov) at the start")
+    locked = models.BooleanField(default=False, help_text="Locked footage is never deleted by retention")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["camera", "start"]
+        indexes = [
+            models.Index(fields=["camera", "start"], name="segment_camera_start"),
+            models.Index(fields=["camera", "end"], name="segment_camera_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.start.isoformat()}"
+
+    @property
+    def file(self) -> Path:
+        return settings.RECORDINGS_ROOT / self.path

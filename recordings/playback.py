@@ -1,0 +1,77 @@
+"""Playback of recordings: which segments cover a span, the HLS playlist over them, and clips."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
+from django.db.models import QuerySet
+
+from recordings.models import Segment
+from video.clips import iter_clip
+
+
+class NoFootage(Exception):
+    """The span holds no recorded footage of this camera."""
+
+
+def segments_in_span(camera_id: int, since: datetime, until: datetime) -> QuerySet[Segment]:
+    return Segment.objects.filter(camera_id=camera_id, end__gt=since, start__lt=until).order_by("start")
+
+
+def hls_playlist(segments: list[Segment], media_url, init_url, playback_id: int) -> str:
+    """A VOD playlist: each fMP4 segment carries its own init segment, so each gets an EXT-X-MAP."""
+    if not segments:
+        raise NoFootage
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:7",
+        f"#EXT-X-TARGETDURATION:{math.ceil(max(s.duration for s in segments))}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    for index, segment in enumerate(segments):
+        if index:
+            lines.append("#EXT-X-DISCONTINUITY")
+        lines += [
+            f"#EXT-X-PROGRAM-DATE-TIME:{segment.start.isoformat(timespec='milliseconds')}",
+            f'#EXT-X-MAP:URI="{init_url(segment, playback_id)}"',
+            f"#EXTINF:{segment.duration:.3f},",
+            media_url(segment, playback_id),
+        ]
+    lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def read_part(segment: Segment, part: str) -> bytes:
+    """The init segment (ftyp+moov) or the media part (moof+mdat...) of a recorded segment file."""
+    with open(segment.file, "rb") as file:
+        if part == "init":
+            return file.read(segment.init_size)
+        file.seek(segment.init_size)
+        return file.read()
+
+
+def clip_chunks(segments: list[Segment], since: datetime, until: datetime) -> Iterator[bytes]:
+    """One MP4 of [since, until) by remux of the segments, cut at keyframes."""
+    if not segments:
+        raise NoFootage
+    # The clip's timeline is the segments back to back (gaps between them are left out), so the end is
+    # counted in media time: every earlier segment's duration, plus the part of the last one wanted.
+    start_offset = max(0.0, (since - segments[0].start).total_seconds())
+    last = segments[-1]
+    end = sum(s.duration for s in segments[:-1]) + min(last.duration, (until - last.start).total_seconds())
+    return iter_clip([s.file for s in segments], start_offset, end)
+
+
+async def in_worker_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Stream a blocking iterator from ASGI without buffering it whole (Django would, for a sync one)."""
+    step = sync_to_async(next, thread_sensitive=False)
+    while True:
+        chunk = await step(chunks, None)
+        if chunk is None:
+            return
+        yield chunk

@@ -1,0 +1,229 @@
+"""The recorder service: leases cameras from the database and records each one in its own thread.
+
+Several recorder processes, on one machine or many, share the cameras: each claims free or expired
+leases (SELECT ... FOR UPDATE SKIP LOCKED) up to a fair share and renews its own every few seconds, so
+the cameras of a recorder that dies are picked up by another once their lease runs out."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from devices.choices import CameraStatus, RecordingMode
+from devices.models import Camera
+from recordings.models import RecorderProcess, Segment
+from video.probe import StreamError
+from video.recording import StreamStatus, record
+from video.segments import RecordedSegment, recover_partial
+from vms import realtime
+
+log = logging.getLogger(__name__)
+
+# Reasons a stream fails that another try may cure (the camera is away), as opposed to a setting to fix.
+OFFLINE_REASONS = {"unreachable", "refused", "timeout", "stream_lost"}
+STATUS_WRITE_SECONDS = 5.0
+FORGET_DEAD_RECORDERS_AFTER = timedelta(minutes=10)
+
+
+def segment_path(camera_id: int, start: datetime) -> Path:
+    """<root>/<camera>/<YYYY-MM-DD>/<HHMMSS.ffffff>.mp4, in UTC."""
+    start = start.astimezone(UTC)
+    return settings.RECORDINGS_ROOT / str(camera_id) / f"{start:%Y-%m-%d}" / f"{start:%H%M%S.%f}.mp4"
+
+
+def eligible_cameras():
+    return Camera.objects.filter(enabled=True, recording_mode=RecordingMode.CONTINUOUS)
+
+
+def publish_status(camera_id: int, fields: dict) -> None:
+    data = {"camera": camera_id, **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}}
+    realtime.publish(realtime.camera_group(camera_id), "camera.status", data)
+
+
+class CameraRecorder(threading.Thread):
+    """Records one camera until stopped, reconnecting with capped exponential backoff."""
+
+    def __init__(self, camera: Camera) -> None:
+        super().__init__(name=f"camera-{camera.pk}", daemon=True)
+        self.camera_id = camera.pk
+        self.config = config_of(camera)
+        self.url, self.username, self.password = camera.main_url, camera.username, camera.password
+        self.stop_event = threading.Event()
+        self.state = ""
+        self.opened = False
+        self.last_status_write = 0.0
+
+    def run(self) -> None:
+        try:
+            self.recover_interrupted_segments()
+            self.record_until_stopped()
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def record_until_stopped(self) -> None:
+        backoff = 1.0
+        while not self.stop_event.is_set():
+            self.opened = False
+            try:
+                record(self.url, username=self.username or None, password=self.password or None,
+                       segment_seconds=settings.SEGMENT_SECONDS,
+                       segment_path=lambda start: segment_path(self.camera_id, start),
+                       on_segment=self.index_segment, on_status=self.report_status, stop=self.stop_event,
+                       read_timeout=settings.CAMERA_READ_TIMEOUT)
+            except StreamError as exc:
+                state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
+                self.set_state(state, str(exc))
+            except OSError as exc:
+                self.set_state(CameraStatus.ERROR, f"Cannot write recordings to disk: {exc.strerror or exc}")
+            except Exception as exc:
+                log.exception("camera %s: recording failed", self.camera_id)
+                self.set_state(CameraStatus.ERROR, f"Recording failed: {exc}")
+            if self.opened:
+                backoff = 1.0
+            if self.stop_event.wait(backoff):
+                break
+            backoff = min(backoff * 2, settings.RECONNECT_MAX_SECONDS)
+        log.info("camera %s: recording stopped", self.camera_id)
+
+    def recover_interrupted_segments(self) -> None:
+        """Index what a killed recorder left half-written for this camera (its last few seconds)."""
+        directory = settings.RECORDINGS_ROOT / str(self.camera_id)
+        for part in sorted(directory.glob("*/*.part")):
+            try:
+                segment = recover_partial(part)
+            except Exception:
+                log.exception("camera %s: cannot recover %s", self.camera_id, part)
+                continue
+            if segment is not None:
+                self.index_segment(segment)
+                log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
+
+    def index_segment(self, segment: RecordedSegment) -> None:
+        try:
+            Segment.objects.create(
+                camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
+                size=segment.size, sha256=segment.sha256, init_size=segment.init_size,
+                path=str(segment.path.relative_to(settings.RECORDINGS_ROOT)),
+            )
+        except IntegrityError:
+            # The camera was deleted while this segment was being written.
+            segment.path.unlink(missing_ok=True)
+            self.stop()
+
+    def report_status(self, status: StreamStatus) -> None:
+        self.opened = True
+        now = timezone.now().timestamp()
+        if self.state == CameraStatus.ONLINE and now - self.last_status_write < STATUS_WRITE_SECONDS:
+            return
+        self.last_status_write = now
+        fields = {"codec": status.codec, "width": status.width, "height": status.height, "fps": status.fps,
+                  "bitrate": status.bitrate, "last_frame_at": status.last_frame_at, "last_error": ""}
+        self.set_state(CameraStatus.ONLINE, "", **fields)
+
+    def set_state(self, state: str, error: str, **fields) -> None:
+        fields = {"status": state, "last_error": error[:500], **fields}
+        if state != self.state:
+            fields["status_changed_at"] = timezone.now()
+            if state != CameraStatus.ONLINE:
+                log.warning("camera %s is %s: %s", self.camera_id, state, error)
+        self.state = state
+        Camera.objects.filter(pk=self.camera_id).update(**fields)
+        publish_status(self.camera_id, fields)
+
+
+def config_of(camera: Camera) -> tuple:
+    """What, when changed, makes the recorder reopen the camera."""
+    return (camera.main_url, camera.username, camera.password_encrypted)
+
+
+class Recorder:
+    """One recorder process: heartbeat, lease renewal and claiming, and a thread per leased camera."""
+
+    def __init__(self, tick_seconds: float | None = None) -> None:
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease = timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
+        self.tick_seconds = tick_seconds or settings.RECORDER_LEASE_SECONDS / 3
+        self.threads: dict[int, CameraRecorder] = {}
+        self.process: RecorderProcess | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        self.process = RecorderProcess.objects.create(
+            name=self.name, hostname=socket.gethostname(), pid=os.getpid(), heartbeat_at=timezone.now()
+        )
+        log.info("recorder %s started", self.name)
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                try:
+                    self.tick()
+                except Exception:
+                    # A database outage must not stop recording: threads go on writing to disk.
+                    log.exception("recorder %s: lease round failed", self.name)
+                stop.wait(self.tick_seconds)
+        finally:
+            self.shutdown()
+
+    def tick(self) -> None:
+        now = timezone.now()
+        RecorderProcess.objects.filter(pk=self.process.pk).update(heartbeat_at=now)
+        RecorderProcess.objects.filter(heartbeat_at__lt=now - FORGET_DEAD_RECORDERS_AFTER).delete()
+        # Renew what is still ours and still to be recorded; let go of the rest.
+        eligible = eligible_cameras()
+        Camera.objects.filter(recorder=self.process).exclude(pk__in=eligible.values("pk")).update(
+            recorder=None, lease_expires_at=None)
+        eligible.filter(recorder=self.process).update(lease_expires_at=now + self.lease)
+        self.claim(now)
+        mine = {c.pk: c for c in eligible.filter(recorder=self.process)}
+        for camera_id in list(self.threads):
+            thread = self.threads[camera_id]
+            if camera_id not in mine or thread.config != config_of(mine[camera_id]) or not thread.is_alive():
+                thread.stop()
+                thread.join(timeout=settings.CAMERA_READ_TIMEOUT + 5)
+                del self.threads[camera_id]
+        for camera_id, camera in mine.items():
+            if camera_id not in self.threads:
+                thread = CameraRecorder(camera)
+                self.threads[camera_id] = thread
+                thread.start()
+
+    def claim(self, now: datetime) -> None:
+        """Take free or expired leases up to this process's fair share of the eligible cameras."""
+        alive = RecorderProcess.objects.filter(heartbeat_at__gte=now - self.lease).count()
+        eligible = eligible_cameras()
+        share = min(settings.RECORDER_MAX_CAMERAS, math.ceil(eligible.count() / max(alive, 1)))
+        wanted = share - eligible.filter(recorder=self.process).count()
+        if wanted <= 0:
+            return
+        with transaction.atomic():
+            free = list(
+                eligible.select_for_update(skip_locked=True)
+                .filter(Q(recorder__isnull=True) | Q(lease_expires_at__lt=now))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:wanted]
+            )
+            if free:
+                Camera.objects.filter(pk__in=free).update(recorder=self.process, lease_expires_at=now + self.lease)
+                log.info("recorder %s claimed cameras %s", self.name, free)
+
+    def shutdown(self) -> None:
+        for thread in self.threads.values():
+            thread.stop()
+        for thread in self.threads.values():
+            thread.join(timeout=settings.CAMERA_READ_TIMEOUT + 5)
+        Camera.objects.filter(recorder=self.process).update(recorder=None, lease_expires_at=None)
+        RecorderProcess.objects.filter(pk=self.process.pk).delete()
+        log.info("recorder %s stopped", self.name)

@@ -1,0 +1,78 @@
+"""Retention: delete the oldest unlocked footage past each camera's days or GiB, or when the disk runs low."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+
+from devices.models import Camera
+from recordings.models import Segment
+
+log = logging.getLogger(__name__)
+DISK_BATCH = 50
+
+
+@dataclass
+class RetentionReport:
+    deleted: int = 0
+    freed_bytes: int = 0
+    by_camera: dict[int, int] = field(default_factory=dict)
+    disk_floor_unreachable: bool = False
+
+
+def delete_segments(segments: list[tuple[int, int, str, int]], report: RetentionReport) -> None:
+    """Delete (id, camera_id, path, size) rows, then their files: the index never points at a missing file,
+    and a crash between the two leaves only an orphan file, not a broken recording."""
+    if not segments:
+        return
+    Segment.objects.filter(pk__in=[s[0] for s in segments], locked=False).delete()
+    for _pk, camera_id, path, size in segments:
+        (settings.RECORDINGS_ROOT / path).unlink(missing_ok=True)
+        report.deleted += 1
+        report.freed_bytes += size
+        report.by_camera[camera_id] = report.by_camera.get(camera_id, 0) + 1
+
+
+def _oldest_unlocked(queryset):
+    return queryset.filter(locked=False).order_by("start").values_list("pk", "camera_id", "path", "size")
+
+
+def free_disk_gib() -> float:
+    settings.RECORDINGS_ROOT.mkdir(parents=True, exist_ok=True)
+    return shutil.disk_usage(settings.RECORDINGS_ROOT).free / 2**30
+
+
+def apply_retention(now: datetime | None = None) -> RetentionReport:
+    now = now or timezone.now()
+    report = RetentionReport()
+    for camera in Camera.objects.exclude(retention_days=None, retention_gib=None):
+        footage = Segment.objects.filter(camera=camera)
+        if camera.retention_days:
+            expired = _oldest_unlocked(footage.filter(end__lt=now - timedelta(days=camera.retention_days)))
+            delete_segments(list(expired), report)
+        if camera.retention_gib:
+            excess = (footage.aggregate(total=Sum("size"))["total"] or 0) - int(camera.retention_gib * 2**30)
+            doomed = []
+            for row in _oldest_unlocked(footage).iterator():
+                if excess <= 0:
+                    break
+                doomed.append(row)
+                excess -= row[3]
+            delete_segments(doomed, report)
+    while free_disk_gib() < settings.MIN_FREE_DISK_GIB:
+        batch = list(_oldest_unlocked(Segment.objects.all())[:DISK_BATCH])
+        if not batch:
+            report.disk_floor_unreachable = True
+            log.error("Free disk is below %.1f GiB and no unlocked footage is left to delete",
+                      settings.MIN_FREE_DISK_GIB)
+            break
+        delete_segments(batch, report)
+    if report.deleted:
+        log.info("retention deleted %d segments (%.1f MiB)", report.deleted, report.freed_bytes / 2**20)
+    return report

@@ -1,0 +1,82 @@
+"""Shared fixtures: users of each role with API clients, cameras, and an isolated recordings folder."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.roles import ADMIN, INVESTIGATOR, OPERATOR
+from devices.models import Camera
+
+pytest_plugins = ["tests.standins.fixtures"]
+
+PASSWORD = "correct horse battery"
+ROLES = (ADMIN, OPERATOR, INVESTIGATOR)
+
+
+@pytest.fixture(autouse=True)
+def recordings_root(settings, tmp_path):
+    settings.RECORDINGS_ROOT = tmp_path / "recordings"
+    settings.RECORDINGS_ROOT.mkdir()
+    settings.MIN_FREE_DISK_GIB = 0
+    return settings.RECORDINGS_ROOT
+
+
+def make_user(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username, password=PASSWORD)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user("alice-admin", ADMIN)
+
+
+@pytest.fixture
+def operator_user(db) -> User:
+    return make_user("oscar-operator", OPERATOR)
+
+
+@pytest.fixture
+def investigator_user(db) -> User:
+    return make_user("ivy-investigator", INVESTIGATOR)
+
+
+@pytest.fixture
+def admin_client(admin_user) -> APIClient:
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def operator_client(operator_user) -> APIClient:
+    return client_for(operator_user)
+
+
+@pytest.fixture
+def investigator_client(investigator_user) -> APIClient:
+    return client_for(investigator_user)
+
+
+@pytest.fixture
+def camera(db) -> Camera:
+    cam = Camera(name="Loading dock", main_url="rtsp://127.0.0.1:8554/dock", username="viewer")
+    cam.password = "s3cret-dock"
+    cam.save()
+    return cam
+
+
+def grant(camera: Camera, *, user: User | None = None, group: str | None = None) -> None:
+    from accounts.models import CameraAccess
+
+    CameraAccess.objects.create(camera=camera, user=user, group=Group.objects.get(name=group) if group else None)

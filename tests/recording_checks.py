@@ -1,0 +1,53 @@
+"""Checks of recorded segments shared by the recorder and playback tests: intact, keyframe-first, contiguous."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from collections.abc import Callable
+
+import av
+
+from recordings.models import Segment
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.25):
+    """Poll until `condition()` is truthy; fail naming `what` after `timeout` seconds (not a timing claim)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+
+
+def ffprobe(path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name,width,height",
+         "-of", "json", str(path)],
+        capture_output=True, text=True, check=False, timeout=30,
+    )
+    assert out.returncode == 0 and not out.stderr.strip(), f"ffprobe complains about {path}: {out.stderr}"
+    return json.loads(out.stdout)
+
+
+def assert_segment_intact(segment: Segment) -> None:
+    data = segment.file.read_bytes()
+    assert len(data) == segment.size
+    assert hashlib.sha256(data).hexdigest() == segment.sha256, f"sha256 of {segment.path} does not match"
+    assert data[4:8] == b"ftyp" and b"moof" in data[segment.init_size:segment.init_size + 8]
+    info = ffprobe(segment.file)
+    assert info["streams"][0]["codec_name"] == "h264"
+    assert abs(float(info["format"]["duration"]) - segment.duration) < 0.2
+    with av.open(str(segment.file)) as container:
+        first = next(p for p in container.demux(video=0) if p.size)
+        assert first.is_keyframe, f"{segment.path} does not start on a keyframe"
+
+
+def assert_contiguous(segments: list[Segment], tolerance: float = 0.15) -> None:
+    for before, after in zip(segments, segments[1:], strict=False):
+        step = (after.start - before.end).total_seconds()
+        assert abs(step) <= tolerance, f"{before.path} ends {step:+.3f} s from where {after.path} starts"

@@ -1,0 +1,139 @@
+"""The recorder on real RTSP servers: several cameras at once, camera loss and recovery, a killed recorder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from devices.models import Camera
+from recordings.models import RecorderProcess, Segment
+from recordings.recorder import Recorder
+from tests.recording_checks import assert_contiguous, assert_segment_intact, wait_for
+from tests.standins.clips import make_clip
+from tests.standins.rtsp_servers import FileRtspServer, GstCamera
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fast_recorder(settings):
+    settings.SEGMENT_SECONDS = 2.0
+    settings.RECORDER_LEASE_SECONDS = 4.0
+    settings.CAMERA_READ_TIMEOUT = 3.0
+    settings.RECONNECT_MAX_SECONDS = 2.0
+
+
+@pytest.fixture
+def running_recorder(fast_recorder):
+    stop = threading.Event()
+    recorder = Recorder(tick_seconds=0.5)
+    thread = threading.Thread(target=recorder.run, args=(stop,), daemon=True)
+    thread.start()
+    yield recorder
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def segments_of(camera: Camera) -> list[Segment]:
+    return list(Segment.objects.filter(camera=camera).order_by("start"))
+
+
+def test_it_records_several_cameras_at_once(running_recorder, tmp_path):
+    clip = make_clip(tmp_path / "clips", width=640, height=360, fps=25, seconds=6)
+    with GstCamera("/a") as cam_a, GstCamera("/b", user="viewer", password="pa:ss@1") as cam_b, \
+            FileRtspServer(clip.parent) as files:
+        cameras = [
+            Camera.objects.create(name="Live A", main_url=cam_a.url),
+            Camera(name="Live B with password", main_url=cam_b.url, username="viewer"),
+            Camera.objects.create(name="Looping file", main_url=files.url_for(clip)),
+        ]
+        cameras[1].password = "pa:ss@1"
+        cameras[1].save()
+        for camera in cameras:
+            wait_for(lambda c=camera: len(segments_of(c)) >= 4, 60, f"four segments of {camera.name}")
+    for camera in cameras:
+        camera.refresh_from_db()
+        segments = segments_of(camera)
+        for segment in segments:
+            assert_segment_intact(segment)
+            assert 1.5 <= segment.duration <= 3.5
+            assert segment.path.startswith(f"{camera.pk}/{segment.start:%Y-%m-%d}/")
+        assert_contiguous(segments[:4])
+        assert (camera.codec, camera.width, camera.height) == ("h264", 640, 360)
+        assert camera.fps == pytest.approx(25, rel=0.2) and camera.bitrate > 0 and camera.last_frame_at
+
+
+def test_a_lost_camera_goes_offline_leaves_a_gap_and_comes_back(running_recorder):
+    with GstCamera("/door") as door:
+        camera = Camera.objects.create(name="Door", main_url=door.url)
+        wait_for(lambda: Camera.objects.get(pk=camera.pk).status == "online", 30, "the camera to be online")
+        wait_for(lambda: len(segments_of(camera)) >= 2, 30, "two segments")
+        door.stop()
+        offline = wait_for(lambda: Camera.objects.filter(pk=camera.pk, status="offline").first(), 20,
+                           "the camera to be offline")
+        assert "127.0.0.1" in offline.last_error and offline.last_error[0].isupper()
+        before = len(segments_of(camera))
+        for segment in segments_of(camera):
+            assert_segment_intact(segment)
+        door.restart()
+        wait_for(lambda: Camera.objects.get(pk=camera.pk).status == "online", 40, "the camera to be back online")
+        wait_for(lambda: len(segments_of(camera)) >= before + 2, 30, "new segments after the outage")
+    segments = segments_of(camera)
+    gaps = [(b.start - a.end).total_seconds() for a, b in zip(segments, segments[1:], strict=False)]
+    assert max(gaps) > 1.0, "the outage should be a gap in the index"
+    assert sum(1 for g in gaps if g > 1.0) == 1
+
+
+def recorder_process(env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "manage.py", "recorder"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_a_killed_recorder_loses_nothing_indexed_and_its_cameras_move(fast_recorder, tmp_path, settings):
+    media = tmp_path / "media"
+    settings.RECORDINGS_ROOT = media / "recordings"
+    db = connection.settings_dict
+    env = {**os.environ, "VMS_MEDIA_ROOT": str(media), "VMS_SEGMENT_SECONDS": "4",
+           "VMS_RECORDER_LEASE_SECONDS": "6", "VMS_CAMERA_READ_TIMEOUT": "3",
+           "VMS_DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    with GstCamera("/one") as one, GstCamera("/two") as two:
+        cameras = [Camera.objects.create(name="One", main_url=one.url),
+                   Camera.objects.create(name="Two", main_url=two.url)]
+        first = recorder_process(env)
+        try:
+            wait_for(lambda: all(len(segments_of(c)) >= 2 for c in cameras), 60, "segments from the first recorder")
+            second = recorder_process(env)
+            try:
+                wait_for(lambda: RecorderProcess.objects.count() == 2, 30, "the second recorder to register")
+                victim = RecorderProcess.objects.get(pid=first.pid)
+                # Kill it mid-segment: a segment of 4 s is being written at any moment.
+                first.send_signal(signal.SIGKILL)
+                first.wait()
+                moved = wait_for(
+                    lambda: Camera.objects.filter(recorder__pid=second.pid).count() == 2, 40,
+                    "the killed recorder's cameras to move to the other recorder")
+                assert moved and not Camera.objects.filter(recorder=victim).exists()
+                counts = {c.pk: len(segments_of(c)) for c in cameras}
+                wait_for(lambda: all(len(segments_of(c)) >= counts[c.pk] + 2 for c in cameras), 40,
+                         "the other recorder to record")
+            finally:
+                second.send_signal(signal.SIGTERM)
+                assert second.wait(timeout=30) == 0, second.stderr.read().decode()[-3000:]
+        finally:
+            if first.poll() is None:
+                first.kill()
+    for camera in cameras:
+        for segment in segments_of(camera):
+            assert_segment_intact(segment)
+    leftovers = list(Path(django_settings.RECORDINGS_ROOT).rglob("*.part"))
+    assert leftovers == [], "the half-written segment of the killed recorder should have been recovered"

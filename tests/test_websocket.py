@@ -1,0 +1,50 @@
+"""The camera websocket authorises once in connect() and relays status published through Redis."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from rest_framework.authtoken.models import Token
+
+from tests.conftest import grant
+from vms import realtime
+from vms.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+async def connect(path: str, token: str | None = None) -> tuple[WebsocketCommunicator, bool, int | None]:
+    url = path + (f"?token={token}" if token else "")
+    communicator = WebsocketCommunicator(application, url, headers=[(b"origin", b"http://127.0.0.1")])
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+@database_sync_to_async
+def token_of(user) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+async def test_an_allowed_user_gets_the_camera_status(operator_user, camera):
+    await database_sync_to_async(grant)(camera, group="Operator")
+    communicator, connected, _ = await connect(f"/ws/cameras/{camera.pk}/", await token_of(operator_user))
+    assert connected
+    await database_sync_to_async(realtime.publish)(realtime.camera_group(camera.pk), "camera.status",
+                                                   {"camera": camera.pk, "status": "online"})
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["type"] == "camera.status" and message["v"] == 1
+    assert message["data"] == {"camera": camera.pk, "status": "online"}
+    await communicator.disconnect()
+
+
+async def test_a_camera_not_on_the_access_list_is_closed_with_4403(operator_user, camera):
+    communicator, connected, code = await connect(f"/ws/cameras/{camera.pk}/", await token_of(operator_user))
+    assert not connected and code == 4403
+
+
+async def test_no_login_no_websocket(camera):
+    communicator, connected, code = await connect(f"/ws/cameras/{camera.pk}/")
+    assert not connected and code == 4403
+    communicator, connected, code = await connect(f"/ws/cameras/{camera.pk}/", "not-a-token")
+    assert not connected and code == 4403

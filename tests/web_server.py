@@ -1,0 +1,53 @@
+"""The real ASGI server (daphne) run as a subprocess against the test database, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+from tests.recording_checks import wait_for
+from tests.standins.rtsp_servers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_env(media_root: Path, **extra: str) -> dict:
+    """The environment that points a subprocess of the VMS at the test database and media folder."""
+    db = connection.settings_dict
+    return {**os.environ, "VMS_MEDIA_ROOT": str(media_root),
+            "VMS_DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", **extra}
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=1)  # noqa: S310  (a local URL)
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def web_server(media_root: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "vms.asgi:application"],
+        cwd=ROOT, env=server_env(media_root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: process.poll() is not None or _answers(base + "/api/v1/health/"), 30, "daphne to answer")
+        if process.poll() is not None:
+            raise RuntimeError("daphne exited: " + process.stderr.read().decode()[-3000:])
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

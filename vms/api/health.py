@@ -1,0 +1,77 @@
+"""GET /api/v1/health/: database, Redis, each recorder process and its cameras, and free disk."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from devices.models import Camera
+from recordings.models import RecorderProcess
+from vms.api.permissions import requires
+
+
+def check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True, "engine": connection.vendor}
+    except Exception as exc:  # noqa: BLE001  (reported, not raised: this is the health page)
+        return {"ok": False, "error": str(exc)}
+
+
+def check_redis() -> dict:
+    if not settings.REDIS_URL:
+        return {"ok": True, "used": False, "detail": "single-box mode: no Redis configured"}
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client.ping()
+        return {"ok": True, "used": True}
+    except redis.RedisError as exc:
+        return {"ok": False, "used": True, "error": str(exc)}
+
+
+def recorders() -> list[dict]:
+    alive_after = timezone.now() - timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
+    result = []
+    for process in RecorderProcess.objects.prefetch_related("cameras").order_by("name"):
+        cameras = [{"id": c.pk, "name": c.name, "status": c.status, "last_frame_at": c.last_frame_at,
+                    "last_error": c.last_error} for c in process.cameras.all()]
+        result.append({"name": process.name, "hostname": process.hostname, "pid": process.pid,
+                       "started_at": process.started_at, "heartbeat_at": process.heartbeat_at,
+                       "alive": process.heartbeat_at >= alive_after, "cameras": cameras})
+    return result
+
+
+def disk() -> dict:
+    root = settings.RECORDINGS_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    usage = shutil.disk_usage(root)
+    free_gib = usage.free / 2**30
+    return {"ok": free_gib >= settings.MIN_FREE_DISK_GIB, "path": str(root), "total_gib": round(usage.total / 2**30, 2),
+            "free_gib": round(free_gib, 2), "floor_gib": settings.MIN_FREE_DISK_GIB}
+
+
+class HealthView(APIView):
+    """Overall `ok` is false when the database, Redis or the disk fails, or an enabled camera has no live recorder."""
+
+    permission_classes = [requires("recordings.view_recorderprocess")]
+
+    def get(self, request):
+        processes = recorders()
+        unrecorded = list(
+            Camera.objects.filter(enabled=True, recording_mode="continuous")
+            .exclude(recorder__name__in=[p["name"] for p in processes if p["alive"]])
+            .values_list("name", flat=True)
+        )
+        report = {"database": check_database(), "redis": check_redis(), "disk": disk(), "recorders": processes,
+                  "cameras_without_recorder": unrecorded}
+        report["ok"] = all(report[k]["ok"] for k in ("database", "redis", "disk")) and not unrecorded
+        return Response(report, status=200 if report["ok"] else 503)

@@ -1,0 +1,37 @@
+"""Routes of the REST API under /api/v1/."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import AuditEntryViewSet, CameraAccessViewSet, MeView, TokenView, UserViewSet
+from devices.api.views import CameraViewSet, OnvifDiscoveryView, OnvifProfilesView
+from recordings.api.views import (
+    CameraClip,
+    CameraPlaylist,
+    CameraSegmentList,
+    CameraTimeline,
+    SegmentInit,
+    SegmentPart,
+)
+from vms.api.health import HealthView
+
+router = DefaultRouter()
+router.register("cameras", CameraViewSet, basename="camera")
+router.register("users", UserViewSet, basename="user")
+router.register("camera-access", CameraAccessViewSet, basename="camera-access")
+router.register("audit", AuditEntryViewSet, basename="audit")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("health/", HealthView.as_view(), name="health"),
+    path("onvif/profiles/", OnvifProfilesView.as_view(), name="onvif-profiles"),
+    path("onvif/discovery/", OnvifDiscoveryView.as_view(), name="onvif-discovery"),
+    path("cameras/<int:camera_id>/segments/", CameraSegmentList.as_view(), name="camera-segments"),
+    path("cameras/<int:camera_id>/timeline/", CameraTimeline.as_view(), name="camera-timeline"),
+    path("cameras/<int:camera_id>/playlist.m3u8", CameraPlaylist.as_view(), name="camera-playlist"),
+    path("cameras/<int:camera_id>/clip/", CameraClip.as_view(), name="camera-clip"),
+    path("segments/<int:segment_id>/init.mp4", SegmentInit.as_view(), name="segment-init"),
+    path("segments/<int:segment_id>/media.mp4", SegmentPart.as_view(), name="segment-media"),
+    path("", include(router.urls)),
+]

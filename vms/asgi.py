@@ -1,0 +1,22 @@
+"""ASGI entry point: Django (pages, API, media) over HTTP and Channels consumers over websockets."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vms.settings")
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_application = get_asgi_application()
+
+from vms.routing import websocket_urlpatterns  # noqa: E402
+from vms.ws_auth import TokenAuthMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))),
+    }
+)

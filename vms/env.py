@@ -1,0 +1,106 @@
+"""Strict parsing of the VMS_* environment variables; a bad value stops start-up with a clear message."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class SettingError(RuntimeError):
+    """A VMS_* variable has a value the server cannot use."""
+
+
+def _raw(name: str) -> str | None:
+    """Return the variable, or the contents of the file named by NAME_FILE (for secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise SettingError(f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}") from exc
+    value = os.environ.get(name)
+    return None if value is None or value == "" else value
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value in ("true", "false"):
+        return value == "true"
+    raise SettingError(f"{name} must be 'true' or 'false', not {value!r}")
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise SettingError(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise SettingError(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = _raw(name)
+    return (Path(value) if value else default).expanduser().resolve()
+
+
+def database_from_url(url: str | None, sqlite_path: Path) -> dict:
+    """Django DATABASES['default'] from postgresql://user:pass@host:port/name, or SQLite when unset."""
+    if url is None:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_path),
+                "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"}}
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise SettingError(f"VMS_DATABASE_URL must start with postgresql://, not {parts.scheme}://")
+    if not parts.path.strip("/"):
+        raise SettingError("VMS_DATABASE_URL must name a database, e.g. postgresql://vms@127.0.0.1:5432/vms")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.strip("/"),
+        "USER": parts.username or "",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+def redis_url(name: str) -> str | None:
+    value = _raw(name)
+    if value is None:
+        return None
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise SettingError(f"{name} must start with redis://, rediss:// or unix://, not {value!r}")
+    return value

@@ -1,0 +1,9 @@
+"""Websocket routes under /ws/."""
+
+from django.urls import path
+
+from vms.consumers import CameraConsumer
+
+websocket_urlpatterns = [
+    path("ws/cameras/<int:camera_id>/", CameraConsumer.as_asgi()),
+]

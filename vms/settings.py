@@ -1,0 +1,187 @@
+"""Django settings: every value comes from a VMS_* environment variable (see vms/env.py and the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vms.env import (
+    SettingError,
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    redis_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("VMS_DEBUG", False)
+SECRET_KEY = env_str("VMS_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise SettingError("VMS_SECRET_KEY (or VMS_SECRET_KEY_FILE) must be set unless VMS_DEBUG=true")
+    SECRET_KEY = "debug-only-insecure-key"
+
+# Fernet key that encrypts camera passwords at rest; without it cameras cannot store credentials.
+CREDENTIALS_KEY = env_str("VMS_CREDENTIALS_KEY")
+if not CREDENTIALS_KEY and not DEBUG:
+    raise SettingError("VMS_CREDENTIALS_KEY (or VMS_CREDENTIALS_KEY_FILE) must be set unless VMS_DEBUG=true")
+
+ALLOWED_HOSTS = env_list("VMS_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("VMS_CSRF_TRUSTED_ORIGINS", [])
+
+DATA_ROOT = env_path("VMS_DATA_ROOT", BASE_DIR / "var")
+MEDIA_ROOT = env_path("VMS_MEDIA_ROOT", DATA_ROOT / "media")
+RECORDINGS_ROOT = MEDIA_ROOT / "recordings"
+
+DATABASES = {"default": database_from_url(env_str("VMS_DATABASE_URL"), DATA_ROOT / "vms.sqlite3")}
+REDIS_URL = redis_url("VMS_REDIS_URL")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "accounts",
+    "devices",
+    "recordings",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "vms.urls"
+ASGI_APPLICATION = "vms.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/api/docs/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("VMS_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_ROOT / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("VMS_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "vms.api.pagination.Pagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "vms.api.errors.problem_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": env_str("VMS_LOGIN_RATE", "20/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VMS API",
+    "DESCRIPTION": "Cameras, recordings, playback, accounts and audit of the video management system.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from the installed package: the server may have no internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+else:
+    # One box without Redis: the channel layer lives in the web process and Celery passes jobs
+    # through a folder, which every process on the box can share.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CELERY_BROKER_URL = "filesystem://"
+    _queue_dir = DATA_ROOT / "celery-queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_queue_dir),
+        "store_processed": False,
+    }
+
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE = {
+    "retention": {"task": "recordings.tasks.apply_retention", "schedule": env_float("VMS_RETENTION_EVERY", 60.0, 5.0)},
+}
+
+# Recording
+SEGMENT_SECONDS = env_float("VMS_SEGMENT_SECONDS", 10.0, minimum=1.0)
+RECORDER_LEASE_SECONDS = env_float("VMS_RECORDER_LEASE_SECONDS", 15.0, minimum=3.0)
+RECORDER_MAX_CAMERAS = env_int("VMS_RECORDER_MAX_CAMERAS", 200, minimum=1)
+CAMERA_READ_TIMEOUT = env_float("VMS_CAMERA_READ_TIMEOUT", 5.0, minimum=1.0)
+RECONNECT_MAX_SECONDS = env_float("VMS_RECONNECT_MAX_SECONDS", 30.0, minimum=1.0)
+MIN_FREE_DISK_GIB = env_float("VMS_MIN_FREE_DISK_GIB", 5.0, minimum=0.0)
+TIMELINE_GAP_SECONDS = env_float("VMS_TIMELINE_GAP_SECONDS", 1.0, minimum=0.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("VMS_LOG_LEVEL", "INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
