@@ -176,6 +176,7 @@ class Recorder:
                 stop.wait(self.tick_seconds)
         finally:
             self.shutdown()
+            connection.close()
 
     def tick(self) -> None:
         now = timezone.now()

@@ -39,7 +39,7 @@ def test_browser_session_login_and_logout_are_audited(investigator_user):
     assert page.status_code == 302
     assert browser.get("/api/v1/auth/me/").json()["role"] == "Investigator"
     browser.post("/accounts/logout/")
-    assert browser.get("/api/v1/auth/me/").status_code == 403  # session auth without a session: forbidden
+    assert browser.get("/api/v1/auth/me/").status_code == 401
     assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == ["login", "logout"]
 
 

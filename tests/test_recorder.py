@@ -66,8 +66,9 @@ def test_it_records_several_cameras_at_once(running_recorder, tmp_path):
         segments = segments_of(camera)
         for segment in segments:
             assert_segment_intact(segment)
-            assert 1.5 <= segment.duration <= 3.5
             assert segment.path.startswith(f"{camera.pk}/{segment.start:%Y-%m-%d}/")
+        # The last one ends early: the cameras stopped when the servers did.
+        assert all(1.5 <= s.duration <= 3.5 for s in segments[:-1])
         assert_contiguous(segments[:4])
         assert (camera.codec, camera.width, camera.height) == ("h264", 640, 360)
         assert camera.fps == pytest.approx(25, rel=0.2) and camera.bitrate > 0 and camera.last_frame_at

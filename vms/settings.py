@@ -54,9 +54,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "accounts",
     "devices",
     "recordings",
+    # Last: its post_migrate gives the roles their permissions, which must all exist by then.
+    "accounts",
 ]
 
 MIDDLEWARE = [

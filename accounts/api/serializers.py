@@ -62,6 +62,8 @@ class CameraAccessSerializer(serializers.ModelSerializer):
     class Meta:
         model = CameraAccess
         fields = ["id", "camera", "user", "group"]
+        # The unique-together validators would require both user and group; validate() checks duplicates.
+        validators: list = []
 
     def validate(self, attrs: dict) -> dict:
         if bool(attrs.get("user")) == bool(attrs.get("group")):
