@@ -1,0 +1,51 @@
+"""Settings come from VMS_* variables, parsed strictly: a bad value stops start-up with a clear message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vms.env import SettingError, database_from_url, env_bool, env_float, env_str
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_booleans_are_true_or_false_only(monkeypatch):
+    monkeypatch.setenv("VMS_DEBUG", "yes")
+    with pytest.raises(SettingError, match="VMS_DEBUG must be 'true' or 'false'"):
+        env_bool("VMS_DEBUG", False)
+
+
+def test_numbers_are_checked(monkeypatch):
+    monkeypatch.setenv("VMS_SEGMENT_SECONDS", "ten")
+    with pytest.raises(SettingError, match="must be a number"):
+        env_float("VMS_SEGMENT_SECONDS", 10.0)
+    monkeypatch.setenv("VMS_SEGMENT_SECONDS", "0.1")
+    with pytest.raises(SettingError, match="at least 1.0"):
+        env_float("VMS_SEGMENT_SECONDS", 10.0, minimum=1.0)
+
+
+def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("VMS_SECRET_KEY_FILE", str(secret))
+    assert env_str("VMS_SECRET_KEY") == "from-a-file"
+
+
+def test_database_urls():
+    assert database_from_url("postgresql://vms:pw@db:5433/vms", Path("x"))["PORT"] == "5433"
+    assert database_from_url(None, Path("/tmp/x.sqlite3"))["ENGINE"] == "django.db.backends.sqlite3"
+    with pytest.raises(SettingError, match="must start with postgresql://"):
+        database_from_url("mysql://db/vms", Path("x"))
+
+
+def test_the_server_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VMS_")}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "VMS_SECRET_KEY (or VMS_SECRET_KEY_FILE) must be set" in result.stderr
