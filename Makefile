@@ -12,7 +12,8 @@ export VMS_CREDENTIALS_KEY_FILE ?= $(VMS_DATA_ROOT)/credentials_key
 
 # Debian packages the recorder, the tests and the RTSP/ONVIF stand-ins need.
 APT_PACKAGES := ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-tools iproute2 util-linux
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-tools \
+	iproute2 util-linux chromium
 
 .PHONY: run test setup lint services system-packages
 
@@ -38,6 +39,7 @@ run: setup $(VMS_DATA_ROOT)/secret_key $(VMS_DATA_ROOT)/credentials_key
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py bootstrap
+	mkdir -p $(VMS_DATA_ROOT)/celery-queue
 	@echo "  The VMS runs at http://$(HOST):$(PORT)/  (API docs: /api/docs/). Ctrl-C stops it."
 	trap 'kill 0' EXIT; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) vms.asgi:application & \

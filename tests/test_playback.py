@@ -13,7 +13,8 @@ from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
 from recordings.models import Segment
 from recordings.recorder import Recorder
-from tests.conftest import client_for, grant
+from tests.browser import chromium_page, log_in
+from tests.conftest import PASSWORD, client_for, grant
 from tests.recording_checks import ffprobe, wait_for
 from tests.standins.rtsp_servers import GstCamera
 from tests.web_server import web_server
@@ -85,3 +86,30 @@ def test_players_read_the_playlist_and_the_clip_over_http(recorded_camera, admin
     assert clip["streams"][0]["codec_name"] == "h264"
     assert float(ffprobe(hls_copy)["format"]["duration"]) >= 6
     assert AuditEntry.objects.filter(action=AuditAction.CLIP_DOWNLOAD, username=admin_user.username).count() == 1
+
+
+PLAY_IN_A_VIDEO_ELEMENT = """async (url) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    document.body.appendChild(video);
+    const failed = new Promise((_, reject) => video.onerror = () => reject(new Error('video error ' + video.error.code)));
+    video.src = url;
+    await Promise.race([video.play(), failed]);
+    while (video.currentTime < 1.5) {
+        await Promise.race([new Promise(r => setTimeout(r, 100)), failed]);
+    }
+    return {time: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames,
+            width: video.videoWidth};
+}"""
+
+
+def test_chromium_plays_a_clip_after_a_browser_login(recorded_camera, investigator_user, settings):
+    grant(recorded_camera, user=investigator_user)
+    segments = list(Segment.objects.filter(camera=recorded_camera).order_by("start"))
+    query = f"start={iso(segments[0].start)}&end={iso(segments[3].end)}".replace("+", "%2B")
+    with web_server(settings.RECORDINGS_ROOT.parent) as base, chromium_page() as page:
+        clip_url = f"{base}/api/v1/cameras/{recorded_camera.pk}/clip/?{query}"
+        assert page.request.get(clip_url).status == 401  # the media needs a login too
+        log_in(page, base, investigator_user.username, PASSWORD)
+        played = page.evaluate(PLAY_IN_A_VIDEO_ELEMENT, clip_url)
+    assert played["time"] >= 1.5 and played["frames"] > 10 and played["width"] == 640

@@ -70,3 +70,11 @@ def test_probing_a_saved_camera_uses_its_stored_credentials(admin_client, gst_ca
                                                      "password": "stored-secret"}, format="json").json()
     response = admin_client.post(f"/api/v1/cameras/{created['id']}/probe/")
     assert response.status_code == 200 and response.json()["codec"] == "h264"
+
+
+def test_onvif_errors_reach_the_admin_in_plain_words(admin_client):
+    port = free_port()
+    response = admin_client.post("/api/v1/onvif/profiles/", {"host": "127.0.0.1", "port": port,
+                                                             "username": "admin", "password": "pw"}, format="json")
+    assert (response.status_code, response.json()["type"]) == (502, "refused")
+    assert f"port {port}" in response.json()["detail"]

@@ -1,0 +1,50 @@
+"""Pytest fixtures for the stand-ins; load with `pytest_plugins = ["tests.standins.fixtures"]`."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.standins.clips import make_clip
+from tests.standins.rtsp_servers import FileRtspServer, GstCamera
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory for generated clips, shared by the session so each clip is encoded once."""
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def h264_clip(clip_dir: Path) -> Path:
+    """A 10 s 1280x720 25 fps H.264 clip with a keyframe every second."""
+    return make_clip(clip_dir, codec="h264")
+
+
+@pytest.fixture(scope="session")
+def hevc_clip(clip_dir: Path) -> Path:
+    """A 10 s 1280x720 25 fps HEVC clip with a keyframe every second."""
+    return make_clip(clip_dir, codec="hevc")
+
+
+@pytest.fixture(scope="session")
+def file_rtsp_server(clip_dir: Path) -> Iterator[FileRtspServer]:
+    """An RTSP server looping every clip in `clip_dir`; get a clip's URL with `url_for(path)`."""
+    with FileRtspServer(clip_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def gst_camera() -> Iterator[Callable[..., GstCamera]]:
+    """A factory of started live cameras, taking GstCamera's arguments; all are stopped after the test."""
+    cameras: list[GstCamera] = []
+
+    def start(**options: Any) -> GstCamera:
+        camera = GstCamera(**options)
+        cameras.append(camera)
+        return camera.start()
+
+    yield start
+    for camera in cameras:
+        camera.stop()

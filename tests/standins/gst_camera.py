@@ -1,0 +1,112 @@
+"""A live RTSP test-pattern camera on GStreamer's RTSP server; run it with the system python (python3-gi).
+
+It binds 127.0.0.1 only and prints `READY rtsp://127.0.0.1:PORT/PATH` once it listens.
+"""
+
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+_ROLE = "viewer"
+
+
+def build_launch(args: argparse.Namespace) -> str:
+    """Return the gst-launch description of the camera's media pipeline."""
+    source = (
+        "videotestsrc is-live=true pattern=ball"
+        f" ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1"
+        ' ! timeoverlay font-desc="Sans 24" ! videoconvert ! video/x-raw,format=I420'
+    )
+    x26x = f"tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bitrate={args.bitrate}"
+    # With several slices FFmpeg returns each keyframe as one packet per slice, all with one DTS, as from
+    # many real cameras. One thread, so the slice count is the one asked for, not the number of cores.
+    encoders = {
+        "h264": f"x264enc {x26x} threads=1 option-string=slices={args.slices}"
+        " ! video/x-h264,profile=baseline ! rtph264pay",
+        "h265": f"x265enc {x26x} ! rtph265pay",
+    }
+    return f"( {source} ! {encoders[args.codec]} name=pay0 pt=96 config-interval=-1 )"
+
+
+def build_server(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
+    """Return an RTSP server serving the test pattern at `args.path`, with basic auth if a user is given."""
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(build_launch(args))
+    # One encoder for every viewer, as in a real camera: a late viewer joins mid-GOP.
+    factory.set_shared(True)
+    if not args.rewind_on_play:
+        factory.connect("media-configure", on_media_configure)
+    if args.user is not None:
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, _ROLE)
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), token)
+        server.set_auth(auth)
+        permissions = GstRtspServer.RTSPPermissions()
+        permissions.add_role(_ROLE)
+        permissions.add_permission_for_role(_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
+        permissions.add_permission_for_role(_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
+        factory.set_permissions(permissions)
+    server.get_mount_points().add_factory(args.path, factory)
+    return server
+
+
+def on_media_configure(factory: GstRtspServer.RTSPMediaFactory, media: GstRtspServer.RTSPMedia) -> None:
+    """Make the new media's pipeline say it cannot seek."""
+    pad = media.get_element().get_by_name("pay0").get_static_pad("src")
+    pad.add_probe(Gst.PadProbeType.QUERY_UPSTREAM, answer_not_seekable)
+
+
+def answer_not_seekable(pad: Gst.Pad, info: Gst.PadProbeInfo) -> Gst.PadProbeReturn:
+    """Answer seeking queries with the query's default, "not seekable".
+
+    videotestsrc says it can seek, so on every PLAY (FFmpeg sends `Range: npt=0.000-`) the server would seek
+    the shared pipeline back to 0 and rewind the timestamps of every viewer already watching.
+    """
+    if info.get_query().type == Gst.QueryType.SEEKING:
+        return Gst.PadProbeReturn.HANDLED
+    return Gst.PadProbeReturn.OK
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--path", default="/stream")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    parser.add_argument("--codec", choices=["h264", "h265"], default="h264")
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=360)
+    parser.add_argument("--fps", type=int, default=25)
+    parser.add_argument("--bitrate-kbps", dest="bitrate", type=int, default=1000)
+    parser.add_argument("--gop", type=int, default=25, help="keyframe interval in frames")
+    parser.add_argument("--slices", type=int, default=2, help="slices per H.264 frame")
+    parser.add_argument(
+        "--rewind-on-play", action="store_true", help="each PLAY rewinds every viewer's timestamps to 0"
+    )
+    args = parser.parse_args()
+    if not args.path.startswith("/"):
+        args.path = "/" + args.path
+
+    Gst.init(None)
+    loop = GLib.MainLoop()
+    server = build_server(args)
+    if server.attach(None) == 0:
+        sys.exit(f"cannot listen on 127.0.0.1:{args.port}")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, loop.quit)
+    print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}{args.path}", flush=True)
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()
