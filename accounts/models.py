@@ -18,7 +18,8 @@ class CameraAccess(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(group__isnull=True)) | (Q(user__isnull=True) & Q(group__isnull=False)),
+                condition=(Q(user__isnull=False) & Q(group__isnull=True))
+                | (Q(user__isnull=True) & Q(group__isnull=False)),
                 name="camera_access_user_xor_group",
             ),
             models.UniqueConstraint(fields=["camera", "user"], name="camera_access_unique_user"),

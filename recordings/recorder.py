@@ -135,14 +135,17 @@ class CameraRecorder(threading.Thread):
         self.set_state(CameraStatus.ONLINE, "", **fields)
 
     def set_state(self, state: str, error: str, **fields) -> None:
+        """Write the status; tell watching browsers only when the state changes (the rest is for the list)."""
         fields = {"status": state, "last_error": error[:500], **fields}
-        if state != self.state:
+        changed = state != self.state
+        if changed:
             fields["status_changed_at"] = timezone.now()
             if state != CameraStatus.ONLINE:
                 log.warning("camera %s is %s: %s", self.camera_id, state, error)
         self.state = state
         Camera.objects.filter(pk=self.camera_id).update(**fields)
-        publish_status(self.camera_id, fields)
+        if changed:
+            publish_status(self.camera_id, fields)
 
 
 def config_of(camera: Camera) -> tuple:

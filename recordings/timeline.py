@@ -15,7 +15,8 @@ from recordings.models import Segment
 MERGED_SPANS_SQL = """
 WITH marked AS (
     SELECT start, "end",
-           CASE WHEN start > MAX("end") OVER earlier + make_interval(secs => %(gap)s) THEN 1 ELSE 0 END AS starts_recording
+           CASE WHEN start > MAX("end") OVER earlier + make_interval(secs => %(gap)s) THEN 1 ELSE 0 END
+               AS starts_recording
     FROM recordings_segment
     WHERE camera_id = %(camera)s AND "end" > %(since)s AND start < %(until)s
     WINDOW earlier AS (ORDER BY start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)

@@ -92,7 +92,9 @@ PLAY_IN_A_VIDEO_ELEMENT = """async (url) => {
     const video = document.createElement('video');
     video.muted = true;
     document.body.appendChild(video);
-    const failed = new Promise((_, reject) => video.onerror = () => reject(new Error('video error ' + video.error.code)));
+    const failed = new Promise((_, reject) => {
+        video.onerror = () => reject(new Error('video error ' + video.error.code));
+    });
     video.src = url;
     await Promise.race([video.play(), failed]);
     while (video.currentTime < 1.5) {

@@ -17,8 +17,8 @@ from devices.models import Camera
 from recordings.models import RecorderProcess, Segment
 from recordings.recorder import Recorder
 from tests.recording_checks import assert_contiguous, assert_segment_intact, wait_for
-from tests.standins.clips import make_clip
 from tests.standins.rtsp_servers import FileRtspServer, GstCamera
+from video.pattern_clip import make_clip
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,6 @@ import av.error
 import numpy as np
 import pytest
 
-from tests.standins.clips import make_clip
 from tests.standins.rtsp_servers import (
     FileRtspServer,
     GstCamera,
@@ -20,6 +19,7 @@ from tests.standins.rtsp_servers import (
     run_without_network,
     silent_tcp_server,
 )
+from video.pattern_clip import make_clip
 
 FAST_OPEN = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32"}
 # Generous, for a busy machine: a healthy stand-in answers in well under a second.

@@ -14,9 +14,5 @@ django_application = get_asgi_application()
 from vms.routing import websocket_urlpatterns  # noqa: E402
 from vms.ws_auth import TokenAuthMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))),
-    }
-)
+websockets = AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+application = ProtocolTypeRouter({"http": django_application, "websocket": AllowedHostsOriginValidator(websockets)})

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.standins.clips import make_clip
 from tests.standins.rtsp_servers import FileRtspServer, GstCamera
+from video.pattern_clip import make_clip
 
 
 @pytest.fixture(scope="session")

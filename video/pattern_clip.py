@@ -1,4 +1,4 @@
-"""Generated MP4 clips of a moving test pattern, cached by their parameters, for the RTSP stand-ins."""
+"""Generated MP4 clips of a moving test pattern, cached by their parameters: the demo camera and the tests."""
 
 import os
 import tempfile

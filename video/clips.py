@@ -1,0 +1,101 @@
+"""Stream one MP4 of a span of recorded segments, remuxed on the fly: no transcode, nothing on disk."""
+
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from av.video.stream import VideoStream
+
+# Fragmented, so the muxer never seeks back and every byte can go to the client as soon as it is written.
+_MUX_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+
+
+class _Chunks:
+    """The muxer's output: collects the bytes it writes until they are handed on."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        return len(data)
+
+    def take(self) -> bytes:
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
+
+def iter_clip(
+    segment_paths: list[Path], start_offset: float, end: float, chunk_size: int = 256 * 1024
+) -> Iterator[bytes]:
+    """Yield one fragmented MP4 of consecutive segments, from `start_offset` to `end` seconds after the start
+    of the first segment, as the muxer writes it.
+
+    The segments are laid back to back (gaps between them are left out) with continuous timestamps. The
+    clip starts at the last keyframe at or before `start_offset` and stops before the first keyframe at or
+    after `end`, or at the end of the data. Raises ValueError when the span holds no video.
+    """
+    chunks = _Chunks()
+    with av.open(chunks, "w", format="mp4", options=_MUX_OPTIONS) as output:
+        stream = None
+        origin = None
+        for packet, dts, pts, video in _packets_in_span(segment_paths, Fraction(start_offset), Fraction(end)):
+            if stream is None:
+                stream = output.add_stream_from_template(video)
+                stream.time_base = video.time_base
+                origin = dts
+            packet.stream = stream
+            packet.time_base = stream.time_base
+            packet.dts = round((dts - origin) / stream.time_base)
+            packet.pts = round((pts - origin) / stream.time_base)
+            output.mux(packet)
+            if len(chunks.buffer) >= chunk_size:
+                yield chunks.take()
+        if stream is None:
+            raise ValueError("no recorded video in this span")
+    if chunks.buffer:
+        yield chunks.take()
+
+
+def _packets_in_span(
+    segment_paths: list[Path], start_offset: Fraction, end: Fraction
+) -> Iterator[tuple[av.Packet, Fraction, Fraction, VideoStream]]:
+    """Yield (packet, dts, pts, its stream) of the span, times in seconds since the first segment's start."""
+    segment_start = Fraction(0)
+    opening_gop: list[tuple[av.Packet, Fraction, Fraction]] = []  # from the last keyframe before the start
+    started = False
+    for index, path in enumerate(segment_paths):
+        with av.open(str(path)) as container:
+            # Yielded with every packet, even earlier segments' ones, because the output stream is made
+            # from it and a closed container's stream must not be used.
+            video = container.streams.video[0]
+            first_dts = None
+            segment_end = segment_start
+            for packet in container.demux(video):
+                if packet.size == 0:
+                    continue
+                if first_dts is None:
+                    first_dts = packet.dts
+                dts = segment_start + (packet.dts - first_dts) * video.time_base
+                pts = segment_start + (packet.pts - first_dts) * video.time_base
+                segment_end = dts + (packet.duration or 0) * video.time_base
+                if not started and dts <= start_offset:
+                    if packet.is_keyframe:
+                        opening_gop = []
+                    if packet.is_keyframe or opening_gop:
+                        opening_gop.append((packet, dts, pts))
+                    continue
+                if not started:
+                    started = True
+                    for early in opening_gop:
+                        yield (*early, video)
+                if packet.is_keyframe and dts >= end:
+                    return
+                yield packet, dts, pts, video
+            if not started and index == len(segment_paths) - 1 and start_offset < segment_end:
+                # The span starts in the recording's last GOP.
+                for early in opening_gop:
+                    yield (*early, video)
+            segment_start = segment_end

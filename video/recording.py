@@ -1,0 +1,264 @@
+"""Record one camera: demux its stream, repair timestamps and write contiguous segments by stream copy.
+
+The recorder service runs `record` in a thread per camera and reconnects when it raises.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import av
+from av.video.stream import VideoStream
+
+from video.probe import StreamError, classify_error, recordable_video
+from video.segments import RecordedSegment, SegmentWriter
+from video.source import camera_address, open_stream
+from video.timestamps import Sample, TimestampRepair
+
+logger = logging.getLogger(__name__)
+
+STATUS_INTERVAL = 2.0
+# Video held back (in memory) at the start while waiting for the camera's first RTCP sender report, which
+# tells its clock: RFC 3550 cameras send one within about 2.5 s (3.75 s at worst), some every 5 s.
+CAMERA_CLOCK_WAIT = 5.0
+# A camera whose clock is further off than this from ours has no working NTP: use our clock instead.
+CAMERA_CLOCK_TOLERANCE = 10.0
+
+
+@dataclass
+class StreamStatus:
+    """How a camera's stream is doing: fps and bitrate measured over the last few seconds."""
+
+    codec: str
+    width: int
+    height: int
+    fps: float | None
+    bitrate: int | None
+    last_frame_at: datetime
+
+
+def record(
+    url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    segment_seconds: float = 10.0,
+    segment_path: Callable[[datetime], Path],
+    on_segment: Callable[[RecordedSegment], None],
+    on_status: Callable[[StreamStatus], None],
+    stop: threading.Event,
+    read_timeout: float = 5.0,
+) -> None:
+    """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
+
+    Each segment starts on a keyframe and ends at the first keyframe after `segment_seconds`; it is
+    written to segment_path(start) and reported through on_segment once it is complete. On failure the
+    segment being written is closed and reported too, so a lost camera leaves a gap, never a broken
+    file. Segment times are the camera's clock (RTCP sender reports) when it is within
+    CAMERA_CLOCK_TOLERANCE of ours, else the arrival time of the first packet, plus media time: the end of
+    one segment is exactly the start of the next. `stop` is noticed at the next packet.
+    """
+    try:
+        container = open_stream(url, username, password, timeout=read_timeout)
+    except Exception as exc:
+        # from None: the PyAV error in the chain may name the URL with its password.
+        raise classify_error(exc, url) from None
+    with container:
+        video = recordable_video(container, url)
+        recording = _SegmentedRecording(
+            video,
+            segment_seconds=segment_seconds,
+            segment_path=segment_path,
+            on_segment=on_segment,
+            # A forward jump longer than read_timeout cannot be a real pause: we would have given up first.
+            max_gap_seconds=read_timeout,
+            camera_clock=urlsplit(url).scheme != "file",
+        )
+        meter = _StreamMeter(video)
+        on_status(meter.status())
+        silent = f"no video arrived for {read_timeout:g} seconds"
+        lost = "the camera closed the connection"
+        try:
+            last_arrival = time.monotonic()
+            for packet in container.demux(video):
+                if stop.is_set():
+                    return
+                arrival = time.monotonic()
+                if arrival - last_arrival >= read_timeout:
+                    # When PyAV's timeout interrupts FFmpeg, FFmpeg hands out the partial frame it holds
+                    # and waits all over again (measured): a packet this late means the camera went silent.
+                    lost = silent
+                    break
+                last_arrival = arrival
+                if packet.size == 0:  # PyAV's end-of-stream marker
+                    continue
+                recording.add(packet, container.start_time_realtime)
+                if (status := meter.add(packet)) is not None:
+                    on_status(status)
+        except av.error.ExitError:
+            lost = silent
+        except av.FFmpegError as exc:
+            lost = exc.strerror or type(exc).__name__
+        finally:
+            recording.finish()
+    raise StreamError("stream_lost", f"The stream from {camera_address(url)} stopped: {lost}.")
+
+
+class _SegmentedRecording:
+    """Turns a camera's packets into contiguous segments on the wall clock."""
+
+    def __init__(
+        self,
+        video: VideoStream,
+        *,
+        segment_seconds: float,
+        segment_path: Callable[[datetime], Path],
+        on_segment: Callable[[RecordedSegment], None],
+        max_gap_seconds: float,
+        camera_clock: bool,
+    ) -> None:
+        self._video = video
+        self._time_base = video.time_base
+        self._segment_seconds = segment_seconds
+        self._segment_path = segment_path
+        self._on_segment = on_segment
+        frame_duration = _frame_duration(video)
+        self._repair = TimestampRepair(
+            frame_duration, max_gap=max(frame_duration, round(max_gap_seconds / self._time_base))
+        )
+        self._wait_for_camera_clock = camera_clock
+        self._first_arrival: datetime | None = None
+        self._clock_start: datetime | None = None  # wall time at media time 0
+        self._waiting: list[Sample] = []  # samples that arrived before the clock was known
+        self._writer: SegmentWriter | None = None
+        self._segment_first_dts = 0
+        self._last: Sample | None = None
+
+    def add(self, packet: av.Packet, camera_start_us: int | None) -> None:
+        """Take the next packet; camera_start_us is the container's start_time_realtime, None until known."""
+        if self._first_arrival is None:
+            self._first_arrival = datetime.now(UTC)
+        wallclock = None
+        if camera_start_us is not None and packet.pts is not None:
+            wallclock = camera_start_us / 1e6 + float(packet.pts * self._time_base)
+        sample = Sample(
+            packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet), wallclock
+        )
+        for ready in self._repair.push(sample):
+            self._accept(ready)
+
+    def finish(self) -> None:
+        """Write what is left and close the current segment."""
+        for ready in self._repair.flush():
+            self._accept(ready)
+        if self._clock_start is None and self._waiting:
+            self._start_clock(self._waiting[0], use_camera=False)
+        if self._writer is not None:
+            last = self._last
+            self._close_segment(self._wall(last.dts + last.duration))
+
+    def _accept(self, sample: Sample) -> None:
+        if self._clock_start is not None:
+            self._write(sample)
+            return
+        self._waiting.append(sample)
+        waited = float((sample.dts - self._waiting[0].dts) * self._time_base)
+        if sample.wallclock is not None:
+            self._start_clock(sample, use_camera=True)
+        elif not self._wait_for_camera_clock or waited >= CAMERA_CLOCK_WAIT:
+            self._start_clock(sample, use_camera=False)
+
+    def _start_clock(self, sample: Sample, *, use_camera: bool) -> None:
+        by_arrival = self._first_arrival - timedelta(seconds=float(self._waiting[0].pts * self._time_base))
+        self._clock_start = by_arrival
+        if use_camera:
+            by_camera = datetime.fromtimestamp(sample.wallclock, UTC) - timedelta(
+                seconds=float(sample.pts * self._time_base)
+            )
+            off = (by_camera - by_arrival).total_seconds()
+            if abs(off) <= CAMERA_CLOCK_TOLERANCE:
+                self._clock_start = by_camera
+            else:
+                logger.warning("camera clock is %.1f s off ours; recording on this server's clock", off)
+        waiting, self._waiting = self._waiting, []
+        for early in waiting:
+            self._write(early)
+
+    def _write(self, sample: Sample) -> None:
+        if self._writer is None:
+            if not sample.is_keyframe:
+                return  # a segment must start with a keyframe: skip to the first one
+            self._open_segment(sample)
+        elif (
+            sample.is_keyframe
+            and float((sample.dts - self._segment_first_dts) * self._time_base) >= self._segment_seconds
+        ):
+            self._close_segment(self._wall(sample.dts))
+            self._open_segment(sample)
+        self._writer.write(sample)
+        self._last = sample
+
+    def _open_segment(self, sample: Sample) -> None:
+        start = self._wall(sample.dts)
+        self._writer = SegmentWriter(self._segment_path(start), start, self._video)
+        self._segment_first_dts = sample.dts
+
+    def _close_segment(self, end: datetime) -> None:
+        writer, self._writer = self._writer, None
+        self._on_segment(writer.close(end))
+
+    def _wall(self, dts: int) -> datetime:
+        return self._clock_start + timedelta(seconds=float(dts * self._time_base))
+
+
+class _StreamMeter:
+    """Measures the stream's frame rate and bitrate as packets arrive, for StreamStatus."""
+
+    def __init__(self, video: VideoStream) -> None:
+        self._video = video
+        self._fps = float(video.average_rate) if video.average_rate else None
+        self._bitrate: int | None = None
+        self._last_frame_at = datetime.now(UTC)
+        self._window_start = time.monotonic()
+        self._frames = 0
+        self._bytes = 0
+        self._last_dts: int | None = None
+
+    def add(self, packet: av.Packet) -> StreamStatus | None:
+        """Count a packet; return a fresh status every STATUS_INTERVAL seconds, else None."""
+        self._last_frame_at = datetime.now(UTC)
+        self._bytes += packet.size
+        if packet.dts is None or packet.dts != self._last_dts:  # a keyframe may come as two packets
+            self._frames += 1
+        self._last_dts = packet.dts
+        elapsed = time.monotonic() - self._window_start
+        if elapsed < STATUS_INTERVAL:
+            return None
+        self._fps = self._frames / elapsed
+        self._bitrate = round(self._bytes * 8 / elapsed)
+        self._window_start += elapsed
+        self._frames = self._bytes = 0
+        return self.status()
+
+    def status(self) -> StreamStatus:
+        codec = self._video.codec_context
+        return StreamStatus(
+            codec=codec.name,
+            width=codec.width,
+            height=codec.height,
+            fps=self._fps,
+            bitrate=self._bitrate,
+            last_frame_at=self._last_frame_at,
+        )
+
+
+def _frame_duration(video: VideoStream) -> int:
+    """One frame in the stream's time base, for packets that do not say their duration."""
+    # Not guessed_rate: FFmpeg guesses field rate (50) for some 25 fps RTSP streams.
+    rate = video.average_rate or 25
+    return max(1, round(1 / (rate * video.time_base)))

@@ -1,0 +1,215 @@
+"""Write recorded video into fragmented MP4 segment files; rescue the one being written when a recorder died.
+
+A segment is written to `<final>.part`, hashed as the muxer writes it, fsync'd and renamed on close,
+so a file with the final name is always complete and its recorded SHA-256 is the file's.
+"""
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import av
+from av.video.stream import VideoStream
+
+from video.timestamps import Sample
+
+PART_SUFFIX = ".part"
+# Where each file says when its first frame was recorded, so a crashed .part can be indexed.
+START_TAG = "vms_start"
+
+_MUX_OPTIONS = {
+    # empty_moov: the init segment (ftyp+moov) goes first and never changes, so HLS serves it as EXT-X-MAP.
+    # frag_duration: a fragment at least every second even with long keyframe intervals, so a crash loses
+    # at most about a second. flush_packets: each fragment reaches the file as soon as it is complete.
+    "movflags": "frag_keyframe+empty_moov+default_base_moof+use_metadata_tags",
+    "frag_duration": "1000000",
+    "flush_packets": "1",
+}
+
+
+@dataclass(frozen=True)
+class RecordedSegment:
+    """A finished segment file. init_size is the bytes of ftyp+moov before the first moof (HLS EXT-X-MAP)."""
+
+    path: Path
+    start: datetime
+    end: datetime
+    duration: float
+    size: int
+    sha256: str
+    init_size: int
+
+
+class _HashingFile:
+    """The muxer's output: bytes go straight to the file and into a SHA-256 as they are written.
+
+    It has no seek(), so PyAV tells the muxer the output is not seekable: every byte is written once, in
+    order, and the running hash is the file's hash (the fragmented MP4 muxer does not seek anyway: checked).
+    No user-space buffer either, so a killed recorder leaves every finished fragment in the file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "xb", buffering=0)
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        self.sha256.update(view)
+        self.size += len(view)
+        while view:
+            view = view[self._file.write(view) :]
+        return len(data)
+
+    def close(self) -> None:
+        os.fsync(self._file.fileno())
+        self._file.close()
+
+
+class SegmentWriter:
+    """Writes one segment by stream copy. The first sample must be a keyframe; timestamps start at 0 in
+    each file, so every segment plays on its own (an HLS playlist marks each with EXT-X-DISCONTINUITY)."""
+
+    def __init__(self, path: Path, start: datetime, video: VideoStream) -> None:
+        if path.exists():
+            raise FileExistsError(f"segment {path} already exists; refusing to overwrite a recording")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.start = start
+        self._part = part_path_of(path)
+        self._file = _HashingFile(self._part)
+        self._container = av.open(self._file, "w", format="mp4", options=_MUX_OPTIONS)
+        self._container.metadata[START_TAG] = start.isoformat()
+        self._stream = self._container.add_stream_from_template(video)
+        self._time_base = video.time_base
+        self._first_dts: int | None = None
+
+    def write(self, sample: Sample) -> None:
+        """Mux one sample (timestamps in the source stream's time base)."""
+        if self._first_dts is None:
+            if not sample.is_keyframe:
+                raise ValueError("a segment must start with a keyframe")
+            self._first_dts = sample.dts
+        packet = av.Packet(sample.data)
+        packet.dts = sample.dts - self._first_dts
+        packet.pts = sample.pts - self._first_dts
+        packet.duration = sample.duration
+        packet.time_base = self._time_base
+        packet.is_keyframe = sample.is_keyframe
+        packet.stream = self._stream
+        self._container.mux(packet)
+
+    def close(self, end: datetime) -> RecordedSegment:
+        """Finish the file, make it durable under its final name, and describe it."""
+        self._container.close()
+        self._file.close()
+        os.replace(self._part, self.path)
+        _fsync_directory(self.path.parent)
+        with open(self.path, "rb") as file:
+            init_size = _init_size(file)
+        return RecordedSegment(
+            path=self.path,
+            start=self.start,
+            end=end,
+            duration=(end - self.start).total_seconds(),
+            size=self._file.size,
+            sha256=self._file.sha256.hexdigest(),
+            init_size=init_size,
+        )
+
+
+def part_path_of(path: Path) -> Path:
+    """Return where the segment that will be `path` is written until it is complete."""
+    return path.with_name(path.name + PART_SUFFIX)
+
+
+def recover_partial(part_path: Path) -> RecordedSegment | None:
+    """Rescue a `.part` segment left by a killed recorder: cut it after its last complete fragment, hash it
+    and rename it to its final name. Returns None, and deletes the file, when no fragment is complete."""
+    with open(part_path, "r+b") as file:
+        length = _complete_length(file)
+        file.truncate(length)
+        os.fsync(file.fileno())
+    if length == 0:
+        part_path.unlink()
+        return None
+    with av.open(str(part_path)) as container:
+        start = datetime.fromisoformat(container.metadata[START_TAG])
+        duration = _media_duration(container)
+    digest = hashlib.sha256()
+    with open(part_path, "rb") as file:
+        for chunk in iter(lambda: file.read(1024 * 1024), b""):
+            digest.update(chunk)
+        init_size = _init_size(file)
+    final = part_path.with_name(part_path.name.removesuffix(PART_SUFFIX))
+    os.replace(part_path, final)
+    _fsync_directory(final.parent)
+    return RecordedSegment(
+        path=final,
+        start=start,
+        end=start + timedelta(seconds=duration),
+        duration=duration,
+        size=length,
+        sha256=digest.hexdigest(),
+        init_size=init_size,
+    )
+
+
+def _boxes(file: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
+    """Yield (type, offset, end) of the complete top-level MP4 boxes, stopping at the first cut-off one."""
+    size = os.fstat(file.fileno()).st_size
+    offset = 0
+    while offset + 8 <= size:
+        file.seek(offset)
+        header = file.read(16)
+        box_size = int.from_bytes(header[:4], "big")
+        box_type = header[4:8]
+        if box_size == 1 and len(header) == 16:  # a 64-bit size follows the type
+            box_size = int.from_bytes(header[8:16], "big")
+        if box_size < 8 or offset + box_size > size:
+            return
+        yield box_type, offset, offset + box_size
+        offset += box_size
+
+
+def _complete_length(file: BinaryIO) -> int:
+    """Return the length up to the end of the last complete fragment (moof then mdat); 0 if there is none."""
+    length = 0
+    previous = b""
+    for box_type, _, end in _boxes(file):
+        if box_type == b"mdat" and previous == b"moof":
+            length = end
+        previous = box_type
+    return length
+
+
+def _init_size(file: BinaryIO) -> int:
+    for box_type, offset, _ in _boxes(file):
+        if box_type == b"moof":
+            return offset
+    raise ValueError("not a fragmented MP4: no moof box")
+
+
+def _media_duration(container: av.container.InputContainer) -> float:
+    video = container.streams.video[0]
+    first = end = None
+    for packet in container.demux(video):
+        if packet.dts is None:
+            continue
+        if first is None:
+            first = packet.dts
+        end = packet.dts + (packet.duration or 0)
+    return 0.0 if first is None else float((end - first) * video.time_base)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
