@@ -28,6 +28,13 @@ def test_it_merges_a_keyframe_sent_as_two_packets_with_the_same_dts():
     ]
 
 
+def test_a_packet_sent_twice_is_not_merged_into_its_own_frame():
+    # aio-rtsp-toolkit under load retries a send that had succeeded: the same bytes with the same DTS.
+    packets = [packet(0, True, b"AA"), packet(0, True, b"BB"), packet(0, True, b"BB"), packet(FRAME, data=b"p1"),
+               packet(FRAME, data=b"p1")]
+    assert [(s.dts, s.data) for s in repair_all(packets)] == [(0, b"AABB"), (FRAME, b"p1")]
+
+
 def test_it_keeps_the_keyframe_flag_when_only_one_half_has_it():
     out = repair_all([packet(0, True, b"A"), packet(0, False, b"B"), packet(FRAME)])
     assert out[0].is_keyframe and out[0].data == b"AB"

@@ -116,10 +116,12 @@ def open_stream(
     camera_address(url)
     if urlsplit(url).scheme == "file":
         return FileCamera(unquote(urlsplit(url).path))
-    # PyAV's timeout interrupts every blocking connect, handshake and read (FFmpeg's network layer polls
-    # its interrupt callback every 100 ms), so no RTSP socket "timeout" option is set on top of it.
+    # PyAV's timeout interrupts a blocking connect and handshake, but its callback takes the GIL every time
+    # FFmpeg polls it, which with many cameras in one process costs more than the recording itself; reads
+    # are bounded by FFmpeg's own socket timeout instead (microseconds), which needs no Python.
     options = {
         "rtsp_transport": "tcp",
+        "timeout": str(int(timeout * 1_000_000)),
         # Recording and probing want the video only; leaving out audio also keeps FFmpeg from
         # re-timing the streams against each other when the first RTCP report arrives.
         "allowed_media_types": "video",
@@ -136,7 +138,7 @@ def open_stream(
 def _open(url: str, options: dict[str, str], timeout: float) -> InputContainer:
     started = time.monotonic()
     try:
-        return av.open(url, options=options, timeout=timeout)
+        return av.open(url, options=options, timeout=(timeout, None))
     except av.FFmpegError as exc:
         # PyAV names the URL, password included, in its errors: raise copies that name it without.
         # FFmpeg reports an interrupted RTSP handshake as "invalid data"; the clock tells it was a timeout.

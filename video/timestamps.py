@@ -74,6 +74,9 @@ class TimestampRepair:
     def _take(self, sample: Sample) -> list[Sample]:
         held = self._held
         if held is not None and sample.dts == held.dts:
+            if held.data.endswith(sample.data):
+                # The same packet sent again (a server retrying a send): merging it would corrupt the frame.
+                return []
             self._held = replace(
                 held,
                 data=held.data + sample.data,
