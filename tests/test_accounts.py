@@ -84,3 +84,11 @@ def test_the_audit_log_filters_by_action_user_camera_and_time(admin_client, came
     assert [e["action"] for e in by_camera] == ["camera_changed"]
     assert by_camera[0]["username"] == "alice-admin" and by_camera[0]["camera_name"] == "Loading dock"
     assert admin_client.get("/api/v1/audit/", {"since": "2999-01-01T00:00:00Z"}).json()["count"] == 0
+
+
+def test_the_home_page_asks_for_a_login_first(operator_user):
+    browser = Client()
+    assert browser.get("/").url == "/accounts/login/?next=/"
+    browser.post("/accounts/login/", {"username": "oscar-operator", "password": PASSWORD})
+    assert browser.get("/").url == "/api/docs/"
+    assert browser.get("/api/docs/").status_code == 200
