@@ -7,8 +7,6 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 export VMS_DATA_ROOT ?= $(CURDIR)/var
-export VMS_SECRET_KEY_FILE ?= $(VMS_DATA_ROOT)/secret_key
-export VMS_CREDENTIALS_KEY_FILE ?= $(VMS_DATA_ROOT)/credentials_key
 
 # Debian packages the recorder, the tests and the RTSP/ONVIF stand-ins need.
 APT_PACKAGES := ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base \
@@ -35,6 +33,9 @@ $(VMS_DATA_ROOT)/credentials_key:
 	mkdir -p $(VMS_DATA_ROOT)
 	umask 077 && $(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > $@
 
+# The secrets make run generates once, unless the environment gives them.
+run: export VMS_SECRET_KEY_FILE ?= $(VMS_DATA_ROOT)/secret_key
+run: export VMS_CREDENTIALS_KEY_FILE ?= $(VMS_DATA_ROOT)/credentials_key
 run: setup $(VMS_DATA_ROOT)/secret_key $(VMS_DATA_ROOT)/credentials_key
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0

@@ -14,13 +14,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
 import aiohttp
 import zeep.exceptions
 from onvif import ONVIFCamera
 from onvif.exceptions import ONVIFError
+
+from video.source import split_credentials
 
 OnvifErrorReason = Literal["unreachable", "refused", "unauthorized", "timeout", "not_onvif"]
 
@@ -148,8 +150,8 @@ async def _read_device(camera: ONVIFCamera, where: str) -> OnvifDevice:
                 height=encoder.Resolution.Height,
                 fps=rate.FrameRateLimit if rate is not None else None,
                 bitrate_kbps=rate.BitrateLimit if rate is not None else None,
-                stream_uri=_without_credentials(answer.Uri),
-                snapshot_uri=_without_credentials(snapshot) if snapshot else None,
+                stream_uri=split_credentials(answer.Uri)[0],
+                snapshot_uri=split_credentials(snapshot)[0] if snapshot else None,
             )
         )
     if not profiles:
@@ -282,14 +284,6 @@ def _encoding_name(encoding: object) -> str:
     name = str(encoding).upper()
     # Media1 has no H.265 in its enum; cameras that report it anyway use either spelling.
     return "H265" if name in ("H265", "HEVC") else name
-
-
-def _without_credentials(url: str) -> str:
-    """Drop any user:password@ a camera puts into a URI; credentials are stored apart."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _is_auth_fault(fault: zeep.exceptions.Fault) -> bool:

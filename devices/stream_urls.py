@@ -1,26 +1,13 @@
-"""Checks a camera stream URL and moves credentials out of it, so they are never stored in plain text."""
+"""Checks a camera stream URL an admin typed: a network camera, or (admins only) a file on the server."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ValidationError
 
 NETWORK_SCHEMES = ("rtsp", "rtsps")
-
-
-def split_credentials(url: str) -> tuple[str, str, str]:
-    """Return (url without user:password, username, password)."""
-    parts = urlsplit(url)
-    if not parts.username and not parts.password:
-        return url, "", ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return clean, unquote(parts.username or ""), unquote(parts.password or "")
 
 
 def validate_stream_url(url: str, *, allow_file: bool) -> None:

@@ -28,11 +28,11 @@ from devices.onvif import (
     OnvifError,
     OnvifProfile,
     _parse_probe_matches,
-    _without_credentials,
     discover,
     list_profiles,
     suggest_streams,
 )
+from video.source import split_credentials
 
 CAMERA_IP = "10.213.0.1"
 ONVIF_PORT = 8080
@@ -288,10 +288,10 @@ def test_it_parses_a_standard_probe_match_with_hardware_and_ipv6() -> None:
 
 
 def test_it_takes_credentials_out_of_uris_cameras_return() -> None:
-    assert _without_credentials("rtsp://admin:p%40ss@192.0.2.7:554/Streaming/101") == (
-        "rtsp://192.0.2.7:554/Streaming/101"
+    assert split_credentials("rtsp://admin:p%40ss@192.0.2.7:554/Streaming/101") == (
+        "rtsp://192.0.2.7:554/Streaming/101", "admin", "p@ss"
     )
-    assert _without_credentials("rtsp://192.0.2.7/live") == "rtsp://192.0.2.7/live"
+    assert split_credentials("rtsp://192.0.2.7/live") == ("rtsp://192.0.2.7/live", "", "")
 
 
 if __name__ == "__main__":

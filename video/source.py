@@ -51,6 +51,16 @@ def url_with_credentials(url: str, username: str | None, password: str | None) -
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def split_credentials(url: str) -> tuple[str, str, str]:
+    """Return (url without user:password@, username, password); cameras' credentials are stored apart."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, "", ""
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=hostport)), unquote(username), unquote(password)
+
+
 def url_without_credentials(url: str) -> str:
     """Return `url` without user, password and query (some cameras take credentials in the query)."""
     parts = urlsplit(url)

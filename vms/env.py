@@ -12,15 +12,17 @@ class SettingError(RuntimeError):
 
 
 def _raw(name: str) -> str | None:
-    """Return the variable, or the contents of the file named by NAME_FILE (for secrets)."""
+    """Return the variable or, when it is unset, the contents of the file named by NAME_FILE (for secrets)."""
+    value = os.environ.get(name)
+    if value:
+        return value
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
         try:
             return Path(file_name).read_text().strip()
         except OSError as exc:
             raise SettingError(f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}") from exc
-    value = os.environ.get(name)
-    return None if value is None or value == "" else value
+    return None
 
 
 def env_str(name: str, default: str | None = None) -> str | None:

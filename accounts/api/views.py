@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -47,11 +47,19 @@ class TokenView(APIView):
         return Response({"token": token.key, "username": user.username, "role": role_of(user)})
 
 
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.CharField(allow_null=True)
+    permissions = serializers.ListField(child=serializers.CharField())
+
+
 class MeView(APIView):
     """Who is logged in, their role and permissions (the web UI shows only what these allow)."""
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={200: MeSerializer})
     def get(self, request):
         user = request.user
         return Response({"id": user.pk, "username": user.username, "role": role_of(user),

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from devices.models import Camera
-from devices.stream_urls import split_credentials, validate_stream_url
+from devices.stream_urls import validate_stream_url
+from video.source import split_credentials
 
 
 class CameraStatusSerializer(serializers.Serializer):

@@ -65,7 +65,7 @@ class CameraViewSet(viewsets.ModelViewSet):
         return probe_or_raise(form.validated_data["url"], form.validated_data["username"],
                               form.validated_data["password"])
 
-    @extend_schema(request=None, responses={200: StreamInfoSerializer})
+    @extend_schema(request=None, responses={200: StreamInfoSerializer}, operation_id="cameras_probe_saved")
     @action(detail=True, methods=["post"], url_path="probe", permission_classes=[requires("devices.change_camera")])
     def probe_saved(self, request, pk=None):
         """Probe this camera's main stream with its stored credentials."""

@@ -43,6 +43,7 @@ class CameraSegmentList(generics.ListAPIView):
 
     serializer_class = SegmentSerializer
     permission_classes = [requires("devices.view_recording")]
+    queryset = Segment.objects.none()  # for the schema; get_queryset() gives the camera's segments
 
     @extend_schema(parameters=SPAN_PARAMETERS)
     def get(self, request, *args, **kwargs):

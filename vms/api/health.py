@@ -8,6 +8,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -64,6 +66,7 @@ class HealthView(APIView):
 
     permission_classes = [requires("recordings.view_recorderprocess")]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
     def get(self, request):
         processes = recorders()
         unrecorded = list(
