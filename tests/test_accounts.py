@@ -92,3 +92,23 @@ def test_the_home_page_asks_for_a_login_first(operator_user):
     browser.post("/accounts/login/", {"username": "oscar-operator", "password": PASSWORD})
     assert browser.get("/").url == "/api/docs/"
     assert browser.get("/api/docs/").status_code == 200
+
+
+def test_the_web_app_logs_in_with_a_session_and_keeps_preferences(operator_user):
+    browser = APIClient(enforce_csrf_checks=True)
+    assert browser.post("/api/v1/auth/login/", {"username": "oscar-operator", "password": "bad"},
+                        format="json").status_code == 401
+    response = browser.post("/api/v1/auth/login/", {"username": "oscar-operator", "password": PASSWORD},
+                            format="json")
+    assert response.json() == {"username": "oscar-operator", "role": "Operator"}
+    me = browser.get("/api/v1/auth/me/")
+    csrf = me.cookies["csrftoken"].value
+    layout = {"live": {"grid": 4, "cameras": [1, 2]}}
+    assert browser.put("/api/v1/auth/me/preferences/", layout, format="json").status_code == 403  # no CSRF token
+    saved = browser.put("/api/v1/auth/me/preferences/", layout, format="json", HTTP_X_CSRFTOKEN=csrf)
+    assert saved.status_code == 200
+    assert browser.get("/api/v1/auth/me/preferences/").json() == layout
+    assert browser.post("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=csrf).status_code == 204
+    assert browser.get("/api/v1/auth/me/").status_code == 401
+    assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == [
+        "login_failed", "login", "logout"]

@@ -39,6 +39,8 @@ MATRIX = [
     ("get", "/api/v1/audit/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/health/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/auth/me/", ALLOWED, ALLOWED, ALLOWED),
+    ("get", "/api/v1/auth/me/preferences/", ALLOWED, ALLOWED, ALLOWED),
+    ("post", "/api/v1/auth/logout/", ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/schema/", ALLOWED, ALLOWED, ALLOWED),
 ]
 

@@ -48,3 +48,19 @@ async def test_no_login_no_websocket(camera):
     assert not connected and code == 4403
     communicator, connected, code = await connect(f"/ws/cameras/{camera.pk}/", "not-a-token")
     assert not connected and code == 4403
+
+
+async def test_the_camera_list_socket_carries_every_visible_camera_and_no_other(operator_user, camera):
+    from devices.models import Camera
+
+    await database_sync_to_async(grant)(camera, group="Operator")
+    hidden = await database_sync_to_async(Camera.objects.create)(name="Vault", main_url="rtsp://127.0.0.1/v")
+    communicator, connected, _ = await connect("/ws/cameras/", await token_of(operator_user))
+    assert connected
+    for camera_id in (hidden.pk, camera.pk):
+        await database_sync_to_async(realtime.publish)(realtime.camera_group(camera_id), "camera.status",
+                                                       {"camera": camera_id, "status": "offline"})
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["data"]["camera"] == camera.pk
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()

@@ -1,11 +1,11 @@
-"""Websocket consumers: /ws/cameras/<id>/ relays that camera's group (status now; overlays and alarms later)."""
+"""Websocket consumers relaying camera groups: /ws/cameras/<id>/ for one camera, /ws/cameras/ for all a user sees."""
 
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from accounts.access import can_access_camera
+from accounts.access import can_access_camera, cameras_visible_to
 from vms.realtime import camera_group
 
 FORBIDDEN = 4403
@@ -31,6 +31,38 @@ class CameraConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def relay(self, event: dict) -> None:
+        await self.send_json(event["message"])
+
+
+class CameraListConsumer(AsyncJsonWebsocketConsumer):
+    """Status of every camera the user may see (the cameras page); cameras added later need a reconnect."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.groups_joined: list[str] = []
+        if not (user and user.is_authenticated):
+            await self.close(code=FORBIDDEN)
+            return
+        camera_ids = await database_sync_to_async(self._visible)(user)
+        if camera_ids is None:
+            await self.close(code=FORBIDDEN)
+            return
+        for camera_id in camera_ids:
+            group = camera_group(camera_id)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.accept()
+
+    def _visible(self, user) -> list[int] | None:
+        if not user.has_perm("devices.view_camera"):
+            return None
+        return list(cameras_visible_to(user).values_list("pk", flat=True))
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def relay(self, event: dict) -> None:
         await self.send_json(event["message"])

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from vms.consumers import CameraConsumer
+from vms.consumers import CameraConsumer, CameraListConsumer
 
 websocket_urlpatterns = [
+    path("ws/cameras/", CameraListConsumer.as_asgi()),
     path("ws/cameras/<int:camera_id>/", CameraConsumer.as_asgi()),
 ]

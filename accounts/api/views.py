@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.models import User
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -21,7 +24,7 @@ from accounts.api.serializers import (
     UserSerializer,
 )
 from accounts.filters import AuditEntryFilter
-from accounts.models import AuditAction, AuditEntry, CameraAccess
+from accounts.models import AuditAction, AuditEntry, CameraAccess, Preferences
 from accounts.roles import role_of
 from vms.api.errors import problem
 from vms.api.permissions import ModelPermissionsByAction
@@ -47,6 +50,34 @@ class TokenView(APIView):
         return Response({"token": token.key, "username": user.username, "role": role_of(user)})
 
 
+class SessionLoginView(APIView):
+    """Browser login: starts a session (cookie) for the web app; audited like any login."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
+    def post(self, request):
+        form = TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(request, **form.validated_data)
+        if user is None:
+            return problem(status.HTTP_401_UNAUTHORIZED, "Wrong username or password.", type_="login_failed")
+        login(request._request, user)  # the user_logged_in signal audits it
+        return Response({"username": user.username, "role": role_of(user)})
+
+
+class SessionLogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
@@ -60,10 +91,29 @@ class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: MeSerializer})
+    @method_decorator(ensure_csrf_cookie)
     def get(self, request):
         user = request.user
         return Response({"id": user.pk, "username": user.username, "role": role_of(user),
                          "permissions": sorted(user.get_all_permissions())})
+
+
+class PreferencesView(APIView):
+    """The logged-in user's preferences (JSON), e.g. {"live": {"grid": 4, "cameras": [3, 1]}}."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        preferences = Preferences.objects.filter(user=request.user).first()
+        return Response(preferences.data if preferences else {})
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def put(self, request):
+        if not isinstance(request.data, dict) or len(str(request.data)) > 20_000:
+            return problem(status.HTTP_400_BAD_REQUEST, "Preferences must be a JSON object under 20 kB.")
+        Preferences.objects.update_or_create(user=request.user, defaults={"data": request.data})
+        return Response(request.data)
 
 
 class UserViewSet(viewsets.ModelViewSet):

@@ -3,7 +3,16 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api.views import AuditEntryViewSet, CameraAccessViewSet, MeView, TokenView, UserViewSet
+from accounts.api.views import (
+    AuditEntryViewSet,
+    CameraAccessViewSet,
+    MeView,
+    PreferencesView,
+    SessionLoginView,
+    SessionLogoutView,
+    TokenView,
+    UserViewSet,
+)
 from devices.api.views import CameraViewSet, OnvifDiscoveryView, OnvifProfilesView
 from recordings.api.views import (
     CameraClip,
@@ -23,7 +32,10 @@ router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/login/", SessionLoginView.as_view(), name="auth-login"),
+    path("auth/logout/", SessionLogoutView.as_view(), name="auth-logout"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("auth/me/preferences/", PreferencesView.as_view(), name="auth-preferences"),
     path("health/", HealthView.as_view(), name="health"),
     path("onvif/profiles/", OnvifProfilesView.as_view(), name="onvif-profiles"),
     path("onvif/discovery/", OnvifDiscoveryView.as_view(), name="onvif-discovery"),
