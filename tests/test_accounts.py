@@ -86,12 +86,17 @@ def test_the_audit_log_filters_by_action_user_camera_and_time(admin_client, came
     assert admin_client.get("/api/v1/audit/", {"since": "2999-01-01T00:00:00Z"}).json()["count"] == 0
 
 
-def test_the_home_page_asks_for_a_login_first(operator_user):
+def test_every_page_route_serves_the_web_app_which_asks_the_api_who_is_logged_in(settings, tmp_path):
+    settings.FRONTEND_DIST = tmp_path
+    (tmp_path / "index.html").write_text("<div id=app></div>")
     browser = Client()
-    assert browser.get("/").url == "/accounts/login/?next=/"
-    browser.post("/accounts/login/", {"username": "oscar-operator", "password": PASSWORD})
-    assert browser.get("/").url == "/api/docs/"
-    assert browser.get("/api/docs/").status_code == 200
+    for route in ("/", "/live", "/cameras/3/recordings"):
+        page = browser.get(route)
+        assert page.status_code == 200 and b"id=app" in page.content
+    assert "csrftoken" in page.cookies
+    assert browser.get("/api/v1/nothing-here").status_code == 404
+    (tmp_path / "index.html").unlink()
+    assert b"not built" in browser.get("/live").content
 
 
 def test_the_web_app_logs_in_with_a_session_and_keeps_preferences(operator_user):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from accounts.access import can_access_camera, cameras_visible_to
+from accounts.access import cameras_visible_to, can_access_camera
 from vms.realtime import camera_group
 
 FORBIDDEN = 4403
