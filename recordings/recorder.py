@@ -22,7 +22,9 @@ from django.utils import timezone
 
 from devices.choices import CameraStatus, RecordingMode
 from devices.models import Camera
+from recordings.live import LivePublisher, hub
 from recordings.models import RecorderProcess, Segment
+from video.live import LiveChunk
 from video.probe import StreamError
 from video.recording import StreamStatus, record
 from video.segments import RecordedSegment, recover_partial
@@ -59,7 +61,10 @@ class CameraRecorder(threading.Thread):
         self.camera_id = camera.pk
         self.config = config_of(camera)
         self.url, self.username, self.password = camera.main_url, camera.username, camera.password
+        self.rotation = camera.rotation
         self.stop_event = threading.Event()
+        self.live: LivePublisher | None = None
+        self.live_failing = False
         self.state = ""
         self.opened = False
         self.last_status_write = 0.0
@@ -78,12 +83,13 @@ class CameraRecorder(threading.Thread):
         backoff = 1.0
         while not self.stop_event.is_set():
             self.opened = False
+            self.live = hub().publisher(self.camera_id)
             try:
                 record(self.url, username=self.username or None, password=self.password or None,
                        segment_seconds=settings.SEGMENT_SECONDS,
                        segment_path=lambda start: segment_path(self.camera_id, start),
                        on_segment=self.index_segment, on_status=self.report_status, stop=self.stop_event,
-                       read_timeout=settings.CAMERA_READ_TIMEOUT)
+                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live)
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
                 self.set_state(state, str(exc))
@@ -92,6 +98,7 @@ class CameraRecorder(threading.Thread):
             except Exception as exc:
                 log.exception("camera %s: recording failed", self.camera_id)
                 self.set_state(CameraStatus.ERROR, f"Recording failed: {exc}")
+            self.publish_live(None)
             if self.opened:
                 backoff = 1.0
             if self.stop_event.wait(backoff):
@@ -124,7 +131,22 @@ class CameraRecorder(threading.Thread):
             segment.path.unlink(missing_ok=True)
             self.stop()
 
+    def publish_live(self, chunk: LiveChunk | None) -> None:
+        """Hand a frame to live viewers (None: the stream ended); a fan-out outage never stops recording."""
+        try:
+            if chunk is None:
+                self.live.ended()
+            else:
+                self.live(chunk)
+        except Exception as exc:
+            if not self.live_failing:
+                log.warning("camera %s: live view unavailable: %s", self.camera_id, exc)
+            self.live_failing = True
+        else:
+            self.live_failing = False
+
     def report_status(self, status: StreamStatus) -> None:
+        self.live.describe(codec=status.codec, width=status.width, height=status.height, rotation=self.rotation)
         self.opened = True
         now = timezone.now().timestamp()
         if self.state == CameraStatus.ONLINE and now - self.last_status_write < STATUS_WRITE_SECONDS:
@@ -150,7 +172,7 @@ class CameraRecorder(threading.Thread):
 
 def config_of(camera: Camera) -> tuple:
     """What, when changed, makes the recorder reopen the camera."""
-    return (camera.main_url, camera.username, camera.password_encrypted)
+    return (camera.main_url, camera.username, camera.password_encrypted, camera.rotation)
 
 
 class Recorder:

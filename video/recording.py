@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import av
 from av.video.stream import VideoStream
 
+from video.live import LiveChunk, LiveMuxer
 from video.probe import StreamError, classify_error, recordable_video
 from video.segments import RecordedSegment, SegmentWriter
 from video.source import camera_address, open_stream
@@ -53,6 +54,7 @@ def record(
     on_status: Callable[[StreamStatus], None],
     stop: threading.Event,
     read_timeout: float = 5.0,
+    on_live: Callable[[LiveChunk], None] | None = None,
 ) -> None:
     """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
 
@@ -61,7 +63,8 @@ def record(
     segment being written is closed and reported too, so a lost camera leaves a gap, never a broken
     file. Segment times are the camera's clock (RTCP sender reports) when it is within
     CAMERA_CLOCK_TOLERANCE of ours, else the arrival time of the first packet, plus media time: the end of
-    one segment is exactly the start of the next. `stop` is noticed at the next packet.
+    one segment is exactly the start of the next. `stop` is noticed at the next packet. With `on_live`,
+    each frame also goes out at once as an fMP4 fragment for live viewers (see video.live).
     """
     try:
         container = open_stream(url, username, password, timeout=read_timeout)
@@ -78,6 +81,7 @@ def record(
             # A forward jump longer than read_timeout cannot be a real pause: we would have given up first.
             max_gap_seconds=read_timeout,
             camera_clock=urlsplit(url).scheme != "file",
+            live=LiveMuxer(video, on_live) if on_live else None,
         )
         meter = _StreamMeter(video)
         on_status(meter.status())
@@ -121,6 +125,7 @@ class _SegmentedRecording:
         on_segment: Callable[[RecordedSegment], None],
         max_gap_seconds: float,
         camera_clock: bool,
+        live: LiveMuxer | None,
     ) -> None:
         self._video = video
         self._time_base = video.time_base
@@ -132,6 +137,7 @@ class _SegmentedRecording:
             frame_duration, max_gap=max(frame_duration, round(max_gap_seconds / self._time_base))
         )
         self._wait_for_camera_clock = camera_clock
+        self._live = live
         self._first_arrival: datetime | None = None
         self._clock_start: datetime | None = None  # wall time at media time 0
         self._waiting: list[Sample] = []  # samples that arrived before the clock was known
@@ -150,6 +156,9 @@ class _SegmentedRecording:
             packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet), wallclock
         )
         for ready in self._repair.push(sample):
+            if self._live is not None:
+                # Before the wait for the camera's clock: live viewers need no wall time.
+                self._live.add(ready)
             self._accept(ready)
 
     def finish(self) -> None:
@@ -161,6 +170,8 @@ class _SegmentedRecording:
         if self._writer is not None:
             last = self._last
             self._close_segment(self._wall(last.dts + last.duration))
+        if self._live is not None:
+            self._live.close()
 
     def _accept(self, sample: Sample) -> None:
         if self._clock_start is not None:

@@ -11,8 +11,17 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+
 from vms.routing import websocket_urlpatterns  # noqa: E402
 from vms.ws_auth import TokenAuthMiddleware  # noqa: E402
+
+if settings.RECORDER_IN_WEB:
+    import threading
+
+    from recordings.recorder import Recorder
+
+    threading.Thread(target=Recorder().run, args=(threading.Event(),), name="recorder", daemon=True).start()
 
 websockets = AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
 application = ProtocolTypeRouter({"http": django_application, "websocket": AllowedHostsOriginValidator(websockets)})

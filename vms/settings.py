@@ -177,6 +177,8 @@ CELERY_BEAT_SCHEDULE = {
 SEGMENT_SECONDS = env_float("VMS_SEGMENT_SECONDS", 10.0, minimum=1.0)
 RECORDER_LEASE_SECONDS = env_float("VMS_RECORDER_LEASE_SECONDS", 15.0, minimum=3.0)
 RECORDER_MAX_CAMERAS = env_int("VMS_RECORDER_MAX_CAMERAS", 200, minimum=1)
+# On one box without Redis the recorder runs inside the web process, which shares live video in memory.
+RECORDER_IN_WEB = env_bool("VMS_RECORDER_IN_WEB", REDIS_URL is None)
 CAMERA_READ_TIMEOUT = env_float("VMS_CAMERA_READ_TIMEOUT", 5.0, minimum=1.0)
 RECONNECT_MAX_SECONDS = env_float("VMS_RECONNECT_MAX_SECONDS", 30.0, minimum=1.0)
 MIN_FREE_DISK_GIB = env_float("VMS_MIN_FREE_DISK_GIB", 5.0, minimum=0.0)

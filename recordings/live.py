@@ -1,0 +1,220 @@
+"""Live fan-out: recorders publish each camera's init segment and fragments; live viewers subscribe.
+
+With Redis (several processes or machines) a camera's init segment and the fragments since its last
+keyframe are kept in keys, so a new viewer starts at once, and new fragments go out on a pub/sub channel.
+On one box without Redis the recorder runs inside the web process and the same happens in memory.
+Fragments are numbered so a viewer joining mid-way neither misses nor repeats one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from video.live import LiveChunk
+
+# Keys outlive a dead recorder only briefly: a camera nobody publishes for is not live.
+KEY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LiveStart:
+    """The stream (re)starts: reset the player and append `init`, then `fragments` (the current GOP)."""
+
+    meta: dict
+    init: bytes
+    fragments: list[tuple[int, bool, bytes]]
+
+
+@dataclass(frozen=True)
+class LiveFragment:
+    seq: int
+    keyframe: bool
+    data: bytes
+
+
+@dataclass(frozen=True)
+class LiveEnded:
+    """The recorder lost the camera (or stopped)."""
+
+
+def _item(seq: int, keyframe: bool, data: bytes) -> bytes:
+    return seq.to_bytes(8, "big") + (b"\1" if keyframe else b"\0") + data
+
+
+def _parse_item(item: bytes) -> tuple[int, bool, bytes]:
+    return int.from_bytes(item[:8], "big"), item[8] == 1, item[9:]
+
+
+class RedisHub:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @staticmethod
+    def _keys(camera_id: int) -> tuple[str, str, str, str]:
+        base = f"vms:live:{camera_id}"
+        return base, f"{base}:meta", f"{base}:init", f"{base}:gop"
+
+    def publisher(self, camera_id: int) -> LivePublisher:
+        import redis
+
+        return LivePublisher(camera_id, redis.Redis.from_url(self.url), self)
+
+    def publish(self, client, camera_id: int, chunk: LiveChunk | None, seq: int, meta: dict) -> None:
+        channel, meta_key, init_key, gop_key = self._keys(camera_id)
+        pipe = client.pipeline(transaction=False)
+        if chunk is None:
+            pipe.delete(meta_key, init_key, gop_key)
+            pipe.publish(channel, b"E")
+        elif chunk.init:
+            pipe.set(meta_key, json.dumps(meta), ex=KEY_SECONDS)
+            pipe.set(init_key, chunk.data, ex=KEY_SECONDS)
+            pipe.delete(gop_key)
+            pipe.publish(channel, b"I")
+        else:
+            item = _item(seq, chunk.keyframe, chunk.data)
+            if chunk.keyframe:
+                pipe.delete(gop_key)
+                pipe.expire(meta_key, KEY_SECONDS)
+                pipe.expire(init_key, KEY_SECONDS)
+            pipe.rpush(gop_key, item)
+            pipe.expire(gop_key, KEY_SECONDS)
+            pipe.publish(channel, b"F" + item)
+        pipe.execute()
+
+    async def subscribe(self, camera_id: int) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+        import redis.asyncio as aioredis
+
+        channel, meta_key, init_key, gop_key = self._keys(camera_id)
+        client = aioredis.Redis.from_url(self.url)
+        pubsub = client.pubsub()
+        try:
+            # Subscribe before reading the keys, so nothing published in between is lost.
+            await pubsub.subscribe(channel)
+            start = await self._start(client, meta_key, init_key, gop_key)
+            last_seq = -1
+            if start is not None:
+                yield start
+                last_seq = start.fragments[-1][0] if start.fragments else -1
+            async for message in pubsub.listen():
+                if message["type"] != "message":
+                    continue
+                data = message["data"]
+                kind = data[:1]
+                if kind == b"F":
+                    seq, keyframe, fragment = _parse_item(data[1:])
+                    if seq > last_seq:
+                        last_seq = seq
+                        yield LiveFragment(seq, keyframe, fragment)
+                elif kind == b"I":
+                    start = await self._start(client, meta_key, init_key, gop_key)
+                    if start is not None:
+                        last_seq = start.fragments[-1][0] if start.fragments else last_seq
+                        yield start
+                else:
+                    yield LiveEnded()
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+
+    @staticmethod
+    async def _start(client, meta_key: str, init_key: str, gop_key: str) -> LiveStart | None:
+        pipe = client.pipeline(transaction=True)
+        pipe.get(meta_key)
+        pipe.get(init_key)
+        pipe.lrange(gop_key, 0, -1)
+        meta, init, gop = await pipe.execute()
+        if meta is None or init is None:
+            return None
+        return LiveStart(json.loads(meta), init, [_parse_item(item) for item in gop])
+
+
+class LocalHub:
+    """One process: the recorder threads and the websocket consumers share this object."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._starts: dict[int, LiveStart] = {}
+        self._viewers: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = {}
+
+    def publisher(self, camera_id: int) -> LivePublisher:
+        return LivePublisher(camera_id, None, self)
+
+    def publish(self, _client, camera_id: int, chunk: LiveChunk | None, seq: int, meta: dict) -> None:
+        with self._lock:
+            if chunk is None:
+                self._starts.pop(camera_id, None)
+                event = LiveEnded()
+            elif chunk.init:
+                event = self._starts[camera_id] = LiveStart(meta, chunk.data, [])
+            else:
+                start = self._starts.get(camera_id)
+                if start is None:
+                    return
+                if chunk.keyframe:
+                    start.fragments.clear()
+                start.fragments.append((seq, chunk.keyframe, chunk.data))
+                event = LiveFragment(seq, chunk.keyframe, chunk.data)
+            viewers = list(self._viewers.get(camera_id, ()))
+        for loop, queue in viewers:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    async def subscribe(self, camera_id: int) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+        viewer = (asyncio.get_running_loop(), asyncio.Queue())
+        with self._lock:
+            self._viewers.setdefault(camera_id, set()).add(viewer)
+            start = self._starts.get(camera_id)
+            start = start and LiveStart(start.meta, start.init, list(start.fragments))
+        try:
+            last_seq = -1
+            if start is not None:
+                last_seq = start.fragments[-1][0] if start.fragments else -1
+                yield start
+            while True:
+                event = await viewer[1].get()
+                if isinstance(event, LiveFragment):
+                    if event.seq <= last_seq:
+                        continue
+                    last_seq = event.seq
+                elif isinstance(event, LiveStart):
+                    event = LiveStart(event.meta, event.init, list(event.fragments))
+                yield event
+        finally:
+            with self._lock:
+                self._viewers[camera_id].discard(viewer)
+
+
+class LivePublisher:
+    """A recorder thread's handle: call it with each LiveChunk, and `ended()` when the stream stops."""
+
+    def __init__(self, camera_id: int, client, hub: RedisHub | LocalHub) -> None:
+        self.camera_id = camera_id
+        self.client = client
+        self.hub = hub
+        self.seq = 0
+        self.meta: dict = {}
+
+    def __call__(self, chunk: LiveChunk) -> None:
+        if chunk.init:
+            self.meta = {**self.meta, "mime": chunk.mime}
+        self.seq += 1
+        self.hub.publish(self.client, self.camera_id, chunk, self.seq, self.meta)
+
+    def describe(self, **meta) -> None:
+        """Facts the viewer shows with the stream (codec, width, height, rotation)."""
+        self.meta = {**self.meta, **meta}
+
+    def ended(self) -> None:
+        self.hub.publish(self.client, self.camera_id, None, self.seq, self.meta)
+
+
+_local_hub = LocalHub()
+
+
+def hub() -> RedisHub | LocalHub:
+    return RedisHub(settings.REDIS_URL) if settings.REDIS_URL else _local_hub

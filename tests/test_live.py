@@ -1,0 +1,153 @@
+"""Live video: the recorder's fan-out through Redis to /ws/live/<id>/, on a real RTSP camera."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import threading
+
+import av
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+
+from accounts.models import AuditAction, AuditEntry
+from devices.models import Camera
+from recordings.live import LiveFragment, LiveStart, LocalHub, RedisHub
+from recordings.recorder import Recorder
+from tests.conftest import grant
+from tests.recording_checks import wait_for
+from tests.standins.rtsp_servers import GstCamera
+from video.live import LiveChunk
+from vms.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+async def next_event(subscription):
+    return await asyncio.wait_for(anext(subscription), 5)
+
+
+@pytest.mark.parametrize("make_hub", [LocalHub, lambda: RedisHub(settings.REDIS_URL)])
+async def test_a_late_viewer_gets_init_and_the_current_gop_then_every_new_fragment_once(make_hub):
+    live_hub = make_hub()
+    publisher = live_hub.publisher(990)
+    publish = database_sync_to_async(lambda chunk: publisher(chunk))
+    publisher.describe(codec="h264", width=640, height=360, rotation=0)
+    await publish(LiveChunk(b"INIT", init=True, keyframe=False, mime='video/mp4; codecs="avc1.42C01E"'))
+    for data, key in ((b"k1", True), (b"p1", False), (b"k2", True), (b"p2", False)):
+        await publish(LiveChunk(data, init=False, keyframe=key))
+    subscription = live_hub.subscribe(990)
+    start = await next_event(subscription)
+    assert isinstance(start, LiveStart) and start.init == b"INIT" and start.meta["width"] == 640
+    assert [(key, data) for _seq, key, data in start.fragments] == [(True, b"k2"), (False, b"p2")]
+    await publish(LiveChunk(b"p3", init=False, keyframe=False))
+    fragment = await next_event(subscription)
+    assert isinstance(fragment, LiveFragment) and fragment.data == b"p3"
+    await subscription.aclose()
+
+
+@pytest.fixture
+def live_camera(settings, tmp_path, operator_user):
+    settings.RECORDINGS_ROOT = tmp_path / "recordings"
+    settings.RECORDER_LEASE_SECONDS = 4.0
+    settings.CAMERA_READ_TIMEOUT = 3.0
+    settings.RECONNECT_MAX_SECONDS = 1.0
+    stop = threading.Event()
+    with GstCamera("/lobby", width=640, height=360) as gst:
+        camera = Camera.objects.create(name="Lobby", main_url=gst.url, rotation=90)
+        grant(camera, group="Operator")
+        recorder = threading.Thread(target=Recorder(tick_seconds=0.5).run, args=(stop,), daemon=True)
+        recorder.start()
+        wait_for(lambda: Camera.objects.get(pk=camera.pk).status == "online", 30, "the camera to be online")
+        yield camera, gst
+        stop.set()
+        recorder.join(timeout=30)
+
+
+async def open_live(camera_id: int, user) -> WebsocketCommunicator:
+    token = await database_sync_to_async(lambda: Token.objects.get_or_create(user=user)[0].key)()
+    communicator = WebsocketCommunicator(application, f"/ws/live/{camera_id}/?token={token}",
+                                         headers=[(b"origin", b"http://127.0.0.1")])
+    return communicator
+
+
+async def receive_live(communicator, fragments: int, ack: bool = True) -> tuple[dict, bytes, list[bytes]]:
+    start = json.loads(await communicator.receive_from(timeout=10))
+    init = (await communicator.receive_output(timeout=10))["bytes"]
+    received = []
+    while len(received) < fragments:
+        received.append((await communicator.receive_output(timeout=10))["bytes"])
+        if ack:
+            await communicator.send_to(text_data=json.dumps({"type": "ack", "received": len(received)}))
+    return start, init, received
+
+
+def decoded_frames(data: bytes) -> int:
+    with av.open(io.BytesIO(data)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+async def test_an_operator_watches_live_video_that_decodes_and_is_audited(live_camera, operator_user):
+    camera, _gst = live_camera
+    communicator = await open_live(camera.pk, operator_user)
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    start, init, fragments = await receive_live(communicator, 40)
+    assert start["type"] == "live.start"
+    assert start["data"]["mime"].startswith('video/mp4; codecs="avc1.')
+    assert (start["data"]["width"], start["data"]["rotation"]) == (640, 90)
+    assert init[4:8] == b"ftyp" and all(f[4:8] == b"moof" for f in fragments)
+    # The viewer starts at a keyframe: init and the fragments alone make a playable video.
+    assert decoded_frames(init + b"".join(fragments)) == 40
+    await communicator.disconnect()
+    assert await database_sync_to_async(
+        AuditEntry.objects.filter(action=AuditAction.LIVE_VIEW, user=operator_user, camera=camera).count)() == 1
+
+
+async def test_a_viewer_that_does_not_keep_up_is_skipped_to_a_keyframe(live_camera, operator_user):
+    camera, _gst = live_camera
+    communicator = await open_live(camera.pk, operator_user)
+    await communicator.connect(timeout=10)
+    _start, init, backlog = await receive_live(communicator, 51, ack=False)
+    assert await communicator.receive_nothing(timeout=1.5), "a viewer 50 fragments behind gets nothing more"
+    await communicator.send_to(text_data=json.dumps({"type": "ack", "received": 51}))
+    resumed = (await communicator.receive_output(timeout=10))["bytes"]
+    assert decoded_frames(init + resumed) == 1, "it resumes at a keyframe, which decodes on its own"
+    await communicator.disconnect()
+
+
+async def test_the_tile_is_told_when_the_camera_goes_offline(live_camera, operator_user):
+    camera, gst = live_camera
+    communicator = await open_live(camera.pk, operator_user)
+    await communicator.connect(timeout=10)
+    await receive_live(communicator, 5)
+    gst.stop()
+    while True:
+        message = await communicator.receive_output(timeout=15)
+        if "text" in message and json.loads(message["text"])["type"] == "camera.status":
+            break
+    status = json.loads(message["text"])["data"]
+    assert status["status"] == "offline" and "127.0.0.1" in status["last_error"]
+    gst.start()
+    restarted = await communicator.receive_from(timeout=30)
+    while json.loads(restarted)["type"] != "live.start":
+        restarted = await communicator.receive_from(timeout=30)
+    await communicator.disconnect()
+
+
+async def test_only_those_who_may_watch_live_get_video(live_camera, investigator_user, admin_user):
+    camera, _gst = live_camera
+    await database_sync_to_async(grant)(camera, user=investigator_user)
+    communicator = await open_live(camera.pk, investigator_user)  # investigators play back, not live
+    connected, code = await communicator.connect(timeout=10)
+    assert not connected and code == 4403
+    anonymous = WebsocketCommunicator(application, f"/ws/live/{camera.pk}/", headers=[(b"origin", b"http://127.0.0.1")])
+    connected, code = await anonymous.connect(timeout=10)
+    assert not connected and code == 4403
+    communicator = await open_live(camera.pk, admin_user)
+    assert (await communicator.connect(timeout=10))[0]
+    await communicator.disconnect()
