@@ -72,7 +72,7 @@ def test_each_role_on_each_endpoint(method, path, admin, operator, investigator,
 def test_nothing_without_login(method, path, granted_camera):
     response = getattr(APIClient(), method)(path.format(cam=granted_camera.pk), {}, format="json")
     assert response.status_code == 401
-    if "json" in response["Content-Type"]:
+    if response["Content-Type"] == "application/problem+json":
         assert response.json()["title"] == "Not logged in"
 
 

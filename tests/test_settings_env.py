@@ -32,8 +32,11 @@ def test_numbers_are_checked(monkeypatch):
 def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
     secret = tmp_path / "key"
     secret.write_text("from-a-file\n")
+    monkeypatch.delenv("VMS_SECRET_KEY", raising=False)
     monkeypatch.setenv("VMS_SECRET_KEY_FILE", str(secret))
     assert env_str("VMS_SECRET_KEY") == "from-a-file"
+    monkeypatch.setenv("VMS_SECRET_KEY", "given-directly")
+    assert env_str("VMS_SECRET_KEY") == "given-directly"
 
 
 def test_database_urls():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,18 +37,23 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def web_server(media_root: Path) -> Iterator[str]:
+def web_server(media_root: Path, **env: str) -> Iterator[str]:
+    """Run daphne on a free port; `env` adds VMS_* settings (e.g. VMS_LOGIN_RATE for tests that log in often)."""
     port = free_port()
+    # Its log goes to a file: a pipe nobody reads would fill up and stall the server mid-test.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "vms.asgi:application"],
-        cwd=ROOT, env=server_env(media_root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=server_env(media_root, **env), stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: process.poll() is not None or _answers(base + "/api/v1/health/"), 30, "daphne to answer")
         if process.poll() is not None:
-            raise RuntimeError("daphne exited: " + process.stderr.read().decode()[-3000:])
+            log.seek(0)
+            raise RuntimeError("daphne exited: " + log.read().decode(errors="replace")[-3000:])
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
