@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 TITLES = {
@@ -32,8 +31,9 @@ class CameraUnavailable(exceptions.APIException):
         self.reason = reason
 
 
-def problem(status_code: int, detail: str, *, type_: str | None = None, errors: dict | None = None) -> Response:
-    return Response(
+def problem(status_code: int, detail: str, *, type_: str | None = None, errors: dict | None = None) -> JsonResponse:
+    """A problem document, always JSON whatever the view renders otherwise (the schema view renders YAML)."""
+    return JsonResponse(
         {
             "type": type_ or TITLES.get(status_code, "Error").lower().replace(" ", "_"),
             "title": TITLES.get(status_code, "Error"),
@@ -43,6 +43,7 @@ def problem(status_code: int, detail: str, *, type_: str | None = None, errors: 
         },
         status=status_code,
         content_type="application/problem+json",
+        json_dumps_params={"ensure_ascii": False},
     )
 
 
