@@ -23,7 +23,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --no-deps ipycam==1.3.0
 	touch $@
 
-setup: $(VENV)/.installed
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
+	frontend/package.json frontend/package-lock.json frontend/tsconfig.json
+
+frontend/dist/index.html: $(FRONTEND_SOURCES)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+setup: $(VENV)/.installed frontend/dist/index.html
 
 $(VMS_DATA_ROOT)/secret_key:
 	mkdir -p $(VMS_DATA_ROOT)

@@ -61,6 +61,8 @@ class CameraRecorder(threading.Thread):
         self.camera_id = camera.pk
         self.config = config_of(camera)
         self.url, self.username, self.password = camera.main_url, camera.username, camera.password
+        self.sub_url = camera.sub_url
+        self.sub_stream: SubStreamLive | None = None
         self.rotation = camera.rotation
         self.stop_event = threading.Event()
         self.live: LivePublisher | None = None
@@ -133,6 +135,8 @@ class CameraRecorder(threading.Thread):
 
     def publish_live(self, chunk: LiveChunk | None) -> None:
         """Hand a frame to live viewers (None: the stream ended); a fan-out outage never stops recording."""
+        if self.sub_stream is not None:
+            return  # browsers get the H.264 sub-stream instead
         try:
             if chunk is None:
                 self.live.ended()
@@ -146,6 +150,9 @@ class CameraRecorder(threading.Thread):
             self.live_failing = False
 
     def report_status(self, status: StreamStatus) -> None:
+        if status.codec != "h264" and self.sub_url and self.sub_stream is None:
+            self.sub_stream = SubStreamLive(self)
+            self.sub_stream.start()
         self.live.describe(codec=status.codec, width=status.width, height=status.height, rotation=self.rotation)
         self.opened = True
         now = timezone.now().timestamp()
@@ -170,9 +177,39 @@ class CameraRecorder(threading.Thread):
             publish_status(self.camera_id, fields)
 
 
+class SubStreamLive(threading.Thread):
+    """Live view of a camera browsers cannot play (H.265): its H.264 sub-stream, read for live only."""
+
+    def __init__(self, camera: CameraRecorder) -> None:
+        super().__init__(name=f"camera-{camera.camera_id}-sub", daemon=True)
+        self.camera = camera
+
+    def run(self) -> None:
+        camera, backoff = self.camera, 1.0
+        publisher = hub().publisher(camera.camera_id)
+
+        def describe(status: StreamStatus) -> None:
+            publisher.describe(codec=status.codec, width=status.width, height=status.height,
+                               rotation=camera.rotation)
+
+        while not camera.stop_event.is_set():
+            try:
+                record(camera.sub_url, username=camera.username or None, password=camera.password or None,
+                       segment_path=None, on_segment=None, on_status=describe, stop=camera.stop_event,
+                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=publisher)
+            except Exception as exc:
+                log.warning("camera %s: sub-stream for live view failed: %s", camera.camera_id, exc)
+            try:
+                publisher.ended()
+            except Exception:  # noqa: BLE001  (the fan-out is down; recording goes on regardless)
+                pass
+            camera.stop_event.wait(backoff)
+            backoff = min(backoff * 2, settings.RECONNECT_MAX_SECONDS)
+
+
 def config_of(camera: Camera) -> tuple:
     """What, when changed, makes the recorder reopen the camera."""
-    return (camera.main_url, camera.username, camera.password_encrypted, camera.rotation)
+    return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation)
 
 
 class Recorder:

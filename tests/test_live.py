@@ -19,7 +19,7 @@ from devices.models import Camera
 from recordings.live import LiveFragment, LiveStart, LocalHub, RedisHub
 from recordings.recorder import Recorder
 from tests.conftest import grant
-from tests.recording_checks import wait_for
+from tests.recording_checks import ffprobe, wait_for
 from tests.standins.rtsp_servers import GstCamera
 from video.live import LiveChunk
 from vms.asgi import application
@@ -151,3 +151,46 @@ async def test_only_those_who_may_watch_live_get_video(live_camera, investigator
     communicator = await open_live(camera.pk, admin_user)
     assert (await communicator.connect(timeout=10))[0]
     await communicator.disconnect()
+
+
+def start_recorder(stop: threading.Event) -> threading.Thread:
+    recorder = threading.Thread(target=Recorder(tick_seconds=0.5).run, args=(stop,), daemon=True)
+    recorder.start()
+    return recorder
+
+
+@pytest.fixture
+def h265_cameras(settings, tmp_path, operator_user):
+    """An H.265 camera with an H.264 sub-stream, and one without."""
+    settings.RECORDINGS_ROOT = tmp_path / "recordings"
+    settings.RECORDER_LEASE_SECONDS = 4.0
+    settings.SEGMENT_SECONDS = 1.0
+    stop = threading.Event()
+    with GstCamera("/main", codec="h265", width=640, height=360) as main, \
+            GstCamera("/sub", width=320, height=180) as sub:
+        with_sub = Camera.objects.create(name="Gate H.265", main_url=main.url, sub_url=sub.url)
+        without_sub = Camera.objects.create(name="Yard H.265", main_url=main.url)
+        for camera in (with_sub, without_sub):
+            grant(camera, group="Operator")
+        recorder = start_recorder(stop)
+        wait_for(lambda: with_sub.segments.exists(), 30, "a recorded segment of the H.265 main stream")
+        yield with_sub, without_sub
+        stop.set()
+        recorder.join(timeout=30)
+
+
+async def test_an_h265_camera_is_watched_through_its_h264_sub_stream(h265_cameras, operator_user):
+    with_sub, without_sub = h265_cameras
+    communicator = await open_live(with_sub.pk, operator_user)
+    await communicator.connect(timeout=10)
+    start, init, fragments = await receive_live(communicator, 10)
+    assert start["data"]["mime"].startswith('video/mp4; codecs="avc1.') and start["data"]["width"] == 320
+    assert decoded_frames(init + b"".join(fragments)) == 10
+    await communicator.disconnect()
+    communicator = await open_live(without_sub.pk, operator_user)
+    await communicator.connect(timeout=10)
+    message = json.loads(await communicator.receive_from(timeout=10))
+    assert message["type"] == "live.unsupported" and "H.264 sub-stream" in message["data"]["detail"]
+    await communicator.disconnect()
+    recorded = await database_sync_to_async(lambda: with_sub.segments.first())()
+    assert ffprobe(recorded.file)["streams"][0]["codec_name"] == "hevc", "the main stream is recorded as it is"

@@ -49,8 +49,8 @@ def record(
     username: str | None = None,
     password: str | None = None,
     segment_seconds: float = 10.0,
-    segment_path: Callable[[datetime], Path],
-    on_segment: Callable[[RecordedSegment], None],
+    segment_path: Callable[[datetime], Path] | None,
+    on_segment: Callable[[RecordedSegment], None] | None,
     on_status: Callable[[StreamStatus], None],
     stop: threading.Event,
     read_timeout: float = 5.0,
@@ -64,7 +64,8 @@ def record(
     file. Segment times are the camera's clock (RTCP sender reports) when it is within
     CAMERA_CLOCK_TOLERANCE of ours, else the arrival time of the first packet, plus media time: the end of
     one segment is exactly the start of the next. `stop` is noticed at the next packet. With `on_live`,
-    each frame also goes out at once as an fMP4 fragment for live viewers (see video.live).
+    each frame also goes out at once as an fMP4 fragment for live viewers (see video.live). Without
+    `segment_path` nothing is written: the stream only feeds `on_live` (an H.265 camera's H.264 sub-stream).
     """
     try:
         container = open_stream(url, username, password, timeout=read_timeout)
@@ -121,8 +122,8 @@ class _SegmentedRecording:
         video: VideoStream,
         *,
         segment_seconds: float,
-        segment_path: Callable[[datetime], Path],
-        on_segment: Callable[[RecordedSegment], None],
+        segment_path: Callable[[datetime], Path] | None,
+        on_segment: Callable[[RecordedSegment], None] | None,
         max_gap_seconds: float,
         camera_clock: bool,
         live: LiveMuxer | None,
@@ -159,7 +160,8 @@ class _SegmentedRecording:
             if self._live is not None:
                 # Before the wait for the camera's clock: live viewers need no wall time.
                 self._live.add(ready)
-            self._accept(ready)
+            if self._segment_path is not None:
+                self._accept(ready)
 
     def finish(self) -> None:
         """Write what is left and close the current segment."""
