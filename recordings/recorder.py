@@ -73,7 +73,6 @@ class CameraRecorder(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.recover_interrupted_segments()
             self.record_until_stopped()
         finally:
             connection.close()
@@ -85,6 +84,7 @@ class CameraRecorder(threading.Thread):
         backoff = 1.0
         while not self.stop_event.is_set():
             self.opened = False
+            self.recover_interrupted_segments()
             self.live = hub().publisher(self.camera_id)
             try:
                 record(self.url, username=self.username or None, password=self.password or None,
@@ -109,7 +109,7 @@ class CameraRecorder(threading.Thread):
         log.info("camera %s: recording stopped", self.camera_id)
 
     def recover_interrupted_segments(self) -> None:
-        """Index what a killed recorder left half-written for this camera (its last few seconds)."""
+        """Index what a killed recorder, or a full disk, left half-written for this camera."""
         directory = settings.RECORDINGS_ROOT / str(self.camera_id)
         for part in sorted(directory.glob("*/*.part")):
             try:

@@ -138,3 +138,36 @@ def test_a_killed_recorder_loses_nothing_indexed_and_its_cameras_move(fast_recor
             assert_segment_intact(segment)
     leftovers = list(Path(django_settings.RECORDINGS_ROOT).rglob("*.part"))
     assert leftovers == [], "the half-written segment of the killed recorder should have been recovered"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MiB filesystem (tmpfs) for the recordings: a real full disk, undone after the test."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+    yield mount_point
+    subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
+
+
+def test_a_full_disk_is_reported_in_plain_words_and_recording_resumes_when_space_returns(
+        running_recorder, small_disk, settings):
+    settings.RECORDINGS_ROOT = small_disk
+    with GstCamera("/busy", width=1280, height=720, bitrate_kbps=4000) as busy:
+        camera = Camera.objects.create(name="Busy road", main_url=busy.url)
+        full = wait_for(lambda: Camera.objects.filter(pk=camera.pk, status="error").first(), 60,
+                        "the disk to fill up")
+        assert full.last_error.startswith("Cannot write recordings to disk: No space left on device")
+        indexed = segments_of(camera)
+        assert indexed, "what was recorded before the disk filled up is indexed"
+        for segment in indexed:
+            assert_segment_intact(segment)
+        for leftover in small_disk.rglob("*.part"):
+            leftover.unlink()
+        for segment in indexed:
+            segment.file.unlink()
+        wait_for(lambda: Camera.objects.get(pk=camera.pk).status == "online", 40, "recording to resume")
+        wait_for(lambda: len(segments_of(camera)) > len(indexed), 30, "new segments after space returned")

@@ -7,6 +7,7 @@ so a file with the final name is always complete and its recorded SHA-256 is the
 import hashlib
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,13 +57,18 @@ class _HashingFile:
         self._file = open(path, "xb", buffering=0)
         self.sha256 = hashlib.sha256()
         self.size = 0
+        self.failure: OSError | None = None  # PyAV reports an error in this callback only vaguely
 
     def write(self, data: bytes) -> int:
         view = memoryview(data)
         self.sha256.update(view)
         self.size += len(view)
-        while view:
-            view = view[self._file.write(view) :]
+        try:
+            while view:
+                view = view[self._file.write(view) :]
+        except OSError as exc:
+            self.failure = exc
+            raise
         return len(data)
 
     def close(self) -> None:
@@ -101,11 +107,23 @@ class SegmentWriter:
         packet.time_base = self._time_base
         packet.is_keyframe = sample.is_keyframe
         packet.stream = self._stream
-        self._container.mux(packet)
+        with self._disk_errors():
+            self._container.mux(packet)
+
+    @contextmanager
+    def _disk_errors(self) -> Iterator[None]:
+        """Raise the file's own OSError (e.g. no space left) instead of PyAV's vague callback error."""
+        try:
+            yield
+        except Exception:
+            if self._file.failure is not None:
+                raise self._file.failure from None
+            raise
 
     def close(self, end: datetime) -> RecordedSegment:
         """Finish the file, make it durable under its final name, and describe it."""
-        self._container.close()
+        with self._disk_errors():
+            self._container.close()
         self._file.close()
         os.replace(self._part, self.path)
         _fsync_directory(self.path.parent)
