@@ -1,0 +1,38 @@
+/** The pages of the app: where they live, what they are called in the menu, and who may open them. */
+
+import type { ComponentType } from "preact";
+import { AuditPage } from "../audit/AuditPage";
+import { AddCameraPage } from "../cameras/AddCameraPage";
+import { CamerasPage } from "../cameras/CamerasPage";
+import { EditCameraPage } from "../cameras/EditCameraPage";
+import { HealthPage } from "../health/HealthPage";
+import { LiveCameraPage } from "../live/LiveCameraPage";
+import { LivePage } from "../live/LivePage";
+import { RecordingsIndexPage } from "../recordings/RecordingsIndexPage";
+import { RecordingsPage } from "../recordings/RecordingsPage";
+import { UsersPage } from "../users/UsersPage";
+import { PERMISSION, type Permission } from "./permissions";
+
+export interface PageRoute {
+  pattern: string;
+  permission: Permission;
+  // Each page takes its route's named parts (":camera") as string props.
+  component: ComponentType<any>;
+  /** Shown in the navigation when set. */
+  menu?: string;
+  /** Full-screen pages (live view) use the whole area below the header. */
+  fill?: boolean;
+}
+
+export const PAGES: PageRoute[] = [
+  { pattern: "/live", permission: PERMISSION.viewLive, component: LivePage, menu: "Live", fill: true },
+  { pattern: "/live/:camera", permission: PERMISSION.viewLive, component: LiveCameraPage, fill: true },
+  { pattern: "/cameras", permission: PERMISSION.viewCameras, component: CamerasPage, menu: "Cameras" },
+  { pattern: "/cameras/new", permission: PERMISSION.addCamera, component: AddCameraPage },
+  { pattern: "/cameras/:camera/edit", permission: PERMISSION.changeCamera, component: EditCameraPage },
+  { pattern: "/recordings", permission: PERMISSION.viewRecordings, component: RecordingsIndexPage, menu: "Recordings" },
+  { pattern: "/recordings/:camera", permission: PERMISSION.viewRecordings, component: RecordingsPage },
+  { pattern: "/users", permission: PERMISSION.viewUsers, component: UsersPage, menu: "Users and access" },
+  { pattern: "/audit", permission: PERMISSION.viewAudit, component: AuditPage, menu: "Audit log" },
+  { pattern: "/health", permission: PERMISSION.viewHealth, component: HealthPage, menu: "Health" },
+];

@@ -1,0 +1,137 @@
+/** Add or edit a camera: its streams (checked against the real camera), its name, recording and rotation. */
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import { cameras } from "../api/endpoints";
+import type { Camera, RecordingMode, Rotation } from "../api/types";
+import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
+import { inputOf, type CameraDraft } from "./cameraDraft";
+import { StreamCheck, type CheckState } from "./StreamCheck";
+
+interface CameraFormProps {
+  draft: CameraDraft;
+  onChange: (draft: CameraDraft) => void;
+  /** The camera being edited; absent when adding one. */
+  camera?: Camera;
+  submitLabel: string;
+  onSaved: (camera: Camera) => void;
+  onCancel: () => void;
+}
+
+export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCancel }: CameraFormProps) {
+  const [check, setCheck] = useState<CheckState>({ state: "idle" });
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => focusFirstInvalid(form.current), [error]);
+
+  const set = <K extends keyof CameraDraft>(key: K, value: CameraDraft[K]) => {
+    onChange({ ...draft, [key]: value });
+    if (key === "main_url" || key === "username" || key === "password") setCheck({ state: "idle" });
+  };
+
+  async function checkStream() {
+    setCheck({ state: "checking" });
+    try {
+      // An unchanged saved camera is checked with its stored password, which the browser never sees.
+      const unchanged = camera && !draft.password && draft.main_url === camera.main_url && draft.username === camera.username;
+      const info = unchanged
+        ? await cameras.probeSaved(camera.id)
+        : await cameras.probe(draft.main_url.trim(), draft.username, draft.password);
+      setCheck({ state: "ok", info });
+    } catch (failure) {
+      setCheck({ state: "failed", error: failure });
+    }
+  }
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setSaving(true);
+    setError(null);
+    try {
+      const input = inputOf(draft);
+      onSaved(camera ? await cameras.update(camera.id, input) : await cameras.create(input));
+    } catch (failure) {
+      setError(failure);
+      setSaving(false);
+    }
+  }
+
+  return (
+    <form ref={form} class="camera-form" onSubmit={save} data-testid="camera-form">
+      <fieldset class="card">
+        <legend>Stream</legend>
+        <Field label="Main stream address" name="main_url" error={error} wide
+          hint="The full-quality stream that is recorded, e.g. rtsp://192.168.1.20:554/stream1">
+          <input name="main_url" required value={draft.main_url} placeholder="rtsp://" spellcheck={false}
+            onInput={(e) => set("main_url", e.currentTarget.value)} />
+        </Field>
+        <div class="field-row">
+          <Field label="Username" name="username" error={error}>
+            <input name="username" autocomplete="off" value={draft.username} onInput={(e) => set("username", e.currentTarget.value)} />
+          </Field>
+          <Field label="Password" name="password" error={error}
+            hint={camera?.has_password ? "Leave empty to keep the saved password." : undefined}>
+            <input name="password" type="password" autocomplete="new-password" value={draft.password}
+              placeholder={camera?.has_password ? "••••••••" : ""} onInput={(e) => set("password", e.currentTarget.value)} />
+          </Field>
+        </div>
+        <div class="actions left">
+          <button type="button" onClick={checkStream} disabled={!draft.main_url.trim() || check.state === "checking"}>
+            Check stream
+          </button>
+        </div>
+        <StreamCheck check={check} />
+        <Field label="Sub-stream address (optional)" name="sub_url" error={error} wide
+          hint="A smaller stream for the live grid; needed when the main stream is H.265.">
+          <input name="sub_url" value={draft.sub_url} placeholder="rtsp://" spellcheck={false}
+            onInput={(e) => set("sub_url", e.currentTarget.value)} />
+        </Field>
+      </fieldset>
+
+      <fieldset class="card">
+        <legend>Camera</legend>
+        <Field label="Name" name="name" error={error} hint="How operators know it, e.g. Loading dock">
+          <input name="name" required maxLength={120} value={draft.name} onInput={(e) => set("name", e.currentTarget.value)} />
+        </Field>
+        <div class="field-row">
+          <Field label="Recording" name="recording_mode" error={error}>
+            <select name="recording_mode" value={draft.recording_mode}
+              onChange={(e) => set("recording_mode", e.currentTarget.value as RecordingMode)}>
+              <option value="continuous">Continuous</option>
+              <option value="off">Off</option>
+            </select>
+          </Field>
+          <Field label="Keep recordings (days)" name="retention_days" error={error} hint="Empty: no day limit">
+            <input name="retention_days" type="number" min={1} step={1} value={draft.retention_days}
+              onInput={(e) => set("retention_days", e.currentTarget.value)} />
+          </Field>
+          <Field label="At most (GiB)" name="retention_gib" error={error} hint="Empty: no size limit">
+            <input name="retention_gib" type="number" min={0.01} step="any" value={draft.retention_gib}
+              onInput={(e) => set("retention_gib", e.currentTarget.value)} />
+          </Field>
+        </div>
+        <div class="field-row">
+          <Field label="Rotation" name="rotation" error={error} hint="90° and 270° show a corridor (portrait) picture.">
+            <select name="rotation" value={String(draft.rotation)}
+              onChange={(e) => set("rotation", Number(e.currentTarget.value) as Rotation)}>
+              <option value="0">None</option>
+              <option value="90">90° clockwise</option>
+              <option value="180">180°</option>
+              <option value="270">270° clockwise</option>
+            </select>
+          </Field>
+          <label class="checkbox">
+            <input type="checkbox" name="enabled" checked={draft.enabled} onChange={(e) => set("enabled", e.currentTarget.checked)} />
+            Camera switched on (off: no recording, no live video)
+          </label>
+        </div>
+      </fieldset>
+
+      <FormErrors error={error} />
+      <div class="actions">
+        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="submit" class="primary" disabled={saving}>{saving ? "Saving…" : submitLabel}</button>
+      </div>
+    </form>
+  );
+}

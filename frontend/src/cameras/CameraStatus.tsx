@@ -1,0 +1,30 @@
+/** A camera's live status in words: a coloured state, the stream facts when online, the error when not. */
+
+import type { LiveStatus } from "../api/types";
+import { ago, bitrate, codec, fps, resolution } from "../components/format";
+
+const LABELS: Record<LiveStatus["state"], string> = {
+  online: "Online",
+  offline: "Offline",
+  error: "Error",
+  disabled: "Disabled",
+  unknown: "Not yet connected",
+};
+
+export function StateBadge({ state }: { state: LiveStatus["state"] }) {
+  return <span class={`state state-${state}`} data-state={state}>{LABELS[state] ?? state}</span>;
+}
+
+export function CameraStatus({ status }: { status: LiveStatus }) {
+  const facts = status.state === "online"
+    ? [codec(status.codec), resolution(status.width, status.height), fps(status.fps), bitrate(status.bitrate)].filter(Boolean).join(" · ")
+    : "";
+  return (
+    <div class="camera-status" data-testid="camera-status" data-state={status.state}>
+      <StateBadge state={status.state} />
+      {facts && <span class="facts">{facts}</span>}
+      {status.state !== "online" && status.last_error && <span class="status-error">{status.last_error}</span>}
+      {status.changed_at && <span class="muted small" title={status.changed_at}>changed {ago(status.changed_at)}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+/** Change a camera's streams, name, recording or rotation. */
+
+import { useEffect, useState } from "preact/hooks";
+import { cameras } from "../api/endpoints";
+import type { Camera } from "../api/types";
+import { navigate } from "../app/router";
+import { ErrorNote, Loading } from "../components/Notice";
+import { CameraForm } from "./CameraForm";
+import { draftOf, type CameraDraft } from "./cameraDraft";
+
+export function EditCameraPage({ camera: id }: { camera: string }) {
+  const [camera, setCamera] = useState<Camera | null>(null);
+  const [draft, setDraft] = useState<CameraDraft | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    cameras.get(Number(id)).then((found) => { setCamera(found); setDraft(draftOf(found)); }, setError);
+  }, [id]);
+
+  return (
+    <section class="narrow">
+      <div class="page-title">
+        <a href="/cameras" class="back">← Cameras</a>
+        <h1>{camera ? `Edit ${camera.name}` : "Edit camera"}</h1>
+      </div>
+      <ErrorNote error={error} title="The camera could not be loaded." />
+      {!camera && !error && <Loading what="the camera" />}
+      {camera && draft && (
+        <CameraForm camera={camera} draft={draft} onChange={setDraft} submitLabel="Save changes"
+          onSaved={() => navigate("/cameras")} onCancel={() => navigate("/cameras")} />
+      )}
+    </section>
+  );
+}

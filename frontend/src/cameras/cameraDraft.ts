@@ -1,0 +1,77 @@
+/** The camera form's values, as typed (text for numbers), and their conversion to what the API takes. */
+
+import type { Camera, CameraInput, RecordingMode, Rotation } from "../api/types";
+
+export interface CameraDraft {
+  name: string;
+  main_url: string;
+  sub_url: string;
+  username: string;
+  password: string;
+  enabled: boolean;
+  recording_mode: RecordingMode;
+  retention_days: string;
+  retention_gib: string;
+  rotation: Rotation;
+}
+
+export const EMPTY_DRAFT: CameraDraft = {
+  name: "",
+  main_url: "",
+  sub_url: "",
+  username: "",
+  password: "",
+  enabled: true,
+  recording_mode: "continuous",
+  retention_days: "30",
+  retention_gib: "",
+  rotation: 0,
+};
+
+export function draftOf(camera: Camera): CameraDraft {
+  return {
+    name: camera.name,
+    main_url: camera.main_url,
+    sub_url: camera.sub_url,
+    username: camera.username,
+    password: "",
+    enabled: camera.enabled,
+    recording_mode: camera.recording_mode,
+    retention_days: camera.retention_days?.toString() ?? "",
+    retention_gib: camera.retention_gib?.toString() ?? "",
+    rotation: camera.rotation,
+  };
+}
+
+function numberOrNull(text: string): number | null {
+  const trimmed = text.trim();
+  return trimmed === "" ? null : Number(trimmed);
+}
+
+/** The password goes only when typed, so an edit keeps the stored one. */
+export function inputOf(draft: CameraDraft): CameraInput {
+  const input: CameraInput = {
+    name: draft.name.trim(),
+    main_url: draft.main_url.trim(),
+    sub_url: draft.sub_url.trim(),
+    username: draft.username,
+    enabled: draft.enabled,
+    recording_mode: draft.recording_mode,
+    retention_days: numberOrNull(draft.retention_days),
+    retention_gib: numberOrNull(draft.retention_gib),
+    rotation: draft.rotation,
+  };
+  if (draft.password) input.password = draft.password;
+  return input;
+}
+
+/** A name from the address when the admin has not typed one: "192.168.1.20 stream1". */
+export function suggestedName(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const path = parsed.pathname.split("/").filter(Boolean).pop() ?? "";
+    return [parsed.hostname, path].filter(Boolean).join(" ");
+  } catch {
+    return "";
+  }
+}

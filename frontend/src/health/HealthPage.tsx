@@ -1,0 +1,108 @@
+/** Is the VMS well: database, Redis, disk, each recorder and its cameras, and cameras nobody records. */
+
+import type { ComponentChildren } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { health } from "../api/endpoints";
+import type { Health, HealthCheck, RecorderReport } from "../api/types";
+import { StateBadge } from "../cameras/CameraStatus";
+import { ErrorNote, Loading } from "../components/Notice";
+import { ago, dateTime } from "../components/format";
+
+function Check({ title, check, children }: { title: string; check: HealthCheck; children?: ComponentChildren }) {
+  return (
+    <div class={`card check ${check.ok ? "check-ok" : "check-bad"}`} data-testid={`check-${title.toLowerCase()}`}>
+      <h2><span class={`dot ${check.ok ? "dot-playing" : "dot-offline"}`} />{title}</h2>
+      <div>{check.ok ? "Working" : "Not working"}</div>
+      {check.error && <div class="status-error">{check.error}</div>}
+      {children}
+    </div>
+  );
+}
+
+function Recorder({ recorder }: { recorder: RecorderReport }) {
+  return (
+    <div class={`card check ${recorder.alive ? "check-ok" : "check-bad"}`} data-testid="recorder">
+      <h2><span class={`dot ${recorder.alive ? "dot-playing" : "dot-offline"}`} />{recorder.hostname} <span class="muted small">pid {recorder.pid}</span></h2>
+      <div>{recorder.alive ? "Running" : "Stopped"} · last heartbeat {ago(recorder.heartbeat_at)}</div>
+      <div class="muted small">started {dateTime(recorder.started_at)}</div>
+      {recorder.cameras.length === 0
+        ? <div class="muted">No cameras.</div>
+        : (
+          <ul class="plain">
+            {recorder.cameras.map((camera) => (
+              <li key={camera.id}>
+                <StateBadge state={camera.status} /> {camera.name}
+                {camera.last_error && <span class="status-error"> {camera.last_error}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+    </div>
+  );
+}
+
+export function HealthPage() {
+  const [report, setReport] = useState<Health | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [checkedAt, setCheckedAt] = useState<Date | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setReport(await health.get());
+      setError(null);
+      setCheckedAt(new Date());
+    } catch (failure) {
+      setError(failure);
+    }
+  }, []);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  return (
+    <section class="health-page">
+      <div class="page-title">
+        <h1>Health</h1>
+        {checkedAt && <span class="muted">checked {checkedAt.toLocaleTimeString()}</span>}
+        <span class="spacer" />
+        <button type="button" onClick={load}>Check again</button>
+      </div>
+      <ErrorNote error={error} title="The health check failed." />
+      {!report && !error && <Loading what="the health report" />}
+      {report && (
+        <>
+          <div class={`banner ${report.ok ? "banner-ok" : "banner-bad"}`} data-testid="health-summary" data-ok={String(report.ok)}>
+            {report.ok ? "Everything works." : "Something needs attention; see below."}
+          </div>
+          <div class="checks">
+            <Check title="Database" check={report.database}>{report.database.engine && <div class="muted">{report.database.engine}</div>}</Check>
+            <Check title="Redis" check={report.redis}>{report.redis.detail && <div class="muted">{report.redis.detail}</div>}</Check>
+            <Check title="Disk" check={report.disk}>
+              <div>{report.disk.free_gib} GiB free of {report.disk.total_gib} GiB</div>
+              <div class="muted small">Oldest recordings are deleted below {report.disk.floor_gib} GiB · {report.disk.path}</div>
+            </Check>
+          </div>
+          {report.cameras_without_recorder.length > 0 && (
+            <div class="notice notice-error" data-testid="unrecorded">
+              Not being recorded although they should be: {report.cameras_without_recorder.join(", ")}. Is a recorder running?
+            </div>
+          )}
+          <h2>Recorders</h2>
+          {report.recorders.length === 0 && <p class="muted">No recorder is running. Start one with <code>manage.py recorder</code>.</p>}
+          <div class="checks">
+            {report.recorders.filter((r) => r.alive).map((recorder) => <Recorder recorder={recorder} key={recorder.name} />)}
+          </div>
+          {report.recorders.some((r) => !r.alive) && (
+            <details class="stopped-recorders">
+              <summary>Stopped recorders ({report.recorders.filter((r) => !r.alive).length})</summary>
+              <div class="checks">
+                {report.recorders.filter((r) => !r.alive).map((recorder) => <Recorder recorder={recorder} key={recorder.name} />)}
+              </div>
+            </details>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,45 @@
+/** One camera's live picture, rotated as the camera is mounted, with what is wrong written over it. */
+
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Rotation } from "../api/types";
+import { LivePlayer, type LiveView } from "./livePlayer";
+
+interface LiveTileProps {
+  cameraId: number;
+  name: string;
+  rotation: Rotation;
+  onOpen?: () => void;
+  /** Controls drawn over the tile (the camera picker of the grid). */
+  children?: ComponentChildren;
+}
+
+/** The picture's width/height after rotation; the frame takes this shape (portrait for 90 and 270). */
+function aspect(view: LiveView): number {
+  const width = view.width || 16;
+  const height = view.height || 9;
+  return view.rotation === 90 || view.rotation === 270 ? height / width : width / height;
+}
+
+export function LiveTile({ cameraId, name, rotation, onOpen, children }: LiveTileProps) {
+  const video = useRef<HTMLVideoElement>(null);
+  const [view, setView] = useState<LiveView>({ state: "connecting", message: "Connecting…", rotation, width: null, height: null });
+
+  useEffect(() => {
+    const player = new LivePlayer(video.current!, cameraId, rotation, setView);
+    return () => player.stop();
+  }, [cameraId]);
+
+  const portrait = view.rotation === 90 || view.rotation === 270;
+  return (
+    <div class="tile" data-camera-id={cameraId} data-state={view.state} data-rotation={view.rotation}
+      data-testid="live-tile" onClick={onOpen} title={onOpen ? `Open ${name}` : undefined}>
+      <div class="tile-frame" style={{ "--aspect": String(aspect(view)) }}>
+        <video ref={video} class={`rotate-${view.rotation}${portrait ? " portrait" : ""}`} muted playsInline autoplay />
+      </div>
+      <div class="tile-label"><span class={`dot dot-${view.state}`} />{name}</div>
+      {view.message && <div class={`tile-message tile-${view.state}`} role="status">{view.message}</div>}
+      {children}
+    </div>
+  );
+}

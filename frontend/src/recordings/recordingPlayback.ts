@@ -1,0 +1,176 @@
+/**
+ * Plays recorded footage with hls.js over the server's playlist of a span, and maps the video's media time to
+ * wall-clock time with each segment's EXT-X-PROGRAM-DATE-TIME (gaps between recordings are left out of the
+ * media timeline, so media time alone says nothing about the time of day).
+ */
+
+import type Hls from "hls.js/light";
+import type { Fragment } from "hls.js/light";
+import { recordings } from "../api/endpoints";
+
+// hls.js is most of the app's weight and only this page needs it: it loads on the first playback.
+type HlsModule = typeof import("hls.js/light");
+let hlsModule: Promise<HlsModule> | null = null;
+const loadHls = () => (hlsModule ??= import("hls.js/light"));
+
+export interface Piece {
+  /** Media time where this segment starts in the video element, seconds. */
+  start: number;
+  duration: number;
+  /** Wall-clock time of its first frame, ms since the epoch. */
+  wall: number;
+}
+
+export type PlaybackProblem = { kind: "no_footage" | "error"; message: string } | null;
+
+export interface PlaybackEvents {
+  onProblem: (problem: PlaybackProblem) => void;
+  onLoading: (loading: boolean) => void;
+}
+
+/** Pieces of the playlist in media order, from the fragments hls.js parsed. */
+function piecesOf(fragments: Fragment[]): Piece[] {
+  return fragments
+    .filter((fragment) => fragment.programDateTime !== null)
+    .map((fragment) => ({ start: fragment.start, duration: fragment.duration, wall: fragment.programDateTime as number }));
+}
+
+/** Media time of a wall-clock moment; in a gap, the start of the next recording; null after the last one. */
+export function mediaTimeOf(pieces: Piece[], wall: number): number | null {
+  for (const piece of pieces) {
+    const end = piece.wall + piece.duration * 1000;
+    if (wall < piece.wall) return piece.start;
+    if (wall < end) return piece.start + (wall - piece.wall) / 1000;
+  }
+  return null;
+}
+
+export function wallTimeOf(pieces: Piece[], media: number): number | null {
+  if (!pieces.length) return null;
+  let found = pieces[0];
+  for (const piece of pieces) {
+    if (piece.start <= media + 1e-3) found = piece;
+    else break;
+  }
+  return found.wall + Math.max(0, Math.min(media - found.start, found.duration)) * 1000;
+}
+
+export class RecordingPlayback {
+  private readonly video: HTMLVideoElement;
+  private readonly events: PlaybackEvents;
+  private hls: Hls | null = null;
+  /** Counts loads, so a load overtaken by a newer one while hls.js was loading gives way. */
+  private generation = 0;
+  private pieces: Piece[] = [];
+  private loaded: { camera: number; start: number; end: number } | null = null;
+
+  constructor(video: HTMLVideoElement, events: PlaybackEvents) {
+    this.video = video;
+    this.events = events;
+  }
+
+  /** The wall-clock time the video shows, ms since the epoch; null before anything is loaded. */
+  now(): number | null {
+    return this.pieces.length ? wallTimeOf(this.pieces, this.video.currentTime) : null;
+  }
+
+  /** Whether `wall` lies in what is loaded, so a seek needs no new playlist. */
+  covers(camera: number, wall: number): boolean {
+    const loaded = this.loaded;
+    return Boolean(loaded && loaded.camera === camera && wall >= loaded.start && wall < loaded.end && this.pieces.length);
+  }
+
+  /** Play from `wall` (ms), loading the playlist of [start, end) first unless it is loaded already. */
+  playFrom(camera: number, wall: number, start: Date, end: Date): void {
+    this.events.onProblem(null);
+    if (this.covers(camera, wall)) {
+      const media = mediaTimeOf(this.pieces, wall);
+      if (media === null) {
+        this.events.onProblem({ kind: "no_footage", message: "No recordings after this moment." });
+        return;
+      }
+      this.video.currentTime = media;
+      this.video.play().catch(() => undefined);
+      return;
+    }
+    this.load(camera, wall, start, end);
+  }
+
+  private async load(camera: number, wall: number, start: Date, end: Date): Promise<void> {
+    this.destroy();
+    const generation = this.generation;
+    this.events.onLoading(true);
+    let module: HlsModule;
+    try {
+      module = await loadHls();
+    } catch {
+      this.events.onLoading(false);
+      this.events.onProblem({ kind: "error", message: "The video player could not be loaded; reload the page." });
+      return;
+    }
+    if (generation !== this.generation) return;
+    const { default: HlsPlayer, Events, ErrorTypes } = module;
+    if (!HlsPlayer.isSupported()) {
+      this.events.onLoading(false);
+      this.events.onProblem({ kind: "error", message: "This browser cannot play recordings (no Media Source Extensions)." });
+      return;
+    }
+    const hls = new HlsPlayer({
+      autoStartLoad: false,
+      enableWorker: true,
+      maxBufferLength: 20,
+      backBufferLength: 30,
+      // A recording is VOD: no live sync, no ABR (one quality).
+      capLevelToPlayerSize: false,
+    });
+    this.hls = hls;
+    this.loaded = { camera, start: start.getTime(), end: end.getTime() };
+    hls.on(Events.LEVEL_LOADED, (_event, data) => {
+      if (hls !== this.hls) return;
+      this.pieces = piecesOf(data.details.fragments);
+      const media = mediaTimeOf(this.pieces, wall);
+      if (media === null) {
+        this.events.onLoading(false);
+        this.events.onProblem({ kind: "no_footage", message: "No recordings after this moment." });
+        return;
+      }
+      hls.startLoad(media);
+      this.video.currentTime = media;
+      this.video.play().catch(() => undefined);
+    });
+    hls.on(Events.FRAG_BUFFERED, () => {
+      if (hls === this.hls) this.events.onLoading(false);
+    });
+    hls.on(Events.ERROR, (_event, data) => {
+      if (hls !== this.hls) return;
+      const status = (data.response as { code?: number } | undefined)?.code;
+      if (data.details === "manifestLoadError" && status === 404) {
+        this.events.onLoading(false);
+        this.events.onProblem({ kind: "no_footage", message: "No recordings in the shown span." });
+        this.destroy();
+        return;
+      }
+      if (!data.fatal) return;
+      this.events.onLoading(false);
+      if (data.type === ErrorTypes.MEDIA_ERROR) {
+        hls.recoverMediaError();
+        return;
+      }
+      const words = status === 401 || status === 403
+        ? "Your session ended or your role does not allow playback."
+        : `The recording could not be played (${data.details}).`;
+      this.events.onProblem({ kind: "error", message: words });
+      this.destroy();
+    });
+    hls.loadSource(recordings.playlistUrl(camera, start, end));
+    hls.attachMedia(this.video);
+  }
+
+  destroy(): void {
+    this.generation += 1;
+    this.hls?.destroy();
+    this.hls = null;
+    this.pieces = [];
+    this.loaded = null;
+  }
+}
