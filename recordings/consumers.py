@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -21,8 +22,9 @@ from accounts.models import AuditAction
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
 from vms.realtime import camera_group
 
+log = logging.getLogger(__name__)
+RESUBSCRIBE_SECONDS = 1.0
 FORBIDDEN = 4403
-NOT_FOUND = 4404
 MAX_LAG_FRAGMENTS = 50  # two seconds at 25 fps
 BROWSER_CODECS = ("avc1",)
 
@@ -72,13 +74,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
             pass  # a malformed message from a browser is ignored, not fatal
 
     async def stream(self) -> None:
-        async for event in hub().subscribe(self.camera_id):
-            if isinstance(event, LiveStart):
-                await self.start(event)
-            elif isinstance(event, LiveFragment):
-                await self.fragment(event.keyframe, event.data)
-            elif isinstance(event, LiveEnded):
+        """Relay the camera's live video; if the fan-out connection fails, subscribe again (keeping the socket)."""
+        while True:
+            try:
+                async for event in hub().subscribe(self.camera_id):
+                    if isinstance(event, LiveStart):
+                        await self.start(event)
+                    elif isinstance(event, LiveFragment):
+                        await self.fragment(event.keyframe, event.data)
+                    elif isinstance(event, LiveEnded):
+                        self.playable = False
+            except Exception as exc:  # a Redis outage or time-out: the viewer waits and is fed again
+                log.warning("live view of camera %s: fan-out failed, subscribing again: %s", self.camera_id, exc)
                 self.playable = False
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     async def start(self, start: LiveStart) -> None:
         if not start.meta.get("mime", "").split('codecs="')[-1].startswith(BROWSER_CODECS):
