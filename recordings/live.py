@@ -53,11 +53,15 @@ def _parse_item(item: bytes) -> tuple[int, bool, bytes]:
 
 class RedisHub:
     def __init__(self, url: str) -> None:
-        self.url = url
+        import redis
 
-    @staticmethod
-    def _keys(camera_id: int) -> tuple[str, str, str, str]:
-        base = f"vms:live:{camera_id}"
+        self.url = url
+        # Pub/sub channels ignore the database number: name them after it so that VMS instances sharing
+        # one Redis server (each on its own database) do not see each other's cameras.
+        self.prefix = f"vms:{redis.Redis.from_url(url).connection_pool.connection_kwargs.get('db', 0)}:live"
+
+    def _keys(self, camera_id: int) -> tuple[str, str, str, str]:
+        base = f"{self.prefix}:{camera_id}"
         return base, f"{base}:meta", f"{base}:init", f"{base}:gop"
 
     def publisher(self, camera_id: int) -> LivePublisher:

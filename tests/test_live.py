@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import threading
@@ -194,3 +195,20 @@ async def test_an_h265_camera_is_watched_through_its_h264_sub_stream(h265_camera
     await communicator.disconnect()
     recorded = await database_sync_to_async(lambda: with_sub.segments.first())()
     assert ffprobe(recorded.file)["streams"][0]["codec_name"] == "hevc", "the main stream is recorded as it is"
+
+
+async def test_instances_on_other_redis_databases_do_not_see_each_others_cameras():
+    url = settings.REDIS_URL.rsplit("/", 1)[0]
+    ours, theirs = RedisHub(f"{url}/5"), RedisHub(f"{url}/6")
+    subscription = ours.subscribe(991)
+    waiting = asyncio.ensure_future(anext(subscription))
+    await asyncio.sleep(0.3)
+    publisher = theirs.publisher(991)
+    await database_sync_to_async(publisher)(LiveChunk(b"INIT", init=True, keyframe=False, mime="x"))
+    await database_sync_to_async(publisher)(LiveChunk(b"k1", init=False, keyframe=True))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await subscription.aclose()

@@ -64,3 +64,15 @@ async def test_the_camera_list_socket_carries_every_visible_camera_and_no_other(
     assert message["data"]["camera"] == camera.pk
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+
+
+async def test_a_quiet_socket_stays_open_longer_than_redis_blocking_reads(operator_user, camera):
+    # redis-py's default 5 s socket time-out used to close every websocket that was quiet for 5 s.
+    await database_sync_to_async(grant)(camera, group="Operator")
+    communicator, connected, _ = await connect(f"/ws/cameras/{camera.pk}/", await token_of(operator_user))
+    assert connected
+    assert await communicator.receive_nothing(timeout=7)
+    await database_sync_to_async(realtime.publish)(realtime.camera_group(camera.pk), "camera.status",
+                                                   {"camera": camera.pk, "status": "online"})
+    assert (await communicator.receive_json_from(timeout=5))["data"]["status"] == "online"
+    await communicator.disconnect()

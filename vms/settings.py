@@ -144,8 +144,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 if REDIS_URL:
+    # The socket time-out must outlast channels_redis's 5 s blocking read, or redis-py's 5 s default
+    # closes every websocket that stays quiet that long (django/channels_redis#422).
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+        }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
