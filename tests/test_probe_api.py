@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+
+import cv2
+import numpy as np
 import pytest
 
 from tests.standins.rtsp_servers import free_port, silent_tcp_server
@@ -78,3 +82,15 @@ def test_onvif_errors_reach_the_admin_in_plain_words(admin_client):
                                                              "username": "admin", "password": "pw"}, format="json")
     assert (response.status_code, response.json()["type"]) == (502, "refused")
     assert f"port {port}" in response.json()["detail"]
+
+
+def test_the_probe_shows_a_snapshot_of_the_camera(admin_client, gst_camera):
+    camera = gst_camera(width=640, height=360)
+    snapshot = probe(admin_client, camera.url).json()["snapshot"]
+    assert snapshot.startswith("data:image/jpeg;base64,")
+    picture = cv2.imdecode(np.frombuffer(base64.b64decode(snapshot.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+    assert picture.shape == (360, 640, 3)
+    # The test camera shows a white ball on black; a keyframe decoded slice by slice leaves the rest green.
+    blue, green, red = picture[..., 0].astype(int), picture[..., 1].astype(int), picture[..., 2].astype(int)
+    assert ((green > 100) & (red < 60) & (blue < 60)).mean() < 0.01, "the whole picture was decoded"
+    assert (picture > 200).all(axis=2).any(), "the ball is in the picture"

@@ -148,6 +148,9 @@ def test_an_admin_adds_a_camera_and_sees_it_come_online_without_a_reload(admin_u
         page.click("text=Check stream")
         expect(page.get_by_test_id("stream-facts")).to_contain_text("H.264 · 640 × 360 · 25 fps")
         expect(page.get_by_test_id("probe-result")).to_contain_text("Browsers can play it live.")
+        # The admin sees what the camera sees: the snapshot is a decoded picture, 640 pixels wide.
+        expect(page.get_by_test_id("snapshot")).to_be_visible()
+        assert page.get_by_test_id("snapshot").evaluate("img => img.naturalWidth") == 640
         page.fill("input[name=name]", "Gate")
         snap(page, "add-camera")
         page.click("text=Save camera")

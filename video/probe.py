@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import av
+import cv2
 from av.container import InputContainer
 from av.video.stream import VideoStream
 
 from video.source import FileCamera, camera_address, open_stream
+from video.timestamps import Sample, TimestampRepair
 
 StreamErrorReason = Literal[
     "invalid_url", "unreachable", "refused", "unauthorized", "not_found", "timeout",
@@ -23,6 +25,7 @@ StreamErrorReason = Literal[
 RECORDABLE_CODECS = {"h264": "H.264", "hevc": "H.265"}
 BROWSER_PLAYABLE_CODECS = {"h264"}
 
+SNAPSHOT_PACKETS = 150
 # Long enough to span a keyframe interval of most cameras, short enough for an admin waiting on a form.
 MEASURE_SECONDS = 2.0
 
@@ -37,6 +40,7 @@ class StreamInfo:
     fps: float | None
     bitrate: int | None
     browser_playable: bool
+    snapshot: bytes | None = None  # a JPEG of the first picture, so the admin sees it is the right camera
 
 
 class StreamError(Exception):
@@ -132,6 +136,7 @@ def probe_stream(
     try:
         with open_stream(url, username, password, timeout) as container:
             video = recordable_video(container, url)
+            snapshot = _first_picture(container, video)
             fps = float(video.average_rate) if video.average_rate else None
             bitrate = video.codec_context.bit_rate or container.bit_rate or None
             if fps is None or bitrate is None:
@@ -146,10 +151,46 @@ def probe_stream(
                 fps=fps,
                 bitrate=bitrate,
                 browser_playable=codec in BROWSER_PLAYABLE_CODECS,
+                snapshot=snapshot,
             )
     except Exception as exc:
         # from None: the PyAV error in the chain may name the URL with its password.
         raise classify_error(exc, url) from None
+
+
+def _first_picture(container: InputContainer | FileCamera, video: VideoStream) -> bytes | None:
+    """Decode the stream's first picture (at most SNAPSHOT_PACKETS packets in) into a JPEG, at most 640 wide."""
+    decoder = av.CodecContext.create(video.codec_context.name, "r")
+    decoder.extradata = video.codec_context.extradata
+    # Cameras send a keyframe's slices as packets with one timestamp: decoded apart, half the picture is missing.
+    frames_of = TimestampRepair(frame_duration=1, max_gap=1)
+    started = False
+    for count, packet in enumerate(container.demux(video)):
+        if count >= SNAPSHOT_PACKETS:
+            return None
+        if packet.size == 0:
+            continue
+        sample = Sample(packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet))
+        for frame in frames_of.push(sample):
+            started = started or frame.is_keyframe
+            if not started:
+                continue
+            try:
+                frames = decoder.decode(av.Packet(frame.data))
+            except av.FFmpegError:
+                continue
+            if frames:
+                return _jpeg(frames[0])
+    return None
+
+
+def _jpeg(frame: av.VideoFrame) -> bytes:
+    """The picture as a JPEG at most 640 pixels wide."""
+    image = frame.to_ndarray(format="bgr24")
+    scale = min(1.0, 640 / image.shape[1])
+    if scale < 1.0:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
 
 
 def _measure(container: InputContainer | FileCamera, video: VideoStream) -> tuple[float | None, int | None]:

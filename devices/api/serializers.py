@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -106,6 +108,11 @@ class StreamInfoSerializer(serializers.Serializer):
     fps = serializers.FloatField(allow_null=True)
     bitrate = serializers.IntegerField(allow_null=True)
     browser_playable = serializers.BooleanField(help_text="H.264 plays in browsers; H.265 does not")
+    snapshot = serializers.SerializerMethodField(help_text="The first picture, as a data: URL of a JPEG")
+
+    def get_snapshot(self, info: dict) -> str | None:
+        jpeg = info.get("snapshot")
+        return f"data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}" if jpeg else None
 
 
 class OnvifRequestSerializer(serializers.Serializer):

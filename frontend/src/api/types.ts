@@ -65,6 +65,8 @@ export interface StreamInfo {
   fps: number | null;
   bitrate: number | null;
   browser_playable: boolean;
+  /** The camera's first picture (data: URL of a JPEG), or null if none could be decoded. */
+  snapshot: string | null;
 }
 
 /** A camera that answered a WS-Discovery probe. */

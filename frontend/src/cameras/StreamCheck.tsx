@@ -41,6 +41,7 @@ export function StreamCheck({ check }: { check: CheckState }) {
   return (
     <div class="stream-check ok" data-testid="probe-result" data-state="ok">
       <strong>The stream works.</strong> <span class="facts" data-testid="stream-facts">{facts.join(" · ")}</span>
+      {info.snapshot && <img class="snapshot" src={info.snapshot} alt="What the camera sees" data-testid="snapshot" />}
       <div class="hint">
         {info.browser_playable
           ? "Browsers can play it live."
