@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -20,6 +21,12 @@ from video.live import LiveChunk
 
 # Keys outlive a dead recorder only briefly: a camera nobody publishes for is not live.
 KEY_SECONDS = 30
+# A viewer says it watches for this long, and renews it; the recorder looks this often.
+WATCHED_SECONDS = 10
+WATCH_CHECK_SECONDS = 0.25
+
+
+Fragment = tuple[int, bool, bytes]  # (sequence number, keyframe, fMP4 bytes)
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,7 @@ class LiveStart:
 
     meta: dict
     init: bytes
-    fragments: list[tuple[int, bool, bytes]]
+    fragments: list[Fragment]
 
 
 @dataclass(frozen=True)
@@ -69,27 +76,49 @@ class RedisHub:
 
         return LivePublisher(camera_id, redis.Redis.from_url(self.url), self)
 
-    def publish(self, client, camera_id: int, chunk: LiveChunk | None, seq: int, meta: dict) -> None:
+    def watched(self, client, camera_id: int) -> bool:
+        return bool(client.exists(self._watchers_key(camera_id)))
+
+    def _watchers_key(self, camera_id: int) -> str:
+        return f"{self.prefix}:{camera_id}:watched"
+
+    def publish_start(self, client, camera_id: int, meta: dict, init: bytes, gop: list[Fragment]) -> None:
+        channel, meta_key, init_key, gop_key = self._keys(camera_id)
+        pipe = client.pipeline(transaction=True)
+        pipe.set(meta_key, json.dumps(meta), ex=KEY_SECONDS)
+        pipe.set(init_key, init, ex=KEY_SECONDS)
+        pipe.delete(gop_key)
+        if gop:
+            pipe.rpush(gop_key, *(_item(*fragment) for fragment in gop))
+            pipe.expire(gop_key, KEY_SECONDS)
+        pipe.publish(channel, b"I")
+        pipe.execute()
+
+    def publish_fragment(self, client, camera_id: int, seq: int, keyframe: bool, data: bytes) -> None:
+        channel, meta_key, init_key, gop_key = self._keys(camera_id)
+        item = _item(seq, keyframe, data)
+        pipe = client.pipeline(transaction=False)
+        if keyframe:
+            pipe.delete(gop_key)
+            pipe.expire(meta_key, KEY_SECONDS)
+            pipe.expire(init_key, KEY_SECONDS)
+            pipe.expire(gop_key, KEY_SECONDS)
+        pipe.rpush(gop_key, item)
+        pipe.publish(channel, b"F" + item)
+        pipe.execute()
+
+    def publish_end(self, client, camera_id: int) -> None:
         channel, meta_key, init_key, gop_key = self._keys(camera_id)
         pipe = client.pipeline(transaction=False)
-        if chunk is None:
-            pipe.delete(meta_key, init_key, gop_key)
-            pipe.publish(channel, b"E")
-        elif chunk.init:
-            pipe.set(meta_key, json.dumps(meta), ex=KEY_SECONDS)
-            pipe.set(init_key, chunk.data, ex=KEY_SECONDS)
-            pipe.delete(gop_key)
-            pipe.publish(channel, b"I")
-        else:
-            item = _item(seq, chunk.keyframe, chunk.data)
-            if chunk.keyframe:
-                pipe.delete(gop_key)
-                pipe.expire(meta_key, KEY_SECONDS)
-                pipe.expire(init_key, KEY_SECONDS)
-            pipe.rpush(gop_key, item)
-            pipe.expire(gop_key, KEY_SECONDS)
-            pipe.publish(channel, b"F" + item)
+        pipe.delete(meta_key, init_key, gop_key)
+        pipe.publish(channel, b"E")
         pipe.execute()
+
+    async def _keep_watching(self, client, camera_id: int) -> None:
+        """Tell the recorder someone watches (it publishes only then), for as long as the viewer stays."""
+        while True:
+            await client.set(self._watchers_key(camera_id), 1, ex=WATCHED_SECONDS)
+            await asyncio.sleep(WATCHED_SECONDS / 3)
 
     async def subscribe(self, camera_id: int) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
         import redis.asyncio as aioredis
@@ -97,6 +126,7 @@ class RedisHub:
         channel, meta_key, init_key, gop_key = self._keys(camera_id)
         client = aioredis.Redis.from_url(self.url)
         pubsub = client.pubsub()
+        watching = asyncio.create_task(self._keep_watching(client, camera_id))
         try:
             # Subscribe before reading the keys, so nothing published in between is lost.
             await pubsub.subscribe(channel)
@@ -123,6 +153,7 @@ class RedisHub:
                 else:
                     yield LiveEnded()
         finally:
+            watching.cancel()
             await pubsub.aclose()
             await client.aclose()
 
@@ -149,21 +180,31 @@ class LocalHub:
     def publisher(self, camera_id: int) -> LivePublisher:
         return LivePublisher(camera_id, None, self)
 
-    def publish(self, _client, camera_id: int, chunk: LiveChunk | None, seq: int, meta: dict) -> None:
+    def watched(self, _client, camera_id: int) -> bool:
+        return True  # keeping the current GOP in memory costs next to nothing
+
+    def publish_start(self, _client, camera_id: int, meta: dict, init: bytes, gop: list) -> None:
         with self._lock:
-            if chunk is None:
-                self._starts.pop(camera_id, None)
-                event = LiveEnded()
-            elif chunk.init:
-                event = self._starts[camera_id] = LiveStart(meta, chunk.data, [])
-            else:
-                start = self._starts.get(camera_id)
-                if start is None:
-                    return
-                if chunk.keyframe:
-                    start.fragments.clear()
-                start.fragments.append((seq, chunk.keyframe, chunk.data))
-                event = LiveFragment(seq, chunk.keyframe, chunk.data)
+            start = self._starts[camera_id] = LiveStart(meta, init, list(gop))
+        self._tell(camera_id, start)
+
+    def publish_fragment(self, _client, camera_id: int, seq: int, keyframe: bool, data: bytes) -> None:
+        with self._lock:
+            start = self._starts.get(camera_id)
+            if start is None:
+                return
+            if keyframe:
+                start.fragments.clear()
+            start.fragments.append((seq, keyframe, data))
+        self._tell(camera_id, LiveFragment(seq, keyframe, data))
+
+    def publish_end(self, _client, camera_id: int) -> None:
+        with self._lock:
+            self._starts.pop(camera_id, None)
+        self._tell(camera_id, LiveEnded())
+
+    def _tell(self, camera_id: int, event: LiveStart | LiveFragment | LiveEnded) -> None:
+        with self._lock:
             viewers = list(self._viewers.get(camera_id, ()))
         for loop, queue in viewers:
             loop.call_soon_threadsafe(queue.put_nowait, event)
@@ -194,7 +235,11 @@ class LocalHub:
 
 
 class LivePublisher:
-    """A recorder thread's handle: call it with each LiveChunk, and `ended()` when the stream stops."""
+    """A recorder thread's handle: call it with each LiveChunk, and `ended()` when the stream stops.
+
+    It keeps the init segment and the current GOP itself and publishes only while someone watches
+    (checked every WATCH_CHECK_SECONDS), so unwatched cameras cost the fan-out nothing; a new viewer gets
+    the init segment and GOP at once when publishing starts."""
 
     def __init__(self, camera_id: int, client, hub: RedisHub | LocalHub) -> None:
         self.camera_id = camera_id
@@ -202,19 +247,39 @@ class LivePublisher:
         self.hub = hub
         self.seq = 0
         self.meta: dict = {}
+        self.init = b""
+        self.gop: list[Fragment] = []
+        self.watched = False
+        self.next_check = 0.0
 
     def __call__(self, chunk: LiveChunk) -> None:
         if chunk.init:
             self.meta = {**self.meta, "mime": chunk.mime}
+            self.init, self.gop = chunk.data, []
+            if self.watched:
+                self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+            return
         self.seq += 1
-        self.hub.publish(self.client, self.camera_id, chunk, self.seq, self.meta)
+        if chunk.keyframe:
+            self.gop = []
+        self.gop.append((self.seq, chunk.keyframe, chunk.data))
+        now = time.monotonic()
+        if now >= self.next_check:
+            self.next_check = now + WATCH_CHECK_SECONDS
+            was_watched, self.watched = self.watched, self.hub.watched(self.client, self.camera_id)
+            if self.watched and not was_watched:
+                self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+                return
+        if self.watched:
+            self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
 
     def describe(self, **meta) -> None:
         """Facts the viewer shows with the stream (codec, width, height, rotation)."""
         self.meta = {**self.meta, **meta}
 
     def ended(self) -> None:
-        self.hub.publish(self.client, self.camera_id, None, self.seq, self.meta)
+        self.init, self.gop, self.watched, self.next_check = b"", [], False, 0.0
+        self.hub.publish_end(self.client, self.camera_id)
 
 
 _local_hub = LocalHub()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import json
+import random
 import threading
 
 import av
@@ -17,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
-from recordings.live import LiveFragment, LiveStart, LocalHub, RedisHub
+from recordings.live import WATCH_CHECK_SECONDS, LiveFragment, LiveStart, LocalHub, RedisHub
 from recordings.recorder import Recorder
 from tests.conftest import grant
 from tests.recording_checks import ffprobe, wait_for
@@ -35,20 +36,42 @@ async def next_event(subscription):
 @pytest.mark.parametrize("make_hub", [LocalHub, lambda: RedisHub(settings.REDIS_URL)])
 async def test_a_late_viewer_gets_init_and_the_current_gop_then_every_new_fragment_once(make_hub):
     live_hub = make_hub()
-    publisher = live_hub.publisher(990)
-    publish = database_sync_to_async(lambda chunk: publisher(chunk))
+    camera_id = random.randrange(10**6, 10**9)  # Redis keys outlive a test run by KEY_SECONDS
+    publisher = live_hub.publisher(camera_id)
+    publish = database_sync_to_async(lambda data, key: publisher(LiveChunk(data, init=False, keyframe=key)))
     publisher.describe(codec="h264", width=640, height=360, rotation=0)
-    await publish(LiveChunk(b"INIT", init=True, keyframe=False, mime='video/mp4; codecs="avc1.42C01E"'))
+    await database_sync_to_async(publisher)(LiveChunk(b"INIT", init=True, keyframe=False, mime="video/mp4"))
     for data, key in ((b"k1", True), (b"p1", False), (b"k2", True), (b"p2", False)):
-        await publish(LiveChunk(data, init=False, keyframe=key))
-    subscription = live_hub.subscribe(990)
-    start = await next_event(subscription)
+        await publish(data, key)
+    subscription = live_hub.subscribe(camera_id)
+    first = asyncio.ensure_future(anext(subscription))
+    await asyncio.sleep(WATCH_CHECK_SECONDS + 0.2)  # the recorder notices the viewer at its next look
+    await publish(b"p3", False)
+    start = await asyncio.wait_for(first, 5)
     assert isinstance(start, LiveStart) and start.init == b"INIT" and start.meta["width"] == 640
-    assert [(key, data) for _seq, key, data in start.fragments] == [(True, b"k2"), (False, b"p2")]
-    await publish(LiveChunk(b"p3", init=False, keyframe=False))
+    got = [data for _seq, _key, data in start.fragments]
+    while got[-1] != b"p3":
+        got.append((await next_event(subscription)).data)
+    assert got == [b"k2", b"p2", b"p3"], "the current GOP from its keyframe, each fragment once"
+    await publish(b"p4", False)
     fragment = await next_event(subscription)
-    assert isinstance(fragment, LiveFragment) and fragment.data == b"p3"
+    assert isinstance(fragment, LiveFragment) and fragment.data == b"p4"
     await subscription.aclose()
+    await database_sync_to_async(publisher.ended)()
+
+
+async def test_nothing_goes_through_redis_for_a_camera_nobody_watches():
+    import redis.asyncio as aioredis
+
+    live_hub = RedisHub(settings.REDIS_URL)
+    publisher = live_hub.publisher(992)
+    await database_sync_to_async(publisher)(LiveChunk(b"INIT", init=True, keyframe=False, mime="video/mp4"))
+    for index in range(20):
+        await database_sync_to_async(publisher)(LiveChunk(b"f", init=False, keyframe=index == 0))
+        await asyncio.sleep(0.02)
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    assert await client.keys(f"{live_hub.prefix}:992*") == []
+    await client.aclose()
 
 
 @pytest.fixture
@@ -151,6 +174,8 @@ async def test_only_those_who_may_watch_live_get_video(live_camera, investigator
     assert not connected and code == 4403
     communicator = await open_live(camera.pk, admin_user)
     assert (await communicator.connect(timeout=10))[0]
+    start, _init, _fragments = await receive_live(communicator, 1)
+    assert start["type"] == "live.start"
     await communicator.disconnect()
 
 

@@ -33,6 +33,9 @@ interface LiveStart {
 const MAX_LAG = 1.0;
 /** Where to land behind the edge: a little slack so the decoder is not starved at once. */
 const EDGE_SLACK = 0.15;
+/** Behind the edge by more than this, play a little faster until caught up: no visible jump. */
+const CATCH_UP_LAG = 0.3;
+const CATCH_UP_RATE = 1.15;
 /** Keep this much already-played video, and trim once there is this much more. */
 const KEEP_BEHIND = 3;
 const TRIM_AFTER = 10;
@@ -200,9 +203,11 @@ export class LivePlayer {
     const end = ranges.end(ranges.length - 1);
     const start = ranges.start(ranges.length - 1);
     const now = this.video.currentTime;
-    if (end - now > MAX_LAG || now < start) {
+    const lag = end - now;
+    if (lag > MAX_LAG || now < start) {
       this.video.currentTime = Math.max(start, end - EDGE_SLACK);
     }
+    this.video.playbackRate = lag > CATCH_UP_LAG ? CATCH_UP_RATE : 1;
     if (this.video.paused) this.video.play().catch(() => undefined);
   }
 
