@@ -13,8 +13,6 @@ import argparse
 import asyncio
 import http.server
 import json
-import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -32,21 +30,19 @@ from pathlib import Path
 
 import aiohttp
 import psutil
-import psycopg
 import redis
-from cryptography.fernet import Fernet
 from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.vms_under_test import bench_database, set_environment  # noqa: E402
 from tests.browser import chromium_page  # noqa: E402
 from tests.standins.rtsp_servers import SYSTEM_PYTHON, ServerProcess, free_port  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 FFMPEG = "/usr/bin/ffmpeg"
 HLS_JS = ROOT / "frontend" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "vms_bench_live"
 REDIS_SERVER = "/usr/bin/redis-server"
 WIDTH, HEIGHT, FPS, GOP, BITRATE_KBPS = 1280, 720, 25, 25, 2000
@@ -159,45 +155,6 @@ class Load:
             still_watching=still_watching,
             errors=errors,
         )
-
-
-def set_environment(media_root: Path, redis_url: str) -> None:
-    """The VMS_* settings shared by this process (for the models), the recorder and the web server."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="vms.settings",
-        VMS_DATABASE_URL=f"{POSTGRES_URL}/{DATABASE}",
-        VMS_REDIS_URL=redis_url,
-        VMS_SECRET_KEY=secrets.token_urlsafe(32),
-        VMS_CREDENTIALS_KEY=Fernet.generate_key().decode(),
-        VMS_MEDIA_ROOT=str(media_root),
-        VMS_MIN_FREE_DISK_GIB="0",
-    )
-
-
-@contextmanager
-def bench_database() -> Iterator[None]:
-    """Create and migrate an empty database; drop it afterwards."""
-
-    def recreate(create: bool) -> None:
-        with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-            if create:
-                connection.execute(f"CREATE DATABASE {DATABASE}")
-
-    recreate(create=True)
-    try:
-        # Django reads its settings from the environment, so it is imported only once that is in place.
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-        yield
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        recreate(create=False)
 
 
 def add_camera_and_operator(url: str) -> tuple[int, str]:
@@ -533,8 +490,8 @@ def main() -> None:
         camera = cleanup.enter_context(ClockCamera(None, start_timeout=10))
         say(f"stand-in camera at {camera.url}")
         redis_url, redis_server = cleanup.enter_context(private_redis(logs / "redis.log"))
-        set_environment(workdir / "media", redis_url)
-        cleanup.enter_context(bench_database())
+        set_environment(DATABASE, workdir / "media", redis_url)
+        cleanup.enter_context(bench_database(DATABASE))
         camera_id, token = add_camera_and_operator(camera.url)
         say(f"database {DATABASE} created and migrated")
 

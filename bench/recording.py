@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -18,22 +16,20 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import psycopg
-from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.vms_under_test import bench_database, set_environment  # noqa: E402
 from tests.standins.rtsp_servers import FileRtspServer  # noqa: E402
 
 FFMPEG = "/usr/bin/ffmpeg"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "vms_bench"
 # A Redis database of its own, so the recorder's camera.<id> status messages reach no test or dev server.
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -155,46 +151,6 @@ def make_clip(directory: Path) -> tuple[Path, float]:
         )  # fmt: skip
         partial.rename(path)
     return path, path.stat().st_size * 8 / CLIP_SECONDS
-
-
-def set_environment(media_root: Path) -> None:
-    """The VMS_* settings shared by this process (for the models) and the recorder it starts."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="vms.settings",
-        VMS_DATABASE_URL=f"{POSTGRES_URL}/{DATABASE}",
-        VMS_REDIS_URL=REDIS_URL,
-        VMS_SECRET_KEY=secrets.token_urlsafe(32),
-        VMS_CREDENTIALS_KEY=Fernet.generate_key().decode(),
-        VMS_MEDIA_ROOT=str(media_root),
-        VMS_SEGMENT_SECONDS=str(SEGMENT_SECONDS),
-        VMS_MIN_FREE_DISK_GIB="0",
-    )
-
-
-@contextmanager
-def bench_database() -> Iterator[None]:
-    """Create and migrate an empty database for the recorder's cameras and segments; drop it afterwards."""
-
-    def recreate(create: bool) -> None:
-        with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-            if create:
-                connection.execute(f"CREATE DATABASE {DATABASE}")
-
-    recreate(create=True)
-    try:
-        # Django reads its settings from the environment, so it is imported only once that is in place.
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-        yield
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        recreate(create=False)
 
 
 def bytes_per_camera(directories: list[Path]) -> list[int]:
@@ -442,9 +398,9 @@ def main() -> None:
         runs: list[tuple[str, Callable[[Setup, int], Window]]] = [("ffmpeg", run_ffmpeg)]
         setup_errors: dict[str, str] = {}
         if not args.skip_recorder:
-            set_environment(workdir / "media")
+            set_environment(DATABASE, workdir / "media", REDIS_URL, VMS_SEGMENT_SECONDS=str(SEGMENT_SECONDS))
             try:
-                cleanup.enter_context(bench_database())
+                cleanup.enter_context(bench_database(DATABASE))
                 say(f"database {DATABASE} created and migrated")
                 runs.append(("recorder", run_recorder))
             except Exception:

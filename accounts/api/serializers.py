@@ -88,7 +88,10 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
 
 
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+class SessionSerializer(serializers.Serializer):
     username = serializers.CharField()
     role = serializers.CharField(allow_null=True)
+
+
+class TokenSerializer(SessionSerializer):
+    token = serializers.CharField()

@@ -19,6 +19,7 @@ from accounts import audit
 from accounts.api.serializers import (
     AuditEntrySerializer,
     CameraAccessSerializer,
+    SessionSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     UserSerializer,
@@ -30,43 +31,49 @@ from vms.api.errors import problem
 from vms.api.permissions import ModelPermissionsByAction
 
 
-class TokenView(APIView):
-    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+class PasswordLoginView(APIView):
+    """Checks a username and password (rate-limited; a failure is audited by the login signal)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
-    def post(self, request):
-        form = TokenRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        user = authenticate(request, **form.validated_data)  # a failure is audited by the login signal
-        if user is None:
-            return problem(status.HTTP_401_UNAUTHORIZED, "Wrong username or password.", type_="login_failed")
-        token, _created = Token.objects.get_or_create(user=user)
-        audit.record(AuditAction.LOGIN, request=request, user=user, method="token")
-        return Response({"token": token.key, "username": user.username, "role": role_of(user)})
-
-
-class SessionLoginView(APIView):
-    """Browser login: starts a session (cookie) for the web app; audited like any login."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
-
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
     def post(self, request):
         form = TokenRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         user = authenticate(request, **form.validated_data)
         if user is None:
             return problem(status.HTTP_401_UNAUTHORIZED, "Wrong username or password.", type_="login_failed")
-        login(request._request, user)  # the user_logged_in signal audits it
-        return Response({"username": user.username, "role": role_of(user)})
+        return Response({"username": user.username, "role": role_of(user), **self.logged_in(request, user)})
+
+    def logged_in(self, request, user) -> dict:
+        raise NotImplementedError
+
+
+class TokenView(PasswordLoginView):
+    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
+    def post(self, request):
+        return super().post(request)
+
+    def logged_in(self, request, user) -> dict:
+        token, _created = Token.objects.get_or_create(user=user)
+        audit.record(AuditAction.LOGIN, request=request, user=user, method="token")
+        return {"token": token.key}
+
+
+class SessionLoginView(PasswordLoginView):
+    """Browser login: starts a session (cookie) for the web app; the user_logged_in signal audits it."""
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: SessionSerializer}, auth=[])
+    def post(self, request):
+        return super().post(request)
+
+    def logged_in(self, request, user) -> dict:
+        login(request._request, user)
+        return {}
 
 
 class SessionLogoutView(APIView):
