@@ -34,14 +34,18 @@ def fast_recorder(settings):
 
 @pytest.fixture
 def running_recorder(fast_recorder):
+    """A recorder in this process; the test may stop it early by calling what this yields."""
     stop = threading.Event()
-    recorder = Recorder(tick_seconds=0.5)
-    thread = threading.Thread(target=recorder.run, args=(stop,), daemon=True)
+    thread = threading.Thread(target=Recorder(tick_seconds=0.5).run, args=(stop,), daemon=True)
     thread.start()
-    yield recorder
-    stop.set()
-    thread.join(timeout=30)
-    assert not thread.is_alive()
+
+    def stop_recorder() -> None:
+        stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+
+    yield stop_recorder
+    stop_recorder()
 
 
 def segments_of(camera: Camera) -> list[Segment]:
@@ -61,13 +65,14 @@ def test_it_records_several_cameras_at_once(running_recorder, tmp_path):
         cameras[1].save()
         for camera in cameras:
             wait_for(lambda c=camera: len(segments_of(c)) >= 4, 60, f"four segments of {camera.name}")
+        running_recorder()  # stopped while the cameras still stream: every segment is closed by the recorder
     for camera in cameras:
         camera.refresh_from_db()
         segments = segments_of(camera)
         for segment in segments:
             assert_segment_intact(segment)
             assert segment.path.startswith(f"{camera.pk}/{segment.start:%Y-%m-%d}/")
-        # The last one ends early: the cameras stopped when the servers did.
+        # The last one ends early: the recorder stopped mid-segment.
         assert all(1.5 <= s.duration <= 3.5 for s in segments[:-1])
         assert_contiguous(segments[:4])
         assert (camera.codec, camera.width, camera.height) == ("h264", 640, 360)
