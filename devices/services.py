@@ -1,4 +1,4 @@
-"""Camera operations shared by the API, admin and commands: audited changes, deletion, and probing."""
+"""Camera operations shared by the API, admin and commands: audited changes and deletion."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.db import transaction
 from accounts import audit
 from accounts.models import AuditAction
 from devices.models import Camera
-from video.probe import StreamInfo, probe_stream
 
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
                   "retention_gib", "rotation")
@@ -46,8 +45,3 @@ def delete_camera(camera: Camera, request) -> None:
     directory = camera_directory(camera.pk)
     camera.delete()
     transaction.on_commit(lambda: shutil.rmtree(directory, ignore_errors=True))
-
-
-def probe(url: str, username: str, password: str, timeout: float = 5.0) -> StreamInfo:
-    """Open the stream and describe it, or raise video.probe.StreamError with a reason and plain words."""
-    return probe_stream(url, username or None, password or None, timeout=timeout)

@@ -7,24 +7,10 @@ from pathlib import Path
 import av
 from av.video.stream import VideoStream
 
+from video.muxer_output import MuxerOutput
+
 # Fragmented, so the muxer never seeks back and every byte can go to the client as soon as it is written.
 _MUX_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
-
-
-class _Chunks:
-    """The muxer's output: collects the bytes it writes until they are handed on."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        return len(data)
-
-    def take(self) -> bytes:
-        data = bytes(self.buffer)
-        self.buffer.clear()
-        return data
 
 
 def iter_clip(
@@ -37,7 +23,7 @@ def iter_clip(
     clip starts at the last keyframe at or before `start_offset` and stops before the first keyframe at or
     after `end`, or at the end of the data. Raises ValueError when the span holds no video.
     """
-    chunks = _Chunks()
+    chunks = MuxerOutput()
     with av.open(chunks, "w", format="mp4", options=_MUX_OPTIONS) as output:
         stream = None
         origin = None

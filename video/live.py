@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import av
 from av.video.stream import VideoStream
 
+from video.muxer_output import MuxerOutput
 from video.timestamps import Sample
 
 # One fragment per frame (frag_every_frame) instead of one per keyframe: that is what keeps latency low.
@@ -49,28 +50,6 @@ def _sps_from_annex_b(extradata: bytes) -> bytes | None:
     return None
 
 
-class _Boxes:
-    """The muxer's output, handed on as whole top-level MP4 boxes (type, bytes)."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.data += data
-        return len(data)
-
-    def take(self) -> list[tuple[bytes, bytes]]:
-        boxes, offset = [], 0
-        while len(self.data) - offset >= 8:
-            size = int.from_bytes(self.data[offset : offset + 4], "big")
-            if size < 8 or len(self.data) - offset < size:
-                break
-            boxes.append((bytes(self.data[offset + 4 : offset + 8]), bytes(self.data[offset : offset + size])))
-            offset += size
-        del self.data[:offset]
-        return boxes
-
-
 class LiveMuxer:
     """Feeds `on_chunk` with the init segment, then a fragment per sample; starts at the first keyframe.
 
@@ -81,7 +60,7 @@ class LiveMuxer:
         self.mime = mime_type(video)
         self._video = video
         self._on_chunk = on_chunk
-        self._boxes = _Boxes()
+        self._output_buffer = MuxerOutput()
         self._output: av.container.OutputContainer | None = None
         self._stream = None
         self._first_dts = 0
@@ -93,7 +72,7 @@ class LiveMuxer:
         if self._output is None:
             if not sample.is_keyframe:
                 return
-            self._output = av.open(self._boxes, "w", format="mp4", options=_MUX_OPTIONS)
+            self._output = av.open(self._output_buffer, "w", format="mp4", options=_MUX_OPTIONS)
             self._stream = self._output.add_stream_from_template(self._video)
             self._first_dts = sample.dts
         packet = av.Packet(sample.data)
@@ -108,7 +87,7 @@ class LiveMuxer:
         self._hand_on()
 
     def _hand_on(self) -> None:
-        for kind, box in self._boxes.take():
+        for kind, box in self._output_buffer.take_boxes():
             if kind in (b"ftyp", b"moov"):
                 self._init += box
                 if kind == b"moov":

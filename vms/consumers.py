@@ -11,33 +11,10 @@ from vms.realtime import camera_group
 FORBIDDEN = 4403
 
 
-class CameraConsumer(AsyncJsonWebsocketConsumer):
-    """Authorised once in connect(): the user must be logged in, may view cameras and access this one."""
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        self.camera_id = int(self.scope["url_route"]["kwargs"]["camera_id"])
-        allowed = bool(user and user.is_authenticated) and await database_sync_to_async(self._allowed)(user)
-        if not allowed:
-            await self.close(code=FORBIDDEN)
-            return
-        self.group = camera_group(self.camera_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-
-    def _allowed(self, user) -> bool:
-        return user.has_perm("devices.view_camera") and can_access_camera(user, self.camera_id)
-
-    async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def relay(self, event: dict) -> None:
-        await self.send_json(event["message"])
-
-
 class CameraListConsumer(AsyncJsonWebsocketConsumer):
-    """Status of every camera the user may see (the cameras page); cameras added later need a reconnect."""
+    """Status of every camera the user may see (the cameras page); cameras added later need a reconnect.
+
+    Authorised once in connect(): the user must be logged in and may view cameras."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -66,3 +43,13 @@ class CameraListConsumer(AsyncJsonWebsocketConsumer):
 
     async def relay(self, event: dict) -> None:
         await self.send_json(event["message"])
+
+
+class CameraConsumer(CameraListConsumer):
+    """The same for one camera (/ws/cameras/<id>/), which the user must be allowed to access."""
+
+    def _visible(self, user) -> list[int] | None:
+        camera_id = int(self.scope["url_route"]["kwargs"]["camera_id"])
+        if not (user.has_perm("devices.view_camera") and can_access_camera(user, camera_id)):
+            return None
+        return [camera_id]

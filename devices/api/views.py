@@ -21,14 +21,14 @@ from devices.api.serializers import (
     StreamInfoSerializer,
 )
 from devices.models import Camera
-from video.probe import StreamError
+from video.probe import StreamError, probe_stream
 from vms.api.errors import CameraUnavailable
 from vms.api.permissions import ModelPermissionsByAction, requires
 
 
 def probe_or_raise(url: str, username: str, password: str) -> Response:
     try:
-        info = services.probe(url, username, password)
+        info = probe_stream(url, username or None, password or None)
     except StreamError as exc:
         raise CameraUnavailable(exc.reason, str(exc)) from exc
     return Response(StreamInfoSerializer(dataclasses.asdict(info)).data)
