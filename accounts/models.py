@@ -45,6 +45,8 @@ class AuditAction(models.TextChoices):
     PLAYBACK = "playback", "Recording played back"
     CLIP_DOWNLOAD = "clip_download", "Clip downloaded"
     LIVE_VIEW = "live_view", "Live video watched"
+    ANALYTICS_CHANGED = "analytics_changed", "Zones or rules changed"
+    ALARM_ACKNOWLEDGED = "alarm_acknowledged", "Alarm acknowledged"
 
 
 class AuditEntry(models.Model):

@@ -17,9 +17,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
         "accounts.view_cameraaccess", "accounts.add_cameraaccess", "accounts.delete_cameraaccess",
         "accounts.view_auditentry", "recordings.view_recorderprocess",
+        "analytics.add_zone", "analytics.change_zone", "analytics.delete_zone",
+        "analytics.add_rule", "analytics.change_rule", "analytics.delete_rule", "analytics.view_webhookdelivery",
+        "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
+        "analytics.acknowledge_alarm", "analytics.view_count",
     ],
-    OPERATOR: ["devices.view_camera", "devices.view_live", "devices.view_recording"],
-    INVESTIGATOR: ["devices.view_camera", "devices.view_recording", "devices.export_clip"],
+    OPERATOR: [
+        "devices.view_camera", "devices.view_live", "devices.view_recording",
+        "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
+        "analytics.acknowledge_alarm", "analytics.view_count",
+    ],
+    INVESTIGATOR: [
+        "devices.view_camera", "devices.view_recording", "devices.export_clip",
+        "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
+        "analytics.acknowledge_alarm", "analytics.view_count",
+    ],
 }
 
 

@@ -5,6 +5,7 @@ from django.db import models
 
 class RecordingMode(models.TextChoices):
     CONTINUOUS = "continuous", "Continuous"
+    EVENTS = "events", "On events only (with pre- and post-roll)"
     OFF = "off", "Off"
 
 

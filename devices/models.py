@@ -36,6 +36,14 @@ class Camera(models.Model):
     )
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    analytics_enabled = models.BooleanField(default=False)
+    analytics_fps = models.FloatField("analysed frames per second", default=5.0)
+    # The analytics lease, as the recorder's.
+    analyser = models.ForeignKey(
+        "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="analysed_cameras"
+    )
+    analysis_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,4 +70,4 @@ class Camera(models.Model):
 
     @property
     def records(self) -> bool:
-        return self.enabled and self.recording_mode == RecordingMode.CONTINUOUS
+        return self.enabled and self.recording_mode != RecordingMode.OFF

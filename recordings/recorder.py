@@ -1,29 +1,21 @@
-"""The recorder service: leases cameras from the database and records each one in its own thread.
-
-Several recorder processes, on one machine or many, share the cameras: each claims free or expired
-leases (SELECT ... FOR UPDATE SKIP LOCKED) up to a fair share and renews its own every few seconds, so
-the cameras of a recorder that dies are picked up by another once their lease runs out."""
+"""The recorder service: records each camera it leases (see recordings.leases) in its own thread."""
 
 from __future__ import annotations
 
 import logging
-import math
-import os
-import socket
 import threading
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from devices.choices import CameraStatus, RecordingMode
 from devices.models import Camera
+from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
-from recordings.models import RecorderProcess, Segment
+from recordings.models import Segment
 from video.live import LiveChunk
 from video.probe import StreamError
 from video.recording import StreamStatus, record
@@ -35,7 +27,6 @@ log = logging.getLogger(__name__)
 # Reasons a stream fails that another try may cure (the camera is away), as opposed to a setting to fix.
 OFFLINE_REASONS = {"unreachable", "refused", "timeout", "stream_lost"}
 STATUS_WRITE_SECONDS = 5.0
-FORGET_DEAD_RECORDERS_AFTER = timedelta(minutes=10)
 
 
 def segment_path(camera_id: int, start: datetime) -> Path:
@@ -45,7 +36,7 @@ def segment_path(camera_id: int, start: datetime) -> Path:
 
 
 def eligible_cameras():
-    return Camera.objects.filter(enabled=True, recording_mode=RecordingMode.CONTINUOUS)
+    return Camera.objects.filter(enabled=True, recording_mode__in=[RecordingMode.CONTINUOUS, RecordingMode.EVENTS])
 
 
 def publish_status(camera_id: int, fields: dict) -> None:
@@ -53,7 +44,7 @@ def publish_status(camera_id: int, fields: dict) -> None:
     realtime.publish(realtime.camera_group(camera_id), "camera.status", data)
 
 
-class CameraRecorder(threading.Thread):
+class CameraRecorder(CameraThread):
     """Records one camera until stopped, reconnecting with capped exponential backoff."""
 
     def __init__(self, camera: Camera) -> None:
@@ -212,81 +203,18 @@ def config_of(camera: Camera) -> tuple:
     return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation)
 
 
-class Recorder:
-    """One recorder process: heartbeat, lease renewal and claiming, and a thread per leased camera."""
+class Recorder(LeasingProcess):
+    """One recorder process: records each camera it leases in its own thread."""
 
-    def __init__(self, tick_seconds: float | None = None) -> None:
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.lease = timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
-        self.tick_seconds = tick_seconds or settings.RECORDER_LEASE_SECONDS / 3
-        self.threads: dict[int, CameraRecorder] = {}
-        self.process: RecorderProcess | None = None
+    kind = "recorder"
+    holder_field = "recorder"
+    expires_field = "lease_expires_at"
 
-    def run(self, stop: threading.Event) -> None:
-        self.process = RecorderProcess.objects.create(
-            name=self.name, hostname=socket.gethostname(), pid=os.getpid(), heartbeat_at=timezone.now()
-        )
-        log.info("recorder %s started", self.name)
-        try:
-            while not stop.is_set():
-                close_old_connections()
-                try:
-                    self.tick()
-                except Exception:
-                    # A database outage must not stop recording: threads go on writing to disk.
-                    log.exception("recorder %s: lease round failed", self.name)
-                stop.wait(self.tick_seconds)
-        finally:
-            self.shutdown()
-            connection.close()
+    def eligible_cameras(self):
+        return eligible_cameras()
 
-    def tick(self) -> None:
-        now = timezone.now()
-        RecorderProcess.objects.filter(pk=self.process.pk).update(heartbeat_at=now)
-        RecorderProcess.objects.filter(heartbeat_at__lt=now - FORGET_DEAD_RECORDERS_AFTER).delete()
-        # Renew what is still ours and still to be recorded; let go of the rest.
-        eligible = eligible_cameras()
-        Camera.objects.filter(recorder=self.process).exclude(pk__in=eligible.values("pk")).update(
-            recorder=None, lease_expires_at=None)
-        eligible.filter(recorder=self.process).update(lease_expires_at=now + self.lease)
-        self.claim(now)
-        mine = {c.pk: c for c in eligible.filter(recorder=self.process)}
-        for camera_id in list(self.threads):
-            thread = self.threads[camera_id]
-            if camera_id not in mine or thread.config != config_of(mine[camera_id]) or not thread.is_alive():
-                thread.stop()
-                thread.join(timeout=settings.CAMERA_READ_TIMEOUT + 5)
-                del self.threads[camera_id]
-        for camera_id, camera in mine.items():
-            if camera_id not in self.threads:
-                thread = CameraRecorder(camera)
-                self.threads[camera_id] = thread
-                thread.start()
+    def config_of(self, camera: Camera) -> tuple:
+        return config_of(camera)
 
-    def claim(self, now: datetime) -> None:
-        """Take free or expired leases up to this process's fair share of the eligible cameras."""
-        alive = RecorderProcess.objects.filter(heartbeat_at__gte=now - self.lease).count()
-        eligible = eligible_cameras()
-        share = min(settings.RECORDER_MAX_CAMERAS, math.ceil(eligible.count() / max(alive, 1)))
-        wanted = share - eligible.filter(recorder=self.process).count()
-        if wanted <= 0:
-            return
-        with transaction.atomic():
-            free = list(
-                eligible.select_for_update(skip_locked=True)
-                .filter(Q(recorder__isnull=True) | Q(lease_expires_at__lt=now))
-                .order_by("pk")
-                .values_list("pk", flat=True)[:wanted]
-            )
-            if free:
-                Camera.objects.filter(pk__in=free).update(recorder=self.process, lease_expires_at=now + self.lease)
-                log.info("recorder %s claimed cameras %s", self.name, free)
-
-    def shutdown(self) -> None:
-        for thread in self.threads.values():
-            thread.stop()
-        for thread in self.threads.values():
-            thread.join(timeout=settings.CAMERA_READ_TIMEOUT + 5)
-        Camera.objects.filter(recorder=self.process).update(recorder=None, lease_expires_at=None)
-        RecorderProcess.objects.filter(pk=self.process.pk).delete()
-        log.info("recorder %s stopped", self.name)
+    def start_camera(self, camera: Camera) -> CameraRecorder:
+        return CameraRecorder(camera)

@@ -16,12 +16,15 @@ from django.conf import settings  # noqa: E402
 from vms.routing import websocket_urlpatterns  # noqa: E402
 from vms.ws_auth import TokenAuthMiddleware  # noqa: E402
 
-if settings.RECORDER_IN_WEB:
+if settings.RECORDER_IN_WEB or settings.ANALYTICS_IN_WEB:
     import threading
 
+    from analytics.worker import AnalyticsWorker
     from recordings.recorder import Recorder
 
-    threading.Thread(target=Recorder().run, args=(threading.Event(),), name="recorder", daemon=True).start()
+    for wanted, worker in ((settings.RECORDER_IN_WEB, Recorder), (settings.ANALYTICS_IN_WEB, AnalyticsWorker)):
+        if wanted:
+            threading.Thread(target=worker().run, args=(threading.Event(),), name=worker.kind, daemon=True).start()
 
 websockets = AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
 application = ProtocolTypeRouter({"http": django_application, "websocket": AllowedHostsOriginValidator(websockets)})

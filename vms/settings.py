@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "channels",
     "devices",
     "recordings",
+    "analytics",
     # Last: its post_migrate gives the roles their permissions, which must all exist by then.
     "accounts",
 ]
@@ -176,6 +177,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
     "retention": {"task": "recordings.tasks.apply_retention", "schedule": env_float("VMS_RETENTION_EVERY", 60.0, 5.0)},
+    "event-footage": {"task": "analytics.tasks.drop_footage_without_events",
+                      "schedule": env_float("VMS_EVENT_FOOTAGE_EVERY", 30.0, 5.0)},
 }
 
 # Recording
@@ -188,6 +191,13 @@ CAMERA_READ_TIMEOUT = env_float("VMS_CAMERA_READ_TIMEOUT", 5.0, minimum=1.0)
 RECONNECT_MAX_SECONDS = env_float("VMS_RECONNECT_MAX_SECONDS", 30.0, minimum=1.0)
 MIN_FREE_DISK_GIB = env_float("VMS_MIN_FREE_DISK_GIB", 5.0, minimum=0.0)
 TIMELINE_GAP_SECONDS = env_float("VMS_TIMELINE_GAP_SECONDS", 1.0, minimum=0.0)
+
+# Analytics
+ANALYTICS_IN_WEB = env_bool("VMS_ANALYTICS_IN_WEB", REDIS_URL is None)
+# Empty: the packaged SSD-MobileNet-v2 COCO; or the path of a YOLO ONNX file.
+DETECTOR_MODEL = env_str("VMS_DETECTOR_MODEL", "")
+DETECTOR_MIN_SCORE = env_float("VMS_DETECTOR_MIN_SCORE", 0.5, minimum=0.05)
+WEBHOOK_ATTEMPTS = env_int("VMS_WEBHOOK_ATTEMPTS", 5, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -35,11 +35,12 @@ class CameraSerializer(serializers.ModelSerializer):
         model = Camera
         fields = [
             "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
-            "recording_mode", "retention_days", "retention_gib", "rotation", "live_status",
-            "created_at", "updated_at",
+            "recording_mode", "retention_days", "retention_gib", "rotation", "analytics_enabled", "analytics_fps",
+            "live_status", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01}}
+        extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
+                        "analytics_fps": {"min_value": 0.5, "max_value": 25}}
 
     def get_has_password(self, camera: Camera) -> bool:
         return bool(camera.password_encrypted)

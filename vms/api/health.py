@@ -40,12 +40,13 @@ def check_redis() -> dict:
         return {"ok": False, "used": True, "error": str(exc)}
 
 
-def recorders() -> list[dict]:
+def worker_processes(kind: str, cameras_of: str) -> list[dict]:
+    """Recorder or analytics processes, whether each is alive, and the cameras it holds."""
     alive_after = timezone.now() - timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
     result = []
-    for process in RecorderProcess.objects.prefetch_related("cameras").order_by("name"):
+    for process in RecorderProcess.objects.filter(kind=kind).prefetch_related(cameras_of).order_by("name"):
         cameras = [{"id": c.pk, "name": c.name, "status": c.status, "last_frame_at": c.last_frame_at,
-                    "last_error": c.last_error} for c in process.cameras.all()]
+                    "last_error": c.last_error} for c in getattr(process, cameras_of).all()]
         result.append({"name": process.name, "hostname": process.hostname, "pid": process.pid,
                        "started_at": process.started_at, "heartbeat_at": process.heartbeat_at,
                        "alive": process.heartbeat_at >= alive_after, "cameras": cameras})
@@ -62,19 +63,28 @@ def disk() -> dict:
 
 
 class HealthView(APIView):
-    """Overall `ok` is false when the database, Redis or the disk fails, or an enabled camera has no live recorder."""
+    """Overall `ok` is false when the database, Redis or the disk fails, or an enabled camera has no live
+    recorder (or, with analytics on, no live analytics worker)."""
 
     permission_classes = [requires("recordings.view_recorderprocess")]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
     def get(self, request):
-        processes = recorders()
+        processes = worker_processes("recorder", "cameras")
+        analysers = worker_processes("analytics", "analysed_cameras")
         unrecorded = list(
-            Camera.objects.filter(enabled=True, recording_mode="continuous")
+            Camera.objects.filter(enabled=True).exclude(recording_mode="off")
             .exclude(recorder__name__in=[p["name"] for p in processes if p["alive"]])
             .values_list("name", flat=True)
         )
+        unanalysed = list(
+            Camera.objects.filter(enabled=True, analytics_enabled=True)
+            .exclude(analyser__name__in=[p["name"] for p in analysers if p["alive"]])
+            .values_list("name", flat=True)
+        )
         report = {"database": check_database(), "redis": check_redis(), "disk": disk(), "recorders": processes,
-                  "cameras_without_recorder": unrecorded}
-        report["ok"] = all(report[k]["ok"] for k in ("database", "redis", "disk")) and not unrecorded
+                  "cameras_without_recorder": unrecorded, "analytics": analysers,
+                  "cameras_without_analytics": unanalysed}
+        report["ok"] = (all(report[k]["ok"] for k in ("database", "redis", "disk"))
+                        and not unrecorded and not unanalysed)
         return Response(report, status=200 if report["ok"] else 503)

@@ -13,6 +13,14 @@ from accounts.api.views import (
     TokenView,
     UserViewSet,
 )
+from analytics.api.views import (
+    AlarmViewSet,
+    CountList,
+    EventViewSet,
+    RuleViewSet,
+    WebhookDeliveryViewSet,
+    ZoneViewSet,
+)
 from devices.api.views import CameraViewSet, OnvifDiscoveryView, OnvifProfilesView
 from recordings.api.views import (
     CameraClip,
@@ -29,6 +37,11 @@ router.register("cameras", CameraViewSet, basename="camera")
 router.register("users", UserViewSet, basename="user")
 router.register("camera-access", CameraAccessViewSet, basename="camera-access")
 router.register("audit", AuditEntryViewSet, basename="audit")
+router.register("events", EventViewSet, basename="event")
+router.register("alarms", AlarmViewSet, basename="alarm")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register(r"cameras/(?P<camera_id>\d+)/zones", ZoneViewSet, basename="camera-zone")
+router.register(r"cameras/(?P<camera_id>\d+)/rules", RuleViewSet, basename="camera-rule")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -45,5 +58,6 @@ urlpatterns = [
     path("cameras/<int:camera_id>/clip/", CameraClip.as_view(), name="camera-clip"),
     path("segments/<int:segment_id>/init.mp4", SegmentInit.as_view(), name="segment-init"),
     path("segments/<int:segment_id>/media.mp4", SegmentPart.as_view(), name="segment-media"),
+    path("counts/", CountList.as_view(), name="counts"),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,203 @@
+"""Serializers of the analytics API: zones, rules, events, alarms, counts and webhook deliveries."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from analytics.choices import OBJECT_CLASSES, ZONE_KIND_OF, Condition, ZoneKind
+from analytics.footage import MAX_PRE_ROLL_SECONDS
+from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
+
+MAX_POST_ROLL_SECONDS = 600
+
+
+def _point(value) -> list[float]:
+    if not (isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, int | float) for v in value)):
+        raise serializers.ValidationError("Each point is [x, y].")
+    if not all(0 <= v <= 1 for v in value):
+        raise serializers.ValidationError("Points are fractions of the picture, from 0 to 1.")
+    return [float(value[0]), float(value[1])]
+
+
+class ZoneSerializer(serializers.ModelSerializer):
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+
+    class Meta:
+        model = Zone
+        fields = ["id", "camera", "name", "kind", "points", "color"]
+        read_only_fields = ["camera"]
+
+    def validate(self, attrs: dict) -> dict:
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        points = attrs.get("points", getattr(self.instance, "points", None))
+        if not isinstance(points, list):
+            raise serializers.ValidationError({"points": "A list of [x, y] points."})
+        try:
+            points = [_point(p) for p in points]
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"points": exc.detail}) from exc
+        if kind == ZoneKind.LINE and len(points) != 2:
+            raise serializers.ValidationError({"points": "A line has exactly two points, A and B."})
+        if kind == ZoneKind.POLYGON and len(points) < 3:
+            raise serializers.ValidationError({"points": "An area needs at least three points."})
+        if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind \
+                and self.instance.rules.exists():
+            raise serializers.ValidationError({"kind": "Rules use this zone: it cannot change between area and line."})
+        return {**attrs, "points": points}
+
+    def validate_name(self, name: str) -> str:
+        camera = self.context["camera"]
+        clash = Zone.objects.filter(camera=camera, name=name).exclude(pk=getattr(self.instance, "pk", None))
+        if clash.exists():
+            raise serializers.ValidationError("This camera already has a zone with this name.")
+        return name
+
+
+class ScheduleWindowSerializer(serializers.Serializer):
+    days = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1)
+    start = serializers.TimeField(format="%H:%M")
+    end = serializers.TimeField(format="%H:%M")
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return {"days": sorted(set(value["days"])), "start": value["start"].strftime("%H:%M"),
+                "end": value["end"].strftime("%H:%M")}
+
+    def to_representation(self, value):
+        return {"days": value["days"], "start": value["start"], "end": value["end"]}
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    object_classes = serializers.ListField(child=serializers.ChoiceField(OBJECT_CLASSES), required=False)
+    schedule = ScheduleWindowSerializer(many=True, required=False)
+    webhook_secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
+    has_webhook_secret = serializers.SerializerMethodField()
+    dwell_seconds = serializers.FloatField(min_value=0, max_value=86400, required=False)
+    min_duration_seconds = serializers.FloatField(min_value=0, max_value=86400, required=False)
+    pre_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_PRE_ROLL_SECONDS, required=False)
+    post_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_POST_ROLL_SECONDS, required=False)
+
+    class Meta:
+        model = Rule
+        fields = ["id", "camera", "name", "enabled", "condition", "zone", "object_classes", "dwell_seconds",
+                  "direction", "count_threshold", "min_duration_seconds", "schedule", "severity", "raise_alarm",
+                  "record_event", "pre_roll_seconds", "post_roll_seconds", "webhook_url", "webhook_secret",
+                  "has_webhook_secret"]
+        read_only_fields = ["camera"]
+
+    def get_has_webhook_secret(self, rule: Rule) -> bool:
+        return bool(rule.webhook_secret_encrypted)
+
+    def validate_name(self, name: str) -> str:
+        camera = self.context["camera"]
+        clash = Rule.objects.filter(camera=camera, name=name).exclude(pk=getattr(self.instance, "pk", None))
+        if clash.exists():
+            raise serializers.ValidationError("This camera already has a rule with this name.")
+        return name
+
+    def validate(self, attrs: dict) -> dict:
+        def current(name):
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        condition, zone = current("condition"), current("zone")
+        wanted = ZONE_KIND_OF.get(condition)
+        if wanted is None:
+            attrs["zone"] = None
+        elif zone is None:
+            kind = "line" if wanted == ZoneKind.LINE else "area"
+            raise serializers.ValidationError({"zone": f"Choose the {kind} this rule watches."})
+        elif zone.camera_id != self.context["camera"].pk:
+            raise serializers.ValidationError({"zone": "This zone belongs to another camera."})
+        elif zone.kind != wanted:
+            needed = "a line" if wanted == ZoneKind.LINE else "an area"
+            raise serializers.ValidationError({"zone": f"{Condition(condition).label} needs {needed}."})
+        for window in attrs.get("schedule", []):
+            if time.fromisoformat(window["start"]) == time.fromisoformat(window["end"]):
+                raise serializers.ValidationError({"schedule": "A window must not start and end at the same time."})
+        return attrs
+
+    def _set_secret(self, rule: Rule, validated_data: dict) -> None:
+        if "webhook_secret" in validated_data:
+            rule.webhook_secret = validated_data.pop("webhook_secret")
+
+    def create(self, validated_data: dict) -> Rule:
+        rule = Rule(camera=self.context["camera"])
+        self._set_secret(rule, validated_data)
+        for name, value in validated_data.items():
+            setattr(rule, name, value)
+        rule.save()
+        return rule
+
+    def update(self, rule: Rule, validated_data: dict) -> Rule:
+        self._set_secret(rule, validated_data)
+        return super().update(rule, validated_data)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    camera_name = serializers.CharField(source="camera.name", read_only=True)
+    snapshot_url = serializers.SerializerMethodField()
+    alarm = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Event
+        fields = ["id", "camera", "camera_name", "rule", "rule_name", "condition", "started_at", "ended_at",
+                  "object_class", "track_id", "snapshot_url", "boxes", "alarm"]
+
+    def get_snapshot_url(self, event: Event) -> str | None:
+        return reverse("event-snapshot", args=[event.pk]) if event.has_snapshot else None
+
+    def get_alarm(self, event: Event) -> int | None:
+        return event.alarm_id
+
+
+class AlarmSerializer(serializers.ModelSerializer):
+    camera_name = serializers.CharField(source="camera.name", read_only=True)
+    rule_name = serializers.CharField(source="event.rule_name", read_only=True)
+    object_class = serializers.CharField(source="event.object_class", read_only=True)
+    acknowledged_by = serializers.CharField(source="acknowledged_by_name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Alarm
+        fields = ["id", "camera", "camera_name", "event", "rule_name", "severity", "object_class", "raised_at",
+                  "acknowledged_at", "acknowledged_by", "comment"]
+
+    def to_representation(self, alarm: Alarm) -> dict:
+        data = super().to_representation(alarm)
+        data["acknowledged_by"] = data["acknowledged_by"] or None
+        return data
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CountQuerySerializer(serializers.Serializer):
+    camera = serializers.IntegerField()
+    zone = serializers.IntegerField(required=False)
+    bucket = serializers.ChoiceField(["15min", "hour", "day"], default="hour")
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(required=False)
+
+
+class CountSerializer(serializers.Serializer):
+    zone = serializers.IntegerField()
+    zone_name = serializers.CharField()
+    direction = serializers.CharField()
+    object_class = serializers.CharField()
+    bucket_start = serializers.DateTimeField()
+    count = serializers.IntegerField()
+
+
+class CountsSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    results = CountSerializer(many=True)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = ["id", "rule", "event", "url", "status", "attempts", "response_code", "error", "created_at",
+                  "delivered_at"]

@@ -1,0 +1,46 @@
+"""Choices of the analytics models, as classes of constants."""
+
+from django.db import models
+
+
+class ZoneKind(models.TextChoices):
+    POLYGON = "polygon", "Area"
+    LINE = "line", "Line"
+
+
+class Condition(models.TextChoices):
+    ENTER = "enter", "Object enters the zone"
+    DWELL = "dwell", "Object stays in the zone (loitering)"
+    CROSS = "cross", "Object crosses the line"
+    COUNT = "count", "Too many objects in the zone"
+    MOTION = "motion", "Motion in the zone"
+    OFFLINE = "offline", "Camera offline"
+    TAMPER = "tamper", "Camera tampered (blocked, blacked out or moved)"
+
+
+# Conditions about a zone, and the kind of zone each one needs.
+ZONE_KIND_OF = {
+    Condition.ENTER: ZoneKind.POLYGON, Condition.DWELL: ZoneKind.POLYGON, Condition.COUNT: ZoneKind.POLYGON,
+    Condition.MOTION: ZoneKind.POLYGON, Condition.CROSS: ZoneKind.LINE,
+}
+
+
+class Direction(models.TextChoices):
+    ANY = "any", "Either way"
+    A_TO_B = "a_to_b", "From the left of A→B to its right"
+    B_TO_A = "b_to_a", "From the right of A→B to its left"
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, "Low"
+    MEDIUM = 2, "Medium"
+    HIGH = 3, "High"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+OBJECT_CLASSES = ("person", "bicycle", "car", "motorcycle", "bus", "truck")

@@ -1,0 +1,195 @@
+"""Domain operations of the analytics: a camera's scene (zones and rules), events and their alarms,
+acknowledging, counting, and webhook deliveries. The analytics workers, the API and the tasks call these."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import AuditAction
+from analytics.choices import DeliveryStatus
+from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
+from video.rules import Crossing, RuleSpec, Schedule, ZoneSpec
+from vms import realtime
+
+log = logging.getLogger(__name__)
+WEBHOOK_TIMEOUT_SECONDS = 10
+
+
+class AlreadyAcknowledged(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What the analytics of one camera apply: its zones, its enabled rules and when each rule is active."""
+
+    zones: tuple[ZoneSpec, ...]
+    rules: tuple[RuleSpec, ...]
+    schedules: dict[int, Schedule]
+    signature: str
+
+    def active_rules(self, moment: datetime) -> set[int]:
+        local = timezone.localtime(moment)
+        return {rule_id for rule_id, schedule in self.schedules.items() if schedule.active_at(local)}
+
+
+def scene_of(camera_id: int) -> Scene:
+    zones = {zone.pk: ZoneSpec(zone.pk, zone.kind, tuple(tuple(point) for point in zone.points))
+             for zone in Zone.objects.filter(camera_id=camera_id)}
+    rules, schedules = [], {}
+    for rule in Rule.objects.filter(camera_id=camera_id, enabled=True).order_by("pk"):
+        rules.append(RuleSpec(
+            id=rule.pk, condition=rule.condition, zone=zones.get(rule.zone_id),
+            classes=frozenset(rule.object_classes), dwell_seconds=rule.dwell_seconds, direction=rule.direction,
+            count_threshold=rule.count_threshold, min_duration=rule.min_duration_seconds,
+        ))
+        schedules[rule.pk] = Schedule.parse(rule.schedule)
+    signature = hashlib.sha256(repr((sorted(zones.items()), rules, sorted(schedules.items()))).encode()).hexdigest()
+    return Scene(tuple(zones.values()), tuple(rules), schedules, signature)
+
+
+def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, track_id: int | None,
+                snapshot: bytes | None) -> Event | None:
+    """Record that a rule fired; raise its alarm and call its webhook. None if the rule is gone."""
+    rule = Rule.objects.filter(pk=rule_id).select_related("camera").first()
+    if rule is None:
+        return None
+    with transaction.atomic():
+        event = Event.objects.create(
+            camera_id=camera_id, rule=rule, rule_name=rule.name, condition=rule.condition, started_at=at,
+            object_class=object_class, track_id=track_id, snapshot=snapshot, keep_footage=rule.record_event,
+            pre_roll_seconds=rule.pre_roll_seconds if rule.record_event else 0,
+            post_roll_seconds=rule.post_roll_seconds if rule.record_event else 0,
+        )
+        if rule.raise_alarm:
+            alarm = Alarm.objects.create(event=event, camera_id=camera_id, severity=rule.severity, raised_at=at)
+            transaction.on_commit(lambda: publish_alarm_raised(alarm, rule))
+        if rule.webhook_url:
+            delivery = WebhookDelivery.objects.create(rule=rule, event=event, url=rule.webhook_url)
+            transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
+    log.info("camera %s: rule %r fired (%s, track %s)", camera_id, rule.name, object_class or "-", track_id)
+    return event
+
+
+def end_event(event_id: int, at: datetime, boxes: list[dict], snapshot: bytes | None) -> None:
+    fields = {"ended_at": at, "boxes": boxes}
+    if snapshot is not None:
+        fields["snapshot"] = snapshot
+    Event.objects.filter(pk=event_id).update(**fields)
+
+
+def publish_alarm_raised(alarm: Alarm, rule: Rule) -> None:
+    event = alarm.event
+    realtime.publish(realtime.camera_group(alarm.camera_id), "alarm.raised", {
+        "id": alarm.pk, "camera": alarm.camera_id, "camera_name": rule.camera.name, "event": event.pk,
+        "rule_name": rule.name, "severity": alarm.severity, "object_class": event.object_class,
+        "raised_at": alarm.raised_at.isoformat(),
+    })
+
+
+def acknowledge(alarm: Alarm, user, comment: str, request=None) -> Alarm:
+    """Mark the alarm seen by `user` (once), audit it and tell every operator's alarm list."""
+    now = timezone.now()
+    updated = Alarm.objects.filter(pk=alarm.pk, acknowledged_at=None).update(
+        acknowledged_at=now, acknowledged_by=user, acknowledged_by_name=user.get_username(), comment=comment)
+    if updated != 1:
+        raise AlreadyAcknowledged
+    alarm.refresh_from_db()
+    audit.record(AuditAction.ALARM_ACKNOWLEDGED, request=request, user=user, camera=alarm.camera,
+                 alarm=alarm.pk, event=alarm.event_id, rule=alarm.event.rule_name, comment=comment)
+    realtime.publish(realtime.camera_group(alarm.camera_id), "alarm.cleared", {
+        "id": alarm.pk, "camera": alarm.camera_id, "acknowledged_by": alarm.acknowledged_by_name,
+        "acknowledged_at": now.isoformat(), "comment": comment,
+    })
+    return alarm
+
+
+def add_counts(camera_id: int, crossings: list[Crossing], at: datetime) -> None:
+    """Add crossings to their one-minute buckets (one statement, safe with several workers)."""
+    if not crossings:
+        return
+    minute = at.replace(second=0, microsecond=0)
+    table = Count._meta.db_table
+    rows = Counter((crossing.zone_id, crossing.direction, crossing.label) for crossing in crossings)
+    with connection.cursor() as cursor:
+        for (zone_id, direction, label), n in rows.items():
+            cursor.execute(
+                f"INSERT INTO {table} (camera_id, zone_id, direction, object_class, minute, count)"  # noqa: S608
+                " VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (zone_id, direction, object_class, minute)"
+                f" DO UPDATE SET count = {table}.count + excluded.count",
+                [camera_id, zone_id, direction, label, minute, n],
+            )
+
+
+def enqueue_delivery(delivery_id: int) -> None:
+    from analytics.tasks import deliver_webhook
+
+    deliver_webhook.delay(delivery_id)
+
+
+def signature_of(secret: str, body: bytes) -> str:
+    """The X-VMS-Signature header: sha256=<hex HMAC-SHA256 of the body with the rule's secret>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_body(event: Event) -> bytes:
+    return json.dumps({
+        "event": event.pk, "camera": event.camera_id, "camera_name": event.camera.name,
+        "rule": event.rule_id, "rule_name": event.rule_name, "condition": event.condition,
+        "object_class": event.object_class, "track": event.track_id, "started_at": event.started_at.isoformat(),
+        "alarm": getattr(event, "alarm", None) and event.alarm.pk,
+    }, separators=(",", ":")).encode()
+
+
+def deliver(delivery_id: int) -> bool:
+    """POST the event to the rule's webhook once; log the attempt. True when delivered (or nothing to do)."""
+    delivery = WebhookDelivery.objects.select_related("rule", "event__camera").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status == DeliveryStatus.DELIVERED:
+        return True
+    body = webhook_body(delivery.event)
+    headers = {"Content-Type": "application/json", "User-Agent": "vms-webhook/1",
+               "X-VMS-Event": str(delivery.event_id)}
+    secret = delivery.rule.webhook_secret
+    if secret:
+        headers["X-VMS-Signature"] = signature_of(secret, body)
+    delivery.attempts += 1
+    try:
+        request = urllib.request.Request(delivery.url, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            delivery.response_code = response.status
+        delivery.status, delivery.error, delivery.delivered_at = DeliveryStatus.DELIVERED, "", timezone.now()
+    except urllib.error.HTTPError as exc:
+        delivery.response_code, delivery.error = exc.code, f"The receiver answered {exc.code} {exc.reason}"
+    except (urllib.error.URLError, OSError) as exc:
+        delivery.error = f"Could not reach the receiver: {getattr(exc, 'reason', exc)}"
+    if delivery.status != DeliveryStatus.DELIVERED and delivery.attempts >= settings.WEBHOOK_ATTEMPTS:
+        delivery.status = DeliveryStatus.FAILED
+        log.warning("webhook of rule %s failed after %d attempts: %s", delivery.rule_id, delivery.attempts,
+                    delivery.error)
+    delivery.save()
+    return delivery.status != DeliveryStatus.PENDING
+
+
+def footage_windows(camera_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """Spans of a camera's footage that events keep (pre-roll before, post-roll after; open events to now)."""
+    now = timezone.now()
+    windows = []
+    events = Event.objects.filter(camera_id=camera_id, keep_footage=True, started_at__lte=until + timedelta(hours=1))
+    for started, ended, pre, post in events.exclude(ended_at__lt=since - timedelta(hours=1)).values_list(
+            "started_at", "ended_at", "pre_roll_seconds", "post_roll_seconds"):
+        windows.append((started - timedelta(seconds=pre), (ended or now) + timedelta(seconds=post)))
+    return windows

@@ -1,0 +1,23 @@
+"""Celery tasks of the analytics: webhook deliveries (retried with backoff) and event-only footage."""
+
+from celery import shared_task
+
+from analytics import services
+from analytics.footage import drop_footage_without_events as drop
+
+
+class DeliveryNotDone(Exception):
+    """The receiver did not take the webhook yet: Celery retries with backoff."""
+
+
+@shared_task(name="analytics.tasks.deliver_webhook", ignore_result=True, autoretry_for=(DeliveryNotDone,),
+             retry_backoff=2, retry_backoff_max=300, max_retries=None)
+def deliver_webhook(delivery_id: int) -> None:
+    # Attempts are counted on the delivery row; deliver() marks it failed after VMS_WEBHOOK_ATTEMPTS.
+    if not services.deliver(delivery_id):
+        raise DeliveryNotDone(delivery_id)
+
+
+@shared_task(name="analytics.tasks.drop_footage_without_events", ignore_result=True)
+def drop_footage_without_events() -> int:
+    return drop().deleted

@@ -1,0 +1,251 @@
+"""Live analytics workers: each analyses the cameras it leases (see recordings.leases), one thread each.
+
+A camera's thread follows the recorder's live feed (no second RTSP session to the camera), decodes every
+frame, analyses a few a second, applies the camera's rules, sends the boxes to the browsers and turns what
+fires into events, alarms, counts and webhook calls. Zones and rules are reloaded within one lease round
+of a change, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import connection
+
+from analytics import services
+from devices.choices import CameraStatus
+from devices.models import Camera
+from recordings.leases import CameraThread, LeasingProcess
+from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
+from video.analysis import Analysis, FrameAnalyser, snapshot
+from video.detection import load_detector
+from video.live_decoder import LiveDecoder
+from video.rules import Firing, RuleEngine, SceneUpdate
+from vms import realtime
+
+log = logging.getLogger(__name__)
+
+# With nothing from the camera for this long, the rules still run (offline, schedules ending).
+IDLE_SECONDS = 1.0
+# Fragments waiting beyond this many mean the analysis fell behind: skip to the next keyframe.
+MAX_BACKLOG_FRAGMENTS = 50
+MAX_EVENT_BOXES = 3000
+
+
+def eligible_cameras():
+    return Camera.objects.filter(enabled=True, analytics_enabled=True)
+
+
+class LiveFeed(threading.Thread):
+    """Follows a camera's live feed in its own event loop and hands each item to a queue, with its arrival time."""
+
+    def __init__(self, camera_id: int, stop: threading.Event) -> None:
+        super().__init__(name=f"camera-{camera_id}-feed", daemon=True)
+        self.camera_id = camera_id
+        self.stop_event = stop
+        self.items: queue.Queue = queue.Queue()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                asyncio.run(self._follow())
+            except Exception as exc:  # noqa: BLE001  (the fan-out is down: say so and try again)
+                log.warning("camera %s: live feed for analytics unavailable: %s", self.camera_id, exc)
+                self.items.put((time.time(), LiveEnded()))
+            self.stop_event.wait(1.0)
+
+    async def _follow(self) -> None:
+        subscription = hub().subscribe(self.camera_id)
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    item = await asyncio.wait_for(anext(subscription), timeout=IDLE_SECONDS)
+                except TimeoutError:
+                    continue
+                self.items.put((time.time(), item))
+        finally:
+            await subscription.aclose()
+
+
+class CameraAnalytics(CameraThread):
+    def __init__(self, camera: Camera) -> None:
+        super().__init__(name=f"camera-{camera.pk}-analytics", daemon=True)
+        self.camera_id = camera.pk
+        self.config = config_of(camera)
+        self.interval = 1.0 / camera.analytics_fps
+        self.stop_event = threading.Event()
+        self.offline = camera.status in (CameraStatus.OFFLINE, CameraStatus.ERROR)
+        self.scene = services.scene_of(camera.pk)
+        self.pending_scene: services.Scene | None = None
+        self.engine = RuleEngine(self.scene.zones, self.scene.rules)
+        self.analyser: FrameAnalyser | None = None
+        self.decoder: LiveDecoder | None = None
+        self.next_analysis = 0.0  # arrival time of the next frame to analyse
+        self.events: dict[tuple[int, int | None], dict] = {}  # firing key -> {"id", "boxes", "score", "snapshot"}
+        self.showing_boxes = False
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def configure(self, scene: services.Scene, offline: bool) -> None:
+        """Called by the worker each lease round: the camera's current rules and whether it is offline."""
+        self.offline = offline
+        if scene.signature != self.scene.signature:
+            self.pending_scene = scene
+
+    def run(self) -> None:
+        feed = LiveFeed(self.camera_id, self.stop_event)
+        feed.start()
+        try:
+            self.analyser = FrameAnalyser(load_detector(settings.DETECTOR_MODEL or None, settings.DETECTOR_MIN_SCORE))
+            while not self.stop_event.is_set():
+                self._apply_pending_scene()
+                try:
+                    arrived, item = feed.items.get(timeout=IDLE_SECONDS)
+                except queue.Empty:
+                    self._idle()
+                    continue
+                if feed.items.qsize() > MAX_BACKLOG_FRAGMENTS:
+                    self._skip_backlog(feed.items)
+                    continue
+                self._take(item, arrived)
+        except Exception:
+            log.exception("camera %s: analytics failed", self.camera_id)
+        finally:
+            self.stop_event.set()
+            self._record(self.engine.end_all(time.time()), None, datetime.now(UTC))
+            self._publish_boxes(None, None, time.time(), {})
+            connection.close()
+
+    def _take(self, item, arrived: float) -> None:
+        if isinstance(item, LiveStart):
+            self.decoder = LiveDecoder(item.init) if item.meta.get("mime", "").startswith("video/mp4") else None
+            if self.decoder is not None:  # the GOP so far: decoded for its reference frames, too old to analyse
+                for _seq, _keyframe, fragment in item.fragments:
+                    self.decoder.decode(fragment)
+        elif isinstance(item, LiveEnded):
+            self.decoder = None
+        elif isinstance(item, LiveFragment) and self.decoder is not None:
+            for pts, frame in self.decoder.decode(item.data):
+                self._analyse(frame, pts, arrived)
+
+    def _analyse(self, frame, pts: float, arrived: float) -> None:
+        """Analyse the frame if one is due. Rules and tracks run on arrival times (seconds since the epoch):
+        the media clock restarts with the stream, the wall clock does not."""
+        if arrived < self.next_analysis:
+            return
+        self.next_analysis = max(self.next_analysis + self.interval, arrived - self.interval)
+        analysis = self.analyser.analyse(frame.to_ndarray(format="bgr24"), arrived)
+        at = datetime.fromtimestamp(arrived, UTC)
+        update = self.engine.update(arrived, analysis.tracks, motion=analysis.motion, tamper=analysis.tamper,
+                                    active=self.scene.active_rules(at))
+        self._record(update, analysis, at)
+        self._publish_boxes(analysis, pts, arrived, update.box_states)
+
+    def _idle(self) -> None:
+        """No picture for a while: offline rules and schedules still apply."""
+        now = time.time()
+        at = datetime.fromtimestamp(now, UTC)
+        update = self.engine.update(now, [], offline=self.offline, active=self.scene.active_rules(at))
+        self._record(update, None, at)
+        if self.showing_boxes:
+            self._publish_boxes(None, None, now, {})
+
+    def _skip_backlog(self, items: queue.Queue) -> None:
+        log.warning("camera %s: analytics fell behind, skipping to the next keyframe", self.camera_id)
+        while not items.empty():
+            arrived, item = items.get_nowait()
+            if isinstance(item, LiveStart | LiveEnded):
+                self._take(item, arrived)
+        if self.decoder is not None:
+            self.decoder.started = False
+
+    def _apply_pending_scene(self) -> None:
+        if self.pending_scene is None:
+            return
+        self._record(self.engine.end_all(time.time()), None, datetime.now(UTC))
+        self.scene, self.pending_scene = self.pending_scene, None
+        self.engine = RuleEngine(self.scene.zones, self.scene.rules)
+        log.info("camera %s: analytics now apply %d rules", self.camera_id, len(self.scene.rules))
+
+    def _record(self, update: SceneUpdate, analysis: Analysis | None, at: datetime) -> None:
+        """Turn firings into events; keep each open event's path and best picture; count crossings."""
+        tracks = {track.id: track for track in analysis.tracks} if analysis else {}
+        for firing in update.started:
+            self._start_event(firing, analysis, at, tracks)
+        for key, event in self.events.items():
+            track = tracks.get(key[1]) if key[1] is not None else None
+            if track is None or track.missing:
+                continue
+            if len(event["boxes"]) < MAX_EVENT_BOXES:
+                box = track.box
+                event["boxes"].append({"t": at.isoformat(), "x": box.x, "y": box.y, "w": box.w, "h": box.h})
+            if track.score > event["score"]:
+                event["score"], event["snapshot"] = track.score, snapshot(analysis.picture, track.box)
+        for firing in update.ended:
+            event = self.events.pop((firing.rule_id, firing.track), None)
+            if event is not None:
+                services.end_event(event["id"], at, event["boxes"], event["snapshot"])
+        if analysis is not None:
+            services.add_counts(self.camera_id, update.counted, at)
+
+    def _start_event(self, firing: Firing, analysis: Analysis | None, at: datetime, tracks: dict) -> None:
+        track = tracks.get(firing.track) if firing.track is not None else None
+        picture = snapshot(analysis.picture, track.box if track else None) if analysis else None
+        event = services.start_event(self.camera_id, firing.rule_id, at, firing.label, firing.track, picture)
+        if event is None:
+            return
+        boxes = []
+        if track is not None:  # the path that led up to the event
+            boxes = [{"t": datetime.fromtimestamp(t, UTC).isoformat(), "x": b.x, "y": b.y, "w": b.w, "h": b.h}
+                     for t, b in track.path]
+        self.events[(firing.rule_id, firing.track)] = {
+            "id": event.pk, "boxes": boxes, "score": track.score if track else 0.0, "snapshot": picture,
+        }
+
+    def _publish_boxes(self, analysis: Analysis | None, pts: float | None, arrived: float, states: dict) -> None:
+        boxes = []
+        for track in analysis.tracks if analysis else []:
+            state, text = states.get(track.id, ("tracked", track.label))
+            box = track.box
+            boxes.append({"track": track.id, "label": track.label, "score": round(track.score, 3),
+                          "x": round(box.x, 4), "y": round(box.y, 4), "w": round(box.w, 4), "h": round(box.h, 4),
+                          "state": state, "text": text})
+        if not boxes and not self.showing_boxes:
+            return
+        self.showing_boxes = bool(boxes)
+        realtime.publish(realtime.camera_group(self.camera_id), "overlay.boxes", {
+            "camera": self.camera_id, "pts": pts, "frame_at": arrived, "boxes": boxes,
+        })
+
+
+def config_of(camera: Camera) -> tuple:
+    """What, when changed, restarts a camera's analytics (zones and rules are applied without a restart)."""
+    return (camera.analytics_fps,)
+
+
+class AnalyticsWorker(LeasingProcess):
+    kind = "analytics"
+    holder_field = "analyser"
+    expires_field = "analysis_lease_expires_at"
+
+    def eligible_cameras(self):
+        return eligible_cameras()
+
+    def config_of(self, camera: Camera) -> tuple:
+        return config_of(camera)
+
+    def start_camera(self, camera: Camera) -> CameraAnalytics:
+        return CameraAnalytics(camera)
+
+    def after_tick(self, mine: dict[int, Camera]) -> None:
+        for camera_id, thread in self.threads.items():
+            camera = mine[camera_id]
+            thread.configure(services.scene_of(camera_id),
+                             offline=camera.status in (CameraStatus.OFFLINE, CameraStatus.ERROR))

@@ -1,0 +1,62 @@
+"""One camera's picture analysis: motion, then people and vehicles where it moved, tracked, and tampering.
+
+The detector runs only where something moved or a tracked object was (the costly step), so still scenes
+cost the motion check alone and an object that stops moving (someone loitering) is still followed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from video.detection import Detection
+from video.geometry import Box
+from video.motion import MotionDetector, MotionResult
+from video.tamper import TamperDetector
+from video.tracking import Track, Tracker
+
+SNAPSHOT_MARGIN = 0.5  # of the box's size, on each side
+SNAPSHOT_QUALITY = 85
+
+
+@dataclass
+class Analysis:
+    t: float
+    picture: np.ndarray  # BGR
+    motion: MotionResult
+    detections: list[Detection]
+    tracks: list[Track]
+    tamper: str | None
+
+
+class FrameAnalyser:
+    def __init__(self, detector) -> None:
+        self.detector = detector
+        self.motion = MotionDetector()
+        self.tracker = Tracker()
+        self.tamper = TamperDetector()
+        self.tracks: list[Track] = []
+
+    def analyse(self, picture: np.ndarray, t: float) -> Analysis:
+        motion = self.motion.update(picture)
+        tamper = self.tamper.update(picture, t)
+        regions = motion.regions + [track.box for track in self.tracks]
+        detections = self.detector.detect(picture, regions) if regions and tamper is None else []
+        self.tracks = self.tracker.update(detections, t)
+        return Analysis(t, picture, motion, detections, self.tracks, tamper)
+
+
+def snapshot(picture: np.ndarray, box: Box | None) -> bytes:
+    """A JPEG of the object with some of its surroundings (the whole picture when there is no object)."""
+    height, width = picture.shape[:2]
+    if box is not None:
+        margin_x, margin_y = box.w * SNAPSHOT_MARGIN, box.h * SNAPSHOT_MARGIN
+        left, top = max(0, int((box.x - margin_x) * width)), max(0, int((box.y - margin_y) * height))
+        right = min(width, int((box.x + box.w + margin_x) * width))
+        bottom = min(height, int((box.y + box.h + margin_y) * height))
+        if right - left >= 8 and bottom - top >= 8:
+            picture = picture[top:bottom, left:right]
+    ok, jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_QUALITY])
+    return jpeg.tobytes() if ok else b""
