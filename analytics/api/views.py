@@ -115,9 +115,15 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
                 .annotate(has_snapshot=ExpressionWrapper(Q(snapshot__isnull=False), output_field=BooleanField()),
                           alarm_id=F("alarm__id")))
 
+
+
+class EventSnapshot(APIView):
+    """The best picture of an event's object (JPEG)."""
+
+    permission_classes = [requires("analytics.view_event")]
+
     @extend_schema(responses={(200, "image/jpeg"): bytes})
-    @action(detail=True, methods=["get"], url_path="snapshot.jpg", url_name="snapshot")
-    def snapshot(self, request, pk=None):
+    def get(self, request, pk: int):
         event = get_object_or_404(Event.objects.filter(camera__in=cameras_visible_to(request.user)), pk=pk)
         if not event.snapshot:
             return problem(404, "This event has no picture.")

@@ -16,6 +16,7 @@ from accounts.api.views import (
 from analytics.api.views import (
     AlarmViewSet,
     CountList,
+    EventSnapshot,
     EventViewSet,
     RuleViewSet,
     WebhookDeliveryViewSet,
@@ -59,5 +60,6 @@ urlpatterns = [
     path("segments/<int:segment_id>/init.mp4", SegmentInit.as_view(), name="segment-init"),
     path("segments/<int:segment_id>/media.mp4", SegmentPart.as_view(), name="segment-media"),
     path("counts/", CountList.as_view(), name="counts"),
+    path("events/<int:pk>/snapshot.jpg", EventSnapshot.as_view(), name="event-snapshot"),
     path("", include(router.urls)),
 ]
