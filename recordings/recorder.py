@@ -36,7 +36,8 @@ def segment_path(camera_id: int, start: datetime) -> Path:
 
 
 def eligible_cameras():
-    return Camera.objects.filter(enabled=True, recording_mode__in=[RecordingMode.CONTINUOUS, RecordingMode.EVENTS])
+    """Every enabled camera: one with recording off is still read, for live view and analytics."""
+    return Camera.objects.filter(enabled=True)
 
 
 def publish_status(camera_id: int, fields: dict) -> None:
@@ -55,6 +56,7 @@ class CameraRecorder(CameraThread):
         self.sub_url = camera.sub_url
         self.sub_stream: SubStreamLive | None = None
         self.rotation = camera.rotation
+        self.records = camera.recording_mode != RecordingMode.OFF
         self.stop_event = threading.Event()
         self.live: LivePublisher | None = None
         self.live_failing = False
@@ -80,8 +82,9 @@ class CameraRecorder(CameraThread):
             try:
                 record(self.url, username=self.username or None, password=self.password or None,
                        segment_seconds=settings.SEGMENT_SECONDS,
-                       segment_path=lambda start: segment_path(self.camera_id, start),
-                       on_segment=self.index_segment, on_status=self.report_status, stop=self.stop_event,
+                       segment_path=(lambda start: segment_path(self.camera_id, start)) if self.records else None,
+                       on_segment=self.index_segment if self.records else None,
+                       on_status=self.report_status, stop=self.stop_event,
                        read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live)
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
@@ -200,7 +203,8 @@ class SubStreamLive(threading.Thread):
 
 def config_of(camera: Camera) -> tuple:
     """What, when changed, makes the recorder reopen the camera."""
-    return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation)
+    return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation,
+            camera.recording_mode == RecordingMode.OFF)
 
 
 class Recorder(LeasingProcess):

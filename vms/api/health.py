@@ -73,7 +73,7 @@ class HealthView(APIView):
         processes = worker_processes("recorder", "cameras")
         analysers = worker_processes("analytics", "analysed_cameras")
         unrecorded = list(
-            Camera.objects.filter(enabled=True).exclude(recording_mode="off")
+            Camera.objects.filter(enabled=True)
             .exclude(recorder__name__in=[p["name"] for p in processes if p["alive"]])
             .values_list("name", flat=True)
         )
