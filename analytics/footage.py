@@ -32,7 +32,7 @@ def drop_footage_without_events(now: datetime | None = None) -> RetentionReport:
                           .values_list("pk", "camera_id", "path", "size", "start", "end"))
         if not candidates:
             continue
-        windows = footage_windows(camera.pk, min(c[4] for c in candidates), horizon)
+        windows = footage_windows(camera.pk, min(c[4] for c in candidates), horizon, now)
         doomed = [row[:4] for row in candidates
                   if not any(start < row[5] and row[4] < end for start, end in windows)]
         delete_segments(doomed, report)

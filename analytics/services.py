@@ -184,9 +184,8 @@ def deliver(delivery_id: int) -> bool:
     return delivery.status != DeliveryStatus.PENDING
 
 
-def footage_windows(camera_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """Spans of a camera's footage that events keep (pre-roll before, post-roll after; open events to now)."""
-    now = timezone.now()
+def footage_windows(camera_id: int, since: datetime, until: datetime, now: datetime) -> list[tuple[datetime, datetime]]:
+    """Spans of a camera's footage that events keep (pre-roll before, post-roll after; open events to `now`)."""
     windows = []
     events = Event.objects.filter(camera_id=camera_id, keep_footage=True, started_at__lte=until + timedelta(hours=1))
     for started, ended, pre, post in events.exclude(ended_at__lt=since - timedelta(hours=1)).values_list(

@@ -7,6 +7,7 @@ import base64
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from devices.choices import RecordingMode
 from devices.models import Camera
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
@@ -67,6 +68,10 @@ class CameraSerializer(serializers.ModelSerializer):
                     attrs[field] = self._clean_url(attrs[field], attrs)
                 except serializers.ValidationError as exc:
                     errors[field] = exc.detail
+        mode = attrs.get("recording_mode", getattr(self.instance, "recording_mode", None))
+        analysed = attrs.get("analytics_enabled", getattr(self.instance, "analytics_enabled", False))
+        if mode == RecordingMode.EVENTS and not analysed:
+            errors["recording_mode"] = ["Recording on events only needs the analytics on: its rules make the events."]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
