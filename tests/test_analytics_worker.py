@@ -19,6 +19,7 @@ from devices.models import Camera
 from recordings.models import Segment
 from recordings.recorder import Recorder
 from tests.recording_checks import wait_for
+from tests.standins.rtsp_servers import free_port
 from vms.realtime import camera_group
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp, pytest.mark.slow]
@@ -115,3 +116,24 @@ async def test_overlay_boxes_keep_their_track_ids_and_carry_the_frame_media_time
         for box in message["boxes"]:
             seen[box["track"]] = seen.get(box["track"], 0) + 1
     assert max(seen.values()) >= 10
+
+
+def test_a_camera_that_goes_offline_fires_its_offline_rule(settings):
+    settings.RECORDER_LEASE_SECONDS = 4.0
+    settings.CAMERA_READ_TIMEOUT = 2.0
+    settings.RECONNECT_MAX_SECONDS = 1.0
+    camera = Camera.objects.create(name="Away", main_url=f"rtsp://127.0.0.1:{free_port()}/gone",
+                                   analytics_enabled=True)
+    rule = Rule.objects.create(camera=camera, name="Camera lost", condition="offline", severity=3)
+    stop = threading.Event()
+    workers = [threading.Thread(target=worker(tick_seconds=0.5).run, args=(stop,), daemon=True)
+               for worker in (Recorder, AnalyticsWorker)]
+    for worker in workers:
+        worker.start()
+    try:
+        event = wait_for(lambda: Event.objects.filter(rule=rule).first(), 60, "the offline rule to fire")
+        assert event.condition == "offline" and Alarm.objects.filter(event=event, severity=3).exists()
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
