@@ -1,6 +1,6 @@
 """Live video websocket /ws/live/<camera_id>/: fMP4 for Media Source Extensions, from the live fan-out.
 
-Text frames are JSON ({"type": "live.start"|"camera.status"|"live.unsupported", "v": 1, "data": ...});
+Text frames are JSON ({"type": "live.start"|"camera.status"|"overlay.boxes"|"live.unsupported", "v": 1, "data": ...});
 binary frames are the init segment (right after live.start) and then one fragment per frame. The browser
 acknowledges what it received ({"type": "ack", "received": n}); a viewer that falls more than
 MAX_LAG_FRAGMENTS behind is skipped ahead to the next keyframe instead of growing a backlog.
@@ -117,6 +117,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send(bytes_data=data)
 
     async def relay(self, event: dict) -> None:
-        message = event["message"]
-        if message["type"] == "camera.status":
-            await self.send(text_data=json.dumps(message))
+        await self.send(text_data=json.dumps(event["message"]))
+
+    camera_status = overlay_boxes = relay
+
+    async def alarm_raised(self, event: dict) -> None:
+        """Alarms reach the alarm list through /ws/cameras/, not each live tile."""
+
+    alarm_cleared = alarm_raised

@@ -1,4 +1,5 @@
-"""Websocket consumers relaying camera groups: /ws/cameras/<id>/ for one camera, /ws/cameras/ for all a user sees."""
+"""Websocket consumers relaying camera groups: /ws/cameras/<id>/ for one camera, /ws/cameras/ for all a user sees:
+camera status and alarms."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ class CameraListConsumer(AsyncJsonWebsocketConsumer):
 
     async def relay(self, event: dict) -> None:
         await self.send_json(event["message"])
+
+    camera_status = alarm_raised = alarm_cleared = relay
+
+    async def overlay_boxes(self, event: dict) -> None:
+        """Boxes are for the live view of their camera (its own socket), not for every page."""
 
 
 class CameraConsumer(CameraListConsumer):

@@ -22,6 +22,7 @@ def publish(group: str, message_type: str, data: dict) -> None:
         return
     message = {"type": message_type, "v": 1, "ts": time.time(), "data": data}
     try:
-        async_to_sync(layer.group_send)(group, {"type": "relay", "message": message})
+        # The channel-layer type is the message type: each consumer has a handler per type (camera_status...).
+        async_to_sync(layer.group_send)(group, {"type": message_type, "message": message})
     except Exception as exc:  # noqa: BLE001  (realtime is best effort; the database holds the truth)
         log.warning("could not publish %s to %s: %s", message_type, group, exc)
