@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.standins import footage
+from tests.standins.footage import PeopleClip
 from tests.standins.rtsp_servers import FileRtspServer, GstCamera
 from video.pattern_clip import make_clip
 
@@ -32,6 +34,30 @@ def hevc_clip(clip_dir: Path) -> Path:
 def file_rtsp_server(clip_dir: Path) -> Iterator[FileRtspServer]:
     """An RTSP server looping every clip in `clip_dir`; get a clip's URL with `url_for(path)`."""
     with FileRtspServer(clip_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def people_clip() -> PeopleClip:
+    """CCTV footage of pedestrians (OpenCV's vtest.avi, 768x576, 10 fps) as H.264 MP4, cached in var/footage.
+
+    Without the Debian mirror it is a generated scene of walking figures: see `source` and `fallback_reason`.
+    """
+    return footage.people_clip()
+
+
+@pytest.fixture(scope="session")
+def real_people_clip(people_clip: PeopleClip) -> PeopleClip:
+    """`people_clip`, skipping the test when only the generated stand-in could be made."""
+    if not people_clip.real_people:
+        pytest.skip(f"needs real footage of people, and vtest.avi is unavailable: {people_clip.fallback_reason}")
+    return people_clip
+
+
+@pytest.fixture(scope="session")
+def footage_rtsp_server(people_clip: PeopleClip) -> Iterator[FileRtspServer]:
+    """An RTSP server looping the footage; get its URL with `url_for(people_clip.path)`."""
+    with FileRtspServer(people_clip.path.parent) as server:
         yield server
 
 
