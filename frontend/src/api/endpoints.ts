@@ -2,19 +2,28 @@
 
 import { del, get, getAll, patch, post, put, query, request } from "./http";
 import type {
+  Alarm,
   AuditEntry,
   Camera,
   CameraAccess,
+  CameraEvent,
   CameraInput,
+  CountBucket,
+  Counts,
   Health,
   Me,
   DiscoveredDevice,
   OnvifDevice,
   Preferences,
+  Rule,
+  RuleInput,
   StreamInfo,
   Timeline,
   User,
   UserInput,
+  WebhookDelivery,
+  Zone,
+  ZoneInput,
 } from "./types";
 import type { Page } from "./http";
 
@@ -83,4 +92,54 @@ export const recordings = {
     `${API}/cameras/${camera}/playlist.m3u8${query({ start: start.toISOString(), end: end.toISOString() })}`,
   clipUrl: (camera: number, start: Date, end: Date) =>
     `${API}/cameras/${camera}/clip/${query({ start: start.toISOString(), end: end.toISOString() })}`,
+};
+
+export const zones = {
+  list: (camera: number) => getAll<Zone>(`${API}/cameras/${camera}/zones/`),
+  create: (camera: number, input: ZoneInput) => post<Zone>(`${API}/cameras/${camera}/zones/`, input),
+  update: (camera: number, id: number, input: Partial<ZoneInput>) => patch<Zone>(`${API}/cameras/${camera}/zones/${id}/`, input),
+  remove: (camera: number, id: number) => del(`${API}/cameras/${camera}/zones/${id}/`),
+};
+
+export const rules = {
+  list: (camera: number) => getAll<Rule>(`${API}/cameras/${camera}/rules/`),
+  create: (camera: number, input: RuleInput) => post<Rule>(`${API}/cameras/${camera}/rules/`, input),
+  update: (camera: number, id: number, input: Partial<RuleInput>) => patch<Rule>(`${API}/cameras/${camera}/rules/${id}/`, input),
+  remove: (camera: number, id: number) => del(`${API}/cameras/${camera}/rules/${id}/`),
+};
+
+export interface EventFilters {
+  camera?: string;
+  rule?: string;
+  object_class?: string;
+  since?: string;
+  until?: string;
+  has_alarm?: string;
+}
+
+export const events = {
+  list: (filters: EventFilters, limit: number, offset: number) =>
+    get<Page<CameraEvent>>(`${API}/events/${query({ ...filters, limit, offset })}`),
+  get: (id: number) => get<CameraEvent>(`${API}/events/${id}/`),
+  /** A camera's events in a span, for the timeline; the API caps a page at 500. */
+  during: async (camera: number, since: Date, until: Date, signal?: AbortSignal) =>
+    (await get<Page<CameraEvent>>(
+      `${API}/events/${query({ camera, since: since.toISOString(), until: until.toISOString(), limit: 500 })}`, signal,
+    )).results,
+};
+
+export const counts = {
+  get: (camera: number, bucket: CountBucket, since: Date, until: Date, signal?: AbortSignal) =>
+    get<Counts>(`${API}/counts/${query({ camera, bucket, since: since.toISOString(), until: until.toISOString() })}`, signal),
+};
+
+export const webhookDeliveries = {
+  latest: async (rule: number, limit: number) =>
+    (await get<Page<WebhookDelivery>>(`${API}/webhook-deliveries/${query({ rule, limit })}`)).results,
+};
+
+export const alarms = {
+  /** The most urgent active alarms first (severity, then newest); `count` says how many there are in all. */
+  active: (limit: number) => get<Page<Alarm>>(`${API}/alarms/${query({ state: "active", limit })}`),
+  acknowledge: (id: number, comment: string) => post<Alarm>(`${API}/alarms/${id}/acknowledge/`, { comment }),
 };

@@ -25,7 +25,8 @@ export interface LiveStatus {
 }
 
 export type Rotation = 0 | 90 | 180 | 270;
-export type RecordingMode = "continuous" | "off";
+/** "events" keeps only the footage around events, with each rule's pre- and post-roll. */
+export type RecordingMode = "continuous" | "events" | "off";
 
 export interface Camera {
   id: number;
@@ -39,6 +40,9 @@ export interface Camera {
   retention_days: number | null;
   retention_gib: number | null;
   rotation: Rotation;
+  analytics_enabled: boolean;
+  /** Frames analysed per second, 0.5-25. */
+  analytics_fps: number;
   live_status: LiveStatus;
   created_at: string;
   updated_at: string;
@@ -56,6 +60,8 @@ export interface CameraInput {
   retention_days: number | null;
   retention_gib: number | null;
   rotation: Rotation;
+  analytics_enabled: boolean;
+  analytics_fps: number;
 }
 
 export interface StreamInfo {
@@ -193,4 +199,163 @@ export interface LiveLayout {
 export interface Preferences {
   live?: LiveLayout;
   [key: string]: unknown;
+}
+
+/** A point on the camera's picture as recorded (before rotation): x right, y down, each 0-1. */
+export type Point = [number, number];
+
+export type ZoneKind = "polygon" | "line";
+
+/** An area (polygon, at least 3 points) or a line (exactly 2 points, A then B) that rules watch. */
+export interface Zone {
+  id: number;
+  camera: number;
+  name: string;
+  kind: ZoneKind;
+  points: Point[];
+  color: string;
+}
+
+export type ZoneInput = Pick<Zone, "name" | "kind" | "points" | "color">;
+
+export type RuleCondition = "enter" | "dwell" | "cross" | "count" | "motion" | "offline" | "tamper";
+export type ObjectClass = "person" | "bicycle" | "car" | "motorcycle" | "bus" | "truck";
+/** "a_to_b": from the left of A→B to its right, as seen walking from A to B on the picture. */
+export type CrossingDirection = "any" | "a_to_b" | "b_to_a";
+export type Severity = 1 | 2 | 3;
+
+/** When a rule is active: on these days (0 is Monday), from start to end ("HH:MM"). */
+export interface ScheduleWindow {
+  days: number[];
+  start: string;
+  end: string;
+}
+
+export interface Rule {
+  id: number;
+  camera: number;
+  name: string;
+  enabled: boolean;
+  condition: RuleCondition;
+  zone: number | null;
+  /** Empty: any object. */
+  object_classes: ObjectClass[];
+  dwell_seconds: number;
+  direction: CrossingDirection;
+  /** A count rule fires when more than this many objects are in the zone. */
+  count_threshold: number;
+  min_duration_seconds: number;
+  /** Empty: always active. */
+  schedule: ScheduleWindow[];
+  severity: Severity;
+  raise_alarm: boolean;
+  record_event: boolean;
+  pre_roll_seconds: number;
+  post_roll_seconds: number;
+  webhook_url: string;
+  has_webhook_secret: boolean;
+}
+
+/** What the rule form sends; the webhook secret only when typed (the API never sends it back). */
+export type RuleInput = Omit<Rule, "id" | "camera" | "has_webhook_secret"> & { webhook_secret?: string };
+
+/** Where the tracked object was at wall-clock time `t`, as a box on the picture (0-1). */
+export interface EventBox {
+  t: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Something a rule saw happen (named so, not "Event", which is the DOM's). */
+export interface CameraEvent {
+  id: number;
+  camera: number;
+  camera_name: string;
+  rule: number;
+  rule_name: string;
+  condition: RuleCondition;
+  started_at: string;
+  /** Null while it goes on. */
+  ended_at: string | null;
+  /** Empty for events about no object (motion, offline, tamper). */
+  object_class: ObjectClass | "";
+  track_id: number | null;
+  snapshot_url: string | null;
+  boxes: EventBox[];
+  /** The alarm it raised, if any. */
+  alarm: number | null;
+}
+
+export type CountBucket = "15min" | "hour" | "day";
+
+/** Crossings of a line per direction, or entries into an area ("in"), of one class in one bucket. */
+export interface Count {
+  zone: number;
+  zone_name: string;
+  direction: "a_to_b" | "b_to_a" | "in";
+  object_class: ObjectClass;
+  bucket_start: string;
+  count: number;
+}
+
+export interface Counts {
+  bucket: CountBucket;
+  results: Count[];
+}
+
+export interface WebhookDelivery {
+  id: number;
+  rule: number;
+  event: number;
+  url: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  response_code: number | null;
+  error: string;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+/** An alarm a rule raised; active until someone acknowledges it. */
+export interface Alarm {
+  id: number;
+  camera: number;
+  camera_name: string;
+  event: number;
+  rule_name: string;
+  severity: Severity;
+  /** Empty for alarms about no object (motion, offline, tamper). */
+  object_class: ObjectClass | "";
+  raised_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  comment: string;
+}
+
+export type OverlayBoxState = "tracked" | "dwelling" | "alarm";
+
+/** One tracked object on one analysed frame, as a box on the picture (0-1, before rotation). */
+export interface OverlayBox {
+  track: number;
+  label: string;
+  score: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  state: OverlayBoxState;
+  /** The tag to show, e.g. "person 4s". */
+  text: string;
+}
+
+/** The boxes of one analysed frame ("overlay.boxes"); an empty list clears the picture. */
+export interface OverlayBoxes {
+  camera: number;
+  /** The frame's media time in seconds, on the live video's own timeline (video.currentTime). */
+  pts: number;
+  /** When the frame reached the server (Unix seconds). */
+  frame_at: number;
+  boxes: OverlayBox[];
 }

@@ -1,10 +1,11 @@
-/** The header (menu, who is logged in, log out) and the page the URL names, if the role allows it. */
+/** The header (menu, alarms, who is logged in, log out) and the page the URL names, if the role allows it. */
 
 import { useEffect } from "preact/hooks";
+import { AlarmBell } from "../alarms/AlarmBell";
 import type { Me } from "../api/types";
 import { NotAllowed, NotFound } from "../components/Notice";
 import { PAGES } from "./pages";
-import { can } from "./permissions";
+import { can, PERMISSION } from "./permissions";
 import { followLink, match, navigate, useLocation } from "./router";
 
 function firstPageFor(me: Me): string | null {
@@ -22,6 +23,7 @@ function Header({ me, path, onLogOut }: { me: Me; path: string; onLogOut: () => 
             aria-current={path === page.pattern ? "page" : undefined}>{page.menu}</a>
         ))}
       </nav>
+      {(can(me, PERMISSION.viewLive) || can(me, PERMISSION.viewRecordings)) && <AlarmBell />}
       <div class="who" data-testid="who">
         <span class="username">{me.username}</span>
         <span class="role">{me.role ?? "No role"}</span>

@@ -1,10 +1,13 @@
 /** The pages of the app: where they live, what they are called in the menu, and who may open them. */
 
 import type { ComponentType } from "preact";
+import { CameraAnalyticsPage } from "../analytics/CameraAnalyticsPage";
 import { AuditPage } from "../audit/AuditPage";
 import { AddCameraPage } from "../cameras/AddCameraPage";
 import { CamerasPage } from "../cameras/CamerasPage";
 import { EditCameraPage } from "../cameras/EditCameraPage";
+import { EventReplayPage } from "../events/EventReplayPage";
+import { EventsPage } from "../events/EventsPage";
 import { HealthPage } from "../health/HealthPage";
 import { LiveCameraPage } from "../live/LiveCameraPage";
 import { LivePage } from "../live/LivePage";
@@ -30,8 +33,11 @@ export const PAGES: PageRoute[] = [
   { pattern: "/cameras", permission: PERMISSION.viewCameras, component: CamerasPage, menu: "Cameras" },
   { pattern: "/cameras/new", permission: PERMISSION.addCamera, component: AddCameraPage },
   { pattern: "/cameras/:camera/edit", permission: PERMISSION.changeCamera, component: EditCameraPage },
+  { pattern: "/cameras/:camera/analytics", permission: PERMISSION.changeCamera, component: CameraAnalyticsPage },
   { pattern: "/recordings", permission: PERMISSION.viewRecordings, component: RecordingsIndexPage, menu: "Recordings" },
   { pattern: "/recordings/:camera", permission: PERMISSION.viewRecordings, component: RecordingsPage },
+  { pattern: "/events", permission: PERMISSION.viewRecordings, component: EventsPage, menu: "Events" },
+  { pattern: "/events/:event", permission: PERMISSION.viewRecordings, component: EventReplayPage },
   { pattern: "/users", permission: PERMISSION.viewUsers, component: UsersPage, menu: "Users and access" },
   { pattern: "/audit", permission: PERMISSION.viewAudit, component: AuditPage, menu: "Audit log" },
   { pattern: "/health", permission: PERMISSION.viewHealth, component: HealthPage, menu: "Health" },

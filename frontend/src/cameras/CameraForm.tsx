@@ -1,4 +1,4 @@
-/** Add or edit a camera: its streams (checked against the real camera), its name, recording and rotation. */
+/** Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation and analysis. */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
@@ -98,6 +98,7 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
             <select name="recording_mode" value={draft.recording_mode}
               onChange={(e) => set("recording_mode", e.currentTarget.value as RecordingMode)}>
               <option value="continuous">Continuous</option>
+              <option value="events">On events only (with pre- and post-roll)</option>
               <option value="off">Off</option>
             </select>
           </Field>
@@ -125,6 +126,23 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
             Camera switched on (off: no recording, no live video)
           </label>
         </div>
+      </fieldset>
+
+      <fieldset class="card">
+        <legend>Analytics</legend>
+        <div class="field-row">
+          <label class="checkbox">
+            <input type="checkbox" name="analytics_enabled" checked={draft.analytics_enabled}
+              onChange={(e) => set("analytics_enabled", e.currentTarget.checked)} />
+            Analyse this camera
+          </label>
+          <Field label="Frames analysed per second" name="analytics_fps" error={error}
+            hint="More frames follow fast objects better and cost more processing; 5 suits people and cars.">
+            <input name="analytics_fps" type="number" required min={0.5} max={25} step="any" value={draft.analytics_fps}
+              disabled={!draft.analytics_enabled} onInput={(e) => set("analytics_fps", e.currentTarget.value)} />
+          </Field>
+        </div>
+        {camera && <a href={`/cameras/${camera.id}/analytics`}>Zones, rules and counts of this camera</a>}
       </fieldset>
 
       <FormErrors error={error} />

@@ -11,7 +11,8 @@ function recordingSummary(camera: Camera): string {
     camera.retention_days ? `${camera.retention_days} days` : "",
     camera.retention_gib ? `${camera.retention_gib} GiB` : "",
   ].filter(Boolean).join(" or ");
-  return keep ? `Continuous, kept ${keep}` : "Continuous, kept until the disk fills";
+  const mode = camera.recording_mode === "events" ? "On events" : "Continuous";
+  return keep ? `${mode}, kept ${keep}` : `${mode}, kept until the disk fills`;
 }
 
 export function CameraRow({ camera, onDelete }: { camera: Camera; onDelete: (camera: Camera) => void }) {
@@ -25,6 +26,7 @@ export function CameraRow({ camera, onDelete }: { camera: Camera; onDelete: (cam
         <div class="camera-name">{camera.name}</div>
         {!camera.enabled && <div class="muted small">Switched off</div>}
         {camera.rotation !== 0 && <div class="muted small">Rotated {camera.rotation}°</div>}
+        {camera.analytics_enabled && <div class="muted small">Analysed</div>}
       </td>
       <td><CameraStatus status={camera.live_status} /></td>
       <td>{recordingSummary(camera)}</td>
@@ -32,6 +34,7 @@ export function CameraRow({ camera, onDelete }: { camera: Camera; onDelete: (cam
         {canLive && <a href={`/live/${camera.id}`}>Live</a>}
         {canRecordings && <a href={`/recordings/${camera.id}`}>Recordings</a>}
         {canChange && <a href={`/cameras/${camera.id}/edit`}>Edit</a>}
+        {canChange && <a href={`/cameras/${camera.id}/analytics`}>Zones and rules</a>}
         {canDelete && <button type="button" class="link danger-text" onClick={() => onDelete(camera)}>Delete</button>}
       </td>
     </tr>

@@ -13,6 +13,8 @@ export interface CameraDraft {
   retention_days: string;
   retention_gib: string;
   rotation: Rotation;
+  analytics_enabled: boolean;
+  analytics_fps: string;
 }
 
 export const EMPTY_DRAFT: CameraDraft = {
@@ -26,6 +28,8 @@ export const EMPTY_DRAFT: CameraDraft = {
   retention_days: "30",
   retention_gib: "",
   rotation: 0,
+  analytics_enabled: false,
+  analytics_fps: "5",
 };
 
 export function draftOf(camera: Camera): CameraDraft {
@@ -40,6 +44,8 @@ export function draftOf(camera: Camera): CameraDraft {
     retention_days: camera.retention_days?.toString() ?? "",
     retention_gib: camera.retention_gib?.toString() ?? "",
     rotation: camera.rotation,
+    analytics_enabled: camera.analytics_enabled,
+    analytics_fps: String(camera.analytics_fps),
   };
 }
 
@@ -60,6 +66,8 @@ export function inputOf(draft: CameraDraft): CameraInput {
     retention_days: numberOrNull(draft.retention_days),
     retention_gib: numberOrNull(draft.retention_gib),
     rotation: draft.rotation,
+    analytics_enabled: draft.analytics_enabled,
+    analytics_fps: Number(draft.analytics_fps),
   };
   if (draft.password) input.password = draft.password;
   return input;

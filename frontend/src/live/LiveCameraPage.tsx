@@ -29,7 +29,7 @@ export function LiveCameraPage({ camera: id }: { camera: string }) {
       {!camera && !error && <Loading what="the camera" />}
       {camera && (
         <div class="live-grid single" style={{ "--columns": "1" }}>
-          <LiveTile cameraId={camera.id} name={camera.name} rotation={camera.rotation} />
+          <LiveTile cameraId={camera.id} name={camera.name} rotation={camera.rotation} analytics={camera.analytics_enabled} />
         </div>
       )}
     </section>

@@ -57,6 +57,7 @@ export function LivePage() {
           }
           return (
             <LiveTile key={`${index}-${camera.id}`} cameraId={camera.id} name={camera.name} rotation={camera.rotation}
+              analytics={camera.analytics_enabled}
               onOpen={editing ? undefined : () => navigate(`/live/${camera.id}`)}>
               {editing && picker}
             </LiveTile>

@@ -1,14 +1,22 @@
-/** One camera's live picture, rotated as the camera is mounted, with what is wrong written over it. */
+/**
+ * One camera's live picture, rotated as the camera is mounted, with what is wrong written over it and, for an
+ * analysed camera, the boxes of the objects it tracks (each operator switches them on or off per camera).
+ */
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Rotation } from "../api/types";
 import { LivePlayer, type LiveView } from "./livePlayer";
+import { BoxSchedule } from "./overlay";
+import { OverlayCanvas } from "./OverlayCanvas";
+import { useOverlaySwitch } from "./overlaySwitch";
 
 interface LiveTileProps {
   cameraId: number;
   name: string;
   rotation: Rotation;
+  /** The camera is analysed: offer its boxes. */
+  analytics: boolean;
   onOpen?: () => void;
   /** Controls drawn over the tile (the camera picker of the grid). */
   children?: ComponentChildren;
@@ -21,12 +29,14 @@ function aspect(view: LiveView): number {
   return view.rotation === 90 || view.rotation === 270 ? height / width : width / height;
 }
 
-export function LiveTile({ cameraId, name, rotation, onOpen, children }: LiveTileProps) {
+export function LiveTile({ cameraId, name, rotation, analytics, onOpen, children }: LiveTileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const [view, setView] = useState<LiveView>({ state: "connecting", message: "Connecting…", rotation, width: null, height: null });
+  const schedule = useMemo(() => new BoxSchedule(), [cameraId]);
+  const [boxesOn, setBoxesOn] = useOverlaySwitch(cameraId);
 
   useEffect(() => {
-    const player = new LivePlayer(video.current!, cameraId, rotation, setView);
+    const player = new LivePlayer(video.current!, cameraId, rotation, setView, (boxes) => schedule.add(boxes));
     return () => player.stop();
   }, [cameraId]);
 
@@ -36,8 +46,13 @@ export function LiveTile({ cameraId, name, rotation, onOpen, children }: LiveTil
       data-testid="live-tile" onClick={onOpen} title={onOpen ? `Open ${name}` : undefined}>
       <div class="tile-frame" style={{ "--aspect": String(aspect(view)) }}>
         <video ref={video} class={`rotate-${view.rotation}${portrait ? " portrait" : ""}`} muted playsInline autoplay />
+        {analytics && boxesOn && <OverlayCanvas camera={cameraId} video={video} schedule={schedule} rotation={view.rotation} />}
       </div>
       <div class="tile-label"><span class={`dot dot-${view.state}`} />{name}</div>
+      {analytics && (
+        <button type="button" class="overlay-switch" aria-pressed={boxesOn} title={boxesOn ? "Hide the boxes" : "Show the boxes"}
+          onClick={(event) => { event.stopPropagation(); setBoxesOn(!boxesOn); }}>Boxes</button>
+      )}
       {view.message && <div class={`tile-message tile-${view.state}`} role="status">{view.message}</div>}
       {children}
     </div>

@@ -5,10 +5,11 @@
  * fragments (moof+mdat). A new live.start (the camera came back) means start a new MediaSource. The buffer is
  * kept short so the picture stays within about a second of the camera. The player acknowledges the fragments
  * it has appended ({"type":"ack","received":n}, counted from the live.start); the server skips a viewer that
- * falls too far behind ahead to the next keyframe instead of queueing for it.
+ * falls too far behind ahead to the next keyframe instead of queueing for it. The analytics boxes of analysed
+ * frames ({"type":"overlay.boxes"}) come on the same socket and are handed on as they arrive.
  */
 
-import type { Rotation } from "../api/types";
+import type { OverlayBoxes, Rotation } from "../api/types";
 import { ReconnectingSocket } from "../realtime/socket";
 
 export type LiveState = "connecting" | "playing" | "offline" | "unsupported" | "reconnecting" | "forbidden";
@@ -47,6 +48,7 @@ const ACK_EVERY = 5;
 export class LivePlayer {
   private readonly video: HTMLVideoElement;
   private readonly onChange: (view: LiveView) => void;
+  private readonly onBoxes: (boxes: OverlayBoxes) => void;
   private readonly socket: ReconnectingSocket;
   private view: LiveView;
   private media: MediaSource | null = null;
@@ -62,9 +64,16 @@ export class LivePlayer {
   private started = false;
   private stopped = false;
 
-  constructor(video: HTMLVideoElement, cameraId: number, rotation: Rotation, onChange: (view: LiveView) => void) {
+  constructor(
+    video: HTMLVideoElement,
+    cameraId: number,
+    rotation: Rotation,
+    onChange: (view: LiveView) => void,
+    onBoxes: (boxes: OverlayBoxes) => void,
+  ) {
     this.video = video;
     this.onChange = onChange;
+    this.onBoxes = onBoxes;
     this.view = { state: "connecting", message: "Connecting…", rotation, width: null, height: null };
     video.muted = true;
     video.playsInline = true;
@@ -112,6 +121,9 @@ export class LivePlayer {
         } else if (data.status === "online" && this.view.state === "offline") {
           this.set({ state: "connecting", message: "Camera back online; waiting for video…" });
         }
+        break;
+      case "overlay.boxes":
+        if (Number.isFinite(data.pts) && Array.isArray(data.boxes)) this.onBoxes(data as OverlayBoxes);
         break;
       case "live.unsupported":
         this.teardown();

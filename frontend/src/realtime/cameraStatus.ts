@@ -2,7 +2,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Camera, CameraState, LiveStatus } from "../api/types";
-import { ReconnectingSocket } from "./socket";
+import { listenToCameras, rejoinCameras, type ConnectionState } from "./cameraSocket";
 
 export interface StatusMessage {
   type: "camera.status";
@@ -32,7 +32,7 @@ export function applyStatus(camera: Camera, data: StatusMessage["data"]): Camera
   return { ...camera, live_status: status };
 }
 
-export type ConnectionState = "connecting" | "connected" | "reconnecting" | "forbidden";
+export type { ConnectionState };
 
 /**
  * Keep `cameras` up to date with pushed status. The socket joins the cameras the user sees when it connects,
@@ -47,29 +47,19 @@ export function useCameraStatus(
   const [connection, setConnection] = useState<ConnectionState>("connecting");
   const handlers = useRef({ onStatus, resync });
   handlers.current = { onStatus, resync };
-  const socket = useRef<ReconnectingSocket | null>(null);
   const idsKey = [...cameraIds].sort((a, b) => a - b).join(",");
   const lastKey = useRef<string | null>(null);
 
-  useEffect(() => {
-    socket.current = new ReconnectingSocket("/ws/cameras/", {
-      onOpen: () => {
-        setConnection("connected");
-        socket.current?.markHealthy();
-        // Whatever changed before this socket joined the cameras' groups is in the database.
-        handlers.current.resync();
-      },
-      onText: (message: StatusMessage) => {
-        if (message?.type === "camera.status" && message.data) handlers.current.onStatus(message.data);
-      },
-      onDrop: () => setConnection("reconnecting"),
-      onForbidden: () => setConnection("forbidden"),
-    });
-    return () => socket.current?.close();
-  }, []);
+  useEffect(() => listenToCameras({
+    onConnection: setConnection,
+    onConnect: () => handlers.current.resync(),
+    onMessage: (message: StatusMessage) => {
+      if (message?.type === "camera.status" && message.data) handlers.current.onStatus(message.data);
+    },
+  }), []);
 
   useEffect(() => {
-    if (lastKey.current !== null && lastKey.current !== idsKey) socket.current?.reconnect();
+    if (lastKey.current !== null && lastKey.current !== idsKey) rejoinCameras();
     lastKey.current = idsKey;
   }, [idsKey]);
 

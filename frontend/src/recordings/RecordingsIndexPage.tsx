@@ -2,9 +2,15 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
-import type { Camera } from "../api/types";
+import type { Camera, RecordingMode } from "../api/types";
 import { Empty, ErrorNote, Loading } from "../components/Notice";
 import { StateBadge } from "../cameras/CameraStatus";
+
+const RECORDING_WORDS: Record<RecordingMode, string> = {
+  continuous: "Recording continuously",
+  events: "Recording around events",
+  off: "Not recording",
+};
 
 export function RecordingsIndexPage() {
   const [list, setList] = useState<Camera[] | null>(null);
@@ -29,7 +35,7 @@ export function RecordingsIndexPage() {
               <a class="camera-card" href={`/recordings/${camera.id}`} data-camera-id={camera.id}>
                 <strong>{camera.name}</strong>
                 <StateBadge state={camera.live_status.state} />
-                <span class="muted small">{camera.recording_mode === "off" ? "Not recording" : "Recording continuously"}</span>
+                <span class="muted small">{RECORDING_WORDS[camera.recording_mode]}</span>
               </a>
             </li>
           ))}

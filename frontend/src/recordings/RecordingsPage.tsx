@@ -1,4 +1,7 @@
-/** One camera's recordings of one day: the player, its controls, the timeline, and clip download. */
+/**
+ * One camera's recordings of one day: the player, its controls, the timeline with the day's events, and clip
+ * download. `?at=<ISO time>` (from an alarm or an event) opens the day of that moment and plays from it.
+ */
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { cameras as camerasApi, recordings } from "../api/endpoints";
@@ -13,11 +16,14 @@ import { DayPicker } from "./DayPicker";
 import { PlaybackControls } from "./PlaybackControls";
 import { RecordingPlayback, type PlaybackProblem } from "./recordingPlayback";
 import { Timeline } from "./Timeline";
+import { useEventMarks } from "./useEventMarks";
 import { usePlayhead } from "./usePlayhead";
 import {
+  clampWindow,
   dayKey,
   dayWindow,
   HOUR,
+  MINUTE,
   follow,
   nextRecording,
   previousRecording,
@@ -30,12 +36,16 @@ import {
 const REFRESH_TODAY_MS = 30_000;
 const PLAYLIST_BEFORE = HOUR;
 const PLAYLIST_AFTER = 3 * HOUR;
+/** Opened at a moment, the timeline shows this much either side of it, where events and seconds can be told apart. */
+const AROUND_AT = 5 * MINUTE;
 
 export function RecordingsPage({ camera: id }: { camera: string }) {
   const cameraId = Number(id);
   const canExport = useCan(PERMISSION.exportClip);
   const { search } = useLocation();
-  const dayParam = search.get("day") || dayKey(new Date());
+  const at = search.get("at");
+  const atMoment = at ? Date.parse(at) : NaN;
+  const dayParam = search.get("day") || dayKey(Number.isNaN(atMoment) ? new Date() : new Date(atMoment));
   const day = useMemo(() => dayWindow(dayParam), [dayParam]);
 
   const [camera, setCamera] = useState<Camera | null>(null);
@@ -52,6 +62,8 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
 
   const video = useRef<HTMLVideoElement>(null);
   const playback = useRef<RecordingPlayback | null>(null);
+  const playedAt = useRef<number | null>(null);
+  const eventMarks = useEventMarks(cameraId, day);
   // The animation loop and media events read the newest values through this.
   const latest = useRef({ view, day, recorded });
   latest.current = { view, day, recorded };
@@ -91,6 +103,14 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
     const timer = today ? window.setInterval(load, REFRESH_TODAY_MS) : undefined;
     return () => { controller.abort(); window.clearInterval(timer); };
   }, [cameraId, day.start, day.end]);
+
+  // Opened at a moment: play from it once the day's recordings are known, once (they reload every 30 s today).
+  useEffect(() => {
+    if (Number.isNaN(atMoment) || recorded === null || playedAt.current === atMoment) return;
+    playedAt.current = atMoment;
+    playFrom(atMoment);
+    setView(clampWindow({ start: atMoment - AROUND_AT, end: atMoment + AROUND_AT }, day));
+  }, [atMoment, recorded]);
 
   /** Play from a moment; in a gap, from the next recording after it. */
   function playFrom(moment: number) {
@@ -194,7 +214,7 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
       <PlaybackControls playing={playing} rate={rate} playhead={playhead} canStep={!playing && playhead !== null}
         hasPrevious={Boolean(previous)} hasNext={Boolean(next)} onToggle={toggle} onRate={changeRate} onStep={step}
         onPrevious={() => previous && playFrom(previous.start)} onNext={() => next && playFrom(next.start)} />
-      <Timeline day={day} view={view} recorded={spans} playhead={playhead} selection={selection}
+      <Timeline day={day} view={view} recorded={spans} events={eventMarks} playhead={playhead} selection={selection}
         onSelect={canExport ? setSelection : null} onSeek={playFrom} onView={setView} />
     </section>
   );

@@ -1,6 +1,7 @@
 /**
- * A day of one camera's recordings: recorded spans and gaps on a zoomable scale (24 h down to minutes).
- * Click or drag on the recordings bar to play from a moment; drag on the clip lane to choose a span.
+ * A day of one camera's recordings: recorded spans and gaps on a zoomable scale (24 h down to minutes), with the
+ * day's events marked over them. Click or drag on the recordings bar to play from a moment, click an event's mark
+ * to play from its start; drag on the clip lane to choose a span.
  */
 
 import { useRef, useState } from "preact/hooks";
@@ -15,11 +16,13 @@ import {
   type Recorded,
   type Window,
 } from "./timelineMath";
+import type { EventMark } from "./useEventMarks";
 
 interface TimelineProps {
   day: Window;
   view: Window;
   recorded: Recorded[];
+  events: EventMark[];
   playhead: number | null;
   selection: Window | null;
   /** Null: no clip lane (the role may not download clips). */
@@ -67,6 +70,24 @@ function Spans({ recorded, view }: { recorded: Recorded[]; view: Window }) {
   );
 }
 
+function EventMarks({ marks, view, onSeek }: { marks: EventMark[]; view: Window; onSeek: (moment: number) => void }) {
+  return (
+    <>
+      {marks.filter((mark) => mark.end >= view.start && mark.start <= view.end).map((mark) => {
+        const left = Math.max(0, percent(mark.start, view));
+        const right = Math.min(100, percent(mark.end, view));
+        return (
+          // Its own click: a press here must not start the bar's scrub, which would play from the pointer instead.
+          <button type="button" class={`event-mark${mark.alarm ? " event-mark-alarm" : ""}`} data-testid="event-mark"
+            data-event-id={mark.id} data-start={new Date(mark.start).toISOString()} title={mark.title} aria-label={mark.title}
+            style={{ left: `${left}%`, width: `max(${right - left}%, 6px)` }}
+            onPointerDown={(event) => event.stopPropagation()} onClick={() => onSeek(mark.start)} />
+        );
+      })}
+    </>
+  );
+}
+
 function Marker({ moment, view, kind, label }: { moment: number | null; view: Window; kind: string; label?: string }) {
   if (moment === null || moment < view.start || moment > view.end) return null;
   return (
@@ -83,7 +104,7 @@ function SelectionBox({ selection, view }: { selection: Window | null; view: Win
   return <div class="selection" data-testid="selection" style={{ left: `${left}%`, width: `${right - left}%` }} />;
 }
 
-export function Timeline({ day, view, recorded, playhead, selection, onSelect, onSeek, onView }: TimelineProps) {
+export function Timeline({ day, view, recorded, events, playhead, selection, onSelect, onSeek, onView }: TimelineProps) {
   const track = useRef<HTMLDivElement>(null);
   const lane = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<number | null>(null);
@@ -158,6 +179,7 @@ export function Timeline({ day, view, recorded, playhead, selection, onSelect, o
         onPointerLeave={() => setHover(null)} onPointerCancel={() => setScrub(null)}>
         <Spans recorded={recorded} view={view} />
         <SelectionBox selection={selection} view={view} />
+        <EventMarks marks={events} view={view} onSeek={onSeek} />
         <Marker moment={playhead} view={view} kind="playhead" />
         <Marker moment={scrub ?? hover} view={view} kind="hover" label={clock(new Date(scrub ?? hover ?? 0))} />
       </div>

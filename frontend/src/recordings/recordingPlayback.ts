@@ -71,7 +71,12 @@ export class RecordingPlayback {
 
   /** The wall-clock time the video shows, ms since the epoch; null before anything is loaded. */
   now(): number | null {
-    return this.pieces.length ? wallTimeOf(this.pieces, this.video.currentTime) : null;
+    return this.wallAt(this.video.currentTime);
+  }
+
+  /** The wall-clock time of a media time of the loaded footage (a frame's presentation time), ms. */
+  wallAt(media: number): number | null {
+    return this.pieces.length ? wallTimeOf(this.pieces, media) : null;
   }
 
   /** Whether `wall` lies in what is loaded, so a seek needs no new playlist. */

@@ -1,0 +1,60 @@
+/** What a camera's analytics watch: its zones and lines on its picture, its rules, and what its zones counted. */
+
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { cameras, rules as rulesApi, zones as zonesApi } from "../api/endpoints";
+import type { Camera, Rule, Zone } from "../api/types";
+import { ErrorNote, Loading } from "../components/Notice";
+import { CountsChart } from "./CountsChart";
+import { RulesSection } from "./RulesSection";
+import { ZoneEditor } from "./ZoneEditor";
+
+export function CameraAnalyticsPage({ camera: id }: { camera: string }) {
+  const cameraId = Number(id);
+  const [camera, setCamera] = useState<Camera | null>(null);
+  const [zones, setZones] = useState<Zone[] | null>(null);
+  const [rules, setRules] = useState<Rule[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  // Zones and rules load together: deleting a zone may change the rules that watched it.
+  const load = useCallback(async () => {
+    try {
+      const [foundZones, foundRules] = await Promise.all([zonesApi.list(cameraId), rulesApi.list(cameraId)]);
+      setZones(foundZones);
+      setRules(foundRules);
+      setError(null);
+    } catch (failure) {
+      setError(failure);
+    }
+  }, [cameraId]);
+
+  useEffect(() => {
+    cameras.get(cameraId).then(setCamera, setError);
+    load();
+  }, [cameraId, load]);
+
+  return (
+    <section class="analytics-page">
+      <div class="page-title">
+        <a href="/cameras" class="back">← Cameras</a>
+        <h1>{camera ? `Zones and rules of ${camera.name}` : "Zones and rules"}</h1>
+        <span class="spacer" />
+        {camera && <a href={`/cameras/${camera.id}/edit`}>Camera settings</a>}
+      </div>
+      {camera && !camera.analytics_enabled && (
+        <div class="notice notice-warning" data-testid="analytics-off">
+          This camera is not analysed: rules that watch its picture do not fire. Switch on “Analyse this camera” in its{" "}
+          <a href={`/cameras/${camera.id}/edit`}>settings</a>.
+        </div>
+      )}
+      <ErrorNote error={error} title="The zones and rules could not be loaded." />
+      {(!camera || !zones || !rules) && !error && <Loading what="zones and rules" />}
+      {camera && zones && rules && (
+        <>
+          <ZoneEditor camera={camera} zones={zones} rules={rules} onChanged={load} />
+          <RulesSection camera={camera.id} zones={zones} rules={rules} onChanged={load} />
+          <CountsChart camera={camera.id} />
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,179 @@
+/** Add or change a rule: what to watch where, for which objects, when, and what to do when it fires. */
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import { rules } from "../api/endpoints";
+import type { CrossingDirection, ObjectClass, Rule, RuleCondition, Severity, Zone } from "../api/types";
+import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
+import { draftOf, inputOf, NEW_RULE, watchesObjects, zoneKindOf, type RuleDraft } from "./ruleDraft";
+import { ScheduleEditor } from "./ScheduleEditor";
+import { CONDITIONS, DIRECTIONS, OBJECT_CLASSES, SEVERITIES } from "./vocabulary";
+
+interface RuleFormProps {
+  camera: number;
+  /** The rule being changed; absent when adding one. */
+  rule?: Rule;
+  zones: Zone[];
+  onSaved: (rule: Rule) => void;
+  onCancel: () => void;
+}
+
+/** The zone to keep when the condition changes: the chosen one if it is of the right kind, else the first that is. */
+function zoneFor(condition: RuleCondition, current: string, zones: Zone[]): string {
+  const kind = zoneKindOf(condition);
+  if (!kind) return "";
+  if (zones.some((zone) => String(zone.id) === current && zone.kind === kind)) return current;
+  return String(zones.find((zone) => zone.kind === kind)?.id ?? "");
+}
+
+export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormProps) {
+  const [draft, setDraft] = useState<RuleDraft>(() =>
+    rule ? draftOf(rule) : { ...NEW_RULE, zone: zoneFor(NEW_RULE.condition, "", zones) });
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => focusFirstInvalid(form.current), [error]);
+
+  const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) => setDraft({ ...draft, [key]: value });
+  const setCondition = (condition: RuleCondition) => setDraft({ ...draft, condition, zone: zoneFor(condition, draft.zone, zones) });
+  const toggleClass = (name: ObjectClass, on: boolean) =>
+    set("object_classes", on ? [...draft.object_classes, name] : draft.object_classes.filter((c) => c !== name));
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setSaving(true);
+    setError(null);
+    try {
+      const input = inputOf(draft);
+      onSaved(rule ? await rules.update(camera, rule.id, input) : await rules.create(camera, input));
+    } catch (failure) {
+      setError(failure);
+      setSaving(false);
+    }
+  }
+
+  const kind = zoneKindOf(draft.condition);
+  const candidates = zones.filter((zone) => zone.kind === kind);
+  const { condition } = draft;
+  return (
+    <form ref={form} class="card rule-form" onSubmit={save} data-testid="rule-form">
+      <h3>{rule ? `Change “${rule.name}”` : "New rule"}</h3>
+      <div class="field-row">
+        <Field label="Rule name" name="name" error={error}>
+          <input name="rule-name" required maxLength={120} value={draft.name} onInput={(e) => set("name", e.currentTarget.value)} />
+        </Field>
+        <label class="checkbox">
+          <input type="checkbox" name="enabled" checked={draft.enabled} onChange={(e) => set("enabled", e.currentTarget.checked)} />
+          Rule enabled
+        </label>
+      </div>
+
+      <fieldset class="rule-part">
+        <legend>What to watch</legend>
+        <div class="field-row">
+          <Field label="Condition" name="condition" error={error}>
+            <select name="condition" value={condition} onChange={(e) => setCondition(e.currentTarget.value as RuleCondition)}>
+              {CONDITIONS.map(([value, words]) => <option value={value}>{words}</option>)}
+            </select>
+          </Field>
+          {kind && (
+            <Field label="Zone or line" name="zone" error={error}
+              hint={candidates.length ? undefined : `Draw ${kind === "line" ? "a line" : "an area"} on the picture above first.`}>
+              <select name="zone" required value={draft.zone} onChange={(e) => set("zone", e.currentTarget.value)}>
+                {candidates.length === 0 && <option value="">{kind === "line" ? "No lines yet" : "No areas yet"}</option>}
+                {candidates.map((zone) => <option value={String(zone.id)}>{zone.name}</option>)}
+              </select>
+            </Field>
+          )}
+        </div>
+        {watchesObjects(condition) && (
+          <fieldset class="object-classes">
+            <legend>Objects</legend>
+            {OBJECT_CLASSES.map(([name, words]) => (
+              <label class="checkbox-inline">
+                <input type="checkbox" name="object_classes" value={name} checked={draft.object_classes.includes(name)}
+                  onChange={(e) => toggleClass(name, e.currentTarget.checked)} />
+                {words}
+              </label>
+            ))}
+            <span class="field-hint">None ticked: any object.</span>
+            {fieldErrors(error, "object_classes").map((message) => <span class="field-error" role="alert">{message}</span>)}
+          </fieldset>
+        )}
+        <div class="field-row">
+          {condition === "dwell" && (
+            <Field label="Dwell time (seconds)" name="dwell_seconds" error={error} hint="How long an object stays before it counts as loitering.">
+              <input name="dwell_seconds" type="number" required min={0} step="any" value={draft.dwell_seconds}
+                onInput={(e) => set("dwell_seconds", e.currentTarget.value)} />
+            </Field>
+          )}
+          {condition === "cross" && (
+            <Field label="Direction" name="direction" error={error} hint="The arrow on the line points from its left to its right: A→B.">
+              <select name="direction" value={draft.direction} onChange={(e) => set("direction", e.currentTarget.value as CrossingDirection)}>
+                {DIRECTIONS.map(([value, words]) => <option value={value}>{words}</option>)}
+              </select>
+            </Field>
+          )}
+          {condition === "count" && (
+            <Field label="Count threshold" name="count_threshold" error={error} hint="Fires when more than this many objects are in the area.">
+              <input name="count_threshold" type="number" required min={0} step={1} value={draft.count_threshold}
+                onInput={(e) => set("count_threshold", e.currentTarget.value)} />
+            </Field>
+          )}
+          <Field label="Minimum duration (seconds)" name="min_duration_seconds" error={error}
+            hint="How long it must go on before the rule fires.">
+            <input name="min_duration_seconds" type="number" required min={0} step="any" value={draft.min_duration_seconds}
+              onInput={(e) => set("min_duration_seconds", e.currentTarget.value)} />
+          </Field>
+        </div>
+      </fieldset>
+
+      <ScheduleEditor schedule={draft.schedule} onChange={(schedule) => set("schedule", schedule)} error={error} />
+
+      <fieldset class="rule-part">
+        <legend>What to do</legend>
+        <div class="field-row">
+          <Field label="Severity" name="severity" error={error}>
+            <select name="severity" value={String(draft.severity)} onChange={(e) => set("severity", Number(e.currentTarget.value) as Severity)}>
+              {SEVERITIES.map(([value, words]) => <option value={String(value)}>{words}</option>)}
+            </select>
+          </Field>
+          <label class="checkbox">
+            <input type="checkbox" name="raise_alarm" checked={draft.raise_alarm} onChange={(e) => set("raise_alarm", e.currentTarget.checked)} />
+            Raise an alarm
+          </label>
+        </div>
+        <div class="field-row">
+          <label class="checkbox">
+            <input type="checkbox" name="record_event" checked={draft.record_event} onChange={(e) => set("record_event", e.currentTarget.checked)} />
+            Record the event
+          </label>
+          <Field label="Pre-roll (seconds before)" name="pre_roll_seconds" error={error}>
+            <input name="pre_roll_seconds" type="number" required min={0} step={1} value={draft.pre_roll_seconds}
+              disabled={!draft.record_event} onInput={(e) => set("pre_roll_seconds", e.currentTarget.value)} />
+          </Field>
+          <Field label="Post-roll (seconds after)" name="post_roll_seconds" error={error}>
+            <input name="post_roll_seconds" type="number" required min={0} step={1} value={draft.post_roll_seconds}
+              disabled={!draft.record_event} onInput={(e) => set("post_roll_seconds", e.currentTarget.value)} />
+          </Field>
+        </div>
+        <div class="field-row">
+          <Field label="Webhook URL" name="webhook_url" error={error} hint="Each event is also sent here. Empty: no webhook.">
+            <input name="webhook_url" type="url" placeholder="https://" spellcheck={false} value={draft.webhook_url}
+              onInput={(e) => set("webhook_url", e.currentTarget.value)} />
+          </Field>
+          <Field label="Webhook secret" name="webhook_secret" error={error}
+            hint={rule?.has_webhook_secret ? "Secret set. Leave empty to keep it." : "Signs each delivery, so the receiver can tell it came from the VMS."}>
+            <input name="webhook_secret" type="password" autocomplete="new-password" value={draft.webhook_secret}
+              placeholder={rule?.has_webhook_secret ? "••••••••" : ""} onInput={(e) => set("webhook_secret", e.currentTarget.value)} />
+          </Field>
+        </div>
+      </fieldset>
+
+      <FormErrors error={error} />
+      <div class="actions">
+        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="submit" class="primary" disabled={saving}>{saving ? "Saving…" : rule ? "Save changes" : "Save rule"}</button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,106 @@
+/** A camera's rules: the list, and the form to add or change one, with its webhook deliveries under it. */
+
+import { useState } from "preact/hooks";
+import { rules as rulesApi } from "../api/endpoints";
+import type { Rule, ScheduleWindow, Zone } from "../api/types";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { ErrorNote } from "../components/Notice";
+import { watchesObjects } from "./ruleDraft";
+import { RuleForm } from "./RuleForm";
+import { CONDITION_SHORT, DAYS, OBJECT_WORDS, SEVERITY_WORDS } from "./vocabulary";
+import { WebhookDeliveries } from "./WebhookDeliveries";
+
+interface RulesSectionProps {
+  camera: number;
+  zones: Zone[];
+  rules: Rule[];
+  /** A rule was saved or deleted: load the rules again. */
+  onChanged: () => void;
+}
+
+function scheduleWords(schedule: ScheduleWindow[]): string {
+  if (!schedule.length) return "Always";
+  return schedule
+    .map((window) => `${window.days.map((day) => DAYS[day]?.[1]).join(" ")} ${window.start.slice(0, 5)}–${window.end.slice(0, 5)}`)
+    .join("; ");
+}
+
+function actionWords(rule: Rule): string {
+  const actions = [rule.raise_alarm && "Alarm", rule.record_event && "Recording", rule.webhook_url && "Webhook"].filter(Boolean);
+  return actions.length ? actions.join(", ") : "Event only";
+}
+
+function DeleteRuleDialog({ camera, rule, onDone, onCancel }: { camera: number; rule: Rule; onDone: () => void; onCancel: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  async function confirm() {
+    setBusy(true);
+    try {
+      await rulesApi.remove(camera, rule.id);
+      onDone();
+    } catch (failure) {
+      setError(failure);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <ConfirmDialog title={`Delete ${rule.name}?`} confirmLabel="Delete rule" busy={busy} onConfirm={confirm} onCancel={onCancel}>
+      <p>The rule stops watching this camera. This cannot be undone.</p>
+      <ErrorNote error={error} />
+    </ConfirmDialog>
+  );
+}
+
+export function RulesSection({ camera, zones, rules, onChanged }: RulesSectionProps) {
+  // null: no form; {}: a new rule; {rule}: changing that rule.
+  const [editing, setEditing] = useState<{ rule?: Rule } | null>(null);
+  const [deleting, setDeleting] = useState<Rule | null>(null);
+  const zoneName = (id: number | null) => zones.find((zone) => zone.id === id)?.name ?? "";
+
+  return (
+    <section class="rules" data-testid="rules">
+      <div class="section-title">
+        <h2>Rules</h2>
+        <span class="spacer" />
+        {!editing && <button type="button" class="primary" onClick={() => setEditing({})}>Add rule</button>}
+      </div>
+      {rules.length === 0 && !editing && <p class="muted">No rules yet: nothing on this camera raises events.</p>}
+      {rules.length > 0 && (
+        <table class="table rule-table">
+          <thead><tr><th>Rule</th><th>When</th><th>Objects</th><th>Active</th><th>Severity</th><th>Then</th><th /></tr></thead>
+          <tbody>
+            {rules.map((rule) => (
+              <tr key={rule.id} data-rule-id={rule.id} class={rule.enabled ? "" : "inactive"}>
+                <td><span class="camera-name">{rule.name}</span>{!rule.enabled && <div class="small">Switched off</div>}</td>
+                <td>{CONDITION_SHORT[rule.condition]}{rule.zone !== null && ` · ${zoneName(rule.zone)}`}</td>
+                <td>
+                  {watchesObjects(rule.condition)
+                    ? (rule.object_classes.length ? rule.object_classes.map((name) => OBJECT_WORDS[name]).join(", ") : "Any object")
+                    : "—"}
+                </td>
+                <td class="small">{scheduleWords(rule.schedule)}</td>
+                <td>{SEVERITY_WORDS[rule.severity]}</td>
+                <td class="small">{actionWords(rule)}</td>
+                <td class="row-actions">
+                  <button type="button" class="link" onClick={() => setEditing({ rule })}>Edit</button>
+                  <button type="button" class="link danger-text" onClick={() => setDeleting(rule)}>Delete</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {editing && (
+        <RuleForm key={editing.rule?.id ?? "new"} camera={camera} rule={editing.rule} zones={zones}
+          onSaved={() => { setEditing(null); onChanged(); }} onCancel={() => setEditing(null)} />
+      )}
+      {editing?.rule && <WebhookDeliveries rule={editing.rule.id} />}
+      {deleting && (
+        <DeleteRuleDialog camera={camera} rule={deleting} onCancel={() => setDeleting(null)}
+          onDone={() => { setDeleting(null); setEditing(null); onChanged(); }} />
+      )}
+    </section>
+  );
+}

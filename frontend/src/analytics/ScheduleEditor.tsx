@@ -1,0 +1,65 @@
+/** When a rule is active: time windows on chosen days. No window means always. */
+
+import { ApiError } from "../api/http";
+import type { ScheduleWindow } from "../api/types";
+import { DAYS } from "./vocabulary";
+
+interface ScheduleEditorProps {
+  schedule: ScheduleWindow[];
+  onChange: (schedule: ScheduleWindow[]) => void;
+  /** The last failed save, for what the API said about the schedule. */
+  error: unknown;
+}
+
+const WORKING_HOURS: ScheduleWindow = { days: [0, 1, 2, 3, 4], start: "08:00", end: "18:00" };
+
+/** The API's messages about the schedule, however deeply they sit (per window, per field). */
+function messagesOf(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(messagesOf);
+  if (value && typeof value === "object") return Object.values(value).flatMap(messagesOf);
+  return [];
+}
+
+export function ScheduleEditor({ schedule, onChange, error }: ScheduleEditorProps) {
+  const change = (index: number, window: ScheduleWindow) => onChange(schedule.map((old, i) => (i === index ? window : old)));
+  const withDay = (days: number[], day: number, on: boolean) =>
+    on ? [...new Set([...days, day])].sort((a, b) => a - b) : days.filter((d) => d !== day);
+  const messages = error instanceof ApiError ? messagesOf(error.problem.errors?.schedule) : [];
+
+  return (
+    <fieldset class="schedule" data-testid="schedule">
+      <legend>Schedule</legend>
+      {schedule.length === 0 && (
+        <p class="muted small" data-testid="schedule-always">Always active. Add a time window to limit the rule to some days and hours.</p>
+      )}
+      {schedule.map((window, index) => (
+        <fieldset class="schedule-window" data-testid="schedule-window">
+          <legend>Time window {index + 1}</legend>
+          <div class="days">
+            {DAYS.map(([day, short, long]) => (
+              <label class="day" title={long}>
+                <input type="checkbox" aria-label={long} checked={window.days.includes(day)}
+                  onChange={(e) => change(index, { ...window, days: withDay(window.days, day, e.currentTarget.checked) })} />
+                {short}
+              </label>
+            ))}
+          </div>
+          <label class="field">
+            <span class="field-label">From</span>
+            <input type="time" required value={window.start} onInput={(e) => change(index, { ...window, start: e.currentTarget.value })} />
+          </label>
+          <label class="field">
+            <span class="field-label">Until</span>
+            <input type="time" required value={window.end} onInput={(e) => change(index, { ...window, end: e.currentTarget.value })} />
+          </label>
+          <button type="button" class="link danger-text" onClick={() => onChange(schedule.filter((_, i) => i !== index))}>
+            Remove
+          </button>
+        </fieldset>
+      ))}
+      {messages.map((message) => <div class="field-error" role="alert">{message}</div>)}
+      <button type="button" onClick={() => onChange([...schedule, WORKING_HOURS])}>Add time window</button>
+    </fieldset>
+  );
+}

@@ -1,0 +1,103 @@
+/** The rule form's values, as typed (text for numbers), which fields each condition uses, and what the API takes. */
+
+import type { CrossingDirection, ObjectClass, Rule, RuleCondition, RuleInput, ScheduleWindow, Severity, ZoneKind } from "../api/types";
+
+export interface RuleDraft {
+  name: string;
+  enabled: boolean;
+  condition: RuleCondition;
+  /** The zone's id as the select holds it; "" for none. */
+  zone: string;
+  object_classes: ObjectClass[];
+  dwell_seconds: string;
+  direction: CrossingDirection;
+  count_threshold: string;
+  min_duration_seconds: string;
+  schedule: ScheduleWindow[];
+  severity: Severity;
+  raise_alarm: boolean;
+  record_event: boolean;
+  pre_roll_seconds: string;
+  post_roll_seconds: string;
+  webhook_url: string;
+  /** Typed only to set a new one: the API never sends the secret back. */
+  webhook_secret: string;
+}
+
+export const NEW_RULE: RuleDraft = {
+  name: "",
+  enabled: true,
+  condition: "enter",
+  zone: "",
+  object_classes: ["person"],
+  dwell_seconds: "10",
+  direction: "any",
+  count_threshold: "2",
+  min_duration_seconds: "0",
+  schedule: [],
+  severity: 2,
+  raise_alarm: true,
+  record_event: true,
+  pre_roll_seconds: "5",
+  post_roll_seconds: "10",
+  webhook_url: "",
+  webhook_secret: "",
+};
+
+/** The kind of zone a condition watches: an area, a line, or none (the camera as a whole). */
+export function zoneKindOf(condition: RuleCondition): ZoneKind | null {
+  if (condition === "cross") return "line";
+  if (condition === "offline" || condition === "tamper") return null;
+  return "polygon";
+}
+
+/** Conditions about tracked objects, which can be narrowed to some classes. */
+export function watchesObjects(condition: RuleCondition): boolean {
+  return condition === "enter" || condition === "dwell" || condition === "cross" || condition === "count";
+}
+
+export function draftOf(rule: Rule): RuleDraft {
+  return {
+    name: rule.name,
+    enabled: rule.enabled,
+    condition: rule.condition,
+    zone: rule.zone === null ? "" : String(rule.zone),
+    object_classes: rule.object_classes,
+    dwell_seconds: String(rule.dwell_seconds),
+    direction: rule.direction,
+    count_threshold: String(rule.count_threshold),
+    min_duration_seconds: String(rule.min_duration_seconds),
+    schedule: rule.schedule,
+    severity: rule.severity,
+    raise_alarm: rule.raise_alarm,
+    record_event: rule.record_event,
+    pre_roll_seconds: String(rule.pre_roll_seconds),
+    post_roll_seconds: String(rule.post_roll_seconds),
+    webhook_url: rule.webhook_url,
+    webhook_secret: "",
+  };
+}
+
+/** The secret goes only when typed, so an edit keeps the stored one; a condition without a zone sends null. */
+export function inputOf(draft: RuleDraft): RuleInput {
+  const input: RuleInput = {
+    name: draft.name.trim(),
+    enabled: draft.enabled,
+    condition: draft.condition,
+    zone: zoneKindOf(draft.condition) && draft.zone ? Number(draft.zone) : null,
+    object_classes: watchesObjects(draft.condition) ? draft.object_classes : [],
+    dwell_seconds: Number(draft.dwell_seconds),
+    direction: draft.direction,
+    count_threshold: Number(draft.count_threshold),
+    min_duration_seconds: Number(draft.min_duration_seconds),
+    schedule: draft.schedule,
+    severity: draft.severity,
+    raise_alarm: draft.raise_alarm,
+    record_event: draft.record_event,
+    pre_roll_seconds: Number(draft.pre_roll_seconds),
+    post_roll_seconds: Number(draft.post_roll_seconds),
+    webhook_url: draft.webhook_url.trim(),
+  };
+  if (draft.webhook_secret) input.webhook_secret = draft.webhook_secret;
+  return input;
+}
