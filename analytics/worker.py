@@ -105,7 +105,8 @@ class CameraAnalytics(CameraThread):
         feed = self.feed = LiveFeed(self.camera_id, self.stop_event)
         feed.start()
         try:
-            self.analyser = FrameAnalyser(load_detector(settings.DETECTOR_MODEL or None, settings.DETECTOR_MIN_SCORE))
+            detector = load_detector(settings.DETECTOR_MODEL or None, settings.DETECTOR_MIN_SCORE)
+            self.analyser = FrameAnalyser(detector, settings.DETECTIONS_PER_SECOND)
             while not self.stop_event.is_set():
                 self._apply_pending_scene()
                 try:

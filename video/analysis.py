@@ -32,8 +32,13 @@ class Analysis:
 
 
 class FrameAnalyser:
-    def __init__(self, detector) -> None:
+    """Analyses the frames of one camera; the detector runs at most `detections_per_second` times a second
+    (its cost dominates), and tracks are carried forward by their motion on the frames in between."""
+
+    def __init__(self, detector, detections_per_second: float | None = None) -> None:
         self.detector = detector
+        self.detect_every = 1.0 / detections_per_second if detections_per_second else 0.0
+        self.next_detection = float("-inf")
         self.motion = MotionDetector()
         self.tracker = Tracker()
         self.tamper = TamperDetector()
@@ -43,8 +48,14 @@ class FrameAnalyser:
         motion = self.motion.update(picture)
         tamper = self.tamper.update(picture, t)
         regions = motion.regions + [track.box for track in self.tracks]
-        detections = self.detector.detect(picture, regions) if regions and tamper is None else []
-        self.tracks = self.tracker.update(detections, t)
+        detections: list[Detection] = []
+        if t < self.next_detection:
+            self.tracks = self.tracker.predict(t)
+        else:
+            if regions and tamper is None:
+                detections = self.detector.detect(picture, regions)
+                self.next_detection = t + self.detect_every
+            self.tracks = self.tracker.update(detections, t)
         return Analysis(t, picture, motion, detections, self.tracks, tamper)
 
 

@@ -110,6 +110,12 @@ class Tracker:
                 self._next_id += 1
         return [self._snapshot(s, s.id, t) for s in self._states if s.id is not None]
 
+    def predict(self, t: float) -> list[Track]:
+        """The confirmed tracks where they should be at `t`, for a frame nobody looked for objects in; this
+        changes nothing, so tracks are only confirmed or dropped on frames with detections."""
+        return [self._snapshot(s, s.id, t) for s in self._states
+                if s.id is not None and t - s.t <= self.max_missing_seconds]
+
     def _candidates(self, detections: list[Detection], t: float) -> list[tuple[float, int, int]]:
         """(priority, track index, detection index) for every plausible pair: overlapping pairs first, by IoU,
         then the others by how near they are."""
