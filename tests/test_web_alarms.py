@@ -1,22 +1,28 @@
-"""The operator's live tile in Chromium: boxes over people in real footage, turning to the alarm colour when a
-loitering rule fires, the alarm in the list, acknowledged with a comment, and the audit log has it."""
+"""Analytics in Chromium on real footage of people: the operator's live tile draws boxes that turn to the alarm
+colour when a loitering rule fires, the alarm is acknowledged from the list and audited; an investigator
+replays an event with its boxes over the recording."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from django.db.models import F
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import AuditAction, AuditEntry
-from analytics.models import Alarm, Rule, Zone
+from analytics.models import Alarm, Event, Rule, Zone
 from analytics.worker import AnalyticsWorker
 from devices.models import Camera
+from recordings.models import Segment
 from recordings.recorder import Recorder
 from tests.browser import chromium_page
 from tests.conftest import grant
+from tests.recording_checks import wait_for
 from tests.test_web_app import SERVER_ENV, WAIT_MS, log_in, snap
 from tests.web_server import web_server
 
@@ -90,3 +96,24 @@ def test_an_operator_sees_boxes_turn_to_alarm_and_acknowledges_the_alarm(analyse
     assert alarm.acknowledged_by == operator_user and alarm.comment == "Student waiting for a lift"
     entry = AuditEntry.objects.get(action=AuditAction.ALARM_ACKNOWLEDGED, detail__alarm=alarm_id)
     assert entry.username == operator_user.username and entry.camera == camera
+
+
+def test_an_investigator_replays_an_event_with_its_boxes_over_the_recording(
+        analysed_campus, investigator_user, settings):
+    camera = analysed_campus
+    grant(camera, group="Investigator")
+    settings.SEGMENT_SECONDS = 2.0
+    Camera.objects.filter(pk=camera.pk).update(recording_mode="continuous")
+    event = wait_for(lambda: Event.objects.filter(camera=camera, ended_at__isnull=False,
+                                                  started_at__gt=timezone.now() - timedelta(minutes=5))
+                     .filter(started_at__gt=F("camera__segments__start")).first(), 120,
+                     "an event within the recorded footage")
+    wait_for(lambda: Segment.objects.filter(camera=camera, end__gt=event.ended_at + timedelta(seconds=2)).exists(),
+             60, "the footage after the event to be recorded")
+    with web_server(settings.RECORDINGS_ROOT.parent, **SERVER_ENV) as base, chromium_page() as page:
+        log_in(page, base, investigator_user.username, "/events")
+        page.get_by_label(f"Replay {event.rule_name}").first.wait_for(timeout=WAIT_MS)
+        page.goto(f"{base}/events/{event.pk}")
+        overlay = page.get_by_test_id("replay-overlay")
+        expect(overlay).to_have_attribute("data-replay-box", "shown", timeout=WAIT_MS)
+        snap(page, "event-replay")
