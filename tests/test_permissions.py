@@ -42,6 +42,14 @@ MATRIX = [
     ("get", "/api/v1/auth/me/preferences/", ALLOWED, ALLOWED, ALLOWED),
     ("post", "/api/v1/auth/logout/", ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/schema/", ALLOWED, ALLOWED, ALLOWED),
+    ("get", "/api/v1/cameras/{cam}/zones/", ALLOWED, ALLOWED, ALLOWED),
+    ("post", "/api/v1/cameras/{cam}/zones/", ALLOWED, DENIED, DENIED),
+    ("get", "/api/v1/cameras/{cam}/rules/", ALLOWED, ALLOWED, ALLOWED),
+    ("post", "/api/v1/cameras/{cam}/rules/", ALLOWED, DENIED, DENIED),
+    ("get", "/api/v1/events/", ALLOWED, ALLOWED, ALLOWED),
+    ("get", "/api/v1/alarms/", ALLOWED, ALLOWED, ALLOWED),
+    ("get", "/api/v1/counts/?camera={cam}&since=2026-11-20T00:00:00Z", ALLOWED, ALLOWED, ALLOWED),
+    ("get", "/api/v1/webhook-deliveries/", ALLOWED, DENIED, DENIED),
 ]
 
 
