@@ -59,3 +59,20 @@ def test_snapshots_are_jpegs_of_the_object_with_some_surroundings():
     whole, crop = snapshot(picture, None), snapshot(picture, Box(100 / 320, 60 / 180, 30 / 320, 60 / 180))
     assert whole[:2] == crop[:2] == b"\xff\xd8"
     assert len(crop) < len(whole)
+
+
+def textured(shift: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    scene = (rng.random((200, 360)) * 255).astype(np.uint8)
+    scene = np.repeat(np.repeat(scene[::8, ::8], 8, axis=0), 8, axis=1)[:180, :320]
+    return np.dstack([np.roll(scene, shift, axis=1)] * 3)
+
+
+def test_a_moved_camera_is_reported_then_its_new_view_is_accepted():
+    analyser = FrameAnalyser(FollowingDetector())
+    states = [analyser.analyse(textured(), i / 5).tamper for i in range(25)]
+    moved = [analyser.analyse(textured(shift=60), 5 + i / 5).tamper for i in range(5 * 70)]
+    assert set(states) == {None}
+    assert "moved" in moved[:50], "the shifted view is reported within seconds"
+    assert moved[-1] is None, "after a minute the new view is the reference"
+    assert moved.count("moved") < 5 * 62

@@ -18,6 +18,9 @@ from video.tamper import TamperDetector
 from video.tracking import Track, Tracker
 
 SNAPSHOT_MARGIN = 0.5  # of the box's size, on each side
+# A camera that stays moved this long was re-aimed on purpose, or will not be put back soon: its new view
+# becomes the reference (the tamper event ends) and objects are looked for in it as before.
+ACCEPT_NEW_VIEW_SECONDS = 60.0
 SNAPSHOT_QUALITY = 85
 
 
@@ -43,20 +46,33 @@ class FrameAnalyser:
         self.tracker = Tracker()
         self.tamper = TamperDetector()
         self.tracks: list[Track] = []
+        self.moved_since: float | None = None
 
     def analyse(self, picture: np.ndarray, t: float) -> Analysis:
         motion = self.motion.update(picture)
-        tamper = self.tamper.update(picture, t)
+        tamper = self._tamper(picture, t)
         regions = motion.regions + [track.box for track in self.tracks]
         detections: list[Detection] = []
         if t < self.next_detection:
             self.tracks = self.tracker.predict(t)
         else:
-            if regions and tamper is None:
+            if regions and tamper in (None, "moved"):  # a moved camera still sees a scene
                 detections = self.detector.detect(picture, regions)
                 self.next_detection = t + self.detect_every
             self.tracks = self.tracker.update(detections, t)
         return Analysis(t, picture, motion, detections, self.tracks, tamper)
+
+    def _tamper(self, picture: np.ndarray, t: float) -> str | None:
+        tamper = self.tamper.update(picture, t)
+        if tamper != "moved":
+            self.moved_since = None
+        elif self.moved_since is None:
+            self.moved_since = t
+        elif t - self.moved_since >= ACCEPT_NEW_VIEW_SECONDS:
+            self.tamper.reset()
+            self.moved_since = None
+            return None
+        return tamper
 
 
 def snapshot(picture: np.ndarray, box: Box | None) -> bytes:
