@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from devices.models import Camera
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
 from video.analysis import Analysis, FrameAnalyser, snapshot
-from video.detection import load_detector
+from video.detection import Detector, load_detector
 from video.live_decoder import LiveDecoder
 from video.rules import Firing, RuleEngine, SceneUpdate
 from vms import realtime
@@ -74,8 +75,9 @@ class LiveFeed(threading.Thread):
 
 
 class CameraAnalytics(CameraThread):
-    def __init__(self, camera: Camera) -> None:
+    def __init__(self, camera: Camera, detector: Callable[[], Detector]) -> None:
         super().__init__(name=f"camera-{camera.pk}-analytics", daemon=True)
+        self.detector = detector
         self.camera_id = camera.pk
         self.config = config_of(camera)
         self.interval = 1.0 / camera.analytics_fps
@@ -105,8 +107,7 @@ class CameraAnalytics(CameraThread):
         feed = self.feed = LiveFeed(self.camera_id, self.stop_event)
         feed.start()
         try:
-            detector = load_detector(settings.DETECTOR_MODEL or None, settings.DETECTOR_MIN_SCORE)
-            self.analyser = FrameAnalyser(detector, settings.DETECTIONS_PER_SECOND)
+            self.analyser = FrameAnalyser(self.detector(), settings.DETECTIONS_PER_SECOND)
             while not self.stop_event.is_set():
                 self._apply_pending_scene()
                 try:
@@ -241,6 +242,11 @@ class AnalyticsWorker(LeasingProcess):
     holder_field = "analyser"
     expires_field = "analysis_lease_expires_at"
 
+    def __init__(self, tick_seconds: float | None = None) -> None:
+        super().__init__(tick_seconds)
+        self.loading = threading.Lock()
+        self.shared_detector: Detector | None = None
+
     def eligible_cameras(self):
         return eligible_cameras()
 
@@ -248,7 +254,15 @@ class AnalyticsWorker(LeasingProcess):
         return config_of(camera)
 
     def start_camera(self, camera: Camera) -> CameraAnalytics:
-        return CameraAnalytics(camera)
+        return CameraAnalytics(camera, self.detector)
+
+    def detector(self) -> Detector:
+        """The process's one detector, loaded on first use: its weights are large and it serves one camera at
+        a time (it has a lock), so for more detection throughput run more analytics processes, one per core."""
+        with self.loading:
+            if self.shared_detector is None:
+                self.shared_detector = load_detector(settings.DETECTOR_MODEL or None, settings.DETECTOR_MIN_SCORE)
+            return self.shared_detector
 
     def after_tick(self, mine: dict[int, Camera]) -> None:
         for camera_id, thread in self.threads.items():

@@ -53,7 +53,9 @@ class FrameAnalyser:
         tamper = self._tamper(picture, t)
         regions = motion.regions + [track.box for track in self.tracks]
         detections: list[Detection] = []
-        if t < self.next_detection:
+        # A quarter of the period as slack: frames do not come exactly on the schedule, and one a hair early
+        # would otherwise put the run off to the frame after.
+        if t < self.next_detection - self.detect_every / 4:
             self.tracks = self.tracker.predict(t)
         else:
             if regions and tamper in (None, "moved"):  # a moved camera still sees a scene
