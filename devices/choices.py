@@ -22,3 +22,16 @@ class Rotation(models.IntegerChoices):
     QUARTER = 90, "90° (corridor format)"
     HALF = 180, "180°"
     THREE_QUARTERS = 270, "270° (corridor format)"
+
+
+class MaskStyle(models.TextChoices):
+    SOLID = "solid", "Solid colour"
+    MOSAIC = "mosaic", "Mosaic"
+    BLUR = "blur", "Blur"
+
+
+class DynamicMasking(models.TextChoices):
+    NONE = "", "None"
+    MOTION = "motion", "Everything that moves"
+    PEOPLE = "people", "People"
+    BACKGROUND = "background", "Everything but people"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from devices.choices import CameraStatus, RecordingMode, Rotation
+from devices.choices import CameraStatus, DynamicMasking, MaskStyle, RecordingMode, Rotation
 from devices.credentials import decrypt_password, encrypt_password
 
 
@@ -44,6 +44,11 @@ class Camera(models.Model):
     )
     analysis_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    # Privacy masking: burned into the stream by the recorder before anything is stored, shown or analysed.
+    dynamic_masking = models.CharField(max_length=12, choices=DynamicMasking.choices, blank=True)
+    dynamic_mask_style = models.CharField(max_length=10, choices=MaskStyle.choices, default=MaskStyle.BLUR)
+    masking_cost = models.FloatField(null=True, blank=True, help_text="% of a CPU core the masking transcode uses")
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -55,6 +60,7 @@ class Camera(models.Model):
             ("export_clip", "Can download clips of recordings"),
             ("access_all_cameras", "Can access every camera without an access list entry"),
             ("use_file_source", "Can add cameras that read a file on the server"),
+            ("view_unmasked", "Can see video without its privacy masks (each view audited)"),
         ]
 
     def __str__(self) -> str:
@@ -71,3 +77,20 @@ class Camera(models.Model):
     @property
     def records(self) -> bool:
         return self.enabled and self.recording_mode != RecordingMode.OFF
+
+
+class PrivacyMask(models.Model):
+    """An area of a camera's picture that nobody sees: filled, pixelated or blurred in the stream itself."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="privacy_masks")
+    name = models.CharField(max_length=120)
+    points = models.JSONField(help_text="[[x, y], ...], three or more, normalised 0-1 on the camera's picture")
+    style = models.CharField(max_length=10, choices=MaskStyle.choices, default=MaskStyle.SOLID)
+    color = models.CharField(max_length=7, default="#000000")
+
+    class Meta:
+        ordering = ["camera", "name"]
+        constraints = [models.UniqueConstraint(fields=["camera", "name"], name="privacy_mask_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

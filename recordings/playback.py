@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.db.models import QuerySet
 
 from recordings.models import Segment
-from video.clips import iter_clip
+from video.clips import clip_lead, iter_clip
 
 
 class NoFootage(Exception):
@@ -65,6 +65,11 @@ def clip_chunks(segments: list[Segment], since: datetime, until: datetime) -> It
     last = segments[-1]
     end = sum(s.duration for s in segments[:-1]) + min(last.duration, (until - last.start).total_seconds())
     return iter_clip([s.file for s in segments], start_offset, end)
+
+
+def clip_lead_seconds(segments: list[Segment], since: datetime) -> float:
+    """How much earlier than `since` the clip of clip_chunks starts: clips start on a keyframe."""
+    return clip_lead([s.file for s in segments], max(0.0, (since - segments[0].start).total_seconds()))
 
 
 async def in_worker_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:

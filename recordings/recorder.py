@@ -17,6 +17,7 @@ from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
 from recordings.models import Segment
 from video.live import LiveChunk
+from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
 from video.recording import StreamStatus, record
 from video.segments import RecordedSegment, recover_partial
@@ -57,6 +58,7 @@ class CameraRecorder(CameraThread):
         self.sub_stream: SubStreamLive | None = None
         self.rotation = camera.rotation
         self.records = camera.recording_mode != RecordingMode.OFF
+        self.masker = Masker(*masking_of(camera)) if is_masked(camera) else None
         self.stop_event = threading.Event()
         self.live: LivePublisher | None = None
         self.live_failing = False
@@ -85,7 +87,7 @@ class CameraRecorder(CameraThread):
                        segment_path=(lambda start: segment_path(self.camera_id, start)) if self.records else None,
                        on_segment=self.index_segment if self.records else None,
                        on_status=self.report_status, stop=self.stop_event,
-                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live)
+                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker)
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
                 self.set_state(state, str(exc))
@@ -100,6 +102,8 @@ class CameraRecorder(CameraThread):
             if self.stop_event.wait(backoff):
                 break
             backoff = min(backoff * 2, settings.RECONNECT_MAX_SECONDS)
+        if self.masker is not None:
+            self.masker.close()
         log.info("camera %s: recording stopped", self.camera_id)
 
     def recover_interrupted_segments(self) -> None:
@@ -144,7 +148,8 @@ class CameraRecorder(CameraThread):
             self.live_failing = False
 
     def report_status(self, status: StreamStatus) -> None:
-        if status.codec != "h264" and self.sub_url and self.sub_stream is None:
+        # A masked camera's own stream is masked into H.264; its sub-stream is not masked, so it is never shown.
+        if status.codec != "h264" and self.sub_url and self.sub_stream is None and self.masker is None:
             self.sub_stream = SubStreamLive(self)
             self.sub_stream.start()
         self.live.describe(codec=status.codec, width=status.width, height=status.height, rotation=self.rotation)
@@ -154,7 +159,8 @@ class CameraRecorder(CameraThread):
             return
         self.last_status_write = now
         fields = {"codec": status.codec, "width": status.width, "height": status.height, "fps": status.fps,
-                  "bitrate": status.bitrate, "last_frame_at": status.last_frame_at, "last_error": ""}
+                  "bitrate": status.bitrate, "last_frame_at": status.last_frame_at, "last_error": "",
+                  "masking_cost": None if status.masking_cost is None else round(status.masking_cost, 1)}
         self.set_state(CameraStatus.ONLINE, "", **fields)
 
     def set_state(self, state: str, error: str, **fields) -> None:
@@ -202,9 +208,21 @@ class SubStreamLive(threading.Thread):
 
 
 def config_of(camera: Camera) -> tuple:
-    """What, when changed, makes the recorder reopen the camera."""
+    """What, when changed, makes the recorder reopen the camera (changed masks do not: they apply at once)."""
     return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation,
-            camera.recording_mode == RecordingMode.OFF)
+            camera.recording_mode == RecordingMode.OFF, is_masked(camera))
+
+
+def is_masked(camera: Camera) -> bool:
+    """Whether the camera's video is transcoded with masks burned in, rather than recorded as it comes."""
+    return bool(camera.dynamic_masking) or camera.privacy_masks.exists()
+
+
+def masking_of(camera: Camera) -> tuple[list[PrivacyMask], str | None, str]:
+    """The camera's masks as the masker takes them: static masks, dynamic mode, dynamic style."""
+    masks = [PrivacyMask(tuple(tuple(point) for point in mask.points), mask.style, color_from_hex(mask.color))
+             for mask in camera.privacy_masks.all()]
+    return masks, camera.dynamic_masking or None, camera.dynamic_mask_style
 
 
 class Recorder(LeasingProcess):
@@ -222,3 +240,9 @@ class Recorder(LeasingProcess):
 
     def start_camera(self, camera: Camera) -> CameraRecorder:
         return CameraRecorder(camera)
+
+    def after_tick(self, mine: dict[int, Camera]) -> None:
+        """Changed masks take effect within a lease round, without reopening the camera."""
+        for camera_id, thread in self.threads.items():
+            if thread.masker is not None:
+                thread.masker.set(*masking_of(mine[camera_id]))

@@ -1,1 +1,1 @@
-"""Redaction jobs, exports and their signed manifests (the investigators' part; it arrives with issue 5)."""
+"""Redaction jobs, exports and their signed manifests: the investigators' evidence."""

@@ -140,6 +140,7 @@ def test_status_comes_at_open_and_about_every_two_seconds(recordings, source):
     for status in measured[1:]:
         assert status.fps == pytest.approx(25, rel=0.1)
         assert status.bitrate > 50_000
+    assert all(status.masking_cost is None for status in run.statuses), "nothing is masked, nothing transcoded"
     assert abs(measured[-1].last_frame_at.timestamp() - run.ended) < 2.5
 
 

@@ -57,3 +57,20 @@ def web_server(media_root: Path, **env: str) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@contextmanager
+def celery_worker(media_root: Path, *queues: str, **env: str) -> Iterator[None]:
+    """A real Celery worker (solo pool) on `queues`, against the test database and media folder."""
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "vms", "worker", "--pool=solo", "--loglevel=info",
+         f"--queues={','.join(queues)}", f"--hostname=test-{os.getpid()}@%h"],
+        cwd=ROOT, env=server_env(media_root, **env), stdout=subprocess.DEVNULL, stderr=log,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()

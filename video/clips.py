@@ -45,6 +45,13 @@ def iter_clip(
         yield chunks.take()
 
 
+def clip_lead(segment_paths: list[Path], start_offset: float) -> float:
+    """How many seconds before `start_offset` the clip iter_clip makes really starts (at the keyframe before it)."""
+    for _packet, dts, _pts, _video in _packets_in_span(segment_paths, Fraction(start_offset), Fraction(start_offset)):
+        return max(0.0, start_offset - float(dts))
+    raise ValueError("no recorded video in this span")
+
+
 def _packets_in_span(
     segment_paths: list[Path], start_offset: Fraction, end: Fraction
 ) -> Iterator[tuple[av.Packet, Fraction, Fraction, VideoStream]]:

@@ -33,13 +33,14 @@ def mime_type(video: VideoStream) -> str:
     """The MSE type of the stream, e.g. video/mp4; codecs="avc1.42C01F" (profile, constraints, level)."""
     codec = video.codec_context
     extradata = codec.extradata or b""
-    if codec.name == "h264":
+    name = codec.codec.canonical_name  # "h264" for a camera's stream and for our own encoder (libx264) alike
+    if name == "h264":
         if len(extradata) >= 4 and extradata[0] == 1:  # avcC: version, profile, constraints, level
             profile = extradata[1:4]
         else:
             profile = _sps_from_annex_b(extradata) or bytes([0x42, 0xC0, 0x1F])
         return f'video/mp4; codecs="avc1.{profile.hex().upper()}"'
-    return f'video/mp4; codecs="{codec.name}"'
+    return f'video/mp4; codecs="{name}"'
 
 
 def _sps_from_annex_b(extradata: bytes) -> bytes | None:

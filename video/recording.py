@@ -1,4 +1,5 @@
-"""Record one camera: demux its stream, repair timestamps and write contiguous segments by stream copy.
+"""Record one camera: demux its stream, repair timestamps and write contiguous segments by stream copy, or, for a
+camera with privacy masks, of its video decoded, masked and encoded again (video.masked_stream).
 
 The recorder service runs `record` in a thread per camera and reconnects when it raises.
 """
@@ -16,6 +17,8 @@ import av
 from av.video.stream import VideoStream
 
 from video.live import LiveChunk, LiveMuxer
+from video.masked_stream import MaskedStream
+from video.masking import Masker
 from video.probe import StreamError, classify_error, recordable_video
 from video.segments import RecordedSegment, SegmentWriter
 from video.source import camera_address, open_stream
@@ -33,7 +36,9 @@ CAMERA_CLOCK_TOLERANCE = 10.0
 
 @dataclass
 class StreamStatus:
-    """How a camera's stream is doing: fps and bitrate measured over the last few seconds."""
+    """How a camera's stream is doing: fps and bitrate measured over the last few seconds (of the camera's own
+    stream, masked or not), and for a masked camera the % of one core its masking transcode took meanwhile
+    (decoding, masking, people analysis and encoding; None until first measured, and for an unmasked camera)."""
 
     codec: str
     width: int
@@ -41,6 +46,7 @@ class StreamStatus:
     fps: float | None
     bitrate: int | None
     last_frame_at: datetime
+    masking_cost: float | None = None
 
 
 def record(
@@ -55,6 +61,7 @@ def record(
     stop: threading.Event,
     read_timeout: float = 5.0,
     on_live: Callable[[LiveChunk], None] | None = None,
+    masker: Masker | None = None,
 ) -> None:
     """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
 
@@ -66,6 +73,11 @@ def record(
     one segment is exactly the start of the next. `stop` is noticed at the next packet. With `on_live`,
     each frame also goes out at once as an fMP4 fragment for live viewers (see video.live). Without
     `segment_path` nothing is written: the stream only feeds `on_live` (an H.265 camera's H.264 sub-stream).
+
+    With a `masker`, segments and live fragments are of the camera's video with the masks burned in, encoded as
+    H.264 (from H.265 too), with the camera's timestamps and keyframes; nothing of the unmasked video is stored
+    or sent. `masker.set` changes the masks from the next frame. The transcode lasts as long as this call, even
+    if the masks are all removed: restart the recording to go back to stream copy.
     """
     try:
         container = open_stream(url, username, password, timeout=read_timeout)
@@ -74,17 +86,20 @@ def record(
         raise classify_error(exc, url) from None
     with container:
         video = recordable_video(container, url)
+        masked = MaskedStream(video, masker) if masker is not None else None
+        output = masked.stream if masked is not None else video
         recording = _SegmentedRecording(
             video,
+            masked=masked,
             segment_seconds=segment_seconds,
             segment_path=segment_path,
             on_segment=on_segment,
             # A forward jump longer than read_timeout cannot be a real pause: we would have given up first.
             max_gap_seconds=read_timeout,
             camera_clock=urlsplit(url).scheme != "file",
-            live=LiveMuxer(video, on_live) if on_live else None,
+            live=LiveMuxer(output, on_live) if on_live else None,
         )
-        meter = _StreamMeter(video)
+        meter = _StreamMeter(video, masking_cpu=(lambda: masked.cpu_seconds) if masked is not None else None)
         on_status(meter.status())
         silent = f"no video arrived for {read_timeout:g} seconds"
         lost = "the camera closed the connection"
@@ -111,16 +126,19 @@ def record(
             lost = exc.strerror or type(exc).__name__
         finally:
             recording.finish()
+            if masked is not None:
+                masked.close()
     raise StreamError("stream_lost", f"The stream from {camera_address(url)} stopped: {lost}.")
 
 
 class _SegmentedRecording:
-    """Turns a camera's packets into contiguous segments on the wall clock."""
+    """Turns a camera's packets into contiguous segments on the wall clock, masked first when `masked` is given."""
 
     def __init__(
         self,
         video: VideoStream,
         *,
+        masked: MaskedStream | None = None,
         segment_seconds: float,
         segment_path: Callable[[datetime], Path] | None,
         on_segment: Callable[[RecordedSegment], None] | None,
@@ -129,6 +147,9 @@ class _SegmentedRecording:
         live: LiveMuxer | None,
     ) -> None:
         self._video = video
+        self._masked = masked
+        # What the segments hold: the camera's stream, or the masked one (same time base and timestamps).
+        self._output = masked.stream if masked is not None else video
         self._time_base = video.time_base
         self._segment_seconds = segment_seconds
         self._segment_path = segment_path
@@ -156,7 +177,9 @@ class _SegmentedRecording:
         sample = Sample(
             packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet), wallclock
         )
-        for ready in self._repair.push(sample):
+        # Masked after the repair: the decoder needs whole frames (the repair merges a keyframe sent in several
+        # packets) and the encoder strictly increasing timestamps (the repair closes the camera's clock jumps).
+        for ready in self._transcoded(self._repair.push(sample)):
             if self._live is not None:
                 # Before the wait for the camera's clock: live viewers need no wall time.
                 self._live.add(ready)
@@ -165,8 +188,11 @@ class _SegmentedRecording:
 
     def finish(self) -> None:
         """Write what is left and close the current segment."""
-        for ready in self._repair.flush():
-            self._accept(ready)
+        ready = self._transcoded(self._repair.flush())
+        if self._masked is not None:
+            ready += self._masked.flush()
+        for sample in ready:
+            self._accept(sample)
         if self._clock_start is None and self._waiting:
             self._start_clock(self._waiting[0], use_camera=False)
         if self._writer is not None:
@@ -174,6 +200,11 @@ class _SegmentedRecording:
             self._close_segment(self._wall(last.dts + last.duration))
         if self._live is not None:
             self._live.close()
+
+    def _transcoded(self, samples: list[Sample]) -> list[Sample]:
+        if self._masked is None:
+            return samples
+        return [out for sample in samples for out in self._masked.transcode(sample)]
 
     def _accept(self, sample: Sample) -> None:
         if self._clock_start is not None:
@@ -218,7 +249,7 @@ class _SegmentedRecording:
 
     def _open_segment(self, sample: Sample) -> None:
         start = self._wall(sample.dts)
-        self._writer = SegmentWriter(self._segment_path(start), start, self._video)
+        self._writer = SegmentWriter(self._segment_path(start), start, self._output)
         self._segment_first_dts = sample.dts
 
     def _close_segment(self, end: datetime) -> None:
@@ -230,10 +261,13 @@ class _SegmentedRecording:
 
 
 class _StreamMeter:
-    """Measures the stream's frame rate and bitrate as packets arrive, for StreamStatus."""
+    """Measures the stream's frame rate and bitrate as packets arrive, and the masking's CPU, for StreamStatus."""
 
-    def __init__(self, video: VideoStream) -> None:
+    def __init__(self, video: VideoStream, masking_cpu: Callable[[], float] | None = None) -> None:
         self._video = video
+        self._masking_cpu = masking_cpu  # CPU seconds the masking transcode has used so far
+        self._masking_cpu_before = masking_cpu() if masking_cpu else 0.0
+        self._masking_cost: float | None = None
         self._fps = float(video.average_rate) if video.average_rate else None
         self._bitrate: int | None = None
         self._last_frame_at = datetime.now(UTC)
@@ -254,6 +288,10 @@ class _StreamMeter:
             return None
         self._fps = self._frames / elapsed
         self._bitrate = round(self._bytes * 8 / elapsed)
+        if self._masking_cpu is not None:
+            used = self._masking_cpu()
+            self._masking_cost = round((used - self._masking_cpu_before) / elapsed * 100, 2)
+            self._masking_cpu_before = used
         self._window_start += elapsed
         self._frames = self._bytes = 0
         return self.status()
@@ -267,6 +305,7 @@ class _StreamMeter:
             fps=self._fps,
             bitrate=self._bitrate,
             last_frame_at=self._last_frame_at,
+            masking_cost=self._masking_cost,
         )
 
 

@@ -15,6 +15,10 @@ def camera_group(camera_id: int) -> str:
     return f"camera.{camera_id}"
 
 
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
 def publish(group: str, message_type: str, data: dict) -> None:
     """Send {"type", "v", "ts", "data"} to a group; a channel layer outage is logged, never raised."""
     layer = get_channel_layer()

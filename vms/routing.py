@@ -3,10 +3,12 @@
 from django.urls import path
 
 from recordings.consumers import LiveConsumer
+from redaction.consumers import JobProgressConsumer
 from vms.consumers import CameraConsumer, CameraListConsumer
 
 websocket_urlpatterns = [
     path("ws/cameras/", CameraListConsumer.as_asgi()),
     path("ws/live/<int:camera_id>/", LiveConsumer.as_asgi()),
     path("ws/cameras/<int:camera_id>/", CameraConsumer.as_asgi()),
+    path("ws/jobs/", JobProgressConsumer.as_asgi()),
 ]

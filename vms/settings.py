@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "devices",
     "recordings",
     "analytics",
+    "redaction",
     # Last: its post_migrate gives the roles their permissions, which must all exist by then.
     "accounts",
 ]
@@ -174,6 +175,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
+# Redaction and export jobs are long: a queue of their own keeps retention and webhooks moving meanwhile.
+CELERY_TASK_ROUTES = {"redaction.tasks.*": {"queue": "redaction"}}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
     "retention": {"task": "recordings.tasks.apply_retention", "schedule": env_float("VMS_RETENTION_EVERY", 60.0, 5.0)},
@@ -200,6 +203,11 @@ DETECTOR_MIN_SCORE = env_float("VMS_DETECTOR_MIN_SCORE", 0.5, minimum=0.05)
 # The detector is the costly step: at most this many runs a second per camera; tracks carry boxes between.
 DETECTIONS_PER_SECOND = env_float("VMS_DETECTIONS_PER_SECOND", 2.0, minimum=0.1)
 WEBHOOK_ATTEMPTS = env_int("VMS_WEBHOOK_ATTEMPTS", 5, minimum=1)
+
+# Exports
+EXPORTS_ROOT = MEDIA_ROOT / "exports"
+SIGNING_KEY_FILE = env_path("VMS_SIGNING_KEY_FILE", DATA_ROOT / "signing_key.pem")
+EXPORT_MAX_SECONDS = env_float("VMS_EXPORT_MAX_SECONDS", 3 * 3600.0, minimum=1.0)
 
 LOGGING = {
     "version": 1,

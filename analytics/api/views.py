@@ -14,7 +14,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
 from analytics import services
@@ -29,50 +28,15 @@ from analytics.api.serializers import (
     ZoneSerializer,
 )
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
+from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import problem
-from vms.api.permissions import ModelPermissionsByAction, requires
-
-
-class CameraScopedViewSet(viewsets.ModelViewSet):
-    """Zones or rules of one camera the user may see (404 for others); changes are audited."""
-
-    permission_classes = [ModelPermissionsByAction]
-    what = ""
-
-    @property
-    def camera(self):
-        if not hasattr(self, "_camera"):
-            self._camera = get_object_or_404(cameras_visible_to(self.request.user), pk=self.kwargs["camera_id"])
-        return self._camera
-
-    def get_queryset(self):
-        return self.queryset.filter(camera=self.camera)
-
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        if "camera_id" in self.kwargs:
-            context["camera"] = self.camera
-        return context
-
-    def _audit(self, change: str, instance) -> None:
-        audit.record(AuditAction.ANALYTICS_CHANGED, request=self.request, camera=self.camera, change=change,
-                     what=self.what, id=instance.pk, name=instance.name)
-
-    def perform_create(self, serializer) -> None:
-        instance = serializer.save(camera=self.camera)
-        self._audit("created", instance)
-
-    def perform_update(self, serializer) -> None:
-        self._audit("changed", serializer.save())
-
-    def perform_destroy(self, instance) -> None:
-        self._audit("deleted", instance)
-        instance.delete()
+from vms.api.permissions import requires
 
 
 class ZoneViewSet(CameraScopedViewSet):
     """Areas and lines drawn over a camera's picture."""
 
+    audit_action = AuditAction.ANALYTICS_CHANGED
     queryset = Zone.objects.all()
     serializer_class = ZoneSerializer
     permission_model = "analytics.zone"
@@ -82,6 +46,7 @@ class ZoneViewSet(CameraScopedViewSet):
 class RuleViewSet(CameraScopedViewSet):
     """What the analytics watch for on a camera, when, and what they do when it happens."""
 
+    audit_action = AuditAction.ANALYTICS_CHANGED
     queryset = Rule.objects.all()
     serializer_class = RuleSerializer
     permission_model = "analytics.rule"

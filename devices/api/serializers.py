@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from devices.choices import RecordingMode
-from devices.models import Camera
+from devices.models import Camera, PrivacyMask
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
 
@@ -37,9 +37,9 @@ class CameraSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
             "recording_mode", "retention_days", "retention_gib", "rotation", "analytics_enabled", "analytics_fps",
-            "live_status", "created_at", "updated_at",
+            "dynamic_masking", "dynamic_mask_style", "masking_cost", "live_status", "created_at", "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["masking_cost", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
                         "analytics_fps": {"min_value": 0.5, "max_value": 25}}
 
@@ -131,3 +131,29 @@ class OnvifRequestSerializer(serializers.Serializer):
 
 class DiscoveryRequestSerializer(serializers.Serializer):
     timeout = serializers.FloatField(min_value=0.5, max_value=10, default=3)
+
+
+class PrivacyMaskSerializer(serializers.ModelSerializer):
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+
+    class Meta:
+        model = PrivacyMask
+        fields = ["id", "camera", "name", "points", "style", "color"]
+        read_only_fields = ["camera"]
+
+    def validate_points(self, points) -> list[list[float]]:
+        if not isinstance(points, list) or len(points) < 3:
+            raise serializers.ValidationError("A mask is an area of at least three [x, y] points.")
+        clean = []
+        for point in points:
+            if not (isinstance(point, list | tuple) and len(point) == 2
+                    and all(isinstance(v, int | float) and 0 <= v <= 1 for v in point)):
+                raise serializers.ValidationError("Each point is [x, y], fractions of the picture from 0 to 1.")
+            clean.append([float(point[0]), float(point[1])])
+        return clean
+
+    def validate_name(self, name: str) -> str:
+        camera = self.context["camera"]
+        if PrivacyMask.objects.filter(camera=camera, name=name).exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError("This camera already has a mask with this name.")
+        return name

@@ -1,4 +1,4 @@
-"""Camera API: CRUD with per-camera access, stream probe, and ONVIF profiles and discovery."""
+"""Camera API: CRUD with per-camera access, stream probe, ONVIF profiles and discovery, privacy masks."""
 
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import cameras_visible_to
+from accounts.models import AuditAction
 from devices import onvif, services
 from devices.api.serializers import (
     CameraSerializer,
     DiscoveryRequestSerializer,
     OnvifRequestSerializer,
+    PrivacyMaskSerializer,
     ProbeRequestSerializer,
     StreamInfoSerializer,
 )
-from devices.models import Camera
+from devices.models import Camera, PrivacyMask
 from video.probe import StreamError, probe_stream
+from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import CameraUnavailable
 from vms.api.permissions import ModelPermissionsByAction, requires
 
@@ -101,3 +104,13 @@ class OnvifDiscoveryView(APIView):
         form.is_valid(raise_exception=True)
         devices = onvif.discover(timeout=form.validated_data["timeout"])
         return Response({"devices": [dataclasses.asdict(d) for d in devices]}, status=status.HTTP_200_OK)
+
+
+class PrivacyMaskViewSet(CameraScopedViewSet):
+    """Areas of a camera's picture masked in the stream itself, before anything is stored, shown or analysed."""
+
+    queryset = PrivacyMask.objects.all()
+    serializer_class = PrivacyMaskSerializer
+    permission_model = "devices.privacymask"
+    audit_action = AuditAction.MASKS_CHANGED
+    what = "privacy mask"

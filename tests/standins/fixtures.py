@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.standins import footage
+from tests.standins import redaction_scene as scenes
 from tests.standins.footage import PeopleClip
 from tests.standins.rtsp_servers import FileRtspServer, GstCamera
 from video.pattern_clip import make_clip
@@ -74,3 +75,11 @@ def gst_camera() -> Iterator[Callable[..., GstCamera]]:
     yield start
     for camera in cameras:
         camera.stop()
+
+
+@pytest.fixture(scope="session")
+def redaction_scene() -> scenes.RedactionScene:
+    """A 12 s 1280x720 25 fps clip of real face photos moving along known paths over CCTV footage, with the
+    truth: each face's box on every frame, the portraits' whole boxes, and which one is the person of interest.
+    Made once per machine in var/footage (needs scikit-image for the photos)."""
+    return scenes.redaction_scene()

@@ -22,7 +22,7 @@ from analytics.api.views import (
     WebhookDeliveryViewSet,
     ZoneViewSet,
 )
-from devices.api.views import CameraViewSet, OnvifDiscoveryView, OnvifProfilesView
+from devices.api.views import CameraViewSet, OnvifDiscoveryView, OnvifProfilesView, PrivacyMaskViewSet
 from recordings.api.views import (
     CameraClip,
     CameraPlaylist,
@@ -31,6 +31,7 @@ from recordings.api.views import (
     SegmentInit,
     SegmentPart,
 )
+from redaction.api.views import ExportTrackThumbnail, ExportViewSet, SigningKeyView
 from vms.api.health import HealthView
 
 router = DefaultRouter()
@@ -43,6 +44,8 @@ router.register("alarms", AlarmViewSet, basename="alarm")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register(r"cameras/(?P<camera_id>\d+)/zones", ZoneViewSet, basename="camera-zone")
 router.register(r"cameras/(?P<camera_id>\d+)/rules", RuleViewSet, basename="camera-rule")
+router.register(r"cameras/(?P<camera_id>\d+)/privacy-masks", PrivacyMaskViewSet, basename="camera-privacy-mask")
+router.register("exports", ExportViewSet, basename="export")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -61,5 +64,8 @@ urlpatterns = [
     path("segments/<int:segment_id>/media.mp4", SegmentPart.as_view(), name="segment-media"),
     path("counts/", CountList.as_view(), name="counts"),
     path("events/<int:pk>/snapshot.jpg", EventSnapshot.as_view(), name="event-snapshot"),
+    path("exports/<int:pk>/tracks/<int:number>/thumbnail.jpg", ExportTrackThumbnail.as_view(),
+         name="export-track-thumbnail"),
+    path("signing-key/", SigningKeyView.as_view(), name="signing-key"),
     path("", include(router.urls)),
 ]

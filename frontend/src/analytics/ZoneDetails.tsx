@@ -35,9 +35,11 @@ export function ZoneDetails({ camera, shape, usedBy, onSaved, onDeleted, onClose
     setError(null);
     try {
       const input = { name: name.trim(), color };
-      onSaved(shape.id === undefined
+      const saved = shape.id === undefined
         ? await zones.create(camera, { ...input, kind: shape.kind, points: shape.points })
-        : await zones.update(camera, shape.id, input));
+        : await zones.update(camera, shape.id, input);
+      setSaving(false);
+      onSaved(saved);
     } catch (failure) {
       setError(failure);
       setSaving(false);
@@ -56,7 +58,7 @@ export function ZoneDetails({ camera, shape, usedBy, onSaved, onDeleted, onClose
   }
 
   return (
-    <form class="zone-details" onSubmit={save} data-testid="zone-details">
+    <form class="shape-details" onSubmit={save} data-testid="shape-details">
       <h3>{isNew ? `New ${what}` : `The ${what} “${shape.name}”`}</h3>
       <FormErrors error={error} />
       {fieldErrors(error, "points").map((message) => <div class="field-error" role="alert">{message}</div>)}

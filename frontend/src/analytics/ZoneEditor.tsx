@@ -65,16 +65,16 @@ export function ZoneEditor({ camera, zones, rules, onChanged }: ZoneEditorProps)
         </p>
       )}
       <ErrorNote error={error} title="No picture from the camera; zones can still be drawn on the empty frame." />
-      <div class="zone-workspace">
+      <div class="picture-workspace">
         <ZoneCanvas picture={picture} size={size} zones={zones} selected={selected} sketch={sketch} tool={tool}
           onSelect={select} onDrawn={drawn} onCancel={() => setTool(null)} />
-        <div class="zone-side">
+        <div class="picture-side">
           {zones.length === 0 && !sketch && <p class="muted">No zones yet. Draw an area or a line on the picture.</p>}
           {zones.length > 0 && (
-            <ul class="zone-list" aria-label="Zones">
+            <ul class="shape-list" aria-label="Zones">
               {zones.map((zone) => (
                 <li key={zone.id}>
-                  <button type="button" class="zone-pick" aria-pressed={zone.id === selected} onClick={() => select(zone.id)}>
+                  <button type="button" class="shape-pick" aria-pressed={zone.id === selected} onClick={() => select(zone.id)}>
                     <span class="swatch" style={{ background: zone.color }} />
                     {zone.name}
                     <span class="muted small">{zone.kind === "line" ? "line" : "area"}</span>

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
 import type { Camera } from "../api/types";
-import type { Size } from "./zoneGeometry";
+import type { Size } from "../drawing/pictureGeometry";
 
 export interface CameraPicture {
   taking: boolean;

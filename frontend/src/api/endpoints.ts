@@ -13,12 +13,20 @@ import type {
   Health,
   Me,
   DiscoveredDevice,
+  Export,
+  ExportInput,
+  ExportTrack,
   OnvifDevice,
   Preferences,
+  PrivacyMask,
+  PrivacyMaskInput,
+  RenderInput,
   Rule,
   RuleInput,
+  SigningKey,
   StreamInfo,
   Timeline,
+  UnmaskedAccess,
   User,
   UserInput,
   WebhookDelivery,
@@ -46,6 +54,8 @@ export const cameras = {
   probe: (url: string, username: string, password: string) =>
     post<StreamInfo>(`${API}/cameras/probe/`, { url, username, password }),
   probeSaved: (id: number) => post<StreamInfo>(`${API}/cameras/${id}/probe/`),
+  /** Audited; the reason is kept with the view. */
+  unmaskedAccess: (id: number, reason: string) => post<UnmaskedAccess>(`${API}/cameras/${id}/unmasked-access/`, { reason }),
 };
 
 export const onvif = {
@@ -88,8 +98,9 @@ export const health = {
 export const recordings = {
   timeline: (camera: number, start: Date, end: Date, signal?: AbortSignal) =>
     get<Timeline>(`${API}/cameras/${camera}/timeline/${query({ start: start.toISOString(), end: end.toISOString() })}`, signal),
-  playlistUrl: (camera: number, start: Date, end: Date) =>
-    `${API}/cameras/${camera}/playlist.m3u8${query({ start: start.toISOString(), end: end.toISOString() })}`,
+  /** With an unmasked-access token, the playlist of the unmasked recording. */
+  playlistUrl: (camera: number, start: Date, end: Date, unmasked: string | null = null) =>
+    `${API}/cameras/${camera}/playlist.m3u8${query({ start: start.toISOString(), end: end.toISOString(), unmasked })}`,
   clipUrl: (camera: number, start: Date, end: Date) =>
     `${API}/cameras/${camera}/clip/${query({ start: start.toISOString(), end: end.toISOString() })}`,
 };
@@ -99,6 +110,14 @@ export const zones = {
   create: (camera: number, input: ZoneInput) => post<Zone>(`${API}/cameras/${camera}/zones/`, input),
   update: (camera: number, id: number, input: Partial<ZoneInput>) => patch<Zone>(`${API}/cameras/${camera}/zones/${id}/`, input),
   remove: (camera: number, id: number) => del(`${API}/cameras/${camera}/zones/${id}/`),
+};
+
+export const privacyMasks = {
+  list: (camera: number) => getAll<PrivacyMask>(`${API}/cameras/${camera}/privacy-masks/`),
+  create: (camera: number, input: PrivacyMaskInput) => post<PrivacyMask>(`${API}/cameras/${camera}/privacy-masks/`, input),
+  update: (camera: number, id: number, input: Partial<PrivacyMaskInput>) =>
+    patch<PrivacyMask>(`${API}/cameras/${camera}/privacy-masks/${id}/`, input),
+  remove: (camera: number, id: number) => del(`${API}/cameras/${camera}/privacy-masks/${id}/`),
 };
 
 export const rules = {
@@ -142,4 +161,20 @@ export const alarms = {
   /** The most urgent active alarms first (severity, then newest); `count` says how many there are in all. */
   active: (limit: number) => get<Page<Alarm>>(`${API}/alarms/${query({ state: "active", limit })}`),
   acknowledge: (id: number, comment: string) => post<Alarm>(`${API}/alarms/${id}/acknowledge/`, { comment }),
+};
+
+export const redactedExports = {
+  /** Newest first. */
+  list: (limit: number, offset: number) => get<Page<Export>>(`${API}/exports/${query({ limit, offset })}`),
+  get: (id: number) => get<Export>(`${API}/exports/${id}/`),
+  create: (input: ExportInput) => post<Export>(`${API}/exports/`, input),
+  tracks: (id: number) => get<ExportTrack[]>(`${API}/exports/${id}/tracks/`),
+  /** Only while the export is in review (409 otherwise). */
+  render: (id: number, input: RenderInput) => post<Export>(`${API}/exports/${id}/render/`, input),
+  /** Retention may delete the span's recordings again. */
+  release: (id: number) => post<unknown>(`${API}/exports/${id}/release/`),
+};
+
+export const signingKey = {
+  get: () => get<SigningKey>(`${API}/signing-key/`),
 };

@@ -27,6 +27,10 @@ export interface LiveStatus {
 export type Rotation = 0 | 90 | 180 | 270;
 /** "events" keeps only the footage around events, with each rule's pre- and post-roll. */
 export type RecordingMode = "continuous" | "events" | "off";
+/** How a masked part of the picture is hidden. */
+export type MaskStyle = "solid" | "mosaic" | "blur";
+/** What moves and is masked: "" nothing, "motion" everything that moves, "people" people, "background" all but people. */
+export type DynamicMasking = "" | "motion" | "people" | "background";
 
 export interface Camera {
   id: number;
@@ -43,6 +47,12 @@ export interface Camera {
   analytics_enabled: boolean;
   /** Frames analysed per second, 0.5-25. */
   analytics_fps: number;
+  dynamic_masking: DynamicMasking;
+  dynamic_mask_style: MaskStyle;
+  /** An unmasked recording is kept too, for users allowed to see unmasked video. */
+  keep_unmasked: boolean;
+  /** % of one CPU core the masking of this camera uses, as the recorder measured it; null when not masked. */
+  masking_cost: number | null;
   live_status: LiveStatus;
   created_at: string;
   updated_at: string;
@@ -62,6 +72,9 @@ export interface CameraInput {
   rotation: Rotation;
   analytics_enabled: boolean;
   analytics_fps: number;
+  dynamic_masking: DynamicMasking;
+  dynamic_mask_style: MaskStyle;
+  keep_unmasked: boolean;
 }
 
 export interface StreamInfo {
@@ -358,4 +371,110 @@ export interface OverlayBoxes {
   /** When the frame reached the server (Unix seconds). */
   frame_at: number;
   boxes: OverlayBox[];
+}
+
+/** An area of a camera's picture that nobody sees: masked in the stream before it is stored, shown or analysed. */
+export interface PrivacyMask {
+  id: number;
+  camera: number;
+  name: string;
+  /** At least 3 points. */
+  points: Point[];
+  style: MaskStyle;
+  color: string;
+}
+
+export type PrivacyMaskInput = Pick<PrivacyMask, "name" | "points" | "style" | "color">;
+
+/** Leave to watch a camera unmasked until `expires_at`; the token goes with the live socket or the playlist. */
+export interface UnmaskedAccess {
+  token: string;
+  expires_at: string;
+}
+
+/** What an export redacts wherever it is found: faces, people, or everything that moves. */
+export type RedactKind = "faces" | "people" | "motion";
+
+/** detecting → review (the investigator chooses what to mask) → rendering → done; or failed at any step. */
+export type ExportStatus = "detecting" | "review" | "rendering" | "done" | "failed";
+
+/** An area masked on every frame of an export. */
+export interface ExportArea {
+  points: Point[];
+}
+
+/** A redacted copy of a span of one camera's recordings, with a signed manifest. */
+export interface Export {
+  id: number;
+  camera: number;
+  camera_name: string;
+  start: string;
+  end: string;
+  redact: RedactKind[];
+  areas: ExportArea[];
+  style: MaskStyle;
+  reason: string;
+  status: ExportStatus;
+  /** 0-1 of the current step. */
+  progress: number;
+  error: string;
+  requested_by: string;
+  approved_by: string | null;
+  created_at: string;
+  finished_at: string | null;
+  file_size: number | null;
+  sha256: string | null;
+  download_url: string | null;
+  manifest_url: string | null;
+  /** The source footage is kept past retention until released. */
+  source_locked: boolean;
+}
+
+export type ExportInput = Pick<Export, "camera" | "start" | "end" | "redact" | "areas" | "style" | "reason">;
+
+export type TrackKind = "face" | "person" | "motion";
+
+/** Where a track's object was `t` seconds after the export's start, as a box on the picture (0-1). */
+export interface TrackBox {
+  t: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** One object the detection followed through the exported span. */
+export interface ExportTrack {
+  id: number;
+  kind: TrackKind;
+  first: string;
+  last: string;
+  thumbnail_url: string;
+  boxes: TrackBox[];
+  masked: boolean;
+}
+
+/** A box the investigator adds where detection missed: masked from `t` until `until` (seconds from the start). */
+export interface ManualBox extends TrackBox {
+  until: number;
+}
+
+/** What the render masks: only the tracks ticked, and the boxes added by hand. */
+export interface RenderInput {
+  mask_only: number[];
+  manual: ManualBox[];
+}
+
+/** The key whose private half signs export manifests. */
+export interface SigningKey {
+  algorithm: string;
+  public_key_pem: string;
+  fingerprint: string;
+}
+
+/** An export's progress, pushed over /ws/jobs/ ("job.progress"). */
+export interface JobProgress {
+  export: number;
+  status: ExportStatus;
+  progress: number;
 }

@@ -8,9 +8,12 @@ import { CamerasPage } from "../cameras/CamerasPage";
 import { EditCameraPage } from "../cameras/EditCameraPage";
 import { EventReplayPage } from "../events/EventReplayPage";
 import { EventsPage } from "../events/EventsPage";
+import { ExportPage } from "../exports/ExportPage";
+import { ExportsPage } from "../exports/ExportsPage";
 import { HealthPage } from "../health/HealthPage";
 import { LiveCameraPage } from "../live/LiveCameraPage";
 import { LivePage } from "../live/LivePage";
+import { PrivacyMasksPage } from "../privacy/PrivacyMasksPage";
 import { RecordingsIndexPage } from "../recordings/RecordingsIndexPage";
 import { RecordingsPage } from "../recordings/RecordingsPage";
 import { UsersPage } from "../users/UsersPage";
@@ -34,10 +37,13 @@ export const PAGES: PageRoute[] = [
   { pattern: "/cameras/new", permission: PERMISSION.addCamera, component: AddCameraPage },
   { pattern: "/cameras/:camera/edit", permission: PERMISSION.changeCamera, component: EditCameraPage },
   { pattern: "/cameras/:camera/analytics", permission: PERMISSION.changeCamera, component: CameraAnalyticsPage },
+  { pattern: "/cameras/:camera/privacy", permission: PERMISSION.changeCamera, component: PrivacyMasksPage },
   { pattern: "/recordings", permission: PERMISSION.viewRecordings, component: RecordingsIndexPage, menu: "Recordings" },
   { pattern: "/recordings/:camera", permission: PERMISSION.viewRecordings, component: RecordingsPage },
   { pattern: "/events", permission: PERMISSION.viewRecordings, component: EventsPage, menu: "Events" },
   { pattern: "/events/:event", permission: PERMISSION.viewRecordings, component: EventReplayPage },
+  { pattern: "/exports", permission: PERMISSION.exportClip, component: ExportsPage, menu: "Exports" },
+  { pattern: "/exports/:export", permission: PERMISSION.exportClip, component: ExportPage },
   { pattern: "/users", permission: PERMISSION.viewUsers, component: UsersPage, menu: "Users and access" },
   { pattern: "/audit", permission: PERMISSION.viewAudit, component: AuditPage, menu: "Audit log" },
   { pattern: "/health", permission: PERMISSION.viewHealth, component: HealthPage, menu: "Health" },

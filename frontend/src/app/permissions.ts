@@ -10,6 +10,7 @@ export const PERMISSION = {
   viewLive: "devices.view_live",
   viewRecordings: "devices.view_recording",
   exportClip: "devices.export_clip",
+  viewUnmasked: "devices.view_unmasked",
   viewUsers: "auth.view_user",
   addUser: "auth.add_user",
   changeUser: "auth.change_user",

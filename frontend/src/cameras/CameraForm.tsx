@@ -1,9 +1,13 @@
-/** Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation and analysis. */
+/**
+ * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, analysis
+ * and privacy masking.
+ */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
-import type { Camera, RecordingMode, Rotation } from "../api/types";
+import type { Camera, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
 import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
+import { DYNAMIC_MASKING, MASK_STYLES, maskingCostWords } from "../privacy/maskWords";
 import { inputOf, type CameraDraft } from "./cameraDraft";
 import { StreamCheck, type CheckState } from "./StreamCheck";
 
@@ -143,6 +147,34 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
           </Field>
         </div>
         {camera && <a href={`/cameras/${camera.id}/analytics`}>Zones, rules and counts of this camera</a>}
+      </fieldset>
+
+      <fieldset class="card">
+        <legend>Privacy</legend>
+        <div class="field-row">
+          <Field label="Dynamic masking" name="dynamic_masking" error={error}
+            hint="Masked in the stream itself: live video, recordings and exports. “Everything that moves” suits steady indoor light; people and background use person detection.">
+            <select name="dynamic_masking" value={draft.dynamic_masking}
+              onChange={(e) => set("dynamic_masking", e.currentTarget.value as DynamicMasking)}>
+              {DYNAMIC_MASKING.map(([value, words]) => <option value={value}>{words}</option>)}
+            </select>
+          </Field>
+          <Field label="Dynamic mask style" name="dynamic_mask_style" error={error}>
+            <select name="dynamic_mask_style" value={draft.dynamic_mask_style} disabled={!draft.dynamic_masking}
+              onChange={(e) => set("dynamic_mask_style", e.currentTarget.value as MaskStyle)}>
+              {MASK_STYLES.map(([value, words]) => <option value={value}>{words}</option>)}
+            </select>
+          </Field>
+        </div>
+        <label class="checkbox">
+          <input type="checkbox" name="keep_unmasked" checked={draft.keep_unmasked}
+            onChange={(e) => set("keep_unmasked", e.currentTarget.checked)} />
+          Keep an unmasked recording (visible only to users allowed to see unmasked video)
+        </label>
+        {camera && camera.masking_cost !== null && (
+          <p class="muted" data-testid="masking-cost">{maskingCostWords(camera.masking_cost)}</p>
+        )}
+        {camera && <a href={`/cameras/${camera.id}/privacy`}>Privacy masks of this camera</a>}
       </fieldset>
 
       <FormErrors error={error} />

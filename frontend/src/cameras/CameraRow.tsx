@@ -35,6 +35,7 @@ export function CameraRow({ camera, onDelete }: { camera: Camera; onDelete: (cam
         {canRecordings && <a href={`/recordings/${camera.id}`}>Recordings</a>}
         {canChange && <a href={`/cameras/${camera.id}/edit`}>Edit</a>}
         {canChange && <a href={`/cameras/${camera.id}/analytics`}>Zones and rules</a>}
+        {canChange && <a href={`/cameras/${camera.id}/privacy`}>Privacy masks</a>}
         {canDelete && <button type="button" class="link danger-text" onClick={() => onDelete(camera)}>Delete</button>}
       </td>
     </tr>

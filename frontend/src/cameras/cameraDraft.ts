@@ -1,6 +1,6 @@
 /** The camera form's values, as typed (text for numbers), and their conversion to what the API takes. */
 
-import type { Camera, CameraInput, RecordingMode, Rotation } from "../api/types";
+import type { Camera, CameraInput, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
 
 export interface CameraDraft {
   name: string;
@@ -15,6 +15,9 @@ export interface CameraDraft {
   rotation: Rotation;
   analytics_enabled: boolean;
   analytics_fps: string;
+  dynamic_masking: DynamicMasking;
+  dynamic_mask_style: MaskStyle;
+  keep_unmasked: boolean;
 }
 
 export const EMPTY_DRAFT: CameraDraft = {
@@ -30,6 +33,9 @@ export const EMPTY_DRAFT: CameraDraft = {
   rotation: 0,
   analytics_enabled: false,
   analytics_fps: "5",
+  dynamic_masking: "",
+  dynamic_mask_style: "blur",
+  keep_unmasked: false,
 };
 
 export function draftOf(camera: Camera): CameraDraft {
@@ -46,6 +52,9 @@ export function draftOf(camera: Camera): CameraDraft {
     rotation: camera.rotation,
     analytics_enabled: camera.analytics_enabled,
     analytics_fps: String(camera.analytics_fps),
+    dynamic_masking: camera.dynamic_masking,
+    dynamic_mask_style: camera.dynamic_mask_style,
+    keep_unmasked: camera.keep_unmasked,
   };
 }
 
@@ -68,6 +77,9 @@ export function inputOf(draft: CameraDraft): CameraInput {
     rotation: draft.rotation,
     analytics_enabled: draft.analytics_enabled,
     analytics_fps: Number(draft.analytics_fps),
+    dynamic_masking: draft.dynamic_masking,
+    dynamic_mask_style: draft.dynamic_mask_style,
+    keep_unmasked: draft.keep_unmasked,
   };
   if (draft.password) input.password = draft.password;
   return input;

@@ -21,6 +21,19 @@ export function codec(name: string | null | undefined): string {
   return CODECS[name.toLowerCase()] ?? name.toUpperCase();
 }
 
+/** "12.4 MB": bytes in decimal units, as file managers show them. */
+export function fileSize(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return "";
+  const units = ["bytes", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return "";
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });

@@ -37,7 +37,7 @@ export function boxAt(boxes: TimedBox[], wall: number): TimedBox | null {
 }
 
 /** A box of the picture as recorded, moved onto the picture turned clockwise by `rotation`. */
-export function rotatedBox(box: TimedBox, rotation: Rotation): TimedBox {
+export function rotatedBox<Box extends { x: number; y: number; w: number; h: number }>(box: Box, rotation: Rotation): Box {
   const { x, y, w, h } = box;
   switch (rotation) {
     case 90:

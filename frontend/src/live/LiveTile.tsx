@@ -1,11 +1,13 @@
 /**
  * One camera's live picture, rotated as the camera is mounted, with what is wrong written over it and, for an
- * analysed camera, the boxes of the objects it tracks (each operator switches them on or off per camera).
+ * analysed camera, the boxes of the objects it tracks (each operator switches them on or off per camera). With an
+ * unmasked-access token it shows the unmasked stream, badged so.
  */
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Rotation } from "../api/types";
+import { UnmaskedBadge } from "../privacy/UnmaskedBadge";
 import { LivePlayer, type LiveView } from "./livePlayer";
 import { BoxSchedule } from "./overlay";
 import { OverlayCanvas } from "./OverlayCanvas";
@@ -17,6 +19,8 @@ interface LiveTileProps {
   rotation: Rotation;
   /** The camera is analysed: offer its boxes. */
   analytics: boolean;
+  /** The token of an unmasked access: show the unmasked stream. */
+  unmasked?: string | null;
   onOpen?: () => void;
   /** Controls drawn over the tile (the camera picker of the grid). */
   children?: ComponentChildren;
@@ -29,16 +33,16 @@ function aspect(view: LiveView): number {
   return view.rotation === 90 || view.rotation === 270 ? height / width : width / height;
 }
 
-export function LiveTile({ cameraId, name, rotation, analytics, onOpen, children }: LiveTileProps) {
+export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null, onOpen, children }: LiveTileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const [view, setView] = useState<LiveView>({ state: "connecting", message: "Connecting…", rotation, width: null, height: null });
   const schedule = useMemo(() => new BoxSchedule(), [cameraId]);
   const [boxesOn, setBoxesOn] = useOverlaySwitch(cameraId);
 
   useEffect(() => {
-    const player = new LivePlayer(video.current!, cameraId, rotation, setView, (boxes) => schedule.add(boxes));
+    const player = new LivePlayer(video.current!, cameraId, unmasked, rotation, setView, (boxes) => schedule.add(boxes));
     return () => player.stop();
-  }, [cameraId]);
+  }, [cameraId, unmasked]);
 
   const portrait = view.rotation === 90 || view.rotation === 270;
   return (
@@ -49,6 +53,7 @@ export function LiveTile({ cameraId, name, rotation, analytics, onOpen, children
         {analytics && boxesOn && <OverlayCanvas camera={cameraId} video={video} schedule={schedule} rotation={view.rotation} />}
       </div>
       <div class="tile-label"><span class={`dot dot-${view.state}`} />{name}</div>
+      {unmasked && <UnmaskedBadge />}
       {analytics && (
         <button type="button" class="overlay-switch" aria-pressed={boxesOn} title={boxesOn ? "Hide the boxes" : "Show the boxes"}
           onClick={(event) => { event.stopPropagation(); setBoxesOn(!boxesOn); }}>Boxes</button>

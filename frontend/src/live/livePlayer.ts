@@ -1,5 +1,6 @@
 /**
- * Live video of one camera: fMP4 over the websocket /ws/live/<id>/ into a MediaSource.
+ * Live video of one camera: fMP4 over the websocket /ws/live/<id>/ into a MediaSource (/ws/live/<id>/?unmasked=<token>
+ * for the unmasked stream, with the token of an audited unmasked access).
  *
  * The server sends {"type":"live.start"} with the MIME type, then binary frames: the init segment, then media
  * fragments (moof+mdat). A new live.start (the camera came back) means start a new MediaSource. The buffer is
@@ -9,6 +10,7 @@
  * frames ({"type":"overlay.boxes"}) come on the same socket and are handed on as they arrive.
  */
 
+import { query } from "../api/http";
 import type { OverlayBoxes, Rotation } from "../api/types";
 import { ReconnectingSocket } from "../realtime/socket";
 
@@ -67,6 +69,7 @@ export class LivePlayer {
   constructor(
     video: HTMLVideoElement,
     cameraId: number,
+    unmasked: string | null,
     rotation: Rotation,
     onChange: (view: LiveView) => void,
     onBoxes: (boxes: OverlayBoxes) => void,
@@ -78,7 +81,7 @@ export class LivePlayer {
     video.muted = true;
     video.playsInline = true;
     video.addEventListener("playing", this.onPlaying);
-    this.socket = new ReconnectingSocket(`/ws/live/${cameraId}/`, {
+    this.socket = new ReconnectingSocket(`/ws/live/${cameraId}/${query({ unmasked })}`, {
       onText: (message) => this.onText(message),
       onBinary: (data) => this.onBinary(data),
       onDrop: () => this.set({ state: "reconnecting", message: "Reconnecting…" }),

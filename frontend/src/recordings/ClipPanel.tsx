@@ -1,4 +1,4 @@
-/** Choose a span of the day (typed, dragged, or at the playhead) and download it as an MP4 clip. */
+/** Choose a span of the day (typed, dragged, or at the playhead) and download it as an MP4 clip, or export it redacted. */
 
 import { recordings } from "../api/endpoints";
 import { clock, duration } from "../components/format";
@@ -11,6 +11,8 @@ interface ClipPanelProps {
   recorded: Recorded[];
   playhead: number | null;
   onSelect: (span: Window | null) => void;
+  /** Open the redacted export of the chosen span. */
+  onRedactedExport: () => void;
 }
 
 /** "HH:MM[:SS]" on the day, in ms; null when not a time. */
@@ -25,7 +27,7 @@ function timeValue(moment: number | undefined): string {
   return moment === undefined ? "" : clock(new Date(moment));
 }
 
-export function ClipPanel({ camera, day, selection, recorded, playhead, onSelect }: ClipPanelProps) {
+export function ClipPanel({ camera, day, selection, recorded, playhead, onSelect, onRedactedExport }: ClipPanelProps) {
   const start = selection?.start;
   const end = selection?.end;
 
@@ -68,6 +70,7 @@ export function ClipPanel({ camera, day, selection, recorded, playhead, onSelect
         ? <a class="button primary" data-testid="download-clip" download
             href={recordings.clipUrl(camera, new Date(selection.start), new Date(selection.end))}>Download clip (MP4)</a>
         : <button type="button" class="primary" disabled>Download clip (MP4)</button>}
+      <button type="button" class="redacted-export" disabled={!ready} onClick={onRedactedExport}>Redacted export…</button>
     </div>
   );
 }

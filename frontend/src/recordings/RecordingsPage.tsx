@@ -1,6 +1,7 @@
 /**
- * One camera's recordings of one day: the player, its controls, the timeline with the day's events, and clip
- * download. `?at=<ISO time>` (from an alarm or an event) opens the day of that moment and plays from it.
+ * One camera's recordings of one day: the player, its controls, the timeline with the day's events, clip
+ * download and redacted export, and the unmasked recording for those allowed to see it. `?at=<ISO time>` (from an
+ * alarm or an event) opens the day of that moment and plays from it.
  */
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
@@ -11,6 +12,10 @@ import { navigate, useLocation } from "../app/router";
 import { useCan } from "../app/session";
 import { ErrorNote } from "../components/Notice";
 import { clock } from "../components/format";
+import { RedactedExportForm } from "../exports/RedactedExportForm";
+import { frameOf, type VideoFrame } from "../exports/videoFrame";
+import { UnmaskedBadge } from "../privacy/UnmaskedBadge";
+import { UnmaskedSwitch } from "../privacy/UnmaskedSwitch";
 import { ClipPanel } from "./ClipPanel";
 import { DayPicker } from "./DayPicker";
 import { PlaybackControls } from "./PlaybackControls";
@@ -59,6 +64,9 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
   const [problem, setProblem] = useState<PlaybackProblem>(null);
   const [loading, setLoading] = useState(false);
   const [note, setNote] = useState("");
+  /** The frame the redacted export form draws its fixed areas on, while that form is open. */
+  const [exportFrame, setExportFrame] = useState<VideoFrame | null>(null);
+  const [unmasked, setUnmasked] = useState<string | null>(null);
 
   const video = useRef<HTMLVideoElement>(null);
   const playback = useRef<RecordingPlayback | null>(null);
@@ -157,6 +165,19 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
     element.playbackRate = next;
   }
 
+  // The other recording from the moment shown: the next load asks for it, with or without the token.
+  function switchUnmasked(token: string | null) {
+    setUnmasked(token);
+    playback.current!.setUnmasked(token);
+    const moment = playback.current!.now();
+    if (moment !== null) playFrom(moment);
+  }
+
+  function openRedactedExport() {
+    const { width, height } = camera?.live_status ?? {};
+    setExportFrame(frameOf(video.current!, width && height ? { width, height } : { width: 1280, height: 720 }));
+  }
+
   // The loaded span ended: carry on with what was recorded after it.
   function onEnded() {
     const moment = playback.current?.now();
@@ -198,6 +219,7 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
         <DayPicker day={dayParam} onChange={(key) => navigate(`/recordings/${cameraId}?day=${key}`)} />
         <span class="spacer" />
         {note && <span class="note" data-testid="playback-note">{note}</span>}
+        {camera && <UnmaskedSwitch camera={camera} token={unmasked} onToken={switchUnmasked} />}
       </div>
       <ErrorNote error={cameraError} title="This camera cannot be shown." />
       <ErrorNote error={timelineError} title="The recordings could not be loaded." />
@@ -206,11 +228,16 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
           <video ref={video} class={`rotate-${rotation}${rotation % 180 ? " portrait" : ""}`} muted playsInline onEnded={onEnded}
             onLoadedMetadata={(e) => { e.currentTarget.playbackRate = rate; }} />
           {overlay && <div class={`player-message${empty ? " empty" : ""}`} data-testid="player-message">{overlay}</div>}
+          {unmasked && <UnmaskedBadge />}
         </div>
         {canExport && camera && (
-          <ClipPanel camera={cameraId} day={day} selection={selection} recorded={spans} playhead={playhead} onSelect={setSelection} />
+          <ClipPanel camera={cameraId} day={day} selection={selection} recorded={spans} playhead={playhead} onSelect={setSelection}
+            onRedactedExport={openRedactedExport} />
         )}
       </div>
+      {camera && selection && exportFrame && (
+        <RedactedExportForm camera={camera} span={selection} frame={exportFrame} onCancel={() => setExportFrame(null)} />
+      )}
       <PlaybackControls playing={playing} rate={rate} playhead={playhead} canStep={!playing && playhead !== null}
         hasPrevious={Boolean(previous)} hasNext={Boolean(next)} onToggle={toggle} onRate={changeRate} onStep={step}
         onPrevious={() => previous && playFrom(previous.start)} onNext={() => next && playFrom(next.start)} />

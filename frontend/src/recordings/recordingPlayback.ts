@@ -62,7 +62,9 @@ export class RecordingPlayback {
   /** Counts loads, so a load overtaken by a newer one while hls.js was loading gives way. */
   private generation = 0;
   private pieces: Piece[] = [];
-  private loaded: { camera: number; start: number; end: number } | null = null;
+  private loaded: { camera: number; start: number; end: number; unmasked: string | null } | null = null;
+  /** The token of an unmasked access: while set, playlists are of the unmasked recording. */
+  private unmasked: string | null = null;
 
   constructor(video: HTMLVideoElement, events: PlaybackEvents) {
     this.video = video;
@@ -82,7 +84,13 @@ export class RecordingPlayback {
   /** Whether `wall` lies in what is loaded, so a seek needs no new playlist. */
   covers(camera: number, wall: number): boolean {
     const loaded = this.loaded;
-    return Boolean(loaded && loaded.camera === camera && wall >= loaded.start && wall < loaded.end && this.pieces.length);
+    return Boolean(loaded && loaded.camera === camera && loaded.unmasked === this.unmasked && wall >= loaded.start
+      && wall < loaded.end && this.pieces.length);
+  }
+
+  /** Play the unmasked recording with this token from the next playFrom on; null goes back to the masked one. */
+  setUnmasked(token: string | null): void {
+    this.unmasked = token;
   }
 
   /** Play from `wall` (ms), loading the playlist of [start, end) first unless it is loaded already. */
@@ -129,7 +137,7 @@ export class RecordingPlayback {
       capLevelToPlayerSize: false,
     });
     this.hls = hls;
-    this.loaded = { camera, start: start.getTime(), end: end.getTime() };
+    this.loaded = { camera, start: start.getTime(), end: end.getTime(), unmasked: this.unmasked };
     hls.on(Events.LEVEL_LOADED, (_event, data) => {
       if (hls !== this.hls) return;
       this.pieces = piecesOf(data.details.fragments);
@@ -167,7 +175,7 @@ export class RecordingPlayback {
       this.events.onProblem({ kind: "error", message: words });
       this.destroy();
     });
-    hls.loadSource(recordings.playlistUrl(camera, start, end));
+    hls.loadSource(recordings.playlistUrl(camera, start, end, this.unmasked));
     hls.attachMedia(this.video);
   }
 

@@ -1,0 +1,147 @@
+"""Exports end to end on recorded footage of real faces moving over CCTV (the redaction scene): request, detect,
+review, keep a person of interest, render, download, verify the signed manifest; locks, release, audit, errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+
+from accounts.models import AuditAction, AuditEntry
+from devices.models import Camera
+from recordings.models import Segment
+from recordings.recorder import Recorder
+from recordings.retention import apply_retention
+from redaction import signing, tasks
+from redaction.models import Export
+from redaction.verify import problems
+from tests.conftest import grant
+from tests.recording_checks import ffprobe, wait_for
+from tests.standins.rtsp_servers import FileRtspServer
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp, pytest.mark.slow]
+
+
+@pytest.fixture
+def recorded_scene(settings, tmp_path, redaction_scene, investigator_user):
+    """Fifteen seconds of the scene recorded through the real recorder, in 3 s segments."""
+    settings.SIGNING_KEY_FILE = tmp_path / "signing_key.pem"
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+    settings.SEGMENT_SECONDS = 3.0
+    settings.RECORDER_LEASE_SECONDS = 4.0
+    settings.CAMERA_READ_TIMEOUT = 3.0
+    with FileRtspServer(redaction_scene.path.parent) as server:
+        camera = Camera.objects.create(name="Lobby", main_url=server.url_for(redaction_scene.path))
+        grant(camera, user=investigator_user)
+        stop = threading.Event()
+        recorder = threading.Thread(target=Recorder(tick_seconds=0.5).run, args=(stop,), daemon=True)
+        recorder.start()
+        wait_for(lambda: Segment.objects.filter(camera=camera).count() >= 5, 60, "15 s of footage")
+        stop.set()
+        recorder.join(timeout=30)
+    return camera
+
+
+def span(camera) -> tuple[str, str]:
+    segments = list(Segment.objects.filter(camera=camera).order_by("start"))
+    start, end = segments[1].start + timedelta(seconds=0.5), segments[3].end - timedelta(seconds=0.5)
+    return start.isoformat(), end.isoformat()
+
+
+def test_an_investigator_exports_redacted_footage_that_verifies(recorded_scene, investigator_client, tmp_path):
+    camera = recorded_scene
+    start, end = span(camera)
+    response = investigator_client.post("/api/v1/exports/", {
+        "camera": camera.pk, "start": start, "end": end, "redact": ["faces"], "style": "blur",
+        "areas": [{"points": [[0.0, 0.0], [0.2, 0.0], [0.2, 0.1]]}], "reason": "case 2026-114"}, format="json")
+    assert response.status_code == 201, response.json()
+    export = response.json()
+    assert export["status"] == "detecting" and export["source_locked"] is True
+    source = Export.objects.get(pk=export["id"]).source_segments.all()
+    assert source.count() >= 3 and all(s.locked for s in source)
+
+    tasks.detect(export["id"])  # what the Celery worker runs
+    url = f"/api/v1/exports/{export['id']}/"
+    assert investigator_client.get(url).json()["status"] == "review"
+    tracks = investigator_client.get(url + "tracks/").json()
+    assert tracks and all(t["kind"] == "face" and t["masked"] for t in tracks)
+    assert investigator_client.get(tracks[0]["thumbnail_url"]).content[:2] == b"\xff\xd8"
+    assert all(-2 <= box["t"] <= 20 for t in tracks for box in t["boxes"]), "timed from the span's start"
+    kept = tracks[0]["id"]
+
+    assert investigator_client.post(url + "download/").status_code == 405
+    assert investigator_client.get(url + "download/").status_code == 409  # not rendered yet
+    response = investigator_client.post(url + "render/", {
+        "keep_visible": [kept], "manual": [{"t": 1.0, "until": 2.0, "x": 0.5, "y": 0.5, "w": 0.1, "h": 0.1}]},
+        format="json")
+    assert response.status_code == 202 and response.json()["status"] == "rendering"
+    assert investigator_client.post(url + "render/", {"keep_visible": []}, format="json").status_code == 409
+    tasks.render(export["id"])
+    done = investigator_client.get(url).json()
+    assert done["status"] == "done" and done["approved_by"] == "ivy-investigator", done
+
+    video = tmp_path / "export.mp4"
+    video.write_bytes(b"".join(investigator_client.get(done["download_url"]).streaming_content))
+    manifest_path = tmp_path / "export.manifest.json"
+    manifest_path.write_bytes(investigator_client.get(done["manifest_url"]).content)
+    signed = json.loads(manifest_path.read_text())
+    key = investigator_client.get("/api/v1/signing-key/").json()
+    assert key["fingerprint"] == signed["signature"]["key_fingerprint"]
+    assert problems(video, signed, signing.private_key().public_key()) == []
+    probe = ffprobe(video)
+    assert probe["streams"][0]["codec_name"] == "h264"
+    manifest = signed["manifest"]
+    assert [s["sha256"] for s in manifest["source_segments"]] == [s.sha256 for s in source.order_by("start")]
+    assert manifest["redaction"]["tracks_kept"] == [kept]
+    assert set(manifest["redaction"]["tracks_masked"]) == {t["id"] for t in tracks} - {kept}
+    assert manifest["requested_by"] == manifest["approved_by"] == "ivy-investigator"
+    assert manifest["output"]["sha256"] == done["sha256"] and manifest["reason"] == "case 2026-114"
+
+    actions = set(AuditEntry.objects.filter(camera=camera).values_list("action", flat=True))
+    assert {AuditAction.EXPORT_REQUESTED, AuditAction.EXPORT_APPROVED, AuditAction.EXPORT_DOWNLOADED} <= actions
+
+    # Locked footage outlives retention until the export is released.
+    Camera.objects.filter(pk=camera.pk).update(retention_days=1)
+    apply_retention(now=source.order_by("start").first().start + timedelta(days=3))
+    assert Segment.objects.filter(pk__in=[s.pk for s in source]).count() == source.count()
+    assert investigator_client.post(url + "release/").status_code == 200
+    assert not Segment.objects.filter(pk__in=[s.pk for s in source], locked=True).exists()
+    assert AuditEntry.objects.filter(action=AuditAction.EXPORT_RELEASED).exists()
+
+
+def test_an_export_without_redaction_renders_at_once(recorded_scene, investigator_client):
+    camera = recorded_scene
+    start, end = span(camera)
+    export = investigator_client.post("/api/v1/exports/", {"camera": camera.pk, "start": start, "end": end,
+                                                           "reason": "copy for the police"}, format="json").json()
+    assert export["status"] == "rendering" and export["approved_by"] == "ivy-investigator"
+    tasks.render(export["id"])
+    assert investigator_client.get(f"/api/v1/exports/{export['id']}/").json()["status"] == "done"
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:01:00Z"}, 404, "No footage of Lobby"),
+    ({"start": "2026-01-01T00:01:00Z", "end": "2026-01-01T00:00:00Z"}, 400, "end must come after"),
+    ({"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"}, 400, "at most 3 hours"),
+    ({"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:01:00Z", "redact": ["cats"]}, 400, "not a valid"),
+])
+def test_bad_export_requests_get_a_clear_error(investigator_client, investigator_user, body, status, message):
+    camera = Camera.objects.create(name="Lobby", main_url="rtsp://127.0.0.1:1/lobby")
+    grant(camera, user=investigator_user)
+    response = investigator_client.post("/api/v1/exports/", {"camera": camera.pk, "reason": "case", **body},
+                                        format="json")
+    assert response.status_code == status
+    assert message in json.dumps(response.json())
+
+
+def test_operators_may_not_export_and_nobody_exports_a_camera_not_granted(operator_client, operator_user,
+                                                                          investigator_client):
+    camera = Camera.objects.create(name="Vault", main_url="rtsp://127.0.0.1:1/vault")
+    grant(camera, user=operator_user)
+    body = {"camera": camera.pk, "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:01:00Z", "reason": "x" * 5}
+    assert operator_client.post("/api/v1/exports/", body, format="json").status_code == 403
+    assert operator_client.get("/api/v1/exports/").status_code == 403
+    assert operator_client.get("/api/v1/signing-key/").status_code == 403
+    assert investigator_client.post("/api/v1/exports/", body, format="json").status_code == 404
