@@ -48,6 +48,7 @@ class AuditAction(models.TextChoices):
     ANALYTICS_CHANGED = "analytics_changed", "Zones or rules changed"
     ALARM_ACKNOWLEDGED = "alarm_acknowledged", "Alarm acknowledged"
     MASKS_CHANGED = "masks_changed", "Privacy masks changed"
+    UNMASKED_VIEW = "unmasked_view", "Unmasked video watched"
     EXPORT_REQUESTED = "export_requested", "Export requested"
     EXPORT_APPROVED = "export_approved", "Export approved for rendering"
     EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"

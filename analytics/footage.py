@@ -28,6 +28,7 @@ def drop_footage_without_events(now: datetime | None = None) -> RetentionReport:
     for camera in Camera.objects.filter(recording_mode=RecordingMode.EVENTS):
         pre_roll = Rule.objects.filter(camera=camera, record_event=True).aggregate(m=Max("pre_roll_seconds"))["m"]
         horizon = now - timedelta(seconds=min(MAX_PRE_ROLL_SECONDS, pre_roll or 0) + 1)
+        # Both copies of a masked camera's footage (masked and unmasked) follow the events alike.
         candidates = list(Segment.objects.filter(camera=camera, locked=False, end__lt=horizon)
                           .values_list("pk", "camera_id", "path", "size", "start", "end"))
         if not candidates:

@@ -48,6 +48,8 @@ class Camera(models.Model):
     dynamic_masking = models.CharField(max_length=12, choices=DynamicMasking.choices, blank=True)
     dynamic_mask_style = models.CharField(max_length=10, choices=MaskStyle.choices, default=MaskStyle.BLUR)
     masking_cost = models.FloatField(null=True, blank=True, help_text="% of a CPU core the masking transcode uses")
+    keep_unmasked = models.BooleanField(default=False, help_text="Also record the video without its masks, for "
+                                        "users allowed to see it")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -19,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
+from recordings import unmasked
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
 from vms.realtime import camera_group
 
@@ -39,12 +41,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.streaming: asyncio.Task | None = None
         user = self.scope.get("user")
         camera = await self._camera(user) if user and user.is_authenticated else None
-        if camera is None:
+        token = parse_qs(self.scope.get("query_string", b"").decode()).get("unmasked", [""])[0]
+        if camera is None or (token and not await database_sync_to_async(unmasked.allows)(token, user, camera.pk)):
             await self.close(code=FORBIDDEN)
             return
+        # The unmasked stream is its own feed, published only for cameras that keep one.
+        self.feed = unmasked.live_key(self.camera_id) if token else self.camera_id
         await self.accept()
         await database_sync_to_async(audit.record)(AuditAction.LIVE_VIEW, request=self.scope, user=user,
-                                                   camera=camera)
+                                                   camera=camera, **({"unmasked": True} if token else {}))
         self.sent = self.acked = 0
         self.skipping = False
         self.playable = False
@@ -77,7 +82,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """Relay the camera's live video; if the fan-out connection fails, subscribe again (keeping the socket)."""
         while True:
             try:
-                async for event in hub().subscribe(self.camera_id):
+                async for event in hub().subscribe(self.feed):
                     if isinstance(event, LiveStart):
                         await self.start(event)
                     elif isinstance(event, LiveFragment):

@@ -27,6 +27,7 @@ WATCH_CHECK_SECONDS = 0.25
 
 
 Fragment = tuple[int, bool, bytes]  # (sequence number, keyframe, fMP4 bytes)
+Feed = int | str  # a camera's id, or the name of another feed of it (recordings.unmasked.live_key)
 
 
 @dataclass(frozen=True)
@@ -67,22 +68,22 @@ class RedisHub:
         # one Redis server (each on its own database) do not see each other's cameras.
         self.prefix = f"vms:{redis.Redis.from_url(url).connection_pool.connection_kwargs.get('db', 0)}:live"
 
-    def _keys(self, camera_id: int) -> tuple[str, str, str, str]:
+    def _keys(self, camera_id: Feed) -> tuple[str, str, str, str]:
         base = f"{self.prefix}:{camera_id}"
         return base, f"{base}:meta", f"{base}:init", f"{base}:gop"
 
-    def publisher(self, camera_id: int) -> LivePublisher:
+    def publisher(self, camera_id: Feed) -> LivePublisher:
         import redis
 
         return LivePublisher(camera_id, redis.Redis.from_url(self.url), self)
 
-    def watched(self, client, camera_id: int) -> bool:
+    def watched(self, client, camera_id: Feed) -> bool:
         return bool(client.exists(self._watchers_key(camera_id)))
 
-    def _watchers_key(self, camera_id: int) -> str:
+    def _watchers_key(self, camera_id: Feed) -> str:
         return f"{self.prefix}:{camera_id}:watched"
 
-    def publish_start(self, client, camera_id: int, meta: dict, init: bytes, gop: list[Fragment]) -> None:
+    def publish_start(self, client, camera_id: Feed, meta: dict, init: bytes, gop: list[Fragment]) -> None:
         channel, meta_key, init_key, gop_key = self._keys(camera_id)
         pipe = client.pipeline(transaction=True)
         pipe.set(meta_key, json.dumps(meta), ex=KEY_SECONDS)
@@ -94,7 +95,7 @@ class RedisHub:
         pipe.publish(channel, b"I")
         pipe.execute()
 
-    def publish_fragment(self, client, camera_id: int, seq: int, keyframe: bool, data: bytes) -> None:
+    def publish_fragment(self, client, camera_id: Feed, seq: int, keyframe: bool, data: bytes) -> None:
         channel, meta_key, init_key, gop_key = self._keys(camera_id)
         item = _item(seq, keyframe, data)
         pipe = client.pipeline(transaction=False)
@@ -107,20 +108,20 @@ class RedisHub:
         pipe.publish(channel, b"F" + item)
         pipe.execute()
 
-    def publish_end(self, client, camera_id: int) -> None:
+    def publish_end(self, client, camera_id: Feed) -> None:
         channel, meta_key, init_key, gop_key = self._keys(camera_id)
         pipe = client.pipeline(transaction=False)
         pipe.delete(meta_key, init_key, gop_key)
         pipe.publish(channel, b"E")
         pipe.execute()
 
-    async def _keep_watching(self, client, camera_id: int) -> None:
+    async def _keep_watching(self, client, camera_id: Feed) -> None:
         """Tell the recorder someone watches (it publishes only then), for as long as the viewer stays."""
         while True:
             await client.set(self._watchers_key(camera_id), 1, ex=WATCHED_SECONDS)
             await asyncio.sleep(WATCHED_SECONDS / 3)
 
-    async def subscribe(self, camera_id: int) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+    async def subscribe(self, camera_id: Feed) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
         import redis.asyncio as aioredis
 
         channel, meta_key, init_key, gop_key = self._keys(camera_id)
@@ -177,18 +178,18 @@ class LocalHub:
         self._starts: dict[int, LiveStart] = {}
         self._viewers: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = {}
 
-    def publisher(self, camera_id: int) -> LivePublisher:
+    def publisher(self, camera_id: Feed) -> LivePublisher:
         return LivePublisher(camera_id, None, self)
 
-    def watched(self, _client, camera_id: int) -> bool:
+    def watched(self, _client, camera_id: Feed) -> bool:
         return True  # keeping the current GOP in memory costs next to nothing
 
-    def publish_start(self, _client, camera_id: int, meta: dict, init: bytes, gop: list) -> None:
+    def publish_start(self, _client, camera_id: Feed, meta: dict, init: bytes, gop: list) -> None:
         with self._lock:
             start = self._starts[camera_id] = LiveStart(meta, init, list(gop))
         self._tell(camera_id, start)
 
-    def publish_fragment(self, _client, camera_id: int, seq: int, keyframe: bool, data: bytes) -> None:
+    def publish_fragment(self, _client, camera_id: Feed, seq: int, keyframe: bool, data: bytes) -> None:
         with self._lock:
             start = self._starts.get(camera_id)
             if start is None:
@@ -198,18 +199,18 @@ class LocalHub:
             start.fragments.append((seq, keyframe, data))
         self._tell(camera_id, LiveFragment(seq, keyframe, data))
 
-    def publish_end(self, _client, camera_id: int) -> None:
+    def publish_end(self, _client, camera_id: Feed) -> None:
         with self._lock:
             self._starts.pop(camera_id, None)
         self._tell(camera_id, LiveEnded())
 
-    def _tell(self, camera_id: int, event: LiveStart | LiveFragment | LiveEnded) -> None:
+    def _tell(self, camera_id: Feed, event: LiveStart | LiveFragment | LiveEnded) -> None:
         with self._lock:
             viewers = list(self._viewers.get(camera_id, ()))
         for loop, queue in viewers:
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
-    async def subscribe(self, camera_id: int) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+    async def subscribe(self, camera_id: Feed) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
         viewer = (asyncio.get_running_loop(), asyncio.Queue())
         with self._lock:
             self._viewers.setdefault(camera_id, set()).add(viewer)
@@ -241,7 +242,7 @@ class LivePublisher:
     (checked every WATCH_CHECK_SECONDS), so unwatched cameras cost the fan-out nothing; a new viewer gets
     the init segment and GOP at once when publishing starts."""
 
-    def __init__(self, camera_id: int, client, hub: RedisHub | LocalHub) -> None:
+    def __init__(self, camera_id: Feed, client, hub: RedisHub | LocalHub) -> None:
         self.camera_id = camera_id
         self.client = client
         self.hub = hub

@@ -17,8 +17,10 @@ class NoFootage(Exception):
     """The span holds no recorded footage of this camera."""
 
 
-def segments_in_span(camera_id: int, since: datetime, until: datetime) -> QuerySet[Segment]:
-    return Segment.objects.filter(camera_id=camera_id, end__gt=since, start__lt=until).order_by("start")
+def segments_in_span(camera_id: int, since: datetime, until: datetime, unmasked: bool = False) -> QuerySet[Segment]:
+    """The camera's footage of the span: as everyone sees it (masked), or its unmasked copy."""
+    return Segment.objects.filter(camera_id=camera_id, end__gt=since, start__lt=until,
+                                  unmasked=unmasked).order_by("start")
 
 
 def hls_playlist(segments: list[Segment], media_url, init_url, playback_id: int) -> str:

@@ -13,13 +13,14 @@ from django.utils import timezone
 
 from devices.choices import CameraStatus, RecordingMode
 from devices.models import Camera
+from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
 from recordings.models import Segment
 from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
-from video.recording import StreamStatus, record
+from video.recording import StreamStatus, UnmaskedCopy, record
 from video.segments import RecordedSegment, recover_partial
 from vms import realtime
 
@@ -30,10 +31,15 @@ OFFLINE_REASONS = {"unreachable", "refused", "timeout", "stream_lost"}
 STATUS_WRITE_SECONDS = 5.0
 
 
-def segment_path(camera_id: int, start: datetime) -> Path:
-    """<root>/<camera>/<YYYY-MM-DD>/<HHMMSS.ffffff>.mp4, in UTC."""
+def camera_directory(camera_id: int, unmasked: bool = False) -> Path:
+    """Where a camera's segments go: <root>/<camera>, and its unmasked copy's <root>/<camera>-unmasked."""
+    return settings.RECORDINGS_ROOT / (f"{camera_id}-unmasked" if unmasked else str(camera_id))
+
+
+def segment_path(camera_id: int, start: datetime, unmasked: bool = False) -> Path:
+    """<camera directory>/<YYYY-MM-DD>/<HHMMSS.ffffff>.mp4, in UTC."""
     start = start.astimezone(UTC)
-    return settings.RECORDINGS_ROOT / str(camera_id) / f"{start:%Y-%m-%d}" / f"{start:%H%M%S.%f}.mp4"
+    return camera_directory(camera_id, unmasked) / f"{start:%Y-%m-%d}" / f"{start:%H%M%S.%f}.mp4"
 
 
 def eligible_cameras():
@@ -59,6 +65,8 @@ class CameraRecorder(CameraThread):
         self.rotation = camera.rotation
         self.records = camera.recording_mode != RecordingMode.OFF
         self.masker = Masker(*masking_of(camera)) if is_masked(camera) else None
+        self.keep_unmasked = self.masker is not None and camera.keep_unmasked
+        self.unmasked_live: LivePublisher | None = None
         self.stop_event = threading.Event()
         self.live: LivePublisher | None = None
         self.live_failing = False
@@ -81,13 +89,15 @@ class CameraRecorder(CameraThread):
             self.opened = False
             self.recover_interrupted_segments()
             self.live = hub().publisher(self.camera_id)
+            self.unmasked_live = hub().publisher(unmasked.live_key(self.camera_id)) if self.keep_unmasked else None
             try:
                 record(self.url, username=self.username or None, password=self.password or None,
                        segment_seconds=settings.SEGMENT_SECONDS,
                        segment_path=(lambda start: segment_path(self.camera_id, start)) if self.records else None,
                        on_segment=self.index_segment if self.records else None,
                        on_status=self.report_status, stop=self.stop_event,
-                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker)
+                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker,
+                       unmasked=self.unmasked_copy())
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
                 self.set_state(state, str(exc))
@@ -97,6 +107,8 @@ class CameraRecorder(CameraThread):
                 log.exception("camera %s: recording failed", self.camera_id)
                 self.set_state(CameraStatus.ERROR, f"Recording failed: {exc}")
             self.publish_live(None)
+            if self.unmasked_live is not None:
+                self.publish_live(None, self.unmasked_live)
             if self.opened:
                 backoff = 1.0
             if self.stop_event.wait(backoff):
@@ -106,24 +118,32 @@ class CameraRecorder(CameraThread):
             self.masker.close()
         log.info("camera %s: recording stopped", self.camera_id)
 
+    def unmasked_copy(self) -> UnmaskedCopy | None:
+        """Where the camera's video goes unmasked, when the admin keeps it (and the camera records)."""
+        if not (self.keep_unmasked and self.records):
+            return None
+        return UnmaskedCopy(segment_path=lambda start: segment_path(self.camera_id, start, unmasked=True),
+                            on_segment=lambda segment: self.index_segment(segment, unmasked=True),
+                            on_live=lambda chunk: self.publish_live(chunk, self.unmasked_live))
+
     def recover_interrupted_segments(self) -> None:
         """Index what a killed recorder, or a full disk, left half-written for this camera."""
-        directory = settings.RECORDINGS_ROOT / str(self.camera_id)
-        for part in sorted(directory.glob("*/*.part")):
-            try:
-                segment = recover_partial(part)
-            except Exception:
-                log.exception("camera %s: cannot recover %s", self.camera_id, part)
-                continue
-            if segment is not None:
-                self.index_segment(segment)
-                log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
+        for copy in (False, True):
+            for part in sorted(camera_directory(self.camera_id, copy).glob("*/*.part")):
+                try:
+                    segment = recover_partial(part)
+                except Exception:
+                    log.exception("camera %s: cannot recover %s", self.camera_id, part)
+                    continue
+                if segment is not None:
+                    self.index_segment(segment, unmasked=copy)
+                    log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
 
-    def index_segment(self, segment: RecordedSegment) -> None:
+    def index_segment(self, segment: RecordedSegment, unmasked: bool = False) -> None:
         try:
             Segment.objects.create(
                 camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
-                size=segment.size, sha256=segment.sha256, init_size=segment.init_size,
+                size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked,
                 path=str(segment.path.relative_to(settings.RECORDINGS_ROOT)),
             )
         except IntegrityError:
@@ -131,15 +151,17 @@ class CameraRecorder(CameraThread):
             segment.path.unlink(missing_ok=True)
             self.stop()
 
-    def publish_live(self, chunk: LiveChunk | None) -> None:
-        """Hand a frame to live viewers (None: the stream ended); a fan-out outage never stops recording."""
-        if self.sub_stream is not None:
+    def publish_live(self, chunk: LiveChunk | None, feed: LivePublisher | None = None) -> None:
+        """Hand a frame to live viewers of the camera (or of `feed`, its unmasked copy); None: the stream ended.
+        A fan-out outage never stops recording."""
+        if self.sub_stream is not None and feed is None:
             return  # browsers get the H.264 sub-stream instead
+        feed = feed or self.live
         try:
             if chunk is None:
-                self.live.ended()
+                feed.ended()
             else:
-                self.live(chunk)
+                feed(chunk)
         except Exception as exc:
             if not self.live_failing:
                 log.warning("camera %s: live view unavailable: %s", self.camera_id, exc)
@@ -152,7 +174,9 @@ class CameraRecorder(CameraThread):
         if status.codec != "h264" and self.sub_url and self.sub_stream is None and self.masker is None:
             self.sub_stream = SubStreamLive(self)
             self.sub_stream.start()
-        self.live.describe(codec=status.codec, width=status.width, height=status.height, rotation=self.rotation)
+        for feed in (self.live, self.unmasked_live):
+            if feed is not None:
+                feed.describe(codec=status.codec, width=status.width, height=status.height, rotation=self.rotation)
         self.opened = True
         now = timezone.now().timestamp()
         if self.state == CameraStatus.ONLINE and now - self.last_status_write < STATUS_WRITE_SECONDS:
@@ -210,7 +234,7 @@ class SubStreamLive(threading.Thread):
 def config_of(camera: Camera) -> tuple:
     """What, when changed, makes the recorder reopen the camera (changed masks do not: they apply at once)."""
     return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation,
-            camera.recording_mode == RecordingMode.OFF, is_masked(camera))
+            camera.recording_mode == RecordingMode.OFF, is_masked(camera), camera.keep_unmasked)
 
 
 def is_masked(camera: Camera) -> bool:

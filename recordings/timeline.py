@@ -18,7 +18,7 @@ WITH marked AS (
            CASE WHEN start > MAX("end") OVER earlier + make_interval(secs => %(gap)s) THEN 1 ELSE 0 END
                AS starts_recording
     FROM recordings_segment
-    WHERE camera_id = %(camera)s AND "end" > %(since)s AND start < %(until)s
+    WHERE camera_id = %(camera)s AND "end" > %(since)s AND start < %(until)s AND NOT unmasked
     WINDOW earlier AS (ORDER BY start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ), numbered AS (
     SELECT start, "end", SUM(starts_recording) OVER (ORDER BY start ROWS UNBOUNDED PRECEDING) AS recording
@@ -54,7 +54,7 @@ def recorded_spans(camera_id: int, since: datetime, until: datetime) -> list[Spa
                                               "since": since, "until": until})
             spans = [Span(start, end) for start, end in cursor.fetchall()]
     else:
-        rows = (Segment.objects.filter(camera_id=camera_id, end__gt=since, start__lt=until)
+        rows = (Segment.objects.filter(camera_id=camera_id, end__gt=since, start__lt=until, unmasked=False)
                 .order_by("start").values_list("start", "end"))
         spans = _merge_in_python(rows.iterator(), gap)
     return [Span(max(s.start, since), min(s.end, until)) for s in spans]

@@ -49,6 +49,16 @@ class StreamStatus:
     masking_cost: float | None = None
 
 
+@dataclass(frozen=True)
+class UnmaskedCopy:
+    """Where a masked camera's video goes as it comes, for the few allowed to see it: its own segments and,
+    optionally, its own live feed."""
+
+    segment_path: Callable[[datetime], Path]
+    on_segment: Callable[[RecordedSegment], None]
+    on_live: Callable[[LiveChunk], None] | None = None
+
+
 def record(
     url: str,
     *,
@@ -62,6 +72,7 @@ def record(
     read_timeout: float = 5.0,
     on_live: Callable[[LiveChunk], None] | None = None,
     masker: Masker | None = None,
+    unmasked: UnmaskedCopy | None = None,
 ) -> None:
     """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
 
@@ -77,7 +88,8 @@ def record(
     With a `masker`, segments and live fragments are of the camera's video with the masks burned in, encoded as
     H.264 (from H.265 too), with the camera's timestamps and keyframes; nothing of the unmasked video is stored
     or sent. `masker.set` changes the masks from the next frame. The transcode lasts as long as this call, even
-    if the masks are all removed: restart the recording to go back to stream copy.
+    if the masks are all removed: restart the recording to go back to stream copy. With `unmasked` as well, the
+    camera's video as it comes is also recorded (stream copy) into segments and a live feed of its own.
     """
     try:
         container = open_stream(url, username, password, timeout=read_timeout)
@@ -99,6 +111,14 @@ def record(
             camera_clock=urlsplit(url).scheme != "file",
             live=LiveMuxer(output, on_live) if on_live else None,
         )
+        recordings = [recording]
+        if masked is not None and unmasked is not None:
+            recordings.append(_SegmentedRecording(
+                video, segment_seconds=segment_seconds, segment_path=unmasked.segment_path,
+                on_segment=unmasked.on_segment, max_gap_seconds=read_timeout,
+                camera_clock=urlsplit(url).scheme != "file",
+                live=LiveMuxer(video, unmasked.on_live) if unmasked.on_live else None,
+            ))
         meter = _StreamMeter(video, masking_cpu=(lambda: masked.cpu_seconds) if masked is not None else None)
         on_status(meter.status())
         silent = f"no video arrived for {read_timeout:g} seconds"
@@ -117,7 +137,8 @@ def record(
                 last_arrival = arrival
                 if packet.size == 0:  # PyAV's end-of-stream marker
                     continue
-                recording.add(packet, container.start_time_realtime)
+                for copy in recordings:
+                    copy.add(packet, container.start_time_realtime)
                 if (status := meter.add(packet)) is not None:
                     on_status(status)
         except av.error.ExitError:
@@ -125,7 +146,8 @@ def record(
         except av.FFmpegError as exc:
             lost = exc.strerror or type(exc).__name__
         finally:
-            recording.finish()
+            for copy in recordings:
+                copy.finish()
             if masked is not None:
                 masked.close()
     raise StreamError("stream_lost", f"The stream from {camera_address(url)} stopped: {lost}.")

@@ -37,7 +37,8 @@ class CameraSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
             "recording_mode", "retention_days", "retention_gib", "rotation", "analytics_enabled", "analytics_fps",
-            "dynamic_masking", "dynamic_mask_style", "masking_cost", "live_status", "created_at", "updated_at",
+            "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "live_status", "created_at",
+            "updated_at",
         ]
         read_only_fields = ["masking_cost", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
@@ -157,3 +158,12 @@ class PrivacyMaskSerializer(serializers.ModelSerializer):
         if PrivacyMask.objects.filter(camera=camera, name=name).exclude(pk=getattr(self.instance, "pk", None)).exists():
             raise serializers.ValidationError("This camera already has a mask with this name.")
         return name
+
+
+class UnmaskedAccessRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(min_length=5, max_length=500, help_text="Why the masks must be lifted (audited)")
+
+
+class UnmaskedAccessSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()

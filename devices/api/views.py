@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
 from devices import onvif, services
@@ -21,11 +22,14 @@ from devices.api.serializers import (
     PrivacyMaskSerializer,
     ProbeRequestSerializer,
     StreamInfoSerializer,
+    UnmaskedAccessRequestSerializer,
+    UnmaskedAccessSerializer,
 )
 from devices.models import Camera, PrivacyMask
+from recordings import unmasked
 from video.probe import StreamError, probe_stream
 from vms.api.camera_scoped import CameraScopedViewSet
-from vms.api.errors import CameraUnavailable
+from vms.api.errors import CameraUnavailable, problem
 from vms.api.permissions import ModelPermissionsByAction, requires
 
 
@@ -67,6 +71,20 @@ class CameraViewSet(viewsets.ModelViewSet):
         form.is_valid(raise_exception=True)
         return probe_or_raise(form.validated_data["url"], form.validated_data["username"],
                               form.validated_data["password"])
+
+    @extend_schema(request=UnmaskedAccessRequestSerializer, responses={201: UnmaskedAccessSerializer})
+    @action(detail=True, methods=["post"], url_path="unmasked-access",
+            permission_classes=[requires("devices.view_unmasked")])
+    def unmasked_access(self, request, pk=None):
+        """Access to the camera's unmasked video for a while, for a reason the user gives; audited."""
+        camera = self.get_object()
+        body = UnmaskedAccessRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not camera.keep_unmasked:
+            return problem(status.HTTP_409_CONFLICT, f"{camera.name} keeps no unmasked video.")
+        audit.record(AuditAction.UNMASKED_VIEW, request=request, camera=camera, reason=body.validated_data["reason"])
+        token, expires_at = unmasked.issue(request.user, camera.pk)
+        return Response({"token": token, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: StreamInfoSerializer}, operation_id="cameras_probe_saved")
     @action(detail=True, methods=["post"], url_path="probe", permission_classes=[requires("devices.change_camera")])

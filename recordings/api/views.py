@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,7 +18,7 @@ from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
-from recordings import playback, timeline
+from recordings import playback, timeline, unmasked
 from recordings.api.serializers import SegmentSerializer, SpanQuerySerializer, TimelineSerializer
 from recordings.models import Segment
 from vms.api.permissions import requires
@@ -72,11 +74,20 @@ class CameraTimeline(APIView):
         return Response(TimelineSerializer(data).data)
 
 
-def _part_url(part: str):
+def _part_url(part: str, unmasked: str = ""):
     def url(segment: Segment, playback_id: int) -> str:
-        return reverse(f"segment-{part}", args=[segment.pk]) + f"?playback={playback_id}"
+        query = urlencode({"playback": playback_id, **({"unmasked": unmasked} if unmasked else {})})
+        return reverse(f"segment-{part}", args=[segment.pk]) + "?" + query
 
     return url
+
+
+def unmasked_token(request, camera_id: int) -> str:
+    """The request's unmasked-access token, checked; "" when it asks for the masked video. A bad token is 404."""
+    token = request.query_params.get("unmasked", "")
+    if token and not unmasked.allows(token, request.user, camera_id):
+        raise NotFound("This unmasked access is not yours, has expired, or your role no longer allows it.")
+    return token
 
 
 class CameraPlaylist(APIView):
@@ -88,12 +99,13 @@ class CameraPlaylist(APIView):
     def get(self, request, camera_id: int):
         camera = visible_camera(request, camera_id)
         start, end = span_of(request)
-        segments = list(playback.segments_in_span(camera.pk, start, end))
+        token = unmasked_token(request, camera.pk)
+        segments = list(playback.segments_in_span(camera.pk, start, end, unmasked=bool(token)))
         if not segments:
             raise NotFound(NO_FOOTAGE.format(start=start.isoformat(), end=end.isoformat()))
         entry = audit.record(AuditAction.PLAYBACK, request=request, camera=camera, start=start.isoformat(),
-                             end=end.isoformat())
-        text = playback.hls_playlist(segments, _part_url("media"), _part_url("init"), entry.pk)
+                             end=end.isoformat(), **({"unmasked": True} if token else {}))
+        text = playback.hls_playlist(segments, _part_url("media", token), _part_url("init", token), entry.pk)
         return HttpResponse(text, content_type="application/vnd.apple.mpegurl")
 
 
@@ -112,6 +124,9 @@ class SegmentPart(APIView):
             Segment.objects.select_related("camera").filter(camera__in=cameras_visible_to(request.user)),
             pk=segment_id,
         )
+        if segment.unmasked and not unmasked.allows(request.query_params.get("unmasked", ""), request.user,
+                                                    segment.camera_id):
+            raise NotFound("No such segment.")
         playback_id = request.query_params.get("playback", "")
         audited = playback_id.isdigit() and AuditEntry.objects.filter(
             pk=int(playback_id), user=request.user, action=AuditAction.PLAYBACK, camera=segment.camera
