@@ -174,9 +174,10 @@ class CameraRecorder(CameraThread):
         if status.codec != "h264" and self.sub_url and self.sub_stream is None and self.masker is None:
             self.sub_stream = SubStreamLive(self)
             self.sub_stream.start()
-        for feed in (self.live, self.unmasked_live):
+        # A masked camera's live feed is the masked video, always H.264; its unmasked feed is as the camera sends it.
+        for feed, codec in ((self.live, "h264" if self.masker else status.codec), (self.unmasked_live, status.codec)):
             if feed is not None:
-                feed.describe(codec=status.codec, width=status.width, height=status.height, rotation=self.rotation)
+                feed.describe(codec=codec, width=status.width, height=status.height, rotation=self.rotation)
         self.opened = True
         now = timezone.now().timestamp()
         if self.state == CameraStatus.ONLINE and now - self.last_status_write < STATUS_WRITE_SECONDS:

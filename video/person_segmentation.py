@@ -11,11 +11,12 @@ import importlib.util
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-from video.detection import PERSON, Detector, ModelError, _load, _sha256, load_detector
+from video.detection import PERSON, Detector, ModelError, load_detector, load_net, model_sha256
 
 # The packaged model: MediaPipe's selfie segmentation (Apache-2.0), carried by the mediapipe wheel, installed
 # with --no-deps (its dependencies pull in GUI OpenCV and an old numpy) and never downloaded at run time.
@@ -39,6 +40,10 @@ class Person:
     @property
     def height(self) -> int:
         return self.box[3] - self.box[1]
+
+
+class PeopleFinder(Protocol):
+    def find(self, frame: np.ndarray) -> list[Person]: ...
 
 
 class PersonSegmenter:
@@ -66,10 +71,10 @@ class PersonSegmenter:
         if not path.is_file():
             raise ModelError(f"The person segmentation model is not installed ({path} is missing): "
                              f"pip install --no-deps {SELFIE_REQUIREMENT}")
-        if model_path is None and _sha256(path) != SELFIE_MODEL_SHA256:
+        if model_path is None and model_sha256(path) != SELFIE_MODEL_SHA256:
             raise ModelError(f"The person segmentation model {path} is not the expected file (sha256 differs); "
                              f"reinstall it: pip install --no-deps --force-reinstall {SELFIE_REQUIREMENT}")
-        self.net = _load(lambda: cv2.dnn.readNetFromTFLite(str(path)), path)
+        self.net = load_net(lambda: cv2.dnn.readNetFromTFLite(str(path)), path)
         self._lock = threading.Lock()  # a cv2.dnn.Net must not run two inferences at once
 
     def find(self, frame: np.ndarray) -> list[Person]:
