@@ -88,7 +88,8 @@ def test_each_role_sees_only_the_pages_it_may_use(admin_user, operator_user, inv
         snap(page, "login")
 
         log_in(page, base, admin_user.username)
-        assert menu(page) == ["Live", "Cameras", "Recordings", "Events", "Users and access", "Audit log", "Health"]
+        assert menu(page) == ["Live", "Cameras", "Recordings", "Events", "Exports", "Users and access", "Audit log",
+                              "Health"]
         expect(page.get_by_test_id("who")).to_contain_text("Admin")
         page.click("nav.menu >> text=Users and access")
         expect(page.locator(f"tr[data-username={operator_user.username}]")).to_contain_text("Operator")
@@ -106,7 +107,8 @@ def test_each_role_sees_only_the_pages_it_may_use(admin_user, operator_user, inv
         page.wait_for_url(base + "/live")  # the first page the role may use
         assert menu(page) == ["Live", "Cameras", "Recordings", "Events"]
         expect(page.get_by_test_id("who")).to_contain_text("Operator")
-        for admin_page in ("/users", "/health", "/audit", "/cameras/new", f"/cameras/{camera.pk}/analytics"):
+        for admin_page in ("/users", "/health", "/audit", "/cameras/new", f"/cameras/{camera.pk}/analytics",
+                           f"/cameras/{camera.pk}/privacy", "/exports"):
             page.goto(base + admin_page)
             expect(page.get_by_test_id("not-allowed")).to_be_visible()
             expect(page.locator("table")).to_have_count(0)
@@ -121,7 +123,7 @@ def test_each_role_sees_only_the_pages_it_may_use(admin_user, operator_user, inv
         log_out(page)
 
         log_in(page, base, investigator_user.username)
-        assert menu(page) == ["Cameras", "Recordings", "Events"]
+        assert menu(page) == ["Cameras", "Recordings", "Events", "Exports"]
         expect(page.get_by_test_id("who")).to_contain_text("Investigator")
         expect(page.get_by_role("heading", name="No cameras yet")).to_be_visible()  # none granted to them
         page.goto(base + "/live")
