@@ -34,8 +34,10 @@ class Segment(models.Model):
     path = models.CharField(max_length=500, unique=True, help_text="Relative to the recordings root")
     init_size = models.PositiveIntegerField(help_text="Bytes of the init segment (ftyp+moov) at the start")
     locked = models.BooleanField(default=False, help_text="Locked footage is never deleted by retention")
-    unmasked = models.BooleanField(default=False, help_text="The camera's video without its privacy masks, kept "
-                                   "apart for users allowed to see it (each view audited)")
+    # A database default too: the timeline test (and any bulk load) inserts rows with SQL.
+    unmasked = models.BooleanField(default=False, db_default=False,
+                                   help_text="The camera's video without its privacy masks, kept apart for users "
+                                   "allowed to see it (each view audited)")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
