@@ -62,16 +62,23 @@ class LiveFeed(threading.Thread):
             self.stop_event.wait(1.0)
 
     async def _follow(self) -> None:
-        subscription = hub().subscribe(self.camera_id)
-        try:
-            while not self.stop_event.is_set():
-                try:
-                    item = await asyncio.wait_for(anext(subscription), timeout=IDLE_SECONDS)
-                except TimeoutError:
-                    continue
-                self.items.put((time.time(), item))
-        finally:
-            await subscription.aclose()
+        """Relay the subscription until stopped. The stop is watched beside it, not by timing out reads: a
+        timed-out read would cancel the subscription itself, and a quiet camera would be resubscribed each time."""
+        relay = asyncio.create_task(self._relay())
+        stopped = asyncio.create_task(self._stopped())
+        done, _pending = await asyncio.wait({relay, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (relay, stopped):
+            task.cancel()
+        if relay in done:
+            relay.result()  # the fan-out failed: raise it
+
+    async def _relay(self) -> None:
+        async for item in hub().subscribe(self.camera_id):
+            self.items.put((time.time(), item))
+
+    async def _stopped(self) -> None:
+        while not self.stop_event.is_set():
+            await asyncio.sleep(IDLE_SECONDS)
 
 
 class CameraAnalytics(CameraThread):

@@ -5,7 +5,9 @@ and overlay boxes on the camera's Channels group."""
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,12 +16,14 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from analytics.models import Alarm, Count, Event, Rule, Zone
-from analytics.worker import AnalyticsWorker
+from analytics.worker import IDLE_SECONDS, AnalyticsWorker, LiveFeed
 from devices.models import Camera
+from recordings.live import LiveFragment, LiveStart, hub
 from recordings.models import Segment
 from recordings.recorder import Recorder
 from tests.recording_checks import wait_for
 from tests.standins.rtsp_servers import free_port
+from video.live import LiveChunk
 from vms.realtime import camera_group
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp, pytest.mark.slow]
@@ -138,3 +142,22 @@ def test_a_camera_that_goes_offline_fires_its_offline_rule(settings):
         stop.set()
         for worker in workers:
             worker.join(timeout=30)
+
+
+def test_the_live_feed_waits_quietly_for_a_camera_that_sends_nothing_for_a_while():
+    """A quiet spell is not a failure: the same subscription then carries the camera's first frames."""
+    camera_id = random.randrange(10**6, 10**9)  # Redis keys outlive a test run briefly
+    stop = threading.Event()
+    feed = LiveFeed(camera_id, stop)
+    feed.start()
+    try:
+        time.sleep(3 * IDLE_SECONDS)  # several idle periods with nothing published
+        publisher = hub().publisher(camera_id)
+        publisher(LiveChunk(b"INIT", init=True, keyframe=False, mime="video/mp4"))
+        wait_for(lambda: publisher(LiveChunk(b"K", init=False, keyframe=True)) or feed.items.qsize(), 10,
+                 "the first frames to come through")
+        first = feed.items.get(timeout=5)[1]
+        assert isinstance(first, LiveStart | LiveFragment), f"got {first!r} before any frame"
+    finally:
+        stop.set()
+        feed.join(timeout=10)
