@@ -136,13 +136,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "VMS API",
-    "DESCRIPTION": "Cameras, recordings, playback, accounts and audit of the video management system.",
+    "DESCRIPTION": "Cameras, recordings, playback, analytics, privacy masks, exports, accounts and audit of the "
+                   "video management system.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from the installed package: the server may have no internet access.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Masks, dynamic masking and exports share one set of styles: one name for it in the schema.
+    "ENUM_NAME_OVERRIDES": {"MaskStyleEnum": "devices.choices.MaskStyle"},
 }
 
 if REDIS_URL:

@@ -10,20 +10,14 @@ from rest_framework import serializers
 from analytics.choices import OBJECT_CLASSES, ZONE_KIND_OF, Condition, ZoneKind
 from analytics.footage import MAX_PRE_ROLL_SECONDS
 from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
+from vms.api.fields import PicturePointsField, UniqueNamePerCamera
 
 MAX_POST_ROLL_SECONDS = 600
 
 
-def _point(value) -> list[float]:
-    if not (isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, int | float) for v in value)):
-        raise serializers.ValidationError("Each point is [x, y].")
-    if not all(0 <= v <= 1 for v in value):
-        raise serializers.ValidationError("Points are fractions of the picture, from 0 to 1.")
-    return [float(value[0]), float(value[1])]
-
-
-class ZoneSerializer(serializers.ModelSerializer):
+class ZoneSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+    points = PicturePointsField(min_points=2, help_text="[[x, y], ...]: 3 or more for an area, 2 (A, B) for a line")
 
     class Meta:
         model = Zone
@@ -33,12 +27,6 @@ class ZoneSerializer(serializers.ModelSerializer):
     def validate(self, attrs: dict) -> dict:
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
         points = attrs.get("points", getattr(self.instance, "points", None))
-        if not isinstance(points, list):
-            raise serializers.ValidationError({"points": "A list of [x, y] points."})
-        try:
-            points = [_point(p) for p in points]
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"points": exc.detail}) from exc
         if kind == ZoneKind.LINE and len(points) != 2:
             raise serializers.ValidationError({"points": "A line has exactly two points, A and B."})
         if kind == ZoneKind.POLYGON and len(points) < 3:
@@ -46,14 +34,7 @@ class ZoneSerializer(serializers.ModelSerializer):
         if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind \
                 and self.instance.rules.exists():
             raise serializers.ValidationError({"kind": "Rules use this zone: it cannot change between area and line."})
-        return {**attrs, "points": points}
-
-    def validate_name(self, name: str) -> str:
-        camera = self.context["camera"]
-        clash = Zone.objects.filter(camera=camera, name=name).exclude(pk=getattr(self.instance, "pk", None))
-        if clash.exists():
-            raise serializers.ValidationError("This camera already has a zone with this name.")
-        return name
+        return attrs
 
 
 class ScheduleWindowSerializer(serializers.Serializer):
@@ -70,7 +51,7 @@ class ScheduleWindowSerializer(serializers.Serializer):
         return {"days": value["days"], "start": value["start"], "end": value["end"]}
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     object_classes = serializers.ListField(child=serializers.ChoiceField(OBJECT_CLASSES), required=False)
     schedule = ScheduleWindowSerializer(many=True, required=False)
     webhook_secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
@@ -90,13 +71,6 @@ class RuleSerializer(serializers.ModelSerializer):
 
     def get_has_webhook_secret(self, rule: Rule) -> bool:
         return bool(rule.webhook_secret_encrypted)
-
-    def validate_name(self, name: str) -> str:
-        camera = self.context["camera"]
-        clash = Rule.objects.filter(camera=camera, name=name).exclude(pk=getattr(self.instance, "pk", None))
-        if clash.exists():
-            raise serializers.ValidationError("This camera already has a rule with this name.")
-        return name
 
     def validate(self, attrs: dict) -> dict:
         def current(name):

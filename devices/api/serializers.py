@@ -11,6 +11,7 @@ from devices.choices import RecordingMode
 from devices.models import Camera, PrivacyMask
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
+from vms.api.fields import PicturePointsField, UniqueNamePerCamera
 
 
 class CameraStatusSerializer(serializers.Serializer):
@@ -134,30 +135,15 @@ class DiscoveryRequestSerializer(serializers.Serializer):
     timeout = serializers.FloatField(min_value=0.5, max_value=10, default=3)
 
 
-class PrivacyMaskSerializer(serializers.ModelSerializer):
+class PrivacyMaskSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+    points = PicturePointsField(min_points=3)
 
     class Meta:
         model = PrivacyMask
         fields = ["id", "camera", "name", "points", "style", "color"]
         read_only_fields = ["camera"]
 
-    def validate_points(self, points) -> list[list[float]]:
-        if not isinstance(points, list) or len(points) < 3:
-            raise serializers.ValidationError("A mask is an area of at least three [x, y] points.")
-        clean = []
-        for point in points:
-            if not (isinstance(point, list | tuple) and len(point) == 2
-                    and all(isinstance(v, int | float) and 0 <= v <= 1 for v in point)):
-                raise serializers.ValidationError("Each point is [x, y], fractions of the picture from 0 to 1.")
-            clean.append([float(point[0]), float(point[1])])
-        return clean
-
-    def validate_name(self, name: str) -> str:
-        camera = self.context["camera"]
-        if PrivacyMask.objects.filter(camera=camera, name=name).exclude(pk=getattr(self.instance, "pk", None)).exists():
-            raise serializers.ValidationError("This camera already has a mask with this name.")
-        return name
 
 
 class UnmaskedAccessRequestSerializer(serializers.Serializer):

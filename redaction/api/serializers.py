@@ -8,13 +8,13 @@ from rest_framework import serializers
 
 from devices.choices import MaskStyle
 from redaction.models import Export, ExportStatus, ExportTrack
+from vms.api.fields import PicturePointsField
 
 REDACTABLE = ("faces", "people", "motion")
 
 
 class AreaSerializer(serializers.Serializer):
-    points = serializers.ListField(child=serializers.ListField(child=serializers.FloatField(min_value=0, max_value=1),
-                                                               min_length=2, max_length=2), min_length=3)
+    points = PicturePointsField(min_points=3)
 
 
 class ExportRequestSerializer(serializers.Serializer):
