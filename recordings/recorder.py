@@ -43,8 +43,9 @@ def segment_path(camera_id: int, start: datetime, unmasked: bool = False) -> Pat
 
 
 def eligible_cameras():
-    """Every enabled camera: one with recording off is still read, for live view and analytics."""
-    return Camera.objects.filter(enabled=True)
+    """Every enabled camera: one with recording off is still read, for live view and analytics. Their masks come
+    along in one query, for the lease round's checks of every camera."""
+    return Camera.objects.filter(enabled=True).prefetch_related("privacy_masks")
 
 
 def publish_status(camera_id: int, fields: dict) -> None:
@@ -240,7 +241,7 @@ def config_of(camera: Camera) -> tuple:
 
 def is_masked(camera: Camera) -> bool:
     """Whether the camera's video is transcoded with masks burned in, rather than recorded as it comes."""
-    return bool(camera.dynamic_masking) or camera.privacy_masks.exists()
+    return bool(camera.dynamic_masking) or bool(camera.privacy_masks.all())
 
 
 def masking_of(camera: Camera) -> tuple[list[PrivacyMask], str | None, str]:
