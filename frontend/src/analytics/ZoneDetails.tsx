@@ -6,6 +6,7 @@ import type { Zone } from "../api/types";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Field, fieldErrors, FormErrors } from "../components/Field";
 import { ErrorNote } from "../components/Notice";
+import { useShapeForm } from "../drawing/useShapeForm";
 import type { Shape } from "./ZoneCanvas";
 
 interface ZoneDetailsProps {
@@ -22,43 +23,22 @@ interface ZoneDetailsProps {
 export function ZoneDetails({ camera, shape, usedBy, onSaved, onDeleted, onClose }: ZoneDetailsProps) {
   const [name, setName] = useState(shape.name);
   const [color, setColor] = useState(shape.color);
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [confirming, setConfirming] = useState(false);
-  const [deleteError, setDeleteError] = useState<unknown>(null);
   const isNew = shape.id === undefined;
   const what = shape.kind === "line" ? "line" : "area";
-
-  async function save(event: Event) {
-    event.preventDefault();
-    setSaving(true);
-    setError(null);
-    try {
+  const { saving, error, confirming, deleteError, submit, confirmDelete, askToDelete } = useShapeForm({
+    save: () => {
       const input = { name: name.trim(), color };
-      const saved = shape.id === undefined
-        ? await zones.create(camera, { ...input, kind: shape.kind, points: shape.points })
-        : await zones.update(camera, shape.id, input);
-      setSaving(false);
-      onSaved(saved);
-    } catch (failure) {
-      setError(failure);
-      setSaving(false);
-    }
-  }
-
-  async function remove() {
-    setSaving(true);
-    try {
-      await zones.remove(camera, shape.id!);
-      onDeleted();
-    } catch (failure) {
-      setDeleteError(failure);
-      setSaving(false);
-    }
-  }
+      return shape.id === undefined
+        ? zones.create(camera, { ...input, kind: shape.kind, points: shape.points })
+        : zones.update(camera, shape.id, input);
+    },
+    remove: () => zones.remove(camera, shape.id!),
+    onSaved,
+    onDeleted,
+  });
 
   return (
-    <form class="shape-details" onSubmit={save} data-testid="shape-details">
+    <form class="shape-details" onSubmit={submit} data-testid="shape-details">
       <h3>{isNew ? `New ${what}` : `The ${what} “${shape.name}”`}</h3>
       <FormErrors error={error} />
       {fieldErrors(error, "points").map((message) => <div class="field-error" role="alert">{message}</div>)}
@@ -72,14 +52,14 @@ export function ZoneDetails({ camera, shape, usedBy, onSaved, onDeleted, onClose
       <div class="actions">
         {isNew
           ? <button type="button" onClick={onClose}>Discard</button>
-          : <button type="button" class="link danger-text" onClick={() => setConfirming(true)}>Delete zone</button>}
+          : <button type="button" class="link danger-text" onClick={() => askToDelete(true)}>Delete zone</button>}
         <span class="spacer" />
         {!isNew && <button type="button" onClick={onClose}>Close</button>}
         <button type="submit" class="primary" disabled={saving}>{saving ? "Saving…" : isNew ? "Save zone" : "Save changes"}</button>
       </div>
       {confirming && (
         <ConfirmDialog title={`Delete ${shape.name}?`} confirmLabel="Delete zone" busy={saving}
-          onConfirm={remove} onCancel={() => { setConfirming(false); setDeleteError(null); }}>
+          onConfirm={confirmDelete} onCancel={() => askToDelete(false)}>
           <p>{usedBy.length ? `The rules ${usedBy.join(", ")} watch this ${what}.` : `No rule watches this ${what}.`} This cannot be undone.</p>
           <ErrorNote error={deleteError} />
         </ConfirmDialog>

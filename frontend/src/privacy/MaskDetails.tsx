@@ -6,6 +6,7 @@ import type { MaskStyle, PrivacyMask } from "../api/types";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Field, fieldErrors, FormErrors } from "../components/Field";
 import { ErrorNote } from "../components/Notice";
+import { useShapeForm } from "../drawing/useShapeForm";
 import { MASK_STYLES } from "./maskWords";
 import type { MaskOutline } from "./MaskShape";
 
@@ -22,42 +23,21 @@ export function MaskDetails({ camera, mask, onSaved, onDeleted, onClose }: MaskD
   const [name, setName] = useState(mask.name);
   const [style, setStyle] = useState<MaskStyle>(mask.style);
   const [color, setColor] = useState(mask.color);
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [confirming, setConfirming] = useState(false);
-  const [deleteError, setDeleteError] = useState<unknown>(null);
   const isNew = mask.id === undefined;
-
-  async function save(event: Event) {
-    event.preventDefault();
-    setSaving(true);
-    setError(null);
-    try {
+  const { saving, error, confirming, deleteError, submit, confirmDelete, askToDelete } = useShapeForm({
+    save: () => {
       const input = { name: name.trim(), style, color };
-      const saved = mask.id === undefined
-        ? await privacyMasks.create(camera, { ...input, points: mask.points })
-        : await privacyMasks.update(camera, mask.id, input);
-      setSaving(false);
-      onSaved(saved);
-    } catch (failure) {
-      setError(failure);
-      setSaving(false);
-    }
-  }
-
-  async function remove() {
-    setSaving(true);
-    try {
-      await privacyMasks.remove(camera, mask.id!);
-      onDeleted();
-    } catch (failure) {
-      setDeleteError(failure);
-      setSaving(false);
-    }
-  }
+      return mask.id === undefined
+        ? privacyMasks.create(camera, { ...input, points: mask.points })
+        : privacyMasks.update(camera, mask.id, input);
+    },
+    remove: () => privacyMasks.remove(camera, mask.id!),
+    onSaved,
+    onDeleted,
+  });
 
   return (
-    <form class="shape-details" onSubmit={save} data-testid="mask-details">
+    <form class="shape-details" onSubmit={submit} data-testid="mask-details">
       <h3>{isNew ? "New mask" : `The mask “${mask.name}”`}</h3>
       <FormErrors error={error} />
       {fieldErrors(error, "points").map((message) => <div class="field-error" role="alert">{message}</div>)}
@@ -75,14 +55,14 @@ export function MaskDetails({ camera, mask, onSaved, onDeleted, onClose }: MaskD
       <div class="actions">
         {isNew
           ? <button type="button" onClick={onClose}>Discard</button>
-          : <button type="button" class="link danger-text" onClick={() => setConfirming(true)}>Delete mask</button>}
+          : <button type="button" class="link danger-text" onClick={() => askToDelete(true)}>Delete mask</button>}
         <span class="spacer" />
         {!isNew && <button type="button" onClick={onClose}>Close</button>}
         <button type="submit" class="primary" disabled={saving}>{saving ? "Saving…" : isNew ? "Save mask" : "Save changes"}</button>
       </div>
       {confirming && (
         <ConfirmDialog title={`Delete ${mask.name}?`} confirmLabel="Delete mask" busy={saving}
-          onConfirm={remove} onCancel={() => { setConfirming(false); setDeleteError(null); }}>
+          onConfirm={confirmDelete} onCancel={() => askToDelete(false)}>
           <p>From now on this part of the picture is recorded and shown again. Video already recorded stays masked.</p>
           <ErrorNote error={deleteError} />
         </ConfirmDialog>
