@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -27,19 +28,25 @@ class RetentionReport:
 
 
 def delete_segments(segments: list[tuple[int, int, str, int]], report: RetentionReport) -> None:
-    """Delete (id, camera_id, path, size) rows, then their files: the index never points at a missing file,
-    and a crash between the two leaves only an orphan file, not a broken recording."""
+    """Delete those of the (id, camera_id, path, size) rows that are still unlocked, then their files.
+
+    The rows are locked and re-read first: an export may have locked some since they were chosen, and only the
+    files of rows actually deleted go. The index never points at a missing file; a crash between the two steps
+    leaves only an orphan file, not a broken recording."""
     if not segments:
         return
-    Segment.objects.filter(pk__in=[s[0] for s in segments], locked=False).delete()
-    for _pk, camera_id, path, size in segments:
+    with transaction.atomic():
+        doomed = list(Segment.objects.select_for_update().filter(pk__in=[s[0] for s in segments], locked=False)
+                      .values_list("pk", "camera_id", "path", "size"))
+        Segment.objects.filter(pk__in=[row[0] for row in doomed]).delete()
+    for _pk, camera_id, path, size in doomed:
         (settings.RECORDINGS_ROOT / path).unlink(missing_ok=True)
         report.deleted += 1
         report.freed_bytes += size
         report.by_camera[camera_id] = report.by_camera.get(camera_id, 0) + 1
 
 
-def _oldest_unlocked(queryset):
+def oldest_unlocked(queryset):
     return queryset.filter(locked=False).order_by("start").values_list("pk", "camera_id", "path", "size")
 
 
@@ -54,19 +61,19 @@ def apply_retention(now: datetime | None = None) -> RetentionReport:
     for camera in Camera.objects.exclude(retention_days=None, retention_gib=None):
         footage = Segment.objects.filter(camera=camera)
         if camera.retention_days:
-            expired = _oldest_unlocked(footage.filter(end__lt=now - timedelta(days=camera.retention_days)))
+            expired = oldest_unlocked(footage.filter(end__lt=now - timedelta(days=camera.retention_days)))
             delete_segments(list(expired), report)
         if camera.retention_gib:
             excess = (footage.aggregate(total=Sum("size"))["total"] or 0) - int(camera.retention_gib * 2**30)
             doomed = []
-            for row in _oldest_unlocked(footage).iterator():
+            for row in oldest_unlocked(footage).iterator():
                 if excess <= 0:
                     break
                 doomed.append(row)
                 excess -= row[3]
             delete_segments(doomed, report)
     while free_disk_gib() < settings.MIN_FREE_DISK_GIB:
-        batch = list(_oldest_unlocked(Segment.objects.all())[:DISK_BATCH])
+        batch = list(oldest_unlocked(Segment.objects.all())[:DISK_BATCH])
         if not batch:
             report.disk_floor_unreachable = True
             log.error("Free disk is below %.1f GiB and no unlocked footage is left to delete",

@@ -38,10 +38,12 @@ class WrongState(Exception):
 def request_export(camera, start: datetime, end: datetime, *, redact: list[str], areas: list[dict], style: str,
                    reason: str, user, request=None) -> Export:
     """Record the request, lock its source footage against retention and queue the first job."""
-    segments = list(segments_in_span(camera.pk, start, end))
-    if not segments:
-        raise NoFootage(f"No footage of {camera.name} was recorded between {start.isoformat()} and {end.isoformat()}.")
     with transaction.atomic():
+        # Locked rows first: retention deleting some of them meanwhile waits, or has already taken them out.
+        segments = list(segments_in_span(camera.pk, start, end).select_for_update())
+        if not segments:
+            raise NoFootage(
+                f"No footage of {camera.name} was recorded between {start.isoformat()} and {end.isoformat()}.")
         export = Export.objects.create(
             camera=camera, start=start, end=end, redact=sorted(set(redact)), areas=areas, style=style, reason=reason,
             requested_by=user, requested_by_name=user.get_username(),

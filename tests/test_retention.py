@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from recordings.models import Segment
-from recordings.retention import apply_retention
+from recordings.retention import RetentionReport, oldest_unlocked, apply_retention, delete_segments
 from tests.factories import record_run
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,18 @@ def test_cameras_without_limits_keep_everything(camera):
     with_files(record_run(camera, NOW - timedelta(days=400), 2), 10)
     assert apply_retention(NOW).deleted == 0
     assert len(remaining(camera)) == 2
+
+
+def test_it_keeps_the_file_of_a_segment_locked_after_it_was_chosen(camera):
+    camera.retention_days = 7
+    camera.save()
+    old = with_files(record_run(camera, NOW - timedelta(days=9), 3), 10)
+    chosen = list(oldest_unlocked(Segment.objects.filter(camera=camera)))
+    # An export locks the middle segment between retention's choice and its delete.
+    Segment.objects.filter(pk=old[1].pk).update(locked=True)
+    report = RetentionReport()
+    delete_segments(chosen, report)
+    assert report.deleted == 2
+    assert remaining(camera) == [old[1]]
+    assert old[1].file.exists()
+    assert not old[0].file.exists() and not old[2].file.exists()
