@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from recordings.models import Segment
-from recordings.retention import RetentionReport, oldest_unlocked, apply_retention, delete_segments
+from recordings.retention import RetentionReport, apply_retention, delete_segments, oldest_unlocked
 from tests.factories import record_run
 
 pytestmark = pytest.mark.django_db
