@@ -172,6 +172,8 @@ else:
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_queue_dir),
         "store_processed": False,
+        # Its default, a "control" folder in the current directory, would litter the checkout.
+        "control_folder": str(DATA_ROOT / "celery-control"),
     }
 
 CELERY_TASK_IGNORE_RESULT = True
