@@ -41,6 +41,8 @@ def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
 
 def test_database_urls():
     assert database_from_url("postgresql://vms:pw@db:5433/vms", Path("x"))["PORT"] == "5433"
+    unix = database_from_url("postgresql://vms@/vms?host=/var/run/postgresql", Path("x"))
+    assert (unix["HOST"], unix["NAME"], unix["PORT"]) == ("/var/run/postgresql", "vms", "")
     assert database_from_url(None, Path("/tmp/x.sqlite3"))["ENGINE"] == "django.db.backends.sqlite3"
     with pytest.raises(SettingError, match="must start with postgresql://"):
         database_from_url("mysql://db/vms", Path("x"))

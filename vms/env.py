@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 
 class SettingError(RuntimeError):
@@ -78,7 +78,9 @@ def env_path(name: str, default: Path) -> Path:
 
 
 def database_from_url(url: str | None, sqlite_path: Path) -> dict:
-    """Django DATABASES['default'] from postgresql://user:pass@host:port/name, or SQLite when unset."""
+    """Django DATABASES['default'] from postgresql://user:pass@host:port/name, or SQLite when unset.
+
+    As in libpq, `?host=/var/run/postgresql` names the folder of the server's unix socket instead of a host."""
     if url is None:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_path),
                 "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"}}
@@ -87,12 +89,13 @@ def database_from_url(url: str | None, sqlite_path: Path) -> dict:
         raise SettingError(f"VMS_DATABASE_URL must start with postgresql://, not {parts.scheme}://")
     if not parts.path.strip("/"):
         raise SettingError("VMS_DATABASE_URL must name a database, e.g. postgresql://vms@127.0.0.1:5432/vms")
+    socket_folder = parse_qs(parts.query).get("host", [""])[0]
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": parts.path.strip("/"),
         "USER": parts.username or "",
         "PASSWORD": parts.password or "",
-        "HOST": parts.hostname or "",
+        "HOST": socket_folder or parts.hostname or "",
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
