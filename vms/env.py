@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -70,6 +71,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated networks in CIDR form ("10.0.0.0/8, fd00::/8"; a bare address is one host); unset: none."""
+    value = _raw(name)
+    if value is None:
+        return ()
+    networks = []
+    for entry in (item.strip() for item in value.split(",")):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=True))
+        except ValueError as exc:
+            raise SettingError(f"{name} must be networks such as 10.0.0.0/8 or fd00::/8 separated by commas; "
+                               f"{entry!r} is not one ({exc})") from None
+    return tuple(networks)
 
 
 def env_path(name: str, default: Path) -> Path:

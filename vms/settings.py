@@ -11,6 +11,7 @@ from vms.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_str,
     redis_url,
@@ -208,6 +209,10 @@ DETECTOR_MIN_SCORE = env_float("VMS_DETECTOR_MIN_SCORE", 0.5, minimum=0.05)
 # The detector is the costly step: at most this many runs a second per camera; tracks carry boxes between.
 DETECTIONS_PER_SECOND = env_float("VMS_DETECTIONS_PER_SECOND", 2.0, minimum=0.1)
 WEBHOOK_ATTEMPTS = env_int("VMS_WEBHOOK_ATTEMPTS", 5, minimum=1)
+
+# Security: webhooks never reach this server, link-local (cloud metadata), multicast or reserved addresses, and
+# cameras/ONVIF never link-local, multicast or unspecified ones (vms/outbound.py), unless a network is listed here.
+OUTBOUND_ALLOW = env_networks("VMS_OUTBOUND_ALLOW")
 
 # Exports
 EXPORTS_ROOT = MEDIA_ROOT / "exports"
