@@ -20,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
+from devices.api.serializers import status_message
 from recordings import unmasked
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
 from vms.realtime import camera_group
@@ -55,15 +56,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.playable = False
         await self.channel_layer.group_add(camera_group(self.camera_id), self.channel_name)
         if camera.status not in ("online", "unknown"):
-            await self.send(text_data=_text("camera.status", {"status": camera.status,
-                                                              "last_error": camera.last_error}))
+            await self.send(text_data=_text("camera.status", status_message(camera)))
         self.streaming = asyncio.create_task(self.stream())
 
     @database_sync_to_async
     def _camera(self, user):
         if not user.has_perm("devices.view_live"):
             return None
-        return cameras_visible_to(user).filter(pk=self.camera_id).first()
+        return cameras_visible_to(user).select_related("recorder").filter(pk=self.camera_id).first()
 
     async def disconnect(self, code: int) -> None:
         if self.streaming is not None:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
+from devices.api.serializers import status_message
 from devices.choices import CameraStatus, RecordingMode
 from devices.models import Camera
 from recordings import unmasked
@@ -48,9 +49,11 @@ def eligible_cameras():
     return Camera.objects.filter(enabled=True).prefetch_related("privacy_masks")
 
 
-def publish_status(camera_id: int, fields: dict) -> None:
-    data = {"camera": camera_id, **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}}
-    realtime.publish(realtime.camera_group(camera_id), "camera.status", data)
+def publish_status(camera_id: int) -> None:
+    """Tell the camera's watchers its live status, in the shape the REST API gives it."""
+    camera = Camera.objects.select_related("recorder").filter(pk=camera_id).first()
+    if camera is not None:
+        realtime.publish(realtime.camera_group(camera_id), "camera.status", status_message(camera))
 
 
 class CameraRecorder(CameraThread):
@@ -200,7 +203,7 @@ class CameraRecorder(CameraThread):
         self.state = state
         Camera.objects.filter(pk=self.camera_id).update(**fields)
         if changed:
-            publish_status(self.camera_id, fields)
+            publish_status(self.camera_id)
 
 
 class SubStreamLive(threading.Thread):

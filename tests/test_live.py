@@ -155,7 +155,7 @@ async def test_the_tile_is_told_when_the_camera_goes_offline(live_camera, operat
         if "text" in message and json.loads(message["text"])["type"] == "camera.status":
             break
     status = json.loads(message["text"])["data"]
-    assert status["status"] == "offline" and "127.0.0.1" in status["last_error"]
+    assert status["live_status"]["state"] == "offline" and "127.0.0.1" in status["live_status"]["last_error"]
     gst.start()
     restarted = await communicator.receive_from(timeout=30)
     while json.loads(restarted)["type"] != "live.start":

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from devices.models import Camera
+from recordings.recorder import publish_status
 from tests.conftest import grant
 from vms import realtime
 from vms.asgi import application
@@ -31,10 +34,23 @@ async def test_an_allowed_user_gets_the_camera_status(operator_user, camera):
     communicator, connected, _ = await connect(f"/ws/cameras/{camera.pk}/", await token_of(operator_user))
     assert connected
     await database_sync_to_async(realtime.publish)(realtime.camera_group(camera.pk), "camera.status",
-                                                   {"camera": camera.pk, "status": "online"})
+                                                   {"camera": camera.pk, "live_status": {"state": "online"}})
     message = await communicator.receive_json_from(timeout=5)
     assert message["type"] == "camera.status" and message["v"] == 1
-    assert message["data"] == {"camera": camera.pk, "status": "online"}
+    assert message["data"] == {"camera": camera.pk, "live_status": {"state": "online"}}
+    await communicator.disconnect()
+
+
+async def test_the_status_pushed_is_the_live_status_the_rest_api_gives(admin_user, admin_client, camera):
+    await database_sync_to_async(Camera.objects.filter(pk=camera.pk).update)(
+        status="offline", last_error="connection refused", status_changed_at=timezone.now())
+    communicator, connected, _ = await connect(f"/ws/cameras/{camera.pk}/", await token_of(admin_user))
+    assert connected
+    await database_sync_to_async(publish_status)(camera.pk)
+    message = await communicator.receive_json_from(timeout=5)
+    rest = await database_sync_to_async(admin_client.get)(f"/api/v1/cameras/{camera.pk}/")
+    assert message["data"] == {"camera": camera.pk, "live_status": rest.json()["live_status"]}
+    assert message["data"]["live_status"]["state"] == "offline"
     await communicator.disconnect()
 
 
@@ -51,15 +67,13 @@ async def test_no_login_no_websocket(camera):
 
 
 async def test_the_camera_list_socket_carries_every_visible_camera_and_no_other(operator_user, camera):
-    from devices.models import Camera
-
     await database_sync_to_async(grant)(camera, group="Operator")
     hidden = await database_sync_to_async(Camera.objects.create)(name="Vault", main_url="rtsp://127.0.0.1/v")
     communicator, connected, _ = await connect("/ws/cameras/", await token_of(operator_user))
     assert connected
     for camera_id in (hidden.pk, camera.pk):
         await database_sync_to_async(realtime.publish)(realtime.camera_group(camera_id), "camera.status",
-                                                       {"camera": camera_id, "status": "offline"})
+                                                       {"camera": camera_id, "live_status": {"state": "offline"}})
     message = await communicator.receive_json_from(timeout=5)
     assert message["data"]["camera"] == camera.pk
     assert await communicator.receive_nothing(timeout=0.5)
@@ -73,6 +87,6 @@ async def test_a_quiet_socket_stays_open_longer_than_redis_blocking_reads(operat
     assert connected
     assert await communicator.receive_nothing(timeout=7)
     await database_sync_to_async(realtime.publish)(realtime.camera_group(camera.pk), "camera.status",
-                                                   {"camera": camera.pk, "status": "online"})
-    assert (await communicator.receive_json_from(timeout=5))["data"]["status"] == "online"
+                                                   {"camera": camera.pk, "live_status": {"state": "online"}})
+    assert (await communicator.receive_json_from(timeout=5))["data"]["live_status"]["state"] == "online"
     await communicator.disconnect()

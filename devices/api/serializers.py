@@ -7,7 +7,7 @@ import base64
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from devices.choices import RecordingMode
+from devices.choices import CameraStatus, RecordingMode
 from devices.models import Camera, PrivacyMask
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
@@ -15,7 +15,9 @@ from vms.api.fields import PicturePointsField, UniqueNamePerCamera
 
 
 class CameraStatusSerializer(serializers.Serializer):
-    state = serializers.CharField(source="status")
+    """A camera's live status: `live_status` of a camera in REST and of a `camera.status` socket message."""
+
+    state = serializers.ChoiceField(CameraStatus.choices, source="status")
     codec = serializers.CharField()
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
@@ -25,6 +27,11 @@ class CameraStatusSerializer(serializers.Serializer):
     last_error = serializers.CharField()
     changed_at = serializers.DateTimeField(source="status_changed_at", allow_null=True)
     recorder = serializers.CharField(source="recorder.name", default=None, allow_null=True)
+
+
+def status_message(camera: Camera) -> dict:
+    """The data of a `camera.status` socket message: the camera's id and its live_status as REST shows it."""
+    return {"camera": camera.pk, "live_status": dict(CameraStatusSerializer(camera).data)}
 
 
 class CameraSerializer(serializers.ModelSerializer):

@@ -45,7 +45,7 @@ def worker_processes(kind: str, cameras_of: str) -> list[dict]:
     alive_after = timezone.now() - timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
     result = []
     for process in RecorderProcess.objects.filter(kind=kind).prefetch_related(cameras_of).order_by("name"):
-        cameras = [{"id": c.pk, "name": c.name, "status": c.status, "last_frame_at": c.last_frame_at,
+        cameras = [{"id": c.pk, "name": c.name, "state": c.status, "last_frame_at": c.last_frame_at,
                     "last_error": c.last_error} for c in getattr(process, cameras_of).all()]
         result.append({"name": process.name, "hostname": process.hostname, "pid": process.pid,
                        "started_at": process.started_at, "heartbeat_at": process.heartbeat_at,

@@ -191,7 +191,7 @@ export interface RecorderReport {
   started_at: string;
   heartbeat_at: string;
   alive: boolean;
-  cameras: { id: number; name: string; status: CameraState; last_frame_at: string | null; last_error: string }[];
+  cameras: { id: number; name: string; state: CameraState; last_frame_at: string | null; last_error: string }[];
 }
 
 export interface Health {

@@ -31,7 +31,7 @@ function Recorder({ recorder }: { recorder: RecorderReport }) {
           <ul class="plain">
             {recorder.cameras.map((camera) => (
               <li key={camera.id}>
-                <StateBadge state={camera.status} /> {camera.name}
+                <StateBadge state={camera.state} /> {camera.name}
                 {camera.last_error && <span class="status-error"> {camera.last_error}</span>}
               </li>
             ))}

@@ -118,13 +118,15 @@ export class LivePlayer {
       case "live.start":
         this.begin(data as LiveStart);
         break;
-      case "camera.status":
-        if (data.status && data.status !== "online") {
-          this.set({ state: "offline", message: data.last_error ? `Camera offline: ${data.last_error}` : "Camera offline" });
-        } else if (data.status === "online" && this.view.state === "offline") {
+      case "camera.status": {
+        const status = data.live_status ?? {};
+        if (status.state && status.state !== "online") {
+          this.set({ state: "offline", message: status.last_error ? `Camera offline: ${status.last_error}` : "Camera offline" });
+        } else if (status.state === "online" && this.view.state === "offline") {
           this.set({ state: "connecting", message: "Camera back online; waiting for video…" });
         }
         break;
+      }
       case "overlay.boxes":
         if (Number.isFinite(data.pts) && Array.isArray(data.boxes)) this.onBoxes(data as OverlayBoxes);
         break;

@@ -1,35 +1,22 @@
 /** Camera status pushed over /ws/cameras/: applied to a list of cameras as messages arrive. */
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Camera, CameraState, LiveStatus } from "../api/types";
+import type { Camera, LiveStatus } from "../api/types";
 import { listenToCameras, rejoinCameras, type ConnectionState } from "./cameraSocket";
 
+/** "camera.status": the camera's live status, in the same shape as `live_status` of the camera in the API. */
 export interface StatusMessage {
   type: "camera.status";
   v: number;
   ts: number;
   data: {
     camera: number;
-    status: CameraState;
-    last_error?: string;
-    codec?: string;
-    width?: number | null;
-    height?: number | null;
-    fps?: number | null;
-    bitrate?: number | null;
-    last_frame_at?: string | null;
-    status_changed_at?: string | null;
+    live_status: LiveStatus;
   };
 }
 
 export function applyStatus(camera: Camera, data: StatusMessage["data"]): Camera {
-  const status: LiveStatus = { ...camera.live_status, state: data.status };
-  if (data.last_error !== undefined) status.last_error = data.last_error;
-  if (data.status_changed_at !== undefined) status.changed_at = data.status_changed_at;
-  for (const key of ["codec", "width", "height", "fps", "bitrate", "last_frame_at"] as const) {
-    if (data[key] !== undefined) (status as any)[key] = data[key];
-  }
-  return { ...camera, live_status: status };
+  return { ...camera, live_status: data.live_status };
 }
 
 export type { ConnectionState };
