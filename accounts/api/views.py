@@ -16,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import audit
+from accounts.api.permissions import SuperusersProtected
 from accounts.api.serializers import (
     AuditEntrySerializer,
     CameraAccessSerializer,
@@ -126,7 +127,7 @@ class PreferencesView(APIView):
 class UserViewSet(viewsets.ModelViewSet):
     queryset = User.objects.order_by("username").prefetch_related("groups")
     serializer_class = UserSerializer
-    permission_classes = [ModelPermissionsByAction]
+    permission_classes = [ModelPermissionsByAction, SuperusersProtected]
     permission_model = "auth.user"
     filterset_fields = ["is_active", "username"]
 
