@@ -101,10 +101,11 @@ def test_every_page_route_serves_the_web_app_which_asks_the_api_who_is_logged_in
 
 def test_the_web_app_logs_in_with_a_session_and_keeps_preferences(operator_user):
     browser = APIClient(enforce_csrf_checks=True)
+    csrf = browser.get("/").cookies["csrftoken"].value  # the web app's page sets the CSRF cookie
     assert browser.post("/api/v1/auth/login/", {"username": "oscar-operator", "password": "bad"},
-                        format="json").status_code == 401
+                        format="json", HTTP_X_CSRFTOKEN=csrf).status_code == 401
     response = browser.post("/api/v1/auth/login/", {"username": "oscar-operator", "password": PASSWORD},
-                            format="json")
+                            format="json", HTTP_X_CSRFTOKEN=csrf)
     assert response.json() == {"username": "oscar-operator", "role": "Operator"}
     me = browser.get("/api/v1/auth/me/")
     csrf = me.cookies["csrftoken"].value

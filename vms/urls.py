@@ -15,7 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Back to the login form: the default "logged out" page is the Django admin's, which is off outside debug.
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     # Every other path is a page of the web app, which routes in the browser.
     re_path(r"^(?!api/|ws/|static/|admin/|accounts/)(?P<route>[\w\-/]+)/?$", web_app, name="web-app"),
 ]

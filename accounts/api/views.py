@@ -9,6 +9,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -66,10 +67,14 @@ class TokenView(PasswordLoginView):
 
 
 class SessionLoginView(PasswordLoginView):
-    """Browser login: starts a session (cookie) for the web app; the user_logged_in signal audits it."""
+    """Browser login: starts a session (cookie) for the web app; the user_logged_in signal audits it.
+
+    CSRF is checked here too (DRF checks it only for session-authenticated requests), so another site cannot
+    log a browser in to an account of its choosing."""
 
     @extend_schema(request=TokenRequestSerializer, responses={200: SessionSerializer}, auth=[])
     def post(self, request):
+        SessionAuthentication().enforce_csrf(request)
         return super().post(request)
 
     def logged_in(self, request, user) -> dict:
