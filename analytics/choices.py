@@ -4,7 +4,7 @@ from django.db import models
 
 
 class ZoneKind(models.TextChoices):
-    POLYGON = "polygon", "Area"
+    AREA = "area", "Area"
     LINE = "line", "Line"
 
 
@@ -20,8 +20,8 @@ class Condition(models.TextChoices):
 
 # Conditions about a zone, and the kind of zone each one needs.
 ZONE_KIND_OF = {
-    Condition.ENTER: ZoneKind.POLYGON, Condition.DWELL: ZoneKind.POLYGON, Condition.COUNT: ZoneKind.POLYGON,
-    Condition.MOTION: ZoneKind.POLYGON, Condition.CROSS: ZoneKind.LINE,
+    Condition.ENTER: ZoneKind.AREA, Condition.DWELL: ZoneKind.AREA, Condition.COUNT: ZoneKind.AREA,
+    Condition.MOTION: ZoneKind.AREA, Condition.CROSS: ZoneKind.LINE,
 }
 
 

@@ -58,7 +58,7 @@ DATABASE = "vmsbench"
 # channels_redis keeps groups in it, so no other VMS on this Redis server sees the bench's cameras.
 REDIS_URL = "redis://127.0.0.1:6379/13"
 OPERATOR_NAME, OPERATOR_PASSWORD = "bench-operator", "bench analytics password"
-# The zones and rules of the end-to-end analytics test: a walkway polygon (dwell) and a line across the middle.
+# The zones and rules of the end-to-end analytics test: a walkway area (dwell) and a line across the middle.
 WALKWAY = ((0.02, 0.25), (0.98, 0.25), (0.98, 0.99), (0.02, 0.99))
 MIDDLE = ((0.5, 0.0), (0.5, 1.0))
 DWELL_SECONDS = 3.0
@@ -260,7 +260,7 @@ class Pipeline(Mode):
         self.every = Every(ANALYTICS_FPS)
         # 0: the detector on every analysed frame, as before the VMS had a budget.
         self.analyser = FrameAnalyser(detector, detections_per_second or None)
-        walkway = ZoneSpec(1, "polygon", WALKWAY)
+        walkway = ZoneSpec(1, "area", WALKWAY)
         middle = ZoneSpec(2, "line", MIDDLE)
         people = frozenset({"person"})
         self.engine = RuleEngine(
@@ -492,7 +492,7 @@ def add_analysed_camera(url: str) -> int:
     camera = Camera.objects.create(
         name="Walkway", main_url=url, analytics_enabled=True, analytics_fps=ANALYTICS_FPS, recording_mode="off"
     )
-    walkway = Zone.objects.create(camera=camera, name="Walkway", kind="polygon", points=[list(p) for p in WALKWAY])
+    walkway = Zone.objects.create(camera=camera, name="Walkway", kind="area", points=[list(p) for p in WALKWAY])
     middle = Zone.objects.create(camera=camera, name="Middle", kind="line", points=[list(p) for p in MIDDLE])
     Rule.objects.create(
         camera=camera,

@@ -33,7 +33,7 @@ def rules_url(camera) -> str:
 
 @pytest.fixture
 def area(camera) -> Zone:
-    return Zone.objects.create(camera=camera, name="Yard", kind="polygon", points=AREA)
+    return Zone.objects.create(camera=camera, name="Yard", kind="area", points=AREA)
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def line(camera) -> Zone:
 
 
 def test_admins_draw_zones_and_the_change_is_audited(admin_client, camera):
-    response = admin_client.post(zones_url(camera), {"name": "Entrance", "kind": "polygon", "points": AREA},
+    response = admin_client.post(zones_url(camera), {"name": "Entrance", "kind": "area", "points": AREA},
                                  format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["points"] == AREA
@@ -52,9 +52,9 @@ def test_admins_draw_zones_and_the_change_is_audited(admin_client, camera):
 
 @pytest.mark.parametrize(("zone", "field", "message"), [
     ({"kind": "line", "points": [[0, 0], [1, 1], [0.5, 0.5]]}, "points", "exactly two points"),
-    ({"kind": "polygon", "points": [[0, 0], [1, 1]]}, "points", "at least three"),
-    ({"kind": "polygon", "points": [[0, 0], [1.5, 1], [0, 1]]}, "points", "from 0 to 1"),
-    ({"kind": "polygon", "points": "here"}, "points", "list of [x, y]"),
+    ({"kind": "area", "points": [[0, 0], [1, 1]]}, "points", "at least three"),
+    ({"kind": "area", "points": [[0, 0], [1.5, 1], [0, 1]]}, "points", "from 0 to 1"),
+    ({"kind": "area", "points": "here"}, "points", "list of [x, y]"),
     ({"kind": "circle", "points": AREA}, "kind", "not a valid choice"),
 ])
 def test_bad_zones_get_a_clear_error(admin_client, camera, zone, field, message):
@@ -69,7 +69,7 @@ def test_only_admins_change_zones_and_rules_and_others_may_read_them(operator_cl
     grant(camera, user=investigator_user)
     for client in (operator_client, investigator_client):
         assert client.get(zones_url(camera)).status_code == 200
-        assert client.post(zones_url(camera), {"name": "X", "kind": "polygon", "points": AREA},
+        assert client.post(zones_url(camera), {"name": "X", "kind": "area", "points": AREA},
                            format="json").status_code == 403
         assert client.delete(f"{zones_url(camera)}{area.pk}/").status_code == 403
         assert client.post(rules_url(camera), {"name": "R", "condition": "offline"}, format="json").status_code == 403
@@ -87,7 +87,7 @@ def test_a_rule_needs_the_right_kind_of_zone(admin_client, camera, area, line):
     assert "needs an area" in json.dumps(post(condition="dwell", zone=line.pk).json()["errors"])
     assert "Choose the area" in json.dumps(post(condition="enter").json()["errors"])
     other = Camera.objects.create(name="Other", main_url="rtsp://127.0.0.1:1/x")
-    foreign = Zone.objects.create(camera=other, name="Far", kind="polygon", points=AREA)
+    foreign = Zone.objects.create(camera=other, name="Far", kind="area", points=AREA)
     assert "another camera" in json.dumps(post(condition="enter", zone=foreign.pk).json()["errors"])
     assert "not a valid choice" in json.dumps(post(condition="enter", zone=area.pk,
                                                    object_classes=["dragon"]).json()["errors"])

@@ -40,7 +40,7 @@ def campus(settings, real_people_clip, footage_rtsp_server):
     settings.RECONNECT_MAX_SECONDS = 1.0
     camera = Camera.objects.create(name="Campus", main_url=footage_rtsp_server.url_for(real_people_clip.path),
                                    analytics_enabled=True, analytics_fps=5, recording_mode="off")
-    walkway = Zone.objects.create(camera=camera, name="Walkway", kind="polygon", points=WALKWAY)
+    walkway = Zone.objects.create(camera=camera, name="Walkway", kind="area", points=WALKWAY)
     middle = Zone.objects.create(camera=camera, name="Middle", kind="line", points=MIDDLE)
     later = timezone.localtime() + timedelta(hours=2)
     rules = {

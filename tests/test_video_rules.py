@@ -9,7 +9,7 @@ from video.geometry import Box
 from video.rules import RuleEngine, RuleSpec, Schedule, ZoneSpec
 from video.tracking import Track
 
-AREA = ZoneSpec(1, "polygon", ((0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)))  # the right half
+AREA = ZoneSpec(1, "area", ((0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)))  # the right half
 LINE = ZoneSpec(2, "line", ((0.5, 0.0), (0.5, 1.0)))  # top to bottom: its right-hand side is the left half
 
 

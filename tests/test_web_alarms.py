@@ -50,7 +50,7 @@ def analysed_campus(settings, tmp_path, real_people_clip, footage_rtsp_server, o
     camera = Camera.objects.create(name="Campus", main_url=footage_rtsp_server.url_for(real_people_clip.path),
                                    analytics_enabled=True, recording_mode="off")
     grant(camera, group="Operator")
-    walkway = Zone.objects.create(camera=camera, name="Walkway", kind="polygon",
+    walkway = Zone.objects.create(camera=camera, name="Walkway", kind="area",
                                   points=[[0.02, 0.25], [0.98, 0.25], [0.98, 0.99], [0.02, 0.99]])
     Rule.objects.create(camera=camera, name="Lingering", condition="dwell", zone=walkway,
                         object_classes=["person"], dwell_seconds=3, severity=3)

@@ -56,7 +56,7 @@ def test_an_admin_draws_zones_and_sets_a_rule(admin_user, gst_camera, tmp_path):
         snap(page, "zones-and-rules")
 
     bay = Zone.objects.get(camera=camera, name="Loading bay")
-    assert bay.kind == "polygon" and len(bay.points) == 4
+    assert bay.kind == "area" and len(bay.points) == 4
     assert bay.points[0] == pytest.approx([0.1, 0.2], abs=0.02) and bay.points[2] == pytest.approx([0.6, 0.9], abs=0.02)
     gate = Zone.objects.get(camera=camera, name="Gate line")
     assert gate.kind == "line" and [pytest.approx(p, abs=0.02) for p in ([0.8, 0.1], [0.8, 0.9])] == gate.points

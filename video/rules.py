@@ -23,7 +23,7 @@ CROSSING_SHOWN_SECONDS = 2.0
 @dataclass(frozen=True)
 class ZoneSpec:
     id: int
-    kind: str  # "polygon" or "line"
+    kind: str  # "area" or "line"
     points: tuple[tuple[float, float], ...]
 
 

@@ -29,7 +29,7 @@ class ZoneSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         points = attrs.get("points", getattr(self.instance, "points", None))
         if kind == ZoneKind.LINE and len(points) != 2:
             raise serializers.ValidationError({"points": "A line has exactly two points, A and B."})
-        if kind == ZoneKind.POLYGON and len(points) < 3:
+        if kind == ZoneKind.AREA and len(points) < 3:
             raise serializers.ValidationError({"points": "An area needs at least three points."})
         if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind \
                 and self.instance.rules.exists():

@@ -40,7 +40,7 @@ function ShapeView({ shape, size, selected, onSelect }: { shape: Shape; size: Si
     onClick: onSelect && ((event: MouseEvent) => { event.stopPropagation(); onSelect(); }),
   };
   const ids = shape.id === undefined ? { "data-testid": "zone-sketch" } : { "data-zone-id": String(shape.id), "data-selected": String(selected) };
-  if (shape.kind === "polygon") {
+  if (shape.kind === "area") {
     const [cx, cy] = toPixels(centreOf(shape.points), size);
     return (
       <g {...common} {...ids}>

@@ -10,7 +10,7 @@ import { ZoneDetails } from "./ZoneDetails";
 const COLOURS = ["#22c55e", "#3b82f6", "#f59e0b", "#ef4444", "#a855f7", "#06b6d4", "#ec4899", "#84cc16"];
 
 const HOW_TO: Record<ZoneKind | "none", string> = {
-  polygon: "Click to add corners. Click the first corner, double-click or press Enter to close the area; Escape cancels.",
+  area: "Click to add corners. Click the first corner, double-click or press Enter to close the area; Escape cancels.",
   line: "Click where the line starts (A), then where it ends (B). Crossing from the left of A→B to its right, the way the arrow points, counts as A→B. Escape cancels.",
   none: "Click a zone to rename, recolour or delete it.",
 };
@@ -54,7 +54,7 @@ export function ZoneEditor({ camera, zones, rules, onChanged }: ZoneEditorProps)
       <div class="section-title">
         <h2>Zones and lines</h2>
         <span class="spacer" />
-        <button type="button" aria-pressed={tool === "polygon"} onClick={() => pick("polygon")}>Draw an area</button>
+        <button type="button" aria-pressed={tool === "area"} onClick={() => pick("area")}>Draw an area</button>
         <button type="button" aria-pressed={tool === "line"} onClick={() => pick("line")}>Draw a line</button>
         <button type="button" disabled={taking} onClick={retake}>{taking ? "Taking a picture…" : "Take a new picture"}</button>
       </div>

@@ -48,7 +48,7 @@ export const NEW_RULE: RuleDraft = {
 export function zoneKindOf(condition: RuleCondition): ZoneKind | null {
   if (condition === "cross") return "line";
   if (condition === "offline" || condition === "tamper") return null;
-  return "polygon";
+  return "area";
 }
 
 /** Conditions about tracked objects, which can be narrowed to some classes. */

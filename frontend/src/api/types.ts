@@ -217,9 +217,9 @@ export interface Preferences {
 /** A point on the camera's picture as recorded (before rotation): x right, y down, each 0-1. */
 export type Point = [number, number];
 
-export type ZoneKind = "polygon" | "line";
+export type ZoneKind = "area" | "line";
 
-/** An area (polygon, at least 3 points) or a line (exactly 2 points, A then B) that rules watch. */
+/** An area (at least 3 points) or a line (exactly 2 points, A then B) that rules watch. */
 export interface Zone {
   id: number;
   camera: number;

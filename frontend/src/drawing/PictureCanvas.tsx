@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Point } from "../api/types";
 import { pointAt, pointsAttribute, screenDistance, toPixels, type Size } from "./pictureGeometry";
 
-export type DrawingTool = "polygon" | "line";
+export type DrawingTool = "area" | "line";
 
 interface PictureCanvasProps {
   /** The picture (a data: URL), or null for an empty frame of the same shape. */
@@ -57,10 +57,10 @@ export function PictureCanvas({ picture, alt, size, tool, onDrawn, onCancel, onC
         event.preventDefault();
         setPoints([]);
         latest.current.onCancel();
-      } else if (event.key === "Enter" && kind === "polygon" && drawn.length >= 3) {
+      } else if (event.key === "Enter" && kind === "area" && drawn.length >= 3) {
         event.preventDefault();
         setPoints([]);
-        latest.current.onDrawn("polygon", drawn);
+        latest.current.onDrawn("area", drawn);
       }
     };
     window.addEventListener("keydown", onKey);
@@ -80,14 +80,14 @@ export function PictureCanvas({ picture, alt, size, tool, onDrawn, onCancel, onC
       if (points.length === 1) finish("line", [points[0], point]);
       else setPoints([point]);
     } else if (points.length >= 3 && screenDistance(point, points[0], box) < CLOSE_PX) {
-      finish("polygon", points);
+      finish("area", points);
     } else {
       setPoints([...points, point]);
     }
   }
 
   function onDoubleClick() {
-    if (tool === "polygon" && points.length >= 3) finish("polygon", points);
+    if (tool === "area" && points.length >= 3) finish("area", points);
   }
 
   const unit = Math.max(size.width, size.height) / 100;
@@ -108,7 +108,7 @@ export function PictureCanvas({ picture, alt, size, tool, onDrawn, onCancel, onC
             <polyline points={pointsAttribute(trail, size)} />
             {points.map((point, index) => {
               const [x, y] = toPixels(point, size);
-              const closes = tool === "polygon" && index === 0 && points.length >= 3;
+              const closes = tool === "area" && index === 0 && points.length >= 3;
               return <circle cx={x} cy={y} r={unit * (closes ? 1.4 : 0.8)} class={closes ? "closes" : ""} />;
             })}
           </g>

@@ -98,7 +98,7 @@ export function RedactedExportForm({ camera, span, frame, onCancel }: RedactedEx
               ? "Masked on every frame, e.g. a screen or a window."
               : "No frame of the recording is shown yet; areas can still be drawn on the empty frame."}
         </p>
-        <PictureCanvas picture={frame.picture} alt="A frame of the recording" size={frame.size} tool={drawing ? "polygon" : null}
+        <PictureCanvas picture={frame.picture} alt="A frame of the recording" size={frame.size} tool={drawing ? "area" : null}
           layerId="area-layer" onDrawn={drawn} onCancel={() => setDrawing(false)}>
           {areas.map((area, index) => (
             <polygon class="export-area" data-area-index={index} points={pointsAttribute(area.points, frame.size)} />

@@ -61,7 +61,7 @@ export function MaskEditor({ camera, masks, onChanged }: MaskEditorProps) {
       )}
       <ErrorNote error={error} title="No picture from the camera; masks can still be drawn on the empty frame." />
       <div class="picture-workspace">
-        <PictureCanvas picture={picture} alt="What the camera sees" size={size} tool={drawing ? "polygon" : null} layerId="mask-layer"
+        <PictureCanvas picture={picture} alt="What the camera sees" size={size} tool={drawing ? "area" : null} layerId="mask-layer"
           onDrawn={drawn} onCancel={() => setDrawing(false)} onClickBeside={() => select(null)}>
           <MaskPatterns size={size} />
           {masks.map((mask) => (
