@@ -1,7 +1,9 @@
-"""Generated MP4 clips of a moving test pattern, cached by their parameters: the demo camera and the tests."""
+"""Generated MP4 clips of a moving test pattern, cached by their parameters, for the tests; and the encoding of a
+generated clip once, which the demo scene shares."""
 
 import os
 import tempfile
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -35,13 +37,21 @@ def make_clip(
     directory.mkdir(parents=True, exist_ok=True)
     gop = max(1, round(gop_seconds * fps))
     path = directory / f"{codec}_{width}x{height}_{fps}fps_{seconds}s_gop{gop}_{bitrate // 1000}k.mp4"
+    return encode_once(path, lambda partial: _encode(partial, codec, width, height, fps, round(seconds * fps), gop,
+                                                     bitrate))
+
+
+def encode_once(path: Path, encode: Callable[[Path], None]) -> Path:
+    """Return `path`, having `encode` write it first unless it is there already."""
     if path.exists():
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)
     # Encode under a temporary name, so a half-written clip is never served or reused.
-    fd, partial = tempfile.mkstemp(suffix=".mp4.part", dir=directory)
+    fd, partial = tempfile.mkstemp(suffix=".mp4.part", dir=path.parent)
     os.close(fd)
     try:
-        _encode(Path(partial), codec, width, height, fps, round(seconds * fps), gop, bitrate)
+        encode(Path(partial))
+        os.chmod(partial, 0o644)
         os.replace(partial, path)
     finally:
         if os.path.exists(partial):
