@@ -7,11 +7,10 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,7 +21,7 @@ from accounts.models import AuditAction
 from analytics.choices import DeliveryStatus
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
 from video.rules import Crossing, RuleSpec, Schedule, ZoneSpec
-from vms import realtime
+from vms import outbound, realtime
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT_SECONDS = 10
@@ -156,7 +155,10 @@ def webhook_body(event: Event) -> bytes:
 
 
 def deliver(delivery_id: int) -> bool:
-    """POST the event to the rule's webhook once; log the attempt. True when delivered (or nothing to do)."""
+    """POST the event to the rule's webhook once; log the attempt. True when delivered (or nothing to do).
+
+    The log keeps the status code and our own words for it, never what the receiver sent back: the receiver may
+    not be who the rule's author thinks, and its answer is not theirs to read."""
     delivery = WebhookDelivery.objects.select_related("rule", "event__camera").filter(pk=delivery_id).first()
     if delivery is None or delivery.status == DeliveryStatus.DELIVERED:
         return True
@@ -167,21 +169,36 @@ def deliver(delivery_id: int) -> bool:
     if secret:
         headers["X-VMS-Signature"] = signature_of(secret, body)
     delivery.attempts += 1
+    given_up = False
     try:
-        request = urllib.request.Request(delivery.url, data=body, headers=headers, method="POST")
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            delivery.response_code = response.status
-        delivery.status, delivery.error, delivery.delivered_at = DeliveryStatus.DELIVERED, "", timezone.now()
-    except urllib.error.HTTPError as exc:
-        delivery.response_code, delivery.error = exc.code, f"The receiver answered {exc.code} {exc.reason}"
-    except (urllib.error.URLError, OSError) as exc:
-        delivery.error = f"Could not reach the receiver: {getattr(exc, 'reason', exc)}"
-    if delivery.status != DeliveryStatus.DELIVERED and delivery.attempts >= settings.WEBHOOK_ATTEMPTS:
+        # The destination is checked again now: the name may resolve elsewhere than when the rule was saved.
+        code = outbound.post(delivery.url, body, headers, WEBHOOK_TIMEOUT_SECONDS, settings.OUTBOUND_ALLOW)
+    except (outbound.DestinationDenied, ValueError) as exc:
+        delivery.error, given_up = f"Not sent: {exc}", True
+    except OSError as exc:
+        delivery.error = f"Could not reach the receiver: {exc}"
+    else:
+        delivery.response_code = code
+        if 200 <= code < 300:
+            delivery.status, delivery.error, delivery.delivered_at = DeliveryStatus.DELIVERED, "", timezone.now()
+        elif 300 <= code < 400:
+            delivery.error, given_up = (f"The receiver answered {_status_words(code)}, a redirect; webhooks do not "
+                                        "follow redirects. Set the rule's webhook URL to the final address."), True
+        else:
+            delivery.error = f"The receiver answered {_status_words(code)}"
+    if delivery.status != DeliveryStatus.DELIVERED and (given_up or delivery.attempts >= settings.WEBHOOK_ATTEMPTS):
         delivery.status = DeliveryStatus.FAILED
         log.warning("webhook of rule %s failed after %d attempts: %s", delivery.rule_id, delivery.attempts,
                     delivery.error)
     delivery.save()
     return delivery.status != DeliveryStatus.PENDING
+
+
+def _status_words(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
 
 
 def footage_windows(camera_id: int, since: datetime, until: datetime, now: datetime) -> list[tuple[datetime, datetime]]:

@@ -12,6 +12,7 @@ import socket
 import struct
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -23,8 +24,9 @@ from onvif import ONVIFCamera
 from onvif.exceptions import ONVIFError
 
 from video.source import split_credentials
+from vms import outbound
 
-OnvifErrorReason = Literal["unreachable", "refused", "unauthorized", "timeout", "not_onvif"]
+OnvifErrorReason = Literal["unreachable", "refused", "unauthorized", "timeout", "not_onvif", "denied"]
 
 WS_DISCOVERY_GROUP = ("239.255.255.250", 3702)
 
@@ -100,29 +102,46 @@ class DiscoveredDevice:
 
 
 async def list_profiles(
-    host: str, port: int, username: str, password: str, timeout: float = 10
+    host: str, port: int, username: str, password: str, timeout: float = 10,
+    allow: Sequence[outbound.Network] = (),
 ) -> OnvifDevice:
     """Log in to the camera's ONVIF service and list its video profiles with their RTSP URIs.
 
     Raises OnvifError when the camera cannot be reached, refuses, rejects the login, is too
-    slow (the whole exchange must finish within `timeout` seconds) or is not an ONVIF camera.
+    slow (the whole exchange must finish within `timeout` seconds), is not an ONVIF camera, or
+    is at an address the outbound policy denies (`allow`: networks allowed anyway).
     """
     where = f"{host}:{port}"
-    # adjust_time: many cameras' clocks are wrong, and WS-Security rejects a login whose
-    # timestamp is far from the camera's, which would look like a wrong password.
-    # no_cache: the WSDLs ship with the package, so a cache only writes a file for nothing.
-    camera = ONVIFCamera(host, port, username, password, no_cache=True, adjust_time=True)
+    camera = None
     try:
         async with asyncio.timeout(timeout):
+            target = await asyncio.to_thread(outbound.destination, host, port, "camera", allow)
+            # The checked address, not the name: a second lookup could answer with another address.
+            # adjust_time: many cameras' clocks are wrong, and WS-Security rejects a login whose
+            # timestamp is far from the camera's, which would look like a wrong password.
+            # no_cache: the WSDLs ship with the package, so a cache only writes a file for nothing.
+            camera = ONVIFCamera(target.addresses[0], port, username, password, no_cache=True, adjust_time=True)
             return await _read_device(camera, where)
+    except outbound.DestinationDenied as exc:
+        raise OnvifError("denied", str(exc)) from exc
+    except socket.gaierror as exc:
+        raise OnvifError(
+            "unreachable", f"No host called {host} could be found. Check the name or use an IP address."
+        ) from exc
     except (TimeoutError, aiohttp.ClientError, zeep.exceptions.Error, ONVIFError) as exc:
         raise _explain(exc, host, port, timeout) from exc
     finally:
-        await camera.close()
+        if camera is not None:
+            await camera.close()
 
 
 async def _read_device(camera: ONVIFCamera, where: str) -> OnvifDevice:
     await camera.update_xaddrs()
+    # A device names the addresses of its other services itself; talk to them at the address that was
+    # checked, on the port the device names, so a device cannot send the server anywhere else.
+    camera.xaddrs = {
+        namespace: outbound.url_at(xaddr, camera.host) for namespace, xaddr in camera.xaddrs.items() if xaddr
+    }
     devicemgmt = await camera.create_devicemgmt_service()
     info = await devicemgmt.GetDeviceInformation()
     media = await camera.create_media_service()
@@ -300,10 +319,6 @@ def _explain(exc: BaseException, host: str, port: int, timeout: float) -> OnvifE
             "timeout",
             f"The camera at {where} did not answer within {timeout:g} seconds. "
             "Check the address and that the camera is on and not overloaded.",
-        )
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return OnvifError(
-            "unreachable", f"No host called {host} could be found. Check the name or use an IP address."
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
         if exc.os_error.errno == errno.ECONNREFUSED:

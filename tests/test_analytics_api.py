@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,12 @@ def rules_url(camera) -> str:
 @pytest.fixture
 def area(camera) -> Zone:
     return Zone.objects.create(camera=camera, name="Yard", kind="area", points=AREA)
+
+
+@pytest.fixture
+def loopback_webhooks(settings) -> None:
+    """Webhooks to this machine are refused by default; these tests' receivers listen on 127.0.0.1 only."""
+    settings.OUTBOUND_ALLOW = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
 @pytest.fixture
@@ -95,7 +102,7 @@ def test_a_rule_needs_the_right_kind_of_zone(admin_client, camera, area, line):
     assert offline.status_code == 201 and offline.json()["zone"] is None
 
 
-def test_rules_keep_their_webhook_secret_encrypted_and_never_return_it(admin_client, camera, area):
+def test_rules_keep_their_webhook_secret_encrypted_and_never_return_it(admin_client, camera, area, loopback_webhooks):
     response = admin_client.post(rules_url(camera), {
         "name": "Loitering", "condition": "dwell", "zone": area.pk, "dwell_seconds": 3,
         "object_classes": ["person"], "schedule": [{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}],
@@ -178,21 +185,29 @@ def test_counts_come_in_time_buckets_per_zone_direction_and_class(admin_client, 
 
 
 class Receiver(BaseHTTPRequestHandler):
-    answers: list[int] = []
+    """Answers each POST with the next of `answers`: a status, or (status, reason phrase, headers, body)."""
+
+    answers: list[int | tuple[int, str, dict[str, str], bytes]] = []
     received: list[tuple[object, bytes]] = []
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Receiver.received.append((self.headers, body))
-        self.send_response(Receiver.answers.pop(0) if Receiver.answers else 200)
+        answer = Receiver.answers.pop(0) if Receiver.answers else 200
+        code, reason, headers, content = answer if isinstance(answer, tuple) else (answer, None, {}, b"")
+        self.send_response(code, reason)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
         self.end_headers()
+        self.wfile.write(content)
 
     def log_message(self, *args) -> None:
         pass
 
 
 @pytest.fixture
-def receiver():
+def receiver(loopback_webhooks):
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     Receiver.received, Receiver.answers = [], []
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -223,7 +238,8 @@ def test_webhooks_are_signed_retried_and_logged(camera, area, receiver, settings
 
 
 def test_a_webhook_that_never_answers_is_marked_failed_after_the_last_attempt(camera, area, settings,
-                                                                              django_capture_on_commit_callbacks):
+                                                                              django_capture_on_commit_callbacks,
+                                                                              loopback_webhooks):
     settings.WEBHOOK_ATTEMPTS = 2
     rule = Rule.objects.create(camera=camera, name="Intrusion", condition="enter", zone=area,
                                webhook_url="http://127.0.0.1:9/nobody-listens")
@@ -234,3 +250,75 @@ def test_a_webhook_that_never_answers_is_marked_failed_after_the_last_attempt(ca
     assert services.deliver(delivery.pk) is True  # given up: nothing more to retry
     delivery.refresh_from_db()
     assert delivery.status == "failed" and "Could not reach the receiver" in delivery.error
+
+
+def delivery_of(camera, area, url: str, django_capture_on_commit_callbacks) -> WebhookDelivery:
+    """A pending delivery to `url`, made as a fired rule makes it (the rule bypasses the API's check)."""
+    rule = Rule.objects.create(camera=camera, name="Intrusion", condition="enter", zone=area, webhook_url=url)
+    with django_capture_on_commit_callbacks(execute=False):
+        event = fire(camera, rule)
+    return WebhookDelivery.objects.get(event=event)
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://localhost:8080/hook", "loopback"),
+    ("http://127.0.0.2/hook", "loopback"),
+    ("http://[::1]/hook", "loopback"),
+    ("http://[::ffff:127.0.0.1]/hook", "loopback"),
+    ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+    ("http://169.254.10.1/", "link-local"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://0.0.0.0:8000/", "unspecified"),
+    ("http://224.0.0.251/", "multicast"),
+])
+def test_a_rule_whose_webhook_resolves_to_a_denied_address_is_refused(admin_client, camera, area, url, why):
+    response = admin_client.post(rules_url(camera), {"name": "Hook", "condition": "enter", "zone": area.pk,
+                                                     "webhook_url": url}, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["type"] == "invalid" and why in response.json()["errors"]["webhook_url"][0]
+    rule = Rule.objects.create(camera=camera, name="Hook", condition="enter", zone=area)
+    changed = admin_client.patch(f"{rules_url(camera)}{rule.pk}/", {"webhook_url": url}, format="json")
+    assert changed.status_code == 400 and why in changed.json()["errors"]["webhook_url"][0]
+    assert Rule.objects.get(pk=rule.pk).webhook_url == ""
+
+
+def test_a_webhook_must_be_http(admin_client, camera, area):
+    response = admin_client.post(rules_url(camera), {"name": "Hook", "condition": "enter", "zone": area.pk,
+                                                     "webhook_url": "ftp://192.0.2.7/hook"}, format="json")
+    assert response.status_code == 400 and "http://" in response.json()["errors"]["webhook_url"][0]
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "017700000001", "127.1"])
+def test_a_delivery_is_checked_again_when_sent_whatever_the_spelling_of_the_address(
+        camera, area, receiver, settings, django_capture_on_commit_callbacks, host):
+    settings.OUTBOUND_ALLOW = ()
+    port = receiver.rsplit(":", 1)[1].split("/")[0]
+    delivery = delivery_of(camera, area, f"http://{host}:{port}/hook", django_capture_on_commit_callbacks)
+    assert services.deliver(delivery.pk) is True  # refused for good: nothing to retry
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.error.startswith(f"Not sent: {host} (127.0.0.1) is a loopback address")
+    assert Receiver.received == []
+
+
+@pytest.mark.parametrize("where", ["http://127.0.0.2:{port}/elsewhere", "http://127.0.0.1:{port}/elsewhere"])
+def test_a_webhook_does_not_follow_redirects(camera, area, receiver, django_capture_on_commit_callbacks, where):
+    port = receiver.rsplit(":", 1)[1].split("/")[0]
+    Receiver.answers = [(307, "Temporary Redirect", {"Location": where.format(port=port)}, b"")]
+    delivery = delivery_of(camera, area, receiver, django_capture_on_commit_callbacks)
+    assert services.deliver(delivery.pk) is True
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 1, 307)
+    assert "do not follow redirects" in delivery.error
+    assert len(Receiver.received) == 1
+
+
+def test_the_delivery_log_keeps_the_status_but_never_the_receivers_answer(
+        admin_client, camera, area, receiver, django_capture_on_commit_callbacks):
+    Receiver.answers = [(500, "Oops token-in-reason", {"Content-Type": "text/plain"}, b"token-in-body: secrets")]
+    delivery = delivery_of(camera, area, receiver, django_capture_on_commit_callbacks)
+    assert services.deliver(delivery.pk) is False
+    listed = admin_client.get("/api/v1/webhook-deliveries/")
+    [row] = listed.json()["results"]
+    assert (row["response_code"], row["error"]) == (500, "The receiver answered 500 Internal Server Error")
+    assert "token-in" not in listed.content.decode()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import time
 
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
 from analytics.choices import OBJECT_CLASSES, ZONE_KIND_OF, Condition, ZoneKind
 from analytics.footage import MAX_PRE_ROLL_SECONDS
 from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
+from vms import outbound
 from vms.api.fields import PicturePointsField, UniqueNamePerCamera
 
 MAX_POST_ROLL_SECONDS = 600
@@ -71,6 +73,19 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
 
     def get_has_webhook_secret(self, rule: Rule) -> bool:
         return bool(rule.webhook_secret_encrypted)
+
+    def validate_webhook_url(self, url: str) -> str:
+        if not url:
+            return url
+        try:
+            outbound.http_destination(url, "webhook", settings.OUTBOUND_ALLOW)
+        except ValueError:
+            raise serializers.ValidationError("A webhook URL starts with http:// or https://.") from None
+        except outbound.DestinationDenied as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        except OSError:
+            pass  # A name that does not resolve now may later; each delivery checks it again before sending.
+        return url
 
     def validate(self, attrs: dict) -> dict:
         def current(name):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,18 +29,24 @@ from devices.api.serializers import (
     UnmaskedAccessSerializer,
 )
 from devices.models import Camera, PrivacyMask
+from devices.stream_urls import pinned_stream_url
 from recordings import unmasked
-from video.probe import StreamError, probe_stream
+from video.probe import StreamError, classify_error, probe_stream
+from vms import outbound
 from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import CameraUnavailable, problem
 from vms.api.permissions import ModelPermissionsByAction, requires
 
 
-def probe_or_raise(url: str, username: str, password: str) -> Response:
+def probe_or_raise(url: str, username: str, password: str, field: str) -> Response:
+    """Probe the stream at an address the outbound policy allows; a denied one is a 400 on `field`."""
     try:
-        info = probe_stream(url, username or None, password or None)
-    except StreamError as exc:
-        raise CameraUnavailable(exc.reason, str(exc)) from exc
+        info = probe_stream(pinned_stream_url(url, settings.OUTBOUND_ALLOW), username or None, password or None)
+    except outbound.DestinationDenied as exc:
+        raise ValidationError({field: [str(exc)]}) from exc
+    except (StreamError, socket.gaierror) as exc:
+        error = classify_error(exc, url)
+        raise CameraUnavailable(error.reason, str(error)) from exc
     return Response(StreamInfoSerializer(dataclasses.asdict(info)).data)
 
 
@@ -70,7 +79,7 @@ class CameraViewSet(viewsets.ModelViewSet):
         form = ProbeRequestSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         return probe_or_raise(form.validated_data["url"], form.validated_data["username"],
-                              form.validated_data["password"])
+                              form.validated_data["password"], "url")
 
     @extend_schema(request=UnmaskedAccessRequestSerializer, responses={201: UnmaskedAccessSerializer})
     @action(detail=True, methods=["post"], url_path="unmasked-access",
@@ -91,7 +100,7 @@ class CameraViewSet(viewsets.ModelViewSet):
     def probe_saved(self, request, pk=None):
         """Probe this camera's main stream with its stored credentials."""
         camera = self.get_object()
-        return probe_or_raise(camera.main_url, camera.username, camera.password)
+        return probe_or_raise(camera.main_url, camera.username, camera.password, "main_url")
 
 
 class OnvifProfilesView(APIView):
@@ -104,8 +113,10 @@ class OnvifProfilesView(APIView):
         form = OnvifRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            device = asyncio.run(onvif.list_profiles(**form.validated_data))
+            device = asyncio.run(onvif.list_profiles(**form.validated_data, allow=settings.OUTBOUND_ALLOW))
         except onvif.OnvifError as exc:
+            if exc.reason == "denied":
+                raise ValidationError({"host": [exc.message]}) from exc
             raise CameraUnavailable(exc.reason, str(exc)) from exc
         main, sub = onvif.suggest_streams(device)
         return Response({**dataclasses.asdict(device), "suggested_main_url": main, "suggested_sub_url": sub})
