@@ -75,6 +75,7 @@ class CameraRecorder(CameraThread):
         self.live: LivePublisher | None = None
         self.live_failing = False
         self.state = ""
+        self.notice = ""
         self.opened = False
         self.last_status_write = 0.0
 
@@ -184,13 +185,16 @@ class CameraRecorder(CameraThread):
                 feed.describe(codec=codec, width=status.width, height=status.height, rotation=self.rotation)
         self.opened = True
         now = timezone.now().timestamp()
-        if self.state == CameraStatus.ONLINE and now - self.last_status_write < STATUS_WRITE_SECONDS:
+        # What went wrong with a stream recording survived (status.notice) is shown as soon as it happens.
+        if (self.state == CameraStatus.ONLINE and status.notice == self.notice
+                and now - self.last_status_write < STATUS_WRITE_SECONDS):
             return
         self.last_status_write = now
+        self.notice = status.notice
         fields = {"codec": status.codec, "width": status.width, "height": status.height, "fps": status.fps,
-                  "bitrate": status.bitrate, "last_frame_at": status.last_frame_at, "last_error": "",
+                  "bitrate": status.bitrate, "last_frame_at": status.last_frame_at,
                   "masking_cost": None if status.masking_cost is None else round(status.masking_cost, 1)}
-        self.set_state(CameraStatus.ONLINE, "", **fields)
+        self.set_state(CameraStatus.ONLINE, status.notice, **fields)
 
     def set_state(self, state: str, error: str, **fields) -> None:
         """Write the status; tell watching browsers only when the state changes (the rest is for the list)."""

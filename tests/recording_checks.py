@@ -51,3 +51,28 @@ def assert_contiguous(segments: list[Segment], tolerance: float = 0.15) -> None:
     for before, after in zip(segments, segments[1:], strict=False):
         step = (after.start - before.end).total_seconds()
         assert abs(step) <= tolerance, f"{before.path} ends {step:+.3f} s from where {after.path} starts"
+
+
+def assert_segment_playable(segment: Segment) -> None:
+    """A player reads the segment: `ffprobe -v error` exits 0 and decodes at least one frame, of the picture size
+    its init segment says (an init segment from before a camera changed resolution would mislead players)."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+         "-show_entries", "stream=nb_read_frames,width,height", "-of", "json", str(segment.file)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )
+    assert out.returncode == 0, f"ffprobe cannot read {segment.path}: {out.stderr[-2000:]}"
+    stream = json.loads(out.stdout)["streams"][0]
+    assert int(stream["nb_read_frames"]) >= 1, f"no frame of {segment.path} decodes"
+    decoded = (stream["width"], stream["height"])
+    assert init_picture_size(segment) == decoded, f"{segment.path}: init segment says {init_picture_size(segment)}, " \
+                                                  f"its frames are {decoded}"
+
+
+def init_picture_size(segment: Segment) -> tuple[int, int]:
+    """The picture size in the segment's init segment (its video track header, tkhd)."""
+    init = segment.file.read_bytes()[: segment.init_size]
+    at = init.index(b"tkhd") - 4
+    box = init[at : at + int.from_bytes(init[at : at + 4], "big")]
+    # A tkhd ends with the width and height as 16.16 fixed point.
+    return int.from_bytes(box[-8:-4], "big") >> 16, int.from_bytes(box[-4:], "big") >> 16

@@ -18,7 +18,7 @@ from video.timestamps import Sample, TimestampRepair
 
 StreamErrorReason = Literal[
     "invalid_url", "unreachable", "refused", "unauthorized", "not_found", "timeout",
-    "unsupported_codec", "no_video", "stream_lost",
+    "unsupported_codec", "no_video", "undecodable", "stream_lost",
 ]  # fmt: skip
 
 # What the recorder stores in MP4 and HLS can serve; the names are for messages.
@@ -121,6 +121,13 @@ def recordable_video(container: InputContainer | FileCamera, url: str) -> VideoS
             f"The camera at {where} sends {codec.upper()} video, and recording needs "
             f"{' or '.join(RECORDABLE_CODECS.values())}. "
             "Change the stream's codec in the camera's settings.",
+        )
+    if not (video.codec_context.width and video.codec_context.height):
+        # Its parameter sets (SPS/PPS), from the SDP and the stream alike, decode no picture: nothing could play it.
+        raise StreamError(
+            "undecodable",
+            f"The camera at {where} sends video that cannot be decoded: its stream parameters (SPS/PPS) are "
+            "damaged. Restart the camera, or check its encoder settings.",
         )
     return video
 

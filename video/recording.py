@@ -19,8 +19,9 @@ from av.video.stream import VideoStream
 from video.live import LiveChunk, LiveMuxer
 from video.masked_stream import MaskedStream
 from video.masking import Masker
+from video.parameter_sets import DamagedParameterSets, ParameterSetWatch, PictureFormat
 from video.probe import StreamError, classify_error, recordable_video
-from video.segments import RecordedSegment, SegmentWriter
+from video.segments import RecordedSegment, SegmentWriter, UnreadableSegment
 from video.source import camera_address, open_stream
 from video.timestamps import Sample, TimestampRepair
 
@@ -32,6 +33,8 @@ STATUS_INTERVAL = 2.0
 CAMERA_CLOCK_WAIT = 5.0
 # A camera whose clock is further off than this from ours has no working NTP: use our clock instead.
 CAMERA_CLOCK_TOLERANCE = 10.0
+# How long the status keeps saying what went wrong with a stream that recording survived.
+NOTICE_SECONDS = 60.0
 
 
 @dataclass
@@ -47,6 +50,9 @@ class StreamStatus:
     bitrate: int | None
     last_frame_at: datetime
     masking_cost: float | None = None
+    # What went wrong with the stream in the last NOTICE_SECONDS that recording survived, as a sentence; "" if
+    # nothing did (a camera that changed its picture size, sent damaged parameter sets or an unplayable segment).
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,9 @@ def record(
         video = recordable_video(container, url)
         masked = MaskedStream(video, masker) if masker is not None else None
         output = masked.stream if masked is not None else video
+        meter = _StreamMeter(video, masking_cpu=(lambda: masked.cpu_seconds) if masked is not None else None)
         recording = _SegmentedRecording(
+            meter,
             video,
             masked=masked,
             segment_seconds=segment_seconds,
@@ -114,12 +122,11 @@ def record(
         recordings = [recording]
         if masked is not None and unmasked is not None:
             recordings.append(_SegmentedRecording(
-                video, segment_seconds=segment_seconds, segment_path=unmasked.segment_path,
+                meter, video, segment_seconds=segment_seconds, segment_path=unmasked.segment_path,
                 on_segment=unmasked.on_segment, max_gap_seconds=read_timeout,
                 camera_clock=urlsplit(url).scheme != "file",
                 live=LiveMuxer(video, unmasked.on_live) if unmasked.on_live else None,
             ))
-        meter = _StreamMeter(video, masking_cpu=(lambda: masked.cpu_seconds) if masked is not None else None)
         on_status(meter.status())
         silent = f"no video arrived for {read_timeout:g} seconds"
         lost = "the camera closed the connection"
@@ -147,17 +154,28 @@ def record(
             lost = exc.strerror or type(exc).__name__
         finally:
             for copy in recordings:
-                copy.finish()
+                try:
+                    copy.finish()
+                except av.FFmpegError:
+                    # The muxer failed above and fails again here: the camera's error is the one to report.
+                    # What its segment held is rescued from the .part file when the camera is opened again.
+                    logger.exception("cannot finish the segment being written")
             if masked is not None:
                 masked.close()
     raise StreamError("stream_lost", f"The stream from {camera_address(url)} stopped: {lost}.")
 
 
 class _SegmentedRecording:
-    """Turns a camera's packets into contiguous segments on the wall clock, masked first when `masked` is given."""
+    """Turns a camera's packets into contiguous segments on the wall clock, masked first when `masked` is given.
+
+    A keyframe that brings another picture format (new parameter sets: another resolution) starts a new segment
+    whose init segment says so; one whose parameter sets are garbage is left out with its frames up to the next
+    keyframe, and a finished segment no player could read is discarded; `meter` tells the status of all three.
+    """
 
     def __init__(
         self,
+        meter: "_StreamMeter",
         video: VideoStream,
         *,
         masked: MaskedStream | None = None,
@@ -168,8 +186,14 @@ class _SegmentedRecording:
         camera_clock: bool,
         live: LiveMuxer | None,
     ) -> None:
+        self._meter = meter
         self._video = video
         self._masked = masked
+        # Our own encoder's output (masked) keeps its format; a camera's stream is watched for changes.
+        codec = video.codec_context
+        self._formats = None if masked is not None else ParameterSetWatch(codec.name, codec.extradata)
+        self._picture: PictureFormat | None = None  # when it changed since the camera was opened
+        self._skipping = False  # from a keyframe with damaged parameter sets to the next keyframe
         # What the segments hold: the camera's stream, or the masked one (same time base and timestamps).
         self._output = masked.stream if masked is not None else video
         self._time_base = video.time_base
@@ -256,6 +280,10 @@ class _SegmentedRecording:
             self._write(early)
 
     def _write(self, sample: Sample) -> None:
+        if sample.is_keyframe and self._formats is not None:
+            self._skipping = not self._follow_format(sample)
+        if self._skipping:
+            return
         if self._writer is None:
             if not sample.is_keyframe:
                 return  # a segment must start with a keyframe: skip to the first one
@@ -269,14 +297,44 @@ class _SegmentedRecording:
         self._writer.write(sample)
         self._last = sample
 
+    def _follow_format(self, keyframe: Sample) -> bool:
+        """Start a new segment at a keyframe that changes the picture format; False if its parameter sets are
+        garbage (then it and its frames are not recorded)."""
+        try:
+            picture = self._formats.new_format(keyframe.data)
+        except DamagedParameterSets:
+            self._notice("The camera sent a keyframe with damaged stream parameters (SPS/PPS); "
+                         "the video up to its next keyframe was left out of the recording.")
+            return False
+        if picture is None:
+            return True
+        before = self._picture or PictureFormat(b"", self._video.codec_context.width, self._video.codec_context.height)
+        if self._writer is not None:
+            self._close_segment(self._wall(keyframe.dts))
+        self._picture = picture
+        self._meter.picture_changed(picture)
+        if (picture.width, picture.height) != (before.width, before.height):
+            self._notice(f"The camera changed its picture size from {before.width}x{before.height} to "
+                         f"{picture.width}x{picture.height}; recording went on in a new segment.")
+        return True
+
+    def _notice(self, text: str) -> None:
+        logger.warning("%s", text)
+        self._meter.notice(text)
+
     def _open_segment(self, sample: Sample) -> None:
         start = self._wall(sample.dts)
-        self._writer = SegmentWriter(self._segment_path(start), start, self._output)
+        self._writer = SegmentWriter(self._segment_path(start), start, self._output, self._picture)
         self._segment_first_dts = sample.dts
 
     def _close_segment(self, end: datetime) -> None:
         writer, self._writer = self._writer, None
-        self._on_segment(writer.close(end))
+        try:
+            segment = writer.close(end)
+        except UnreadableSegment as problem:
+            self._notice(str(problem))
+            return
+        self._on_segment(segment)
 
     def _wall(self, dts: int) -> datetime:
         return self._clock_start + timedelta(seconds=float(dts * self._time_base))
@@ -297,17 +355,34 @@ class _StreamMeter:
         self._frames = 0
         self._bytes = 0
         self._last_dts: int | None = None
+        self._size: tuple[int, int] | None = None  # the picture's, when it changed since the camera was opened
+        self._notice = ""
+        self._notice_at = 0.0
+        self._changed = False  # a status is due before the end of the window
+
+    def notice(self, text: str) -> None:
+        """Say in the status, from now for NOTICE_SECONDS, what went wrong with the stream."""
+        self._notice, self._notice_at, self._changed = text, time.monotonic(), True
+
+    def picture_changed(self, picture: PictureFormat) -> None:
+        self._size, self._changed = (picture.width, picture.height), True
 
     def add(self, packet: av.Packet) -> StreamStatus | None:
-        """Count a packet; return a fresh status every STATUS_INTERVAL seconds, else None."""
+        """Count a packet; return a fresh status every STATUS_INTERVAL seconds or after a change, else None."""
         self._last_frame_at = datetime.now(UTC)
         self._bytes += packet.size
         if packet.dts is None or packet.dts != self._last_dts:  # a keyframe may come as two packets
             self._frames += 1
         self._last_dts = packet.dts
         elapsed = time.monotonic() - self._window_start
-        if elapsed < STATUS_INTERVAL:
+        if elapsed >= STATUS_INTERVAL:
+            self._measure(elapsed)
+        elif not self._changed:
             return None
+        self._changed = False
+        return self.status()
+
+    def _measure(self, elapsed: float) -> None:
         self._fps = self._frames / elapsed
         self._bitrate = round(self._bytes * 8 / elapsed)
         if self._masking_cpu is not None:
@@ -316,18 +391,19 @@ class _StreamMeter:
             self._masking_cpu_before = used
         self._window_start += elapsed
         self._frames = self._bytes = 0
-        return self.status()
 
     def status(self) -> StreamStatus:
         codec = self._video.codec_context
+        width, height = self._size or (codec.width, codec.height)
         return StreamStatus(
             codec=codec.name,
-            width=codec.width,
-            height=codec.height,
+            width=width,
+            height=height,
             fps=self._fps,
             bitrate=self._bitrate,
             last_frame_at=self._last_frame_at,
             masking_cost=self._masking_cost,
+            notice=self._notice if time.monotonic() - self._notice_at < NOTICE_SECONDS else "",
         )
 
 

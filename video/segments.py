@@ -16,6 +16,7 @@ from typing import BinaryIO
 import av
 from av.video.stream import VideoStream
 
+from video.parameter_sets import PictureFormat
 from video.timestamps import Sample
 
 PART_SUFFIX = ".part"
@@ -43,6 +44,10 @@ class RecordedSegment:
     size: int
     sha256: str
     init_size: int
+
+
+class UnreadableSegment(Exception):
+    """A finished segment no player could read (deleted, never indexed); str() says why, in words."""
 
 
 class _HashingFile:
@@ -78,9 +83,12 @@ class _HashingFile:
 
 class SegmentWriter:
     """Writes one segment by stream copy. The first sample must be a keyframe; timestamps start at 0 in
-    each file, so every segment plays on its own (an HLS playlist marks each with EXT-X-DISCONTINUITY)."""
+    each file, so every segment plays on its own (an HLS playlist marks each with EXT-X-DISCONTINUITY).
 
-    def __init__(self, path: Path, start: datetime, video: VideoStream) -> None:
+    The init segment describes `video`, or `picture` when the camera changed its picture format since it
+    was opened (see video.parameter_sets)."""
+
+    def __init__(self, path: Path, start: datetime, video: VideoStream, picture: PictureFormat | None = None) -> None:
         if path.exists():
             raise FileExistsError(f"segment {path} already exists; refusing to overwrite a recording")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +99,10 @@ class SegmentWriter:
         self._container = av.open(self._file, "w", format="mp4", options=_MUX_OPTIONS)
         self._container.metadata[START_TAG] = start.isoformat()
         self._stream = self._container.add_stream_from_template(video)
+        if picture is not None:  # applied to the stream when the header is written, at the first sample
+            self._stream.codec_context.extradata = picture.parameter_sets
+            self._stream.codec_context.width = picture.width
+            self._stream.codec_context.height = picture.height
         self._time_base = video.time_base
         self._first_dts: int | None = None
 
@@ -121,10 +133,12 @@ class SegmentWriter:
             raise
 
     def close(self, end: datetime) -> RecordedSegment:
-        """Finish the file, make it durable under its final name, and describe it."""
+        """Finish the file, make it durable under its final name, and describe it. A file no player could
+        read is deleted instead, raising UnreadableSegment."""
         with self._disk_errors():
             self._container.close()
         self._file.close()
+        _check_readable(self._part)
         os.replace(self._part, self.path)
         _fsync_directory(self.path.parent)
         with open(self.path, "rb") as file:
@@ -155,6 +169,10 @@ def recover_partial(part_path: Path) -> RecordedSegment | None:
     if length == 0:
         part_path.unlink()
         return None
+    try:
+        _check_readable(part_path)
+    except UnreadableSegment:
+        return None
     with av.open(str(part_path)) as container:
         start = datetime.fromisoformat(container.metadata[START_TAG])
         duration = _media_duration(container)
@@ -175,6 +193,27 @@ def recover_partial(part_path: Path) -> RecordedSegment | None:
         sha256=digest.hexdigest(),
         init_size=init_size,
     )
+
+
+def _check_readable(path: Path) -> None:
+    """Raise UnreadableSegment, deleting the file, unless it opens as MP4 video and its first picture decodes.
+
+    About what a player does first, for a millisecond or two a segment (a keyframe decoded, measured in
+    bench/hostile_camera.py), so no unplayable file is ever indexed: a camera that sends garbage parameter sets
+    in its SDP makes an init segment no decoder accepts, and nothing else would notice.
+    """
+    try:
+        with av.open(str(path), format="mp4") as container:
+            video = container.streams.video[0]
+            video.codec_context.thread_count = 1  # the picture comes out of the first packet
+            first = next((packet for packet in container.demux(video) if packet.size), None)
+            if first is not None and [*video.codec_context.decode(first), *video.codec_context.decode(None)]:
+                return
+            why = "its first picture does not decode"
+    except (av.FFmpegError, IndexError) as exc:
+        why = "it has no video" if isinstance(exc, IndexError) else f"it does not open ({exc.strerror})"
+    path.unlink(missing_ok=True)
+    raise UnreadableSegment(f"a recorded segment could not be played back, so it was discarded: {why}")
 
 
 def _boxes(file: BinaryIO) -> Iterator[tuple[bytes, int, int]]:

@@ -76,6 +76,8 @@ def run_without_network(
 class ServerProcess(abc.ABC):
     """A stand-in server run as a subprocess that prints `READY <url>` on stdout once it listens."""
 
+    cwd: Path | None = None  # where the server runs (None: here)
+
     def __init__(self, port: int | None, start_timeout: float) -> None:
         self.port = port or free_port()
         self.start_timeout = start_timeout
@@ -97,7 +99,8 @@ class ServerProcess(abc.ABC):
             return self
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, text=True
+            self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+            cwd=self.cwd,
         )
         try:
             self._wait_ready(self._process)
@@ -261,4 +264,30 @@ class FileRtspServer(ServerProcess):
         return [
             *(sys.executable, str(script), "--dir", str(self.directory)),
             *("--port", str(self.port), "--workers", str(self.workers)),
+        ]
+
+
+class HostileCamera(ServerProcess):
+    """A camera that misbehaves on purpose (see hostile_camera.py): one path per misbehaviour, seeded.
+
+    `clip_dir` caches the test pattern clips it sends (encoded on first use, a second or two).
+    """
+
+    cwd = _HERE.parents[1]  # run as a module of the project, which it imports
+
+    def __init__(
+        self, clip_dir: Path, *, seed: int = 0, port: int | None = None, start_timeout: float = 60
+    ) -> None:
+        super().__init__(port, start_timeout)
+        self.clip_dir = Path(clip_dir)
+        self.seed = seed
+
+    def url_for(self, misbehaviour: str) -> str:
+        """The URL of the stream that misbehaves so (a key of hostile_camera.MISBEHAVIOURS)."""
+        return f"rtsp://127.0.0.1:{self.port}/{misbehaviour}"
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "tests.standins.hostile_camera",
+            *("--port", str(self.port), "--clip-dir", str(self.clip_dir), "--seed", str(self.seed)),
         ]

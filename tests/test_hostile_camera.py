@@ -1,0 +1,92 @@
+"""The recorder against hostile cameras (tests/standins/hostile_camera.py) beside a healthy one: the healthy camera
+records on without a break, every segment indexed for any camera plays, and each hostile camera's status says
+what is wrong in plain words."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from devices.models import Camera
+from recordings.models import Segment
+from tests.recording_checks import (
+    assert_contiguous,
+    assert_segment_intact,
+    assert_segment_playable,
+    init_picture_size,
+    wait_for,
+)
+from tests.standins.rtsp_servers import FileRtspServer, HostileCamera
+from tests.test_recorder import fast_recorder, running_recorder, segments_of  # noqa: F401  (fixtures)
+from tests.test_video_segments import segments_from_clip
+from video.pattern_clip import make_clip
+from video.segments import part_path_of, recover_partial
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
+
+# What each hostile camera's status must say at some point, in words; None where the recorder cannot tell
+# without decoding every frame (cut NAL units) or quietly mends it (clock jumps), and so need not.
+SAYS = {
+    "truncated": None,
+    "garbage-parameter-sets": "damaged stream parameters (SPS/PPS)",
+    "garbage-sdp": "sends video that cannot be decoded",
+    "resolution-change": "changed its picture size from 320x240 to 480x272",
+    "timestamp-jumps": None,
+    "stall": "no video arrived for 3 seconds",
+}
+# Signs of a programmer's message rather than a sentence for an admin.
+NOT_PLAIN = re.compile(r"Error\(|Exception|Traceback|Errno|errno|returned -?\d+|<|>|\b0x[0-9a-f]|\bav\.")
+
+
+def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one(running_recorder, tmp_path):  # noqa: F811
+    clip = make_clip(tmp_path / "healthy", width=320, height=240, seconds=4, bitrate=300_000)
+    with FileRtspServer(clip.parent) as healthy_server, HostileCamera(tmp_path / "clips", seed=9) as hostile:
+        healthy = Camera.objects.create(name="Healthy", main_url=healthy_server.url_for(clip))
+        cameras = {name: Camera.objects.create(name=name, main_url=hostile.url_for(name)) for name in SAYS}
+        said: dict[str, set[str]] = {name: set() for name in SAYS}
+
+        def statuses_said_it() -> bool:
+            for camera in Camera.objects.filter(pk__in=[c.pk for c in cameras.values()]):
+                if camera.last_error:
+                    said[camera.name].add(camera.last_error)
+            return all(any(words in error for error in said[name]) for name, words in SAYS.items() if words)
+
+        wait_for(statuses_said_it, 60, "every hostile camera's status to say what is wrong", every=0.1)
+        # Recording across what each camera does: its jumps, its new size, stalls and reconnections.
+        wait_for(lambda: all(len(segments_of(cameras[name])) >= 6 for name in SAYS if name != "garbage-sdp"), 60,
+                 "six segments of each hostile camera that sends pictures")
+        stopped = time.time()
+        running_recorder()
+
+    recorded = segments_of(healthy)
+    assert_contiguous(recorded)
+    assert recorded[0].start.timestamp() < min(c.created_at.timestamp() for c in cameras.values()) + 5
+    assert stopped - recorded[-1].end.timestamp() < 3, "the healthy camera recorded until the recorder stopped"
+    for segment in recorded:
+        assert_segment_intact(segment)
+    for segment in Segment.objects.all():
+        assert_segment_playable(segment)
+    for name, errors in said.items():
+        for error in errors:
+            assert error[0].isupper() and error.endswith("."), f"{name}: not a sentence: {error!r}"
+            assert not NOT_PLAIN.search(error), f"{name}: not in plain words: {error!r}"
+    assert not segments_of(cameras["garbage-sdp"]), "nothing of a camera no decoder can read is indexed"
+    assert Camera.objects.get(pk=cameras["garbage-sdp"].pk).status == "error"
+    sizes = {init_picture_size(segment) for segment in segments_of(cameras["resolution-change"])}
+    assert sizes == {(320, 240), (480, 272)}
+
+
+def test_a_segment_whose_first_picture_does_not_decode_is_discarded_not_rescued(tmp_path):
+    clip = make_clip(tmp_path / "clips", width=320, height=240, seconds=2)
+    segment = segments_from_clip(clip, tmp_path / "camera", seconds=10)[0]
+    data = bytearray(segment.path.read_bytes())
+    mdat = data.index(b"mdat", segment.init_size) + 4
+    data[mdat:] = bytes(len(data) - mdat)  # every picture zeroed: NAL units of length 0
+    part = part_path_of(segment.path)
+    part.write_bytes(data)
+    segment.path.unlink()
+
+    assert recover_partial(part) is None
+    assert not part.exists() and not segment.path.exists()
