@@ -164,7 +164,7 @@ if REDIS_URL:
 else:
     # One box without Redis: the channel layer lives in the web process and Celery passes jobs
     # through a folder, which every process on the box can share.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "vms.channel_layer.InProcessChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "filesystem://"
     _queue_dir = DATA_ROOT / "celery-queue"
