@@ -3,11 +3,12 @@
 import django_filters
 
 from accounts.models import AuditAction, AuditEntry
+from vms.api.fields import InstantFilter
 
 
 class AuditEntryFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    start = InstantFilter(field_name="at", lookup_expr="gte", help_text="Entries at or after this time")
+    end = InstantFilter(field_name="at", lookup_expr="lt", help_text="Entries before this time")
     username = django_filters.CharFilter(field_name="username")
     action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
     camera = django_filters.NumberFilter(field_name="camera_id")
@@ -15,4 +16,4 @@ class AuditEntryFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEntry
-        fields = ["since", "until", "username", "action", "camera", "ip"]
+        fields = ["start", "end", "username", "action", "camera", "ip"]

@@ -83,7 +83,7 @@ def test_the_audit_log_filters_by_action_user_camera_and_time(admin_client, came
     by_camera = admin_client.get("/api/v1/audit/", {"camera": camera.pk}).json()["results"]
     assert [e["action"] for e in by_camera] == ["camera_changed"]
     assert by_camera[0]["username"] == "alice-admin" and by_camera[0]["camera_name"] == "Loading dock"
-    assert admin_client.get("/api/v1/audit/", {"since": "2999-01-01T00:00:00Z"}).json()["count"] == 0
+    assert admin_client.get("/api/v1/audit/", {"start": "2999-01-01T00:00:00Z"}).json()["count"] == 0
 
 
 def test_every_page_route_serves_the_web_app_which_asks_the_api_who_is_logged_in(settings, tmp_path):

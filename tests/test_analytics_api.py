@@ -172,7 +172,7 @@ def test_counts_come_in_time_buckets_per_zone_direction_and_class(admin_client, 
                                                                                            "person")], at)
     services.add_counts(camera.pk, [Crossing(line.pk, "a_to_b", "person")], at + timedelta(minutes=20))
     services.add_counts(camera.pk, [Crossing(area.pk, "in", "car")], at + timedelta(hours=1))
-    query = {"camera": camera.pk, "since": "2026-11-21T09:00:00Z", "until": "2026-11-21T12:00:00Z"}
+    query = {"camera": camera.pk, "start": "2026-11-21T09:00:00Z", "end": "2026-11-21T12:00:00Z"}
     hourly = admin_client.get("/api/v1/counts/", {**query, "bucket": "hour"}).json()
     assert [(r["zone_name"], r["direction"], r["object_class"], r["bucket_start"][11:16], r["count"])
             for r in hourly["results"]] == [("Door", "a_to_b", "person", "10:00", 4),

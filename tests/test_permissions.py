@@ -48,7 +48,7 @@ MATRIX = [
     ("post", "/api/v1/cameras/{cam}/rules/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/events/", ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/alarms/", ALLOWED, ALLOWED, ALLOWED),
-    ("get", "/api/v1/counts/?camera={cam}&since=2026-11-20T00:00:00Z", ALLOWED, ALLOWED, ALLOWED),
+    ("get", "/api/v1/counts/?camera={cam}&start=2026-11-20T00:00:00Z", ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/webhook-deliveries/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/cameras/{cam}/privacy-masks/", ALLOWED, DENIED, DENIED),
     ("post", "/api/v1/cameras/{cam}/privacy-masks/", ALLOWED, DENIED, DENIED),

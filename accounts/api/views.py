@@ -174,7 +174,7 @@ class CameraAccessViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins
 
 
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
-    """The audit log, newest first; filter by since, until, username, action, camera, ip."""
+    """The audit log, newest first; filter by start, end, username, action, camera, ip."""
 
     queryset = AuditEntry.objects.all()
     serializer_class = AuditEntrySerializer

@@ -12,7 +12,7 @@ from analytics.choices import OBJECT_CLASSES, ZONE_KIND_OF, Condition, ZoneKind
 from analytics.footage import MAX_PRE_ROLL_SECONDS
 from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
 from vms import outbound
-from vms.api.fields import PicturePointsField, UniqueNamePerCamera
+from vms.api.fields import InstantField, PicturePointsField, UniqueNamePerCamera
 
 MAX_POST_ROLL_SECONDS = 600
 
@@ -167,8 +167,8 @@ class CountQuerySerializer(serializers.Serializer):
     camera = serializers.IntegerField()
     zone = serializers.IntegerField(required=False)
     bucket = serializers.ChoiceField(["15min", "hour", "day"], default="hour")
-    since = serializers.DateTimeField()
-    until = serializers.DateTimeField(required=False)
+    start = InstantField(help_text="Counts from this time on")
+    end = InstantField(required=False, help_text="Counts before this time; now when left out")
 
 
 class CountSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from analytics.api.serializers import (
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
 from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import problem
+from vms.api.fields import InstantFilter
 from vms.api.permissions import requires
 
 
@@ -54,15 +55,15 @@ class RuleViewSet(CameraScopedViewSet):
 
 
 class EventFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(method="filter_since", help_text="Events still going on at or after")
-    until = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lte")
+    start = InstantFilter(method="filter_start", help_text="Events still going on at or after this time")
+    end = InstantFilter(field_name="started_at", lookup_expr="lt", help_text="Events that started before this time")
     has_alarm = django_filters.BooleanFilter(field_name="alarm", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Event
         fields = ["camera", "rule", "object_class", "condition"]
 
-    def filter_since(self, queryset, _name, value):
+    def filter_start(self, queryset, _name, value):
         return queryset.filter(Q(ended_at__gte=value) | Q(ended_at=None) | Q(started_at__gte=value))
 
 
@@ -151,8 +152,8 @@ class CountList(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         camera = get_object_or_404(cameras_visible_to(request.user), pk=params["camera"])
-        counts = Count.objects.filter(camera=camera, minute__gte=params["since"],
-                                      minute__lt=params.get("until") or timezone.now())
+        counts = Count.objects.filter(camera=camera, minute__gte=params["start"],
+                                      minute__lt=params.get("end") or timezone.now())
         if "zone" in params:
             counts = counts.filter(zone_id=params["zone"])
         truncate = BUCKETS[params["bucket"]]

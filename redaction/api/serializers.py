@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from devices.choices import MaskStyle
 from redaction.models import Export, ExportStatus, ExportTrack
-from vms.api.fields import PicturePointsField
+from vms.api.fields import InstantField, PicturePointsField
 
 REDACTABLE = ("faces", "people", "motion")
 
@@ -19,8 +19,8 @@ class AreaSerializer(serializers.Serializer):
 
 class ExportRequestSerializer(serializers.Serializer):
     camera = serializers.IntegerField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = InstantField()
+    end = InstantField()
     redact = serializers.ListField(child=serializers.ChoiceField(REDACTABLE), required=False, default=list)
     areas = AreaSerializer(many=True, required=False, default=list)
     style = serializers.ChoiceField(MaskStyle.choices, default=MaskStyle.BLUR)

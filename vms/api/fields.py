@@ -1,8 +1,16 @@
-"""Serializer pieces shared by the apps: points drawn over a camera's picture, names unique per camera."""
+"""Fields shared by the apps' serializers and filters: points drawn over a camera's picture, names unique per
+camera, and the API's one reading of a point in time (ISO 8601 with its offset)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import django_filters
+from django import forms
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+
+INSTANT_EXAMPLE = "2026-11-21T10:00:00+01:00 or 2026-11-21T09:00:00Z"
 
 NUMBER_WORDS = {2: "two", 3: "three"}
 
@@ -41,3 +49,43 @@ class UniqueNamePerCamera:
         if clash.exclude(pk=getattr(self.instance, "pk", None)).exists():
             raise serializers.ValidationError(f"This camera already has a {model._meta.verbose_name} with this name.")
         return name
+
+
+def parse_instant(value: str) -> datetime:
+    """A point in time as the API takes it: ISO 8601 with an offset. A time without one is refused rather than
+    guessed in the server's zone. A '+' that an unencoded query string turned into a space is put back."""
+    text = value.strip().replace(" ", "+")
+    if "T" not in text and "+" in text:
+        text = text.replace("+", "T", 1)
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise serializers.ValidationError(f"{value!r} is not an ISO 8601 time, e.g. {INSTANT_EXAMPLE}.")
+    if moment.tzinfo is None:
+        raise serializers.ValidationError(f"Give the time with its offset, e.g. {INSTANT_EXAMPLE}.")
+    return moment
+
+
+class InstantField(serializers.DateTimeField):
+    """A point in time in a request body or query: ISO 8601 with its offset (see parse_instant)."""
+
+    def to_internal_value(self, value) -> datetime:
+        return parse_instant(str(value))
+
+
+class InstantFormField(forms.Field):
+    def to_python(self, value) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_instant(str(value))
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(exc.detail[0]) from None
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    """A filter on a point in time, read like every other time the API takes (see parse_instant)."""
+
+    field_class = InstantFormField

@@ -25,16 +25,16 @@ function tickLabel(at: number, bucket: CountBucket): string {
 
 export function CountsChart({ camera }: { camera: number }) {
   const [bucket, setBucket] = useState<CountBucket>("hour");
-  const [answer, setAnswer] = useState<{ counts: Counts; since: number; until: number } | null>(null);
+  const [answer, setAnswer] = useState<{ counts: Counts; start: number; end: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
     const controller = new AbortController();
-    const until = Date.now();
-    const since = until - SPAN_MS[bucket];
+    const end = Date.now();
+    const start = end - SPAN_MS[bucket];
     setAnswer(null);
-    countsApi.get(camera, bucket, new Date(since), new Date(until), controller.signal).then(
-      (counts) => { setAnswer({ counts, since, until }); setError(null); },
+    countsApi.get(camera, bucket, new Date(start), new Date(end), controller.signal).then(
+      (counts) => { setAnswer({ counts, start, end }); setError(null); },
       (failure) => { if (!controller.signal.aborted) setError(failure); },
     );
     return () => controller.abort();
@@ -42,9 +42,9 @@ export function CountsChart({ camera }: { camera: number }) {
 
   const series = answer ? seriesOf(answer.counts.results) : [];
   const bars = answer ? barsOf(answer.counts.results, series) : [];
-  // A day bucket starts at midnight, before `since`, and the newest bucket ends after now: the axis spans them.
-  const start = answer ? Math.min(answer.since, ...bars.map((bar) => bar.start)) : 0;
-  const end = answer ? Math.max(answer.until, ...bars.map((bar) => bar.start + BUCKET_MS[bucket])) : 1;
+  // A day bucket starts at midnight, before the span asked for, and the newest bucket ends after now: the axis spans them.
+  const start = answer ? Math.min(answer.start, ...bars.map((bar) => bar.start)) : 0;
+  const end = answer ? Math.max(answer.end, ...bars.map((bar) => bar.start + BUCKET_MS[bucket])) : 1;
   const top = Math.max(1, ...bars.map((bar) => bar.total));
   const plotWidth = WIDTH - PLOT.left - PLOT.right;
   const plotHeight = HEIGHT - PLOT.top - PLOT.bottom;

@@ -81,8 +81,8 @@ export interface AuditFilters {
   action?: string;
   username?: string;
   camera?: string;
-  since?: string;
-  until?: string;
+  start?: string;
+  end?: string;
 }
 
 export const audit = {
@@ -131,8 +131,8 @@ export interface EventFilters {
   camera?: string;
   rule?: string;
   object_class?: string;
-  since?: string;
-  until?: string;
+  start?: string;
+  end?: string;
   has_alarm?: string;
 }
 
@@ -141,15 +141,15 @@ export const events = {
     get<Page<CameraEvent>>(`${API}/events/${query({ ...filters, limit, offset })}`),
   get: (id: number) => get<CameraEvent>(`${API}/events/${id}/`),
   /** A camera's events in a span, for the timeline; the API caps a page at 500. */
-  during: async (camera: number, since: Date, until: Date, signal?: AbortSignal) =>
+  during: async (camera: number, start: Date, end: Date, signal?: AbortSignal) =>
     (await get<Page<CameraEvent>>(
-      `${API}/events/${query({ camera, since: since.toISOString(), until: until.toISOString(), limit: 500 })}`, signal,
+      `${API}/events/${query({ camera, start: start.toISOString(), end: end.toISOString(), limit: 500 })}`, signal,
     )).results,
 };
 
 export const counts = {
-  get: (camera: number, bucket: CountBucket, since: Date, until: Date, signal?: AbortSignal) =>
-    get<Counts>(`${API}/counts/${query({ camera, bucket, since: since.toISOString(), until: until.toISOString() })}`, signal),
+  get: (camera: number, bucket: CountBucket, start: Date, end: Date, signal?: AbortSignal) =>
+    get<Counts>(`${API}/counts/${query({ camera, bucket, start: start.toISOString(), end: end.toISOString() })}`, signal),
 };
 
 export const webhookDeliveries = {

@@ -31,16 +31,16 @@ export function AuditFilterForm({ cameras, onApply }: { cameras: Camera[]; onApp
   const [action, setAction] = useState("");
   const [username, setUsername] = useState("");
   const [camera, setCamera] = useState("");
-  const [since, setSince] = useState("");
-  const [until, setUntil] = useState("");
+  const [start, setStart] = useState("");
+  const [end, setEnd] = useState("");
 
   function apply(event: Event) {
     event.preventDefault();
-    onApply({ action, username: username.trim(), camera, since: isoOf(since), until: isoOf(until) });
+    onApply({ action, username: username.trim(), camera, start: isoOf(start), end: isoOf(end) });
   }
 
   function clear() {
-    setAction(""); setUsername(""); setCamera(""); setSince(""); setUntil("");
+    setAction(""); setUsername(""); setCamera(""); setStart(""); setEnd("");
     onApply({});
   }
 
@@ -62,10 +62,10 @@ export function AuditFilterForm({ cameras, onApply }: { cameras: Camera[]; onApp
         </select>
       </label>
       <label class="field"><span class="field-label">From</span>
-        <input type="datetime-local" name="since" value={since} onInput={(e) => setSince(e.currentTarget.value)} />
+        <input type="datetime-local" name="start" value={start} onInput={(e) => setStart(e.currentTarget.value)} />
       </label>
-      <label class="field"><span class="field-label">Until</span>
-        <input type="datetime-local" name="until" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+      <label class="field"><span class="field-label">To</span>
+        <input type="datetime-local" name="end" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
       </label>
       <div class="field buttons">
         <button type="submit" class="primary">Show</button>

@@ -28,8 +28,8 @@ export function EventFilterForm({ cameras, filters, onApply }: EventFilterFormPr
   const [camera, setCamera] = useState(filters.camera ?? "");
   const [rule, setRule] = useState(filters.rule ?? "");
   const [objectClass, setObjectClass] = useState(filters.object_class ?? "");
-  const [since, setSince] = useState(localOf(filters.since));
-  const [until, setUntil] = useState(localOf(filters.until));
+  const [start, setStart] = useState(localOf(filters.start));
+  const [end, setEnd] = useState(localOf(filters.end));
   const [alarm, setAlarm] = useState(filters.has_alarm ?? "");
   const [rules, setRules] = useState<Rule[]>([]);
 
@@ -41,7 +41,7 @@ export function EventFilterForm({ cameras, filters, onApply }: EventFilterFormPr
 
   function apply(event: Event) {
     event.preventDefault();
-    onApply({ camera, rule: camera ? rule : "", object_class: objectClass, since: isoOf(since), until: isoOf(until), has_alarm: alarm });
+    onApply({ camera, rule: camera ? rule : "", object_class: objectClass, start: isoOf(start), end: isoOf(end), has_alarm: alarm });
   }
 
   return (
@@ -65,10 +65,10 @@ export function EventFilterForm({ cameras, filters, onApply }: EventFilterFormPr
         </select>
       </label>
       <label class="field"><span class="field-label">From</span>
-        <input type="datetime-local" name="since" value={since} onInput={(e) => setSince(e.currentTarget.value)} />
+        <input type="datetime-local" name="start" value={start} onInput={(e) => setStart(e.currentTarget.value)} />
       </label>
-      <label class="field"><span class="field-label">Until</span>
-        <input type="datetime-local" name="until" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+      <label class="field"><span class="field-label">To</span>
+        <input type="datetime-local" name="end" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
       </label>
       <label class="field"><span class="field-label">Alarm</span>
         <select name="has_alarm" value={alarm} onChange={(e) => setAlarm(e.currentTarget.value)}>

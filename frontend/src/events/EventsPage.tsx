@@ -11,7 +11,7 @@ import { EventFilterForm } from "./EventFilterForm";
 import { lengthWords, objectWords } from "./eventWords";
 
 const PAGE_SIZE = 50;
-const FILTERS: (keyof EventFilters)[] = ["camera", "rule", "object_class", "since", "until", "has_alarm"];
+const FILTERS: (keyof EventFilters)[] = ["camera", "rule", "object_class", "start", "end", "has_alarm"];
 
 /** The filters live in the address, so Back from a replay returns to the same list and a list can be shared. */
 function filtersOf(search: URLSearchParams): EventFilters {
