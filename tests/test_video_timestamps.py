@@ -117,6 +117,17 @@ def test_it_carries_the_cameras_wallclock_through_a_merge():
     assert out[0].wallclock == 1_700_000_000.0
 
 
+def test_a_forward_jump_that_did_not_pass_on_our_clock_is_closed_and_real_missing_frames_are_kept():
+    repair = TimestampRepair(FRAME, 5 * SECOND, arrival_slack=SECOND)
+    arrivals = [0, FRAME, 2 * FRAME, 2 * SECOND + 3 * FRAME, 2 * SECOND + 4 * FRAME]
+    # The third frame's clock jumps 2 s ahead though it arrives a frame later; the fourth comes 2 s late.
+    stamps = [0, FRAME, 2 * SECOND + 2 * FRAME, 4 * SECOND + 3 * FRAME, 4 * SECOND + 4 * FRAME]
+    packets = [Sample(dts, dts, FRAME, index == 0, b"x", arrival=at)
+               for index, (dts, at) in enumerate(zip(stamps, arrivals, strict=True))]
+    out = [sample for p in packets for sample in repair.push(p)] + repair.flush()
+    assert [s.dts for s in out] == [0, FRAME, 2 * FRAME, 2 * SECOND + 3 * FRAME, 2 * SECOND + 4 * FRAME]
+
+
 def test_it_refuses_a_frame_duration_of_zero():
     with pytest.raises(ValueError):
         TimestampRepair(0, SECOND)

@@ -33,6 +33,9 @@ STATUS_INTERVAL = 2.0
 CAMERA_CLOCK_WAIT = 5.0
 # A camera whose clock is further off than this from ours has no working NTP: use our clock instead.
 CAMERA_CLOCK_TOLERANCE = 10.0
+# How much later or earlier than its timestamps say a camera's frames may arrive (network, FFmpeg's buffering):
+# a forward jump of its clock longer than the time that passed give or take this is closed (see TimestampRepair).
+ARRIVAL_SLACK = 1.0
 # How long the status keeps saying what went wrong with a stream that recording survived.
 NOTICE_SECONDS = 60.0
 
@@ -202,7 +205,8 @@ class _SegmentedRecording:
         self._on_segment = on_segment
         frame_duration = _frame_duration(video)
         self._repair = TimestampRepair(
-            frame_duration, max_gap=max(frame_duration, round(max_gap_seconds / self._time_base))
+            frame_duration, max_gap=max(frame_duration, round(max_gap_seconds / self._time_base)),
+            arrival_slack=round(ARRIVAL_SLACK / self._time_base),
         )
         self._wait_for_camera_clock = camera_clock
         self._live = live
@@ -221,7 +225,8 @@ class _SegmentedRecording:
         if camera_start_us is not None and packet.pts is not None:
             wallclock = camera_start_us / 1e6 + float(packet.pts * self._time_base)
         sample = Sample(
-            packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet), wallclock
+            packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet), wallclock,
+            arrival=round(time.monotonic() / self._time_base),
         )
         # Masked after the repair: the decoder needs whole frames (the repair merges a keyframe sent in several
         # packets) and the encoder strictly increasing timestamps (the repair closes the camera's clock jumps).

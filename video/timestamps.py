@@ -18,6 +18,8 @@ class Sample:
     # The camera's clock (seconds since the epoch) at this frame's pts, when the camera tells it;
     # carried through untouched so the recorder can pair it with the repaired pts.
     wallclock: float | None = None
+    # When the packet arrived, on a monotonic clock in the stream's time base (see TimestampRepair's arrival_slack).
+    arrival: int | None = None
 
 
 class TimestampRepair:
@@ -28,16 +30,20 @@ class TimestampRepair:
     on the first RTCP sender report about 2 s after PLAY, or when a file server loops. A jump backwards or
     forwards by more than `max_gap` is closed by an offset so the next frame follows right after the last
     (by the last one's duration as the camera says, else `frame_duration`). Smaller forward gaps are real
-    missing frames and are kept, so media time stays in step with the wall clock.
+    missing frames and are kept, so media time stays in step with the wall clock; with `arrival_slack`, only
+    as far as the samples' arrival times show that time passed, give or take that much: a gap that did not
+    pass on our clock is the camera's clock jumping, and is closed too.
 
     Each sample is held back until the next packet shows that it does not continue the same frame.
     """
 
-    def __init__(self, frame_duration: int, max_gap: int) -> None:
+    def __init__(self, frame_duration: int, max_gap: int, arrival_slack: int | None = None) -> None:
         if frame_duration <= 0 or max_gap < frame_duration:
             raise ValueError("frame_duration must be positive and max_gap at least one frame")
         self.frame_duration = frame_duration
         self.max_gap = max_gap
+        self.arrival_slack = arrival_slack
+        self._last_arrival: int | None = None
         self._held: Sample | None = None
         self._untimed: list[Sample] = []
         self._offset = 0
@@ -93,11 +99,18 @@ class TimestampRepair:
             self._offset = -sample.dts
         else:
             step = sample.dts + self._offset - self._last_dts
-            if step <= 0 or step > self.max_gap:
+            if step <= 0 or step > self.max_gap or self._clock_jumped(step, sample.arrival):
                 self._offset = self._last_end - sample.dts
         dts = sample.dts + self._offset
         # pts below dts would be a broken frame order; a camera without B-frames has pts == dts.
         pts = max(sample.pts + self._offset, dts)
         self._last_dts = dts
         self._last_end = dts + duration
+        self._last_arrival = sample.arrival
         return replace(sample, dts=dts, pts=pts, duration=duration)
+
+    def _clock_jumped(self, step: int, arrival: int | None) -> bool:
+        """Whether a step forward is longer than the time that passed between the two samples' arrivals."""
+        if self.arrival_slack is None or arrival is None or self._last_arrival is None:
+            return False
+        return step > arrival - self._last_arrival + self.frame_duration + self.arrival_slack

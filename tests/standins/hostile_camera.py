@@ -30,7 +30,7 @@ MISBEHAVIOURS = {
     "garbage-parameter-sets": "garbage SPS/PPS in the SDP, and byte-flipped ones before some keyframes",
     "garbage-sdp": "a good SPS but a garbage PPS in the SDP and no parameter sets in the stream: no picture decodes",
     "resolution-change": "switches from 320x240 to 480x272 a few seconds into each session, without a new SDP",
-    "timestamp-jumps": "RTP timestamps jump forwards (0.6 s and 20 s) and backwards (8 s) every few seconds",
+    "timestamp-jumps": "RTP timestamps jump forwards (1.5 s and 20 s) and backwards (8 s) every 3 s",
     "stall": "sends the first half of a keyframe a few seconds into each session, then nothing",
 }
 FPS = 25
@@ -222,7 +222,7 @@ class Session:
             elif self.misbehaviour == "garbage-sdp":
                 nals = [nal for nal in nals if nal[0] & 0x1F not in (7, 8)]
             elif self.misbehaviour == "timestamp-jumps" and index and index % (FPS * 3) == 0:
-                timestamp += rng.choice((int(0.6 * CLOCK), 20 * CLOCK, -8 * CLOCK))
+                timestamp += rng.choice((int(1.5 * CLOCK), 20 * CLOCK, -8 * CLOCK))
             payloads = [payload for nal in nals for payload in rtp_payloads(nal)]
             if self.misbehaviour == "stall" and index >= trouble_at:
                 await self.send_rtp(payloads[: max(1, len(payloads) // 2)], timestamp, complete=False)
