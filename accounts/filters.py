@@ -4,14 +4,15 @@ import django_filters
 
 from accounts.models import AuditAction, AuditEntry
 from vms.api.fields import InstantFilter
+from vms.api.filters import IdFilter, StrictFilterSet
 
 
-class AuditEntryFilter(django_filters.FilterSet):
+class AuditEntryFilter(StrictFilterSet):
     start = InstantFilter(field_name="at", lookup_expr="gte", help_text="Entries at or after this time")
     end = InstantFilter(field_name="at", lookup_expr="lt", help_text="Entries before this time")
     username = django_filters.CharFilter(field_name="username")
     action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
-    camera = django_filters.NumberFilter(field_name="camera_id")
+    camera = IdFilter(field_name="camera_id")
     ip = django_filters.CharFilter(field_name="ip")
 
     class Meta:

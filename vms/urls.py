@@ -21,6 +21,10 @@ urlpatterns = [
     re_path(r"^(?!api/|ws/|static/|admin/|accounts/)(?P<route>[\w\-/]+)/?$", web_app, name="web-app"),
 ]
 
+# Under /api/ a path no route matches, or a crash, is a problem document like every other API error.
+handler404 = "vms.api.errors.not_found"
+handler500 = "vms.api.errors.server_error"
+
 # The Django admin bypasses the API's checks (superusers protected, camera access) and its audit log:
 # a developer's tool, never served in production.
 if settings.DEBUG:

@@ -31,6 +31,7 @@ from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
 from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import problem
 from vms.api.fields import InstantFilter
+from vms.api.filters import StrictFilterSet
 from vms.api.permissions import requires
 
 
@@ -54,7 +55,7 @@ class RuleViewSet(CameraScopedViewSet):
     what = "rule"
 
 
-class EventFilter(django_filters.FilterSet):
+class EventFilter(StrictFilterSet):
     start = InstantFilter(method="filter_start", help_text="Events still going on at or after this time")
     end = InstantFilter(field_name="started_at", lookup_expr="lt", help_text="Events that started before this time")
     has_alarm = django_filters.BooleanFilter(field_name="alarm", lookup_expr="isnull", exclude=True)
@@ -98,7 +99,7 @@ class EventSnapshot(APIView):
         return response
 
 
-class AlarmFilter(django_filters.FilterSet):
+class AlarmFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=[("active", "Not yet acknowledged"),
                                                  ("acknowledged", "Acknowledged")], method="filter_state")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
@@ -15,6 +16,7 @@ TITLES = {
     409: "Conflict",
     415: "Unsupported media type",
     429: "Too many requests",
+    500: "Server error",
     502: "Camera error",
     503: "Service unavailable",
 }
@@ -68,3 +70,17 @@ def problem_exception_handler(exc, context):
         if header in response:
             result[header] = response[header]
     return result
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a path no route matches: a problem document under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return problem(404, "There is nothing at this address of the API.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 (the error is logged by Django): a problem document under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return problem(500, "The server failed to answer this request; the error is logged.")
+    return defaults.server_error(request)
