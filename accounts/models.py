@@ -68,6 +68,7 @@ class AuditEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
+    EXPORT_REVIEWED = "export_reviewed", "Export's tracks reviewed"
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
 

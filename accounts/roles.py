@@ -22,7 +22,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "analytics.add_zone", "analytics.change_zone", "analytics.delete_zone",
         "analytics.add_rule", "analytics.change_rule", "analytics.delete_rule", "analytics.view_webhookdelivery",
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
-        "analytics.acknowledge_alarm", "analytics.view_count",
+        "analytics.acknowledge_alarm", "analytics.view_count", "redaction.work_on_all_exports",
     ],
     OPERATOR: [
         "devices.view_camera", "devices.view_live", "devices.view_recording",

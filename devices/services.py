@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import shutil
 
-from django.conf import settings
 from django.db import transaction
 
 from accounts import audit
 from accounts.models import AuditAction
 from devices.models import Camera
+from recordings.recorder import camera_directory
 
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
                   "retention_gib", "rotation")
 
 
-def camera_directory(camera_id: int):
-    return settings.RECORDINGS_ROOT / str(camera_id)
+class CameraHasEvidence(Exception):
+    """The camera has exports: their source footage and manifests name it, so it stays."""
+
+    def __init__(self, camera: Camera, exports: list[int]) -> None:
+        self.exports = exports
+        listed = ", ".join(str(pk) for pk in exports)
+        super().__init__(f"{camera.name} has exports ({listed}): evidence made from its footage keeps the camera. "
+                         "Disable it instead, or delete those exports first.")
 
 
 def changed_fields(camera: Camera, data: dict) -> list[str]:
@@ -38,10 +44,14 @@ def audit_changed(camera: Camera, request, changed: list[str]) -> None:
 
 @transaction.atomic
 def delete_camera(camera: Camera, request) -> None:
-    """Delete the camera, its segment index and, once that is committed, its footage.
+    """Delete the camera, its segment index and, once that is committed, its footage and its unmasked copy.
 
-    Its recorder notices at the next lease renewal (a few seconds) and stops."""
+    A camera with exports is refused (CameraHasEvidence). Its recorder notices at the next lease renewal
+    (a few seconds) and stops."""
+    exports = list(camera.exports.order_by("pk").values_list("pk", flat=True))
+    if exports:
+        raise CameraHasEvidence(camera, exports)
     audit.record(AuditAction.CAMERA_DELETED, request=request, camera_id=camera.pk, camera_name=camera.name)
-    directory = camera_directory(camera.pk)
+    directories = [camera_directory(camera.pk), camera_directory(camera.pk, unmasked=True)]
     camera.delete()
-    transaction.on_commit(lambda: shutil.rmtree(directory, ignore_errors=True))
+    transaction.on_commit(lambda: [shutil.rmtree(directory, ignore_errors=True) for directory in directories])

@@ -13,6 +13,7 @@ from devices.choices import MaskStyle
 class ExportStatus(models.TextChoices):
     DETECTING = "detecting", "Finding faces, people and moving objects"
     REVIEW = "review", "Waiting for the investigator's review"
+    APPROVAL = "approval", "Waiting for approval by someone other than the requester"
     RENDERING = "rendering", "Rendering the redacted video"
     DONE = "done", "Ready to download"
     FAILED = "failed", "Failed"
@@ -46,9 +47,14 @@ class Export(models.Model):
     manifest = models.JSONField(null=True, blank=True, help_text="The signed manifest")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="The worker that claimed the current job")
+    heartbeat = models.DateTimeField(null=True, blank=True,
+                                     help_text="When the current job was queued, or its worker last said it runs")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Claims of the current job")
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("work_on_all_exports", "Can see and work on exports other users asked for (case lead)")]
 
     def __str__(self) -> str:
         return f"export {self.pk} of {self.camera_id}"

@@ -3,6 +3,7 @@ render, sign the manifest, release the footage. The API and the Celery tasks cal
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 from datetime import datetime, timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts import audit
@@ -35,6 +36,32 @@ class WrongState(Exception):
     pass
 
 
+class NotAllowed(Exception):
+    """The user sees the export but may not take this step (e.g. approve their own under four eyes)."""
+
+
+class ClaimLost(Exception):
+    """Another worker took the job over (this one was silent too long): this one's result is dropped."""
+
+
+def exports_visible_to(user):
+    """Exports of cameras the user sees: their own, or everyone's for a case lead."""
+    from accounts.access import cameras_visible_to
+
+    exports = Export.objects.filter(camera__in=cameras_visible_to(user)).select_related("camera")
+    if user.has_perm("redaction.work_on_all_exports"):
+        return exports
+    return exports.filter(requested_by=user)
+
+
+def _approve(export: Export, user) -> None:
+    export.approved_by, export.approved_by_name = user, user.get_username()
+
+
+def _needs_another_approver(export: Export, user) -> bool:
+    return settings.EXPORT_APPROVAL == "other" and export.requested_by_id == user.pk
+
+
 def request_export(camera, start: datetime, end: datetime, *, redact: list[str], areas: list[dict], style: str,
                    reason: str, user, request=None) -> Export:
     """Record the request, lock its source footage against retention and queue the first job."""
@@ -44,36 +71,91 @@ def request_export(camera, start: datetime, end: datetime, *, redact: list[str],
         if not segments:
             raise NoFootage(
                 f"No footage of {camera.name} was recorded between {start.isoformat()} and {end.isoformat()}.")
+        missing = sum(not segment.file.is_file() for segment in segments)
+        if missing:
+            raise NoFootage(f"{missing} of the {len(segments)} recordings of this span are missing from the "
+                            "server's disk; ask an administrator to check the recordings folder.")
         export = Export.objects.create(
             camera=camera, start=start, end=end, redact=sorted(set(redact)), areas=areas, style=style, reason=reason,
             requested_by=user, requested_by_name=user.get_username(),
-            status=ExportStatus.DETECTING if redact else ExportStatus.RENDERING,
-            lead_seconds=clip_lead_seconds(segments, start),
+            status=ExportStatus.DETECTING, lead_seconds=clip_lead_seconds(segments, start),
         )
         export.source_segments.set(segments)
         Segment.objects.filter(pk__in=[s.pk for s in segments]).update(locked=True)
         audit.record(AuditAction.EXPORT_REQUESTED, request=request, user=user, camera=camera, export=export.pk,
                      start=start.isoformat(), end=end.isoformat(), redact=export.redact, reason=reason)
         if redact:
-            transaction.on_commit(lambda: _enqueue("detect", export.pk))
+            _queue(export, ExportStatus.DETECTING)
+        elif _needs_another_approver(export, user):
+            _report(export, status=ExportStatus.APPROVAL)
         else:
-            export.approved_by, export.approved_by_name = user, user.get_username()
+            _approve(export, user)
             export.save(update_fields=["approved_by", "approved_by_name"])
-            transaction.on_commit(lambda: _enqueue("render", export.pk))
+            _queue(export, ExportStatus.RENDERING)
     return export
 
 
-def _enqueue(job: str, export_id: int) -> None:
-    from redaction import tasks
-
-    {"detect": tasks.detect, "render": tasks.render}[job].delay(export_id)
+JOBS = {ExportStatus.DETECTING: "redaction.tasks.detect", ExportStatus.RENDERING: "redaction.tasks.render"}
 
 
-def _report(export: Export, **fields) -> None:
-    """Save the job's progress and tell the investigator's pages."""
+def _queue(export: Export, status: str) -> None:
+    """Move the export to a job's status, unclaimed, and send the job to a worker once this commits."""
+    _report(export, status=status, progress=0.0, worker="", heartbeat=timezone.now(), attempts=0)
+    transaction.on_commit(lambda: _send(status, export.pk))
+
+
+def _send(status: str, export_id: int) -> None:
+    from vms.celery import app
+
+    app.send_task(JOBS[status], args=[export_id])
+
+
+def claim(export_id: int, status: str, worker: str) -> Export | None:
+    """Take the export's current job for `worker`: only if it is in `status` and nobody holds it, or its holder
+    has been silent too long (died). A job delivered twice, or already done, is claimed by nobody (None)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+    taken = (Export.objects.filter(pk=export_id, status=status)
+             .filter(Q(worker="") | Q(heartbeat__lt=stale) | Q(heartbeat=None))
+             .update(worker=worker, heartbeat=now, attempts=F("attempts") + 1))
+    if taken != 1:
+        return None
+    export = Export.objects.select_related("camera").get(pk=export_id)
+    if export.attempts > settings.EXPORT_MAX_ATTEMPTS:
+        fail(export_id, f"The job was interrupted {export.attempts - 1} times (its worker stopped); "
+                        "ask for the export again.")
+        return None
+    return export
+
+
+def still_claimed(export: Export) -> bool:
+    """Say the job still runs; False when another worker has taken it over."""
+    return Export.objects.filter(pk=export.pk, worker=export.worker).update(heartbeat=timezone.now()) == 1
+
+
+def resume_stalled() -> int:
+    """Send again the jobs nobody runs: queued or claimed, and silent past the stale limit (a lost message,
+    a worker killed mid-job). The claim makes a job sent twice run once."""
+    stale = timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+    stalled = list(Export.objects.filter(status__in=list(JOBS), heartbeat__lt=stale).values_list("pk", "status"))
+    for export_id, status in stalled:
+        log.warning("export %s: its %s job went silent; sending it again", export_id, status)
+        Export.objects.filter(pk=export_id, heartbeat__lt=stale).update(heartbeat=timezone.now())
+        _send(status, export_id)
+    return len(stalled)
+
+
+def _report(export: Export, *, claimed: bool = False, **fields) -> None:
+    """Save the job's progress and tell the investigator's pages. With `claimed`, only while this worker still
+    holds the job (ClaimLost otherwise)."""
+    rows = Export.objects.filter(pk=export.pk)
+    if claimed:
+        rows = rows.filter(worker=export.worker)
+        fields["heartbeat"] = timezone.now()
     for name, value in fields.items():
         setattr(export, name, value)
-    Export.objects.filter(pk=export.pk).update(**fields)
+    if rows.update(**fields) == 0 and claimed:
+        raise ClaimLost(f"export {export.pk}: another worker took the job over")
     if export.requested_by_id:
         realtime.publish(realtime.user_group(export.requested_by_id), "job.progress", {
             "export": export.pk, "status": export.status, "progress": round(export.progress, 3),
@@ -88,7 +170,7 @@ def _progress(export: Export, low: float, high: float):
         value = low + (high - low) * fraction
         if value - last[0] >= 0.02 or fraction >= 1:
             last[0] = value
-            _report(export, progress=value)
+            _report(export, claimed=True, progress=value)
 
     return report
 
@@ -109,17 +191,18 @@ def detect(export: Export) -> None:
         source = _source_clip(export, Path(directory))
         tracks = find_tracks(source, set(export.redact), on_progress=_progress(export, 0.0, 1.0))
     with transaction.atomic():
+        _report(export, claimed=True, status=ExportStatus.REVIEW, progress=1.0, worker="")
         export.tracks.all().delete()
         ExportTrack.objects.bulk_create([
             ExportTrack(export=export, number=track.id, kind=track.kind, first=track.first, last=track.last,
                         boxes=track.to_json(), thumbnail=track.thumbnail) for track in tracks])
-        _report(export, status=ExportStatus.REVIEW, progress=1.0)
     log.info("export %s: %d tracks to review", export.pk, len(tracks))
 
 
 def choose(export: Export, *, mask_only: list[int] | None, keep_visible: list[int] | None, manual: list[dict],
            user, request=None) -> Export:
-    """The investigator's review: which tracks stay visible (persons of interest), boxes added by hand."""
+    """The review: which tracks stay visible (persons of interest), boxes added by hand. It approves the export
+    for rendering too, unless four eyes are required and the reviewer asked for it: then someone else approves."""
     with transaction.atomic():
         export = Export.objects.select_for_update().get(pk=export.pk)
         if export.status != ExportStatus.REVIEW:
@@ -129,13 +212,36 @@ def choose(export: Export, *, mask_only: list[int] | None, keep_visible: list[in
             keep_visible = sorted(numbers - set(mask_only))
         export.kept_visible = sorted(set(keep_visible or []) & numbers)
         export.manual = manual
-        export.approved_by, export.approved_by_name = user, user.get_username()
-        export.save()
-        _report(export, status=ExportStatus.RENDERING, progress=0.0)
-        audit.record(AuditAction.EXPORT_APPROVED, request=request, user=user, camera=export.camera,
+        audit.record(AuditAction.EXPORT_REVIEWED, request=request, user=user, camera=export.camera,
                      export=export.pk, kept_visible=export.kept_visible, manual_boxes=len(manual))
-        transaction.on_commit(lambda: _enqueue("render", export.pk))
+        if _needs_another_approver(export, user):
+            export.save()
+            _report(export, status=ExportStatus.APPROVAL)
+        else:
+            _approve(export, user)
+            export.save()
+            _approved(export, user, request)
     return export
+
+
+def approve(export: Export, user, request=None) -> Export:
+    """Someone other than the requester approves an export waiting for it (four eyes), and it renders."""
+    with transaction.atomic():
+        export = Export.objects.select_for_update().get(pk=export.pk)
+        if export.status != ExportStatus.APPROVAL:
+            raise WrongState(f"This export is {export.get_status_display().lower()}, not waiting for approval.")
+        if _needs_another_approver(export, user):
+            raise NotAllowed("Someone other than the requester must approve this export.")
+        _approve(export, user)
+        export.save(update_fields=["approved_by", "approved_by_name"])
+        _approved(export, user, request)
+    return export
+
+
+def _approved(export: Export, user, request) -> None:
+    audit.record(AuditAction.EXPORT_APPROVED, request=request, user=user, camera=export.camera, export=export.pk,
+                 requested_by=export.requested_by_name, approval=settings.EXPORT_APPROVAL)
+    _queue(export, ExportStatus.RENDERING)
 
 
 def render_export(export: Export) -> None:
@@ -148,17 +254,22 @@ def render_export(export: Export) -> None:
     areas = [[tuple(point) for point in area["points"]] for area in export.areas]
     settings.EXPORTS_ROOT.mkdir(parents=True, exist_ok=True)
     name = f"export-{export.pk}.mp4"
-    with tempfile.TemporaryDirectory() as directory:
-        source = _source_clip(export, Path(directory))
-        # Rendered under another name and renamed when whole: a crash never leaves a half file under the real one.
-        partial = settings.EXPORTS_ROOT / f"{name}.part"
-        result = render(source, partial, tracks=tracks, manual=manual, areas=areas, style=export.style,
-                        on_progress=_progress(export, 0.0, 0.99))
-        partial.replace(settings.EXPORTS_ROOT / name)
-    export.file, export.file_size, export.sha256 = name, result.size, result.sha256
-    export.manifest = signing.sign(manifest_of(export, [t.id for t in tracks]))
-    export.save(update_fields=["file", "file_size", "sha256", "manifest"])
-    _report(export, status=ExportStatus.DONE, progress=1.0, finished_at=timezone.now())
+    # Rendered under a name of this worker's and renamed when whole, while it still holds the job: a crash never
+    # leaves a half file under the real name, and a worker that lost the job never overwrites the winner's.
+    partial = settings.EXPORTS_ROOT / f"{name}.{hashlib.sha256(export.worker.encode()).hexdigest()[:12]}.part"
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            source = _source_clip(export, Path(directory))
+            result = render(source, partial, tracks=tracks, manual=manual, areas=areas, style=export.style,
+                            on_progress=_progress(export, 0.0, 0.99))
+        export.file, export.file_size, export.sha256 = name, result.size, result.sha256
+        export.manifest = signing.sign(manifest_of(export, [t.id for t in tracks]))
+        with transaction.atomic():
+            _report(export, claimed=True, status=ExportStatus.DONE, progress=1.0, finished_at=timezone.now(),
+                    worker="", file=name, file_size=result.size, sha256=result.sha256, manifest=export.manifest)
+            partial.replace(settings.EXPORTS_ROOT / name)
+    finally:
+        partial.unlink(missing_ok=True)
     log.info("export %s: rendered %s (%d bytes)", export.pk, name, result.size)
 
 
@@ -176,6 +287,7 @@ def manifest_of(export: Export, masked: list[int]) -> dict:
         "reason": export.reason,
         "requested_by": export.requested_by_name,
         "approved_by": export.approved_by_name,
+        "approval": settings.EXPORT_APPROVAL,
         "created_at": export.created_at.isoformat(),
         "signed_at": timezone.now().isoformat(),
         "software": SOFTWARE,
@@ -184,15 +296,28 @@ def manifest_of(export: Export, masked: list[int]) -> dict:
     }
 
 
-def fail(export_id: int, message: str) -> None:
+def fail(export_id: int, message: str, *, worker: str | None = None) -> None:
+    """The export failed; with `worker`, only if that worker still holds its job."""
     export = Export.objects.filter(pk=export_id).first()
-    if export is not None:
-        _report(export, status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now())
+    if export is None:
+        return
+    if worker is not None:
+        export.worker = worker
+    try:
+        _report(export, claimed=worker is not None, status=ExportStatus.FAILED, error=message[:500],
+                finished_at=timezone.now(), worker="")
+    except ClaimLost:
+        log.warning("export %s: not marked failed, another worker runs it now", export_id)
 
 
-def release(export: Export, user, request=None) -> None:
-    """Unlock the export's source footage, except segments another unreleased export still needs."""
+def release(export: Export, user, request=None) -> Export:
+    """Unlock the export's source footage, except segments another unreleased export still needs. Only a finished
+    or failed export lets go: one still in the works needs its footage."""
     with transaction.atomic():
+        export = Export.objects.select_for_update().get(pk=export.pk)
+        if export.status not in (ExportStatus.DONE, ExportStatus.FAILED):
+            raise WrongState(f"This export is {export.get_status_display().lower()}: its footage is released "
+                             "only once it is done or failed.")
         Export.objects.filter(pk=export.pk).update(released=True)
         still_needed = Export.objects.filter(released=False, source_segments=OuterRef("pk"))
         Segment.objects.filter(pk__in=export.source_segments.values("pk")).exclude(Exists(still_needed)).update(
@@ -200,3 +325,4 @@ def release(export: Export, user, request=None) -> None:
         audit.record(AuditAction.EXPORT_RELEASED, request=request, user=user, camera=export.camera,
                      export=export.pk)
     export.released = True
+    return export

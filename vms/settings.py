@@ -8,6 +8,7 @@ from vms.env import (
     SettingError,
     database_from_url,
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -161,7 +162,6 @@ if REDIS_URL:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
     # One box without Redis: the channel layer lives in the web process and Celery passes jobs
     # through a folder, which every process on the box can share.
@@ -220,6 +220,18 @@ EXPORTS_ROOT = MEDIA_ROOT / "exports"
 SIGNING_KEY_FILE = env_path("VMS_SIGNING_KEY_FILE", DATA_ROOT / "signing_key.pem")
 EXPORT_MAX_SECONDS = env_float("VMS_EXPORT_MAX_SECONDS", 3 * 3600.0, minimum=1.0)
 
+# "self": the requester approves their own export by rendering it; "other": someone else must (four eyes).
+EXPORT_APPROVAL = env_choice("VMS_EXPORT_APPROVAL", ("self", "other"), "self")
+# A job's worker says it still runs this often; a job silent for longer is taken over (its worker died).
+EXPORT_HEARTBEAT_SECONDS = env_float("VMS_EXPORT_HEARTBEAT_SECONDS", 30.0, minimum=1.0)
+EXPORT_STALE_SECONDS = 4 * EXPORT_HEARTBEAT_SECONDS
+EXPORT_MAX_ATTEMPTS = env_int("VMS_EXPORT_MAX_ATTEMPTS", 3, minimum=1)
+CELERY_BEAT_SCHEDULE["stalled-exports"] = {"task": "redaction.tasks.resume_stalled_exports",
+                                           "schedule": EXPORT_HEARTBEAT_SECONDS}
+if REDIS_URL:
+    # Redis redelivers an unacknowledged task after this long: it must outlast the longest job (rendering the
+    # longest export at a quarter of real time), or a running job would be delivered a second time.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600.0, 4 * EXPORT_MAX_SECONDS)}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

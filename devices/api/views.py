@@ -7,6 +7,7 @@ import dataclasses
 import socket
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -28,7 +29,7 @@ from devices.api.serializers import (
     UnmaskedAccessRequestSerializer,
     UnmaskedAccessSerializer,
 )
-from devices.models import Camera, PrivacyMask
+from devices.models import PrivacyMask
 from devices.stream_urls import pinned_stream_url
 from recordings import unmasked
 from video.probe import StreamError, classify_error, probe_stream
@@ -69,8 +70,14 @@ class CameraViewSet(viewsets.ModelViewSet):
         changed = services.changed_fields(serializer.instance, serializer.validated_data)
         services.audit_changed(serializer.save(), self.request, changed)
 
-    def perform_destroy(self, camera: Camera) -> None:
-        services.delete_camera(camera, self.request)
+    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request, *args, **kwargs):
+        try:
+            services.delete_camera(self.get_object(), request)
+        except services.CameraHasEvidence as exc:
+            return problem(status.HTTP_409_CONFLICT, str(exc), type_="camera_has_exports",
+                           errors={"exports": exc.exports})
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=ProbeRequestSerializer, responses={200: StreamInfoSerializer})
     @action(detail=False, methods=["post"], permission_classes=[requires("devices.add_camera")])

@@ -31,13 +31,10 @@ from vms.api.permissions import requires
 CAN_EXPORT = requires("devices.export_clip")
 
 
-def visible_exports(user):
-    return Export.objects.filter(camera__in=cameras_visible_to(user)).select_related("camera")
-
-
 class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):
-    """Exports of recorded footage (redacted or not) of cameras the user may see; Investigators and Admins."""
+    """Exports of recorded footage (redacted or not) of cameras the user may see: each user's own, everyone's for
+    case leads (`work_on_all_exports`); Investigators and Admins."""
 
     serializer_class = ExportSerializer
     permission_classes = [CAN_EXPORT]
@@ -45,7 +42,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     queryset = Export.objects.none()  # for the schema
 
     def get_queryset(self):
-        return visible_exports(self.request.user)
+        return services.exports_visible_to(self.request.user)
 
     @extend_schema(request=ExportRequestSerializer, responses={201: ExportSerializer})
     def create(self, request):
@@ -82,6 +79,18 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
             return problem(status.HTTP_409_CONFLICT, str(exc))
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={202: ExportSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve an export waiting for a second person (VMS_EXPORT_APPROVAL=other); it renders then."""
+        try:
+            export = services.approve(self.get_object(), request.user, request=request)
+        except services.WrongState as exc:
+            return problem(status.HTTP_409_CONFLICT, str(exc))
+        except services.NotAllowed as exc:
+            return problem(status.HTTP_403_FORBIDDEN, str(exc))
+        return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
@@ -107,8 +116,10 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     @extend_schema(request=None, responses={200: ExportSerializer})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        export = self.get_object()
-        services.release(export, request.user, request=request)
+        try:
+            export = services.release(self.get_object(), request.user, request=request)
+        except services.WrongState as exc:
+            return problem(status.HTTP_409_CONFLICT, str(exc))
         return Response(ExportSerializer(export).data)
 
     @staticmethod
@@ -128,7 +139,7 @@ class ExportTrackThumbnail(APIView):
 
     @extend_schema(responses={(200, "image/jpeg"): bytes})
     def get(self, request, pk: int, number: int):
-        export = get_object_or_404(visible_exports(request.user), pk=pk)
+        export = get_object_or_404(services.exports_visible_to(request.user), pk=pk)
         track = get_object_or_404(export.tracks, number=number)
         return HttpResponse(bytes(track.thumbnail), content_type="image/jpeg")
 
