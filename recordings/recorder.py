@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, connection
 from django.utils import timezone
 
 from devices.api.serializers import status_message
@@ -78,6 +78,9 @@ class CameraRecorder(CameraThread):
         self.notice = ""
         self.opened = False
         self.last_status_write = 0.0
+        # Finished segments the database could not take yet (it was restarting): indexed in order once it is back.
+        self.unindexed: list[tuple[RecordedSegment, bool]] = []
+        self.database_failing = False
 
     def run(self) -> None:
         try:
@@ -145,16 +148,35 @@ class CameraRecorder(CameraThread):
                     log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
 
     def index_segment(self, segment: RecordedSegment, unmasked: bool = False) -> None:
-        try:
-            Segment.objects.create(
-                camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
-                size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked,
-                path=str(segment.path.relative_to(settings.RECORDINGS_ROOT)),
-            )
-        except IntegrityError:
-            # The camera was deleted while this segment was being written.
-            segment.path.unlink(missing_ok=True)
-            self.stop()
+        """Index a finished segment, after any the database could not take earlier; while it is away, the
+        camera goes on recording and the segments wait here, so that a database restart loses no footage."""
+        self.unindexed.append((segment, unmasked))
+        while self.unindexed:
+            segment, unmasked = self.unindexed[0]
+            path = str(segment.path.relative_to(settings.RECORDINGS_ROOT))
+            try:
+                Segment.objects.create(
+                    camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
+                    size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked,
+                    path=path,
+                )
+            except IntegrityError:
+                # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
+                if not Segment.objects.filter(path=path).exists():
+                    segment.path.unlink(missing_ok=True)
+                    self.stop()
+            except DatabaseError as exc:
+                self.database_unavailable(f"{len(self.unindexed)} segments wait to be indexed", exc)
+                return
+            self.unindexed.pop(0)
+        self.database_failing = False
+
+    def database_unavailable(self, what: str, exc: DatabaseError) -> None:
+        """Recording goes on while the database is away: say so once; the next query opens a new connection."""
+        connection.close()
+        if not self.database_failing:
+            log.warning("camera %s: database unavailable, %s: %s", self.camera_id, what, exc)
+        self.database_failing = True
 
     def publish_live(self, chunk: LiveChunk | None, feed: LivePublisher | None = None) -> None:
         """Hand a frame to live viewers of the camera (or of `feed`, its unmasked copy); None: the stream ended.
@@ -204,8 +226,12 @@ class CameraRecorder(CameraThread):
             fields["status_changed_at"] = timezone.now()
             if state != CameraStatus.ONLINE:
                 log.warning("camera %s is %s: %s", self.camera_id, state, error)
+        try:
+            Camera.objects.filter(pk=self.camera_id).update(**fields)
+        except DatabaseError as exc:
+            self.database_unavailable("its status is written later", exc)
+            return
         self.state = state
-        Camera.objects.filter(pk=self.camera_id).update(**fields)
         if changed:
             publish_status(self.camera_id)
 
