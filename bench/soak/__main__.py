@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIP = {"width": 640, "height": 360, "fps": 10, "seconds": 20, "gop_seconds": 1.0, "bitrate": 500_000}
 # Settings that make outages short and visible within minutes rather than the production defaults.
 SOAK_SETTINGS = {"VMS_SEGMENT_SECONDS": "5", "VMS_RECORDER_LEASE_SECONDS": "9", "VMS_CAMERA_READ_TIMEOUT": "3",
-                 "VMS_RECONNECT_MAX_SECONDS": "2", "VMS_MIN_FREE_DISK_GIB": "0", "VMS_LOG_LEVEL": "INFO"}
+                 "VMS_RECONNECT_MAX_SECONDS": "2", "VMS_MIN_FREE_DISK_GIB": "0", "VMS_LOG_LEVEL": "INFO",
+                 "VMS_EXPORT_HEARTBEAT_SECONDS": "5"}
 
 
 def arguments() -> argparse.Namespace:
@@ -94,6 +95,7 @@ def main() -> int:
         soak.start_cameras()
         for process in processes.values():
             process.start()
+        soak.log_in()
         say("waiting for every camera to record")
         soak.wait_until_recording()
         say("soak started: " + ", ".join(f"{f.kind} at {f.at:.0f} s" for f in soak.schedule))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -66,25 +67,27 @@ def overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def segment_problem(segment: Segment) -> str | None:
+    """What is wrong with an indexed segment's file, if anything."""
+    if not segment.file.is_file():
+        return f"{segment.path}: indexed, but the file is missing"
+    data = segment.file.read_bytes()
+    if len(data) != segment.size or hashlib.sha256(data).hexdigest() != segment.sha256:
+        return f"{segment.path}: {len(data)} bytes whose sha256 differs from the index"
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                            str(segment.file)], capture_output=True, text=True, timeout=30, check=False)
+    if probe.returncode != 0 or probe.stderr.strip():
+        return f"{segment.path}: ffprobe says {probe.stderr.strip()[:200] or probe.returncode}"
+    return None
+
+
 def check_segments() -> Check:
     """Every indexed segment is whole (size and sha256 as recorded) and ffprobe reads it; no file was left
     out of the index."""
-    problems: list[str] = []
-    indexed = set()
     segments = list(Segment.objects.order_by("camera", "start"))
-    for segment in segments:
-        indexed.add(segment.path)
-        if not segment.file.is_file():
-            problems.append(f"{segment.path}: indexed, but the file is missing")
-            continue
-        data = segment.file.read_bytes()
-        if len(data) != segment.size or hashlib.sha256(data).hexdigest() != segment.sha256:
-            problems.append(f"{segment.path}: {len(data)} bytes whose sha256 differs from the index")
-            continue
-        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                                str(segment.file)], capture_output=True, text=True, timeout=30, check=False)
-        if probe.returncode != 0 or probe.stderr.strip():
-            problems.append(f"{segment.path}: ffprobe says {probe.stderr.strip()[:200] or probe.returncode}")
+    indexed = {segment.path for segment in segments}
+    with ThreadPoolExecutor(max_workers=4) as pool:  # ffprobe is a process each: a thread waits on it
+        problems = [problem for problem in pool.map(segment_problem, segments) if problem]
     on_disk = list(settings.RECORDINGS_ROOT.glob("*/*/*.mp4"))
     unindexed = [str(path.relative_to(settings.RECORDINGS_ROOT)) for path in on_disk
                  if str(path.relative_to(settings.RECORDINGS_ROOT)) not in indexed]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +19,6 @@ from typing import TypeVar
 
 from django.contrib.auth.models import Group, User
 from django.db import InterfaceError, OperationalError, connections
-from rest_framework.authtoken.models import Token
 
 from accounts.roles import ADMIN
 from analytics.choices import Condition
@@ -101,6 +101,7 @@ class Soak:
         self.planned_episodes = offline_episodes(rng, seconds)
         self.record = RunRecord()
         self.token = ""
+        self.password = ""
         self.servers: list[FileRtspServer] = []
         self.alarm_server: FileRtspServer | None = None
         self.unplugged_at = 0.0
@@ -108,9 +109,16 @@ class Soak:
     # Set-up
 
     def create_admin(self) -> None:
-        admin = User.objects.create_superuser("soak", password=None)
+        self.password = secrets.token_urlsafe(16)
+        admin = User.objects.create_superuser("soak", password=self.password)
         admin.groups.add(Group.objects.get(name=ADMIN))
-        self.token = Token.objects.create(user=admin).key
+
+    def log_in(self) -> None:
+        """An API token for the admin, asked for as a client would (the web process must be up)."""
+        status, answer = self.api("POST", "/api/v1/auth/token/", {"username": "soak", "password": self.password})
+        if status != 200:
+            raise RuntimeError(f"the admin cannot log in: {status} {answer}")
+        self.token = answer["token"]
 
     def start_cameras(self) -> None:
         """Cameras on stand-in servers of CAMERAS_PER_SERVER each, and the alarm camera on a server of its own
@@ -255,7 +263,8 @@ class Soak:
         def call() -> tuple[int, dict] | None:
             request = urllib.request.Request(
                 self.web_url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json"})
+                headers={"Content-Type": "application/json",
+                         **({"Authorization": f"Token {self.token}"} if self.token else {})})
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  (a local URL)
                     return response.status, json.loads(response.read() or b"{}")
