@@ -63,11 +63,11 @@ def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one
     recorded = segments_of(healthy)
     assert_contiguous(recorded)
     assert recorded[0].start.timestamp() < min(c.created_at.timestamp() for c in cameras.values()) + 5
-    assert abs(stopped - recorded[-1].end.timestamp()) < 3, "the healthy camera recorded until the recorder stopped"
+    assert abs(stopped - recorded[-1].end.timestamp()) < 1.5, "the healthy camera recorded until the recorder stopped"
     # A camera's clock jumping back and forth leaves neither a gap nor a drift from the wall clock.
     jumpy = segments_of(cameras["timestamp-jumps"])
     assert_contiguous(jumpy)
-    assert abs(stopped - jumpy[-1].end.timestamp()) < 3, "the clock jumps were closed, not recorded as time"
+    assert abs(stopped - jumpy[-1].end.timestamp()) < 1.5, "the clock jumps were closed, not recorded as time"
     for segment in recorded:
         assert_segment_intact(segment)
     for segment in Segment.objects.all():
