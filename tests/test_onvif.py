@@ -41,6 +41,7 @@ CLOSED_PORT = 8081
 SILENT_PORT = 8082
 WEB_PORT = 8083
 NO_ROUTE_IP = "10.214.0.5"
+MOVED_IP = "10.213.0.2"
 USERNAME = "admin"
 PASSWORD = "s3cret-pass"
 CAMERA_NAME = "Lobby Entrance"
@@ -60,6 +61,12 @@ def set_up_loopback() -> None:
         f"ip addr add {CAMERA_IP}/32 dev lo",
         "ip route add 224.0.0.0/4 dev lo",
     ):
+        subprocess.run(command.split(), check=True)
+
+
+def move_camera() -> None:
+    """Reach the camera at MOVED_IP only, while it still names CAMERA_IP in its service addresses."""
+    for command in (f"ip addr add {MOVED_IP}/32 dev lo", f"ip addr del {CAMERA_IP}/32 dev lo"):
         subprocess.run(command.split(), check=True)
 
 
@@ -127,6 +134,9 @@ async def run_scenarios() -> dict[str, Any]:
         web.shutdown()
     main_uri = results["ok"].get("suggested", [None])[0]
     results["main_frame_size"] = await asyncio.to_thread(first_frame_size, main_uri) if main_uri else None
+    # Last, as it takes the camera's own address away.
+    move_camera()
+    results["moved"] = await attempt(MOVED_IP, ONVIF_PORT, PASSWORD)
     return results
 
 
@@ -196,6 +206,13 @@ def test_it_suggests_main_and_sub_streams(results: dict[str, Any]) -> None:
 
 def test_it_returns_a_main_stream_uri_that_plays(results: dict[str, Any]) -> None:
     assert results["main_frame_size"] == [1280, 720]
+
+
+def test_it_talks_only_to_the_address_it_checked_whatever_service_addresses_the_camera_names(
+    results: dict[str, Any],
+) -> None:
+    # The camera answers at MOVED_IP but names CAMERA_IP, now nowhere, for its media service.
+    assert [p["token"] for p in results["moved"]["device"]["profiles"]] == ["Profile_Main", "Profile_Sub"]
 
 
 def test_it_reports_a_wrong_password_as_unauthorized(results: dict[str, Any]) -> None:
