@@ -47,7 +47,6 @@ class DestinationDenied(Exception):
         named = address if host == address else f"{host} ({address})"
         super().__init__(f"{named} is {why}; the server does not connect there for {purpose}s. "
                          "An administrator can allow it with VMS_OUTBOUND_ALLOW.")
-        self.host, self.address, self.why = host, address, why
 
 
 @dataclass(frozen=True)
