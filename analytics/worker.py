@@ -24,8 +24,9 @@ from devices.choices import CameraStatus
 from devices.models import Camera
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
+from recordings.recorder import publish_status
 from video.analysis import Analysis, FrameAnalyser, snapshot
-from video.detection import Detector, load_detector
+from video.detection import Detector, ModelError, load_detector
 from video.live_decoder import LiveDecoder
 from video.rules import Firing, RuleEngine, SceneUpdate
 from vms import realtime
@@ -115,6 +116,7 @@ class CameraAnalytics(CameraThread):
         feed.start()
         try:
             self.analyser = FrameAnalyser(self.detector(), settings.DETECTIONS_PER_SECOND)
+            self._tell_problem("")
             while not self.stop_event.is_set():
                 self._apply_pending_scene()
                 try:
@@ -126,13 +128,24 @@ class CameraAnalytics(CameraThread):
                     self._skip_backlog(feed.items)
                     continue
                 self._take(item, arrived)
-        except Exception:
+        except ModelError as exc:
+            log.error("camera %s: analytics cannot start: %s", self.camera_id, exc)
+            self._tell_problem(f"The object detector cannot load, so nothing is analysed: {exc}")
+        except Exception as exc:
             log.exception("camera %s: analytics failed", self.camera_id)
+            self._tell_problem(f"Analytics stopped on an unexpected error ({type(exc).__name__}: {exc}); "
+                               "they start again by themselves.")
         finally:
             self.stop_event.set()
             self._record(self.engine.end_all(time.time()), None, datetime.now(UTC))
             self._publish_boxes(None, time.time(), {})
             connection.close()
+
+    def _tell_problem(self, problem: str) -> None:
+        """Show why the analytics do not run (or, with "", that they do) in the camera's status."""
+        problem = problem[:500]
+        if Camera.objects.filter(pk=self.camera_id).exclude(analytics_error=problem).update(analytics_error=problem):
+            publish_status(self.camera_id)
 
     def _take(self, item, arrived: float) -> None:
         if isinstance(item, LiveStart):

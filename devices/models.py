@@ -38,6 +38,8 @@ class Camera(models.Model):
 
     analytics_enabled = models.BooleanField(default=False)
     analytics_fps = models.FloatField("analysed frames per second", default=5.0)
+    analytics_error = models.CharField(max_length=500, blank=True,
+                                       help_text="Why the camera's analytics do not run, in plain words")
     # The analytics lease, as the recorder's.
     analyser = models.ForeignKey(
         "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="analysed_cameras"

@@ -11,6 +11,7 @@ import math
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -26,13 +27,45 @@ log = logging.getLogger(__name__)
 FORGET_DEAD_PROCESSES_AFTER = timedelta(minutes=10)
 
 
+# A camera thread that keeps dying is restarted after a pause that doubles each time, up to the cap; a thread
+# that ran this long before it stopped counts as healthy again.
+RESTART_FIRST_PAUSE = 2.0
+RESTART_MAX_PAUSE = 120.0
+HEALTHY_AFTER = 60.0
+
+
 class CameraThread(threading.Thread):
     """What a leasing process runs per camera; `config` is what, when changed, makes it restart."""
 
     config: tuple
+    started_at: float = 0.0
 
     def stop(self) -> None:
         raise NotImplementedError
+
+
+class RestartBackoff:
+    """When each camera whose thread died may be started again: a failing camera must not spin."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self.clock = clock
+        self.failures: dict[int, int] = {}
+        self.not_before: dict[int, float] = {}
+
+    def died(self, camera_id: int, ran_for: float) -> float:
+        """Note that the camera's thread stopped on its own; returns the pause before its next start."""
+        failures = 1 if ran_for >= HEALTHY_AFTER else self.failures.get(camera_id, 0) + 1
+        self.failures[camera_id] = failures
+        pause = min(RESTART_MAX_PAUSE, RESTART_FIRST_PAUSE * 2 ** (failures - 1))
+        self.not_before[camera_id] = self.clock() + pause
+        return pause
+
+    def may_start(self, camera_id: int) -> bool:
+        return self.clock() >= self.not_before.get(camera_id, 0.0)
+
+    def forget(self, camera_id: int) -> None:
+        self.failures.pop(camera_id, None)
+        self.not_before.pop(camera_id, None)
 
 
 class LeasingProcess:
@@ -50,6 +83,7 @@ class LeasingProcess:
         self.tick_seconds = tick_seconds or settings.RECORDER_LEASE_SECONDS / 3
         self.threads: dict[int, CameraThread] = {}
         self.process: RecorderProcess | None = None
+        self.backoff = RestartBackoff()
 
     def eligible_cameras(self) -> QuerySet[Camera]:
         raise NotImplementedError
@@ -98,13 +132,21 @@ class LeasingProcess:
         mine = {c.pk: c for c in self._mine(eligible)}
         for camera_id in list(self.threads):
             thread = self.threads[camera_id]
-            if camera_id not in mine or thread.config != self.config_of(mine[camera_id]) or not thread.is_alive():
-                thread.stop()
-                thread.join(timeout=settings.CAMERA_READ_TIMEOUT + 5)
-                del self.threads[camera_id]
+            if not thread.is_alive():
+                pause = self.backoff.died(camera_id, self.backoff.clock() - thread.started_at)
+                log.warning("%s %s: camera %s stopped; starting it again in %.0f s", self.kind, self.name,
+                            camera_id, pause)
+            elif camera_id not in mine or thread.config != self.config_of(mine[camera_id]):
+                self.backoff.forget(camera_id)
+            else:
+                continue
+            thread.stop()
+            thread.join(timeout=settings.CAMERA_READ_TIMEOUT + 5)
+            del self.threads[camera_id]
         for camera_id, camera in mine.items():
-            if camera_id not in self.threads:
+            if camera_id not in self.threads and self.backoff.may_start(camera_id):
                 thread = self.start_camera(camera)
+                thread.started_at = self.backoff.clock()
                 self.threads[camera_id] = thread
                 thread.start()
         self.after_tick(mine)

@@ -25,6 +25,7 @@ class CameraStatusSerializer(serializers.Serializer):
     bitrate = serializers.IntegerField(allow_null=True, help_text="bits per second")
     last_frame_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField()
+    analytics_error = serializers.CharField(help_text="Why the camera's analytics do not run; empty when they do")
     changed_at = serializers.DateTimeField(source="status_changed_at", allow_null=True)
     recorder = serializers.CharField(source="recorder.name", default=None, allow_null=True)
 

@@ -64,7 +64,7 @@ def disk() -> dict:
 
 class HealthView(APIView):
     """Overall `ok` is false when the database, Redis or the disk fails, or an enabled camera has no live
-    recorder (or, with analytics on, no live analytics worker)."""
+    recorder (or, with analytics on, no live analytics worker, or analytics that cannot run)."""
 
     permission_classes = [requires("recordings.view_recorderprocess")]
 
@@ -82,9 +82,15 @@ class HealthView(APIView):
             .exclude(analyser__name__in=[p["name"] for p in analysers if p["alive"]])
             .values_list("name", flat=True)
         )
+        # What the analytics workers found when they tried (a detector that cannot load, a crash), in words.
+        analytics_problems = [
+            {"camera": camera["name"], "error": camera["analytics_error"]}
+            for camera in Camera.objects.filter(enabled=True, analytics_enabled=True).exclude(analytics_error="")
+            .values("name", "analytics_error")
+        ]
         report = {"database": check_database(), "redis": check_redis(), "disk": disk(), "recorders": processes,
                   "cameras_without_recorder": unrecorded, "analytics": analysers,
-                  "cameras_without_analytics": unanalysed}
+                  "cameras_without_analytics": unanalysed, "analytics_problems": analytics_problems}
         report["ok"] = (all(report[k]["ok"] for k in ("database", "redis", "disk"))
-                        and not unrecorded and not unanalysed)
+                        and not unrecorded and not unanalysed and not analytics_problems)
         return Response(report, status=200 if report["ok"] else 503)
