@@ -171,6 +171,8 @@ export const redactedExports = {
   tracks: (id: number) => get<ExportTrack[]>(`${API}/exports/${id}/tracks/`),
   /** Only while the export is in review (409 otherwise). */
   render: (id: number, input: RenderInput) => post<Export>(`${API}/exports/${id}/render/`, input),
+  /** Someone other than the requester, when four eyes are required (VMS_EXPORT_APPROVAL=other). */
+  approve: (id: number) => post<Export>(`${API}/exports/${id}/approve/`),
   /** Retention may delete the span's recordings again. */
   release: (id: number) => post<unknown>(`${API}/exports/${id}/release/`),
 };

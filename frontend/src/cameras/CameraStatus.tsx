@@ -24,6 +24,7 @@ export function CameraStatus({ status }: { status: LiveStatus }) {
       <StateBadge state={status.state} />
       {facts && <span class="facts">{facts}</span>}
       {status.state !== "online" && status.last_error && <span class="status-error">{status.last_error}</span>}
+      {status.analytics_error && <span class="status-error" data-testid="analytics-error">Analytics: {status.analytics_error}</span>}
       {status.changed_at && <span class="muted small" title={status.changed_at}>changed {ago(status.changed_at)}</span>}
     </div>
   );

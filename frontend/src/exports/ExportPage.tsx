@@ -14,6 +14,7 @@ import { ExportProgress } from "./ExportProgress";
 import { ExportResult } from "./ExportResult";
 import { ExportReview } from "./ExportReview";
 import { redactWords, spanWords } from "./exportWords";
+import { ApproveExport } from "./ApproveExport";
 import { ReleaseSource } from "./ReleaseSource";
 
 function ExportFacts({ item }: { item: Export }) {
@@ -83,6 +84,7 @@ export function ExportPage({ export: id }: { export: string }) {
             <ExportFacts item={item} />
             {(item.status === "done" || item.status === "failed") && <ReleaseSource item={item} onReleased={load} />}
           </div>
+          {item.status === "approval" && <ApproveExport item={item} onApproved={setItem} />}
           {item.status === "review" && <ExportReview key={item.id} item={item} camera={camera} onChanged={(next) => (next ? setItem(next) : load())} />}
           {item.status === "done" && <ExportResult item={item} />}
         </>

@@ -88,6 +88,16 @@ export function HealthPage() {
               Not being recorded although they should be: {report.cameras_without_recorder.join(", ")}. Is a recorder running?
             </div>
           )}
+          {report.cameras_without_analytics.length > 0 && (
+            <div class="notice notice-error" data-testid="unanalysed">
+              Not being analysed although they should be: {report.cameras_without_analytics.join(", ")}. Is an analytics worker running?
+            </div>
+          )}
+          {report.analytics_problems.map((problem) => (
+            <div class="notice notice-error" data-testid="analytics-problem" key={problem.camera}>
+              Analytics of {problem.camera} do not run: {problem.error}
+            </div>
+          ))}
           <h2>Recorders</h2>
           {report.recorders.length === 0 && <p class="muted">No recorder is running. Start one with <code>manage.py recorder</code>.</p>}
           <div class="checks">
