@@ -148,7 +148,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Masks, dynamic masking and exports share one set of styles: one name for it in the schema.
-    "ENUM_NAME_OVERRIDES": {"MaskStyleEnum": "devices.choices.MaskStyle"},
+    "ENUM_NAME_OVERRIDES": {"MaskStyleEnum": "devices.choices.MaskStyle",
+                            "CameraStateEnum": "devices.choices.CameraStatus",
+                            "ZoneKindEnum": "analytics.choices.ZoneKind"},
+    # What a request takes and what a response gives are apart, so the frontend's generated types are exact.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "vms.api.schema_components.complete_components"],
 }
 
 if REDIS_URL:

@@ -8,6 +8,7 @@ from datetime import datetime
 import django_filters
 from django import forms
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 INSTANT_EXAMPLE = "2026-11-21T10:00:00+01:00 or 2026-11-21T09:00:00Z"
@@ -15,6 +16,11 @@ INSTANT_EXAMPLE = "2026-11-21T10:00:00+01:00 or 2026-11-21T09:00:00Z"
 NUMBER_WORDS = {2: "two", 3: "three"}
 
 
+POINT_SCHEMA = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2, "maxItems": 2,
+                "description": "[x, y], fractions of the picture (0-1, y down)"}
+
+
+@extend_schema_field({"type": "array", "items": POINT_SCHEMA})
 class PicturePointsField(serializers.JSONField):
     """[[x, y], ...] as fractions of the camera's picture (0-1, y down), at least `min_points` of them."""
 

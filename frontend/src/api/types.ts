@@ -1,92 +1,37 @@
-/** The shapes the API sends and takes (see /api/schema/). */
+/**
+ * The shapes the API sends and takes. Those of the API's objects are the types generated from its OpenAPI schema
+ * (schema.d.ts, by `make api-types`), named here in the app's words; a field the schema cannot describe exactly
+ * (a JSON field, a plain string that is really a choice) is narrowed here. Shapes the schema has not (socket
+ * messages, the health report, preferences) are written out, reusing the generated ones where they match.
+ */
 
-export type Role = "Admin" | "Operator" | "Investigator";
+import type { components } from "./schema";
 
-export interface Me {
-  id: number;
-  username: string;
-  role: Role | null;
-  permissions: string[];
-}
+type Schemas = components["schemas"];
 
-export type CameraState = "unknown" | "online" | "offline" | "error" | "disabled";
+export type Role = Schemas["RoleEnum"];
 
-export interface LiveStatus {
-  state: CameraState;
-  codec: string;
-  width: number | null;
-  height: number | null;
-  fps: number | null;
-  bitrate: number | null;
-  last_frame_at: string | null;
-  last_error: string;
-  changed_at: string | null;
-  recorder: string | null;
-}
+export type Me = Omit<Schemas["Me"], "role"> & { role: Role | null };
 
-export type Rotation = 0 | 90 | 180 | 270;
+export type CameraState = Schemas["CameraStateEnum"];
+
+/** A camera's live status: `live_status` of a camera, and the data of a "camera.status" socket message. */
+export type LiveStatus = Schemas["CameraStatus"];
+
+export type Rotation = Schemas["RotationEnum"];
 /** "events" keeps only the footage around events, with each rule's pre- and post-roll. */
-export type RecordingMode = "continuous" | "events" | "off";
+export type RecordingMode = Schemas["RecordingModeEnum"];
 /** How a masked part of the picture is hidden. */
-export type MaskStyle = "solid" | "mosaic" | "blur";
+export type MaskStyle = Schemas["MaskStyleEnum"];
 /** What moves and is masked: "" nothing, "motion" everything that moves, "people" people, "background" all but people. */
-export type DynamicMasking = "" | "motion" | "people" | "background";
+export type DynamicMasking = Schemas["DynamicMaskingEnum"] | Schemas["BlankEnum"];
 
-export interface Camera {
-  id: number;
-  name: string;
-  main_url: string;
-  sub_url: string;
-  username: string;
-  has_password: boolean;
-  enabled: boolean;
-  recording_mode: RecordingMode;
-  retention_days: number | null;
-  retention_gib: number | null;
-  rotation: Rotation;
-  analytics_enabled: boolean;
-  /** Frames analysed per second, 0.5-25. */
-  analytics_fps: number;
-  dynamic_masking: DynamicMasking;
-  dynamic_mask_style: MaskStyle;
-  /** An unmasked recording is kept too, for users allowed to see unmasked video. */
-  keep_unmasked: boolean;
-  /** % of one CPU core the masking of this camera uses, as the recorder measured it; null when not masked. */
-  masking_cost: number | null;
-  live_status: LiveStatus;
-  created_at: string;
-  updated_at: string;
-}
+export type Camera = Schemas["Camera"];
 
 /** What the camera form sends; the password only when typed. */
-export interface CameraInput {
-  name: string;
-  main_url: string;
-  sub_url: string;
-  username: string;
-  password?: string;
-  enabled: boolean;
-  recording_mode: RecordingMode;
-  retention_days: number | null;
-  retention_gib: number | null;
-  rotation: Rotation;
-  analytics_enabled: boolean;
-  analytics_fps: number;
-  dynamic_masking: DynamicMasking;
-  dynamic_mask_style: MaskStyle;
-  keep_unmasked: boolean;
-}
+export type CameraInput = Schemas["CameraRequest"];
 
-export interface StreamInfo {
-  codec: string;
-  width: number;
-  height: number;
-  fps: number | null;
-  bitrate: number | null;
-  browser_playable: boolean;
-  /** The camera's first picture (data: URL of a JPEG), or null if none could be decoded. */
-  snapshot: string | null;
-}
+export type StreamInfo = Schemas["StreamInfo"];
 
 /** A camera that answered a WS-Discovery probe. */
 export interface DiscoveredDevice {
@@ -121,62 +66,18 @@ export interface OnvifDevice {
   suggested_sub_url: string | null;
 }
 
-export interface User {
-  id: number;
-  username: string;
-  first_name: string;
-  last_name: string;
-  email: string;
-  is_active: boolean;
-  role: Role | null;
-  last_login: string | null;
-  date_joined: string;
-}
+export type User = Omit<Schemas["User"], "role"> & { role: Role | null };
 
-export interface UserInput {
-  username: string;
-  first_name: string;
-  last_name: string;
-  email: string;
-  is_active: boolean;
-  role: Role | null;
-  password?: string;
-}
+export type UserInput = Omit<Schemas["UserRequest"], "role"> & { role: Role | null };
 
-export interface CameraAccess {
-  id: number;
-  camera: number;
-  user: string | null;
-  group: Role | null;
-}
+export type CameraAccess = Omit<Schemas["CameraAccess"], "group"> & { group: Role | null };
 
-export interface AuditEntry {
-  id: number;
-  at: string;
-  user: number | null;
-  username: string;
-  action: string;
-  action_label: string;
-  ip: string | null;
-  user_agent: string;
-  camera: number | null;
-  camera_name: string;
-  detail: Record<string, unknown>;
-}
+export type AuditEntry = Schemas["AuditEntry"];
 
-export interface Span {
-  start: string;
-  end: string;
-}
+/** From `start` up to `end`, as every span of the API. */
+export type Span = Schemas["Span"];
 
-export interface Timeline {
-  camera: number;
-  start: string;
-  end: string;
-  recorded: Span[];
-  gaps: Span[];
-  recorded_seconds: number;
-}
+export type Timeline = Schemas["Timeline"];
 
 export interface HealthCheck {
   ok: boolean;
@@ -201,6 +102,8 @@ export interface Health {
   disk: HealthCheck & { path: string; total_gib: number; free_gib: number; floor_gib: number };
   recorders: RecorderReport[];
   cameras_without_recorder: string[];
+  cameras_without_analytics: string[];
+  analytics_problems: { camera: string; error: string }[];
 }
 
 /** Live layout kept in the user's preferences. */
@@ -217,57 +120,23 @@ export interface Preferences {
 /** A point on the camera's picture as recorded (before rotation): x right, y down, each 0-1. */
 export type Point = [number, number];
 
-export type ZoneKind = "area" | "line";
+export type ZoneKind = Schemas["ZoneKindEnum"];
 
 /** An area (at least 3 points) or a line (exactly 2 points, A then B) that rules watch. */
-export interface Zone {
-  id: number;
-  camera: number;
-  name: string;
-  kind: ZoneKind;
-  points: Point[];
-  color: string;
-}
+export type Zone = Schemas["Zone"];
 
-export type ZoneInput = Pick<Zone, "name" | "kind" | "points" | "color">;
+export type ZoneInput = Schemas["ZoneRequest"];
 
-export type RuleCondition = "enter" | "dwell" | "cross" | "count" | "motion" | "offline" | "tamper";
-export type ObjectClass = "person" | "bicycle" | "car" | "motorcycle" | "bus" | "truck";
+export type RuleCondition = Schemas["ConditionEnum"];
+export type ObjectClass = Schemas["ObjectClassesEnum"];
 /** "a_to_b": from the left of A→B to its right, as seen walking from A to B on the picture. */
-export type CrossingDirection = "any" | "a_to_b" | "b_to_a";
-export type Severity = 1 | 2 | 3;
+export type CrossingDirection = Schemas["DirectionEnum"];
+export type Severity = Schemas["SeverityEnum"];
 
 /** When a rule is active: on these days (0 is Monday), from start to end ("HH:MM"). */
-export interface ScheduleWindow {
-  days: number[];
-  start: string;
-  end: string;
-}
+export type ScheduleWindow = Omit<Schemas["ScheduleWindow"], "days"> & { days: number[] };
 
-export interface Rule {
-  id: number;
-  camera: number;
-  name: string;
-  enabled: boolean;
-  condition: RuleCondition;
-  zone: number | null;
-  /** Empty: any object. */
-  object_classes: ObjectClass[];
-  dwell_seconds: number;
-  direction: CrossingDirection;
-  /** A count rule fires when more than this many objects are in the zone. */
-  count_threshold: number;
-  min_duration_seconds: number;
-  /** Empty: always active. */
-  schedule: ScheduleWindow[];
-  severity: Severity;
-  raise_alarm: boolean;
-  record_event: boolean;
-  pre_roll_seconds: number;
-  post_roll_seconds: number;
-  webhook_url: string;
-  has_webhook_secret: boolean;
-}
+export type Rule = Omit<Schemas["Rule"], "schedule"> & { schedule: ScheduleWindow[] };
 
 /** What the rule form sends; the webhook secret only when typed (the API never sends it back). */
 export type RuleInput = Omit<Rule, "id" | "camera" | "has_webhook_secret"> & { webhook_secret?: string };
@@ -281,71 +150,27 @@ export interface EventBox {
   h: number;
 }
 
-/** Something a rule saw happen (named so, not "Event", which is the DOM's). */
-export interface CameraEvent {
-  id: number;
-  camera: number;
-  camera_name: string;
-  rule: number;
-  rule_name: string;
-  condition: RuleCondition;
-  started_at: string;
-  /** Null while it goes on. */
-  ended_at: string | null;
-  /** Empty for events about no object (motion, offline, tamper). */
-  object_class: ObjectClass | "";
-  track_id: number | null;
-  snapshot_url: string | null;
+/** Something a rule saw happen (named so, not "Event", which is the DOM's); empty `object_class` for events about
+ * no object (motion, offline, tamper). */
+export type CameraEvent = Omit<Schemas["Event"], "boxes" | "object_class"> & {
   boxes: EventBox[];
-  /** The alarm it raised, if any. */
-  alarm: number | null;
-}
+  object_class: ObjectClass | "";
+};
 
 export type CountBucket = "15min" | "hour" | "day";
 
 /** Crossings of a line per direction, or entries into an area ("in"), of one class in one bucket. */
-export interface Count {
-  zone: number;
-  zone_name: string;
+export type Count = Omit<Schemas["Count"], "direction" | "object_class"> & {
   direction: "a_to_b" | "b_to_a" | "in";
   object_class: ObjectClass;
-  bucket_start: string;
-  count: number;
-}
+};
 
-export interface Counts {
-  bucket: CountBucket;
-  results: Count[];
-}
+export type Counts = { bucket: CountBucket; results: Count[] };
 
-export interface WebhookDelivery {
-  id: number;
-  rule: number;
-  event: number;
-  url: string;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  response_code: number | null;
-  error: string;
-  created_at: string;
-  delivered_at: string | null;
-}
+export type WebhookDelivery = Schemas["WebhookDelivery"];
 
-/** An alarm a rule raised; active until someone acknowledges it. */
-export interface Alarm {
-  id: number;
-  camera: number;
-  camera_name: string;
-  event: number;
-  rule_name: string;
-  severity: Severity;
-  /** Empty for alarms about no object (motion, offline, tamper). */
-  object_class: ObjectClass | "";
-  raised_at: string;
-  acknowledged_at: string | null;
-  acknowledged_by: string | null;
-  comment: string;
-}
+/** An alarm a rule raised; active until someone acknowledges it. Empty `object_class` for alarms about no object. */
+export type Alarm = Omit<Schemas["Alarm"], "object_class"> & { object_class: ObjectClass | "" };
 
 export type OverlayBoxState = "tracked" | "dwelling" | "alarm";
 
@@ -374,63 +199,34 @@ export interface OverlayBoxes {
 }
 
 /** An area of a camera's picture that nobody sees: masked in the stream before it is stored, shown or analysed. */
-export interface PrivacyMask {
-  id: number;
-  camera: number;
-  name: string;
-  /** At least 3 points. */
-  points: Point[];
-  style: MaskStyle;
-  color: string;
-}
+export type PrivacyMask = Schemas["PrivacyMask"];
 
-export type PrivacyMaskInput = Pick<PrivacyMask, "name" | "points" | "style" | "color">;
+export type PrivacyMaskInput = Schemas["PrivacyMaskRequest"];
 
 /** Leave to watch a camera unmasked until `expires_at`; the token goes with the live socket or the playlist. */
-export interface UnmaskedAccess {
-  token: string;
-  expires_at: string;
-}
+export type UnmaskedAccess = Schemas["UnmaskedAccess"];
 
 /** What an export redacts wherever it is found: faces, people, or everything that moves. */
-export type RedactKind = "faces" | "people" | "motion";
+export type RedactKind = Schemas["RedactEnum"];
 
 /** detecting → review (the investigator chooses what to mask) → rendering → done; or failed at any step. */
-export type ExportStatus = "detecting" | "review" | "rendering" | "done" | "failed";
+export type ExportStatus = Schemas["ExportStatusEnum"];
 
 /** An area masked on every frame of an export. */
 export interface ExportArea {
   points: Point[];
 }
 
-/** A redacted copy of a span of one camera's recordings, with a signed manifest. */
-export interface Export {
-  id: number;
-  camera: number;
-  camera_name: string;
-  start: string;
-  end: string;
+/** A redacted copy of a span of one camera's recordings, with a signed manifest; its source footage is kept past
+ * retention until released (`source_locked`). */
+export type Export = Omit<Schemas["Export"], "redact" | "areas" | "kept_visible" | "manual"> & {
   redact: RedactKind[];
   areas: ExportArea[];
-  style: MaskStyle;
-  reason: string;
-  status: ExportStatus;
-  /** 0-1 of the current step. */
-  progress: number;
-  error: string;
-  requested_by: string;
-  approved_by: string | null;
-  created_at: string;
-  finished_at: string | null;
-  file_size: number | null;
-  sha256: string | null;
-  download_url: string | null;
-  manifest_url: string | null;
-  /** The source footage is kept past retention until released. */
-  source_locked: boolean;
-}
+  kept_visible: number[];
+  manual: ManualBox[];
+};
 
-export type ExportInput = Pick<Export, "camera" | "start" | "end" | "redact" | "areas" | "style" | "reason">;
+export type ExportInput = Schemas["ExportRequest"];
 
 export type TrackKind = "face" | "person" | "motion";
 
@@ -444,15 +240,7 @@ export interface TrackBox {
 }
 
 /** One object the detection followed through the exported span. */
-export interface ExportTrack {
-  id: number;
-  kind: TrackKind;
-  first: string;
-  last: string;
-  thumbnail_url: string;
-  boxes: TrackBox[];
-  masked: boolean;
-}
+export type ExportTrack = Omit<Schemas["ExportTrack"], "kind" | "boxes"> & { kind: TrackKind; boxes: TrackBox[] };
 
 /** A box the investigator adds where detection missed: masked from `t` until `until` (seconds from the start). */
 export interface ManualBox extends TrackBox {
@@ -460,21 +248,10 @@ export interface ManualBox extends TrackBox {
 }
 
 /** What the render masks: only the tracks ticked, and the boxes added by hand. */
-export interface RenderInput {
-  mask_only: number[];
-  manual: ManualBox[];
-}
+export type RenderInput = Schemas["RenderRequest"];
 
 /** The key whose private half signs export manifests. */
-export interface SigningKey {
-  algorithm: string;
-  public_key_pem: string;
-  fingerprint: string;
-}
+export type SigningKey = Schemas["SigningKey"];
 
 /** An export's progress, pushed over /ws/jobs/ ("job.progress"). */
-export interface JobProgress {
-  export: number;
-  status: ExportStatus;
-  progress: number;
-}
+export type JobProgress = Pick<Export, "status" | "progress"> & { export: number };

@@ -6,6 +6,7 @@ import { clock, dateTime, duration } from "../components/format";
 export const STATUS_WORDS: Record<ExportStatus, string> = {
   detecting: "Finding what to redact",
   review: "Waiting for review",
+  approval: "Waiting for someone else's approval",
   rendering: "Rendering",
   done: "Done",
   failed: "Failed",
