@@ -6,13 +6,19 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import ssl
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from devices.onvif import OnvifError, list_profiles
 from devices.stream_urls import pinned_stream_url
@@ -179,6 +185,38 @@ def test_a_webhook_post_to_a_denied_address_never_connects(redirecting_server):
     with pytest.raises(ValueError, match="http:// or https://"):
         outbound.post(f"ftp://127.0.0.1:{redirecting_server}/hook", b"{}", {}, 5, LOOPBACK_ONLY)
     assert Redirecting.paths == []
+
+
+def test_an_https_webhook_is_verified_against_the_urls_host_name_though_sent_to_the_checked_address(
+        tmp_path, monkeypatch):
+    Redirecting.paths = []
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # the client trusts this certificate only
+    server = HTTPServer(("127.0.0.1", 0), Redirecting)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_port
+        assert outbound.post(f"https://localhost:{port}/tls", b"{}", {}, 5, LOOPBACK_ONLY) == 308
+        with pytest.raises(ssl.SSLCertVerificationError, match="127.0.0.1"):
+            outbound.post(f"https://127.0.0.1:{port}/tls", b"{}", {}, 5, LOOPBACK_ONLY)
+    finally:
+        server.shutdown()
+    assert Redirecting.paths == ["/tls"]
 
 
 # ---------------------------------------------------------------- ONVIF and the stream probe
