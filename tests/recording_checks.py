@@ -65,13 +65,12 @@ def assert_segment_playable(segment: Segment) -> None:
     stream = json.loads(out.stdout)["streams"][0]
     assert int(stream["nb_read_frames"]) >= 1, f"no frame of {segment.path} decodes"
     decoded = (stream["width"], stream["height"])
-    assert init_picture_size(segment) == decoded, f"{segment.path}: init segment says {init_picture_size(segment)}, " \
-                                                  f"its frames are {decoded}"
+    said = init_picture_size(segment.file.read_bytes()[: segment.init_size])
+    assert said == decoded, f"{segment.path}: its init segment says {said}, its frames are {decoded}"
 
 
-def init_picture_size(segment: Segment) -> tuple[int, int]:
-    """The picture size in the segment's init segment (its video track header, tkhd)."""
-    init = segment.file.read_bytes()[: segment.init_size]
+def init_picture_size(init: bytes) -> tuple[int, int]:
+    """The picture size an MP4 init segment says (in its video track header, tkhd)."""
     at = init.index(b"tkhd") - 4
     box = init[at : at + int.from_bytes(init[at : at + 4], "big")]
     # A tkhd ends with the width and height as 16.16 fixed point.

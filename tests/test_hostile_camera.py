@@ -5,6 +5,7 @@ what is wrong in plain words."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -21,7 +22,9 @@ from tests.recording_checks import (
 from tests.standins.rtsp_servers import FileRtspServer, HostileCamera
 from tests.test_recorder import fast_recorder, running_recorder, segments_of  # noqa: F401  (fixtures)
 from tests.test_video_segments import segments_from_clip
+from video.live import LiveChunk
 from video.pattern_clip import make_clip
+from video.recording import StreamStatus, record
 from video.segments import part_path_of, recover_partial
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
@@ -40,9 +43,9 @@ SAYS = {
 NOT_PLAIN = re.compile(r"Error\(|Exception|Traceback|Errno|errno|returned -?\d+|<|>|\b0x[0-9a-f]|\bav\.")
 
 
-def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one(running_recorder, tmp_path):  # noqa: F811
+def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one(running_recorder, clip_dir, tmp_path):  # noqa: F811, E501
     clip = make_clip(tmp_path / "healthy", width=320, height=240, seconds=4, bitrate=300_000)
-    with FileRtspServer(clip.parent) as healthy_server, HostileCamera(tmp_path / "clips", seed=9) as hostile:
+    with FileRtspServer(clip.parent) as healthy_server, HostileCamera(clip_dir, seed=9) as hostile:
         healthy = Camera.objects.create(name="Healthy", main_url=healthy_server.url_for(clip))
         cameras = {name: Camera.objects.create(name=name, main_url=hostile.url_for(name)) for name in SAYS}
         said: dict[str, set[str]] = {name: set() for name in SAYS}
@@ -78,8 +81,30 @@ def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one
             assert not NOT_PLAIN.search(error), f"{name}: not in plain words: {error!r}"
     assert not segments_of(cameras["garbage-sdp"]), "nothing of a camera no decoder can read is indexed"
     assert Camera.objects.get(pk=cameras["garbage-sdp"].pk).status == "error"
-    sizes = {init_picture_size(segment) for segment in segments_of(cameras["resolution-change"])}
+    sizes = {init_picture_size(s.file.read_bytes()[: s.init_size]) for s in segments_of(cameras["resolution-change"])}
     assert sizes == {(320, 240), (480, 272)}
+
+
+def test_live_viewers_get_a_new_init_segment_when_the_camera_changes_its_picture_size(clip_dir):
+    chunks: list[LiveChunk] = []
+    statuses: list[StreamStatus] = []
+    stop = threading.Event()
+    with HostileCamera(clip_dir, seed=9) as hostile:
+        recording = threading.Thread(target=record, args=(hostile.url_for("resolution-change"),), kwargs={
+            "segment_path": None, "on_segment": None, "on_status": statuses.append, "stop": stop,
+            "read_timeout": 3.0, "on_live": chunks.append}, daemon=True)
+        recording.start()
+        try:
+            wait_for(lambda: sum(chunk.init for chunk in chunks) == 2 and not chunks[-1].init, 30,
+                     "live video after a second init segment")
+        finally:
+            stop.set()
+            recording.join(10)
+    inits = [chunk for chunk in chunks if chunk.init]
+    assert [init_picture_size(chunk.data) for chunk in inits] == [(320, 240), (480, 272)]
+    assert chunks[chunks.index(inits[1]) + 1].keyframe, "the new picture size starts on a keyframe"
+    assert (statuses[-1].width, statuses[-1].height) == (480, 272)
+    assert "changed its picture size from 320x240 to 480x272" in statuses[-1].notice
 
 
 def test_a_segment_whose_first_picture_does_not_decode_is_discarded_not_rescued(tmp_path):

@@ -13,6 +13,7 @@ import av
 from av.video.stream import VideoStream
 
 from video.muxer_output import MuxerOutput
+from video.parameter_sets import PictureFormat, apply_picture_format
 from video.timestamps import Sample
 
 # One fragment per frame (frag_every_frame) instead of one per keyframe: that is what keeps latency low.
@@ -68,6 +69,14 @@ class LiveMuxer:
         self._init = b""
         self._moof = b""
         self._keyframes: deque[bool] = deque()  # of the samples whose fragments are not out yet
+        self._picture: PictureFormat | None = None  # when the camera changed it since it was opened
+
+    def change_picture(self, picture: PictureFormat) -> None:
+        """The camera changed its picture format (another resolution): end the fragments of the old one; the
+        next keyframe starts with an init segment that says the new one, and viewers start over with it."""
+        self.close()
+        self._picture = picture
+        self._init = b""
 
     def add(self, sample: Sample) -> None:
         if self._output is None:
@@ -75,6 +84,9 @@ class LiveMuxer:
                 return
             self._output = av.open(self._output_buffer, "w", format="mp4", options=_MUX_OPTIONS)
             self._stream = self._output.add_stream_from_template(self._video)
+            if self._picture is not None:
+                apply_picture_format(self._stream, self._picture)
+                self.mime = mime_type(self._stream)
             self._first_dts = sample.dts
         packet = av.Packet(sample.data)
         packet.dts = sample.dts - self._first_dts

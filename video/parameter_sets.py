@@ -9,6 +9,7 @@ keyframe whose sets differ from the last good ones is decoded.
 from dataclasses import dataclass
 
 import av
+from av.video.stream import VideoStream
 
 START_CODE = b"\0\0\0\1"
 # NAL unit types, per codec: the parameter sets, and the first type that is a picture's slice (VCL).
@@ -22,6 +23,15 @@ class PictureFormat:
     parameter_sets: bytes
     width: int
     height: int
+
+
+def apply_picture_format(stream: VideoStream, picture: PictureFormat) -> None:
+    """Make an output stream made from the camera's (add_stream_from_template) say `picture` instead: its muxer
+    takes it into the init segment when the first packet is muxed."""
+    codec = stream.codec_context
+    codec.extradata = picture.parameter_sets
+    codec.width = picture.width
+    codec.height = picture.height
 
 
 class DamagedParameterSets(Exception):

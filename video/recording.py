@@ -195,7 +195,10 @@ class _SegmentedRecording:
         # Our own encoder's output (masked) keeps its format; a camera's stream is watched for changes.
         codec = video.codec_context
         self._formats = None if masked is not None else ParameterSetWatch(codec.name, codec.extradata)
-        self._picture: PictureFormat | None = None  # when it changed since the camera was opened
+        # The picture format when it changed since the camera was opened: as the camera sends it now, and
+        # as the segments have it (they lag behind while the clock is awaited).
+        self._picture: PictureFormat | None = None
+        self._segment_picture: PictureFormat | None = None
         self._skipping = False  # from a keyframe with damaged parameter sets to the next keyframe
         # What the segments hold: the camera's stream, or the masked one (same time base and timestamps).
         self._output = masked.stream if masked is not None else video
@@ -212,7 +215,8 @@ class _SegmentedRecording:
         self._live = live
         self._first_arrival: datetime | None = None
         self._clock_start: datetime | None = None  # wall time at media time 0
-        self._waiting: list[Sample] = []  # samples that arrived before the clock was known
+        # Samples that arrived before the clock was known, each with the new picture format it brings, if any.
+        self._waiting: list[tuple[Sample, PictureFormat | None]] = []
         self._writer: SegmentWriter | None = None
         self._segment_first_dts = 0
         self._last: Sample | None = None
@@ -231,11 +235,7 @@ class _SegmentedRecording:
         # Masked after the repair: the decoder needs whole frames (the repair merges a keyframe sent in several
         # packets) and the encoder strictly increasing timestamps (the repair closes the camera's clock jumps).
         for ready in self._transcoded(self._repair.push(sample)):
-            if self._live is not None:
-                # Before the wait for the camera's clock: live viewers need no wall time.
-                self._live.add(ready)
-            if self._segment_path is not None:
-                self._accept(ready)
+            self._take(ready, live=True)
 
     def finish(self) -> None:
         """Write what is left and close the current segment."""
@@ -243,9 +243,9 @@ class _SegmentedRecording:
         if self._masked is not None:
             ready += self._masked.flush()
         for sample in ready:
-            self._accept(sample)
+            self._take(sample, live=False)
         if self._clock_start is None and self._waiting:
-            self._start_clock(self._waiting[0], use_camera=False)
+            self._start_clock(self._waiting[0][0], use_camera=False)
         if self._writer is not None:
             last = self._last
             self._close_segment(self._wall(last.dts + last.duration))
@@ -257,19 +257,56 @@ class _SegmentedRecording:
             return samples
         return [out for sample in samples for out in self._masked.transcode(sample)]
 
-    def _accept(self, sample: Sample) -> None:
-        if self._clock_start is not None:
-            self._write(sample)
+    def _take(self, sample: Sample, *, live: bool) -> None:
+        """Hand a repaired sample to live viewers and the segments, unless its keyframe's parameter sets are
+        garbage; a keyframe with a new picture format goes with it, to start a new init segment."""
+        picture = None
+        if sample.is_keyframe and self._formats is not None:
+            try:
+                picture = self._formats.new_format(sample.data)
+            except DamagedParameterSets:
+                self._notice("The camera sent a keyframe with damaged stream parameters (SPS/PPS); "
+                             "the video up to its next keyframe was left out of the recording.")
+                self._skipping = True
+                return
+            self._skipping = False
+            if picture is not None:
+                self._picture_changed(picture)
+        if self._skipping:
             return
-        self._waiting.append(sample)
-        waited = float((sample.dts - self._waiting[0].dts) * self._time_base)
+        if self._live is not None and live:
+            # Before the wait for the camera's clock: live viewers need no wall time.
+            self._live.add(sample)
+        if self._segment_path is not None:
+            self._accept(sample, picture)
+
+    def _picture_changed(self, picture: PictureFormat) -> None:
+        before = self._picture or PictureFormat(b"", self._video.codec_context.width, self._video.codec_context.height)
+        self._picture = picture
+        self._meter.picture_changed(picture)
+        if self._live is not None:
+            self._live.change_picture(picture)
+        if (picture.width, picture.height) != (before.width, before.height):
+            self._notice(f"The camera changed its picture size from {before.width}x{before.height} to "
+                         f"{picture.width}x{picture.height}; recording went on in a new segment.")
+
+    def _notice(self, text: str) -> None:
+        logger.warning("%s", text)
+        self._meter.notice(text)
+
+    def _accept(self, sample: Sample, picture: PictureFormat | None) -> None:
+        if self._clock_start is not None:
+            self._write(sample, picture)
+            return
+        self._waiting.append((sample, picture))
+        waited = float((sample.dts - self._waiting[0][0].dts) * self._time_base)
         if sample.wallclock is not None:
             self._start_clock(sample, use_camera=True)
         elif not self._wait_for_camera_clock or waited >= CAMERA_CLOCK_WAIT:
             self._start_clock(sample, use_camera=False)
 
     def _start_clock(self, sample: Sample, *, use_camera: bool) -> None:
-        by_arrival = self._first_arrival - timedelta(seconds=float(self._waiting[0].pts * self._time_base))
+        by_arrival = self._first_arrival - timedelta(seconds=float(self._waiting[0][0].pts * self._time_base))
         self._clock_start = by_arrival
         if use_camera:
             by_camera = datetime.fromtimestamp(sample.wallclock, UTC) - timedelta(
@@ -281,14 +318,16 @@ class _SegmentedRecording:
             else:
                 logger.warning("camera clock is %.1f s off ours; recording on this server's clock", off)
         waiting, self._waiting = self._waiting, []
-        for early in waiting:
-            self._write(early)
+        for early, picture in waiting:
+            self._write(early, picture)
 
-    def _write(self, sample: Sample) -> None:
-        if sample.is_keyframe and self._formats is not None:
-            self._skipping = not self._follow_format(sample)
-        if self._skipping:
-            return
+    def _write(self, sample: Sample, picture: PictureFormat | None = None) -> None:
+        """Write a sample into the current segment; a new one starts at a keyframe `segment_seconds` after it, or
+        with a new `picture` format."""
+        if picture is not None:
+            if self._writer is not None:
+                self._close_segment(self._wall(sample.dts))
+            self._segment_picture = picture
         if self._writer is None:
             if not sample.is_keyframe:
                 return  # a segment must start with a keyframe: skip to the first one
@@ -302,34 +341,9 @@ class _SegmentedRecording:
         self._writer.write(sample)
         self._last = sample
 
-    def _follow_format(self, keyframe: Sample) -> bool:
-        """Start a new segment at a keyframe that changes the picture format; False if its parameter sets are
-        garbage (then it and its frames are not recorded)."""
-        try:
-            picture = self._formats.new_format(keyframe.data)
-        except DamagedParameterSets:
-            self._notice("The camera sent a keyframe with damaged stream parameters (SPS/PPS); "
-                         "the video up to its next keyframe was left out of the recording.")
-            return False
-        if picture is None:
-            return True
-        before = self._picture or PictureFormat(b"", self._video.codec_context.width, self._video.codec_context.height)
-        if self._writer is not None:
-            self._close_segment(self._wall(keyframe.dts))
-        self._picture = picture
-        self._meter.picture_changed(picture)
-        if (picture.width, picture.height) != (before.width, before.height):
-            self._notice(f"The camera changed its picture size from {before.width}x{before.height} to "
-                         f"{picture.width}x{picture.height}; recording went on in a new segment.")
-        return True
-
-    def _notice(self, text: str) -> None:
-        logger.warning("%s", text)
-        self._meter.notice(text)
-
     def _open_segment(self, sample: Sample) -> None:
         start = self._wall(sample.dts)
-        self._writer = SegmentWriter(self._segment_path(start), start, self._output, self._picture)
+        self._writer = SegmentWriter(self._segment_path(start), start, self._output, self._segment_picture)
         self._segment_first_dts = sample.dts
 
     def _close_segment(self, end: datetime) -> None:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import av
 from av.video.stream import VideoStream
 
-from video.parameter_sets import PictureFormat
+from video.parameter_sets import PictureFormat, apply_picture_format
 from video.timestamps import Sample
 
 PART_SUFFIX = ".part"
@@ -99,10 +99,8 @@ class SegmentWriter:
         self._container = av.open(self._file, "w", format="mp4", options=_MUX_OPTIONS)
         self._container.metadata[START_TAG] = start.isoformat()
         self._stream = self._container.add_stream_from_template(video)
-        if picture is not None:  # applied to the stream when the header is written, at the first sample
-            self._stream.codec_context.extradata = picture.parameter_sets
-            self._stream.codec_context.width = picture.width
-            self._stream.codec_context.height = picture.height
+        if picture is not None:
+            apply_picture_format(self._stream, picture)
         self._time_base = video.time_base
         self._first_dts: int | None = None
 
