@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from video.source import RTSP_DEFAULT_PORTS
@@ -24,6 +25,13 @@ def validate_stream_url(url: str, *, allow_file: bool) -> None:
     if parts.scheme in NETWORK_SCHEMES:
         if not parts.hostname:
             raise ValidationError("The URL has no host, e.g. rtsp://192.0.2.10:554/stream1")
+        try:
+            outbound.destination(parts.hostname, parts.port or RTSP_DEFAULT_PORTS[parts.scheme], "camera",
+                                 settings.OUTBOUND_ALLOW)
+        except outbound.DestinationDenied as exc:
+            raise ValidationError(str(exc)) from exc
+        except OSError:
+            pass  # A camera whose name does not resolve yet may still be saved: the recorder says it is unreachable.
         return
     if parts.scheme == "file":
         if not allow_file:

@@ -254,3 +254,20 @@ def test_probing_a_saved_camera_at_a_denied_address_is_a_400(admin_client, camer
     camera.save()
     response = admin_client.post(f"/api/v1/cameras/{camera.pk}/probe/")
     assert response.status_code == 400 and "multicast" in response.json()["errors"]["main_url"][0]
+
+
+@pytest.mark.django_db
+def test_a_camera_at_a_denied_address_is_not_saved(admin_client):
+    response = admin_client.post("/api/v1/cameras/", {"name": "Gate", "main_url": "rtsp://[fe80::1]/main",
+                                                      "sub_url": "rtsp://239.0.0.9/sub"}, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert "link-local" in errors["main_url"][0] and "multicast" in errors["sub_url"][0]
+
+
+def test_a_host_name_the_resolver_cannot_take_is_one_that_does_not_resolve():
+    with pytest.raises(OSError, match="not a valid host name"):
+        outbound.destination("a..b", 80, "camera", ())
+    with pytest.raises(OnvifError) as error:
+        asyncio.run(list_profiles("a..b", 80, "admin", "pw", timeout=5))
+    assert error.value.reason == "unreachable"

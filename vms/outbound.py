@@ -76,7 +76,11 @@ def destination(host: str, port: int, purpose: Purpose, allow: Sequence[Network]
     """Resolve `host` and check every address it has. DestinationDenied names the first refused one;
     socket.gaierror (an OSError) when the name does not resolve. Any spelling the resolver takes
     (2130706433, 0x7f.1, [::ffff:127.0.0.1]) is judged by the address it means."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError:
+        # A label too long or empty ("a..b") fails IDNA encoding: to callers, a name that does not resolve.
+        raise socket.gaierror(socket.EAI_NONAME, "not a valid host name") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         why = refusal(address, purpose, allow)
