@@ -50,6 +50,7 @@ class AuditAction(models.TextChoices):
     MASKS_CHANGED = "masks_changed", "Privacy masks changed"
     UNMASKED_VIEW = "unmasked_view", "Unmasked video watched"
     EXPORT_REQUESTED = "export_requested", "Export requested"
+    EXPORT_REVIEWED = "export_reviewed", "Export's tracks reviewed"
     EXPORT_APPROVED = "export_approved", "Export approved for rendering"
     EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
     EXPORT_RELEASED = "export_released", "Export's footage released"
@@ -68,7 +69,6 @@ class AuditEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
-    EXPORT_REVIEWED = "export_reviewed", "Export's tracks reviewed"
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
 
