@@ -43,7 +43,9 @@ SAYS = {
 NOT_PLAIN = re.compile(r"Error\(|Exception|Traceback|Errno|errno|returned -?\d+|<|>|\b0x[0-9a-f]|\bav\.")
 
 
-def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one(running_recorder, clip_dir, tmp_path):  # noqa: F811, E501
+def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one(
+    running_recorder, clip_dir, tmp_path  # noqa: F811  (the fixture imported above)
+):
     clip = make_clip(tmp_path / "healthy", width=320, height=240, seconds=4, bitrate=300_000)
     with FileRtspServer(clip.parent) as healthy_server, HostileCamera(clip_dir, seed=9) as hostile:
         healthy = Camera.objects.create(name="Healthy", main_url=healthy_server.url_for(clip))
@@ -58,8 +60,8 @@ def test_the_recorder_survives_hostile_cameras_and_keeps_recording_a_healthy_one
 
         wait_for(statuses_said_it, 60, "every hostile camera's status to say what is wrong", every=0.1)
         # Recording across what each camera does: its jumps, its new size, stalls and reconnections.
-        wait_for(lambda: all(len(segments_of(cameras[name])) >= 6 for name in SAYS if name != "garbage-sdp"), 60,
-                 "six segments of each hostile camera that sends pictures")
+        wait_for(lambda: all(len(segments_of(cameras[name])) >= 4 for name in SAYS if name != "garbage-sdp"), 60,
+                 "four segments of each hostile camera that sends pictures")
         stopped = time.time()
         running_recorder()
 

@@ -53,7 +53,9 @@ def leading_parameter_sets(codec: str, data: bytes) -> bytes:
         following = data.find(b"\0\0\1", start + 3)
         if kind in kinds:
             nal = data[start + 3 : len(data) if following < 0 else following]
-            found.append(START_CODE + (nal[:-1] if following >= 0 and nal.endswith(b"\0") else nal))
+            nal = START_CODE + (nal[:-1] if following >= 0 and nal.endswith(b"\0") else nal)
+            if nal not in found:  # some cameras send them twice (encoder and RTP payloader both insert them)
+                found.append(nal)
         start = following
     return b"".join(found)
 
