@@ -1,4 +1,4 @@
-"""App configuration of accounts; connects the audit of logins."""
+"""App configuration of accounts; connects the audit of logins and the notices of access changes to sockets."""
 
 from django.apps import AppConfig
 
@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects the login signal receivers)
+        from accounts import access_changes, signals  # noqa: F401  (connect their signal receivers)

@@ -1,4 +1,4 @@
-"""Per-camera access lists and the audit log."""
+"""Per-camera access lists, API tokens and the audit log."""
 
 from __future__ import annotations
 
@@ -30,10 +30,28 @@ class CameraAccess(models.Model):
         return f"{self.camera_id} -> {self.user or self.group}"
 
 
+class ApiToken(models.Model):
+    """A key for `Authorization: Token <key>` that expires. Only the key's SHA-256 is kept: the key is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="What the token is for, e.g. the script using it")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.name or self.pk}"
+
+
 class AuditAction(models.TextChoices):
     LOGIN = "login", "Logged in"
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGOUT = "logout", "Logged out"
+    TOKENS_REVOKED = "tokens_revoked", "API tokens revoked"
     CAMERA_CREATED = "camera_created", "Camera added"
     CAMERA_CHANGED = "camera_changed", "Camera changed"
     CAMERA_DELETED = "camera_deleted", "Camera deleted"

@@ -24,10 +24,10 @@ from devices.api.serializers import status_message
 from recordings import unmasked
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
 from vms.realtime import camera_group
+from vms.ws_auth import FORBIDDEN, AccessWatchingConsumer
 
 log = logging.getLogger(__name__)
 RESUBSCRIBE_SECONDS = 1.0
-FORBIDDEN = 4403
 MAX_LAG_FRAGMENTS = 50  # two seconds at 25 fps
 BROWSER_CODECS = ("avc1",)
 
@@ -36,21 +36,21 @@ def _text(message_type: str, data: dict) -> str:
     return json.dumps({"type": message_type, "v": 1, "ts": time.time(), "data": data})
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AccessWatchingConsumer, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.camera_id = int(self.scope["url_route"]["kwargs"]["camera_id"])
         self.streaming: asyncio.Task | None = None
         user = self.scope.get("user")
+        self.unmasked_token = parse_qs(self.scope.get("query_string", b"").decode()).get("unmasked", [""])[0]
         camera = await self._camera(user) if user and user.is_authenticated else None
-        token = parse_qs(self.scope.get("query_string", b"").decode()).get("unmasked", [""])[0]
-        if camera is None or (token and not await database_sync_to_async(unmasked.allows)(token, user, camera.pk)):
+        if camera is None:
             await self.close(code=FORBIDDEN)
             return
         # The unmasked stream is its own feed, published only for cameras that keep one.
-        self.feed = unmasked.live_key(self.camera_id) if token else self.camera_id
+        self.feed = unmasked.live_key(self.camera_id) if self.unmasked_token else self.camera_id
         await self.accept()
-        await database_sync_to_async(audit.record)(AuditAction.LIVE_VIEW, request=self.scope, user=user,
-                                                   camera=camera, **({"unmasked": True} if token else {}))
+        await database_sync_to_async(audit.record)(AuditAction.LIVE_VIEW, request=self.scope, user=user, camera=camera,
+                                                   **({"unmasked": True} if self.unmasked_token else {}))
         self.sent = self.acked = 0
         self.skipping = False
         self.playable = False
@@ -61,9 +61,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _camera(self, user):
+        """The camera if `user` may watch it live (and unmasked, when asked with an unmasked access)."""
         if not user.has_perm("devices.view_live"):
             return None
+        if self.unmasked_token and not unmasked.allows(self.unmasked_token, user, self.camera_id):
+            return None
         return cameras_visible_to(user).select_related("recorder").filter(pk=self.camera_id).first()
+
+    async def still_allowed(self, user) -> bool:
+        if await self._camera(user) is not None:
+            return True
+        if self.streaming is not None:
+            self.streaming.cancel()  # not one more frame once the user may no longer see the camera
+        return False
 
     async def disconnect(self, code: int) -> None:
         if self.streaming is not None:

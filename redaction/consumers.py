@@ -5,11 +5,10 @@ from __future__ import annotations
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from vms.realtime import user_group
+from vms.ws_auth import FORBIDDEN, AccessWatchingConsumer
 
-FORBIDDEN = 4403
 
-
-class JobProgressConsumer(AsyncJsonWebsocketConsumer):
+class JobProgressConsumer(AccessWatchingConsumer, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.group = None

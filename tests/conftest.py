@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts import tokens
 from accounts.roles import ADMIN, INVESTIGATOR, OPERATOR
 from devices.models import Camera
 
@@ -31,10 +31,14 @@ def make_user(username: str, role: str | None) -> User:
     return user
 
 
+def api_key_for(user: User) -> str:
+    """The key of a new API token of `user`, for `Authorization: Token <key>`."""
+    return tokens.issue(user, "test")[1]
+
+
 def client_for(user: User) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
     return client
 
 

@@ -14,13 +14,12 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
 from recordings.live import WATCH_CHECK_SECONDS, LiveFragment, LiveStart, LocalHub, RedisHub
 from recordings.recorder import Recorder
-from tests.conftest import grant
+from tests.conftest import api_key_for, grant
 from tests.recording_checks import ffprobe, wait_for
 from tests.standins.rtsp_servers import GstCamera
 from video.live import LiveChunk
@@ -93,9 +92,10 @@ def live_camera(settings, tmp_path, operator_user):
 
 
 async def open_live(camera_id: int, user) -> WebsocketCommunicator:
-    token = await database_sync_to_async(lambda: Token.objects.get_or_create(user=user)[0].key)()
-    communicator = WebsocketCommunicator(application, f"/ws/live/{camera_id}/?token={token}",
-                                         headers=[(b"origin", b"http://127.0.0.1")])
+    key = await database_sync_to_async(api_key_for)(user)
+    communicator = WebsocketCommunicator(application, f"/ws/live/{camera_id}/",
+                                         headers=[(b"origin", b"http://127.0.0.1"),
+                                                  (b"authorization", f"Token {key}".encode())])
     return communicator
 
 

@@ -7,14 +7,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
 from recordings.models import Segment
 from recordings.recorder import Recorder
 from tests.browser import chromium_page, log_in
-from tests.conftest import PASSWORD, client_for, grant
+from tests.conftest import PASSWORD, api_key_for, client_for, grant
 from tests.recording_checks import ffprobe, wait_for
 from tests.standins.rtsp_servers import GstCamera
 from tests.web_server import web_server
@@ -67,8 +66,7 @@ def test_hls_playlist_covers_the_span_and_its_parts_are_audited_once(recorded_ca
 def test_players_read_the_playlist_and_the_clip_over_http(recorded_camera, admin_user, tmp_path, settings):
     segments = list(Segment.objects.filter(camera=recorded_camera).order_by("start"))
     start, end = segments[1].start + timedelta(seconds=0.7), segments[4].start + timedelta(seconds=1.0)
-    token = Token.objects.get_or_create(user=admin_user)[0]
-    header = f"Authorization: Token {token.key}\r\n"
+    header = f"Authorization: Token {api_key_for(admin_user)}\r\n"
     query = f"start={iso(start)}&end={iso(end)}".replace("+", "%2B")
     with web_server(settings.RECORDINGS_ROOT.parent) as base:
         clip_file = tmp_path / "clip.mp4"

@@ -14,13 +14,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera, PrivacyMask
 from recordings.models import Segment
 from recordings.recorder import Recorder
-from tests.conftest import client_for, grant
+from tests.conftest import api_key_for, client_for, grant
 from tests.recording_checks import wait_for
 from vms.asgi import application
 
@@ -94,18 +93,19 @@ def test_live_unmasked_needs_the_access_token(masked_camera, admin_user):
     camera = masked_camera
     token = client_for(admin_user).post(f"/api/v1/cameras/{camera.pk}/unmasked-access/",
                                         {"reason": "incident 42 at the desk"}, format="json").json()["token"]
-    key = Token.objects.get_or_create(user=admin_user)[0].key
+    key = api_key_for(admin_user)
 
     async def watch(query: str) -> tuple[bool, dict | None]:
-        communicator = WebsocketCommunicator(application, f"/ws/live/{camera.pk}/?token={key}{query}",
-                                             headers=[(b"origin", b"http://127.0.0.1")])
+        communicator = WebsocketCommunicator(application, f"/ws/live/{camera.pk}/?{query}",
+                                             headers=[(b"origin", b"http://127.0.0.1"),
+                                                      (b"authorization", f"Token {key}".encode())])
         connected, _ = await communicator.connect(timeout=10)
         start = json.loads(await communicator.receive_from(timeout=10)) if connected else None
         await communicator.disconnect()
         return connected, start
 
-    connected, start = async_to_sync(watch)(f"&unmasked={token}")
+    connected, start = async_to_sync(watch)(f"unmasked={token}")
     assert connected and start["type"] == "live.start"
     assert AuditEntry.objects.filter(action=AuditAction.LIVE_VIEW, camera=camera, detail__unmasked=True).exists()
-    connected, _start = async_to_sync(watch)("&unmasked=forged")
+    connected, _start = async_to_sync(watch)("unmasked=forged")
     assert not connected

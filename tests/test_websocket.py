@@ -1,4 +1,4 @@
-"""The camera websocket authorises once in connect() and relays status published through Redis."""
+"""The camera websocket authorises in connect() and relays status published through Redis."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from devices.models import Camera
 from recordings.recorder import publish_status
-from tests.conftest import grant
+from tests.conftest import api_key_for, grant
 from vms import realtime
 from vms.asgi import application
 
@@ -18,15 +17,15 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
 async def connect(path: str, token: str | None = None) -> tuple[WebsocketCommunicator, bool, int | None]:
-    url = path + (f"?token={token}" if token else "")
-    communicator = WebsocketCommunicator(application, url, headers=[(b"origin", b"http://127.0.0.1")])
+    headers = [(b"origin", b"http://127.0.0.1")]
+    if token:
+        headers.append((b"authorization", f"Token {token}".encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, code = await communicator.connect(timeout=5)
     return communicator, connected, code
 
 
-@database_sync_to_async
-def token_of(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+token_of = database_sync_to_async(api_key_for)
 
 
 async def test_an_allowed_user_gets_the_camera_status(operator_user, camera):

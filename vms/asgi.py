@@ -14,7 +14,7 @@ django_application = get_asgi_application()
 from django.conf import settings  # noqa: E402
 
 from vms.routing import websocket_urlpatterns  # noqa: E402
-from vms.ws_auth import TokenAuthMiddleware  # noqa: E402
+from vms.ws_auth import TicketAuthMiddleware  # noqa: E402
 
 if settings.RECORDER_IN_WEB or settings.ANALYTICS_IN_WEB or settings.REDIS_URL is None:
     import threading
@@ -30,5 +30,5 @@ if settings.RECORDER_IN_WEB or settings.ANALYTICS_IN_WEB or settings.REDIS_URL i
         if wanted:
             threading.Thread(target=worker().run, args=(threading.Event(),), name=worker.kind, daemon=True).start()
 
-websockets = AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+websockets = AuthMiddlewareStack(TicketAuthMiddleware(URLRouter(websocket_urlpatterns)))
 application = ProtocolTypeRouter({"http": django_application, "websocket": AllowedHostsOriginValidator(websockets)})

@@ -8,14 +8,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.access import cameras_visible_to, can_access_camera
 from vms.realtime import camera_group
+from vms.ws_auth import FORBIDDEN, AccessWatchingConsumer
 
-FORBIDDEN = 4403
 
-
-class CameraListConsumer(AsyncJsonWebsocketConsumer):
+class CameraListConsumer(AccessWatchingConsumer, AsyncJsonWebsocketConsumer):
     """Status of every camera the user may see (the cameras page); cameras added later need a reconnect.
 
-    Authorised once in connect(): the user must be logged in and may view cameras."""
+    Authorised in connect(): the user must be logged in and may view cameras; checked again whenever the user's
+    access changes, which closes the socket or follows the cameras granted and revoked."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -32,6 +32,18 @@ class CameraListConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.accept()
+
+    async def still_allowed(self, user) -> bool:
+        camera_ids = await database_sync_to_async(self._visible)(user)
+        if camera_ids is None:
+            return False
+        wanted = {camera_group(camera_id) for camera_id in camera_ids}
+        for group in set(self.groups_joined) - wanted:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in wanted - set(self.groups_joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = sorted(wanted)
+        return True
 
     def _visible(self, user) -> list[int] | None:
         if not user.has_perm("devices.view_camera"):

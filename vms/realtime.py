@@ -1,4 +1,4 @@
-"""The one place that publishes to Channels groups: camera.<id>, user.<id> and system."""
+"""The one place that publishes to Channels groups: camera.<id>, user.<id>, access.<user id> and system."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ def camera_group(camera_id: int) -> str:
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def access_group(user_id: int) -> str:
+    """Every open websocket of one user, told to check again when the user's access changed. Apart from
+    user.<id>, whose job progress only the jobs socket wants."""
+    return f"access.{user_id}"
 
 
 def publish(group: str, message_type: str, data: dict) -> None:

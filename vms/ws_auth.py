@@ -1,32 +1,84 @@
-"""Lets API clients open websockets with their token (`?token=<key>` or a `Authorization: Token` header)."""
+"""Who a websocket belongs to, and whether they still may keep it.
+
+A browser's socket carries its session cookie. Other clients send an API token in the `Authorization: Token`
+header or, when they cannot set headers, a single-use ticket (`?ticket=`, from POST /api/v1/auth/ws-ticket/):
+no long-lived secret ever travels in a URL. Consumers that use `AccessWatchingConsumer` join the user's access
+group and, on each "access.changed" (their role, account, camera access or tokens changed), check again and
+close with FORBIDDEN when the user may no longer have what the socket shows."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from rest_framework.authtoken.models import Token
+from django.contrib.auth.models import User
+
+from accounts import tickets, tokens
+from vms.realtime import access_group
+
+FORBIDDEN = 4403
+
+
+def _active_user(user_id: int, token_id: int | None) -> User | None:
+    """The active user with this id, if the token the socket was opened with (if any) is still usable."""
+    if token_id is not None and not tokens.usable().filter(pk=token_id, user_id=user_id).exists():
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
 
 
 @database_sync_to_async
-def _user_for(key: str):
-    token = Token.objects.select_related("user").filter(key=key, user__is_active=True).first()
-    return token.user if token else None
+def _holder_of_ticket(ticket: str) -> tuple[User, int | None] | None:
+    holder = tickets.redeem(ticket)
+    user = _active_user(holder["user"], holder["token"]) if holder else None
+    return (user, holder["token"]) if user else None
 
 
-class TokenAuthMiddleware:
-    """Runs inside the session middleware: a valid token replaces an anonymous session user."""
+@database_sync_to_async
+def _holder_of_key(key: str) -> tuple[User, int | None] | None:
+    token = tokens.token_for(key)
+    return (token.user, token.pk) if token else None
+
+
+class TicketAuthMiddleware:
+    """Runs inside the session middleware: a valid ticket or header token stands in for an anonymous session.
+
+    `scope["api_token_id"]` names the API token behind the socket (None for a session)."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        key = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
+        if not getattr(scope.get("user"), "is_authenticated", False):
+            holder = await self._holder(scope)
+            if holder is not None:
+                scope = dict(scope, user=holder[0], api_token_id=holder[1])
+        return await self.inner(scope, receive, send)
+
+    @staticmethod
+    async def _holder(scope) -> tuple[User, int | None] | None:
         for name, value in scope.get("headers", []):
             if name == b"authorization" and value.startswith(b"Token "):
-                key = value[6:].decode()
-        if key and not getattr(scope.get("user"), "is_authenticated", False):
-            user = await _user_for(key)
-            if user is not None:
-                scope = dict(scope, user=user)
-        return await self.inner(scope, receive, send)
+                return await _holder_of_key(value[6:].decode(errors="replace"))
+        ticket = parse_qs(scope.get("query_string", b"").decode()).get("ticket", [""])[0]
+        return await _holder_of_ticket(ticket) if ticket else None
+
+
+class AccessWatchingConsumer:
+    """Mixin for websocket consumers: re-checks the user on every access change, and closes when they lost it.
+
+    The access group is joined before connect() runs its checks, so no change can slip in between."""
+
+    async def websocket_connect(self, message: dict) -> None:
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            self.groups = [*self.groups, access_group(user.pk)]
+        await super().websocket_connect(message)
+
+    async def access_changed(self, event: dict) -> None:
+        user = await database_sync_to_async(_active_user)(self.scope["user"].pk, self.scope.get("api_token_id"))
+        if user is None or not await self.still_allowed(user):
+            await self.close(code=FORBIDDEN)
+
+    async def still_allowed(self, user: User) -> bool:
+        """Whether `user`, as the database has them now, may keep this socket; may adjust what it relays."""
+        return True

@@ -1,4 +1,4 @@
-"""Serializers of users (with their role), camera access entries and audit entries."""
+"""Serializers of logins, API tokens, users (with their role), camera access entries and audit entries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, User
 from rest_framework import serializers
 
-from accounts.models import AuditEntry, CameraAccess
+from accounts.models import ApiToken, AuditEntry, CameraAccess
 from accounts.roles import ROLE_PERMISSIONS, role_of
 
 
@@ -83,9 +83,14 @@ class AuditEntrySerializer(serializers.ModelSerializer):
                   "camera_name", "detail"]
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class LoginSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenRequestSerializer(LoginSerializer):
+    name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True,
+                                 help_text="What the token is for, shown in the list of tokens")
 
 
 class SessionSerializer(serializers.Serializer):
@@ -94,4 +99,25 @@ class SessionSerializer(serializers.Serializer):
 
 
 class TokenSerializer(SessionSerializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The key, shown only this once: send it as `Authorization: Token <key>`")
+    token_id = serializers.IntegerField(help_text="The token's id in /api/v1/auth/tokens/, to revoke it")
+    expires_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as listed: never its key."""
+
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "user", "created_at", "expires_at", "last_used_at"]
+
+
+class WebsocketTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField(help_text="Open one websocket with `?ticket=<ticket>`; it works once")
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid if unused")
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many tokens were revoked")

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import (
+    ApiTokenViewSet,
     AuditEntryViewSet,
     CameraAccessViewSet,
     MeView,
@@ -12,6 +13,7 @@ from accounts.api.views import (
     SessionLogoutView,
     TokenView,
     UserViewSet,
+    WebsocketTicketView,
 )
 from analytics.api.views import (
     AlarmViewSet,
@@ -35,6 +37,7 @@ from redaction.api.views import ExportTrackThumbnail, ExportViewSet, SigningKeyV
 from vms.api.health import HealthView
 
 router = DefaultRouter()
+router.register("auth/tokens", ApiTokenViewSet, basename="api-token")
 router.register("cameras", CameraViewSet, basename="camera")
 router.register("users", UserViewSet, basename="user")
 router.register("camera-access", CameraAccessViewSet, basename="camera-access")
@@ -51,6 +54,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("auth/login/", SessionLoginView.as_view(), name="auth-login"),
     path("auth/logout/", SessionLogoutView.as_view(), name="auth-logout"),
+    path("auth/ws-ticket/", WebsocketTicketView.as_view(), name="auth-ws-ticket"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("auth/me/preferences/", PreferencesView.as_view(), name="auth-preferences"),
     path("health/", HealthView.as_view(), name="health"),
