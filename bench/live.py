@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -160,8 +161,8 @@ class Load:
 def add_camera_and_operator(url: str) -> tuple[int, str]:
     """A camera recording `url` and an Operator allowed to watch it; return the camera's id and an API token."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
 
+    from accounts import tokens
     from accounts.models import CameraAccess
     from accounts.roles import OPERATOR
     from devices.models import Camera
@@ -170,7 +171,7 @@ def add_camera_and_operator(url: str) -> tuple[int, str]:
     operator = User.objects.create_user("bench-operator")
     operator.groups.add(Group.objects.get(name=OPERATOR))
     CameraAccess.objects.create(camera=camera, user=operator)
-    return camera.pk, Token.objects.create(user=operator).key
+    return camera.pk, tokens.issue(operator, "bench")[1]
 
 
 @contextmanager
@@ -264,11 +265,22 @@ async def watch(session: aiohttp.ClientSession, url: str, origin: str, received:
     raise ConnectionError(f"the server closed the websocket with code {socket.close_code}")
 
 
-async def wait_for_live(url: str, origin: str, timeout: float) -> None:
+def authorization(key: str) -> dict[str, str]:
+    return {"Authorization": f"Token {key}"}
+
+
+def with_ticket(ws_url: str, origin: str, key: str) -> str:
+    """The websocket URL with a new single-use ticket, for a browser, which cannot send the token in a header."""
+    ask = urllib.request.Request(f"{origin}/api/v1/auth/ws-ticket/", method="POST", headers=authorization(key))
+    with urllib.request.urlopen(ask, timeout=10) as answer:  # noqa: S310  (the bench's own server)
+        return f"{ws_url}?ticket={json.load(answer)['ticket']}"
+
+
+async def wait_for_live(url: str, origin: str, key: str, timeout: float) -> None:
     """Until one viewer receives a fragment: the web server listens and the recorder publishes."""
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=authorization(key)) as session:
         while time.monotonic() < deadline:
             received = [0]
             viewer = asyncio.create_task(watch(session, url, origin, received, 0))
@@ -364,10 +376,11 @@ def counters(servers: Servers, received: list[int]) -> Counters:
     )
 
 
-async def measure_load(viewers: int, url: str, origin: str, servers: Servers, warmup: float, window: float) -> Load:
+async def measure_load(viewers: int, url: str, origin: str, key: str, servers: Servers, warmup: float,
+                       window: float) -> Load:
     """Connect `viewers` websocket viewers, wait until each gets video, warm up, then measure for `window` s."""
     received = [0] * viewers
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=authorization(key)) as session:
         tasks = [asyncio.create_task(watch(session, url, origin, received, index)) for index in range(viewers)]
         waited = time.monotonic()
         while not all(received) and time.monotonic() - waited < START_TIMEOUT:
@@ -501,9 +514,9 @@ def main() -> None:
         daphne = cleanup.enter_context(running(daphne_argv, logs / "daphne.log"))
         recorder = cleanup.enter_context(running([sys.executable, "manage.py", "recorder"], logs / "recorder.log"))
         origin = f"http://127.0.0.1:{port}"
-        ws_url = f"ws://127.0.0.1:{port}/ws/live/{camera_id}/?token={token}"
+        ws_url = f"ws://127.0.0.1:{port}/ws/live/{camera_id}/"
         try:
-            asyncio.run(wait_for_live(ws_url, origin, START_TIMEOUT))
+            asyncio.run(wait_for_live(ws_url, origin, token, START_TIMEOUT))
         except RuntimeError as exc:
             daphne_log, recorder_log = log_tail(logs / "daphne.log"), log_tail(logs / "recorder.log")
             sys.exit(f"{exc}\n\ndaphne:\n{daphne_log}\n\nrecorder:\n{recorder_log}")
@@ -520,7 +533,8 @@ def main() -> None:
                 args.skip_hls = True
             base = f"http://127.0.0.1:{cleanup.enter_context(static_server(site))}"
             with chromium_page() as page:
-                player = f"{base}/live_player.html?max_lag={args.max_lag}&ws={urllib.parse.quote(ws_url, safe='')}"
+                ticketed = urllib.parse.quote(with_ticket(ws_url, origin, token), safe="")
+                player = f"{base}/live_player.html?max_lag={args.max_lag}&ws={ticketed}"
                 latencies.append(measure_latency(page, "websocket (MSE)", player, args.warmup, args.window))
                 if not args.skip_hls:
                     latencies.append(measure_hls(page, camera.url, site, base, args.warmup, args.window, logs))
@@ -529,7 +543,8 @@ def main() -> None:
             servers = Servers(*(psutil.Process(process.pid) for process in (daphne, recorder, redis_server)))
             for viewers in [0, *args.viewers]:
                 loads.append(
-                    asyncio.run(measure_load(viewers, ws_url, origin, servers, args.load_warmup, args.load_window))
+                    asyncio.run(measure_load(viewers, ws_url, origin, token, servers, args.load_warmup,
+                                             args.load_window))
                 )
                 say(f"{viewers} viewers: daphne {loads[-1].daphne_cores * 100:.1f}% of a core")
 
