@@ -48,8 +48,42 @@ export interface paths {
     put: operations["v1_auth_me_preferences_update"];
   };
   "/api/v1/auth/token/": {
-    /** @description Exchange a username and password for an API token (`Authorization: Token <key>`). */
+    /** @description Exchange a username and password for a new API token (`Authorization: Token <key>`), which expires. */
     post: operations["v1_auth_token_create"];
+  };
+  "/api/v1/auth/tokens/": {
+    /**
+     * @description Your unexpired API tokens, without their keys; revoke one (DELETE) or all (revoke-all).
+     *
+     * Admins may list and revoke another user's tokens (`?user=<id>`; revoking by id needs no `user`), never
+     * a superuser's unless they are one; revocations are audited.
+     */
+    get: operations["v1_auth_tokens_list"];
+  };
+  "/api/v1/auth/tokens/{id}/": {
+    /**
+     * @description Your unexpired API tokens, without their keys; revoke one (DELETE) or all (revoke-all).
+     *
+     * Admins may list and revoke another user's tokens (`?user=<id>`; revoking by id needs no `user`), never
+     * a superuser's unless they are one; revocations are audited.
+     */
+    delete: operations["v1_auth_tokens_destroy"];
+  };
+  "/api/v1/auth/tokens/revoke-all/": {
+    /**
+     * @description Your unexpired API tokens, without their keys; revoke one (DELETE) or all (revoke-all).
+     *
+     * Admins may list and revoke another user's tokens (`?user=<id>`; revoking by id needs no `user`), never
+     * a superuser's unless they are one; revocations are audited.
+     */
+    post: operations["v1_auth_tokens_revoke_all_create"];
+  };
+  "/api/v1/auth/ws-ticket/": {
+    /**
+     * @description A single-use ticket for one websocket (`/ws/...?ticket=<ticket>`), for clients that can send neither the
+     * session cookie nor an `Authorization` header with the handshake; a URL gets logged, a token must not be.
+     */
+    post: operations["v1_auth_ws_ticket_create"];
   };
   "/api/v1/camera-access/": {
     /** @description Which users and roles may access which cameras (admins access every camera). */
@@ -300,6 +334,7 @@ export interface components {
      * @description * `login` - Logged in
      * * `login_failed` - Failed login
      * * `logout` - Logged out
+     * * `tokens_revoked` - API tokens revoked
      * * `camera_created` - Camera added
      * * `camera_changed` - Camera changed
      * * `camera_deleted` - Camera deleted
@@ -323,7 +358,7 @@ export interface components {
      * * `export_verified` - Export verified
      * @enum {string}
      */
-    ActionEnum: "login" | "login_failed" | "logout" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified";
+    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified";
     Alarm: {
       id: number;
       camera: number;
@@ -338,6 +373,20 @@ export interface components {
       acknowledged_at: string | null;
       acknowledged_by: string | null;
       comment: string;
+    };
+    /** @description A token as listed: never its key. */
+    ApiToken: {
+      id: number;
+      /** @description What the token is for, e.g. the script using it */
+      name: string;
+      /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+      user: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      expires_at: string;
+      /** Format: date-time */
+      last_used_at: string | null;
     };
     AreaRequest: {
       points: [number, number][];
@@ -617,6 +666,10 @@ export interface components {
         }[];
       masked: boolean;
     };
+    LoginRequest: {
+      username: string;
+      password: string;
+    };
     ManualBoxRequest: {
       /** Format: double */
       t: number;
@@ -679,6 +732,21 @@ export interface components {
        */
       previous: string | null;
       results: components["schemas"]["Alarm"][];
+    };
+    PaginatedApiTokenList: {
+      /** @example 123 */
+      count: number;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=400&limit=100
+       */
+      next: string | null;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=200&limit=100
+       */
+      previous: string | null;
+      results: components["schemas"]["ApiToken"][];
     };
     PaginatedAuditEntryList: {
       /** @example 123 */
@@ -998,6 +1066,10 @@ export interface components {
       keep_visible?: number[];
       manual?: components["schemas"]["ManualBoxRequest"][];
     };
+    Revoked: {
+      /** @description How many tokens were revoked */
+      revoked: number;
+    };
     /**
      * @description * `Admin` - Admin
      * * `Operator` - Operator
@@ -1142,11 +1214,21 @@ export interface components {
     Token: {
       username: string;
       role: string | null;
+      /** @description The key, shown only this once: send it as `Authorization: Token <key>` */
       token: string;
+      /** @description The token's id in /api/v1/auth/tokens/, to revoke it */
+      token_id: number;
+      /** Format: date-time */
+      expires_at: string;
     };
     TokenRequest: {
       username: string;
       password: string;
+      /**
+       * @description What the token is for, shown in the list of tokens
+       * @default
+       */
+      name?: string;
     };
     UnmaskedAccess: {
       token: string;
@@ -1215,6 +1297,12 @@ export interface components {
      * @enum {string}
      */
     WebhookDeliveryStatusEnum: "pending" | "delivered" | "failed";
+    WebsocketTicket: {
+      /** @description Open one websocket with `?ticket=<ticket>`; it works once */
+      ticket: string;
+      /** @description Seconds the ticket stays valid if unused */
+      expires_in: number;
+    };
     /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
     Zone: {
       id: number;
@@ -1390,6 +1478,7 @@ export interface operations {
          * @description * `login` - Logged in
          * * `login_failed` - Failed login
          * * `logout` - Logged out
+         * * `tokens_revoked` - API tokens revoked
          * * `camera_created` - Camera added
          * * `camera_changed` - Camera changed
          * * `camera_deleted` - Camera deleted
@@ -1412,7 +1501,7 @@ export interface operations {
          * * `export_released` - Export's footage released
          * * `export_verified` - Export verified
          */
-        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
+        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
         camera?: number;
         /** @description Entries before this time */
         end?: string;
@@ -1495,9 +1584,9 @@ export interface operations {
   v1_auth_login_create: {
     requestBody: {
       content: {
-        "application/json": components["schemas"]["TokenRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
-        "multipart/form-data": components["schemas"]["TokenRequest"];
+        "application/json": components["schemas"]["LoginRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];
+        "multipart/form-data": components["schemas"]["LoginRequest"];
       };
     };
     responses: {
@@ -1641,7 +1730,7 @@ export interface operations {
       };
     };
   };
-  /** @description Exchange a username and password for an API token (`Authorization: Token <key>`). */
+  /** @description Exchange a username and password for a new API token (`Authorization: Token <key>`), which expires. */
   v1_auth_token_create: {
     requestBody: {
       content: {
@@ -1676,6 +1765,151 @@ export interface operations {
       };
       /** @description Too many requests */
       429: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Your unexpired API tokens, without their keys; revoke one (DELETE) or all (revoke-all).
+   *
+   * Admins may list and revoke another user's tokens (`?user=<id>`; revoking by id needs no `user`), never
+   * a superuser's unless they are one; revocations are audited.
+   */
+  v1_auth_tokens_list: {
+    parameters: {
+      query?: {
+        /** @description Number of results to return per page. */
+        limit?: number;
+        /** @description The initial index from which to return the results. */
+        offset?: number;
+        /** @description Whose tokens (a user's id; another user's needs the Admin role); yours when left out */
+        user?: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PaginatedApiTokenList"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Your unexpired API tokens, without their keys; revoke one (DELETE) or all (revoke-all).
+   *
+   * Admins may list and revoke another user's tokens (`?user=<id>`; revoking by id needs no `user`), never
+   * a superuser's unless they are one; revocations are audited.
+   */
+  v1_auth_tokens_destroy: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this api token. */
+        id: number;
+      };
+    };
+    responses: {
+      /** @description No response body */
+      204: {
+        content: never;
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Your unexpired API tokens, without their keys; revoke one (DELETE) or all (revoke-all).
+   *
+   * Admins may list and revoke another user's tokens (`?user=<id>`; revoking by id needs no `user`), never
+   * a superuser's unless they are one; revocations are audited.
+   */
+  v1_auth_tokens_revoke_all_create: {
+    parameters: {
+      query?: {
+        /** @description Whose tokens (a user's id; another user's needs the Admin role); yours when left out */
+        user?: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Revoked"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description A single-use ticket for one websocket (`/ws/...?ticket=<ticket>`), for clients that can send neither the
+   * session cookie nor an `Authorization` header with the handshake; a URL gets logged, a token must not be.
+   */
+  v1_auth_ws_ticket_create: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["WebsocketTicket"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
