@@ -272,7 +272,7 @@ def authorization(key: str) -> dict[str, str]:
 def with_ticket(ws_url: str, origin: str, key: str) -> str:
     """The websocket URL with a new single-use ticket, for a browser, which cannot send the token in a header."""
     ask = urllib.request.Request(f"{origin}/api/v1/auth/ws-ticket/", method="POST", headers=authorization(key))
-    with urllib.request.urlopen(ask, timeout=10) as answer:  # noqa: S310  (the bench's own server)
+    with urllib.request.urlopen(ask, timeout=60) as answer:  # noqa: S310  (the bench's own server)
         return f"{ws_url}?ticket={json.load(answer)['ticket']}"
 
 

@@ -1,5 +1,8 @@
 """Access to a camera's video without its privacy masks: for users with `view_unmasked`, one reason-given and
-audited access at a time, carried by a short-lived signed token in the playlist and live socket URLs."""
+audited access at a time, carried by a short-lived signed token in the playlist and live socket URLs.
+
+The token may travel in a URL because it is not a login: it counts only beside its own user's session or API
+token, so one read from a proxy's log lets nobody in."""
 
 from __future__ import annotations
 

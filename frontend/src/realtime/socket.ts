@@ -1,4 +1,7 @@
-/** A websocket to the VMS that reconnects with capped exponential backoff until it is closed or forbidden. */
+/**
+ * A websocket to the VMS that reconnects with capped exponential backoff until it is closed or forbidden.
+ * The browser's session cookie authenticates it (the server checks the Origin), so no secret goes in its URL.
+ */
 
 export const FORBIDDEN = 4403;
 
