@@ -125,7 +125,7 @@ class CameraAnalytics(CameraThread):
                     self._idle()
                     continue
                 if feed.items.qsize() > MAX_BACKLOG_FRAGMENTS:
-                    self._skip_backlog(feed.items)
+                    self._skip_backlog((arrived, item), feed.items)
                     continue
                 self._take(item, arrived)
         except ModelError as exc:
@@ -184,10 +184,14 @@ class CameraAnalytics(CameraThread):
         if self.showing_boxes:
             self._publish_boxes(None, now, {})
 
-    def _skip_backlog(self, items: queue.Queue) -> None:
+    def _skip_backlog(self, taken: tuple, items: queue.Queue) -> None:
+        """Drop the fragments waiting, `taken` (the item just read) among them, but not a start or end of the
+        stream: a start dropped (the first item, when loading the detector took long) would leave no decoder."""
         log.warning("camera %s: analytics fell behind, skipping to the next keyframe", self.camera_id)
+        backlog = [taken]
         while not items.empty():
-            arrived, item = items.get_nowait()
+            backlog.append(items.get_nowait())
+        for arrived, item in backlog:
             if isinstance(item, LiveStart | LiveEnded):
                 self._take(item, arrived)
         if self.decoder is not None:

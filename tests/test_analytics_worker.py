@@ -5,6 +5,7 @@ and overlay boxes on the camera's Channels group."""
 from __future__ import annotations
 
 import asyncio
+import queue
 import random
 import threading
 import time
@@ -16,7 +17,7 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from analytics.models import Alarm, Count, Event, Rule, Zone
-from analytics.worker import IDLE_SECONDS, AnalyticsWorker, LiveFeed
+from analytics.worker import IDLE_SECONDS, AnalyticsWorker, CameraAnalytics, LiveFeed
 from devices.models import Camera
 from recordings.live import LiveFragment, LiveStart, hub
 from recordings.models import Segment
@@ -161,3 +162,18 @@ def test_the_live_feed_waits_quietly_for_a_camera_that_sends_nothing_for_a_while
     finally:
         stop.set()
         feed.join(timeout=10)
+
+
+def test_falling_behind_keeps_the_start_of_the_stream():
+    """When loading the detector takes long, the stream's start is the first item of the backlog, read before the
+    backlog is seen: skipping ahead must still take it, or no decoder is ever made and nothing is analysed."""
+    camera = Camera.objects.create(name="Slow start", main_url="rtsp://127.0.0.1:9/none", analytics_enabled=True)
+    analytics = CameraAnalytics(camera, detector=lambda: None)
+    taken = []
+    analytics._take = lambda item, arrived: taken.append(item)
+    start = LiveStart({"mime": "video/mp4"}, b"INIT", [])
+    backlog = queue.Queue()
+    for seq in range(3):
+        backlog.put((time.time(), LiveFragment(seq, False, b"P")))
+    analytics._skip_backlog((time.time(), start), backlog)
+    assert taken == [start] and backlog.empty()
