@@ -1,6 +1,6 @@
 """A hostile RTSP camera: H.264 over RTSP/TCP that misbehaves on purpose, the same way for the same seed.
 
-Each path is one misbehaviour (see MISBEHAVIOURS); every other frame is a real x264 frame of a test pattern,
+Each path is one misbehaviour (see MISBEHAVIOURS); all else it sends is real x264 frames of a test pattern,
 so a recorder that copes shows it by recording on. Run by `HostileCamera` (tests/standins/rtsp_servers.py) with
 the project's python; it binds 127.0.0.1 only and prints `READY rtsp://127.0.0.1:PORT/` once it listens.
 
@@ -12,6 +12,7 @@ an RTCP sender report every second, as from a real camera.
 import argparse
 import asyncio
 import base64
+import itertools
 import random
 import signal
 import struct
@@ -31,7 +32,7 @@ MISBEHAVIOURS = {
     "garbage-sdp": "a good SPS but a garbage PPS in the SDP and no parameter sets in the stream: no picture decodes",
     "resolution-change": "switches from 320x240 to 480x272 a few seconds into each session, without a new SDP",
     "timestamp-jumps": "RTP timestamps jump forwards (1.5 s and 20 s) and backwards (8 s) every 3 s",
-    "stall": "sends the first half of a keyframe a few seconds into each session, then nothing",
+    "stall": "sends a keyframe's parameter sets and half its slice a few seconds into each session, then nothing",
 }
 FPS = 25
 CLOCK = 90_000  # RTP clock of H.264
@@ -210,7 +211,7 @@ class Session:
         started = time.monotonic()
         last_report = -SENDER_REPORT_SECONDS
         trouble_at = FPS * rng.randint(3, 6)  # a keyframe a few seconds in, where this session's trouble starts
-        for index in range(1 << 62):
+        for index in itertools.count():
             changed = self.misbehaviour == "resolution-change" and index >= trouble_at
             frame = self.server.pictures[changed].frames[index % len(self.server.pictures[changed].frames)]
             nals = list(frame.nals)
@@ -225,7 +226,8 @@ class Session:
                 timestamp += rng.choice((int(1.5 * CLOCK), 20 * CLOCK, -8 * CLOCK))
             payloads = [payload for nal in nals for payload in rtp_payloads(nal)]
             if self.misbehaviour == "stall" and index >= trouble_at:
-                await self.send_rtp(payloads[: max(1, len(payloads) // 2)], timestamp, complete=False)
+                unsent = (len(rtp_payloads(nals[-1])) + 1) // 2  # the second half of the slice's fragments
+                await self.send_rtp(payloads[:-unsent], timestamp, complete=False)
                 return  # and never another byte, with the connection left open: the viewer must notice
             delay = started + index / FPS - time.monotonic()
             if delay > 0:
