@@ -202,10 +202,12 @@ class PreferencesView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def put(self, request):
-        if not isinstance(request.data, dict) or len(str(request.data)) > 20_000:
+        # An empty body (request.stream is None) is refused too: PUT replaces them all.
+        data = request.data if request.stream is not None else None
+        if not isinstance(data, dict) or len(str(data)) > 20_000:
             return problem(status.HTTP_400_BAD_REQUEST, "Preferences must be a JSON object under 20 kB.")
-        Preferences.objects.update_or_create(user=request.user, defaults={"data": request.data})
-        return Response(request.data)
+        Preferences.objects.update_or_create(user=request.user, defaults={"data": data})
+        return Response(data)
 
 
 class UserViewSet(viewsets.ModelViewSet):

@@ -33,6 +33,7 @@ from vms.api.errors import problem
 from vms.api.fields import InstantFilter
 from vms.api.filters import StrictFilterSet
 from vms.api.permissions import requires
+from vms.api.schema import PROBLEM
 
 
 class ZoneViewSet(CameraScopedViewSet):
@@ -124,7 +125,7 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 .select_related("camera", "event")
                 .order_by(F("acknowledged_at").desc(nulls_first=True), "-severity", "-raised_at"))
 
-    @extend_schema(request=AcknowledgeSerializer, responses={200: AlarmSerializer})
+    @extend_schema(request=AcknowledgeSerializer, responses={200: AlarmSerializer, 409: PROBLEM})
     @action(detail=True, methods=["post"], permission_classes=[requires("analytics.acknowledge_alarm")])
     def acknowledge(self, request, pk=None):
         alarm = self.get_object()
@@ -147,7 +148,7 @@ class CountList(APIView):
 
     permission_classes = [requires("analytics.view_count")]
 
-    @extend_schema(parameters=[CountQuerySerializer], responses={200: CountsSerializer})
+    @extend_schema(parameters=[CountQuerySerializer], responses={200: CountsSerializer, 404: PROBLEM})
     def get(self, request):
         query = CountQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -7,7 +7,6 @@ import dataclasses
 import socket
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -37,6 +36,7 @@ from vms import outbound
 from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import CameraUnavailable, problem
 from vms.api.permissions import ModelPermissionsByAction, requires
+from vms.api.schema import PROBLEM
 
 
 def probe_or_raise(url: str, username: str, password: str, field: str) -> Response:
@@ -70,7 +70,7 @@ class CameraViewSet(viewsets.ModelViewSet):
         changed = services.changed_fields(serializer.instance, serializer.validated_data)
         services.audit_changed(serializer.save(), self.request, changed)
 
-    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    @extend_schema(responses={204: None, 409: PROBLEM})
     def destroy(self, request, *args, **kwargs):
         try:
             services.delete_camera(self.get_object(), request)
@@ -79,7 +79,7 @@ class CameraViewSet(viewsets.ModelViewSet):
                            errors={"exports": exc.exports})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=ProbeRequestSerializer, responses={200: StreamInfoSerializer})
+    @extend_schema(request=ProbeRequestSerializer, responses={200: StreamInfoSerializer, 502: PROBLEM})
     @action(detail=False, methods=["post"], permission_classes=[requires("devices.add_camera")])
     def probe(self, request):
         """Open a stream URL and report codec, resolution, fps and browser support, or why it fails."""
@@ -88,7 +88,7 @@ class CameraViewSet(viewsets.ModelViewSet):
         return probe_or_raise(form.validated_data["url"], form.validated_data["username"],
                               form.validated_data["password"], "url")
 
-    @extend_schema(request=UnmaskedAccessRequestSerializer, responses={201: UnmaskedAccessSerializer})
+    @extend_schema(request=UnmaskedAccessRequestSerializer, responses={201: UnmaskedAccessSerializer, 409: PROBLEM})
     @action(detail=True, methods=["post"], url_path="unmasked-access",
             permission_classes=[requires("devices.view_unmasked")])
     def unmasked_access(self, request, pk=None):
@@ -102,7 +102,8 @@ class CameraViewSet(viewsets.ModelViewSet):
         token, expires_at = unmasked.issue(request.user, camera.pk)
         return Response({"token": token, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: StreamInfoSerializer}, operation_id="cameras_probe_saved")
+    @extend_schema(request=None, responses={200: StreamInfoSerializer, 502: PROBLEM},
+                   operation_id="cameras_probe_saved")
     @action(detail=True, methods=["post"], url_path="probe", permission_classes=[requires("devices.change_camera")])
     def probe_saved(self, request, pk=None):
         """Probe this camera's main stream with its stored credentials."""
@@ -115,7 +116,7 @@ class OnvifProfilesView(APIView):
 
     permission_classes = [requires("devices.add_camera")]
 
-    @extend_schema(request=OnvifRequestSerializer, responses={200: dict})
+    @extend_schema(request=OnvifRequestSerializer, responses={200: dict, 502: PROBLEM})
     def post(self, request):
         form = OnvifRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)

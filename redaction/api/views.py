@@ -27,6 +27,7 @@ from redaction.api.serializers import (
 from redaction.models import Export, ExportStatus
 from vms.api.errors import problem
 from vms.api.permissions import requires
+from vms.api.schema import PROBLEM
 
 CAN_EXPORT = requires("devices.export_clip")
 
@@ -44,7 +45,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     def get_queryset(self):
         return services.exports_visible_to(self.request.user)
 
-    @extend_schema(request=ExportRequestSerializer, responses={201: ExportSerializer})
+    @extend_schema(request=ExportRequestSerializer, responses={201: ExportSerializer, 404: PROBLEM})
     def create(self, request):
         body = ExportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -65,7 +66,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         tracks = export.tracks.select_related("export").defer("thumbnail")
         return Response(ExportTrackSerializer(tracks, many=True).data)
 
-    @extend_schema(request=RenderRequestSerializer, responses={202: ExportSerializer})
+    @extend_schema(request=RenderRequestSerializer, responses={202: ExportSerializer, 409: PROBLEM})
     @action(detail=True, methods=["post"])
     def render(self, request, pk=None):
         export = self.get_object()
@@ -79,7 +80,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
             return problem(status.HTTP_409_CONFLICT, str(exc))
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={202: ExportSerializer})
+    @extend_schema(request=None, responses={202: ExportSerializer, 409: PROBLEM})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve an export waiting for a second person (VMS_EXPORT_APPROVAL=other); it renders then."""
@@ -91,7 +92,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
             return problem(status.HTTP_403_FORBIDDEN, str(exc))
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY, 409: PROBLEM})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         export = self._done(self.get_object())
@@ -102,7 +103,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         return FileResponse(open(export.path, "rb"), as_attachment=True, filename=export.file,  # noqa: SIM115
                             content_type="video/mp4")
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: PROBLEM})
     @action(detail=True, methods=["get"])
     def manifest(self, request, pk=None):
         export = self._done(self.get_object())
@@ -113,7 +114,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         response["Content-Disposition"] = f'attachment; filename="export-{export.pk}.manifest.json"'
         return response
 
-    @extend_schema(request=None, responses={200: ExportSerializer})
+    @extend_schema(request=None, responses={200: ExportSerializer, 409: PROBLEM})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         try:

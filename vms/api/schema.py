@@ -2,8 +2,9 @@
 (vms/api/errors.py), so clients and the fuzzer know every status an operation can return.
 
 Added to each operation here: 401 and 403 (not logged in, not allowed), 400 when it takes a body or query
-parameters, 404 when its path names something, 429 when it is throttled. Errors particular to an operation
-(409, 502, a 404 for something named in the body) are declared on it with `PROBLEM`."""
+parameters, 415 when it takes a body (JSON only), 404 when its path names something, 429 when it is throttled.
+Errors particular to an operation (409, 502, a 404 for something named in the body) are declared on it with
+`PROBLEM`."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class ProblemAutoSchema(AutoSchema):
         statuses = [401, 403]
         if "requestBody" in operation or "query" in locations:
             statuses.append(400)
+        if "requestBody" in operation:
+            statuses.append(415)
         if "path" in locations:
             statuses.append(404)
         if self.view.get_throttles():
