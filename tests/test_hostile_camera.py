@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 import threading
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 
+import av
 import pytest
 
 from devices.models import Camera
@@ -19,13 +22,16 @@ from tests.recording_checks import (
     init_picture_size,
     wait_for,
 )
+from tests.standins.hostile_camera import split_annex_b
 from tests.standins.rtsp_servers import FileRtspServer, HostileCamera
 from tests.test_recorder import fast_recorder, running_recorder, segments_of  # noqa: F401  (fixtures)
 from tests.test_video_segments import segments_from_clip
 from video.live import LiveChunk
+from video.parameter_sets import START_CODE, PictureFormat, leading_parameter_sets
 from video.pattern_clip import make_clip
 from video.recording import StreamStatus, record
-from video.segments import part_path_of, recover_partial
+from video.segments import SegmentWriter, UnreadableSegment, part_path_of, recover_partial
+from video.timestamps import Sample
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 
@@ -108,6 +114,27 @@ def test_live_viewers_get_a_new_init_segment_when_the_camera_changes_its_picture
     assert chunks[chunks.index(inits[1]) + 1].keyframe, "the new picture size starts on a keyframe"
     assert (statuses[-1].width, statuses[-1].height) == (480, 272)
     assert "changed its picture size from 320x240 to 480x272" in statuses[-1].notice
+
+
+def test_a_segment_no_picture_of_which_decodes_is_deleted_not_handed_on(tmp_path):
+    clip = make_clip(tmp_path / "clips", width=320, height=240, seconds=2)
+    path = tmp_path / "camera" / "segment.mp4"
+    with av.open(str(clip)) as container:
+        video = container.streams.video[0]
+        to_annex_b = av.BitStreamFilterContext("h264_mp4toannexb", video)
+        samples = [Sample(out.dts, out.pts, out.duration, out.is_keyframe, bytes(out))
+                   for packet in container.demux(video) if packet.size for out in to_annex_b.filter(packet)]
+        sps = leading_parameter_sets("h264", samples[0].data).split(START_CODE)[1]
+        # A good SPS and a PPS that names an SPS there is not (pps_id 0, sps_id 31), as from a camera whose SDP is
+        # damaged and that sends no parameter sets in the stream.
+        picture = PictureFormat(START_CODE + sps + START_CODE + b"\x68\x82\x08", 320, 240)
+        writer = SegmentWriter(path, datetime.now(UTC), video, picture)
+        for sample in samples:
+            nals = [nal for nal in split_annex_b(sample.data) if nal[0] & 0x1F not in (7, 8)]
+            writer.write(replace(sample, data=b"".join(START_CODE + nal for nal in nals)))
+        with pytest.raises(UnreadableSegment, match="could not be played back"):
+            writer.close(datetime.now(UTC))
+    assert not path.exists() and not part_path_of(path).exists()
 
 
 def test_a_segment_whose_first_picture_does_not_decode_is_discarded_not_rescued(tmp_path):
