@@ -159,7 +159,8 @@ def part_path_of(path: Path) -> Path:
 
 def recover_partial(part_path: Path) -> RecordedSegment | None:
     """Rescue a `.part` segment left by a killed recorder: cut it after its last complete fragment, hash it
-    and rename it to its final name. Returns None, and deletes the file, when no fragment is complete."""
+    and rename it to its final name. Returns None, and deletes the file, when no fragment is complete or its
+    first picture does not decode (see _check_readable)."""
     with open(part_path, "r+b") as file:
         length = _complete_length(file)
         file.truncate(length)
