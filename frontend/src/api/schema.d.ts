@@ -420,7 +420,6 @@ export interface components {
       has_password: boolean;
       enabled: boolean;
       recording_mode: components["schemas"]["RecordingModeEnum"];
-      /** Format: int64 */
       retention_days: number | null;
       /** Format: double */
       retention_gib: number | null;
@@ -469,7 +468,6 @@ export interface components {
       password?: string;
       enabled?: boolean;
       recording_mode?: components["schemas"]["RecordingModeEnum"];
-      /** Format: int64 */
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
@@ -591,7 +589,6 @@ export interface components {
       /** Format: date-time */
       ended_at: string | null;
       object_class: string;
-      /** Format: int64 */
       track_id: number | null;
       snapshot_url: string | null;
       /** @description [{"t": ISO time, "x", "y", "w", "h"}] */
@@ -938,7 +935,6 @@ export interface components {
       password?: string;
       enabled?: boolean;
       recording_mode?: components["schemas"]["RecordingModeEnum"];
-      /** Format: int64 */
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
@@ -971,7 +967,6 @@ export interface components {
       /** Format: double */
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
-      /** Format: int64 */
       count_threshold?: number;
       /** Format: double */
       min_duration_seconds?: number;
@@ -1097,7 +1092,6 @@ export interface components {
       /** Format: double */
       dwell_seconds: number;
       direction: components["schemas"]["DirectionEnum"];
-      /** Format: int64 */
       count_threshold: number;
       /** Format: double */
       min_duration_seconds: number;
@@ -1122,7 +1116,6 @@ export interface components {
       /** Format: double */
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
-      /** Format: int64 */
       count_threshold?: number;
       /** Format: double */
       min_duration_seconds?: number;
@@ -1280,9 +1273,7 @@ export interface components {
       /** Format: uri */
       url: string;
       status: components["schemas"]["WebhookDeliveryStatusEnum"];
-      /** Format: int64 */
       attempts: number;
-      /** Format: int64 */
       response_code: number | null;
       error: string;
       /** Format: date-time */
@@ -1434,8 +1425,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["AcknowledgeRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["AcknowledgeRequest"];
-        "multipart/form-data": components["schemas"]["AcknowledgeRequest"];
       };
     };
     responses: {
@@ -1464,6 +1453,18 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1585,8 +1586,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["LoginRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];
-        "multipart/form-data": components["schemas"]["LoginRequest"];
       };
     };
     responses: {
@@ -1609,6 +1608,12 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1694,12 +1699,6 @@ export interface operations {
         "application/json": {
           [key: string]: unknown;
         };
-        "application/x-www-form-urlencoded": {
-          [key: string]: unknown;
-        };
-        "multipart/form-data": {
-          [key: string]: unknown;
-        };
       };
     };
     responses: {
@@ -1728,6 +1727,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
   };
   /** @description Exchange a username and password for a new API token (`Authorization: Token <key>`), which expires. */
@@ -1735,8 +1740,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["TokenRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
-        "multipart/form-data": components["schemas"]["TokenRequest"];
       };
     };
     responses: {
@@ -1759,6 +1762,12 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1960,8 +1969,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["CameraAccessRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["CameraAccessRequest"];
-        "multipart/form-data": components["schemas"]["CameraAccessRequest"];
       };
     };
     responses: {
@@ -1984,6 +1991,12 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2079,8 +2092,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["CameraRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["CameraRequest"];
-        "multipart/form-data": components["schemas"]["CameraRequest"];
       };
     };
     responses: {
@@ -2103,6 +2114,12 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2254,8 +2271,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["PrivacyMaskRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["PrivacyMaskRequest"];
-        "multipart/form-data": components["schemas"]["PrivacyMaskRequest"];
       };
     };
     responses: {
@@ -2284,6 +2299,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2337,8 +2358,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["PrivacyMaskRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["PrivacyMaskRequest"];
-        "multipart/form-data": components["schemas"]["PrivacyMaskRequest"];
       };
     };
     responses: {
@@ -2367,6 +2386,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2419,8 +2444,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["PatchedPrivacyMaskRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["PatchedPrivacyMaskRequest"];
-        "multipart/form-data": components["schemas"]["PatchedPrivacyMaskRequest"];
       };
     };
     responses: {
@@ -2449,6 +2472,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2510,8 +2539,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["RuleRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["RuleRequest"];
-        "multipart/form-data": components["schemas"]["RuleRequest"];
       };
     };
     responses: {
@@ -2540,6 +2567,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2593,8 +2626,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["RuleRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["RuleRequest"];
-        "multipart/form-data": components["schemas"]["RuleRequest"];
       };
     };
     responses: {
@@ -2623,6 +2654,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2675,8 +2712,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["PatchedRuleRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["PatchedRuleRequest"];
-        "multipart/form-data": components["schemas"]["PatchedRuleRequest"];
       };
     };
     responses: {
@@ -2705,6 +2740,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2860,8 +2901,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["ZoneRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["ZoneRequest"];
-        "multipart/form-data": components["schemas"]["ZoneRequest"];
       };
     };
     responses: {
@@ -2890,6 +2929,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2943,8 +2988,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["ZoneRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["ZoneRequest"];
-        "multipart/form-data": components["schemas"]["ZoneRequest"];
       };
     };
     responses: {
@@ -2973,6 +3016,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3025,8 +3074,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["PatchedZoneRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["PatchedZoneRequest"];
-        "multipart/form-data": components["schemas"]["PatchedZoneRequest"];
       };
     };
     responses: {
@@ -3055,6 +3102,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3106,8 +3159,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["CameraRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["CameraRequest"];
-        "multipart/form-data": components["schemas"]["CameraRequest"];
       };
     };
     responses: {
@@ -3136,6 +3187,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3173,11 +3230,10 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict */
       409: {
         content: {
-          "application/json": {
-            [key: string]: unknown;
-          };
+          "application/problem+json": components["schemas"]["Problem"];
         };
       };
     };
@@ -3193,8 +3249,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["PatchedCameraRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["PatchedCameraRequest"];
-        "multipart/form-data": components["schemas"]["PatchedCameraRequest"];
       };
     };
     responses: {
@@ -3223,6 +3277,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3261,6 +3321,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
   };
   /** @description Access to the camera's unmasked video for a while, for a reason the user gives; audited. */
@@ -3274,8 +3340,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["UnmaskedAccessRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["UnmaskedAccessRequest"];
-        "multipart/form-data": components["schemas"]["UnmaskedAccessRequest"];
       };
     };
     responses: {
@@ -3308,6 +3372,18 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
   };
   /** @description Open a stream URL and report codec, resolution, fps and browser support, or why it fails. */
@@ -3315,8 +3391,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["ProbeRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["ProbeRequest"];
-        "multipart/form-data": components["schemas"]["ProbeRequest"];
       };
     };
     responses: {
@@ -3339,6 +3413,18 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3383,6 +3469,12 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3567,8 +3659,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["ExportRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["ExportRequest"];
-        "multipart/form-data": components["schemas"]["ExportRequest"];
       };
     };
     responses: {
@@ -3591,6 +3681,18 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3666,6 +3768,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
   };
   /**
@@ -3699,6 +3807,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3742,6 +3856,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
   };
   /**
@@ -3779,6 +3899,12 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
   };
   /**
@@ -3795,8 +3921,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["RenderRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["RenderRequest"];
-        "multipart/form-data": components["schemas"]["RenderRequest"];
       };
     };
     responses: {
@@ -3825,6 +3949,18 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3963,8 +4099,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["DiscoveryRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["DiscoveryRequest"];
-        "multipart/form-data": components["schemas"]["DiscoveryRequest"];
       };
     };
     responses: {
@@ -3989,6 +4123,12 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4000,8 +4140,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["OnvifRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["OnvifRequest"];
-        "multipart/form-data": components["schemas"]["OnvifRequest"];
       };
     };
     responses: {
@@ -4026,6 +4164,18 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4171,8 +4321,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["UserRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["UserRequest"];
-        "multipart/form-data": components["schemas"]["UserRequest"];
       };
     };
     responses: {
@@ -4195,6 +4343,12 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4244,8 +4398,6 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["UserRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["UserRequest"];
-        "multipart/form-data": components["schemas"]["UserRequest"];
       };
     };
     responses: {
@@ -4274,6 +4426,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -4322,8 +4480,6 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": components["schemas"]["PatchedUserRequest"];
-        "application/x-www-form-urlencoded": components["schemas"]["PatchedUserRequest"];
-        "multipart/form-data": components["schemas"]["PatchedUserRequest"];
       };
     };
     responses: {
@@ -4352,6 +4508,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
