@@ -20,9 +20,9 @@ from recordings.models import Segment
 from recordings.playback import clip_chunks, clip_lead_seconds, segments_in_span
 from redaction import signing
 from redaction.models import Export, ExportStatus, ExportTrack
+from redaction.progress import publish_progress
 from video.geometry import Box
 from video.redaction import ManualBox, RedactionTrack, find_tracks, render
-from vms import realtime
 
 log = logging.getLogger(__name__)
 SOFTWARE = {"name": "vms", "version": "0.1.0"}
@@ -156,10 +156,7 @@ def _report(export: Export, *, claimed: bool = False, **fields) -> None:
         setattr(export, name, value)
     if rows.update(**fields) == 0 and claimed:
         raise ClaimLost(f"export {export.pk}: another worker took the job over")
-    if export.requested_by_id:
-        realtime.publish(realtime.user_group(export.requested_by_id), "job.progress", {
-            "export": export.pk, "status": export.status, "progress": round(export.progress, 3),
-            "error": export.error})
+    publish_progress(export)
 
 
 def _progress(export: Export, low: float, high: float):
