@@ -48,7 +48,7 @@ def log_in(page: Page, base: str, username: str, path: str = "/") -> None:
     page.fill("[data-testid=login-form] input[name=username]", username)
     page.fill("[data-testid=login-form] input[name=password]", PASSWORD)
     page.click("[data-testid=login-form] button[type=submit]")
-    expect(page.get_by_test_id("who")).to_contain_text(username)
+    expect(page.get_by_test_id("who")).to_contain_text(username, timeout=WAIT_MS)
 
 
 def log_out(page: Page) -> None:
