@@ -28,7 +28,7 @@ from bench.soak.processes import VmsProcess
 from bench.soak.services import Postgres, RecordingsDisk, Redis
 from devices.choices import CameraStatus, RecordingMode
 from devices.models import Camera
-from recordings.models import Segment
+from recordings.models import RecorderProcess, Segment
 from redaction.models import Export, ExportStatus
 from tests.recording_checks import wait_for
 from tests.standins.rtsp_servers import FileRtspServer
@@ -190,6 +190,8 @@ class Soak:
         if fault.kind in ("recorder", "analytics", "web"):
             self.processes[fault.kind].kill()
             self.processes[fault.kind].start()
+            if fault.kind != "web":
+                self.wait_until_registered(fault.kind)
         elif fault.kind == "celery":
             since, note = self.kill_celery_mid_render()
         elif fault.kind == "postgres":
@@ -200,6 +202,13 @@ class Soak:
             note = self.fill_disk()
         self.record.outages.append(Outage(fault.kind, since, time.time(), note))
         say(f"  {fault.kind} back after {time.time() - since:.1f} s {note}")
+
+    def wait_until_registered(self, kind: str) -> None:
+        """A restarted recorder or analytics worker is back once it has said so in the database (it takes
+        cameras from then on); starting Python and Django can take seconds on a busy machine."""
+        pid = self.processes[kind].process.pid
+        wait_for(lambda: with_database(lambda: RecorderProcess.objects.filter(kind=kind, pid=pid).exists()), 120,
+                 f"the new {kind} process to register")
 
     def kill_celery_mid_render(self) -> tuple[float, str]:
         """Ask for an export and SIGKILL the worker while it renders; another try if a render slips by."""
