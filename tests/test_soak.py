@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,11 +26,16 @@ FAULTS = ["recorder", "redis", "postgres", "celery"]
 @pytest.mark.timeout(1500)
 def test_it_loses_nothing_through_a_short_soak(tmp_path):
     report = tmp_path / "soak.json"
-    run = subprocess.run(
+    run = subprocess.Popen(
         [sys.executable, "-m", "bench.soak", "--minutes", "2.5", "--cameras", "8", "--faults", ",".join(FAULTS),
          "--report", str(report)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1400, check=False)
-    output = run.stdout[-6000:] + run.stderr[-6000:]
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = run.communicate(timeout=1400)
+    except subprocess.TimeoutExpired:
+        run.send_signal(signal.SIGINT)  # not SIGKILL: the harness stops its servers and unmounts its disk
+        stdout, stderr = run.communicate(timeout=120)
+    output = stdout[-6000:] + stderr[-6000:]
     assert report.exists(), output
     results = json.loads(report.read_text())
     failed = [f"{check['name']}: {check['figure']} {check['details'][:5]}"
