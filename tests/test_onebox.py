@@ -35,7 +35,8 @@ from tests.web_server import ROOT, _answers
 from video import demo_scene
 from video.masking import color_from_hex
 
-pytestmark = [pytest.mark.slow]
+# Under the 300 s default: a loaded machine may take longer to get through the whole first run.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 JOB_MS = 180_000
 

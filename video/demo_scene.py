@@ -73,7 +73,7 @@ _WALKS = (
 )
 _STANDER = "stander"
 _STAND_AT = (660.0, 430.0)  # feet, in the middle of the loitering zone
-_STAND_FROM = 7.0  # seconds into the loop; before it the person walks in from the right edge
+STAND_FROM = 7.0  # seconds into the loop; before it the person walks in from the right edge
 
 
 def _height(feet_y: float) -> float:
@@ -99,7 +99,7 @@ def frame_at(index: int, plaza: np.ndarray | None = None, people: dict[str, np.n
     t = index / FPS
     image = plaza.copy()
     placed = [(feet, walk.person, walk.rightwards) for walk in _WALKS if (feet := walk.feet(t))]
-    placed.append((_stander_feet(t), _STANDER, t > _STAND_FROM))
+    placed.append((_stander_feet(t), _STANDER, t > STAND_FROM))
     # Farthest (highest in the picture) first, so nearer people pass in front of them.
     for (x, y), name, rightwards in sorted((p for p in placed if p[0] is not None), key=lambda p: p[0][1]):
         sprite = people[name][:, ::-1] if rightwards else people[name]  # the cut-outs face left
@@ -114,14 +114,14 @@ def _stander_feet(t: float) -> tuple[float, float] | None:
     """Walks in from the right edge, stands in the zone for LINGER_SECONDS, walks back out and is gone."""
     x, y = _STAND_AT
     walk = (WIDTH + 60 - x) / _speed(y)
-    if _STAND_FROM <= t < _STAND_FROM + LINGER_SECONDS:
+    if STAND_FROM <= t < STAND_FROM + LINGER_SECONDS:
         return x, y
-    away = _STAND_FROM - t if t < _STAND_FROM else t - _STAND_FROM - LINGER_SECONDS
+    away = STAND_FROM - t if t < STAND_FROM else t - STAND_FROM - LINGER_SECONDS
     return (x + away * _speed(y), y) if away < walk else None
 
 
 def _stander_walking(t: float) -> bool:
-    return not _STAND_FROM <= t < _STAND_FROM + LINGER_SECONDS
+    return not STAND_FROM <= t < STAND_FROM + LINGER_SECONDS
 
 
 def _paste(image: np.ndarray, sprite: np.ndarray, x: float, feet_y: float, scale: float) -> None:
