@@ -4,11 +4,13 @@ socket was opened with closes it with 4403, through the real Redis channel layer
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.models import ApiToken, CameraAccess
 from accounts.roles import INVESTIGATOR, OPERATOR
@@ -142,3 +144,11 @@ async def test_revoking_a_token_closes_the_sockets_opened_with_it_only(operator_
     assert await closed_with(doomed) == FORBIDDEN
     assert await relays_status(kept, camera.pk)
     await kept.disconnect()
+
+
+async def test_a_socket_opened_with_a_token_closes_when_the_token_expires(operator_user, camera):
+    await database_sync_to_async(grant)(camera, user=operator_user)
+    key = await database_sync_to_async(api_key_for)(operator_user)
+    await database_sync_to_async(ApiToken.objects.update)(expires_at=timezone.now() + timedelta(seconds=5))
+    status = await open_socket(f"/ws/cameras/{camera.pk}/", key=key)
+    assert await closed_with(status) == FORBIDDEN

@@ -3,15 +3,18 @@
 A browser's socket carries its session cookie. Other clients send an API token in the `Authorization: Token`
 header or, when they cannot set headers, a single-use ticket (`?ticket=`, from POST /api/v1/auth/ws-ticket/):
 no long-lived secret ever travels in a URL. Consumers that use `AccessWatchingConsumer` join the user's access
-group and, on each "access.changed" (their role, account, camera access or tokens changed), check again and
-close with FORBIDDEN when the user may no longer have what the socket shows."""
+group and, on each "access.changed" (their role, account, camera access or tokens changed) and when the socket's
+token expires, check again and close with FORBIDDEN when the user may no longer have what the socket shows."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from accounts import tickets, tokens
 from vms.realtime import access_group
@@ -63,16 +66,33 @@ class TicketAuthMiddleware:
         return await _holder_of_ticket(ticket) if ticket else None
 
 
+def _token_expires_at(token_id: int) -> datetime | None:
+    return tokens.usable().filter(pk=token_id).values_list("expires_at", flat=True).first()
+
+
 class AccessWatchingConsumer:
-    """Mixin for websocket consumers: re-checks the user on every access change, and closes when they lost it.
+    """Mixin for websocket consumers: re-checks the user on every access change, and when the API token the socket
+    was opened with expires; closes when they lost it.
 
     The access group is joined before connect() runs its checks, so no change can slip in between."""
+
+    token_expiry: asyncio.TimerHandle | None = None
 
     async def websocket_connect(self, message: dict) -> None:
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.groups = [*self.groups, access_group(user.pk)]
+        token_id = self.scope.get("api_token_id")
+        expires_at = await database_sync_to_async(_token_expires_at)(token_id) if token_id is not None else None
+        if expires_at is not None:
+            self.token_expiry = asyncio.get_running_loop().call_later(
+                (expires_at - timezone.now()).total_seconds(), lambda: asyncio.ensure_future(self.access_changed({})))
         await super().websocket_connect(message)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        if self.token_expiry is not None:
+            self.token_expiry.cancel()
+        await super().websocket_disconnect(message)
 
     async def access_changed(self, event: dict) -> None:
         user = await database_sync_to_async(_active_user)(self.scope["user"].pk, self.scope.get("api_token_id"))
