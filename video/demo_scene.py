@@ -12,6 +12,7 @@ the windows of the building at the back.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -92,6 +93,13 @@ def demo_clip(directory: Path) -> Path:
     return encode_once(path, _encode)
 
 
+def frames() -> Iterator[np.ndarray]:
+    """The BGR pictures of one loop of the scene, in order."""
+    plaza, people = _plaza(), _people()
+    for index in range(SECONDS * FPS):
+        yield frame_at(index, plaza, people)
+
+
 def frame_at(index: int, plaza: np.ndarray | None = None, people: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """The scene's BGR picture `index` frames into the loop."""
     plaza = _plaza() if plaza is None else plaza
@@ -148,7 +156,6 @@ def _people() -> dict[str, np.ndarray]:
 
 
 def _encode(path: Path) -> None:
-    plaza, people = _plaza(), _people()
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
@@ -156,8 +163,8 @@ def _encode(path: Path) -> None:
             "preset": "veryfast", "crf": "23", "profile": "baseline",
             "x264-params": f"keyint={FPS}:min-keyint={FPS}:scenecut=0:bframes=0",
         }
-        for index in range(SECONDS * FPS):
-            frame = av.VideoFrame.from_ndarray(frame_at(index, plaza, people), format="bgr24")
+        for index, picture in enumerate(frames()):
+            frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
             frame.pts, frame.time_base = index, Fraction(1, FPS)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))

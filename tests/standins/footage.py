@@ -1,8 +1,9 @@
 """Real CCTV footage of pedestrians for tests and benchmarks: OpenCV's vtest.avi as an H.264 MP4, with labels.
 
 The clip comes from Debian's `opencv-doc` (768x576, 10 fps, 79.5 s, 795 frames). It is fetched once per machine
-into `var/footage/` and transcoded there once. Without the Debian mirror, a generated scene of walking figures
-takes its place, and `PeopleClip.real_people` says so.
+into `var/footage/` and transcoded there once. Without the Debian mirror, the demo camera's scene takes its place
+(`video/demo_scene.py`: people cut out of vtest.avi walking over its plaza, found by the detector as in the
+original), and `PeopleClip.real_people` says so.
 """
 
 import contextlib
@@ -19,22 +20,24 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
+
+from video import demo_scene
+from video.pattern_clip import encode_once
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO / "var" / "footage"
 LABELS_PATH = REPO / "tests" / "data" / "vtest_people.json"
 
 VTEST_SOURCE = "opencv-doc vtest.avi"
-GENERATED_SOURCE = "generated walking figures"
+GENERATED_SOURCE = "the demo scene (packaged people over the plaza)"
 _VTEST_MEMBER = "./usr/share/doc/opencv-doc/examples/data/vtest.avi"
 SYSTEM_VTEST = Path("/") / _VTEST_MEMBER
 # The .deb is 95 MB; on a slow mirror that still fits.
 _FETCH_TIMEOUT = 900
 WIDTH, HEIGHT, FPS = 768, 576, 10
 GOP = FPS  # a keyframe every second, as from a camera
-_GENERATED_SECONDS = 60
+_GENERATED_SECONDS = demo_scene.SECONDS
 _X264_PARAMS = f"keyint={GOP}:min-keyint={GOP}:scenecut=0:bframes=0"
 
 
@@ -82,11 +85,12 @@ def people_clip(cache_dir: Path = CACHE_DIR) -> PeopleClip:
         try:
             avi = _vtest_avi(cache_dir)
         except FootageUnavailable as error:
-            path = _encode_once(cache_dir / f"generated_people_{WIDTH}x{HEIGHT}_{FPS}fps_gop{GOP}.mp4", _generate)
+            generated = cache_dir / f"demo_scene_v{demo_scene.VERSION}_{WIDTH}x{HEIGHT}_{FPS}fps_gop{GOP}.mp4"
+            path = encode_once(generated, _generate)
             return PeopleClip(
                 path, GENERATED_SOURCE, WIDTH, HEIGHT, FPS, _GENERATED_SECONDS * FPS, fallback_reason=str(error)
             )
-        path = _encode_once(cache_dir / f"vtest_h264_{WIDTH}x{HEIGHT}_{FPS}fps_gop{GOP}.mp4", _transcoder(avi))
+        path = encode_once(cache_dir / f"vtest_h264_{WIDTH}x{HEIGHT}_{FPS}fps_gop{GOP}.mp4", _transcoder(avi))
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         frame_count = stream.frames
@@ -183,22 +187,6 @@ def _decodes(path: Path) -> bool:
     return True
 
 
-def _encode_once(path: Path, write: Callable[[Path], None]) -> Path:
-    if path.exists():
-        return path
-    # Encode under a temporary name, so a half-written clip is never served or reused.
-    fd, partial = tempfile.mkstemp(suffix=".mp4.part", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(partial))
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
-    return path
-
-
 @contextlib.contextmanager
 def _h264_writer(path: Path) -> Iterator[Callable[[np.ndarray], None]]:
     """Yield a function that appends a BGR frame to a new H.264 MP4 at `path`, one frame per 1/FPS s."""
@@ -235,54 +223,11 @@ def _transcoder(avi: Path) -> Callable[[Path], None]:
     return transcode
 
 
-@dataclass(frozen=True)
-class _Walker:
-    x: float
-    y: float
-    dx: float
-    dy: float
-    height: int
-    colour: tuple[int, int, int]
-
-
 def _generate(path: Path) -> None:
-    """A still scene (lawn, road) crossed by figures with a head, body and swinging legs, at several sizes."""
-    rng = np.random.default_rng(7)
-    background = np.empty((HEIGHT, WIDTH, 3), np.uint8)
-    background[:] = (60, 140, 70)
-    cv2.fillPoly(background, [np.array([[0, 180], [WIDTH, 120], [WIDTH, 420], [0, 300]], np.int32)], (150, 150, 150))
-    background = cv2.add(background, rng.integers(0, 12, background.shape, dtype=np.uint8))
-    walkers = [
-        _Walker(
-            x=float(rng.uniform(0, WIDTH)),
-            y=float(rng.uniform(140, 480)),
-            dx=float(rng.choice([-1, 1]) * rng.uniform(2, 6)),
-            dy=float(rng.uniform(-0.8, 0.8)),
-            height=int(rng.integers(60, 150)),
-            colour=tuple(int(c) for c in rng.integers(10, 200, 3)),
-        )
-        for _ in range(6)
-    ]
+    """The demo camera's scene: people cut out of vtest.avi, packaged with the VMS, walking over its plaza."""
     with _h264_writer(path) as write:
-        for index in range(_GENERATED_SECONDS * FPS):
-            image = background.copy()
-            placed = [
-                (140 + (w.y - 140 + w.dy * index) % 340, (w.x + w.dx * index) % (WIDTH + 100) - 50, w) for w in walkers
-            ]
-            # Farthest (highest in the picture) first, so nearer figures pass in front of them.
-            for y, x, walker in sorted(placed, key=lambda item: item[0]):
-                _draw_figure(image, int(x), int(y), walker.height, walker.colour, index)
-            write(image)
-
-
-def _draw_figure(image: np.ndarray, x: int, feet_y: int, height: int, colour: tuple[int, int, int], t: int) -> None:
-    head = max(3, height // 14)
-    body_top, hips = feet_y - height + 2 * head, feet_y - height * 45 // 100
-    swing = int(height * 0.12 * np.sin(t * 0.9))
-    cv2.circle(image, (x, feet_y - height + head), head, (120, 150, 200), -1, cv2.LINE_AA)
-    cv2.rectangle(image, (x - height // 9, body_top), (x + height // 9, hips), colour, -1)
-    for sign in (1, -1):
-        cv2.line(image, (x, hips), (x + sign * swing, feet_y), (40, 40, 60), max(2, height // 18), cv2.LINE_AA)
+        for picture in demo_scene.frames():
+            write(picture)
 
 
 @contextlib.contextmanager
