@@ -4,7 +4,7 @@ import django_filters
 
 from accounts.models import AuditAction, AuditEntry
 from vms.api.fields import InstantFilter
-from vms.api.filters import IdFilter, StrictFilterSet
+from vms.api.filters import IdFilter, IpAddressFilter, StrictFilterSet
 
 
 class AuditEntryFilter(StrictFilterSet):
@@ -13,7 +13,7 @@ class AuditEntryFilter(StrictFilterSet):
     username = django_filters.CharFilter(field_name="username")
     action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
     camera = IdFilter(field_name="camera_id")
-    ip = django_filters.CharFilter(field_name="ip")
+    ip = IpAddressFilter(field_name="ip")
 
     class Meta:
         model = AuditEntry

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -202,10 +204,13 @@ class PreferencesView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def put(self, request):
-        # An empty body (request.stream is None) is refused too: PUT replaces them all.
+        # An empty body (request.stream is None) is refused too: PUT replaces them all. PostgreSQL's jsonb
+        # cannot hold a NUL character (a 500 otherwise).
         data = request.data if request.stream is not None else None
-        if not isinstance(data, dict) or len(str(data)) > 20_000:
-            return problem(status.HTTP_400_BAD_REQUEST, "Preferences must be a JSON object under 20 kB.")
+        text = json.dumps(data) if isinstance(data, dict) else ""
+        if not text or len(text) > 20_000 or "\\u0000" in text:
+            return problem(status.HTTP_400_BAD_REQUEST,
+                           "Preferences must be a JSON object under 20 kB, without NUL characters.")
         Preferences.objects.update_or_create(user=request.user, defaults={"data": data})
         return Response(data)
 

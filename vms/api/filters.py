@@ -53,6 +53,12 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class IpAddressFilter(django_filters.CharFilter):
+    """An IPv4 or IPv6 address (PostgreSQL refuses to compare an inet column with anything else: a 500)."""
+
+    field_class = forms.GenericIPAddressField
+
+
 class StrictFilterBackend(rest_framework.DjangoFilterBackend):
     """DjangoFilterBackend over StrictFilterSets only (`filterset_fields` get one too)."""
 
