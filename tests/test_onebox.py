@@ -77,14 +77,15 @@ def onebox(tmp_path) -> Iterator[OneBox]:
             raise RuntimeError("make run exited:\n" + log.read_text(errors="replace")[-5000:])
         yield OneBox(base, found.group(1), data_root, untracked_before)
     finally:
-        # make run's processes share its process group; its trap stops them all.
+        # make run's processes share its process group: stopped as Ctrl-C would, then whatever is left (Celery's
+        # prefork parent can hang at exit once its children are gone) is killed.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.wait()
 
 
 def _log_in(page: Page, box: OneBox, path: str) -> None:
