@@ -3,7 +3,7 @@ camera, and the API's one reading of a point in time (ISO 8601 with its offset).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import django_filters
 from django import forms
@@ -71,6 +71,11 @@ def parse_instant(value: str) -> datetime:
         raise serializers.ValidationError(f"{value!r} is not an ISO 8601 time, e.g. {INSTANT_EXAMPLE}.")
     if moment.tzinfo is None:
         raise serializers.ValidationError(f"Give the time with its offset, e.g. {INSTANT_EXAMPLE}.")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 falls before the first instant Python holds in UTC (a 500 in the query).
+        raise serializers.ValidationError(f"{value!r} is out of range: years 1 to 9999 in UTC.") from None
     return moment
 
 
