@@ -420,6 +420,7 @@ export interface components {
       has_password: boolean;
       enabled: boolean;
       recording_mode: components["schemas"]["RecordingModeEnum"];
+      /** Format: int64 */
       retention_days: number | null;
       /** Format: double */
       retention_gib: number | null;
@@ -468,6 +469,7 @@ export interface components {
       password?: string;
       enabled?: boolean;
       recording_mode?: components["schemas"]["RecordingModeEnum"];
+      /** Format: int64 */
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
@@ -589,6 +591,7 @@ export interface components {
       /** Format: date-time */
       ended_at: string | null;
       object_class: string;
+      /** Format: int64 */
       track_id: number | null;
       snapshot_url: string | null;
       /** @description [{"t": ISO time, "x", "y", "w", "h"}] */
@@ -935,6 +938,7 @@ export interface components {
       password?: string;
       enabled?: boolean;
       recording_mode?: components["schemas"]["RecordingModeEnum"];
+      /** Format: int64 */
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
@@ -967,6 +971,7 @@ export interface components {
       /** Format: double */
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
+      /** Format: int64 */
       count_threshold?: number;
       /** Format: double */
       min_duration_seconds?: number;
@@ -1092,6 +1097,7 @@ export interface components {
       /** Format: double */
       dwell_seconds: number;
       direction: components["schemas"]["DirectionEnum"];
+      /** Format: int64 */
       count_threshold: number;
       /** Format: double */
       min_duration_seconds: number;
@@ -1116,6 +1122,7 @@ export interface components {
       /** Format: double */
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
+      /** Format: int64 */
       count_threshold?: number;
       /** Format: double */
       min_duration_seconds?: number;
@@ -1273,7 +1280,9 @@ export interface components {
       /** Format: uri */
       url: string;
       status: components["schemas"]["WebhookDeliveryStatusEnum"];
+      /** Format: int64 */
       attempts: number;
+      /** Format: int64 */
       response_code: number | null;
       error: string;
       /** Format: date-time */
