@@ -420,7 +420,6 @@ export interface components {
       has_password: boolean;
       enabled: boolean;
       recording_mode: components["schemas"]["RecordingModeEnum"];
-      /** Format: int64 */
       retention_days: number | null;
       /** Format: double */
       retention_gib: number | null;
@@ -469,7 +468,6 @@ export interface components {
       password?: string;
       enabled?: boolean;
       recording_mode?: components["schemas"]["RecordingModeEnum"];
-      /** Format: int64 */
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
@@ -591,7 +589,6 @@ export interface components {
       /** Format: date-time */
       ended_at: string | null;
       object_class: string;
-      /** Format: int64 */
       track_id: number | null;
       snapshot_url: string | null;
       /** @description [{"t": ISO time, "x", "y", "w", "h"}] */
@@ -938,7 +935,6 @@ export interface components {
       password?: string;
       enabled?: boolean;
       recording_mode?: components["schemas"]["RecordingModeEnum"];
-      /** Format: int64 */
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
@@ -971,7 +967,6 @@ export interface components {
       /** Format: double */
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
-      /** Format: int64 */
       count_threshold?: number;
       /** Format: double */
       min_duration_seconds?: number;
@@ -1097,7 +1092,6 @@ export interface components {
       /** Format: double */
       dwell_seconds: number;
       direction: components["schemas"]["DirectionEnum"];
-      /** Format: int64 */
       count_threshold: number;
       /** Format: double */
       min_duration_seconds: number;
@@ -1122,7 +1116,6 @@ export interface components {
       /** Format: double */
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
-      /** Format: int64 */
       count_threshold?: number;
       /** Format: double */
       min_duration_seconds?: number;
@@ -1280,9 +1273,7 @@ export interface components {
       /** Format: uri */
       url: string;
       status: components["schemas"]["WebhookDeliveryStatusEnum"];
-      /** Format: int64 */
       attempts: number;
-      /** Format: int64 */
       response_code: number | null;
       error: string;
       /** Format: date-time */
