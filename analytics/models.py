@@ -10,7 +10,7 @@ from devices.credentials import decrypt_password, encrypt_password
 
 
 class Zone(models.Model):
-    """An area (3 or more corners) or a line (A, B) drawn over the camera's picture; points are normalised 0-1, y down."""
+    """An area (3 or more corners) or a line (A, B) drawn over the camera's picture; points 0-1, y down."""
 
     camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="zones")
     name = models.CharField(max_length=120)
