@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
     "/api/v1/events/?start=",
     "/api/v1/events/?start=9999-12-31T23:59:59-23:59",  # after the last instant in UTC
     "/api/v1/audit/?end=0001-01-01T00:00:00%2B23:59",
+    "/api/v1/events/?end=4366-01-24T11:32:18-22:41",  # PostgreSQL takes offsets up to 15:59
     "/api/v1/alarms/?severity=",
     "/api/v1/webhook-deliveries/?event=",  # an empty id
     "/api/v1/webhook-deliveries/?event=99999999999999999999",

@@ -3,7 +3,7 @@ camera, and the API's one reading of a point in time (ISO 8601 with its offset).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import django_filters
 from django import forms
@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+MAX_OFFSET = timedelta(hours=16)
 INSTANT_EXAMPLE = "2026-11-21T10:00:00+01:00 or 2026-11-21T09:00:00Z"
 
 NUMBER_WORDS = {2: "two", 3: "three"}
@@ -71,10 +72,13 @@ def parse_instant(value: str) -> datetime:
         raise serializers.ValidationError(f"{value!r} is not an ISO 8601 time, e.g. {INSTANT_EXAMPLE}.")
     if moment.tzinfo is None:
         raise serializers.ValidationError(f"Give the time with its offset, e.g. {INSTANT_EXAMPLE}.")
+    # PostgreSQL takes offsets up to 15:59 either way, and 0001-01-01T00:00+01:00 falls before the first instant
+    # Python holds in UTC: either was a 500 in the query.
+    if abs(moment.utcoffset()) >= MAX_OFFSET:
+        raise serializers.ValidationError(f"{value!r} has an offset beyond 15:59 either way.")
     try:
         moment.astimezone(UTC)
     except OverflowError:
-        # 0001-01-01T00:00+01:00 falls before the first instant Python holds in UTC (a 500 in the query).
         raise serializers.ValidationError(f"{value!r} is out of range: years 1 to 9999 in UTC.") from None
     return moment
 
