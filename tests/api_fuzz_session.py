@@ -300,7 +300,8 @@ def main() -> int:
     parser.add_argument("--users", type=json.loads, required=True, help='{"Admin": "username", ...}')
     parser.add_argument("--password", required=True)
     parser.add_argument("--examples", type=int, default=10, help="per operation and role in each round")
-    parser.add_argument("--minutes", type=float, help="keep fuzzing in rounds until then; else one round")
+    parser.add_argument("--minutes", type=float,
+                        help="each role fuzzes for its share of them, in rounds; else one round each")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--roles", nargs="+", choices=ROLES, default=ROLES)
     parser.add_argument("--coverage-phase", action="store_true",
@@ -317,22 +318,22 @@ def main() -> int:
     import django
 
     django.setup()
-    deadline = time.monotonic() + args.minutes * 60 if args.minutes else None
+    # With --minutes each role fuzzes for its share of them, in rounds with a new seed each.
+    share = args.minutes * 60 / len(args.roles) if args.minutes else None
     checks = STANDARD_CHECKS + ((negative_data_rejection,) if args.negative_data_rejection else ())
     tallies = {role: Tally() for role in args.roles}
-    rounds = 0
+    rounds = dict.fromkeys(args.roles, 0)
     with running_server(env, args.report_dir / "daphne.log"):
         sessions = {role: RoleSession(user, args.password) for role, user in args.users.items()}
         raw_schema = call("GET", "/api/schema/?format=json", token=sessions["Admin"].token)
-        going = True
-        while going:
-            for role in args.roles:
-                going = fuzz_role(raw_schema, role, sessions.get(role), args.examples, args.seed + rounds,
-                                  tallies[role], deadline, checks, args.coverage_phase)
-                if not going:
-                    break
-            rounds += 1
-            going = going and deadline is not None and time.monotonic() < deadline
+        for role in args.roles:
+            deadline = time.monotonic() + share if share else None
+            finished = True
+            while finished:
+                finished = fuzz_role(raw_schema, role, sessions.get(role), args.examples, args.seed + rounds[role],
+                                     tallies[role], deadline, checks, args.coverage_phase)
+                rounds[role] += 1
+                finished = finished and deadline is not None and time.monotonic() < deadline
     summary = {"seed": args.seed, "rounds": rounds, "examples": args.examples,
                "roles": {role: tally.summary() for role, tally in tallies.items()}}
     write_junit(tallies, args.report_dir / "junit.xml")

@@ -78,7 +78,8 @@ def fuzz_api(users: dict[str, str], report_dir: Path, *, examples: int, minutes:
 
 def describe(summary: dict) -> str:
     """The session's figures per role, then each failure with the request that caused it."""
-    lines = [f"seed {summary['seed']}, {summary['rounds']} round(s) of {summary['examples']} examples per operation"]
+    rounds = ", ".join(f"{role} {count}" for role, count in summary["rounds"].items())
+    lines = [f"seed {summary['seed']}, {summary['examples']} examples per operation in each round; rounds: {rounds}"]
     for role, tally in summary["roles"].items():
         lines.append(f"{role:>12}: {tally['operations']} operations, {tally['requests']} requests in "
                      f"{tally['seconds']} s, {len(tally['failures'])} failures, {len(tally['errors'])} errors; "
