@@ -140,7 +140,8 @@ def resume_stalled() -> int:
     stalled = list(Export.objects.filter(status__in=list(JOBS), heartbeat__lt=stale).values_list("pk", "status"))
     for export_id, status in stalled:
         log.warning("export %s: its %s job went silent; sending it again", export_id, status)
-        Export.objects.filter(pk=export_id, heartbeat__lt=stale).update(heartbeat=timezone.now())
+        # Unclaimed, so the job sent again can be claimed; a worker still alive after all loses its claim.
+        Export.objects.filter(pk=export_id, heartbeat__lt=stale).update(worker="", heartbeat=timezone.now())
         _send(status, export_id)
     return len(stalled)
 

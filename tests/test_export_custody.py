@@ -194,6 +194,14 @@ def test_stalled_jobs_are_sent_again(footage, camera, investigator_client):
     assert services.resume_stalled() == 0, "sent once per silent period"
 
 
+def test_a_job_whose_worker_was_killed_is_sent_again_and_claimed(footage, camera, investigator_client):
+    export = ask(investigator_client, camera)
+    claimed_by(export["id"], "node-a:100:killed", seconds_ago=django_settings.EXPORT_STALE_SECONDS + 1)
+    assert services.resume_stalled() == 1
+    taken = services.claim(export["id"], ExportStatus.RENDERING, "node-b:200:next")
+    assert taken is not None and taken.worker == "node-b:200:next"
+
+
 def test_a_camera_with_exports_is_not_deleted(footage, camera, investigator_client, admin_client):
     export = ask(investigator_client, camera)
     response = admin_client.delete(f"/api/v1/cameras/{camera.pk}/")

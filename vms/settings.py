@@ -229,7 +229,6 @@ OUTBOUND_ALLOW = env_networks("VMS_OUTBOUND_ALLOW")
 EXPORTS_ROOT = MEDIA_ROOT / "exports"
 SIGNING_KEY_FILE = env_path("VMS_SIGNING_KEY_FILE", DATA_ROOT / "signing_key.pem")
 EXPORT_MAX_SECONDS = env_float("VMS_EXPORT_MAX_SECONDS", 3 * 3600.0, minimum=1.0)
-
 # "self": the requester approves their own export by rendering it; "other": someone else must (four eyes).
 EXPORT_APPROVAL = env_choice("VMS_EXPORT_APPROVAL", ("self", "other"), "self")
 # A job's worker says it still runs this often; a job silent for longer is taken over (its worker died).
@@ -242,6 +241,7 @@ if REDIS_URL:
     # Redis redelivers an unacknowledged task after this long: it must outlast the longest job (rendering the
     # longest export at a quarter of real time), or a running job would be delivered a second time.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600.0, 4 * EXPORT_MAX_SECONDS)}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
