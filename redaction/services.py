@@ -157,7 +157,10 @@ def _report(export: Export, *, claimed: bool = False, **fields) -> None:
         setattr(export, name, value)
     if rows.update(**fields) == 0 and claimed:
         raise ClaimLost(f"export {export.pk}: another worker took the job over")
-    publish_progress(export)
+    # Told once committed: a page that reloads the export on a new status must find it (and its tracks) saved.
+    told = Export(pk=export.pk, requested_by_id=export.requested_by_id, status=export.status,
+                  progress=export.progress, error=export.error)
+    transaction.on_commit(lambda: publish_progress(told))
 
 
 def _progress(export: Export, low: float, high: float):
