@@ -15,6 +15,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts import audit
+from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
 from recordings.models import Segment
 from recordings.playback import clip_chunks, clip_lead_seconds, segments_in_span
@@ -46,8 +47,6 @@ class ClaimLost(Exception):
 
 def exports_visible_to(user):
     """Exports of cameras the user sees: their own, or everyone's for a case lead."""
-    from accounts.access import cameras_visible_to
-
     exports = Export.objects.filter(camera__in=cameras_visible_to(user)).select_related("camera")
     if user.has_perm("redaction.work_on_all_exports"):
         return exports
