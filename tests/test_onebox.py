@@ -31,7 +31,7 @@ from tests.recording_checks import wait_for
 from tests.standins.rtsp_servers import free_port
 from tests.test_web_alarms import ALARM_PIXELS
 from tests.test_web_app import LOCAL_DAY, LOCAL_TIME, WAIT_MS, snap
-from tests.web_server import ROOT, _answers
+from tests.web_server import ROOT, answers
 from video import demo_scene
 from video.masking import color_from_hex
 
@@ -72,7 +72,7 @@ def onebox(tmp_path) -> Iterator[OneBox]:
     try:
         found = wait_for(lambda: process.poll() is not None or re.search(
             r"with password  (\S+)", log.read_text(errors="replace")), 120, "bootstrap to print the admin's password")
-        wait_for(lambda: process.poll() is not None or _answers(base + "/api/v1/health/"), 60, "the VMS to answer")
+        wait_for(lambda: process.poll() is not None or answers(base + "/api/v1/health/"), 60, "the VMS to answer")
         if process.poll() is not None:
             raise RuntimeError("make run exited:\n" + log.read_text(errors="replace")[-5000:])
         yield OneBox(base, found.group(1), data_root, untracked_before)

@@ -26,7 +26,8 @@ def server_env(media_root: Path, **extra: str) -> dict:
             "VMS_DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", **extra}
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether an HTTP server answers at `url` (any status)."""
     try:
         urllib.request.urlopen(url, timeout=1)  # noqa: S310  (a local URL)
     except urllib.error.HTTPError:
@@ -48,7 +49,7 @@ def web_server(media_root: Path, **env: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: process.poll() is not None or _answers(base + "/api/v1/health/"), 30, "daphne to answer")
+        wait_for(lambda: process.poll() is not None or answers(base + "/api/v1/health/"), 30, "daphne to answer")
         if process.poll() is not None:
             log.seek(0)
             raise RuntimeError("daphne exited: " + log.read().decode(errors="replace")[-3000:])

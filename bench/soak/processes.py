@@ -7,25 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from tests.recording_checks import wait_for
+from tests.web_server import answers
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT = 30.0
-
-
-def answers(url: str) -> bool:
-    """Whether an HTTP server answers at `url` (any status)."""
-    try:
-        urllib.request.urlopen(url, timeout=2)  # noqa: S310  (a local URL)
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 class VmsProcess:
