@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,18 @@ def test_the_model_carriers_are_pinned():
         if line and not line.startswith("#"):
             requirement = Requirement(line)
             assert requirement.specifier.contains(locked[canonicalize_name(requirement.name)])
+
+
+@pytest.mark.skipif(Path(sys.prefix).name == ".venv-latest", reason="make test-latest installs the newest versions")
+def test_the_suite_runs_on_the_locked_versions():
+    """`make test` installed from the lock: what this interpreter has is what the lock says."""
+    differ = {}
+    for name, version in pins("test.txt").items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            differ[name] = (version, None)
+            continue
+        if installed != version:
+            differ[name] = (version, installed)
+    assert differ == {}, "installed versions differ from requirements/test.txt (run make setup-test)"
