@@ -79,3 +79,14 @@ def test_the_schema_documents_the_problem_documents(tmp_path):
     assert "429" in schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
     assert "409" in schema["paths"]["/api/v1/alarms/{id}/acknowledge/"]["post"]["responses"]
     assert "400" not in schema["paths"]["/api/v1/auth/me/"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("username", ["Jürgen-nobody", "\udaff-nobody"])  # non-ASCII, and half a surrogate pair
+def test_a_problem_quoting_what_was_sent_reads_the_same_in_any_charset(admin_client, camera, username):
+    """application/problem+json names no charset, so a client guesses one (the fuzzer's guessed wrong and read
+    garbage): the document is ASCII, any other character escaped."""
+    body = json.dumps({"camera": camera.pk, "user": username})
+    response = admin_client.post("/api/v1/camera-access/", body, content_type="application/json")
+    assert response.status_code == 400
+    response.content.decode("ascii")
+    assert response.json()["errors"]["user"]

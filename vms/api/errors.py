@@ -44,8 +44,9 @@ def problem(status_code: int, detail: str, *, type_: str | None = None, errors: 
             "errors": errors or {},
         },
         status=status_code,
+        # ASCII only (other characters escaped): clients guess the charset of application/problem+json, which
+        # has none, and a guess of anything but UTF-8 would garble a name quoted in the detail.
         content_type="application/problem+json",
-        json_dumps_params={"ensure_ascii": False},
     )
 
 
