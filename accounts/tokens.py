@@ -34,6 +34,13 @@ def issue(user, name: str = "") -> tuple[ApiToken, str]:
     return token, key
 
 
+def revoke_all(user) -> list[tuple[int, str]]:
+    """Delete every token of `user` (the sockets opened with them close); the (id, name) of each, by id."""
+    revoked = list(ApiToken.objects.filter(user=user).order_by("id").values_list("pk", "name"))
+    ApiToken.objects.filter(pk__in=[pk for pk, _name in revoked]).delete()
+    return revoked
+
+
 def usable() -> QuerySet[ApiToken]:
     """The tokens that still let someone in: unexpired, of an active user."""
     return ApiToken.objects.filter(expires_at__gt=timezone.now(), user__is_active=True)

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def log_in(username: str, name: str = "") -> dict:
-    response = APIClient().post("/api/v1/auth/token/", {"username": username, "password": PASSWORD, "name": name},
+def log_in(username: str, name: str = "", password: str = PASSWORD) -> dict:
+    response = APIClient().post("/api/v1/auth/token/", {"username": username, "password": password, "name": name},
                                 format="json")
     assert response.status_code == 200, response.content
     return response.json()
@@ -115,3 +115,18 @@ def test_the_token_lifetime_setting_is_parsed_strictly():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode != 0 and "VMS_TOKEN_TTL_HOURS must be a whole number" in result.stderr
+
+
+def test_a_new_password_revokes_the_users_tokens_and_a_login_does_not(admin_client, operator_user):
+    first = log_in("oscar-operator", "laptop")
+    log_in("oscar-operator", "script")  # a login saves the user too (last_login): no token goes
+    assert with_key(first["token"]).get("/api/v1/auth/me/").status_code == 200
+    changed = admin_client.patch(f"/api/v1/users/{operator_user.pk}/", {"password": "a-new-long-passphrase-41"},
+                                 format="json")
+    assert changed.status_code == 200, changed.content
+    assert with_key(first["token"]).get("/api/v1/auth/me/").status_code == 401
+    assert not ApiToken.objects.filter(user=operator_user).exists()
+    entry = AuditEntry.objects.get(action=AuditAction.TOKENS_REVOKED)
+    assert (entry.detail["target"], entry.detail["reason"], entry.detail["token_names"]) == (
+        "oscar-operator", "password changed", ["laptop", "script"])
+    assert log_in("oscar-operator", "new", password="a-new-long-passphrase-41")["token"]

@@ -10,6 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken, CameraAccess
@@ -151,4 +152,18 @@ async def test_a_socket_opened_with_a_token_closes_when_the_token_expires(operat
     key = await database_sync_to_async(api_key_for)(operator_user)
     await database_sync_to_async(ApiToken.objects.update)(expires_at=timezone.now() + timedelta(seconds=5))
     status = await open_socket(f"/ws/cameras/{camera.pk}/", key=key)
+    assert await closed_with(status) == FORBIDDEN
+
+
+async def test_a_new_password_closes_the_users_browser_sockets(admin_client, operator_user, camera):
+    """A browser's socket holds no token to revoke: it closes because the password it was opened under changed."""
+    await database_sync_to_async(grant)(camera, user=operator_user)
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(operator_user)
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+    status = WebsocketCommunicator(application, f"/ws/cameras/{camera.pk}/",
+                                   headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)])
+    assert (await status.connect(timeout=5))[0]
+    assert await relays_status(status, camera.pk)
+    await api(admin_client, "patch", f"/api/v1/users/{operator_user.pk}/", {"password": "a-new-long-passphrase-41"})
     assert await closed_with(status) == FORBIDDEN

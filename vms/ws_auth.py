@@ -3,8 +3,8 @@
 A browser's socket carries its session cookie. Other clients send an API token in the `Authorization: Token`
 header or, when they cannot set headers, a single-use ticket (`?ticket=`, from POST /api/v1/auth/ws-ticket/):
 no long-lived secret ever travels in a URL. Consumers that use `AccessWatchingConsumer` join the user's access
-group and, on each "access.changed" (their role, account, camera access or tokens changed) and when the socket's
-token expires, check again and close with FORBIDDEN when the user may no longer have what the socket shows."""
+group and, on each "access.changed" (their role, account, password, camera access or tokens changed) and when the
+socket's token expires, check again and close with FORBIDDEN when the user may no longer have what the socket shows."""
 
 from __future__ import annotations
 
@@ -77,11 +77,14 @@ class AccessWatchingConsumer:
     The access group is joined before connect() runs its checks, so no change can slip in between."""
 
     token_expiry: asyncio.TimerHandle | None = None
+    # The user's password as of the handshake (Django's session auth hash): a new password closes the socket.
+    password_stamp = ""
 
     async def websocket_connect(self, message: dict) -> None:
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.groups = [*self.groups, access_group(user.pk)]
+            self.password_stamp = user.get_session_auth_hash()
         token_id = self.scope.get("api_token_id")
         expires_at = await database_sync_to_async(_token_expires_at)(token_id) if token_id is not None else None
         if expires_at is not None:
@@ -96,7 +99,7 @@ class AccessWatchingConsumer:
 
     async def access_changed(self, event: dict) -> None:
         user = await database_sync_to_async(_active_user)(self.scope["user"].pk, self.scope.get("api_token_id"))
-        if user is None or not await self.still_allowed(user):
+        if user is None or user.get_session_auth_hash() != self.password_stamp or not await self.still_allowed(user):
             await self.close(code=FORBIDDEN)
 
     async def still_allowed(self, user: User) -> bool:

@@ -144,8 +144,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
     def revoke_all(self, request):
         owner = self.owner()
         self.check_object_permissions(request, owner)
-        revoked = list(ApiToken.objects.filter(user=owner).order_by("id").values_list("pk", "name"))
-        ApiToken.objects.filter(pk__in=[pk for pk, _name in revoked]).delete()
+        revoked = tokens.revoke_all(owner)
         audit.record(AuditAction.TOKENS_REVOKED, request=request, target=owner.username,
                      token_ids=[pk for pk, _name in revoked], token_names=[name for _pk, name in revoked])
         return Response({"revoked": len(revoked)})
