@@ -22,9 +22,9 @@ from django.db import connection
 from analytics import services
 from devices.choices import CameraStatus
 from devices.models import Camera
+from devices.status import publish_status
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
-from recordings.recorder import publish_status
 from video.analysis import Analysis, FrameAnalyser, snapshot
 from video.detection import Detector, ModelError, load_detector
 from video.live_decoder import LiveDecoder

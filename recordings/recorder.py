@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection
 from django.utils import timezone
 
-from devices.api.serializers import status_message
 from devices.choices import CameraStatus, RecordingMode
 from devices.models import Camera
+from devices.status import publish_status
 from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
@@ -23,7 +23,6 @@ from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
 from video.recording import StreamStatus, UnmaskedCopy, record
 from video.segments import RecordedSegment, recover_partial
-from vms import realtime
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +46,6 @@ def eligible_cameras():
     """Every enabled camera: one with recording off is still read, for live view and analytics. Their masks come
     along in one query, for the lease round's checks of every camera."""
     return Camera.objects.filter(enabled=True).prefetch_related("privacy_masks")
-
-
-def publish_status(camera_id: int) -> None:
-    """Tell the camera's watchers its live status, in the shape the REST API gives it."""
-    camera = Camera.objects.select_related("recorder").filter(pk=camera_id).first()
-    if camera is not None:
-        realtime.publish(realtime.camera_group(camera_id), "camera.status", status_message(camera))
 
 
 class CameraRecorder(CameraThread):

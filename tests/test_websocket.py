@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from devices.models import Camera
-from recordings.recorder import publish_status
+from devices.status import publish_status
 from tests.conftest import api_key_for, grant
 from vms import realtime
 from vms.asgi import application
