@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django_filters import rest_framework
 
 # The largest value of PostgreSQL's bigint, the type of every id and counter column.
@@ -28,6 +29,12 @@ def why_unreadable(field: forms.Field, raw: str, value: object) -> str | None:
     return None
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A whole number such as an id (django-filter's NumberFilter takes decimals: 1.5 would match nothing)."""
+
+    field_class = forms.IntegerField
+
+
 class StrictFilterForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -41,16 +48,19 @@ class StrictFilterForm(forms.Form):
 
 
 class StrictFilterSet(rest_framework.FilterSet):
-    """The base of every FilterSet of the API: its form refuses values the filters cannot use."""
+    """The base of every FilterSet of the API: its form refuses values the filters cannot use.
+
+    A related object (?camera=, ?rule=) is filtered by its id as a plain number: django-filter's default checks
+    that the object exists and refuses an unknown id, which told anyone whether a camera they may not see exists."""
+
+    FILTER_DEFAULTS = {
+        **rest_framework.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
 
     def get_form_class(self) -> type[forms.Form]:
         return type(f"Strict{self.__class__.__name__}Form", (StrictFilterForm, super().get_form_class()), {})
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A whole number such as an id (django-filter's NumberFilter takes decimals: 1.5 would match nothing)."""
-
-    field_class = forms.IntegerField
 
 
 class IpAddressFilter(django_filters.CharFilter):
