@@ -22,7 +22,7 @@ from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
 from video.recording import StreamStatus, UnmaskedCopy, record
-from video.segments import RecordedSegment, recover_partial
+from video.segments import RecordedSegment, describe_segment, recover_partial
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +127,18 @@ class CameraRecorder(CameraThread):
                             on_live=lambda chunk: self.publish_live(chunk, self.unmasked_live))
 
     def recover_interrupted_segments(self) -> None:
-        """Index what a killed recorder, or a full disk, left half-written for this camera."""
+        """Index what a killed recorder, or a full disk, left half-written for this camera, and the segment it had
+        finished but not yet indexed when it was killed."""
         for copy in (False, True):
+            # The finished files first: a .part is newer than any of them, and indexed would hide them.
+            for path in self.unindexed_files(copy):
+                try:
+                    segment = describe_segment(path)
+                except Exception:
+                    log.exception("camera %s: cannot index %s", self.camera_id, path)
+                    continue
+                self.index_segment(segment, unmasked=copy)
+                log.info("camera %s: indexed finished segment %s", self.camera_id, path.name)
             for part in sorted(camera_directory(self.camera_id, copy).glob("*/*.part")):
                 try:
                     segment = recover_partial(part)
@@ -138,6 +148,18 @@ class CameraRecorder(CameraThread):
                 if segment is not None:
                     self.index_segment(segment, unmasked=copy)
                     log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
+
+    def unindexed_files(self, unmasked: bool) -> list[Path]:
+        """Finished segment files newer than the camera's newest indexed one, which the index does not know.
+        Only newer ones: an older file without a row is one retention or a deletion was removing."""
+        indexed = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked)
+        newest = indexed.order_by("-start").values_list("path", flat=True).first() or ""
+        # Paths name the day, then the time (UTC): in one camera's directory they sort as the recordings do.
+        names = {str(f.relative_to(settings.RECORDINGS_ROOT)): f
+                 for f in camera_directory(self.camera_id, unmasked).glob("*/*.mp4")}
+        newer = sorted(name for name in names if name > newest)
+        known = set(indexed.filter(path__in=newer).values_list("path", flat=True))
+        return [names[name] for name in newer if name not in known]
 
     def index_segment(self, segment: RecordedSegment, unmasked: bool = False) -> None:
         """Index a finished segment, after any the database could not take earlier; while it is away, the

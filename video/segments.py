@@ -172,23 +172,29 @@ def recover_partial(part_path: Path) -> RecordedSegment | None:
         _check_readable(part_path)
     except UnreadableSegment:
         return None
-    with av.open(str(part_path)) as container:
-        start = datetime.fromisoformat(container.metadata[START_TAG])
-        duration = _media_duration(container)
-    digest = hashlib.sha256()
-    with open(part_path, "rb") as file:
-        for chunk in iter(lambda: file.read(1024 * 1024), b""):
-            digest.update(chunk)
-        init_size = _init_size(file)
     final = part_path.with_name(part_path.name.removesuffix(PART_SUFFIX))
     os.replace(part_path, final)
     _fsync_directory(final.parent)
+    return describe_segment(final)
+
+
+def describe_segment(path: Path) -> RecordedSegment:
+    """What a complete segment file holds (its start from its own metadata, duration, size, hash), to index a file
+    whose recorder was killed after it was finished but before the index heard of it."""
+    with av.open(str(path)) as container:
+        start = datetime.fromisoformat(container.metadata[START_TAG])
+        duration = _media_duration(container)
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1024 * 1024), b""):
+            digest.update(chunk)
+        init_size = _init_size(file)
     return RecordedSegment(
-        path=final,
+        path=path,
         start=start,
         end=start + timedelta(seconds=duration),
         duration=duration,
-        size=length,
+        size=path.stat().st_size,
         sha256=digest.hexdigest(),
         init_size=init_size,
     )
