@@ -8,6 +8,7 @@ The plates are drawn here (black characters on a white plate) and pasted into fr
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -135,6 +136,7 @@ def test_a_passing_plate_is_one_text_track_that_redaction_leaves_unreadable(peop
 
     tracks = find_tracks(source, {"text"})
     assert [t.kind for t in tracks] == [TEXT]
+    json.dumps(tracks[0].to_json())  # stored as JSON for the review
     track = tracks[0]
     assert all(i in track.boxes and covered(where, [track.boxes[i]]) >= COVERED for i, where in enumerate(inks))
 

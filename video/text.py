@@ -83,8 +83,9 @@ def decode_text_map(probability: np.ndarray, score_threshold: float) -> list[Det
             continue
         grow = w * h * _UNCLIP_RATIO / (2 * (w + h))
         corners = cv2.boxPoints(((cx, cy), (w + 2 * grow, h + 2 * grow), angle))
-        x1, y1 = corners.min(axis=0)
-        x2, y2 = corners.max(axis=0)
+        # Plain floats: boxes end up in JSON.
+        x1, y1 = (float(v) for v in corners.min(axis=0))
+        x2, y2 = (float(v) for v in corners.max(axis=0))
         box = Box.from_corners(x1 / map_w, y1 / map_h, x2 / map_w, y2 / map_h).clipped()
         if box.area > 0:
             found.append(Detection(TEXT, score, box))
