@@ -11,7 +11,7 @@ from devices.choices import MaskStyle
 
 
 class ExportStatus(models.TextChoices):
-    DETECTING = "detecting", "Finding faces, people and moving objects"
+    DETECTING = "detecting", "Finding what to redact"
     REVIEW = "review", "Waiting for the investigator's review"
     APPROVAL = "approval", "Waiting for approval by someone other than the requester"
     RENDERING = "rendering", "Rendering the redacted video"
@@ -23,7 +23,8 @@ class Export(models.Model):
     camera = models.ForeignKey("devices.Camera", on_delete=models.PROTECT, related_name="exports")
     start = models.DateTimeField()
     end = models.DateTimeField()
-    redact = models.JSONField(default=list, blank=True, help_text='Any of "faces", "people", "motion"')
+    redact = models.JSONField(default=list, blank=True, help_text='Any of "faces", "people", "motion", "text" '
+                              '(licence plates and other visible text)')
     areas = models.JSONField(default=list, blank=True, help_text='Fixed areas: [{"points": [[x, y], ...]}]')
     style = models.CharField(max_length=10, choices=MaskStyle.choices, default=MaskStyle.BLUR)
     reason = models.CharField(max_length=500)

@@ -1,6 +1,6 @@
 """Who may drive an export and when: exports belong to their requester (case leads see all), footage is released
 only by a finished or failed export, four eyes when asked for, a job claimed once however often it is delivered,
-and a camera with exports is not deleted."""
+and a camera with exports is not deleted. Also what an export may ask to redact."""
 
 from __future__ import annotations
 
@@ -229,3 +229,17 @@ def test_an_export_of_footage_missing_from_disk_is_refused_in_words(footage, cam
         "reason": "case 2026-208"}, format="json")
     assert response.status_code == 404 and "missing from the server's disk" in response.json()["detail"]
     assert not Export.objects.exists()
+
+
+def test_an_export_may_ask_for_licence_plates_and_text_and_gets_them_for_review(footage, camera,
+                                                                                investigator_client):
+    export = ask(investigator_client, camera, redact=("text",))
+    assert export["redact"] == ["text"]
+    tasks.detect(export["id"])  # what the Celery worker runs
+    url = f"/api/v1/exports/{export['id']}/"
+    assert investigator_client.get(url).json()["status"] == "review"
+    # The test pattern prints its frame number at the bottom left of every frame: one line of text, always there.
+    tracks = investigator_client.get(url + "tracks/").json()
+    assert [(t["kind"], t["masked"]) for t in tracks] == [("text", True)]
+    boxes = tracks[0]["boxes"]
+    assert len(boxes) >= 30 * 25 * 0.95 and all(b["x"] < 0.2 and b["y"] > 0.6 for b in boxes)

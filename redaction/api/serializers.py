@@ -8,9 +8,8 @@ from rest_framework import serializers
 
 from devices.choices import MaskStyle
 from redaction.models import Export, ExportStatus, ExportTrack
+from video.redaction import REDACT
 from vms.api.fields import InstantField, PicturePointsField
-
-REDACTABLE = ("faces", "people", "motion")
 
 
 class AreaSerializer(serializers.Serializer):
@@ -21,7 +20,7 @@ class ExportRequestSerializer(serializers.Serializer):
     camera = serializers.IntegerField()
     start = InstantField()
     end = InstantField()
-    redact = serializers.ListField(child=serializers.ChoiceField(REDACTABLE), required=False, default=list)
+    redact = serializers.ListField(child=serializers.ChoiceField(list(REDACT)), required=False, default=list)
     areas = AreaSerializer(many=True, required=False, default=list)
     style = serializers.ChoiceField(MaskStyle.choices, default=MaskStyle.BLUR)
     reason = serializers.CharField(max_length=500, min_length=3)

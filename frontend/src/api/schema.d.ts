@@ -603,7 +603,7 @@ export interface components {
       start: string;
       /** Format: date-time */
       end: string;
-      /** @description Any of "faces", "people", "motion" */
+      /** @description Any of "faces", "people", "motion", "text" (licence plates and other visible text) */
       redact: unknown;
       /** @description Fixed areas: [{"points": [[x, y], ...]}] */
       areas: unknown;
@@ -643,7 +643,7 @@ export interface components {
       reason: string;
     };
     /**
-     * @description * `detecting` - Finding faces, people and moving objects
+     * @description * `detecting` - Finding what to redact
      * * `review` - Waiting for the investigator's review
      * * `approval` - Waiting for approval by someone other than the requester
      * * `rendering` - Rendering the redacted video
@@ -1053,9 +1053,10 @@ export interface components {
      * @description * `faces` - faces
      * * `people` - people
      * * `motion` - motion
+     * * `text` - text
      * @enum {string}
      */
-    RedactEnum: "faces" | "people" | "motion";
+    RedactEnum: "faces" | "people" | "motion" | "text";
     RenderRequest: {
       mask_only?: number[];
       keep_visible?: number[];
@@ -3615,7 +3616,7 @@ export interface operations {
         /** @description The initial index from which to return the results. */
         offset?: number;
         /**
-         * @description * `detecting` - Finding faces, people and moving objects
+         * @description * `detecting` - Finding what to redact
          * * `review` - Waiting for the investigator's review
          * * `approval` - Waiting for approval by someone other than the requester
          * * `rendering` - Rendering the redacted video
@@ -3980,7 +3981,7 @@ export interface operations {
         /** @description The initial index from which to return the results. */
         offset?: number;
         /**
-         * @description * `detecting` - Finding faces, people and moving objects
+         * @description * `detecting` - Finding what to redact
          * * `review` - Waiting for the investigator's review
          * * `approval` - Waiting for approval by someone other than the requester
          * * `rendering` - Rendering the redacted video

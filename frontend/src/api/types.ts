@@ -228,7 +228,7 @@ export type Export = Omit<Schemas["Export"], "redact" | "areas" | "kept_visible"
 
 export type ExportInput = Schemas["ExportRequest"];
 
-export type TrackKind = "face" | "person" | "motion";
+export type TrackKind = "face" | "person" | "motion" | "text";
 
 /** Where a track's object was `t` seconds after the export's start, as a box on the picture (0-1). */
 export interface TrackBox {

@@ -1,6 +1,7 @@
 /**
- * Ask for a redacted export of a span: what to find and mask (faces, people, everything that moves), fixed areas
- * drawn on a frame of the video, the style and the reason. The export then goes on at /exports/<id>.
+ * Ask for a redacted export of a span: what to find and mask (faces, people, licence plates and text, everything
+ * that moves), fixed areas drawn on a frame of the video, the style and the reason. The export then goes on at
+ * /exports/<id>.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";

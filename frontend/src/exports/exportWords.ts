@@ -19,6 +19,7 @@ export const REDACT_KINDS: [RedactKind, string][] = [
   ["faces", "Faces"],
   ["people", "People"],
   ["motion", "All moving objects"],
+  ["text", "Licence plates and text"],
 ];
 
 const REDACT_WORDS = Object.fromEntries(REDACT_KINDS) as Record<RedactKind, string>;
@@ -27,6 +28,7 @@ export const TRACK_WORDS: Record<TrackKind, string> = {
   face: "Face",
   person: "Person",
   motion: "Moving object",
+  text: "Licence plate or text",
 };
 
 export function redactWords(item: Pick<Export, "redact" | "areas">): string {
