@@ -89,6 +89,14 @@ def portrait() -> tuple[np.ndarray, tuple[int, int, int, int]]:
     return np.ascontiguousarray(data.astronaut()[:, :, ::-1]), (178, 60, 95, 125)
 
 
+def portrait_frame(portrait, left: int, top: int, width: int, height: int) -> np.ndarray:
+    """A frame of the portrait shifted so its face's top-left corner lands at (left, top), over grey where the
+    photo does not reach."""
+    photo, (fx, fy, _, _) = portrait
+    shift = np.float32([[1, 0, left - fx], [0, 1, top - fy]])
+    return cv2.warpAffine(photo, shift, (width, height), borderMode=cv2.BORDER_CONSTANT, borderValue=(GREY,) * 3)
+
+
 # Where the face's top-left corner lands in a 480x360 frame: wholly inside, or with half its width or height
 # beyond each edge.
 PLACES = {"whole": (190, 110), "left": (-48, 110), "right": (432, 110), "top": (190, -62), "bottom": (190, 298)}
@@ -97,12 +105,10 @@ PLACES = {"whole": (190, 110), "left": (-48, 110), "right": (432, 110), "top": (
 @pytest.mark.parametrize("style", ["blur", "mosaic"])
 @pytest.mark.parametrize("place", PLACES)
 def test_a_face_cut_by_the_frame_edge_is_masked_as_strongly_as_a_whole_one(portrait, place, style, tmp_path):
-    photo, (fx, fy, fw, fh) = portrait
+    _, (_, _, fw, fh) = portrait
     width, height = 480, 360
     left, top = PLACES[place]
-    # The photo shifted so its face's corner lands there, over grey where it does not reach.
-    shift = np.float32([[1, 0, left - fx], [0, 1, top - fy]])
-    image = cv2.warpAffine(photo, shift, (width, height), borderMode=cv2.BORDER_CONSTANT, borderValue=(GREY,) * 3)
+    image = portrait_frame(portrait, left, top, width, height)
     face = Box(left / width, top / height, fw / width, fh / height)
     source = write_clip(tmp_path / "face.mp4", [image] * FRAMES)
     output = tmp_path / "out.mp4"
@@ -110,6 +116,20 @@ def test_a_face_cut_by_the_frame_edge_is_masked_as_strongly_as_a_whole_one(portr
     original, masked = grey_frames(source)[3], grey_frames(output)[3]
     assert identity_correlation(original, original, clipped(face), fw) > 0.99
     assert identity_correlation(original, masked, clipped(face), fw) < 0.4
+
+
+def test_a_face_in_a_corner_is_masked_at_the_size_it_has_where_it_is_seen_whole(portrait, tmp_path):
+    # In mosaic: at the same cell size it keeps more than blur, which also smooths across its cells.
+    _, (_, _, fw, fh) = portrait
+    width, height = 480, 360
+    places = [(-62, -82)] * 3 + [(190, 110)] * 3  # cut by two edges, then walked in
+    frames = [portrait_frame(portrait, left, top, width, height) for left, top in places]
+    boxes = {i: clipped(Box(x / width, y / height, fw / width, fh / height)) for i, (x, y) in enumerate(places)}
+    source = write_clip(tmp_path / "corner.mp4", frames)
+    output = tmp_path / "out.mp4"
+    render(source, output, tracks=[RedactionTrack(1, "face", boxes, 0.0, 0.5)], style="mosaic")
+    original, masked = grey_frames(source)[1], grey_frames(output)[1]
+    assert identity_correlation(original, masked, boxes[1], fw) < 0.4
 
 
 # --- the feathered oval -----------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 blurred) and dynamic masking (of everything that moves, of people, or of everything but people).
 
 Works on BGR arrays and, without any colour conversion, on the YUV 4:2:0 pictures a camera's decoder gives
-(`Masker.mask_frame`), which is what the recorder's masking transcode uses.
+(`Masker.mask_frame`), which is what the recorder's masking transcode uses. Its pixel operations (`Region`,
+`paint`) are also what video.redaction masks faces, boxes and areas with.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ class Region:
     def from_oval(
         cls, oval: Oval, feather: float, width: int, height: int, half: bool, holes: Sequence[Oval] = ()
     ) -> Region | None:
-        """The inside of an oval fully masked, and around it an edge fading out over `feather` of its radii
+        """The inside of an oval fully masked, and around it an edge fading out over `feather` (> 0) of its radii
         (outside it, so the inside is never masked less); the insides of `holes` are left as they are."""
         reach = 1 + feather
         x0, y0, x1, y1 = _aligned(
@@ -163,9 +164,7 @@ class Region:
         )
         if x1 <= x0 or y1 <= y0:
             return None
-        alpha = np.clip((reach - oval.radius(x0, y0, x1, y1)) / feather, 0.0, 1.0) if feather > 0 else (
-            (oval.radius(x0, y0, x1, y1) <= 1).astype(np.float32)
-        )
+        alpha = np.clip((reach - oval.radius(x0, y0, x1, y1)) / feather, 0.0, 1.0)
         for hole in holes:
             alpha[hole.radius(x0, y0, x1, y1) <= 1] = 0.0
         if not alpha.any():

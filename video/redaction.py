@@ -696,8 +696,10 @@ class _Masker:
         for points in polygons:
             region = Region.from_polygon(points, width, height, 2, self.half)
             if region is not None:
+                # Across its shorter side, and across a tenth of the picture's height at least: a fixed area
+                # holds people too, and a narrow one must not keep their faces sharp.
                 shorter = min(region.x1 - region.x0, region.y1 - region.y0)
-                self.areas.append((region, _cell(max(height / 30 * CELLS_ACROSS, shorter))))
+                self.areas.append((region, _cell(max(height / 10, shorter))))
 
     def apply(
         self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box], faces: list[Box], kept: list[Box]
