@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import av
 import cv2
@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 Style = Literal["solid", "mosaic", "blur"]
 DynamicMode = Literal["motion", "people", "background"]
-STYLES: tuple[str, ...] = ("solid", "mosaic", "blur")
-DYNAMIC_MODES: tuple[str, ...] = ("motion", "people", "background")
+STYLES: tuple[str, ...] = get_args(Style)
+DYNAMIC_MODES: tuple[str, ...] = get_args(DynamicMode)
 
 # A mosaic block is 1/40 of the picture's width (32 px at 1280): movement stays visible, faces and number
 # plates do not.

@@ -606,7 +606,7 @@ def _whole_faces(track: RedactionTrack, width: int, height: int) -> dict[int, Bo
     def cut(box: Box) -> tuple[bool, bool]:
         return box.x <= _EDGE or box.x2 >= 1 - _EDGE, box.y <= _EDGE or box.y2 >= 1 - _EDGE
 
-    whole = {i: box for i, box in track.boxes.items() if not any(cut(box))}
+    whole = {i: box for i, box in track.boxes.items() if box.w > 0 and box.h > 0 and not any(cut(box))}
     shown = sorted(whole)
     aspect = float(np.median([b.w * width / (b.h * height) for b in whole.values()])) if whole else _FACE_ASPECT
     faces = {}
