@@ -464,6 +464,7 @@ CELLS_ACROSS = 3
 # the oval drawn through its corners: it reaches a fifth of the width beyond each side at ear height, and below
 # the chin.
 _HAIR = 0.4
+_MASK_REACH, _KEPT_REACH = 1 / math.sqrt(2), 0.5
 # Beyond the fully masked oval the mask fades out over this share of its radii: no hard outline of the hair or
 # the face's shape is left, and the oval itself is never masked less.
 _FEATHER = 0.25
@@ -640,17 +641,12 @@ def _uncut(start: float, end: float, size: float) -> float:
     return start
 
 
-def _face_oval(face: Box, width: int, height: int) -> Oval:
-    """The fully masked oval over a face: through the corners of its box raised for forehead and hair."""
+def _face_oval(face: Box, width: int, height: int, reach: float) -> Oval:
+    """An oval over a face's box raised for forehead and hair: through its corners with `reach` 1/sqrt(2) (what is
+    masked), inside it with 1/2 (what a kept face keeps visible over a masked face behind it: the box's corners
+    are background, possibly that face)."""
     x, w, top, h = face.x * width, face.w * width, (face.y - _HAIR * face.h) * height, (1 + _HAIR) * face.h * height
-    return Oval(x + w / 2, top + h / 2, w / math.sqrt(2), h / math.sqrt(2))
-
-
-def _kept_oval(face: Box, width: int, height: int) -> Oval:
-    """The part of a kept face that stays visible over a masked face behind it: the oval inside its box raised for
-    forehead and hair (the box's corners are background, possibly the face behind)."""
-    x, w, top, h = face.x * width, face.w * width, (face.y - _HAIR * face.h) * height, (1 + _HAIR) * face.h * height
-    return Oval(x + w / 2, top + h / 2, w / 2, h / 2)
+    return Oval(x + w / 2, top + h / 2, w * reach, h * reach)
 
 
 def _cell(size: float) -> int:
@@ -712,8 +708,8 @@ class _Masker:
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h)), yuv)
         for face in faces:
-            in_front = [_kept_oval(k, w, h) for k in kept if k.h > face.h]
-            region = Region.from_oval(_face_oval(face, w, h), _FEATHER, w, h, self.half, in_front)
+            in_front = [_face_oval(k, w, h, _KEPT_REACH) for k in kept if k.h > face.h]
+            region = Region.from_oval(_face_oval(face, w, h, _MASK_REACH), _FEATHER, w, h, self.half, in_front)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(face.w * w), yuv)
 
