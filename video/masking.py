@@ -443,7 +443,7 @@ def paint(
         pixels = plane.pixels
         roi = pixels[y0:y1, x0:x1]
         if style == "solid":
-            masked = np.full_like(roi, np.array(fill, np.uint8))
+            masked = np.array(fill, np.uint8)  # broadcast over the region
         elif style == "mosaic":
             masked = _mosaic(roi, max(1, cell // scale))
         else:
