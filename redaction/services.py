@@ -247,6 +247,7 @@ def _approved(export: Export, user, request) -> None:
 def render_export(export: Export) -> None:
     """Render the chosen redaction into an MP4 and sign its manifest."""
     tracks = [RedactionTrack.from_json(t.boxes) for t in export.tracks.exclude(number__in=export.kept_visible)]
+    kept = [RedactionTrack.from_json(t.boxes) for t in export.tracks.filter(number__in=export.kept_visible)]
     # Hand-drawn boxes are timed from the span's start; the video starts lead_seconds earlier (a keyframe).
     lead = export.lead_seconds
     manual = [ManualBox(box["t"] + lead, box.get("until", box["t"]) + lead, Box(box["x"], box["y"], box["w"], box["h"]))
@@ -260,8 +261,8 @@ def render_export(export: Export) -> None:
     try:
         with tempfile.TemporaryDirectory() as directory:
             source = _source_clip(export, Path(directory))
-            result = render(source, partial, tracks=tracks, manual=manual, areas=areas, style=export.style,
-                            on_progress=_progress(export, 0.0, 0.99))
+            result = render(source, partial, tracks=tracks, kept=kept, manual=manual, areas=areas,
+                            style=export.style, on_progress=_progress(export, 0.0, 0.99))
         export.file, export.file_size, export.sha256 = name, result.size, result.sha256
         export.manifest = signing.sign(manifest_of(export, [t.id for t in tracks]))
         with transaction.atomic():

@@ -2,7 +2,8 @@
 blurred) and dynamic masking (of everything that moves, of people, or of everything but people).
 
 Works on BGR arrays and, without any colour conversion, on the YUV 4:2:0 pictures a camera's decoder gives
-(`Masker.mask_frame`), which is what the recorder's masking transcode uses.
+(`Masker.mask_frame`), which is what the recorder's masking transcode uses. Its pixel operations (`Region`,
+`paint`) are also what video.redaction masks faces, boxes and areas with.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import av
 import cv2
@@ -28,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 Style = Literal["solid", "mosaic", "blur"]
 DynamicMode = Literal["motion", "people", "background"]
-STYLES: tuple[str, ...] = ("solid", "mosaic", "blur")
-DYNAMIC_MODES: tuple[str, ...] = ("motion", "people", "background")
+STYLES: tuple[str, ...] = get_args(Style)
+DYNAMIC_MODES: tuple[str, ...] = get_args(DynamicMode)
 
 # A mosaic block is 1/40 of the picture's width (32 px at 1280): movement stays visible, faces and number
 # plates do not.
@@ -103,14 +104,15 @@ class _Settings:
     dynamic: DynamicMode | None
     dynamic_style: Style
     # Rasterised static masks per picture size; filled by the masking thread only.
-    regions: dict[tuple[int, int], list[_Region]] = field(default_factory=dict, compare=False)
+    regions: dict[tuple[int, int], list[Region]] = field(default_factory=dict, compare=False)
 
 
 @dataclass
-class _Region:
-    """Where one mask applies in a picture: a box (x0, y0, x1, y1 in full-size pixels, aligned to `align`) and
-    the mask inside it at full size and at half size (4:2:0 chroma; a chroma sample is in if any of its four
-    pixels is)."""
+class Region:
+    """Where one mask applies in a picture: a box (x0, y0, x1, y1 in full-size pixels, even, aligned to `align`)
+    and how much of each pixel in it is masked, at full size and at half size (4:2:0 chroma; a chroma sample is
+    masked as much as the most masked of its four pixels, so no colour leaks out). `inside` is boolean for a
+    hard edge, or float32 from 0 (shown) to 1 (masked) for a feathered one."""
 
     x0: int
     y0: int
@@ -120,24 +122,92 @@ class _Region:
     inside_half: np.ndarray | None
 
     @classmethod
-    def from_mask(cls, full: np.ndarray, align: int, half: bool) -> _Region | None:
+    def from_mask(cls, full: np.ndarray, align: int, half: bool) -> Region | None:
         """The region of a full-size uint8 mask (non-zero = inside), None when it is empty."""
         x, y, w, h = cv2.boundingRect(full)
         if w == 0 or h == 0:
             return None
-        height, width = full.shape
-        x0, y0 = x // align * align, y // align * align
-        x1, y1 = min(width, -(-(x + w) // align) * align), min(height, -(-(y + h) // align) * align)
-        inside = full[y0:y1, x0:x1]
+        x0, y0, x1, y1 = _aligned(x, y, x + w, y + h, align, full.shape[1], full.shape[0])
+        return cls._of(x0, y0, full[y0:y1, x0:x1] > 0, half)
+
+    @classmethod
+    def from_polygon(
+        cls, points: Sequence[tuple[float, float]], width: int, height: int, align: int, half: bool
+    ) -> Region | None:
+        """The region inside a polygon of normalised points (0-1, x right, y down)."""
+        shift = 4  # sub-pixel vertices, so a mask drawn on a small preview lands where it was drawn
+        vertices = np.array([[round(x * width * 16), round(y * height * 16)] for x, y in points], np.int32)
+        full = np.zeros((height, width), np.uint8)
+        cv2.fillPoly(full, [vertices], 255, lineType=cv2.LINE_8, shift=shift)
+        return cls.from_mask(full, align, half)
+
+    @classmethod
+    def from_rect(
+        cls, x0: float, y0: float, x1: float, y1: float, width: int, height: int, half: bool
+    ) -> Region | None:
+        """The pixels a rectangle (in pixels, may reach beyond the picture) touches, None when none is inside."""
+        x0, y0, x1, y1 = _aligned(math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1), 2, width, height)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return cls._of(x0, y0, np.ones((y1 - y0, x1 - x0), bool), half)
+
+    @classmethod
+    def from_oval(
+        cls, oval: Oval, feather: float, width: int, height: int, half: bool, holes: Sequence[Oval] = ()
+    ) -> Region | None:
+        """The inside of an oval fully masked, and around it an edge fading out over `feather` (> 0) of its radii
+        (outside it, so the inside is never masked less); the insides of `holes` are left as they are."""
+        reach = 1 + feather
+        x0, y0, x1, y1 = _aligned(
+            math.floor(oval.x - oval.rx * reach), math.floor(oval.y - oval.ry * reach),
+            math.ceil(oval.x + oval.rx * reach), math.ceil(oval.y + oval.ry * reach), 2, width, height,
+        )
+        if x1 <= x0 or y1 <= y0:
+            return None
+        alpha = np.clip((reach - oval.radius(x0, y0, x1, y1)) / feather, 0.0, 1.0)
+        for hole in holes:
+            alpha[hole.radius(x0, y0, x1, y1) <= 1] = 0.0
+        if not alpha.any():
+            return None
+        return cls._of(x0, y0, alpha.astype(np.float32), half)
+
+    @classmethod
+    def _of(cls, x0: int, y0: int, inside: np.ndarray, half: bool) -> Region:
         inside_half = None
         if half:
-            small = cv2.resize(inside, ((x1 - x0) // 2, (y1 - y0) // 2), interpolation=cv2.INTER_AREA)
-            inside_half = small > 0
-        return cls(x0, y0, x1, y1, inside > 0, inside_half)
+            h, w = inside.shape
+            even = inside[: h - h % 2, : w - w % 2]
+            inside_half = np.maximum(np.maximum(even[0::2, 0::2], even[0::2, 1::2]),
+                                     np.maximum(even[1::2, 0::2], even[1::2, 1::2]))
+        return cls(x0, y0, x0 + inside.shape[1], y0 + inside.shape[0], inside, inside_half)
+
+
+@dataclass(frozen=True)
+class Oval:
+    """An axis-aligned ellipse in pixels: its centre and its radii across and down."""
+
+    x: float
+    y: float
+    rx: float
+    ry: float
+
+    def radius(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """For each pixel of the box, how far its centre is from the oval's, in the oval's radii (1 on its edge)."""
+        dx = ((np.arange(x0, x1, dtype=np.float32) + 0.5 - self.x) / max(self.rx, 1e-6)) ** 2
+        dy = ((np.arange(y0, y1, dtype=np.float32) + 0.5 - self.y) / max(self.ry, 1e-6)) ** 2
+        return np.sqrt(dy[:, None] + dx[None, :])
+
+
+def _aligned(x0: int, y0: int, x1: int, y1: int, align: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """The box widened to multiples of `align` (at least 2, so the half-size chroma planes cover exactly the same
+    part of the picture) and clipped to it."""
+    x0, y0 = max(0, x0) // align * align, max(0, y0) // align * align
+    x1, y1 = min(width, -(-x1 // align) * align), min(height, -(-y1 // align) * align)
+    return x0, y0, x1, y1
 
 
 @dataclass
-class _Plane:
+class Plane:
     """One plane of a picture being masked, changed in place: BGR (3 channels) or Y, U or V of YUV 4:2:0."""
 
     pixels: np.ndarray
@@ -146,6 +216,14 @@ class _Plane:
     @property
     def half(self) -> bool:
         return self.kind in ("u", "v")
+
+
+def yuv_planes(data: np.ndarray, width: int, height: int) -> list[Plane]:
+    """The Y, U and V planes (views) of a YUV 4:2:0 picture as PyAV's `to_ndarray` gives it: Y rows, then U and
+    V each as height/4 rows of full width."""
+    u = data[height : height * 5 // 4].reshape(height // 2, width // 2)
+    v = data[height * 5 // 4 :].reshape(height // 2, width // 2)
+    return [Plane(data[:height], "y"), Plane(u, "u"), Plane(v, "v")]
 
 
 class Masker:
@@ -229,7 +307,7 @@ class Masker:
             image = frame.to_ndarray(format="bgr24")
         else:
             image = np.array(frame, dtype=np.uint8, copy=True)
-        self._mask([_Plane(image, "bgr")], image, at, yuv=None)
+        self._mask([Plane(image, "bgr")], image, at, yuv=None)
         return image
 
     def mask_frame(self, frame: av.VideoFrame, at: float | None = None) -> av.VideoFrame:
@@ -241,14 +319,11 @@ class Masker:
         if frame.format.name not in ("yuv420p", "yuvj420p") or width % 2 or height % 2:
             out = av.VideoFrame.from_ndarray(self.apply(frame, at), format="bgr24")
         else:
-            data = frame.to_ndarray()  # a copy: Y rows, then U and V each as height/4 rows of full width
-            y = data[:height]
-            u = data[height : height * 5 // 4].reshape(height // 2, width // 2)
-            v = data[height * 5 // 4 :].reshape(height // 2, width // 2)
+            data = frame.to_ndarray()  # a copy
+            planes = yuv_planes(data, width, height)
             full_range = frame.format.name == "yuvj420p" or frame.color_range == 2  # AVCOL_RANGE_JPEG
             bt709 = frame.colorspace == 1  # AVCOL_SPC_BT709; FFmpeg reads untagged video as BT.601 too
-            planes = [_Plane(y, "y"), _Plane(u, "u"), _Plane(v, "v")]
-            self._mask(planes, y, at, yuv=(bt709, full_range))
+            self._mask(planes, planes[0].pixels, at, yuv=(bt709, full_range))
             out = av.VideoFrame.from_ndarray(data, format=frame.format.name)
             out.colorspace = frame.colorspace
             out.color_range = frame.color_range
@@ -264,7 +339,7 @@ class Masker:
             self._stopped_analysis_cpu += self._people.cpu_seconds
             self._people = None
 
-    def _mask(self, planes: list[_Plane], picture: np.ndarray, at: float | None, yuv: tuple[bool, bool] | None) -> None:
+    def _mask(self, planes: list[Plane], picture: np.ndarray, at: float | None, yuv: tuple[bool, bool] | None) -> None:
         settings = self._settings
         height, width = picture.shape[:2]
         if at is None:
@@ -275,9 +350,9 @@ class Masker:
             dynamic = self._dynamic_mask(settings.dynamic, picture, planes, at, yuv)
             if dynamic is not None:
                 full = cv2.resize(dynamic, (width, height), interpolation=cv2.INTER_LINEAR)
-                region = _Region.from_mask(full, _alignment(settings.dynamic_style, width), half)
+                region = Region.from_mask(full, _alignment(settings.dynamic_style, width), half)
                 if region is not None:
-                    _paint(planes, region, settings.dynamic_style, (0, 0, 0), width, yuv)
+                    paint(planes, region, settings.dynamic_style, (0, 0, 0), _cell(settings.dynamic_style, width), yuv)
         if settings.masks:
             regions = settings.regions.get((width, height))
             if regions is None:
@@ -286,7 +361,7 @@ class Masker:
                 ]
             for mask, region in zip(settings.masks, regions, strict=True):
                 if region is not None:
-                    _paint(planes, region, mask.style, mask.color, width, yuv)
+                    paint(planes, region, mask.style, mask.color, _cell(mask.style, width), yuv)
 
     def _follow(self, dynamic: DynamicMode | None) -> None:
         """Start or stop the dynamic mode's own state when the setting changed."""
@@ -306,7 +381,7 @@ class Masker:
             self._people = None
 
     def _dynamic_mask(
-        self, dynamic: DynamicMode, picture: np.ndarray, planes: list[_Plane], at: float,
+        self, dynamic: DynamicMode, picture: np.ndarray, planes: list[Plane], at: float,
         yuv: tuple[bool, bool] | None,
     ) -> np.ndarray | None:
         """The small uint8 mask (255 = mask) of the dynamic mode for this frame, None when nothing is masked."""
@@ -345,31 +420,40 @@ def _blur_shrink(width: int) -> int:
     return max(2, round(width / BLUR_SHRINK_ACROSS / 2) * 2)
 
 
-def _rasterise(mask: PrivacyMask, width: int, height: int, half: bool) -> _Region | None:
-    shift = 4  # sub-pixel vertices, so a mask drawn on a small preview lands where it was drawn
-    points = np.array([[round(x * width * 16), round(y * height * 16)] for x, y in mask.points], np.int32)
-    full = np.zeros((height, width), np.uint8)
-    cv2.fillPoly(full, [points], 255, lineType=cv2.LINE_8, shift=shift)
-    return _Region.from_mask(full, _alignment(mask.style, width), half)
+def _rasterise(mask: PrivacyMask, width: int, height: int, half: bool) -> Region | None:
+    return Region.from_polygon(mask.points, width, height, _alignment(mask.style, width), half)
 
 
-def _paint(
-    planes: list[_Plane], region: _Region, style: Style, color: tuple[int, int, int], width: int,
+def _cell(style: Style, width: int) -> int:
+    return _mosaic_block(width) if style == "mosaic" else _blur_shrink(width)
+
+
+def paint(
+    planes: list[Plane], region: Region, style: Style, color: tuple[int, int, int], cell: int,
     yuv: tuple[bool, bool] | None,
 ) -> None:
+    """Mask `region` of the picture's planes in place: filled with `color` (BGR), as a mosaic of `cell`-pixel
+    blocks (from the region's corner), or blurred down to `cell`-pixel cells (even, so chroma follows luma).
+    `yuv` is (BT.709, full range) for YUV planes, None for BGR."""
     fills = (color,) if yuv is None else _yuv_of(color, *yuv)
     for plane, fill in zip(planes, fills, strict=True):
         scale = 2 if plane.half else 1
         inside = region.inside_half if plane.half else region.inside
         x0, y0, x1, y1 = region.x0 // scale, region.y0 // scale, region.x1 // scale, region.y1 // scale
         pixels = plane.pixels
-        where = inside[..., None] if pixels.ndim == 3 else inside
+        roi = pixels[y0:y1, x0:x1]
         if style == "solid":
-            np.copyto(pixels[y0:y1, x0:x1], np.array(fill, np.uint8), where=where)
+            masked = np.array(fill, np.uint8)  # broadcast over the region
         elif style == "mosaic":
-            np.copyto(pixels[y0:y1, x0:x1], _mosaic(pixels[y0:y1, x0:x1], _mosaic_block(width) // scale), where=where)
+            masked = _mosaic(roi, max(1, cell // scale))
         else:
-            _blur(pixels, (x0, y0, x1, y1), where, _blur_shrink(width) // scale)
+            masked = _blurred(pixels, (x0, y0, x1, y1), max(1, cell // scale))
+        where = inside[..., None] if pixels.ndim == 3 else inside
+        if inside.dtype == bool:
+            np.copyto(roi, masked, where=where)
+        else:
+            original = roi.astype(np.float32)
+            roi[...] = np.rint(original + (masked.astype(np.float32) - original) * where)
 
 
 def _mosaic(pixels: np.ndarray, block: int) -> np.ndarray:
@@ -383,9 +467,9 @@ def _mosaic(pixels: np.ndarray, block: int) -> np.ndarray:
     return cv2.resize(means, (cols * block, rows * block), interpolation=cv2.INTER_NEAREST)[:h, :w]
 
 
-def _blur(pixels: np.ndarray, box: tuple[int, int, int, int], where: np.ndarray, shrink: int) -> None:
-    """Blur inside `where` (the mask over `box`): shrink, smooth, grow back. The picture around the box takes
-    part (within two shrunk pixels), so the blur's edge blends into what is shown next to it."""
+def _blurred(pixels: np.ndarray, box: tuple[int, int, int, int], shrink: int) -> np.ndarray:
+    """The box blurred: shrunk by `shrink`, smoothed, grown back. The picture around the box takes part (within
+    two shrunk pixels), so the blur's edge blends into what is shown next to it."""
     x0, y0, x1, y1 = box
     height, width = pixels.shape[:2]
     pad = 2 * shrink
@@ -396,8 +480,7 @@ def _blur(pixels: np.ndarray, box: tuple[int, int, int, int], where: np.ndarray,
     )
     small = cv2.GaussianBlur(small, (0, 0), BLUR_SIGMA, borderType=cv2.BORDER_REPLICATE)
     blurred = cv2.resize(small, (ex1 - ex0, ey1 - ey0), interpolation=cv2.INTER_LINEAR)
-    inner = blurred[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0]
-    np.copyto(pixels[y0:y1, x0:x1], inner, where=where)
+    return blurred[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0]
 
 
 @functools.lru_cache(maxsize=256)
@@ -464,7 +547,7 @@ class _PeopleWatcher:
         self._thread = threading.Thread(target=self._run, name="people-masking", daemon=True)
         self._thread.start()
 
-    def offer(self, planes: list[_Plane], yuv: tuple[bool, bool] | None, at: float) -> None:
+    def offer(self, planes: list[Plane], yuv: tuple[bool, bool] | None, at: float) -> None:
         """Hand over this frame (before it is masked) when an analysis is due; the thread converts it to BGR."""
         if self.error is not None:
             return

@@ -7,6 +7,7 @@ keyed by frame index, land on the frames they were found in. Times are seconds f
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import os
@@ -28,6 +29,7 @@ import numpy as np
 from video.detection import PERSON, Detection, Detector, load_detector
 from video.faces import FACE, FaceDetector
 from video.geometry import Box, Point, center, iou
+from video.masking import STYLES, Oval, Plane, Region, paint, yuv_planes
 from video.motion import MotionDetector
 from video.text import TEXT, TextDetector
 
@@ -36,7 +38,6 @@ TRACK_KINDS = (FACE, PERSON, MOTION, TEXT)
 # What an export asks to redact (the API's words) -> the kind of track that finds it. "text" is licence plates,
 # name badges, screens: anything written.
 REDACT = {"faces": FACE, "people": PERSON, "motion": MOTION, "text": TEXT}
-STYLES = ("blur", "mosaic", "solid")
 
 # Detection runs per second of footage. A face missed on one frame is a privacy leak, so faces are looked for on
 # every other frame at 25 fps (and every frame up to 12.5 fps); the frames between get boxes interpolated from
@@ -454,7 +455,7 @@ def _thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
     """A JPEG of the box with some of its surroundings, at most `longest` pixels on its longer side."""
     h, w = image.shape[:2]
     pad = 0.25
-    x1, y1, x2, y2 = _pixel_rect(_grown(box, pad), w, h, even=False)
+    x1, y1, x2, y2 = _pixel_rect(_grown(box, pad), w, h)
     crop = image[y1:y2, x1:x2]
     if crop.size == 0:
         return b""
@@ -468,23 +469,49 @@ def _thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
 
 # --- rendering ----------------------------------------------------------------------------------------------------
 
+# Mask strength: at most this many blur cells or mosaic blocks across a face's width, of the whole face even where
+# the frame's edge or something in front cuts it. Who a face is lies in its detail at about 2 to 13 cycles per
+# face width; N cells hold at most N/2 cycles, so 3 leave at most 1.5: nothing of that band.
+CELLS_ACROSS = 3
+# The mask over a face is an oval around the detector's box. CenterFace boxes run from brow to chin, so the box is
+# first raised by this share of its height for the forehead (about half the brow-to-chin height) and hair, then
+# the oval drawn through its corners: it reaches a fifth of the width beyond each side at ear height, and below
+# the chin.
+_HAIR = 0.4
+_MASK_REACH, _KEPT_REACH = 1 / math.sqrt(2), 0.5
+# Beyond the fully masked oval the mask fades out over this share of its radii: no hard outline of the hair or
+# the face's shape is left, and the oval itself is never masked less.
+_FEATHER = 0.25
+# CenterFace boxes are about 4 wide to 5 high (0.77-0.89, median 0.82, on the test scene's faces): the width
+# of a face cut by the frame's side, when its track never shows it whole.
+_FACE_ASPECT = 0.8
+_EDGE = 1e-3  # a box this close to the frame's edge (normalised) is cut by it: its size there is not the face's
+_BLACK = (0, 0, 0)
+
 
 def render(
     source: Path,
     output: Path,
     *,
     tracks: Sequence[RedactionTrack] = (),
+    kept: Sequence[RedactionTrack] = (),
     manual: Sequence[ManualBox] = (),
     areas: Sequence[Sequence[Point]] = (),
     style: str = "blur",
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> RenderResult:
-    """Write `source` to `output` as H.264 (yuv420p, faststart MP4) with these masked: the boxes of `tracks`
-    (a little enlarged) on their frames, `manual` boxes over their times, and fixed `areas` (polygons of
-    normalised points) on every frame, all in `style` ("blur", "mosaic" or "solid"). Frames keep the source's
-    timing. Returns what was written, with its SHA-256. Setting `stop` abandons the work (RedactionCancelled)
-    and removes the partial output; so does any error.
+    """Write `source` to `output` as H.264 (yuv420p, faststart MP4) with these masked: `tracks` on their frames
+    (a face as a feathered oval over the whole face and hair, other kinds as their box a little enlarged),
+    `manual` boxes over their times, and fixed `areas` (polygons of normalised points) on every frame, all in
+    `style` ("blur", "mosaic" or "solid"). Frames keep the source's timing. Returns what was written, with its
+    SHA-256. Setting `stop` abandons the work (RedactionCancelled) and removes the partial output; so does any
+    error.
+
+    `kept` are the tracks left visible (persons of interest). They are masked too on the frames of their
+    `uncertain` spans, where they may be someone else. Elsewhere a kept face stays visible where a masked face
+    behind it overlaps it: a larger face is nearer the camera, so a masked face smaller than the kept one is
+    behind it and one as large or larger is in front, and masked over it.
     """
     if style not in STYLES:
         raise ValueError(f"unknown redaction style {style!r}: choose among {', '.join(STYLES)}")
@@ -492,15 +519,10 @@ def render(
     for points in polygons:
         if len(points) < 3:
             raise ValueError("a masked area needs at least 3 points")
-    by_frame: dict[int, list[tuple[Box, float]]] = {}
-    for track in tracks:
-        margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
-        for i, box in track.boxes.items():
-            by_frame.setdefault(i, []).append((box, margin))
-
     output = Path(output)
     try:
-        result = _render(Path(source), output, by_frame, list(manual), polygons, style, on_progress, stop)
+        result = _render(Path(source), output, list(tracks), list(kept), list(manual), polygons, style, on_progress,
+                         stop)
     except BaseException:
         output.unlink(missing_ok=True)
         raise
@@ -510,7 +532,8 @@ def render(
 def _render(
     source: Path,
     output: Path,
-    by_frame: dict[int, list[tuple[Box, float]]],
+    tracks: list[RedactionTrack],
+    kept: list[RedactionTrack],
     manual: list[ManualBox],
     polygons: list[list[Point]],
     style: str,
@@ -526,6 +549,7 @@ def _render(
         last_pts = 0
         width = height = 0
         masker: _Masker | None = None
+        plan: dict[int, _FrameMasks] = {}
         with av.open(str(output), mode="w", format="mp4", options=_MUX_OPTIONS) as out:
             encoder = None
             for index, frame in enumerate(container.decode(stream)):
@@ -535,15 +559,17 @@ def _render(
                     width, height = frame.width, frame.height
                     encoder = _encoder(out, stream, width, height, fps)
                     masker = _Masker(width, height, style, polygons)
+                    plan = _plan(tracks, kept, width, height)
                     first_pts = frame.pts if frame.pts is not None else 0
                 t = _seconds(frame, first_pts, index, fps)
-                boxes = list(by_frame.get(index, ()))
+                masks = plan.get(index, _FrameMasks())
+                boxes = list(masks.boxes)
                 for m in manual:
                     if m.start - half_frame <= t < max(m.end, m.start + 2 * half_frame) - half_frame:
-                        boxes.append((m.box, _MANUAL_MARGIN))
-                image, layout = _planes(frame)
-                masker.apply(layout, boxes)
-                masked = av.VideoFrame.from_ndarray(image, format="yuv420p" if len(layout) == 3 else "bgr24")
+                        boxes.append(_grown(m.box, _MANUAL_MARGIN))
+                image, planes, yuv = _planes(frame)
+                masker.apply(planes, yuv, boxes, masks.faces, masks.kept)
+                masked = av.VideoFrame.from_ndarray(image, format="yuv420p" if yuv is not None else "bgr24")
                 # The source's own timestamps, from 0: a camera's irregular frame times are evidence too.
                 pts = (frame.pts - first_pts) if frame.pts is not None else round(index / fps / stream.time_base)
                 masked.pts, masked.time_base = pts, stream.time_base
@@ -560,6 +586,88 @@ def _render(
     return RenderResult(frames, round(seconds, 6), size, digest, width, height)
 
 
+@dataclass
+class _FrameMasks:
+    """What one frame masks: boxes (normalised, already enlarged), whole faces, and the whole faces kept visible."""
+
+    boxes: list[Box] = field(default_factory=list)
+    faces: list[Box] = field(default_factory=list)
+    kept: list[Box] = field(default_factory=list)
+
+
+def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, height: int) -> dict[int, _FrameMasks]:
+    """The masks of every frame, by frame index."""
+    plan: dict[int, _FrameMasks] = {}
+    for track, keep in [(t, False) for t in tracks] + [(t, True) for t in kept]:
+        uncertain = getattr(track, "uncertain", ())
+        face = track.kind == FACE
+        boxes = _whole_faces(track, width, height) if face else track.boxes
+        margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
+        for i, box in boxes.items():
+            shown = keep and not any(first <= i <= last for first, last in uncertain)
+            masks = plan.setdefault(i, _FrameMasks())
+            if face:
+                (masks.kept if shown else masks.faces).append(box)
+            elif not shown:
+                masks.boxes.append(_grown(box, margin))
+    return plan
+
+
+def _whole_faces(track: RedactionTrack, width: int, height: int) -> dict[int, Box]:
+    """The track's face boxes, those cut by the frame's edge grown back to the whole face (reaching beyond the
+    frame): to the size of its box on the nearest frame that shows it whole, and to the proportions of its
+    whole boxes (or of a face) from the side that is not cut."""
+
+    def cut(box: Box) -> tuple[bool, bool]:
+        return box.x <= _EDGE or box.x2 >= 1 - _EDGE, box.y <= _EDGE or box.y2 >= 1 - _EDGE
+
+    whole = {i: box for i, box in track.boxes.items() if box.w > 0 and box.h > 0 and not any(cut(box))}
+    shown = sorted(whole)
+    aspect = float(np.median([b.w * width / (b.h * height) for b in whole.values()])) if whole else _FACE_ASPECT
+    faces = {}
+    for i, box in track.boxes.items():
+        cut_x, cut_y = cut(box)
+        if not (cut_x or cut_y):
+            faces[i] = box
+            continue
+        w, h = box.w * width, box.h * height
+        near_w = near_h = 0.0
+        if shown:
+            at = bisect.bisect_left(shown, i)
+            nearest = min(shown[max(0, at - 1) : at + 1], key=lambda j: abs(j - i))
+            near_w, near_h = whole[nearest].w * width, whole[nearest].h * height
+        if cut_x:
+            w = max(w, near_w, 0.0 if cut_y else h * aspect)
+        if cut_y:
+            h = max(h, near_h, 0.0 if cut_x else w / aspect)
+        if cut_x and cut_y:
+            w, h = max(w, h * aspect), max(h, w / aspect)
+        faces[i] = Box(_uncut(box.x, box.x2, w / width), _uncut(box.y, box.y2, h / height), w / width, h / height)
+    return faces
+
+
+def _uncut(start: float, end: float, size: float) -> float:
+    """Where a box of this size starts that was cut to start..end by the frame's edges (0 and 1)."""
+    if start <= _EDGE < 1 - _EDGE <= end:
+        return (start + end - size) / 2
+    if start <= _EDGE:
+        return end - size
+    return start
+
+
+def _face_oval(face: Box, width: int, height: int, reach: float) -> Oval:
+    """An oval over a face's box raised for forehead and hair: through its corners with `reach` 1/sqrt(2) (what is
+    masked), inside it with 1/2 (what a kept face keeps visible over a masked face behind it: the box's corners
+    are background, possibly that face)."""
+    x, w, top, h = face.x * width, face.w * width, (face.y - _HAIR * face.h) * height, (1 + _HAIR) * face.h * height
+    return Oval(x + w / 2, top + h / 2, w * reach, h * reach)
+
+
+def _cell(size: float) -> int:
+    """The blur cell or mosaic block (even, so chroma follows luma) for something `size` pixels across."""
+    return max(2, 2 * math.ceil(size / CELLS_ACROSS / 2))
+
+
 def _encoder(out: av.container.OutputContainer, stream: av.video.stream.VideoStream, width: int, height: int,
              fps: float) -> av.video.stream.VideoStream:
     rate = stream.average_rate or Fraction(fps).limit_denominator(1001)
@@ -572,86 +680,52 @@ def _encoder(out: av.container.OutputContainer, stream: av.video.stream.VideoStr
     return encoder
 
 
-def _planes(frame: av.VideoFrame) -> tuple[np.ndarray, list[tuple[np.ndarray, int]]]:
-    """The frame as one array to encode and its planes with their subsampling: Y, U, V for even sizes, which
-    skips two colour conversions per frame; BGR otherwise (yuv420p cannot be made into an array at odd sizes)."""
+def _planes(frame: av.VideoFrame) -> tuple[np.ndarray, list[Plane], tuple[bool, bool] | None]:
+    """The frame as one array to encode, its planes and their YUV kind: Y, U, V for even sizes, which skips two
+    colour conversions per frame; BGR otherwise (yuv420p cannot be made into an array at odd sizes)."""
     if frame.width % 2 == 0 and frame.height % 2 == 0:
         image = frame.to_ndarray(format="yuv420p")
-        w, h = frame.width, frame.height
-        flat, luma, chroma = image.reshape(-1), w * h, (w // 2) * (h // 2)
-        u = flat[luma : luma + chroma].reshape(h // 2, w // 2)
-        v = flat[luma + chroma :].reshape(h // 2, w // 2)
-        return image, [(image[:h], 1), (u, 2), (v, 2)]
+        # Limited range, as encoded; only black is ever filled in, the same in BT.601 and BT.709.
+        return image, yuv_planes(image, frame.width, frame.height), (False, False)
     image = frame.to_ndarray(format="bgr24")
-    return image, [(image, 1)]
+    return image, [Plane(image, "bgr")], None
 
 
 class _Masker:
-    """Masks boxes and fixed areas on a frame's planes, in place, in one style.
+    """Masks fixed areas, boxes and faces on a frame's planes, in place, in one style.
 
-    Strength is tied to what is masked, so that neither a big face nor a small one keeps detail: blur averages a
-    box down to about 3 cells across its shorter side (and at least a 30th of the picture's height for areas),
-    mosaic to blocks of a fifth of the box (at least a 45th of the picture's height); solid is black.
+    Strength is tied to what is masked, so that neither a big face nor a small one keeps detail: blur cells and
+    mosaic blocks are a third of a face's whole width, of a box's longer side, of an area's shorter side (and at
+    least a 30th of the picture's height for areas); solid is black.
     """
 
     def __init__(self, width: int, height: int, style: str, polygons: list[list[Point]]) -> None:
         self.width, self.height, self.style = width, height, style
-        self.areas = []
+        self.half = width % 2 == 0 and height % 2 == 0
+        self.areas: list[tuple[Region, int]] = []
         for points in polygons:
-            pixels = np.array([[round(x * width), round(y * height)] for x, y in points], np.int32)
-            x, y, w, h = cv2.boundingRect(pixels)
-            x1, y1, x2, y2 = _even_rect(x, y, x + w, y + h, width, height)
-            if x2 <= x1 or y2 <= y1:
-                continue
-            full = np.zeros((y2 - y1, x2 - x1), np.uint8)
-            cv2.fillPoly(full, [pixels - [x1, y1]], 255)
-            # A chroma sample is masked when any of its four luma pixels is: no colour of the area leaks out.
-            half = cv2.resize(full, ((x2 - x1) // 2, (y2 - y1) // 2), interpolation=cv2.INTER_AREA) > 0
-            self.areas.append(((x1, y1, x2, y2), {1: full > 0, 2: half}))
+            region = Region.from_polygon(points, width, height, 2, self.half)
+            if region is not None:
+                # Across its shorter side, and across a tenth of the picture's height at least: a fixed area
+                # holds people too, and a narrow one must not keep their faces sharp.
+                shorter = min(region.x1 - region.x0, region.y1 - region.y0)
+                self.areas.append((region, _cell(max(height / 10, shorter))))
 
-    def apply(self, planes: list[tuple[np.ndarray, int]], boxes: list[tuple[Box, float]]) -> None:
-        for (x1, y1, x2, y2), inside in self.areas:
-            strength = self._strength(x2 - x1, y2 - y1, area=True)
-            for plane, sub in planes:
-                roi = plane[y1 // sub : y2 // sub, x1 // sub : x2 // sub]
-                np.copyto(roi, self._masked(roi, strength / sub, plane, sub), where=_broadcast(inside[sub], roi))
-        for box, margin in boxes:
-            x1, y1, x2, y2 = _pixel_rect(_grown(box, margin), self.width, self.height, even=True)
-            if x2 <= x1 or y2 <= y1:
-                continue
-            strength = self._strength(x2 - x1, y2 - y1, area=False)
-            for plane, sub in planes:
-                roi = plane[y1 // sub : y2 // sub, x1 // sub : x2 // sub]
-                roi[...] = self._masked(roi, strength / sub, plane, sub)
-
-    def _strength(self, w: int, h: int, *, area: bool) -> float:
-        """Blur cell or mosaic block size in luma pixels."""
-        short = min(w, h)
-        if self.style == "mosaic":
-            return max(self.height / 45, short / 5)
-        return max(self.height / 30, short / 3) if area else max(4.0, short / 3)
-
-    def _masked(self, roi: np.ndarray, cell: float, plane: np.ndarray, sub: int) -> np.ndarray:
-        h, w = roi.shape[:2]
-        if self.style == "solid":
-            return np.full_like(roi, _black(plane, sub))
-        small = (max(1, round(w / cell)), max(1, round(h / cell)))
-        reduced = cv2.resize(roi, small, interpolation=cv2.INTER_AREA)
-        if self.style == "mosaic":
-            return cv2.resize(reduced, (w, h), interpolation=cv2.INTER_NEAREST)
-        # Blur: averaging down to a few cells and back up smoothly; no detail finer than a cell survives.
-        return cv2.resize(reduced, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _black(plane: np.ndarray, sub: int) -> int | tuple[int, int, int]:
-    if plane.ndim == 3:
-        return 0
-    # Limited-range video: black is Y 16, and chroma 128 is no colour.
-    return 16 if sub == 1 else 128
-
-
-def _broadcast(mask: np.ndarray, roi: np.ndarray) -> np.ndarray:
-    return mask[..., None] if roi.ndim == 3 else mask
+    def apply(
+        self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box], faces: list[Box], kept: list[Box]
+    ) -> None:
+        w, h = self.width, self.height
+        for region, cell in self.areas:
+            paint(planes, region, self.style, _BLACK, cell, yuv)
+        for box in boxes:
+            region = Region.from_rect(box.x * w, box.y * h, box.x2 * w, box.y2 * h, w, h, self.half)
+            if region is not None:
+                paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h)), yuv)
+        for face in faces:
+            in_front = [_face_oval(k, w, h, _KEPT_REACH) for k in kept if k.h > face.h]
+            region = Region.from_oval(_face_oval(face, w, h, _MASK_REACH), _FEATHER, w, h, self.half, in_front)
+            if region is not None:
+                paint(planes, region, self.style, _BLACK, _cell(face.w * w), yuv)
 
 
 # --- shared -------------------------------------------------------------------------------------------------------
@@ -746,20 +820,11 @@ def _grown(box: Box, margin: float) -> Box:
     return Box(box.x - box.w * margin, box.y - box.h * margin, box.w * (1 + 2 * margin), box.h * (1 + 2 * margin))
 
 
-def _pixel_rect(box: Box, width: int, height: int, *, even: bool) -> tuple[int, int, int, int]:
-    """The pixels a normalised box touches, clipped to the frame; with `even`, widened to even bounds so the
-    chroma planes (half size) cover exactly the same part of the picture."""
+def _pixel_rect(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """The pixels a normalised box touches, clipped to the frame."""
     x1, y1 = math.floor(box.x * width), math.floor(box.y * height)
     x2, y2 = math.ceil(box.x2 * width), math.ceil(box.y2 * height)
-    if even:
-        return _even_rect(x1, y1, x2, y2, width, height)
     return max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
-
-
-def _even_rect(x1: int, y1: int, x2: int, y2: int, width: int, height: int) -> tuple[int, int, int, int]:
-    x1, y1 = max(x1 - x1 % 2, 0), max(y1 - y1 % 2, 0)
-    x2, y2 = min(x2 + x2 % 2, width - width % 2), min(y2 + y2 % 2, height - height % 2)
-    return x1, y1, x2, y2
 
 
 def _lerp(a: Box, b: Box, u: float) -> Box:

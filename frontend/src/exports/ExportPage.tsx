@@ -8,12 +8,11 @@ import { cameras, redactedExports } from "../api/endpoints";
 import type { Camera, Export, JobProgress } from "../api/types";
 import { ErrorNote, Loading } from "../components/Notice";
 import { dateTime } from "../components/format";
-import { MASK_STYLE_WORDS } from "../privacy/maskWords";
 import { useJobProgress } from "../realtime/jobProgress";
 import { ExportProgress } from "./ExportProgress";
 import { ExportResult } from "./ExportResult";
 import { ExportReview } from "./ExportReview";
-import { redactWords, spanWords } from "./exportWords";
+import { REDACTION_STYLE_WORDS, redactWords, spanWords } from "./exportWords";
 import { ApproveExport } from "./ApproveExport";
 import { ReleaseSource } from "./ReleaseSource";
 
@@ -23,7 +22,7 @@ function ExportFacts({ item }: { item: Export }) {
       <dt>Camera</dt><dd>{item.camera_name}</dd>
       <dt>Span</dt><dd>{spanWords(item.start, item.end)}</dd>
       <dt>Redacts</dt><dd>{redactWords(item)}</dd>
-      <dt>Style</dt><dd>{MASK_STYLE_WORDS[item.style] ?? item.style}</dd>
+      <dt>Style</dt><dd>{REDACTION_STYLE_WORDS[item.style] ?? item.style}</dd>
       <dt>Reason</dt><dd>{item.reason}</dd>
       <dt>Requested by</dt><dd>{item.requested_by}, {dateTime(item.created_at)}</dd>
       {item.approved_by && <><dt>Approved by</dt><dd>{item.approved_by}</dd></>}

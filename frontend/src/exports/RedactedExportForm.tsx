@@ -11,8 +11,7 @@ import { navigate } from "../app/router";
 import { Field, fieldErrors, FormErrors } from "../components/Field";
 import { PictureCanvas } from "../drawing/PictureCanvas";
 import { pointsAttribute } from "../drawing/pictureGeometry";
-import { MASK_STYLES } from "../privacy/maskWords";
-import { REDACT_KINDS, spanWords } from "./exportWords";
+import { REDACT_KINDS, REDACTION_STYLES, spanWords } from "./exportWords";
 import type { VideoFrame } from "./videoFrame";
 
 interface RedactedExportFormProps {
@@ -121,7 +120,7 @@ export function RedactedExportForm({ camera, span, frame, onCancel }: RedactedEx
         <div class="field-row">
           <Field label="Redaction style" name="style" error={error}>
             <select name="redaction-style" value={style} onChange={(e) => setStyle(e.currentTarget.value as MaskStyle)}>
-              {MASK_STYLES.map(([value, words]) => <option value={value}>{words}</option>)}
+              {REDACTION_STYLES.map(([value, words]) => <option value={value}>{words}</option>)}
             </select>
           </Field>
           <Field label="Reason for the export" name="reason" error={error} hint="Kept in the audit log and the signed manifest, e.g. a case number.">

@@ -1,6 +1,6 @@
 /** How an export's status, what it redacts, its tracks and its span read on screen. */
 
-import type { Export, ExportStatus, RedactKind, TrackKind } from "../api/types";
+import type { Export, ExportStatus, MaskStyle, RedactKind, TrackKind } from "../api/types";
 import { clock, dateTime, duration } from "../components/format";
 
 export const STATUS_WORDS: Record<ExportStatus, string> = {
@@ -23,6 +23,15 @@ export const REDACT_KINDS: [RedactKind, string][] = [
 ];
 
 const REDACT_WORDS = Object.fromEntries(REDACT_KINDS) as Record<RedactKind, string>;
+
+/** The styles an export masks in (the privacy masks' styles; a redaction's solid fill is always black). */
+export const REDACTION_STYLES: [MaskStyle, string][] = [
+  ["blur", "Blur"],
+  ["mosaic", "Mosaic"],
+  ["solid", "Solid (maximum privacy)"],
+];
+
+export const REDACTION_STYLE_WORDS = Object.fromEntries(REDACTION_STYLES) as Record<MaskStyle, string>;
 
 export const TRACK_WORDS: Record<TrackKind, string> = {
   face: "Face",
