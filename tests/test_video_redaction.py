@@ -345,10 +345,20 @@ def test_it_keeps_the_source_timing_even_when_irregular(tmp_path):
 
 def test_track_json_round_trip():
     track = RedactionTrack(3, "face", {7: Box(0.1, 0.2, 0.3, 0.4), 8: Box(0.15, 0.2, 0.3, 0.4)}, 0.28, 0.32,
-                           b"jpeg", {7: 0.28, 8: 0.32}, 0.91)
+                           b"jpeg", {7: 0.28, 8: 0.32}, 0.91, scores={7: 0.91}, uncertain=[(8, 8)], group="small")
     data = json.loads(json.dumps(track.to_json()))
-    assert data["boxes"][0] == {"frame": 7, "t": 0.28, "x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
+    assert data["boxes"][0] == {"frame": 7, "t": 0.28, "x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4, "score": 0.91}
+    assert data["boxes"][1]["score"] == 0  # interpolated
+    assert (data["uncertain"], data["group"]) == ([[8, 8]], "small")
     assert RedactionTrack.from_json(data, thumbnail=b"jpeg") == track
+
+
+def test_tracks_stored_before_scores_and_uncertain_spans_still_load():
+    data = {"id": 3, "kind": "face", "first": 0.28, "last": 0.28, "score": 0.5,
+            "boxes": [{"frame": 7, "t": 0.28, "x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}]}
+    track = RedactionTrack.from_json(data)
+    assert (track.scores, track.uncertain, track.group) == ({}, [], "")
+    assert track.to_json()["boxes"][0]["score"] == 0
 
 
 def test_stopping_abandons_the_work_and_leaves_no_file(scene, tmp_path):

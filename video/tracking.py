@@ -28,6 +28,9 @@ _CELLS, _DIRECTIONS, _SIDE = 4, 8, 32
 _HUES, _SATURATIONS = 8, 4
 # After this many sightings a track's appearance is a running average that follows a slowly turning head.
 _APPEARANCE_MEMORY = 10
+# A box more than a fifth hidden by another detection's, or more than a fifth out of the picture, shows too much
+# of something else (the other face, in front or behind) to say who it is: position alone decides there.
+_MAX_HIDDEN = 0.2
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,12 @@ class TrackHistory:
 
 
 def appearance(image: np.ndarray, box: Box) -> Appearance | None:
-    """The appearance of `box` (normalised) in a BGR or grey picture; None when it covers under 4 pixels a side."""
+    """The appearance of `box` (normalised) in a BGR or grey picture; None when under 4 pixels a side are seen or
+    too much of it is out of the picture."""
     h, w = image.shape[:2]
     x1, y1 = max(0, math.floor(box.x * w)), max(0, math.floor(box.y * h))
     x2, y2 = min(w, math.ceil(box.x2 * w)), min(h, math.ceil(box.y2 * h))
-    if x2 - x1 < 4 or y2 - y1 < 4:
+    if x2 - x1 < 4 or y2 - y1 < 4 or box.clipped().area < (1 - _MAX_HIDDEN) * box.area:
         return None
     crop = cv2.resize(image[y1:y2, x1:x2], (_SIDE, _SIDE), interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
@@ -227,7 +231,11 @@ class Tracker:
              frame: int = 0) -> list[int]:
         """As `update`, returning for each detection the key of the track it now belongs to (keys, unlike ids,
         are given to unconfirmed tracks too); `frame` numbers the frame in the sightings kept for `finish`."""
-        looks = [appearance(image, d.box) if image is not None else None for d in detections]
+        hidden = [_hidden(d.box, [o.box for o in detections if o is not d]) for d in detections]
+        looks = [appearance(image, d.box) if image is not None and not hidden[di] else None
+                 for di, d in enumerate(detections)]
+        # Where appearance was looked at but could not be seen, nothing confirms who this is.
+        unseen = {di for di in range(len(detections)) if image is not None and hidden[di]}
         pairs = self._candidates(detections, looks, t)
         matched: dict[int, _Pair] = {}
         used: set[int] = set()
@@ -242,14 +250,15 @@ class Tracker:
             pair = matched.get(si)
             if pair is not None:
                 margin = self._margin(pair, pairs)
-                if margin < SPLIT_MARGIN:
-                    # Two people cross and nothing tells them apart: end the track rather than guess.
+                if margin < SPLIT_MARGIN or (pair.detection in unseen and self._confusable(si, pairs)):
+                    # Two people cross and nothing tells them apart, now or (alike as they look) after: end the
+                    # track rather than guess.
                     used.discard(pair.detection)
                     born_unsure.add(pair.detection)
                     self._end(state)
                     continue
                 self._correct(state, detections[pair.detection], looks[pair.detection], t, frame,
-                              sure=margin >= UNSURE_MARGIN)
+                              sure=margin >= UNSURE_MARGIN and pair.detection not in unseen)
                 keys[pair.detection] = state.key
                 kept.append(state)
             elif t - state.t <= (self.max_missing_seconds if state.id is not None else self.tentative_seconds):
@@ -258,7 +267,8 @@ class Tracker:
                 self._end(state)
         for di, detection in enumerate(detections):
             if di not in used:
-                state = self._start(detection, looks[di], t, frame, sure=di not in born_unsure)
+                state = self._start(detection, looks[di], t, frame, heir=di in born_unsure,
+                                    sure=di not in born_unsure and di not in unseen)
                 keys[di] = state.key
                 kept.append(state)
         self._states = kept
@@ -310,6 +320,17 @@ class Tracker:
                 pairs.append(_Pair(priority, si, di, alike))
         return pairs
 
+    def _confusable(self, si: int, pairs: list[_Pair]) -> bool:
+        """Whether another track that looks alike (or of unknown looks) could take a detection this one could."""
+        mine = {p.detection for p in pairs if p.state == si}
+        look = self._states[si].look
+        for p in pairs:
+            if p.state != si and p.detection in mine:
+                other = self._states[p.state].look
+                if look is None or other is None or likeness(look, other) >= MIN_LIKENESS:
+                    return True
+        return False
+
     @staticmethod
     def _margin(chosen: _Pair, pairs: list[_Pair]) -> float:
         """How much better the chosen pair explains its track and detection than the next best explanation: the
@@ -341,12 +362,13 @@ class Tracker:
         state.hits += 1
         self._observe(state, detection, look, frame, sure)
 
-    def _start(self, detection: Detection, look: Appearance | None, t: float, frame: int, *, sure: bool) -> _State:
+    def _start(self, detection: Detection, look: Appearance | None, t: float, frame: int, *, heir: bool,
+               sure: bool) -> _State:
         cx, cy = center(detection.box)
         state = _State(self._next_key, detection.label, detection.score, cx, cy, detection.box.w, detection.box.h,
                        t, t, path=deque(maxlen=self.path_length))
         self._next_key += 1
-        state.heir = not sure
+        state.heir = heir
         self._observe(state, detection, look, frame, sure)
         return state
 
@@ -369,6 +391,17 @@ class Tracker:
             box=state.predict(t) if missing else state.box,
             first_seen=state.first_seen, last_seen=state.t, missing=missing, path=tuple(state.path),
         )
+
+
+def _hidden(box: Box, others: list[Box]) -> bool:
+    """Whether another box covers more than _MAX_HIDDEN of this one."""
+    covered = 0.0
+    for other in others:
+        w = min(box.x2, other.x2) - max(box.x, other.x)
+        h = min(box.y2, other.y2) - max(box.y, other.y)
+        if w > 0 and h > 0:
+            covered = max(covered, w * h)
+    return box.area > 0 and covered > _MAX_HIDDEN * box.area
 
 
 def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0) -> list[TrackHistory]:
