@@ -112,10 +112,11 @@ def appearance(image: np.ndarray, box: Box) -> Appearance | None:
 
 
 def likeness(a: Appearance, b: Appearance) -> float:
-    """How alike two appearances are, up to 1: the lower of shape and colour, as either can tell two people apart
-    (colour cannot in grey footage, where it is always 1)."""
+    """How alike two appearances are, up to 1: the lower of shape and colour, as either can tell two people apart.
+    What one of them cannot show counts as alike: colour in grey footage, shape in a flat, featureless box."""
     colour = float(a.colour @ b.colour) if a.colour.shape == b.colour.shape else 1.0
-    return min(float(a.shape @ b.shape), colour)
+    shape = float(a.shape @ b.shape) if a.shape.any() and b.shape.any() else 1.0
+    return min(shape, colour)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
