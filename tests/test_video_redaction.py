@@ -33,6 +33,8 @@ from video.detection import ModelError
 from video.faces import FaceDetector
 from video.geometry import Box, iou
 from video.redaction import (
+    FACE_SCORE,
+    SMALL,
     ManualBox,
     RedactionCancelled,
     RedactionTrack,
@@ -109,9 +111,17 @@ def test_it_follows_each_face_with_one_track(scene, face_tracks):
         # The thumbnail is a JPEG of the face, for the investigator's review.
         image = cv2.imdecode(np.frombuffer(track.thumbnail, np.uint8), cv2.IMREAD_COLOR)
         assert track.thumbnail[:2] == b"\xff\xd8" and image is not None and min(image.shape[:2]) >= 24
-    # Other tracks are short: the footage's pedestrians' own faces, about 20 px, and heads seen from behind.
+        # Scores where the face was detected (every other frame at 25 fps); the boxes between were interpolated.
+        assert set(track.scores) < set(track.boxes) and len(track.scores) >= 0.4 * len(covered)
+        assert all(FACE_SCORE <= score <= 1 for score in track.scores.values())
+        assert track.group == "", f"{subject.name}: faces of 50 px and more are not small"
+    # Nobody comes near the person of interest: no frame of hers is in doubt.
+    assert tracks_of(scene.person_of_interest, face_tracks)[0].uncertain == []
+    # Other tracks are short: the footage's pedestrians' own faces, about 20 px, and heads seen from behind;
+    # the small ones are grouped for review.
     others = [t for t in face_tracks if not any(t in tracks_of(s, face_tracks) for s in scene.subjects)]
     assert all(t.last - t.first < 5 for t in others)
+    assert any(t.group == SMALL for t in others)
 
 
 def test_it_reports_progress_up_to_done(face_run):

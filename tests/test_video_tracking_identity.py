@@ -170,6 +170,8 @@ def test_where_nothing_tells_two_people_apart_no_track_switches_unnoticed(lfw):
     faces = [(twin, a), (twin, b)]
     histories = offline(faces, 24)
     assert all(len(whose(h, faces, sure_only=True)) <= 1 for h in histories), [h.unsure for h in histories]
+    # Nor are the pieces joined again by a guess.
+    assert all(len(whose(h, faces, sure_only=True)) <= 1 for h in relink(histories, max_gap=3.0))
     # The frames where they are together are unsure on every track that covers them.
     together = [k for k in range(24) if overlap(a(k), b(k)) > 0]
     assert together
