@@ -388,7 +388,9 @@ class _Linker:
 
     def add(self, index: int, t: float, detections: list[Detection], picture: _Picture,
             image: np.ndarray | None) -> None:
-        keys = self.tracker.link(detections, t, image, frame=index)
+        # Shapes from the full-size luma, which costs no conversion: a 30 px face is 15 px in the detector's picture.
+        detail = picture.luma() if image is not None else None
+        keys = self.tracker.link(detections, t, image, frame=index, detail=detail)
         for key, detection in zip(keys, detections, strict=True):
             # Only a clearly better detection replaces the thumbnail, so few frames are converted and encoded.
             quality = detection.score * min(1.0, detection.box.h * picture.frame.height / 80)

@@ -30,8 +30,8 @@ _CELLS, _DIRECTIONS, _SIDE, _MIN_SIDE = 3, 8, 24, 16
 _HUES, _SATURATIONS = 8, 4
 # After this many sightings a track's appearance is a running average that follows a slowly turning head.
 _APPEARANCE_MEMORY = 10
-# A box more than a fifth hidden by another detection's, or more than a fifth out of the picture, shows too much
-# of something else (the other face, in front or behind) to say who it is: position alone decides there.
+# A box more than a fifth hidden by another detection's shows too much of something else (the other face, in front
+# or behind) to say who it is; one at the picture's edge may be cut by it. Position alone decides there.
 _MAX_HIDDEN = 0.2
 
 
@@ -88,16 +88,18 @@ class TrackHistory:
         return max(s.score for s in self.sightings)
 
 
-def appearance(image: np.ndarray, box: Box) -> Appearance | None:
-    """The appearance of `box` (normalised) in a BGR or grey picture; None when it is too small to tell faces apart
-    or too much of it is out of the picture."""
+def appearance(image: np.ndarray, box: Box, detail: np.ndarray | None = None) -> Appearance | None:
+    """The appearance of `box` (normalised) in a BGR or grey picture; its shape is taken from `detail` where
+    given, a sharper grey picture of the same frame (its full-size luma, say), in which small faces keep their
+    features. None when the box is too small to tell faces apart or touches the picture's edge."""
     h, w = image.shape[:2]
-    x1, y1 = max(0, math.floor(box.x * w)), max(0, math.floor(box.y * h))
-    x2, y2 = min(w, math.ceil(box.x2 * w)), min(h, math.ceil(box.y2 * h))
-    if min(x2 - x1, y2 - y1) < _MIN_SIDE or box.clipped().area < (1 - _MAX_HIDDEN) * box.area:
+    if box.x * w < 1 or box.y * h < 1 or box.x2 * w > w - 1 or box.y2 * h > h - 1:
         return None
-    crop = cv2.resize(image[y1:y2, x1:x2], (_SIDE, _SIDE), interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    sharp = _crop(image if detail is None else detail, box)
+    if sharp is None or min(sharp.shape[:2]) < _MIN_SIDE:
+        return None
+    grey = cv2.resize(sharp, (_SIDE, _SIDE), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY) if grey.ndim == 3 else grey
     # Softened, so that the gradients are the face's and not the sensor's noise.
     g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0)
     magnitude, angle = cv2.cartToPolar(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=1), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=1))
@@ -106,12 +108,20 @@ def appearance(image: np.ndarray, box: Box) -> Appearance | None:
     cell = np.arange(_SIDE) * _CELLS // _SIDE
     index = (cell[:, None] * _CELLS + cell[None, :]) * _DIRECTIONS + direction
     shape = np.sqrt(np.bincount(index.ravel(), magnitude.ravel(), _CELLS * _CELLS * _DIRECTIONS))
-    if crop.ndim == 3:
-        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-        colour = cv2.calcHist([hsv], [0, 1], None, [_HUES, _SATURATIONS], [0, 180, 0, 256]).ravel()
-    else:
-        colour = np.ones(1, np.float32)
+    colour = np.ones(1, np.float32)
+    if image.ndim == 3:
+        crop = _crop(image, box)
+        if crop is not None:
+            hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+            colour = cv2.calcHist([hsv], [0, 1], None, [_HUES, _SATURATIONS], [0, 180, 0, 256]).ravel()
     return Appearance(_unit(shape - shape.mean()), _unit(np.sqrt(colour)))
+
+
+def _crop(image: np.ndarray, box: Box) -> np.ndarray | None:
+    h, w = image.shape[:2]
+    x1, y1 = max(0, math.floor(box.x * w)), max(0, math.floor(box.y * h))
+    x2, y2 = min(w, math.ceil(box.x2 * w)), min(h, math.ceil(box.y2 * h))
+    return image[y1:y2, x1:x2] if x2 > x1 and y2 > y1 else None
 
 
 def likeness(a: Appearance, b: Appearance) -> float:
@@ -182,7 +192,9 @@ class Tracker:
     which keeps ids at low frame rates where a walking person's boxes do not overlap. Given the picture, what the
     boxes look like counts too: a detection that does not look like a track (likeness under MIN_LIKENESS) does
     not continue it, and where two people cross and neither position nor appearance tells which is which, both
-    tracks end and new ones start (a track that switched people is worse than two tracks). Tracks move at constant
+    tracks end and new ones start (a track that switched people is worse than two tracks). A face hidden in part
+    by another is followed by position alone, and unsure; so is one whose pairing was not clearly the best. Without
+    pictures, position alone decides, as it always did. Tracks move at constant
     velocity while undetected, for up to `max_missing_seconds`; a track is reported from its `min_hits`-th
     detection on, or its first scoring `sure_score`. An unconfirmed track not seen for `tentative_seconds` is
     dropped: most likely a false detection. `alpha` and `beta` weigh a new detection against the prediction, for
@@ -232,11 +244,12 @@ class Tracker:
                 if s.id is not None and t - s.t <= self.max_missing_seconds]
 
     def link(self, detections: list[Detection], t: float, image: np.ndarray | None = None,
-             frame: int = 0) -> list[int]:
+             frame: int = 0, detail: np.ndarray | None = None) -> list[int]:
         """As `update`, returning for each detection the key of the track it now belongs to (keys, unlike ids,
-        are given to unconfirmed tracks too); `frame` numbers the frame in the sightings kept for `finish`."""
+        are given to unconfirmed tracks too); `frame` numbers the frame in the sightings kept for `finish`, and
+        `detail` is a sharper grey picture of the frame for the shapes of small faces (see `appearance`)."""
         hidden = [_hidden(d.box, [o.box for o in detections if o is not d]) for d in detections]
-        looks = [appearance(image, d.box) if image is not None and not hidden[di] else None
+        looks = [appearance(image, d.box, detail) if image is not None and not hidden[di] else None
                  for di, d in enumerate(detections)]
         # Where appearance was looked at but could not be seen, nothing confirms who this is.
         unseen = {di for di in range(len(detections)) if image is not None and hidden[di]}
