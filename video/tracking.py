@@ -328,7 +328,7 @@ class Tracker:
                 else:
                     distance = math.hypot(center(d.box)[0] - px, center(d.box)[1] - py)
                     # Far-apart pairs must also be of about the same size, so a person is not handed to another.
-                    if not (reach > 0 and distance <= reach and similar_size(predicted, d.box)):
+                    if not (reach > 0 and distance <= reach and _similar_size(predicted, d.box)):
                         continue
                     priority = 1.0 - distance / reach
                 alike = likeness(state.look, looks[di]) if state.look is not None and looks[di] is not None else None
@@ -463,7 +463,7 @@ def _continuation(a: TrackHistory, b: TrackHistory, max_gap: float, max_distance
         return None
     last, first = a.sightings[-1], b.sightings[0]
     gap = first.t - last.t
-    if not 0 < gap <= max_gap or not similar_size(last.box, first.box):
+    if not 0 < gap <= max_gap or not _similar_size(last.box, first.box):
         return None
     expected = shifted(last.box, end_velocity([(s.t, s.box) for s in a.sightings], at_start=False), gap)
     reach = max_distance * max(expected.w, expected.h) * (1 + gap)
@@ -515,6 +515,6 @@ def shifted(box: Box, velocity: tuple[float, float], dt: float) -> Box:
     return Box(box.x + velocity[0] * dt, box.y + velocity[1] * dt, box.w, box.h)
 
 
-def similar_size(a: Box, b: Box, max_ratio: float = 2.0) -> bool:
+def _similar_size(a: Box, b: Box, max_ratio: float = 2.0) -> bool:
     """Whether two boxes' areas are within `max_ratio` squared of each other."""
     return a.area > 0 and b.area > 0 and 1 / max_ratio**2 <= a.area / b.area <= max_ratio**2
