@@ -106,24 +106,22 @@ def test_by_position_alone_the_same_people_switch_ids(lfw):
     assert ids[0] & ids[1], ids
 
 
-def walk_then(after: Path) -> Path:
-    """A face walking right for 8 frames, then lost for 3 (turned away), then `after`."""
-    return lambda k: (20 + 12 * k, 90) if k < 8 else None if k < 11 else after(k)
+def walking(start: int, end: int) -> Path:
+    """A face walking right at 12 px a frame, seen from frame `start` until `end` (excluded)."""
+
+    def where(k: int) -> tuple[int, int] | None:
+        return (20 + 12 * k, 90) if start <= k < end else None
+
+    return where
 
 
 @pytest.mark.parametrize("same_face", [True, False])
 def test_a_face_where_a_lost_one_was_heading_continues_it_only_if_it_is_the_same_face(lfw, same_face):
-    ahead: Path = lambda k: (20 + 12 * k, 90)  # noqa: E731
-    lost = (face_photo(lfw, 0), lambda k: (20 + 12 * k, 90) if k < 8 else None)
-    if same_face:
-        faces = [(face_photo(lfw, 0), walk_then(ahead))]
-    else:
-        faces = [lost, (face_photo(lfw, 1), lambda k: ahead(k) if k >= 11 else None)]
+    # A face is lost for 3 frames (turned away), then a face walks on from where it was heading.
+    faces = [(face_photo(lfw, 0), walking(0, 8)), (face_photo(lfw, 0 if same_face else 1), walking(11, 18))]
     ids = ids_by_face(Tracker(), film(faces, 18))
-    if same_face:
-        assert len(ids[0]) == 1
-    else:
-        assert len(ids[0]) == 1 and len(ids[1]) == 1 and ids[0] != ids[1], ids
+    assert len(ids[0]) == 1 and len(ids[1]) == 1
+    assert (ids[0] == ids[1]) == same_face, ids
 
 
 def offline(faces: list[tuple[np.ndarray, Path]], frames: int, max_missing: float = 1.0) -> list[TrackHistory]:
