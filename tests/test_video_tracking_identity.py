@@ -161,6 +161,20 @@ def test_the_pieces_of_a_face_lost_behind_a_pillar_are_joined_only_if_it_is_the_
         assert len(joined) == 2 and all(h.unsure == [] for h in joined)
 
 
+def test_pieces_are_not_joined_when_two_could_continue_one(lfw):
+    # After the pillar, two alike faces come out side by side, both where the lost one was heading.
+    def walk(k: int, y: int = 90) -> tuple[int, int]:
+        return 20 + 3 * k, y
+
+    photo = face_photo(lfw, 0)
+    faces = [(photo, lambda k: walk(k) if k < 8 else None),
+             (photo, lambda k: walk(k, 60) if k >= 28 else None),
+             (photo, lambda k: walk(k, 122) if k >= 28 else None)]
+    pieces = offline(faces, 40)
+    assert len(pieces) == 3
+    assert len(relink(pieces, max_gap=3.0)) == 3
+
+
 def test_where_nothing_tells_two_people_apart_no_track_switches_unnoticed(lfw):
     # Twins (the same photo) meet and turn back: no appearance can say who is who afterwards.
     a, b = meet_and_turn_back()
