@@ -33,6 +33,8 @@ from video.detection import ModelError
 from video.faces import FaceDetector
 from video.geometry import Box, iou
 from video.redaction import (
+    FACE_SCORE,
+    SMALL,
     ManualBox,
     RedactionCancelled,
     RedactionTrack,
@@ -109,9 +111,17 @@ def test_it_follows_each_face_with_one_track(scene, face_tracks):
         # The thumbnail is a JPEG of the face, for the investigator's review.
         image = cv2.imdecode(np.frombuffer(track.thumbnail, np.uint8), cv2.IMREAD_COLOR)
         assert track.thumbnail[:2] == b"\xff\xd8" and image is not None and min(image.shape[:2]) >= 24
-    # Other tracks are short: the footage's pedestrians' own faces, about 20 px, and heads seen from behind.
+        # Scores where the face was detected (every other frame at 25 fps); the boxes between were interpolated.
+        assert set(track.scores) < set(track.boxes) and len(track.scores) >= 0.4 * len(covered)
+        assert all(FACE_SCORE <= score <= 1 for score in track.scores.values())
+        assert track.group == "", f"{subject.name}: faces of 50 px and more are not small"
+    # Nobody comes near the person of interest: no frame of hers is in doubt.
+    assert tracks_of(scene.person_of_interest, face_tracks)[0].uncertain == []
+    # Other tracks are short: the footage's pedestrians' own faces, about 20 px, and heads seen from behind;
+    # the small ones are grouped for review.
     others = [t for t in face_tracks if not any(t in tracks_of(s, face_tracks) for s in scene.subjects)]
     assert all(t.last - t.first < 5 for t in others)
+    assert any(t.group == SMALL for t in others)
 
 
 def test_it_reports_progress_up_to_done(face_run):
@@ -341,10 +351,20 @@ def test_it_keeps_the_source_timing_even_when_irregular(tmp_path):
 
 def test_track_json_round_trip():
     track = RedactionTrack(3, "face", {7: Box(0.1, 0.2, 0.3, 0.4), 8: Box(0.15, 0.2, 0.3, 0.4)}, 0.28, 0.32,
-                           b"jpeg", {7: 0.28, 8: 0.32}, 0.91)
+                           b"jpeg", {7: 0.28, 8: 0.32}, 0.91, scores={7: 0.91}, uncertain=[(8, 8)], group="small")
     data = json.loads(json.dumps(track.to_json()))
-    assert data["boxes"][0] == {"frame": 7, "t": 0.28, "x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
+    assert data["boxes"][0] == {"frame": 7, "t": 0.28, "x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4, "score": 0.91}
+    assert data["boxes"][1]["score"] == 0  # interpolated
+    assert (data["uncertain"], data["group"]) == ([[8, 8]], "small")
     assert RedactionTrack.from_json(data, thumbnail=b"jpeg") == track
+
+
+def test_tracks_stored_before_scores_and_uncertain_spans_still_load():
+    data = {"id": 3, "kind": "face", "first": 0.28, "last": 0.28, "score": 0.5,
+            "boxes": [{"frame": 7, "t": 0.28, "x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}]}
+    track = RedactionTrack.from_json(data)
+    assert (track.scores, track.uncertain, track.group) == ({}, [], "")
+    assert track.to_json()["boxes"][0]["score"] == 0
 
 
 def test_stopping_abandons_the_work_and_leaves_no_file(scene, tmp_path):

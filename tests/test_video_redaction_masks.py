@@ -7,6 +7,7 @@ Small synthetic clips (a real face photo or noise patches on grey) rendered by v
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,18 +248,11 @@ def test_a_masked_face_in_front_is_masked_over_a_kept_face_behind_it(tmp_path):
     assert detail_left(original, masked, beyond) > 0.9
 
 
-@dataclass(frozen=True)
-class UncertainTrack(RedactionTrack):
-    """A track with uncertain spans, as the tracker gives them (until RedactionTrack carries them itself)."""
-
-    uncertain: tuple[tuple[int, int], ...] = ()
-
-
 def test_a_kept_track_is_masked_where_it_may_be_someone_else(tmp_path):
     face = Box(0.35, 0.3, 0.3, 0.4)
     source = write_clip(tmp_path / "face.mp4", [noise_frame(320, 240, [face], seed=1)] * FRAMES)
     track = face_track(1, face)
-    kept = UncertainTrack(track.id, track.kind, track.boxes, track.first, track.last, uncertain=((2, 3),))
+    kept = dataclasses.replace(track, uncertain=[(2, 3)])
     output = tmp_path / "out.mp4"
     render(source, output, kept=[kept], style="blur")
     left = [detail_left(a, b, inner(face)) for a, b in zip(grey_frames(source), grey_frames(output), strict=True)]

@@ -61,7 +61,8 @@ class FrameAnalyser:
             if regions and tamper in (None, "moved"):  # a moved camera still sees a scene
                 detections = self.detector.detect(picture, regions)
                 self.next_detection = t + self.detect_every
-            self.tracks = self.tracker.update(detections, t)
+            # With the picture, what each object looks like keeps one person's id from passing to another.
+            self.tracks = self.tracker.update(detections, t, picture)
         return Analysis(t, picture, motion, detections, self.tracks, tamper)
 
     def _tamper(self, picture: np.ndarray, t: float) -> str | None:

