@@ -433,10 +433,10 @@ class _Linker:
         quality = detection.score * min(1.0, height_px / 80)
         if quality > path.best_quality * 1.15:
             path.best_quality = quality
-            path.thumbnail = _thumbnail(picture.full(), detection.box)
+            path.thumbnail = thumbnail(picture.full(), detection.box)
 
 
-def _thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
+def thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
     """A JPEG of the box with some of its surroundings, at most `longest` pixels on its longer side."""
     h, w = image.shape[:2]
     pad = 0.25
