@@ -156,9 +156,10 @@ class MaskedRangeSerializer(serializers.Serializer):
 
 
 class FramedBoxSerializer(serializers.Serializer):
-    """A box on the frame shown `t` seconds after the export's start."""
+    """A box on the frame shown `t` seconds after the export's start (before it, in the video's lead to a keyframe,
+    when negative)."""
 
-    t = serializers.FloatField(min_value=0)
+    t = serializers.FloatField()
     x = serializers.FloatField(min_value=0, max_value=1)
     y = serializers.FloatField(min_value=0, max_value=1)
     w = serializers.FloatField(min_value=0.001, max_value=1)
