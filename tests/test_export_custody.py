@@ -16,7 +16,7 @@ from accounts.models import AuditAction, AuditEntry
 from accounts.roles import INVESTIGATOR
 from recordings.models import Segment
 from redaction import services, tasks
-from redaction.models import Export, ExportStatus
+from redaction.models import Export, ExportStatus, ExportTrack, ExportTrackPicture
 from tests.conftest import client_for, grant, make_user
 from tests.factories import record_run
 from tests.test_video_segments import segments_from_clip
@@ -77,6 +77,26 @@ def test_another_investigator_cannot_see_or_drive_my_export(footage, camera, inv
         assert response.status_code == 404, (path, response.status_code)
     assert other.get(f"/api/v1/exports/{export['id']}/tracks/1/thumbnail.jpg").status_code == 404
     assert Export.objects.get(pk=export["id"]).status == ExportStatus.REVIEW
+
+
+def test_a_tracks_strip_and_following_a_box_are_the_owners_only_and_follow_only_in_review(
+        footage, camera, investigator_client, colleague):
+    export = ask(investigator_client, camera)
+    review = in_status(export["id"], ExportStatus.REVIEW)
+    track = ExportTrack.objects.create(export=review, number=1, kind="face", first=1.0, last=2.0,
+                                       boxes={"boxes": []}, thumbnail=b"")
+    ExportTrackPicture.objects.create(track=track, frame=30, t=1.0, picture=b"\xff\xd8picture")
+    strip = f"/api/v1/exports/{export['id']}/tracks/1/strip/30.jpg"
+    follow = f"/api/v1/exports/{export['id']}/follow/"
+    box = {"t": 2.0, "x": 0.3, "y": 0.3, "w": 0.2, "h": 0.2}
+    assert investigator_client.get(strip).content == b"\xff\xd8picture"
+    followed = investigator_client.post(follow, box, format="json")
+    assert followed.status_code == 200 and followed.json()["drawn"] == box, followed.json()
+    other = client_for(colleague)
+    assert other.get(strip).status_code == 404
+    assert other.post(follow, box, format="json").status_code == 404
+    in_status(export["id"], ExportStatus.RENDERING)
+    assert investigator_client.post(follow, box, format="json").status_code == 409
 
 
 def test_a_case_lead_sees_and_works_on_everyones_exports(footage, camera, investigator_client, admin_client):
