@@ -38,6 +38,36 @@ class ExportRequestSerializer(serializers.Serializer):
         return attrs
 
 
+class MaskedRangeSerializer(serializers.Serializer):
+    """A span of the export whose frames are masked whole, seconds from its start (the end frame excluded)."""
+
+    start = serializers.FloatField(min_value=0)
+    end = serializers.FloatField(min_value=0)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": "A range cannot end before it starts."})
+        return attrs
+
+
+class FramedBoxSerializer(serializers.Serializer):
+    """A box on the frame shown `t` seconds after the export's start (before it, in the video's lead to a keyframe,
+    when negative)."""
+
+    t = serializers.FloatField()
+    x = serializers.FloatField(min_value=0, max_value=1)
+    y = serializers.FloatField(min_value=0, max_value=1)
+    w = serializers.FloatField(min_value=0.001, max_value=1)
+    h = serializers.FloatField(min_value=0.001, max_value=1)
+
+
+class FollowedBoxSerializer(serializers.Serializer):
+    """A box drawn by hand and the boxes the VMS followed it to, one per frame."""
+
+    drawn = FramedBoxSerializer()
+    boxes = serializers.ListField(child=FramedBoxSerializer(), min_length=1)
+
+
 class ExportSerializer(serializers.ModelSerializer):
     camera_name = serializers.CharField(source="camera.name", read_only=True)
     requested_by = serializers.CharField(source="requested_by_name", read_only=True)
@@ -45,6 +75,8 @@ class ExportSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
     manifest_url = serializers.SerializerMethodField()
     source_locked = serializers.SerializerMethodField()
+    masked_ranges = MaskedRangeSerializer(many=True, read_only=True)
+    followed = FollowedBoxSerializer(many=True, read_only=True)
 
     class Meta:
         model = Export
@@ -141,36 +173,6 @@ class ManualBoxSerializer(serializers.Serializer):
         if attrs["until"] < attrs["t"]:
             raise serializers.ValidationError({"until": "A box cannot end before it starts."})
         return attrs
-
-
-class MaskedRangeSerializer(serializers.Serializer):
-    """A span of the export whose frames are masked whole, seconds from its start (the end frame excluded)."""
-
-    start = serializers.FloatField(min_value=0)
-    end = serializers.FloatField(min_value=0)
-
-    def validate(self, attrs: dict) -> dict:
-        if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": "A range cannot end before it starts."})
-        return attrs
-
-
-class FramedBoxSerializer(serializers.Serializer):
-    """A box on the frame shown `t` seconds after the export's start (before it, in the video's lead to a keyframe,
-    when negative)."""
-
-    t = serializers.FloatField()
-    x = serializers.FloatField(min_value=0, max_value=1)
-    y = serializers.FloatField(min_value=0, max_value=1)
-    w = serializers.FloatField(min_value=0.001, max_value=1)
-    h = serializers.FloatField(min_value=0.001, max_value=1)
-
-
-class FollowedBoxSerializer(serializers.Serializer):
-    """A box drawn by hand and the boxes the VMS followed it to, one per frame."""
-
-    drawn = FramedBoxSerializer()
-    boxes = serializers.ListField(child=FramedBoxSerializer(), min_length=1)
 
 
 class RenderRequestSerializer(serializers.Serializer):
