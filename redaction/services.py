@@ -234,7 +234,8 @@ def choose(export: Export, *, mask_only: list[int] | None, keep_visible: list[in
         export.manual = manual
         export.masked_ranges = masked_ranges or []
         export.followed = followed or []
-        _keep_with_reasons(export, reasons or {}, user)
+        reasons = reasons or {}
+        _keep_with_reasons(export, reasons, user)
         audit.record(AuditAction.EXPORT_REVIEWED, request=request, user=user, camera=export.camera,
                      export=export.pk, kept_visible=export.kept_visible, manual_boxes=len(manual),
                      masked_ranges=export.masked_ranges, followed_boxes=len(export.followed),
