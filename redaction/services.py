@@ -263,7 +263,8 @@ def _keep_with_reasons(export: Export, reasons: dict[int, str], user) -> None:
 
 def follow(export: Export, drawn: dict) -> dict:
     """A box drawn by hand on the frame at `drawn["t"]` (seconds from the export's start), followed forward and
-    back through the span's source video until the match is lost: {"drawn", "boxes": [{"t", "x", ...}]}."""
+    back through the span's source video until the match is lost: {"drawn", "boxes": [{"t", "x", ...}]}.
+    ValueError when the video has no frame near that time."""
     if export.status != ExportStatus.REVIEW:
         raise WrongState(f"This export is {export.get_status_display().lower()}, not waiting for review.")
     lead = export.lead_seconds

@@ -92,6 +92,8 @@ def test_a_tracks_strip_and_following_a_box_are_the_owners_only_and_follow_only_
     assert investigator_client.get(strip).content == b"\xff\xd8picture"
     followed = investigator_client.post(follow, box, format="json")
     assert followed.status_code == 200 and followed.json()["drawn"] == box, followed.json()
+    too_late = investigator_client.post(follow, {**box, "t": 3600.0}, format="json")
+    assert too_late.status_code == 400 and "no frame near 3600.00 s" in too_late.json()["detail"]
     other = client_for(colleague)
     assert other.get(strip).status_code == 404
     assert other.post(follow, box, format="json").status_code == 404

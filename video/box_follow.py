@@ -39,8 +39,8 @@ def follow_box(source: Path, t: float, box: Box) -> list[FollowedBox]:
     """The box drawn on the frame of `source` shown at `t` (seconds from its first frame), followed forward and
     back, in frame order. It stops each way where the match is lost, where the box would leave the picture, or
     FOLLOW_SECONDS away; a box on a frame with nothing to match (one flat colour) stays on its own frame.
-    Raises ValueError for a clip without video."""
-    with closing(_frames(source)) as frames:
+    Raises ValueError for a clip without video, or none near `t`."""
+    with closing(_frames(source, since=t - FOLLOW_SECONDS - 1)) as frames:
         earlier: deque[tuple[int, float, np.ndarray]] = deque()
         for frame in frames:
             earlier.append(frame)
@@ -50,7 +50,7 @@ def follow_box(source: Path, t: float, box: Box) -> list[FollowedBox]:
             if frame[1] >= t:
                 break
         if not earlier:
-            raise ValueError(f"no video frames in {source}")
+            raise ValueError(f"The video has no frame near {t:.2f} s.")
         # The drawn frame is the one shown nearest `t`: the first at or after it, or the one before.
         later = []
         if len(earlier) > 1 and t - earlier[-2][1] < earlier[-1][1] - t:
@@ -106,8 +106,9 @@ class _Matcher:
         return True
 
 
-def _frames(source: Path) -> Iterator[tuple[int, float, np.ndarray]]:
-    """The clip's frames in presentation order: index, seconds from the first, grey picture at most WORK_WIDTH."""
+def _frames(source: Path, since: float) -> Iterator[tuple[int, float, np.ndarray]]:
+    """The clip's frames from `since` seconds on, in presentation order: index, seconds from the first frame, grey
+    picture at most WORK_WIDTH wide. Earlier frames are decoded (to count them) but not converted."""
     try:
         container = av.open(str(source))
     except (av.error.FFmpegError, OSError) as exc:
@@ -125,6 +126,8 @@ def _frames(source: Path) -> Iterator[tuple[int, float, np.ndarray]]:
             else:
                 first_pts = frame.pts if first_pts is None else first_pts
                 seconds = float((frame.pts - first_pts) * frame.time_base)
+            if seconds < since:
+                continue
             width = min(WORK_WIDTH, frame.width)
             height = max(2, round(frame.height * width / frame.width))
             grey = frame.reformat(width=width, height=height, format="gray", interpolation="AREA").to_ndarray()

@@ -100,6 +100,8 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
             return Response(services.follow(export, body.validated_data))
         except services.WrongState as exc:
             return problem(status.HTTP_409_CONFLICT, str(exc))
+        except ValueError as exc:
+            return problem(status.HTTP_400_BAD_REQUEST, str(exc))
 
     @extend_schema(request=None, responses={202: ExportSerializer, 409: PROBLEM})
     @action(detail=True, methods=["post"])
