@@ -83,10 +83,15 @@ def test_a_tracks_strip_and_following_a_box_are_the_owners_only_and_follow_only_
         footage, camera, investigator_client, colleague):
     export = ask(investigator_client, camera)
     review = in_status(export["id"], ExportStatus.REVIEW)
-    track = ExportTrack.objects.create(export=review, number=1, kind="face", first=1.0, last=2.0,
-                                       boxes={"boxes": []}, thumbnail=b"")
-    ExportTrackPicture.objects.create(track=track, frame=30, t=1.0, picture=b"\xff\xd8picture")
-    strip = f"/api/v1/exports/{export['id']}/tracks/1/strip/30.jpg"
+    boxes = [{"frame": i, "t": review.lead_seconds + i / 10, "x": 0.1, "y": 0.1, "w": 0.1, "h": 0.1,
+              "score": 0.9 if i % 2 == 0 else 0.0} for i in range(30, 41)]
+    track = ExportTrack.objects.create(export=review, number=1, kind="face", first=3.0, last=4.0, thumbnail=b"",
+                                       boxes={"boxes": boxes, "uncertain": [[36, 38]], "group": "small"})
+    ExportTrackPicture.objects.create(track=track, frame=30, t=3.0, picture=b"\xff\xd8picture")
+    [listed] = investigator_client.get(f"/api/v1/exports/{export['id']}/tracks/").json()
+    assert listed["strip"] == [{"frame": 30, "t": 3.0, "url": f"/api/v1/exports/{export['id']}/tracks/1/strip/30.jpg"}]
+    assert (listed["weak"], listed["uncertain"], listed["group"]) == ([], [[3.6, 3.8]], "small")
+    strip = listed["strip"][0]["url"]
     follow = f"/api/v1/exports/{export['id']}/follow/"
     box = {"t": 2.0, "x": 0.3, "y": 0.3, "w": 0.2, "h": 0.2}
     assert investigator_client.get(strip).content == b"\xff\xd8picture"
