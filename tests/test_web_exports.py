@@ -1,7 +1,7 @@
 """An investigator in Chromium: selects a span of recorded footage, asks for a redacted export, reviews the faces
 found over the video with a strip of pictures across each track, keeps one person of interest unmasked and says why,
-masks every frame of a short span, renders, downloads, and the download verifies and lists what was kept, by whom
-and why."""
+masks every frame of a short span, has a box followed, renders, downloads, and the download verifies and lists what
+was kept, by whom and why."""
 
 from __future__ import annotations
 
@@ -70,6 +70,16 @@ def test_an_investigator_redacts_keeps_a_person_of_interest_and_the_download_ver
         page.wait_for_function(f"{SHOWN_SECONDS} > {began}")
         page.get_by_role("button", name=re.compile(r"until here")).click()
         expect(page.get_by_test_id("masked-range")).to_have_count(1)
+        # A box dragged over a face on the paused frame, followed by the VMS through the clip.
+        page.get_by_role("button", name="Add a box that follows").click()
+        expect(page.get_by_test_id("review-overlay")).to_have_class(re.compile(r"\badding\b"))
+        face = page.locator("svg rect.review-box:not(.review-manual)").first.bounding_box()
+        page.mouse.move(face["x"], face["y"])
+        page.mouse.down()
+        page.mouse.move(face["x"] + face["width"], face["y"] + face["height"], steps=5)
+        page.mouse.up()
+        expect(page.get_by_test_id("followed-box")).to_have_count(1, timeout=60_000)
+        snap(page, "export-review-followed")
         snap(page, "export-review")
         render.click()
         expect(status).to_have_attribute("data-status", "done", timeout=JOB_MS)
@@ -93,5 +103,7 @@ def test_an_investigator_redacts_keeps_a_person_of_interest_and_the_download_ver
     assert redaction["tracks_kept"] == [kept]
     assert [(k["track"], k["kept_by"], k["reason"]) for k in redaction["kept"]] == [
         (kept, investigator_user.username, "the suspect")]
+    [followed] = redaction["followed"]
+    assert followed["boxes"] and any(abs(box["t"] - followed["drawn"]["t"]) < 0.05 for box in followed["boxes"])
     [masked_range] = redaction["masked_ranges"]
     assert 0 <= masked_range["start"] < masked_range["end"], masked_range
