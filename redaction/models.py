@@ -39,6 +39,12 @@ class Export(models.Model):
     approved_by_name = models.CharField(max_length=150, blank=True)
     kept_visible = models.JSONField(default=list, blank=True, help_text="Track ids left unmasked (persons of interest)")
     manual = models.JSONField(default=list, blank=True, help_text='Boxes added by hand: [{"t", "until", "x", ...}]')
+    masked_ranges = models.JSONField(default=list, blank=True,
+                                     help_text='Spans whose frames are masked whole: [{"start", "end"}], seconds '
+                                               "from `start`")
+    followed = models.JSONField(default=list, blank=True,
+                                help_text='Boxes drawn by hand and followed by the VMS: [{"drawn": {"t", "x", ...}, '
+                                          '"boxes": [{"t", "x", "y", "w", "h"}, ...]}], seconds from `start`')
     source_segments = models.ManyToManyField("recordings.Segment", related_name="exports")
     released = models.BooleanField(default=False, help_text="Its source footage is no longer locked for it")
     lead_seconds = models.FloatField(default=0, help_text="The video starts this much before `start`, on a keyframe")
@@ -75,6 +81,8 @@ class ExportTrack(models.Model):
     last = models.FloatField()
     boxes = models.JSONField(help_text="The redaction engine's track (video.redaction.RedactionTrack.to_json)")
     thumbnail = models.BinaryField()
+    kept_by = models.CharField(max_length=150, blank=True, help_text="Who chose to leave it visible")
+    keep_reason = models.CharField(max_length=500, blank=True, help_text="Why they left it visible")
 
     class Meta:
         ordering = ["export", "number"]
@@ -89,3 +97,16 @@ class ExportTrack(models.Model):
     def shown_at(self, seconds: float):
         """The wall-clock time of a moment of the track (seconds into the export's video)."""
         return self.export.start + timedelta(seconds=seconds - self.export.lead_seconds)
+
+
+class ExportTrackPicture(models.Model):
+    """One picture of a strip across a track's span, so that a track that switches people shows it in review."""
+
+    track = models.ForeignKey(ExportTrack, on_delete=models.CASCADE, related_name="strip")
+    frame = models.PositiveIntegerField(help_text="The frame's index in the export's video")
+    t = models.FloatField(help_text="Seconds from the export's start")
+    picture = models.BinaryField()
+
+    class Meta:
+        ordering = ["track", "frame"]
+        constraints = [models.UniqueConstraint(fields=["track", "frame"], name="export_track_picture_unique_frame")]

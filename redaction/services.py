@@ -20,10 +20,12 @@ from accounts.models import AuditAction
 from recordings.models import Segment
 from recordings.playback import clip_chunks, clip_lead_seconds, segments_in_span
 from redaction import signing
-from redaction.models import Export, ExportStatus, ExportTrack
+from redaction.models import Export, ExportStatus, ExportTrack, ExportTrackPicture
 from redaction.progress import publish_progress
+from video.box_follow import follow_box
 from video.geometry import Box
 from video.redaction import ManualBox, RedactionTrack, find_tracks, render
+from video.track_strip import crop_strips, strip_frames
 
 log = logging.getLogger(__name__)
 SOFTWARE = {"name": "vms", "version": "0.1.0"}
@@ -39,6 +41,10 @@ class WrongState(Exception):
 
 class NotAllowed(Exception):
     """The user sees the export but may not take this step (e.g. approve their own under four eyes)."""
+
+
+class MissingReason(Exception):
+    """A track is kept visible without a reason: the manifest must say why each person of interest is unmasked."""
 
 
 class ClaimLost(Exception):
@@ -189,20 +195,34 @@ def detect(export: Export) -> None:
     """Find the faces, people or moving objects of the span, as tracks for the investigator to review."""
     with tempfile.TemporaryDirectory() as directory:
         source = _source_clip(export, Path(directory))
-        tracks = find_tracks(source, set(export.redact), on_progress=_progress(export, 0.0, 1.0))
+        tracks = find_tracks(source, set(export.redact), on_progress=_progress(export, 0.0, 0.95))
+        strips = crop_strips(source, {track.id: {i: track.boxes[i] for i in strip_frames(list(track.boxes))}
+                                      for track in tracks})
     with transaction.atomic():
         _report(export, claimed=True, status=ExportStatus.REVIEW, progress=1.0, worker="")
         export.tracks.all().delete()
-        ExportTrack.objects.bulk_create([
+        rows = ExportTrack.objects.bulk_create([
             ExportTrack(export=export, number=track.id, kind=track.kind, first=track.first, last=track.last,
                         boxes=track.to_json(), thumbnail=track.thumbnail) for track in tracks])
+        _save_strips(export, rows, tracks, strips)
     log.info("export %s: %d tracks to review", export.pk, len(tracks))
 
 
+def _save_strips(export: Export, rows: list[ExportTrack], tracks: list[RedactionTrack],
+                 strips: dict[int, dict[int, bytes]]) -> None:
+    """Each track's strip of pictures across its span, timed like its review boxes (from the export's start)."""
+    lead = export.lead_seconds
+    ExportTrackPicture.objects.bulk_create([
+        ExportTrackPicture(track=row, frame=frame, t=round(track.times.get(frame, 0.0) - lead, 4), picture=picture)
+        for row, track in zip(rows, tracks, strict=True) for frame, picture in strips[track.id].items()])
+
+
 def choose(export: Export, *, mask_only: list[int] | None, keep_visible: list[int] | None, manual: list[dict],
-           user, request=None) -> Export:
-    """The review: which tracks stay visible (persons of interest), boxes added by hand. It approves the export
-    for rendering too, unless four eyes are required and the reviewer asked for it: then someone else approves."""
+           user, request=None, reasons: dict[int, str] | None = None, masked_ranges: list[dict] | None = None,
+           followed: list[dict] | None = None) -> Export:
+    """The review: which tracks stay visible (persons of interest) and why, boxes added by hand, spans masked whole,
+    boxes followed by the VMS. It approves the export for rendering too, unless four eyes are required and the
+    reviewer asked for it: then someone else approves. MissingReason when a kept track has no reason."""
     with transaction.atomic():
         export = Export.objects.select_for_update().get(pk=export.pk)
         if export.status != ExportStatus.REVIEW:
@@ -212,8 +232,14 @@ def choose(export: Export, *, mask_only: list[int] | None, keep_visible: list[in
             keep_visible = sorted(numbers - set(mask_only))
         export.kept_visible = sorted(set(keep_visible or []) & numbers)
         export.manual = manual
+        export.masked_ranges = masked_ranges or []
+        export.followed = followed or []
+        reasons = reasons or {}
+        _keep_with_reasons(export, reasons, user)
         audit.record(AuditAction.EXPORT_REVIEWED, request=request, user=user, camera=export.camera,
-                     export=export.pk, kept_visible=export.kept_visible, manual_boxes=len(manual))
+                     export=export.pk, kept_visible=export.kept_visible, manual_boxes=len(manual),
+                     masked_ranges=export.masked_ranges, followed_boxes=len(export.followed),
+                     reasons={str(number): reasons[number] for number in export.kept_visible})
         if _needs_another_approver(export, user):
             export.save()
             _report(export, status=ExportStatus.APPROVAL)
@@ -222,6 +248,43 @@ def choose(export: Export, *, mask_only: list[int] | None, keep_visible: list[in
             export.save()
             _approved(export, user, request)
     return export
+
+
+def _keep_with_reasons(export: Export, reasons: dict[int, str], user) -> None:
+    """Record on each track who kept it visible and why; the other tracks are masked and keep no reason."""
+    missing = [number for number in export.kept_visible if not reasons.get(number, "").strip()]
+    if missing:
+        raise MissingReason("Say why each person of interest stays visible: no reason for track "
+                            f"{', '.join(map(str, missing))}.")
+    export.tracks.update(kept_by="", keep_reason="")
+    for number in export.kept_visible:
+        export.tracks.filter(number=number).update(kept_by=user.get_username(), keep_reason=reasons[number].strip())
+
+
+def follow(export: Export, drawn: dict) -> dict:
+    """A box drawn by hand on the frame at `drawn["t"]` (seconds from the export's start), followed forward and
+    back through the span's source video until the match is lost: {"drawn", "boxes": [{"t", "x", ...}]}.
+    ValueError when the video has no frame near that time."""
+    if export.status != ExportStatus.REVIEW:
+        raise WrongState(f"This export is {export.get_status_display().lower()}, not waiting for review.")
+    lead = export.lead_seconds
+    with tempfile.TemporaryDirectory() as directory:
+        source = _source_clip(export, Path(directory))
+        boxes = follow_box(source, drawn["t"] + lead, Box(drawn["x"], drawn["y"], drawn["w"], drawn["h"]))
+    return {"drawn": drawn, "boxes": [{"t": round(each.t - lead, 4), "x": round(each.box.x, 6),
+                                        "y": round(each.box.y, 6), "w": round(each.box.w, 6),
+                                        "h": round(each.box.h, 6)} for each in boxes]}
+
+
+def _review_boxes(export: Export) -> list[ManualBox]:
+    """What the review masks besides tracks and hand-drawn boxes, timed in the video (lead_seconds earlier): spans
+    masked whole, and followed boxes on their own frames."""
+    lead = export.lead_seconds
+    whole = [ManualBox(span["start"] + lead, span["end"] + lead, Box(0.0, 0.0, 1.0, 1.0))
+             for span in export.masked_ranges]
+    followed = [ManualBox(box["t"] + lead, box["t"] + lead, Box(box["x"], box["y"], box["w"], box["h"]))
+                for each in export.followed for box in each["boxes"]]
+    return whole + followed
 
 
 def approve(export: Export, user, request=None) -> Export:
@@ -251,7 +314,7 @@ def render_export(export: Export) -> None:
     # Hand-drawn boxes are timed from the span's start; the video starts lead_seconds earlier (a keyframe).
     lead = export.lead_seconds
     manual = [ManualBox(box["t"] + lead, box.get("until", box["t"]) + lead, Box(box["x"], box["y"], box["w"], box["h"]))
-              for box in export.manual]
+              for box in export.manual] + _review_boxes(export)
     areas = [[tuple(point) for point in area["points"]] for area in export.areas]
     settings.EXPORTS_ROOT.mkdir(parents=True, exist_ok=True)
     name = f"export-{export.pk}.mp4"
@@ -284,7 +347,9 @@ def manifest_of(export: Export, masked: list[int]) -> dict:
             {"start": s.start.isoformat(), "end": s.end.isoformat(), "sha256": s.sha256, "size": s.size}
             for s in export.source_segments.order_by("start")],
         "redaction": {"redact": export.redact, "style": export.style, "areas": export.areas,
-                      "tracks_masked": sorted(masked), "tracks_kept": export.kept_visible, "manual": export.manual},
+                      "tracks_masked": sorted(masked), "tracks_kept": export.kept_visible, "manual": export.manual,
+                      "kept": _kept_in_manifest(export), "masked_ranges": export.masked_ranges,
+                      "followed": export.followed},
         "reason": export.reason,
         "requested_by": export.requested_by_name,
         "approved_by": export.approved_by_name,
@@ -295,6 +360,14 @@ def manifest_of(export: Export, masked: list[int]) -> dict:
         "output": {"file": export.file, "sha256": export.sha256, "size": export.file_size,
                    "starts_at": (export.start - timedelta(seconds=export.lead_seconds)).isoformat()},
     }
+
+
+def _kept_in_manifest(export: Export) -> list[dict]:
+    """Each track left visible: what and when (seconds from the span's start), who kept it and why."""
+    lead = export.lead_seconds
+    return [{"track": track.number, "kind": track.kind, "first": round(track.first - lead, 4),
+             "last": round(track.last - lead, 4), "kept_by": track.kept_by, "reason": track.keep_reason}
+            for track in export.tracks.filter(number__in=export.kept_visible).defer("thumbnail")]
 
 
 def fail(export_id: int, message: str, *, worker: str | None = None) -> None:

@@ -16,7 +16,7 @@ from accounts.models import AuditAction, AuditEntry
 from accounts.roles import INVESTIGATOR
 from recordings.models import Segment
 from redaction import services, tasks
-from redaction.models import Export, ExportStatus
+from redaction.models import Export, ExportStatus, ExportTrack, ExportTrackPicture
 from tests.conftest import client_for, grant, make_user
 from tests.factories import record_run
 from tests.test_video_segments import segments_from_clip
@@ -77,6 +77,33 @@ def test_another_investigator_cannot_see_or_drive_my_export(footage, camera, inv
         assert response.status_code == 404, (path, response.status_code)
     assert other.get(f"/api/v1/exports/{export['id']}/tracks/1/thumbnail.jpg").status_code == 404
     assert Export.objects.get(pk=export["id"]).status == ExportStatus.REVIEW
+
+
+def test_a_tracks_strip_and_following_a_box_are_the_owners_only_and_follow_only_in_review(
+        footage, camera, investigator_client, colleague):
+    export = ask(investigator_client, camera)
+    review = in_status(export["id"], ExportStatus.REVIEW)
+    boxes = [{"frame": i, "t": review.lead_seconds + i / 10, "x": 0.1, "y": 0.1, "w": 0.1, "h": 0.1,
+              "score": 0.9 if i % 2 == 0 else 0.0} for i in range(30, 41)]
+    track = ExportTrack.objects.create(export=review, number=1, kind="face", first=3.0, last=4.0, thumbnail=b"",
+                                       boxes={"boxes": boxes, "uncertain": [[36, 38]], "group": "small"})
+    ExportTrackPicture.objects.create(track=track, frame=30, t=3.0, picture=b"\xff\xd8picture")
+    [listed] = investigator_client.get(f"/api/v1/exports/{export['id']}/tracks/").json()
+    assert listed["strip"] == [{"frame": 30, "t": 3.0, "url": f"/api/v1/exports/{export['id']}/tracks/1/strip/30.jpg"}]
+    assert (listed["weak"], listed["uncertain"], listed["group"]) == ([], [[3.6, 3.8]], "small")
+    strip = listed["strip"][0]["url"]
+    follow = f"/api/v1/exports/{export['id']}/follow/"
+    box = {"t": 2.0, "x": 0.3, "y": 0.3, "w": 0.2, "h": 0.2}
+    assert investigator_client.get(strip).content == b"\xff\xd8picture"
+    followed = investigator_client.post(follow, box, format="json")
+    assert followed.status_code == 200 and followed.json()["drawn"] == box, followed.json()
+    too_late = investigator_client.post(follow, {**box, "t": 3600.0}, format="json")
+    assert too_late.status_code == 400 and "no frame near 3600.00 s" in too_late.json()["detail"]
+    other = client_for(colleague)
+    assert other.get(strip).status_code == 404
+    assert other.post(follow, box, format="json").status_code == 404
+    in_status(export["id"], ExportStatus.RENDERING)
+    assert investigator_client.post(follow, box, format="json").status_code == 409
 
 
 def test_a_case_lead_sees_and_works_on_everyones_exports(footage, camera, investigator_client, admin_client):

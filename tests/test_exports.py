@@ -7,6 +7,8 @@ import json
 import threading
 from datetime import timedelta
 
+import av
+import cv2
 import pytest
 
 from accounts.models import AuditAction, AuditEntry
@@ -70,11 +72,28 @@ def test_an_investigator_exports_redacted_footage_that_verifies(recorded_scene, 
     assert investigator_client.get(tracks[0]["thumbnail_url"]).content[:2] == b"\xff\xd8"
     assert all(-2 <= box["t"] <= 20 for t in tracks for box in t["boxes"]), "timed from the span's start"
     kept = tracks[0]["id"]
+    strip = tracks[0]["strip"]
+    assert 2 <= len(strip) <= 8 and strip[0]["t"] == tracks[0]["boxes"][0]["t"]
+    assert strip[-1]["t"] == tracks[0]["boxes"][-1]["t"], "from its first box to its last"
+    assert all(investigator_client.get(p["url"]).content[:2] == b"\xff\xd8" for p in strip)
+    assert all(isinstance(t["weak"], list) and isinstance(t["uncertain"], list) for t in tracks)
+
+    # A box drawn on a face, followed by the VMS forward and back through the span.
+    middle = tracks[0]["boxes"][len(tracks[0]["boxes"]) // 2]
+    drawn = {key: middle[key] for key in ("t", "x", "y", "w", "h")}
+    response = investigator_client.post(url + "follow/", drawn, format="json")
+    assert response.status_code == 200, response.json()
+    followed = response.json()
+    assert followed["drawn"] == drawn and len(followed["boxes"]) > 1
+    assert any(abs(box["t"] - drawn["t"]) < 0.05 for box in followed["boxes"])
 
     assert investigator_client.get(url + "download/").status_code == 409  # not rendered yet
-    response = investigator_client.post(url + "render/", {
-        "keep_visible": [kept], "manual": [{"t": 1.0, "until": 2.0, "x": 0.5, "y": 0.5, "w": 0.1, "h": 0.1}]},
-        format="json")
+    review = {"keep_visible": [kept], "manual": [{"t": 1.0, "until": 2.0, "x": 0.5, "y": 0.5, "w": 0.1, "h": 0.1}],
+              "masked_ranges": [{"start": 2.0, "end": 3.0}], "followed": [followed]}
+    response = investigator_client.post(url + "render/", review, format="json")
+    assert response.status_code == 400 and "no reason for track" in json.dumps(response.json()["errors"])
+    response = investigator_client.post(url + "render/", {**review, "reasons": {str(kept): "the suspect"}},
+                                        format="json")
     assert response.status_code == 202 and response.json()["status"] == "rendering"
     assert investigator_client.post(url + "render/", {"keep_visible": []}, format="json").status_code == 409
     tasks.render(export["id"])
@@ -97,6 +116,11 @@ def test_an_investigator_exports_redacted_footage_that_verifies(recorded_scene, 
     assert set(manifest["redaction"]["tracks_masked"]) == {t["id"] for t in tracks} - {kept}
     assert manifest["requested_by"] == manifest["approved_by"] == "ivy-investigator"
     assert manifest["output"]["sha256"] == done["sha256"] and manifest["reason"] == "case 2026-114"
+    assert [(k["track"], k["kind"], k["kept_by"], k["reason"]) for k in manifest["redaction"]["kept"]] == [
+        (kept, "face", "ivy-investigator", "the suspect")]
+    assert manifest["redaction"]["masked_ranges"] == [{"start": 2.0, "end": 3.0}]
+    assert manifest["redaction"]["followed"] == [followed]
+    assert_masked_whole(video, Export.objects.get(pk=export["id"]).lead_seconds, 2.0, 3.0)
 
     actions = set(AuditEntry.objects.filter(camera=camera).values_list("action", flat=True))
     assert {AuditAction.EXPORT_REQUESTED, AuditAction.EXPORT_APPROVED, AuditAction.EXPORT_DOWNLOADED} <= actions
@@ -108,6 +132,21 @@ def test_an_investigator_exports_redacted_footage_that_verifies(recorded_scene, 
     assert investigator_client.post(url + "release/").status_code == 200
     assert not Segment.objects.filter(pk__in=[s.pk for s in source], locked=True).exists()
     assert AuditEntry.objects.filter(action=AuditAction.EXPORT_RELEASED).exists()
+
+
+def assert_masked_whole(video, lead: float, start: float, end: float) -> None:
+    """Frames inside the span are masked whole (no fine detail anywhere); frames outside keep theirs."""
+    inside, outside = [], []
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            t = float(frame.time) - lead
+            detail = cv2.Laplacian(frame.to_ndarray(format="gray"), cv2.CV_64F).var()
+            if start + 0.1 < t < end - 0.1:
+                inside.append(detail)
+            elif t < start - 0.5 or t > end + 0.5:
+                outside.append(detail)
+    assert inside and outside
+    assert max(inside) < min(outside) / 10, (max(inside), min(outside))
 
 
 def test_an_export_without_redaction_renders_at_once(recorded_scene, investigator_client):

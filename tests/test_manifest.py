@@ -7,13 +7,17 @@ import hashlib
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEntry
-from redaction import signing
+from devices.models import Camera
+from redaction import services, signing
+from redaction.models import Export, ExportTrack
 
 VERIFY = Path(__file__).resolve().parent.parent / "redaction" / "verify.py"
 
@@ -94,3 +98,34 @@ def test_manage_py_verify_export_says_valid_or_why_not_and_is_audited(signed_exp
     entries = AuditEntry.objects.filter(action=AuditAction.EXPORT_VERIFIED).order_by("id")
     assert [e.detail["valid"] for e in entries] == [True, False]
     assert entries[1].detail["export"] == 7
+
+
+@pytest.mark.django_db
+def test_what_was_kept_by_whom_and_why_is_signed(signed_export, investigator_user, tmp_path):
+    """The review's choices are in the signed manifest: changing a kept track's reason, a masked range or a
+    followed box breaks the signature."""
+    video, manifest_path, key = signed_export
+    camera = Camera.objects.create(name="Gate", main_url="rtsp://127.0.0.1:1/gate")
+    start = timezone.now()
+    export = Export.objects.create(
+        camera=camera, start=start, end=start + timedelta(seconds=10), reason="case 7", redact=["faces"],
+        requested_by=investigator_user, requested_by_name="ivy-investigator", lead_seconds=0.5, kept_visible=[2],
+        masked_ranges=[{"start": 2.0, "end": 3.0}],
+        followed=[{"drawn": {"t": 1.0, "x": 0.1, "y": 0.1, "w": 0.1, "h": 0.1},
+                   "boxes": [{"t": 1.0, "x": 0.1, "y": 0.1, "w": 0.1, "h": 0.1}]}],
+        file=video.name, sha256=hashlib.sha256(video.read_bytes()).hexdigest(), file_size=video.stat().st_size)
+    track = {"export": export, "kind": "face", "first": 1.5, "last": 4.5, "boxes": {"boxes": []}, "thumbnail": b""}
+    ExportTrack.objects.create(number=1, **track)
+    ExportTrack.objects.create(number=2, kept_by="ivy-investigator", keep_reason="the suspect", **track)
+    manifest = services.manifest_of(export, [1])
+    assert manifest["redaction"]["kept"] == [{"track": 2, "kind": "face", "first": 1.0, "last": 4.0,
+                                              "kept_by": "ivy-investigator", "reason": "the suspect"}]
+    manifest_path.write_text(json.dumps(signing.sign(manifest), indent=2))
+    assert standalone(video, manifest_path, key).stdout.strip() == "valid"
+    signed = manifest_path.read_text()
+    for original, changed in [('"the suspect"', '"a bystander"'), ('"end": 3.0', '"end": 2.5'),
+                              ('"x": 0.1', '"x": 0.2')]:
+        assert original in signed
+        manifest_path.write_text(signed.replace(original, changed, 1))
+        result = standalone(video, manifest_path, key)
+        assert "The signature does not match the manifest" in result.stdout, (changed, result.stdout)

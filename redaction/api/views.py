@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -21,10 +22,12 @@ from redaction.api.serializers import (
     ExportRequestSerializer,
     ExportSerializer,
     ExportTrackSerializer,
+    FollowedBoxSerializer,
+    FramedBoxSerializer,
     RenderRequestSerializer,
     SigningKeySerializer,
 )
-from redaction.models import Export, ExportStatus
+from redaction.models import Export, ExportStatus, ExportTrackPicture
 from vms.api.errors import problem
 from vms.api.permissions import requires
 from vms.api.schema import PROBLEM
@@ -63,10 +66,11 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=True, methods=["get"])
     def tracks(self, request, pk=None):
         export = self.get_object()
-        tracks = export.tracks.select_related("export").defer("thumbnail")
+        tracks = export.tracks.select_related("export").defer("thumbnail").prefetch_related(
+            Prefetch("strip", ExportTrackPicture.objects.defer("picture")))
         return Response(ExportTrackSerializer(tracks, many=True).data)
 
-    @extend_schema(request=RenderRequestSerializer, responses={202: ExportSerializer, 409: PROBLEM})
+    @extend_schema(request=RenderRequestSerializer, responses={202: ExportSerializer, 400: PROBLEM, 409: PROBLEM})
     @action(detail=True, methods=["post"])
     def render(self, request, pk=None):
         export = self.get_object()
@@ -75,10 +79,29 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         data = body.validated_data
         try:
             export = services.choose(export, mask_only=data.get("mask_only"), keep_visible=data.get("keep_visible"),
-                                     manual=data["manual"], user=request.user, request=request)
+                                     manual=data["manual"], user=request.user, request=request,
+                                     reasons=data["reasons"], masked_ranges=data["masked_ranges"],
+                                     followed=data["followed"])
         except services.WrongState as exc:
             return problem(status.HTTP_409_CONFLICT, str(exc))
+        except services.MissingReason as exc:
+            return problem(status.HTTP_400_BAD_REQUEST, str(exc), errors={"reasons": [str(exc)]})
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=FramedBoxSerializer, responses={200: FollowedBoxSerializer, 400: PROBLEM, 409: PROBLEM})
+    @action(detail=True, methods=["post"])
+    def follow(self, request, pk=None):
+        """Follow a box drawn on one frame forward and back through the span until the match is lost; the result
+        is masked only once sent back in `render`'s `followed`."""
+        export = self.get_object()
+        body = FramedBoxSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            return Response(services.follow(export, body.validated_data))
+        except services.WrongState as exc:
+            return problem(status.HTTP_409_CONFLICT, str(exc))
+        except ValueError as exc:
+            return problem(status.HTTP_400_BAD_REQUEST, str(exc))
 
     @extend_schema(request=None, responses={202: ExportSerializer, 409: PROBLEM})
     @action(detail=True, methods=["post"])
@@ -143,6 +166,18 @@ class ExportTrackThumbnail(APIView):
         export = get_object_or_404(services.exports_visible_to(request.user), pk=pk)
         track = get_object_or_404(export.tracks, number=number)
         return HttpResponse(bytes(track.thumbnail), content_type="image/jpeg")
+
+
+class ExportTrackStripPicture(APIView):
+    """One picture of a track's strip across its span (the unredacted source: exporters only)."""
+
+    permission_classes = [CAN_EXPORT]
+
+    @extend_schema(responses={(200, "image/jpeg"): bytes, 404: PROBLEM})
+    def get(self, request, pk: int, number: int, frame: int):
+        export = get_object_or_404(services.exports_visible_to(request.user), pk=pk)
+        picture = get_object_or_404(ExportTrackPicture, track__export=export, track__number=number, frame=frame)
+        return HttpResponse(bytes(picture.picture), content_type="image/jpeg")
 
 
 class SigningKeyView(APIView):

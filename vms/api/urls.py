@@ -33,7 +33,7 @@ from recordings.api.views import (
     SegmentInit,
     SegmentPart,
 )
-from redaction.api.views import ExportTrackThumbnail, ExportViewSet, SigningKeyView
+from redaction.api.views import ExportTrackStripPicture, ExportTrackThumbnail, ExportViewSet, SigningKeyView
 from vms.api.health import HealthView
 
 router = DefaultRouter()
@@ -70,6 +70,8 @@ urlpatterns = [
     path("events/<int:pk>/snapshot.jpg", EventSnapshot.as_view(), name="event-snapshot"),
     path("exports/<int:pk>/tracks/<int:number>/thumbnail.jpg", ExportTrackThumbnail.as_view(),
          name="export-track-thumbnail"),
+    path("exports/<int:pk>/tracks/<int:number>/strip/<int:frame>.jpg", ExportTrackStripPicture.as_view(),
+         name="export-track-strip"),
     path("signing-key/", SigningKeyView.as_view(), name="signing-key"),
     path("", include(router.urls)),
 ]

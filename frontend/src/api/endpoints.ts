@@ -16,6 +16,7 @@ import type {
   Export,
   ExportInput,
   ExportTrack,
+  FollowedBox,
   OnvifDevice,
   Preferences,
   PrivacyMask,
@@ -26,6 +27,7 @@ import type {
   SigningKey,
   StreamInfo,
   Timeline,
+  TrackBox,
   UnmaskedAccess,
   User,
   UserInput,
@@ -171,6 +173,8 @@ export const redactedExports = {
   tracks: (id: number) => get<ExportTrack[]>(`${API}/exports/${id}/tracks/`),
   /** Only while the export is in review (409 otherwise). */
   render: (id: number, input: RenderInput) => post<Export>(`${API}/exports/${id}/render/`, input),
+  /** A box drawn on one frame, followed forward and back until lost; masked only once sent back with `render`. */
+  follow: (id: number, drawn: TrackBox) => post<FollowedBox>(`${API}/exports/${id}/follow/`, drawn),
   /** Someone other than the requester, when four eyes are required (VMS_EXPORT_APPROVAL=other). */
   approve: (id: number) => post<Export>(`${API}/exports/${id}/approve/`),
   /** Retention may delete the span's recordings again. */

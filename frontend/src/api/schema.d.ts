@@ -233,6 +233,13 @@ export interface paths {
      */
     get: operations["v1_exports_download_retrieve"];
   };
+  "/api/v1/exports/{id}/follow/": {
+    /**
+     * @description Follow a box drawn on one frame forward and back through the span until the match is lost; the result
+     * is masked only once sent back in `render`'s `followed`.
+     */
+    post: operations["v1_exports_follow_create"];
+  };
   "/api/v1/exports/{id}/manifest/": {
     /**
      * @description Exports of recorded footage (redacted or not) of cameras the user may see: each user's own, everyone's for
@@ -260,6 +267,10 @@ export interface paths {
      * case leads (`work_on_all_exports`); Investigators and Admins.
      */
     get: operations["v1_exports_tracks_list"];
+  };
+  "/api/v1/exports/{id}/tracks/{number}/strip/{frame}.jpg": {
+    /** @description One picture of a track's strip across its span (the unredacted source: exporters only). */
+    get: operations["v1_exports_tracks_strip_.jpg_retrieve"];
   };
   "/api/v1/exports/{id}/tracks/{number}/thumbnail.jpg": {
     /** @description A picture of a track found in the footage, for the review (the unredacted source: exporters only). */
@@ -619,6 +630,8 @@ export interface components {
       kept_visible: unknown;
       /** @description Boxes added by hand: [{"t", "until", "x", ...}] */
       manual: unknown;
+      masked_ranges: readonly components["schemas"]["MaskedRange"][];
+      followed: readonly components["schemas"]["FollowedBox"][];
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -658,10 +671,64 @@ export interface components {
       first: string;
       last: string;
       thumbnail_url: string;
+      /** @description Pictures across its span: a switch of person shows */
+      strip: readonly components["schemas"]["StripPicture"][];
       boxes: readonly {
           [key: string]: unknown;
         }[];
       masked: boolean;
+      /** @description [first, last] seconds where detection was weak or missing (boxes carried over) */
+      weak: readonly number[][];
+      /** @description [first, last] seconds where it may be someone else: masked even when the track is kept */
+      uncertain: readonly number[][];
+      /** @description "small" for the small faces of distant people, or "" */
+      group: string;
+      /** @description Who chose to leave it visible */
+      kept_by: string;
+      /** @description Why they left it visible */
+      keep_reason: string;
+    };
+    /** @description A box drawn by hand and the boxes the VMS followed it to, one per frame. */
+    FollowedBox: {
+      drawn: components["schemas"]["FramedBox"];
+      boxes: [components["schemas"]["FramedBox"], ...components["schemas"]["FramedBox"][]];
+    };
+    /** @description A box drawn by hand and the boxes the VMS followed it to, one per frame. */
+    FollowedBoxRequest: {
+      drawn: components["schemas"]["FramedBoxRequest"];
+      boxes: [components["schemas"]["FramedBoxRequest"], ...components["schemas"]["FramedBoxRequest"][]];
+    };
+    /**
+     * @description A box on the frame shown `t` seconds after the export's start (before it, in the video's lead to a keyframe,
+     * when negative).
+     */
+    FramedBox: {
+      /** Format: double */
+      t: number;
+      /** Format: double */
+      x: number;
+      /** Format: double */
+      y: number;
+      /** Format: double */
+      w: number;
+      /** Format: double */
+      h: number;
+    };
+    /**
+     * @description A box on the frame shown `t` seconds after the export's start (before it, in the video's lead to a keyframe,
+     * when negative).
+     */
+    FramedBoxRequest: {
+      /** Format: double */
+      t: number;
+      /** Format: double */
+      x: number;
+      /** Format: double */
+      y: number;
+      /** Format: double */
+      w: number;
+      /** Format: double */
+      h: number;
     };
     LoginRequest: {
       username: string;
@@ -688,6 +755,20 @@ export interface components {
      * @enum {string}
      */
     MaskStyleEnum: "solid" | "mosaic" | "blur";
+    /** @description A span of the export whose frames are masked whole, seconds from its start (the end frame excluded). */
+    MaskedRange: {
+      /** Format: double */
+      start: number;
+      /** Format: double */
+      end: number;
+    };
+    /** @description A span of the export whose frames are masked whole, seconds from its start (the end frame excluded). */
+    MaskedRangeRequest: {
+      /** Format: double */
+      start: number;
+      /** Format: double */
+      end: number;
+    };
     Me: {
       id: number;
       username: string;
@@ -1060,7 +1141,13 @@ export interface components {
     RenderRequest: {
       mask_only?: number[];
       keep_visible?: number[];
+      /** @description Why each kept track stays visible, by track id: required for every track kept */
+      reasons?: {
+        [key: string]: string;
+      };
       manual?: components["schemas"]["ManualBoxRequest"][];
+      masked_ranges?: components["schemas"]["MaskedRangeRequest"][];
+      followed?: components["schemas"]["FollowedBoxRequest"][];
     };
     Revoked: {
       /** @description How many tokens were revoked */
@@ -1193,6 +1280,15 @@ export interface components {
       browser_playable: boolean;
       /** @description The first picture, as a data: URL of a JPEG */
       snapshot: string | null;
+    };
+    StripPicture: {
+      frame: number;
+      /**
+       * Format: double
+       * @description Seconds from the export's start
+       */
+      t: number;
+      url: string;
     };
     Timeline: {
       camera: number;
@@ -3821,6 +3917,66 @@ export interface operations {
     };
   };
   /**
+   * @description Follow a box drawn on one frame forward and back through the span until the match is lost; the result
+   * is masked only once sent back in `render`'s `followed`.
+   */
+  v1_exports_follow_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this export. */
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["FramedBoxRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["FollowedBox"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
    * @description Exports of recorded footage (redacted or not) of cameras the user may see: each user's own, everyone's for
    * case leads (`work_on_all_exports`); Investigators and Admins.
    */
@@ -4005,6 +4161,41 @@ export interface operations {
       400: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description One picture of a track's strip across its span (the unredacted source: exporters only). */
+  "v1_exports_tracks_strip_.jpg_retrieve": {
+    parameters: {
+      path: {
+        frame: number;
+        id: number;
+        number: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/jpeg": string;
         };
       };
       /** @description Not logged in */

@@ -247,7 +247,14 @@ export interface ManualBox extends TrackBox {
   until: number;
 }
 
-/** What the render masks: only the tracks ticked, and the boxes added by hand. */
+/** A span of the export whose frames are masked whole (seconds from its start, the end frame excluded). */
+export type MaskedRange = Schemas["MaskedRange"];
+
+/** A box drawn by hand on one frame (`drawn`) and the boxes the VMS followed it to, one per frame. */
+export type FollowedBox = Schemas["FollowedBox"];
+
+/** What the render masks: only the tracks ticked, the boxes added by hand or followed, the spans masked whole;
+ * why each track left visible stays visible (`reasons`, by track id). */
 export type RenderInput = Schemas["RenderRequest"];
 
 /** The key whose private half signs export manifests. */

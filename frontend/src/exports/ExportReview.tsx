@@ -1,16 +1,17 @@
 /**
  * Review before rendering: the source video of the span with the tracks' boxes over it, the tracks ticked to be
- * masked (untick the persons of interest to leave them visible), boxes added by hand where detection missed, and
- * Render.
+ * masked (untick the persons of interest to leave them visible, saying why), boxes added by hand where detection
+ * missed or followed by the VMS from one drawn box, spans masked whole, and Render.
  */
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { redactedExports } from "../api/endpoints";
 import { ApiError } from "../api/http";
-import type { Camera, Export, ExportTrack, ManualBox } from "../api/types";
+import type { Camera, Export, ExportTrack, FollowedBox, ManualBox, MaskedRange } from "../api/types";
 import { ErrorNote, Loading } from "../components/Notice";
 import { ManualBoxList } from "./ManualBoxList";
 import { boxesAt, timelinesOf } from "./reviewBoxes";
+import { FollowedBoxList, MaskedRangeList } from "./ReviewMaskList";
 import { ReviewOverlay, type DrawnBox } from "./ReviewOverlay";
 import { TrackList } from "./TrackList";
 import { useSpanReplay } from "./useSpanReplay";
@@ -35,7 +36,14 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
   const [tracks, setTracks] = useState<ExportTrack[] | null>(null);
   const [masked, setMasked] = useState<Set<number>>(new Set());
   const [manual, setManual] = useState<ManualBox[]>([]);
-  const [adding, setAdding] = useState(false);
+  const [followed, setFollowed] = useState<FollowedBox[]>([]);
+  const [ranges, setRanges] = useState<MaskedRange[]>([]);
+  const [reasons, setReasons] = useState<Map<number, string>>(new Map());
+  const [rangeFrom, setRangeFrom] = useState<number | null>(null);
+  /** What a box dragged over the paused picture becomes: masked on this frame (and a second on), or followed. */
+  const [adding, setAdding] = useState<"box" | "follow" | null>(null);
+  const [following, setFollowing] = useState(false);
+  const [followError, setFollowError] = useState<unknown>(null);
   const [picture, setPicture] = useState<{ width: number; height: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [rendering, setRendering] = useState(false);
@@ -51,19 +59,51 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
 
   const seconds = replay.seconds;
   const paused = !replay.playing && seconds !== null;
-  const boxes = seconds === null ? [] : boxesAt(timelines, masked, manual, seconds);
+  const boxes = seconds === null ? [] : boxesAt(timelines, masked, { manual, followed, ranges }, seconds);
+  const kept = (tracks ?? []).filter((track) => !masked.has(track.id)).map((track) => track.id);
+  const unexplained = kept.filter((id) => !(reasons.get(id) ?? "").trim());
+  const now = () => round(Math.min(length, Math.max(0, seconds ?? 0)));
 
-  function added(box: DrawnBox) {
-    const t = round(Math.min(length, Math.max(0, seconds ?? 0)));
-    setManual([...manual, { t, until: round(t + MANUAL_SECONDS), ...box }]);
-    setAdding(false);
+  async function added(box: DrawnBox) {
+    const t = now();
+    setAdding(null);
+    if (adding === "box") {
+      setManual([...manual, { t, until: round(t + MANUAL_SECONDS), ...box }]);
+      return;
+    }
+    setFollowing(true);
+    setFollowError(null);
+    try {
+      const found = await redactedExports.follow(item.id, { t, ...box });
+      setFollowed((before) => [...before, found]);
+    } catch (failure) {
+      setFollowError(failure);
+    } finally {
+      setFollowing(false);
+    }
+  }
+
+  function rangeEnds() {
+    if (rangeFrom === null) {
+      setRangeFrom(now());
+      return;
+    }
+    const [from, to] = [rangeFrom, now()].sort((a, b) => a - b);
+    setRanges([...ranges, { start: from, end: to }]);
+    setRangeFrom(null);
   }
 
   async function render() {
     setRendering(true);
     setRenderError(null);
     try {
-      onChanged(await redactedExports.render(item.id, { mask_only: [...masked], manual }));
+      onChanged(await redactedExports.render(item.id, {
+        keep_visible: kept,
+        reasons: Object.fromEntries(kept.map((id) => [String(id), (reasons.get(id) ?? "").trim()])),
+        manual,
+        followed,
+        masked_ranges: ranges,
+      }));
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409) {
         onChanged(null);
@@ -82,8 +122,11 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
     <section class="card export-review" data-testid="export-review">
       <h2>Review</h2>
       <p class="muted">
-        Ticked tracks are masked (red); untick the persons of interest to leave them visible (green). Where something
-        was missed, pause on it, choose “Add a box here” and drag a box over it.
+        Ticked tracks are masked (red); untick the persons of interest to leave them visible (green) and say why. The
+        pictures under each track run across its span: check they show one person. Where something was missed, pause
+        on it, choose “Add a box here” (or “Add a box that follows” to have it followed through the clip) and drag a
+        box over it. To mask everything for a while, pause where it starts, “Mask every frame from here”, then pause
+        where it ends and choose “…until here”.
       </p>
       <div class="review-body">
         <div>
@@ -98,27 +141,39 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
           <div class="playback-controls" data-testid="review-controls">
             <button type="button" aria-label="One frame back" title="One frame back" disabled={!paused} onClick={() => replay.step(-1)}>−1 frame</button>
             <button type="button" class="primary play" data-testid="play-pause" aria-label={replay.playing ? "Pause" : "Play"}
-              onClick={() => { setAdding(false); replay.toggle(); }}>
+              onClick={() => { setAdding(null); replay.toggle(); }}>
               {replay.playing ? "❚❚ Pause" : "▶ Play"}
             </button>
             <button type="button" aria-label="One frame forward" title="One frame forward" disabled={!paused} onClick={() => replay.step(1)}>+1 frame</button>
             <button type="button" onClick={() => replay.seek(0)}>From the start</button>
-            <button type="button" aria-pressed={adding} disabled={!paused} onClick={() => setAdding(!adding)}>Add a box here</button>
+            <button type="button" aria-pressed={adding === "box"} disabled={!paused} onClick={() => setAdding(adding === "box" ? null : "box")}>Add a box here</button>
+            <button type="button" aria-pressed={adding === "follow"} disabled={!paused || following}
+              onClick={() => setAdding(adding === "follow" ? null : "follow")}>{following ? "Following…" : "Add a box that follows"}</button>
+            <button type="button" aria-pressed={rangeFrom !== null} disabled={!paused} onClick={rangeEnds}>
+              {rangeFrom === null ? "Mask every frame from here" : `…until here (from ${rangeFrom.toFixed(2)} s)`}
+            </button>
             <span class="playhead-time" data-testid="review-time">
               {seconds === null ? "—" : `${Math.max(0, seconds).toFixed(2)} s of ${length.toFixed(0)} s`}
             </span>
           </div>
           {adding && <p class="muted small">Drag a box over what should be masked on this frame; Play cancels.</p>}
+          <ErrorNote error={followError} title="The box could not be followed." />
         </div>
         <div class="review-side">
           <h3>Tracks</h3>
           <ErrorNote error={error} title="The tracks could not be loaded." />
           {!tracks && !error && <Loading what="tracks" />}
-          {tracks && <TrackList tracks={tracks} masked={masked} onMasked={setMasked} onShow={(track) => replay.seek((Date.parse(track.first) - start) / 1000)} />}
+          {tracks && <TrackList tracks={tracks} masked={masked} onMasked={setMasked} onShow={replay.seek} reasons={reasons}
+            onReason={(id, reason) => setReasons(new Map(reasons).set(id, reason))} />}
           <ManualBoxList boxes={manual} onChange={setManual} onShow={(box) => replay.seek(box.t)} />
+          <FollowedBoxList followed={followed} onChange={setFollowed} onShow={replay.seek} />
+          <MaskedRangeList ranges={ranges} onChange={setRanges} onShow={replay.seek} />
+          {unexplained.length > 0 && (
+            <p class="note" data-testid="reasons-missing">Say why track {unexplained.join(", ")} stays visible before rendering.</p>
+          )}
           <ErrorNote error={renderError} title="The export could not be rendered." />
           <div class="actions">
-            <button type="button" class="primary" disabled={rendering || !tracks} onClick={render}>
+            <button type="button" class="primary" disabled={rendering || !tracks || unexplained.length > 0} onClick={render}>
               {rendering ? "Starting…" : "Render"}
             </button>
           </div>

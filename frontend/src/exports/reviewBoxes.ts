@@ -1,9 +1,10 @@
 /**
  * Which boxes go over the frame shown while an export is reviewed: each track's box nearest in time (within half
- * a second, as in event replay), marked as masked or kept visible, and the boxes drawn by hand whose span holds it.
+ * a second, as in event replay), marked as masked or kept visible, the boxes drawn by hand whose span holds it, the
+ * followed boxes near it, and the whole picture inside a span masked whole.
  */
 
-import type { ExportTrack, ManualBox } from "../api/types";
+import type { ExportTrack, FollowedBox, ManualBox, MaskedRange } from "../api/types";
 import { boxAt, type TimedBox } from "../events/replayBoxes";
 import { TRACK_WORDS } from "./exportWords";
 
@@ -29,7 +30,14 @@ export function timelinesOf(tracks: ExportTrack[]): TrackTimeline[] {
   }));
 }
 
-export function boxesAt(timelines: TrackTimeline[], masked: ReadonlySet<number>, manual: ManualBox[], seconds: number): ReviewBox[] {
+export interface ReviewMasks {
+  manual: ManualBox[];
+  followed: FollowedBox[];
+  ranges: MaskedRange[];
+}
+
+export function boxesAt(timelines: TrackTimeline[], masked: ReadonlySet<number>, { manual, followed, ranges }: ReviewMasks,
+  seconds: number): ReviewBox[] {
   const found: ReviewBox[] = [];
   for (const { track, boxes } of timelines) {
     const box = boxAt(boxes, seconds * 1000);
@@ -39,6 +47,13 @@ export function boxesAt(timelines: TrackTimeline[], masked: ReadonlySet<number>,
   }
   manual.forEach(({ t, until, x, y, w, h }, index) => {
     if (seconds >= t && seconds <= until) found.push({ x, y, w, h, kind: "manual", label: `Box ${index + 1}` });
+  });
+  followed.forEach((each, index) => {
+    const box = boxAt(each.boxes.map(({ t, x, y, w, h }) => ({ at: t * 1000, x, y, w, h })), seconds * 1000);
+    if (box) found.push({ x: box.x, y: box.y, w: box.w, h: box.h, kind: "manual", label: `Followed box ${index + 1}` });
+  });
+  ranges.forEach(({ start, end }, index) => {
+    if (seconds >= start && seconds < end) found.push({ x: 0, y: 0, w: 1, h: 1, kind: "manual", label: `Masked span ${index + 1}` });
   });
   return found;
 }
