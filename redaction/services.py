@@ -19,7 +19,7 @@ from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
 from recordings.models import Segment
 from recordings.playback import clip_chunks, clip_lead_seconds, segments_in_span
-from redaction import signing
+from redaction import signing, weak_frames
 from redaction.models import Export, ExportStatus, ExportTrack, ExportTrackPicture
 from redaction.progress import publish_progress
 from video.box_follow import follow_box
@@ -363,10 +363,12 @@ def manifest_of(export: Export, masked: list[int]) -> dict:
 
 
 def _kept_in_manifest(export: Export) -> list[dict]:
-    """Each track left visible: what and when (seconds from the span's start), who kept it and why."""
+    """Each track left visible: what and when (seconds from the span's start), who kept it and why, and the spans
+    where it may have been someone else, which were masked all the same."""
     lead = export.lead_seconds
     return [{"track": track.number, "kind": track.kind, "first": round(track.first - lead, 4),
-             "last": round(track.last - lead, 4), "kept_by": track.kept_by, "reason": track.keep_reason}
+             "last": round(track.last - lead, 4), "kept_by": track.kept_by, "reason": track.keep_reason,
+             "masked_where_unsure": weak_frames.in_seconds(track.boxes, weak_frames.uncertain_spans(track.boxes), lead)}
             for track in export.tracks.filter(number__in=export.kept_visible).defer("thumbnail")]
 
 

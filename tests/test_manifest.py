@@ -114,12 +114,15 @@ def test_what_was_kept_by_whom_and_why_is_signed(signed_export, investigator_use
         followed=[{"drawn": {"t": 1.0, "x": 0.1, "y": 0.1, "w": 0.1, "h": 0.1},
                    "boxes": [{"t": 1.0, "x": 0.1, "y": 0.1, "w": 0.1, "h": 0.1}]}],
         file=video.name, sha256=hashlib.sha256(video.read_bytes()).hexdigest(), file_size=video.stat().st_size)
-    track = {"export": export, "kind": "face", "first": 1.5, "last": 4.5, "boxes": {"boxes": []}, "thumbnail": b""}
+    # The kept track may have been someone else on frames 3-4 (2.0-2.5 s into the clip): masked, and said so.
+    boxes = {"boxes": [{"frame": i, "t": 1.5 + 0.25 * i} for i in range(13)], "uncertain": [[3, 4]]}
+    track = {"export": export, "kind": "face", "first": 1.5, "last": 4.5, "boxes": boxes, "thumbnail": b""}
     ExportTrack.objects.create(number=1, **track)
     ExportTrack.objects.create(number=2, kept_by="ivy-investigator", keep_reason="the suspect", **track)
     manifest = services.manifest_of(export, [1])
     assert manifest["redaction"]["kept"] == [{"track": 2, "kind": "face", "first": 1.0, "last": 4.0,
-                                              "kept_by": "ivy-investigator", "reason": "the suspect"}]
+                                              "kept_by": "ivy-investigator", "reason": "the suspect",
+                                              "masked_where_unsure": [[1.75, 2.0]]}]
     manifest_path.write_text(json.dumps(signing.sign(manifest), indent=2))
     assert standalone(video, manifest_path, key).stdout.strip() == "valid"
     signed = manifest_path.read_text()

@@ -411,7 +411,7 @@ class _Linker:
             # Only a clearly better detection replaces the thumbnail, so few frames are converted and encoded.
             quality = detection.score * min(1.0, detection.box.h * picture.frame.height / 80)
             if quality > self._thumbnails.get(key, (0.0, b""))[0] * 1.15:
-                self._thumbnails[key] = (quality, _thumbnail(picture.full(), detection.box))
+                self._thumbnails[key] = (quality, thumbnail(picture.full(), detection.box))
 
     def finish(self) -> list[TrackHistory]:
         return relink(self.tracker.finish(), self.linking.relink, self.linking.max_distance)
@@ -425,7 +425,7 @@ def _small(history: TrackHistory) -> bool:
     return float(np.median([s.box.h for s in history.sightings])) < SMALL_FACE
 
 
-def _thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
+def thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
     """A JPEG of the box with some of its surroundings, at most `longest` pixels on its longer side."""
     h, w = image.shape[:2]
     pad = 0.25

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 
 from video.geometry import Box
-from video.redaction import _thumbnail as thumbnail  # the thumbnail's own framing, for pictures that compare
+from video.redaction import thumbnail  # the thumbnail's own framing, for pictures that compare
 
 STRIP_LENGTH = 8
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('redaction', '0002_export_claims_and_approval'),
+        ('redaction', '0003_export_redact_text'),
     ]
 
     operations = [
