@@ -46,7 +46,7 @@ class FaceVerdict:
 @dataclass
 class Evaluation:
     verdicts: list[FaceVerdict] = field(default_factory=list)  # bystanders' counted faces
-    poi_ssim: list[float] = field(default_factory=list)
+    poi_ssim: dict[int, float] = field(default_factory=dict)  # frame -> SSIM of the kept face
     changed: int = 0  # pixels outside the grown faces that changed
     outside: int = 0  # pixels outside the grown faces
     frames: int = 0
@@ -60,7 +60,7 @@ class Evaluation:
 
     @property
     def poi_fidelity(self) -> float:
-        return float(np.mean(self.poi_ssim)) if self.poi_ssim else float("nan")
+        return float(np.mean(list(self.poi_ssim.values()))) if self.poi_ssim else float("nan")
 
     @property
     def over_redaction(self) -> float:
@@ -81,15 +81,17 @@ def evaluate(scene: Scene, output: Path, reference: Path, finder: FaceFinder | N
         streams = zip(a.decode(video=0), b.decode(video=0), c.decode(video=0), strict=True)
         for index, (original, redacted, plain) in enumerate(streams):
             grey_a, grey_b = original.to_ndarray(format="gray"), redacted.to_ndarray(format="gray")
+            shown = [f for f in scene.faces[index] if f.shown > 0]
             for face in scene.counted(index):
                 if face.person == poi:
                     x1, y1, x2, y2 = _pixels(face.visible, w, h)
                     if min(x2 - x1, y2 - y1) >= 7:
-                        result.poi_ssim.append(float(structural_similarity(
-                            grey_a[y1:y2, x1:x2], grey_b[y1:y2, x1:x2], data_range=255)))
+                        result.poi_ssim[index] = float(structural_similarity(
+                            grey_a[y1:y2, x1:x2], grey_b[y1:y2, x1:x2], data_range=255))
                     continue
                 result.verdicts.append(FaceVerdict(
-                    face.person, index, finder.score(grey_b, face.box),
+                    face.person, index,
+                    finder.score(grey_b, face.box, [f.box.clipped() for f in shown if f is not face]),
                     identity_detail(grey_a, grey_b, face.box.w * w, face.visible)))
             outside = _outside_faces(scene.faces[index], w, h)
             diff = np.abs(grey_b.astype(np.int16) - plain.to_ndarray(format="gray").astype(np.int16)) > CHANGED

@@ -10,6 +10,7 @@ face width, the band that carries who someone is; `IDENTITY_LEAK` or more is a l
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -34,9 +35,10 @@ class FaceFinder:
 
         self._cascade = Cascade(data.lbp_frontal_face_cascade_filename())
 
-    def score(self, grey: np.ndarray, box: Box) -> int:
+    def score(self, grey: np.ndarray, box: Box, others: Sequence[Box] = ()) -> int:
         """How many of the cascade's raw windows overlap `box` (normalised; clipped to the frame here) by IoU
-        >= MATCH_IOU: 0 where nothing face-like is left."""
+        >= MATCH_IOU, and more than they overlap any of `others` (the frame's other faces, so a face kept beside
+        it is not taken for it): 0 where nothing face-like is left."""
         h, w = grey.shape[:2]
         box = box.clipped()
         x1, y1, x2, y2 = round(box.x * w), round(box.y * h), round(box.x2 * w), round(box.y2 * h)
@@ -55,8 +57,13 @@ class FaceFinder:
             max_size=(round(side * 1.6),) * 2, min_neighbor_number=1, intersection_score_threshold=1.01,
         )
         target = Box(x1, y1, bw, bh)
-        return sum(iou(Box(left + d["c"] / zoom, top + d["r"] / zoom, d["width"] / zoom, d["height"] / zoom),
-                       target) >= MATCH_IOU for d in windows)
+        rivals = [Box(o.x * w, o.y * h, o.w * w, o.h * h) for o in others]
+        count = 0
+        for d in windows:
+            window = Box(left + d["c"] / zoom, top + d["r"] / zoom, d["width"] / zoom, d["height"] / zoom)
+            overlap = iou(window, target)
+            count += overlap >= MATCH_IOU and all(iou(window, rival) < overlap for rival in rivals)
+        return count
 
 
 def identity_detail(original: np.ndarray, output: np.ndarray, face_width: float, visible: Box) -> float:

@@ -21,10 +21,12 @@ import cv2
 import numpy as np
 
 from tests.standins import footage
+from video.faces import FACE
 from video.geometry import Box
 from video.pattern_clip import encode_once
+from video.redaction import RedactionTrack
 
-VERSION = 1  # bump when what a spec draws changes, so an old cached clip is not reused
+VERSION = 3  # bump when what a spec draws changes, so an old cached clip is not reused
 CACHE_DIR = footage.CACHE_DIR / "redaction-scenes"
 # A face counts on a frame (is judged for leaks) when at least this share of it is in view.
 COUNTED_SHARE = 0.5
@@ -71,12 +73,14 @@ class Person:
 @dataclass(frozen=True)
 class FaceTruth:
     """One face on one frame: `box` is the whole face where it is (not clipped to the frame, normalised),
-    `visible` the bounding box of its part in view (clipped, not behind an occluder), `shown` that part's share."""
+    `visible` the bounding box of its part in view (clipped, not behind an occluder), `shown` that part's share;
+    `dimmed` when its contrast is turned down on this frame (a detector's weak moment)."""
 
     person: int
     box: Box
     visible: Box
     shown: float
+    dimmed: bool = False
 
     @property
     def counted(self) -> bool:
@@ -102,6 +106,14 @@ class Scene:
     def face_of(self, person: int, frame: int) -> FaceTruth | None:
         return next((f for f in self.faces[frame] if f.person == person), None)
 
+    def true_track(self, person: int) -> RedactionTrack:
+        """A track that follows this person's face exactly (clipped to the frame) on every frame it is in view:
+        what a perfect tracker would give, to judge the masker apart from detection."""
+        boxes = {i: f.box.clipped() for i, frame in enumerate(self.faces) for f in frame
+                 if f.person == person and f.shown > 0}
+        times = {i: i / self.spec.fps for i in boxes}
+        return RedactionTrack(person, FACE, boxes, min(times.values()), max(times.values()), times=times)
+
 
 @dataclass(frozen=True)
 class _Sprite:
@@ -109,19 +121,19 @@ class _Sprite:
     image: np.ndarray  # BGR
     alpha: np.ndarray  # 0-1 float32, same size
     face: tuple[int, int, int, int]  # x, y, w, h within the image
-    start: float  # seconds: first and last time shown
-    end: float
-    origin: tuple[float, float]  # the image's top-left at `start` and at `end`, frame pixels
-    target: tuple[float, float]
+    path: tuple[tuple[float, float, float], ...]  # (seconds, x, y) of the image's top-left, straight between
     depth: int  # drawn in increasing depth order: a higher one is in front
     dim: tuple[int, ...] = ()  # frames on which the face is dimmed
 
     def where(self, t: float) -> tuple[int, int] | None:
-        if not self.start <= t <= self.end:
+        """The image's top-left in whole frame pixels at `t`, None when it is not shown then."""
+        if not self.path[0][0] <= t <= self.path[-1][0]:
             return None
-        u = (t - self.start) / max(self.end - self.start, 1e-9)
-        return (round(self.origin[0] + u * (self.target[0] - self.origin[0])),
-                round(self.origin[1] + u * (self.target[1] - self.origin[1])))
+        for (t0, x0, y0), (t1, x1, y1) in zip(self.path, self.path[1:], strict=False):
+            if t <= t1:
+                u = (t - t0) / max(t1 - t0, 1e-9)
+                return round(x0 + u * (x1 - x0)), round(y0 + u * (y1 - y0))
+        return round(self.path[-1][1]), round(self.path[-1][2])
 
 
 @dataclass(frozen=True)
@@ -182,11 +194,11 @@ def _layout(spec: SceneSpec) -> tuple[list[_Sprite], list[_Occluder]]:
     leftwards = bool(rng.integers(2))
     xs = (w * 0.1, w * 0.9 - card.shape[1])
     start_x, end_x = (xs[1], xs[0]) if leftwards else xs
-    poi = _Sprite(Person(1, "astronaut", True), card, np.ones(card.shape[:2], np.float32), face, 0.0, T,
-                  (start_x, poi_y), (end_x, poi_y), depth=10)
+    poi = _Sprite(Person(1, "astronaut", True), card, np.ones(card.shape[:2], np.float32), face,
+                  ((0.0, start_x, poi_y), (T, end_x, poi_y)), depth=10)
     sprites.append(poi)
 
-    def lfw_sprite(pid: int, index: int, face_h: float, turn: str) -> tuple[np.ndarray, np.ndarray, tuple, str]:
+    def lfw_sprite(index: int, face_h: float, turn: str) -> tuple[np.ndarray, np.ndarray, tuple, str]:
         grey = (lfw[index] * 255).astype(np.uint8)
         fw = face_h
         if turn == "mirrored":
@@ -203,26 +215,56 @@ def _layout(spec: SceneSpec) -> tuple[list[_Sprite], list[_Occluder]]:
         return image, _oval(size), (0, 0, *size), f"lfw{index}-{turn}"
 
     turns = ("plain", "mirrored", "squashed", "half")
-    # The crosser: a face about the person of interest's size passing behind them the other way, level with them.
+    # The crosser: a taller person behind, their face about the person of interest's size and level with the top
+    # of their head, passing the other way: half of it shows above the person of interest as they cross.
     index = int(picks[0])
-    image, alpha, face, photo_name = lfw_sprite(2, index, poi_face_h * rng.uniform(0.8, 1.0), "plain")
-    poi_face_y = poi_y + poi.face[1]
+    image, alpha, face, photo_name = lfw_sprite(index, poi_face_h * rng.uniform(0.8, 1.0), "plain")
+    poi_face_y = poi_y - face[3] / 2
     mid = T / 2
     at = poi.where(mid)
     cross_speed = w * rng.uniform(0.08, 0.12)  # frame widths per second
     centre_x = at[0] + poi.face[0] + (poi.face[2] - face[2]) / 2
     direction = 1 if leftwards else -1
     start, end = max(0.0, mid - T * 0.4), min(T, mid + T * 0.4)
-    sprites.append(_Sprite(Person(2, photo_name, False), image, alpha, face, start, end,
-                           (centre_x - direction * cross_speed * (mid - start), poi_face_y),
-                           (centre_x + direction * cross_speed * (end - mid), poi_face_y), depth=5))
+    sprites.append(_Sprite(Person(2, photo_name, False), image, alpha, face,
+                           ((start, centre_x - direction * cross_speed * (mid - start), poi_face_y),
+                            (end, centre_x + direction * cross_speed * (end - mid), poi_face_y)), depth=5))
+
+    # Person 3 crosses the upper frame in a V, dimmed on two frames at the turn and two as it leaves through the
+    # edge: a weak or missing detection there must not leave it bare.
+    image, alpha, face, photo_name = lfw_sprite(int(picks[3]), rng.uniform(60, 90) * scale, "plain")
+    sw, sh = image.shape[1], image.shape[0]
+    start, duration = rng.uniform(0, T * 0.2), T * rng.uniform(0.55, 0.75)
+    xs = (-sw - 1.0, w / 2 - sw / 2, w + 1.0) if spec.seed % 2 else (w + 1.0, w / 2 - sw / 2, -sw - 1.0)
+    path = ((start, xs[0], h * 0.05), (start + duration / 2, xs[1], h * 0.3), (start + duration, xs[2], h * 0.05))
+    turn = round((start + duration / 2) * spec.fps)
+    leaving = [i for i in range(turn, round((start + duration) * spec.fps)) if _share_in_view(
+        _Sprite(Person(3, photo_name, False), image, alpha, face, path, 0), i / spec.fps, w, h) >= COUNTED_SHARE]
+    sprites.append(_Sprite(Person(3, photo_name, False), image, alpha, face, path,
+                           depth=int(rng.integers(0, 20)), dim=(turn, turn + 1, *leaving[-2:])))
+
+    # Person 4 peeks in through an edge: it comes a little over half in, stays a while, and goes back out.
+    edge = _EDGES[spec.seed % 4]
+    image, alpha, face, photo_name = lfw_sprite(int(picks[4]), rng.uniform(50, 100) * scale, "plain")
+    sw, sh = image.shape[1], image.shape[0]
+    start, duration = rng.uniform(0, T * 0.4), T * rng.uniform(0.4, 0.6)
+    out_x, out_y = {"left": (-sw - 1.0, None), "right": (w + 1.0, None), "top": (None, -sh - 1.0),
+                    "bottom": (None, h + 1.0)}[edge]
+    peek_x, peek_y = {"left": (-0.4 * sw, None), "right": (w - 0.6 * sw, None), "top": (None, -0.4 * sh),
+                      "bottom": (None, h - 0.6 * sh)}[edge]
+    along = rng.uniform(0.1, 0.7)
+    x = (out_x, peek_x, peek_x, out_x) if out_x is not None else (w * along,) * 4
+    y = (out_y, peek_y, peek_y, out_y) if out_y is not None else (h * along,) * 4
+    times = (start, start + duration * 0.25, start + duration * 0.75, start + duration)
+    sprites.append(_Sprite(Person(4, photo_name, False), image, alpha, face, tuple(zip(times, x, y, strict=True)),
+                           depth=int(rng.integers(0, 20))))
 
     # The others enter through one edge and leave through the opposite one, each edge in turn, at random times.
-    for n in range(3, spec.people + 1):
+    for n in range(5, spec.people + 1):
         edge = _EDGES[(n + spec.seed) % 4]
         # Sizes in pixels whatever the frame's size (24 px is a face still worth redacting), at most 30 % of it high.
         face_h = float(np.exp(rng.uniform(np.log(24), np.log(min(200.0, h * 0.3)))))
-        image, alpha, face, photo_name = lfw_sprite(n, int(picks[n]), face_h, turns[n % 4])
+        image, alpha, face, photo_name = lfw_sprite(int(picks[n]), face_h, turns[n % 4])
         sw, sh = image.shape[1], image.shape[0]
         duration = rng.uniform(0.35, 0.7) * T
         start = rng.uniform(0, T - duration)
@@ -234,17 +276,8 @@ def _layout(spec: SceneSpec) -> tuple[list[_Sprite], list[_Occluder]]:
             x0, x1 = rng.uniform(0, w - sw, 2)
             ya, yb = -sh - 1.0, h + 1.0
             a, b = ((x0, ya), (x1, yb)) if edge == "top" else ((x0, yb), (x1, ya))
-        dim: tuple[int, ...] = ()
-        if n == 3:
-            # Dimmed on three single frames while fully in view: a weak detection there must not leave it bare.
-            frames = [i for i in range(spec.frame_count) if start + 0.3 * duration <= i / spec.fps
-                      <= start + 0.7 * duration]
-            dim = tuple(frames[:: max(1, len(frames) // 3)][:3])
-            image, alpha, face, photo_name = lfw_sprite(n, int(picks[n]), max(face_h, 60 * scale), "plain")
-            # Crossing the frame's middle horizontally, so it is fully in view for those frames.
-            a, b = (-image.shape[1] - 1.0, h * 0.2), (w + 1.0, h * 0.25)
-        sprites.append(_Sprite(Person(n, photo_name, False), image, alpha, face, start, start + duration, a, b,
-                               depth=int(rng.integers(0, 20)), dim=dim))
+        sprites.append(_Sprite(Person(n, photo_name, False), image, alpha, face,
+                               ((start, *a), (start + duration, *b)), depth=int(rng.integers(0, 20))))
 
     post_w = max(6, round(w * 0.035))
     occluders = [
@@ -253,6 +286,16 @@ def _layout(spec: SceneSpec) -> tuple[list[_Sprite], list[_Occluder]]:
                   (40, 110, 160)),
     ]
     return sprites, occluders
+
+
+def _share_in_view(sprite: _Sprite, t: float, w: int, h: int) -> float:
+    """How much of the sprite's face is inside the frame at `t` (occluders aside)."""
+    where = sprite.where(t)
+    if where is None:
+        return 0.0
+    fx, fy, fw, fh = sprite.face
+    x1, y1 = where[0] + fx, where[1] + fy
+    return max(0, min(x1 + fw, w) - max(x1, 0)) * max(0, min(y1 + fh, h) - max(y1, 0)) / (fw * fh)
 
 
 def _oval(size: tuple[int, int]) -> np.ndarray:
@@ -288,9 +331,9 @@ def _truth(spec: SceneSpec, sprites: list[_Sprite], occluders: list[_Occluder], 
             _hide(seen, x1, y1, np.ones((oy2 - oy1, ox2 - ox1), bool), ox1, oy1)
         box = Box(x1 / w, y1 / h, fw / w, fh / h)
         rows, cols = np.flatnonzero(seen.any(axis=1)), np.flatnonzero(seen.any(axis=0))
-        visible = (Box((x1 + cols[0]) / w, (y1 + rows[0]) / h, (cols[-1] + 1 - cols[0]) / w,
-                       (rows[-1] + 1 - rows[0]) / h) if len(rows) else Box(box.x, box.y, 0.0, 0.0))
-        faces.append(FaceTruth(sprite.person.id, box, visible, float(seen.mean())))
+        visible = (Box(float(x1 + cols[0]) / w, float(y1 + rows[0]) / h, float(cols[-1] + 1 - cols[0]) / w,
+                       float(rows[-1] + 1 - rows[0]) / h) if len(rows) else Box(box.x, box.y, 0.0, 0.0))
+        faces.append(FaceTruth(sprite.person.id, box, visible, float(seen.mean()), index in sprite.dim))
     return tuple(faces)
 
 
