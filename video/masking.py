@@ -153,10 +153,12 @@ class Region:
 
     @classmethod
     def from_oval(
-        cls, oval: Oval, feather: float, width: int, height: int, half: bool, holes: Sequence[Oval] = ()
+        cls, oval: Oval, feather: float, width: int, height: int, half: bool, holes: Sequence[Oval | Rectangle] = (),
+        over_holes: Sequence[Oval | Rectangle] = (),
     ) -> Region | None:
         """The inside of an oval fully masked, and around it an edge fading out over `feather` (> 0) of its radii
-        (outside it, so the inside is never masked less); the insides of `holes` are left as they are."""
+        (outside it, so the inside is never masked less); the insides of `holes` are left as they are, except
+        where they overlap the oval's part inside `over_holes`, which stays masked."""
         reach = 1 + feather
         x0, y0, x1, y1 = _aligned(
             math.floor(oval.x - oval.rx * reach), math.floor(oval.y - oval.ry * reach),
@@ -165,8 +167,12 @@ class Region:
         if x1 <= x0 or y1 <= y0:
             return None
         alpha = np.clip((reach - oval.radius(x0, y0, x1, y1)) / feather, 0.0, 1.0)
+        kept = alpha.copy() if over_holes else None
         for hole in holes:
             alpha[hole.radius(x0, y0, x1, y1) <= 1] = 0.0
+        for cover in over_holes:
+            inside = cover.radius(x0, y0, x1, y1) <= 1
+            alpha[inside] = kept[inside]
         if not alpha.any():
             return None
         return cls._of(x0, y0, alpha.astype(np.float32), half)
@@ -196,6 +202,23 @@ class Oval:
         dx = ((np.arange(x0, x1, dtype=np.float32) + 0.5 - self.x) / max(self.rx, 1e-6)) ** 2
         dy = ((np.arange(y0, y1, dtype=np.float32) + 0.5 - self.y) / max(self.ry, 1e-6)) ** 2
         return np.sqrt(dy[:, None] + dx[None, :])
+
+
+@dataclass(frozen=True)
+class Rectangle:
+    """An axis-aligned rectangle in pixels, by its centre and half sizes; a hole in a Region as an Oval is."""
+
+    x: float
+    y: float
+    rx: float
+    ry: float
+
+    def radius(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """For each pixel of the box, how far its centre is from the rectangle's, in its half sizes (1 on its
+        edge)."""
+        dx = np.abs((np.arange(x0, x1, dtype=np.float32) + 0.5 - self.x) / max(self.rx, 1e-6))
+        dy = np.abs((np.arange(y0, y1, dtype=np.float32) + 0.5 - self.y) / max(self.ry, 1e-6))
+        return np.maximum(dy[:, None], dx[None, :])
 
 
 def _aligned(x0: int, y0: int, x1: int, y1: int, align: int, width: int, height: int) -> tuple[int, int, int, int]:

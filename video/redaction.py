@@ -28,8 +28,8 @@ import numpy as np
 
 from video.detection import PERSON, Detection, Detector, load_detector
 from video.faces import FACE, FaceDetector
-from video.geometry import Box, Point
-from video.masking import STYLES, Oval, Plane, Region, paint, yuv_planes
+from video.geometry import Box, Point, iou
+from video.masking import STYLES, Oval, Plane, Rectangle, Region, paint, yuv_planes
 from video.motion import MotionDetector
 from video.text import TEXT, TextDetector
 from video.tracking import Tracker, TrackHistory, end_velocity, relink, shifted
@@ -452,7 +452,6 @@ CELLS_ACROSS = 3
 # the oval drawn through its corners: it reaches a fifth of the width beyond each side at ear height, and below
 # the chin.
 _HAIR = 0.4
-_MASK_REACH, _KEPT_REACH = 1 / math.sqrt(2), 0.5
 # Beyond the fully masked oval the mask fades out over this share of its radii: no hard outline of the hair or
 # the face's shape is left, and the oval itself is never masked less.
 _FEATHER = 0.25
@@ -460,6 +459,10 @@ _FEATHER = 0.25
 # of a face cut by the frame's side, when its track never shows it whole.
 _FACE_ASPECT = 0.8
 _EDGE = 1e-3  # a box this close to the frame's edge (normalised) is cut by it: its size there is not the face's
+# A face does not grow or shrink much within this many seconds either way: a masked face's box smaller than the
+# largest of its track's boxes around it was cut by something in front of it or found weakly, and the whole face
+# is masked at that largest size (centred where it was found), so its blur is as strong as the whole face needs.
+_SIZE_WINDOW = 0.5
 _BLACK = (0, 0, 0)
 
 
@@ -576,6 +579,8 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
         uncertain = track.uncertain
         face = track.kind == FACE
         boxes = _whole_faces(track, width, height) if face else track.boxes
+        if face and not keep:
+            boxes = _at_largest_size(boxes, track.times)
         margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
         for i, box in boxes.items():
             shown = keep and not any(first <= i <= last for first, last in uncertain)
@@ -620,6 +625,22 @@ def _whole_faces(track: RedactionTrack, width: int, height: int) -> dict[int, Bo
     return faces
 
 
+def _at_largest_size(faces: dict[int, Box], times: dict[int, float]) -> dict[int, Box]:
+    """Each face box grown, about its centre, to the largest width and height of the boxes within _SIZE_WINDOW
+    seconds of it (frames without a time are a 25th of a second apart)."""
+    frames = sorted(faces)
+    at = [times.get(i, i / 25) for i in frames]
+    grown = {}
+    for n, i in enumerate(frames):
+        lo = bisect.bisect_left(at, at[n] - _SIZE_WINDOW)
+        hi = bisect.bisect_right(at, at[n] + _SIZE_WINDOW)
+        box = faces[i]
+        w = max(faces[frames[k]].w for k in range(lo, hi))
+        h = max(faces[frames[k]].h for k in range(lo, hi))
+        grown[i] = Box(box.x + (box.w - w) / 2, box.y + (box.h - h) / 2, w, h)
+    return grown
+
+
 def _uncut(start: float, end: float, size: float) -> float:
     """Where a box of this size starts that was cut to start..end by the frame's edges (0 and 1)."""
     if start <= _EDGE < 1 - _EDGE <= end:
@@ -629,12 +650,14 @@ def _uncut(start: float, end: float, size: float) -> float:
     return start
 
 
-def _face_oval(face: Box, width: int, height: int, reach: float) -> Oval:
-    """An oval over a face's box raised for forehead and hair: through its corners with `reach` 1/sqrt(2) (what is
-    masked), inside it with 1/2 (what a kept face keeps visible over a masked face behind it: the box's corners
-    are background, possibly that face)."""
+def _face_oval(face: Box, width: int, height: int) -> Oval:
+    """An oval over a face's box raised for forehead and hair, through its corners."""
     x, w, top, h = face.x * width, face.w * width, (face.y - _HAIR * face.h) * height, (1 + _HAIR) * face.h * height
-    return Oval(x + w / 2, top + h / 2, w * reach, h * reach)
+    return Oval(x + w / 2, top + h / 2, w / math.sqrt(2), h / math.sqrt(2))
+
+
+def _rectangle(box: Box, width: int, height: int) -> Rectangle:
+    return Rectangle((box.x + box.w / 2) * width, (box.y + box.h / 2) * height, box.w * width / 2, box.h * height / 2)
 
 
 def _cell(size: float) -> int:
@@ -696,8 +719,11 @@ class _Masker:
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h)), yuv)
         for face in faces:
-            in_front = [_face_oval(k, w, h, _KEPT_REACH) for k in kept if k.h > face.h]
-            region = Region.from_oval(_face_oval(face, w, h, _MASK_REACH), _FEATHER, w, h, self.half, in_front)
+            # A kept face keeps its box (brow to chin, ear to ear: its own head) visible over the masked face's
+            # oval, but not over the masked face's own box where that face is in front of it (larger: nearer).
+            holes = [_rectangle(k, w, h) for k in kept]
+            over = [_rectangle(face, w, h)] if any(k.h <= face.h and iou(face, k) > 0 for k in kept) else []
+            region = Region.from_oval(_face_oval(face, w, h), _FEATHER, w, h, self.half, holes, over)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(face.w * w), yuv)
 
