@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from bench.redaction.judges import FINDER_LEAK_SCORE, IDENTITY_LEAK, FaceFinder, identity_detail
@@ -80,7 +81,7 @@ def evaluate(scene: Scene, output: Path, reference: Path, finder: FaceFinder | N
     with av.open(str(scene.path)) as a, av.open(str(output)) as b, av.open(str(reference)) as c:
         streams = zip(a.decode(video=0), b.decode(video=0), c.decode(video=0), strict=True)
         for index, (original, redacted, plain) in enumerate(streams):
-            grey_a, grey_b = original.to_ndarray(format="gray"), redacted.to_ndarray(format="gray")
+            grey_a, grey_b = original.to_ndarray(format="gray"), _sized(redacted, w, h)
             shown = [f for f in scene.faces[index] if f.shown > 0]
             for face in scene.counted(index):
                 if face.person == poi:
@@ -94,13 +95,19 @@ def evaluate(scene: Scene, output: Path, reference: Path, finder: FaceFinder | N
                     finder.score(grey_b, face.box, [f.box.clipped() for f in shown if f is not face]),
                     identity_detail(grey_a, grey_b, face.box.w * w, face.visible)))
             outside = _outside_faces(scene.faces[index], w, h)
-            diff = np.abs(grey_b.astype(np.int16) - plain.to_ndarray(format="gray").astype(np.int16)) > CHANGED
+            diff = np.abs(grey_b.astype(np.int16) - _sized(plain, w, h).astype(np.int16)) > CHANGED
             result.changed += int(np.count_nonzero(diff & outside))
             result.outside += int(np.count_nonzero(outside))
             result.frames += 1
     if result.frames != scene.spec.frame_count:
         raise ValueError(f"{output.name} has {result.frames} frames, the scene {scene.spec.frame_count}")
     return result
+
+
+def _sized(frame: av.VideoFrame, w: int, h: int) -> np.ndarray:
+    """The frame in grey at the clip's size: deface's writer scales 1080 lines to 1088 (a multiple of 16)."""
+    grey = frame.to_ndarray(format="gray")
+    return grey if grey.shape == (h, w) else cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def _pixels(box: Box, w: int, h: int) -> tuple[int, int, int, int]:

@@ -16,9 +16,9 @@ for the portraits, the whole picture of the person. A face counts on a frame whe
 the picture; its box is clipped to the frame. The clip is made once per machine into `var/footage/`.
 
 Whether a face was left recognisable in a redacted copy is judged two independent ways by the tests here (the
-benchmark's generated scenes and judges are in bench/redaction/): by pixels (`face_similarity`: does any quarter of the face still look like the original?)
-and by another face detector than the redaction's (`CascadeFaceFinder`, scikit-image's LBP frontal-face
-cascade; OpenCV 5 dropped its Haar cascades).
+benchmark's generated scenes and judges are in bench/redaction/): by pixels (`face_similarity`: does any quarter
+of the face still look like the original?) and by another face detector than the redaction's
+(`CascadeFaceFinder`, scikit-image's LBP frontal-face cascade; OpenCV 5 dropped its Haar cascades).
 """
 
 from __future__ import annotations
