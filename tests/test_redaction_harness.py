@@ -151,7 +151,7 @@ def test_a_cut_face_masked_on_its_true_box_is_not_recognisable(scene, judged_tru
     assert [(v.person, v.frame, round(v.identity, 2)) for v in judged if v.recognisable] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: blur strength follows the detected (visible) box's shorter side")
+@pytest.mark.xfail(strict=True, reason="issue 10: a face dimmed as it leaves gets a carried-over box that misses it")
 def test_a_face_cut_by_the_edge_or_an_occluder_is_blurred_beyond_recognition(scene, redacted, redactor_tracks):
     # Only frames where the redactor has a box on the face: a face it missed is another failure.
     covered = [v for v in redacted.verdicts if cut(scene.face_of(v.person, v.frame))
@@ -184,7 +184,7 @@ def test_a_kept_track_never_covers_the_person_crossing_behind(scene, redactor_tr
     assert switched == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: a face passing behind a post changes its look and its track splits (4 pieces)")
+@pytest.mark.xfail(strict=True, reason="issue 10: a face behind a post changes its look; its track splits in 4")
 def test_each_person_gets_at_most_one_and_a_half_tracks(scene, redactor_tracks):
     assert tracks_per_person(scene, redactor_tracks) <= 1.5
 
