@@ -565,10 +565,11 @@ def _render(
 
 @dataclass
 class _FrameMasks:
-    """What one frame masks: boxes (normalised, already enlarged), whole faces, and the whole faces kept visible."""
+    """What one frame masks: boxes (normalised, already enlarged); whole faces, each as (where it may be, the face
+    itself); and the whole faces kept visible."""
 
     boxes: list[Box] = field(default_factory=list)
-    faces: list[Box] = field(default_factory=list)
+    faces: list[tuple[Box, Box]] = field(default_factory=list)
     kept: list[Box] = field(default_factory=list)
 
 
@@ -581,12 +582,15 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
         boxes = _whole_faces(track, width, height) if face else track.boxes
         if face and not keep:
             boxes = _at_largest_size(boxes, track.times)
+        reach = _with_neighbours(boxes) if face and not keep else boxes
         margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
         for i, box in boxes.items():
             shown = keep and not any(first <= i <= last for first, last in uncertain)
             masks = plan.setdefault(i, _FrameMasks())
-            if face:
-                (masks.kept if shown else masks.faces).append(box)
+            if face and shown:
+                masks.kept.append(box)
+            elif face:
+                masks.faces.append((reach[i], box))
             elif not shown:
                 masks.boxes.append(_grown(box, margin))
     return plan
@@ -639,6 +643,17 @@ def _at_largest_size(faces: dict[int, Box], times: dict[int, float]) -> dict[int
         h = max(faces[frames[k]].h for k in range(lo, hi))
         grown[i] = Box(box.x + (box.w - w) / 2, box.y + (box.h - h) / 2, w, h)
     return grown
+
+
+def _with_neighbours(faces: dict[int, Box]) -> dict[int, Box]:
+    """Each box grown to cover the boxes of the frames either side of it too. Where a face's box shrank or was
+    carried over, its position is a guess as well: a face a frame ahead of or behind its box is still masked."""
+    spread = {}
+    for i, box in faces.items():
+        near = [b for b in (faces.get(i - 1), box, faces.get(i + 1)) if b is not None]
+        spread[i] = Box.from_corners(min(b.x for b in near), min(b.y for b in near), max(b.x2 for b in near),
+                                     max(b.y2 for b in near))
+    return spread
 
 
 def _uncut(start: float, end: float, size: float) -> float:
@@ -709,7 +724,8 @@ class _Masker:
                 self.areas.append((region, _cell(max(height / 10, shorter))))
 
     def apply(
-        self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box], faces: list[Box], kept: list[Box]
+        self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box], faces: list[tuple[Box, Box]],
+        kept: list[Box],
     ) -> None:
         w, h = self.width, self.height
         for region, cell in self.areas:
@@ -718,12 +734,12 @@ class _Masker:
             region = Region.from_rect(box.x * w, box.y * h, box.x2 * w, box.y2 * h, w, h, self.half)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h)), yuv)
-        for face in faces:
+        for reach, face in faces:
             # A kept face keeps its box (brow to chin, ear to ear: its own head) visible over the masked face's
             # oval, but not over the masked face's own box where that face is in front of it (larger: nearer).
             holes = [_rectangle(k, w, h) for k in kept]
             over = [_rectangle(face, w, h)] if any(k.h <= face.h and iou(face, k) > 0 for k in kept) else []
-            region = Region.from_oval(_face_oval(face, w, h), _FEATHER, w, h, self.half, holes, over)
+            region = Region.from_oval(_face_oval(reach, w, h), _FEATHER, w, h, self.half, holes, over)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(face.w * w), yuv)
 
