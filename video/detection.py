@@ -299,6 +299,35 @@ def checked_model(path: Path, sha256: str | None, requirement: str, what: str) -
     return path
 
 
+def model_file(package: str, relative: str, sha256: str, requirement: str, what: str, given: Path | None) -> Path:
+    """The model file packaged in `package`, checked against its pinned sha256; or `given` (someone's own model,
+    checked to exist) when there is one."""
+    if given is not None:
+        return checked_model(Path(given), None, requirement, what)
+    return checked_model(packaged_model(package, relative, requirement, what), sha256, requirement, what)
+
+
+class ScaledNet:
+    """An ONNX net run by OpenCV's DNN on frames scaled to `input_width` pixels wide (height in proportion,
+    rounded to the net's multiple of 32), one inference at a time: a cv2.dnn.Net must not run two at once."""
+
+    def __init__(self, path: Path, input_width: int) -> None:
+        self.input_width = max(32, round(input_width / 32) * 32)
+        self.net = load_net(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
+        self._lock = threading.Lock()
+
+    def input_size(self, width: int, height: int) -> tuple[int, int]:
+        """The net's input (width, height) for frames of this size: pass frames already this size to save a resize."""
+        h = max(32, round(self.input_width * height / width / 32) * 32)
+        return self.input_width, h
+
+    def forward(self, blob: np.ndarray, outputs: tuple[str, ...] = ()) -> np.ndarray | tuple[np.ndarray, ...]:
+        """The net's output for `blob` (the named `outputs`, or its only one)."""
+        with self._lock:
+            self.net.setInput(blob)
+            return self.net.forward(list(outputs)) if outputs else self.net.forward()
+
+
 def model_sha256(path: Path) -> str:
     """The SHA-256 of a model file, computed once per file version (its size and modification time)."""
     stat = path.stat()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from video.detection import Detection, checked_model, load_net, packaged_model
+from video.detection import Detection, ScaledNet, model_file
 from video.geometry import Box
 
 FACE = "face"
@@ -25,28 +24,16 @@ _NMS_IOU = 0.3  # as CenterFace's own decoder: faces of a crowd overlap little
 _WHAT = "packaged face detection model"
 
 
-class FaceDetector:
+class FaceDetector(ScaledNet):
     """Faces in BGR frames. The frame is scaled to `input_width` pixels wide (height in proportion, rounded to the
     net's multiple of 32). Measured with a frontal face photo pasted into 720p CCTV footage: at 640 (about 50 ms
     of one core here) faces from 36 px high score above 0.5, and 24-32 px ones 0.2-0.3; at 960 (2.2 times the
     cost) 24 px ones score 0.5; at 1280 20 px ones do. A larger width finds smaller faces at a quadratic cost."""
 
     def __init__(self, score_threshold: float = 0.2, input_width: int = 640, model_path: Path | None = None) -> None:
+        super().__init__(model_file(CENTERFACE_PACKAGE, CENTERFACE_FILE, CENTERFACE_SHA256, CENTERFACE_REQUIREMENT,
+                                    _WHAT, model_path), input_width)
         self.score_threshold = score_threshold
-        self.input_width = max(32, round(input_width / 32) * 32)
-        if model_path is None:
-            path = checked_model(packaged_model(CENTERFACE_PACKAGE, CENTERFACE_FILE, CENTERFACE_REQUIREMENT, _WHAT),
-                                 CENTERFACE_SHA256, CENTERFACE_REQUIREMENT, _WHAT)
-        else:
-            path = checked_model(Path(model_path), None, CENTERFACE_REQUIREMENT, _WHAT)
-        self.net = load_net(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
-        # A cv2.dnn.Net must not run two inferences at once.
-        self._lock = threading.Lock()
-
-    def input_size(self, width: int, height: int) -> tuple[int, int]:
-        """The net's input (width, height) for frames of this size: pass frames already this size to save a resize."""
-        h = max(32, round(self.input_width * height / width / 32) * 32)
-        return self.input_width, h
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         """The faces in a BGR frame, as Detection("face", score, box normalised to the frame)."""
@@ -54,9 +41,7 @@ class FaceDetector:
         in_w, in_h = self.input_size(width, height)
         # CenterFace was trained on RGB pixels 0-255, with no mean subtracted.
         blob = cv2.dnn.blobFromImage(frame, 1.0, (in_w, in_h), (0, 0, 0), swapRB=True, crop=False)
-        with self._lock:
-            self.net.setInput(blob)
-            heatmap, scale, offset, _ = self.net.forward(list(_OUTPUTS))
+        heatmap, scale, offset, _ = self.forward(blob, _OUTPUTS)
         return decode_centerface(heatmap, scale, offset, (in_w, in_h), self.score_threshold)
 
 

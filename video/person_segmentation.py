@@ -15,7 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from video.detection import PERSON, Detector, checked_model, load_detector, load_net, packaged_model
+from video.detection import PERSON, Detector, load_detector, load_net, model_file
 
 # The packaged model: MediaPipe's selfie segmentation (Apache-2.0), carried by the mediapipe wheel, installed
 # with --no-deps (its dependencies pull in GUI OpenCV and an old numpy) and never downloaded at run time.
@@ -67,11 +67,7 @@ class PersonSegmenter:
         self.detector = detector if detector is not None else load_detector(None, score_threshold)
         self.score_threshold = score_threshold
         self.max_outlined = max_outlined
-        if model_path is None:
-            path = checked_model(packaged_model(SELFIE_PACKAGE, SELFIE_MODEL, SELFIE_REQUIREMENT, _WHAT),
-                                 SELFIE_MODEL_SHA256, SELFIE_REQUIREMENT, _WHAT)
-        else:
-            path = checked_model(Path(model_path), None, SELFIE_REQUIREMENT, _WHAT)
+        path = model_file(SELFIE_PACKAGE, SELFIE_MODEL, SELFIE_MODEL_SHA256, SELFIE_REQUIREMENT, _WHAT, model_path)
         self.net = load_net(lambda: cv2.dnn.readNetFromTFLite(str(path)), path)
         self._lock = threading.Lock()  # a cv2.dnn.Net must not run two inferences at once
 

@@ -3,13 +3,12 @@ pip package `rapidocr-onnxruntime` carries, run by OpenCV's DNN. It finds where 
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from video.detection import Detection, checked_model, load_net, packaged_model
+from video.detection import Detection, ScaledNet, model_file
 from video.geometry import Box
 
 TEXT = "text"
@@ -32,28 +31,16 @@ _MIN_SIDE = 3  # map pixels: thinner regions are noise
 _MAX_REGIONS = 1000
 
 
-class TextDetector:
+class TextDetector(ScaledNet):
     """Lines of text in BGR frames, each as one box. The frame is scaled to `input_width` pixels wide (height in
     proportion, rounded to the net's multiple of 32). Measured with plates pasted into CCTV footage: characters
     from 6 px high at that width are found, 5 px ones not. At 640 wide it costs about twice the face detector
     (75 ms of one core here for 640x352)."""
 
     def __init__(self, score_threshold: float = 0.5, input_width: int = 640, model_path: Path | None = None) -> None:
+        super().__init__(model_file(PPOCR_PACKAGE, PPOCR_FILE, PPOCR_SHA256, PPOCR_REQUIREMENT, _WHAT, model_path),
+                         input_width)
         self.score_threshold = score_threshold
-        self.input_width = max(32, round(input_width / 32) * 32)
-        if model_path is None:
-            path = checked_model(packaged_model(PPOCR_PACKAGE, PPOCR_FILE, PPOCR_REQUIREMENT, _WHAT),
-                                 PPOCR_SHA256, PPOCR_REQUIREMENT, _WHAT)
-        else:
-            path = checked_model(Path(model_path), None, PPOCR_REQUIREMENT, _WHAT)
-        self.net = load_net(lambda: cv2.dnn.readNetFromONNX(str(path)), path)
-        # A cv2.dnn.Net must not run two inferences at once.
-        self._lock = threading.Lock()
-
-    def input_size(self, width: int, height: int) -> tuple[int, int]:
-        """The net's input (width, height) for frames of this size: pass frames already this size to save a resize."""
-        h = max(32, round(self.input_width * height / width / 32) * 32)
-        return self.input_width, h
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         """The lines of text in a BGR frame, as Detection("text", score, box normalised to the frame)."""
@@ -61,9 +48,7 @@ class TextDetector:
         in_w, in_h = self.input_size(width, height)
         # PP-OCR was trained on BGR pixels scaled to -1..1.
         blob = cv2.dnn.blobFromImage(frame, 1 / 127.5, (in_w, in_h), (127.5, 127.5, 127.5), swapRB=False)
-        with self._lock:
-            self.net.setInput(blob)
-            probability = self.net.forward()
+        probability = self.forward(blob)
         return decode_text_map(probability[0, 0], self.score_threshold)
 
 
