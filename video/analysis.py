@@ -61,8 +61,9 @@ class FrameAnalyser:
             if regions and tamper in (None, "moved"):  # a moved camera still sees a scene
                 detections = self.detector.detect(picture, regions)
                 self.next_detection = t + self.detect_every
-            # With the picture, what each object looks like keeps one person's id from passing to another.
-            self.tracks = self.tracker.update(detections, t, picture)
+            # By position alone, as detections come here (about 2 a second, fewer on a busy machine): the looks
+            # of a walking person change too much between them for the likeness redaction uses at frame rate.
+            self.tracks = self.tracker.update(detections, t)
         return Analysis(t, picture, motion, detections, self.tracks, tamper)
 
     def _tamper(self, picture: np.ndarray, t: float) -> str | None:
