@@ -18,8 +18,16 @@ export function useShownFrame(
         setWall(playback.current?.wallAt(frame.mediaTime) ?? null);
         handle = element.requestVideoFrameCallback(onFrame);
       };
+      // Paused, the frame shown is the one sought; a browser that paints it late (a busy one) calls back late.
+      const onSeeked = () => {
+        if (element.paused) setWall(playback.current?.wallAt(element.currentTime) ?? null);
+      };
       handle = element.requestVideoFrameCallback(onFrame);
-      return () => element.cancelVideoFrameCallback(handle);
+      element.addEventListener("seeked", onSeeked);
+      return () => {
+        element.cancelVideoFrameCallback(handle);
+        element.removeEventListener("seeked", onSeeked);
+      };
     }
     let frame = 0;
     const tick = () => {
