@@ -282,9 +282,13 @@ def _review_boxes(export: Export) -> list[ManualBox]:
     lead = export.lead_seconds
     whole = [ManualBox(span["start"] + lead, span["end"] + lead, Box(0.0, 0.0, 1.0, 1.0))
              for span in export.masked_ranges]
-    followed = [ManualBox(box["t"] + lead, box["t"] + lead, Box(box["x"], box["y"], box["w"], box["h"]))
-                for each in export.followed for box in each["boxes"]]
-    return whole + followed
+    return whole + [_manual_box(box, lead) for each in export.followed for box in each["boxes"]]
+
+
+def _manual_box(box: dict, lead: float) -> ManualBox:
+    """A box of the review ({"t", "until" (optional), "x", "y", "w", "h"}, timed from the span's start) as the
+    renderer takes it, timed in the video, which starts `lead` seconds earlier (on a keyframe)."""
+    return ManualBox(box["t"] + lead, box.get("until", box["t"]) + lead, Box(box["x"], box["y"], box["w"], box["h"]))
 
 
 def approve(export: Export, user, request=None) -> Export:
@@ -311,10 +315,7 @@ def render_export(export: Export) -> None:
     """Render the chosen redaction into an MP4 and sign its manifest."""
     tracks = [RedactionTrack.from_json(t.boxes) for t in export.tracks.exclude(number__in=export.kept_visible)]
     kept = [RedactionTrack.from_json(t.boxes) for t in export.tracks.filter(number__in=export.kept_visible)]
-    # Hand-drawn boxes are timed from the span's start; the video starts lead_seconds earlier (a keyframe).
-    lead = export.lead_seconds
-    manual = [ManualBox(box["t"] + lead, box.get("until", box["t"]) + lead, Box(box["x"], box["y"], box["w"], box["h"]))
-              for box in export.manual] + _review_boxes(export)
+    manual = [_manual_box(box, export.lead_seconds) for box in export.manual] + _review_boxes(export)
     areas = [[tuple(point) for point in area["points"]] for area in export.areas]
     settings.EXPORTS_ROOT.mkdir(parents=True, exist_ok=True)
     name = f"export-{export.pk}.mp4"

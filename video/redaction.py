@@ -90,10 +90,10 @@ class _Linking:
 _LINKING = {
     # A face turning away or passing behind someone for up to a second is still the same face; 0.3 s beyond the
     # ends covers a face coming into view before it is detected, or a detection every other frame missing the
-    # first or last frame. CenterFace boxes run from brow to chin: the margin adds hair, ears and the chin.
+    # first or last frame. Faces are masked as an oval over face and hair (_face_oval), so take no margin.
     # Beyond the gap, a track is only joined to the next when its appearance says so, for up to 3 s: someone
     # walking behind a pillar or a group, or a face turned away.
-    FACE: _Linking(max_gap=1.0, relink=3.0, extend=0.3, min_hits=2, sure=0.6, margin=0.2),
+    FACE: _Linking(max_gap=1.0, relink=3.0, extend=0.3, min_hits=2, sure=0.6, margin=0.0),
     PERSON: _Linking(max_gap=1.5, relink=3.0, extend=0.5, min_hits=2, sure=0.6, margin=0.08),
     MOTION: _Linking(max_gap=0.5, relink=0.0, extend=0.2, min_hits=2, sure=2.0, margin=0.1, min_iou=0.1),
     # A textured patch (a huddle of people, a patterned coat) can score 0.8 as text on one frame, so text needs two
@@ -101,7 +101,6 @@ _LINKING = {
     # followed by position alone (its likeness was measured on faces), so pieces are not rejoined.
     TEXT: _Linking(max_gap=1.0, relink=0.0, extend=0.4, min_hits=2, sure=2.0, margin=0.1, max_distance=2.0),
 }
-_MANUAL_MARGIN = 0.0  # a box drawn by hand is masked as drawn
 
 
 class RedactionCancelled(Exception):
@@ -543,7 +542,7 @@ def _render(
                 boxes = list(masks.boxes)
                 for m in manual:
                     if m.start - half_frame <= t < max(m.end, m.start + 2 * half_frame) - half_frame:
-                        boxes.append(_grown(m.box, _MANUAL_MARGIN))
+                        boxes.append(m.box)  # masked as drawn
                 image, planes, yuv = _planes(frame)
                 masker.apply(planes, yuv, boxes, masks.faces, masks.kept)
                 masked = av.VideoFrame.from_ndarray(image, format="yuv420p" if yuv is not None else "bgr24")
