@@ -8,14 +8,16 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from bench.redaction.evaluation import Evaluation, evaluate, person_of_track, tracks_per_person
 from bench.redaction.judges import IDENTITY_LEAK, FaceFinder
 from bench.redaction.scenes import FaceTruth, Scene, SceneSpec, make_scene
+from video.faces import FaceDetector
 from video.geometry import iou
-from video.redaction import RedactionTrack, find_tracks, render
+from video.redaction import FACE_SCALE, FACE_SCORE, RedactionTrack, find_tracks, render
 
 SMALL = SceneSpec(seed=3, width=640, height=360, fps=12.5, seconds=4, people=5)
 # Faces the cascade can judge: its window is 24 px, and it needs some margin around the features.
@@ -151,6 +153,8 @@ def test_a_cut_face_masked_on_its_true_box_is_not_recognisable(scene, judged_tru
     assert [(v.person, v.frame, round(v.identity, 2)) for v in judged if v.recognisable] == []
 
 
+@pytest.mark.xfail(strict=True, reason="issue 10: a face peeking in at the picture's edge and never seen whole is "
+                   "masked at the size of the part found (16 px for a 28 px face): identity 0.41-0.43 on 4 frames")
 def test_a_face_cut_by_the_edge_or_an_occluder_is_blurred_beyond_recognition(scene, redacted, redactor_tracks):
     # Only frames where the redactor has a box on the face: a face it missed is another failure.
     covered = [v for v in redacted.verdicts if cut(scene.face_of(v.person, v.frame))
@@ -182,7 +186,8 @@ def test_a_kept_track_never_covers_the_person_crossing_behind(scene, redactor_tr
     assert switched == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: a face behind a post changes its look; its track splits in 4")
+@pytest.mark.xfail(strict=True, reason="issue 10: 1.8 on this scene: tracks still split where a face turns or passes "
+                   "behind a post")
 def test_each_person_gets_at_most_one_and_a_half_tracks(scene, redactor_tracks):
     assert tracks_per_person(scene, redactor_tracks) <= 1.5
 
@@ -198,6 +203,27 @@ def test_a_masked_face_behind_the_person_of_interest_does_not_paint_over_them(sc
     assert min(ssim[i] for i in overlapped if i in ssim) >= 0.95
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: faces half out of the frame under 50 px are not detected")
+@pytest.mark.xfail(strict=True, reason="issue 10: 4 % on this 360p scene: a face peeking in at the picture's edge "
+                   "and never seen whole is masked too weakly, and some faces of 14-20 px are missed")
 def test_the_default_export_leaks_at_most_a_thousandth_of_face_frames(redacted):
     assert redacted.leak_rate() <= 0.001
+
+
+def test_a_face_38_px_wide_at_720p_is_found():
+    # A bystander of a 720p scene crossing the picture: at half its width (the person detector's) CenterFace
+    # scored this face 0.06-0.17 on every frame, and it went unmasked; faces are searched at FACE_SCALE of it.
+    scene = make_scene(SceneSpec(seed=1, width=1280, height=720, fps=12.5, seconds=15, people=8))
+    face = scene.face_of(5, 100)
+    assert face.shown == 1 and face.box.w * 1280 < 40
+    width = round(1280 * FACE_SCALE)
+    detector = FaceDetector(FACE_SCORE, width)
+    with av.open(str(scene.path)) as container:
+        frame = next(f for i, f in enumerate(container.decode(video=0)) if i == 100)
+    picture = frame.reformat(width=width, height=detector.input_size(1280, 720)[1], format="bgr24").to_ndarray()
+    assert any(iou(d.box, face.box) >= 0.4 for d in detector.detect(picture))
+
+
+def test_a_face_blurred_on_its_true_box_leaves_no_layout_a_detector_finds(judged_true_boxes):
+    # A blur of 3 cells across a face kept its eyes-over-cheeks layout: the independent detector still drew two or
+    # more windows on 0.5-0.9 % of such face-frames of the bench's 720p scenes, and 2.6 % on 360p ones.
+    assert judged_true_boxes["blur"].leak_rate("finder") == 0

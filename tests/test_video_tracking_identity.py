@@ -11,7 +11,7 @@ import pytest
 
 from video.detection import Detection
 from video.geometry import Box, center, iou
-from video.tracking import MIN_LIKENESS, Tracker, TrackHistory, appearance, likeness, relink
+from video.tracking import MIN_LIKENESS, Sighting, Tracker, TrackHistory, appearance, likeness, relink
 
 WIDTH, HEIGHT, SIDE, FPS = 320, 240, 60, 10
 Path = Callable[[int], tuple[int, int] | None]  # frame -> face's top-left in pixels, None when not seen
@@ -224,3 +224,19 @@ def test_a_face_coming_in_through_the_picture_edge_stays_one_track(lfw):
         box = Box(x / WIDTH, 90 / HEIGHT, seen / WIDTH, SIDE / HEIGHT)
         ids.update(t.id for t in tracker.update([Detection("face", 0.9, box)], k / FPS, picture) if not t.missing)
     assert ids == {1}
+
+
+def test_a_piece_found_while_a_track_was_lost_in_a_crossing_is_taken_into_it():
+    # The tracker lost a face for 0.8 s where another crossed in front of it (frames 10-18) and found it again;
+    # meanwhile a new piece followed it. A smaller face's track, lost at the same time, does not take the piece.
+    def history(key: int, frames: list[int], x0: float, size: float) -> TrackHistory:
+        sightings = [Sighting(f, f / 10, Box(x0 + 0.01 * f, 0.3, size, size * 1.2), 0.8) for f in frames]
+        return TrackHistory(key, "face", sightings, None, pieces=[key])
+
+    host = history(1, [0, 2, 4, 6, 8, 10, 18, 20, 22], 0.2, 0.06)
+    small = history(2, [0, 2, 4, 6, 8, 10, 18, 20], 0.22, 0.03)
+    piece = history(3, [12, 14, 16], 0.2, 0.065)
+    joined = relink([host, small, piece], max_gap=3.0)
+    assert sorted(len(t.sightings) for t in joined) == [8, 12]
+    whole = next(t for t in joined if len(t.sightings) == 12)
+    assert whole.pieces == [1, 3] and whole.unsure == [(10, 18)]

