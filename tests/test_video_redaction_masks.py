@@ -258,3 +258,18 @@ def test_a_kept_track_is_masked_where_it_may_be_someone_else(tmp_path):
     left = [detail_left(a, b, inner(face)) for a, b in zip(grey_frames(source), grey_frames(output), strict=True)]
     assert [i for i, share in enumerate(left) if share < 0.1] == [2, 3]
     assert all(share > 0.9 for i, share in enumerate(left) if i not in (2, 3))
+
+
+def test_a_kept_piece_stays_visible_over_the_uncertain_frames_of_another_kept_track(tmp_path):
+    # While a post hid half the person of interest, the detector followed the visible half as a track of its own;
+    # the investigator kept both. The whole-face track is unsure there and masked, the kept half is not.
+    face = Box(0.35, 0.3, 0.3, 0.4)
+    half = Box(0.35, 0.3, 0.15, 0.4)
+    source = write_clip(tmp_path / "face.mp4", [noise_frame(320, 240, [face], seed=1)] * FRAMES)
+    whole = dataclasses.replace(face_track(1, face), uncertain=[(2, 3)])
+    piece = dataclasses.replace(face_track(2, half), boxes={2: half, 3: half})
+    output = tmp_path / "out.mp4"
+    render(source, output, kept=[whole, piece], style="blur")
+    original, masked = grey_frames(source)[2], grey_frames(output)[2]
+    assert detail_left(original, masked, inner(half)) > 0.9
+    assert detail_left(original, masked, inner(Box(0.5, 0.3, 0.15, 0.4))) < 0.1

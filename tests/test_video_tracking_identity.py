@@ -240,3 +240,37 @@ def test_a_piece_found_while_a_track_was_lost_in_a_crossing_is_taken_into_it():
     assert sorted(len(t.sightings) for t in joined) == [8, 12]
     whole = next(t for t in joined if len(t.sightings) == 12)
     assert whole.pieces == [1, 3] and whole.unsure == [(10, 18)]
+
+
+def test_a_face_alone_that_passes_a_post_stays_sure(lfw):
+    # Nobody else is near: a post hiding part of the face changes its look, but not who it is.
+    photo = face_photo(lfw, 0)
+    background = np.random.default_rng(1).integers(90, 140, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    tracker = Tracker(history=True)
+    for k in range(14):
+        x = 20 + 12 * k
+        picture = background.copy()
+        picture[90 : 90 + SIDE, x : x + SIDE] = photo
+        picture[:, 130:146] = (60, 60, 60)  # the post, a quarter of the face wide
+        tracker.link([Detection("face", 0.9, box_at(x, 90))], k / FPS, picture, frame=k)
+    [history] = tracker.finish()
+    assert history.unsure == []
+
+
+def test_a_face_in_front_of_a_farther_one_stays_sure(lfw):
+    # A distant face (half the size) passes behind a near one standing still: the near one shows all of itself.
+    near = cv2.resize(face_photo(lfw, 0), (80, 80))
+    far = cv2.resize(face_photo(lfw, 1), (40, 40))
+    background = np.random.default_rng(1).integers(90, 140, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    tracker = Tracker(history=True)
+    for k in range(16):
+        picture = background.copy()
+        x = 10 + 18 * k
+        picture[110:150, x : x + 40] = far
+        picture[80:160, 120:200] = near
+        detections = [Detection("face", 0.9, Box(120 / WIDTH, 80 / HEIGHT, 80 / WIDTH, 80 / HEIGHT))]
+        if not 120 <= x <= 160:  # wholly behind
+            detections.append(Detection("face", 0.9, Box(x / WIDTH, 110 / HEIGHT, 40 / WIDTH, 40 / HEIGHT)))
+        tracker.link(detections, k / FPS, picture, frame=k)
+    near_track = next(h for h in tracker.finish() if h.sightings[0].box.w > 60 / WIDTH)
+    assert len(near_track.sightings) == 16 and near_track.unsure == []

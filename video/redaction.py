@@ -586,10 +586,10 @@ def _render(
 @dataclass
 class _FrameMasks:
     """What one frame masks: boxes (normalised, already enlarged); whole faces, each as (where it may be, the face
-    itself); and the whole faces kept visible."""
+    itself, whether it may be someone in front of a kept face); and the whole faces kept visible."""
 
     boxes: list[Box] = field(default_factory=list)
-    faces: list[tuple[Box, Box]] = field(default_factory=list)
+    faces: list[tuple[Box, Box, bool]] = field(default_factory=list)
     kept: list[Box] = field(default_factory=list)
 
 
@@ -610,7 +610,9 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
             if face and shown:
                 masks.kept.append(box)
             elif face:
-                masks.faces.append((reach[i], box))
+                # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
+                # of the same face, followed apart while it was half hidden) stays visible over it.
+                masks.faces.append((reach[i], box, not keep))
             elif not shown:
                 masks.boxes.append(_grown(box, margin))
     return plan
@@ -747,8 +749,8 @@ class _Masker:
                 self.areas.append((region, _cell(max(height / 10, shorter), style)))
 
     def apply(
-        self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box], faces: list[tuple[Box, Box]],
-        kept: list[Box],
+        self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box],
+        faces: list[tuple[Box, Box, bool]], kept: list[Box],
     ) -> None:
         w, h = self.width, self.height
         for region, cell in self.areas:
@@ -757,11 +759,12 @@ class _Masker:
             region = Region.from_rect(box.x * w, box.y * h, box.x2 * w, box.y2 * h, w, h, self.half)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h), self.style), yuv)
-        for reach, face in faces:
+        for reach, face, may_be_in_front in faces:
             # A kept face keeps its box (brow to chin, ear to ear: its own head) visible over the masked face's
             # oval, but not over the masked face's own box where that face is in front of it (larger: nearer).
             holes = [_rectangle(k, w, h) for k in kept]
-            over = [_rectangle(face, w, h)] if any(k.h <= face.h and iou(face, k) > 0 for k in kept) else []
+            in_front = may_be_in_front and any(k.h <= face.h and iou(face, k) > 0 for k in kept)
+            over = [_rectangle(face, w, h)] if in_front else []
             region = Region.from_oval(_face_oval(reach, w, h), _FEATHER, w, h, self.half, holes, over)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(face.w * w, self.style), yuv)

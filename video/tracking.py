@@ -34,6 +34,9 @@ _APPEARANCE_MEMORY = 10
 # A box more than a fifth hidden by another detection's shows too much of something else (the other face, in front
 # or behind) to say who it is; one at the picture's edge may be cut by it. Position alone decides there.
 _MAX_HIDDEN = 0.2
+# Faces in one picture differ by about a fifth in their boxes' sides at one distance; one under 2/3 of another's
+# area is farther away.
+_BEHIND = 2 / 3
 
 
 @dataclass(frozen=True)
@@ -275,9 +278,12 @@ class Tracker:
                     born_unsure.add(pair.detection)
                     self._end(state)
                     continue
-                # Sure: clearly better than any other pairing, seen, and not just scraping past the likeness gate.
+                # Sure: clearly better than any other pairing, seen, and not just scraping past the likeness gate
+                # where someone else could have taken the place (alone, with the face where it was heading, a change
+                # of look is a turn, a hand or a post, not another person).
+                alone = margin == math.inf
                 sure = (margin >= UNSURE_MARGIN and pair.detection not in unseen
-                        and (pair.likeness is None or pair.likeness >= MIN_LIKENESS + SPLIT_MARGIN))
+                        and (pair.likeness is None or alone or pair.likeness >= MIN_LIKENESS + SPLIT_MARGIN))
                 self._correct(state, detections[pair.detection], looks[pair.detection], t, frame, sure=sure)
                 keys[pair.detection] = state.key
                 kept.append(state)
@@ -414,9 +420,13 @@ class Tracker:
 
 
 def _hidden(box: Box, others: list[Box]) -> bool:
-    """Whether another box covers more than _MAX_HIDDEN of this one."""
+    """Whether another box covers more than _MAX_HIDDEN of this one, unless it is clearly smaller (under
+    _BEHIND of its area: a face farther away, behind this one, which shows all of itself). Faces of about one size
+    may be either in front."""
     covered = 0.0
     for other in others:
+        if other.area < _BEHIND * box.area:
+            continue
         w = min(box.x2, other.x2) - max(box.x, other.x)
         h = min(box.y2, other.y2) - max(box.y, other.y)
         if w > 0 and h > 0:
