@@ -16,7 +16,7 @@ from bench.redaction.evaluation import Evaluation, evaluate, person_of_track, tr
 from bench.redaction.judges import IDENTITY_LEAK, FaceFinder
 from bench.redaction.scenes import FaceTruth, Scene, SceneSpec, make_scene
 from video.faces import FaceDetector
-from video.geometry import iou
+from video.geometry import Box, iou
 from video.redaction import FACE_SCALE, FACE_SCORE, RedactionTrack, find_tracks, render
 
 SMALL = SceneSpec(seed=3, width=640, height=360, fps=12.5, seconds=4, people=5)
@@ -227,3 +227,15 @@ def test_a_face_blurred_on_its_true_box_leaves_no_layout_a_detector_finds(judged
     # A blur of 3 cells across a face kept its eyes-over-cheeks layout: the independent detector still drew two or
     # more windows on 0.5-0.9 % of such face-frames of the bench's 720p scenes, and 2.6 % on 360p ones.
     assert judged_true_boxes["blur"].leak_rate("finder") == 0
+
+
+def test_a_small_face_a_bystander_passes_over_is_not_counted_as_theirs(scene):
+    # A pedestrian of the footage, 12 px, whose face a bystander's photo crosses: not a piece of the bystander's
+    # track, so not counted in tracks per person (it was, when any overlap attributed a track).
+    person = next(p.id for p in scene.people if not p.of_interest)
+    frames = [i for i, frame in enumerate(scene.faces) for f in frame if f.person == person and f.shown == 1][:5]
+    face = scene.face_of(person, frames[0]).box
+    tiny = Box(face.x + face.w * 0.4, face.y + face.h * 0.4, face.w * 0.15, face.h * 0.15)
+    track = RedactionTrack(99, "face", dict.fromkeys(frames, tiny), 0.0, 1.0)
+    assert person_of_track(scene, track) is None
+    assert person_of_track(scene, scene.true_track(person)) == person

@@ -15,7 +15,7 @@ import av
 import cv2
 import numpy as np
 
-from bench.redaction.judges import FINDER_LEAK_SCORE, IDENTITY_LEAK, FaceFinder, identity_detail
+from bench.redaction.judges import FINDER_LEAK_SCORE, IDENTITY_LEAK, MATCH_IOU, FaceFinder, identity_detail
 from bench.redaction.scenes import FaceTruth, Scene
 from video.geometry import Box, iou
 from video.redaction import RedactionTrack
@@ -126,16 +126,20 @@ def _outside_faces(faces: Sequence[FaceTruth], w: int, h: int) -> np.ndarray:
 
 
 def person_of_track(scene: Scene, track: RedactionTrack) -> int | None:
-    """The person whose face the track overlaps most over their shared frames, None for none (a pedestrian of
-    the footage, or no face at all)."""
-    overlap: dict[int, float] = {}
+    """The person whose face the track follows: its boxes overlap that face (whole, or the part in view) by IoU
+    MATCH_IOU or more on average over the frames where both are there; of several, the one overlapped most. None
+    for none: a face of the footage's own pedestrians, or no face at all, even where a bystander's photo passes
+    over it."""
+    overlaps: dict[int, list[float]] = {}
     for index, box in track.boxes.items():
         if index >= len(scene.faces):
             continue
         for face in scene.faces[index]:
-            overlap[face.person] = overlap.get(face.person, 0.0) + iou(box, face.box.clipped())
-    best = max(overlap.items(), key=lambda item: item[1], default=(None, 0.0))
-    return best[0] if best[1] > 0 else None
+            if face.shown > 0:
+                overlaps.setdefault(face.person, []).append(max(iou(box, face.box.clipped()), iou(box, face.visible)))
+    mean = {person: sum(values) / len(values) for person, values in overlaps.items()}
+    best = max(mean.items(), key=lambda item: item[1], default=(None, 0.0))
+    return best[0] if best[1] >= MATCH_IOU else None
 
 
 def tracks_per_person(scene: Scene, tracks: Sequence[RedactionTrack]) -> float:
