@@ -29,8 +29,8 @@ from tests.standins.redaction_scene import (
     face_outcomes,
     face_similarity,
 )
-from video.detection import Detection, ModelError
-from video.faces import FACE, FaceDetector, without_parts_of_faces
+from video.detection import ModelError
+from video.faces import FaceDetector
 from video.geometry import Box, iou
 from video.redaction import (
     EDGE_REACH,
@@ -325,13 +325,6 @@ def test_a_track_found_at_the_picture_edge_is_followed_out_of_it():
     # In the middle of the picture, the usual reach.
     inside = track_boxes([(20, Box(0.5, 0.4, 0.1, 0.15)), (25, Box(0.5, 0.45, 0.1, 0.15))], times, extend=0.2)
     assert (min(inside), max(inside)) == (18, 27)
-
-
-def test_parts_of_a_face_found_inside_it_are_dropped():
-    whole = Detection(FACE, 0.8, Box(0.4, 0.3, 0.2, 0.3))
-    eye = Detection(FACE, 0.3, Box(0.45, 0.35, 0.05, 0.06))
-    beside = Detection(FACE, 0.5, Box(0.59, 0.3, 0.1, 0.15))  # overlapping its edge: another face
-    assert without_parts_of_faces([whole, eye, beside]) == [whole, beside]
 
 
 def test_manual_boxes_are_masked_as_drawn(tmp_path):

@@ -273,3 +273,17 @@ def test_a_kept_piece_stays_visible_over_the_uncertain_frames_of_another_kept_tr
     original, masked = grey_frames(source)[2], grey_frames(output)[2]
     assert detail_left(original, masked, inner(half)) > 0.9
     assert detail_left(original, masked, inner(Box(0.5, 0.3, 0.15, 0.4))) < 0.1
+
+
+def test_a_smaller_face_seen_over_a_kept_face_is_masked_over_it(tmp_path):
+    # A bystander's face, a third the size of the person of interest's, passes in front of it: found there, so in
+    # front whatever its size, and masked over the kept face.
+    kept_face = Box(0.25, 0.2, 0.45, 0.6)
+    small = Box(0.45, 0.4, 0.12, 0.16)
+    source = write_clip(tmp_path / "over.mp4", [noise_frame(480, 360, [kept_face, small], seed=2)] * FRAMES)
+    output = tmp_path / "out.mp4"
+    render(source, output, tracks=[face_track(1, small)], kept=[face_track(2, kept_face)], style="blur")
+    original, masked = grey_frames(source)[3], grey_frames(output)[3]
+    assert detail_left(original, masked, small) < 0.1
+    # The rest of the kept face, clear of the small face's oval, is as it was.
+    assert detail_left(original, masked, Box(0.27, 0.22, 0.12, 0.15)) > 0.9

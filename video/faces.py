@@ -21,7 +21,6 @@ CENTERFACE_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5
 _OUTPUTS = ("537", "538", "539", "540")  # heatmap, scale, offset, landmarks
 _STRIDE = 4  # input pixels per heatmap cell
 _NMS_IOU = 0.3  # as CenterFace's own decoder: faces of a crowd overlap little
-_INSIDE = 0.7  # of a face's box within a larger face's: a part of that face
 _WHAT = "packaged face detection model"
 
 
@@ -70,22 +69,5 @@ def decode_centerface(
         x, y, bw, bh = (float(v) for v in rects[i])
         if bw > 0 and bh > 0:
             found.append(Detection(FACE, float(scores[i]), Box(x / in_w, y / in_h, bw / in_w, bh / in_h)))
-    return without_parts_of_faces(found)
+    return found
 
-
-def without_parts_of_faces(faces: list[Detection]) -> list[Detection]:
-    """The faces less those lying mostly (_INSIDE) within a larger one's box: on a large face the net also finds
-    parts of it at a smaller scale (an eye and brow, the half of a face in profile), which overlap it too little
-    for NMS to drop. A face cannot be seen inside another; the larger box masks the part all the same."""
-    kept = []
-    for face in faces:
-        b = face.box
-        inside = any(
-            o.box.area > b.area
-            and max(0.0, min(b.x2, o.box.x2) - max(b.x, o.box.x)) * max(0.0, min(b.y2, o.box.y2) - max(b.y, o.box.y))
-            >= _INSIDE * b.area
-            for o in faces if o is not face
-        )
-        if not inside:
-            kept.append(face)
-    return kept

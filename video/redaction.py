@@ -483,6 +483,9 @@ _FACE_ASPECT = 0.8
 # largest of its track's boxes around it was cut by something in front of it or found weakly, and the whole face
 # is masked at that largest size wherever around the box it lies, so its blur is as strong as the whole face needs.
 _SIZE_WINDOW = 0.5
+# A face found with at least this share of its box over a kept face's box was seen there: in front of it, since a
+# face behind would be hidden there and a detector rarely finds the quarter of a face left.
+_SEEN_OVER = 0.5
 _BLACK = (0, 0, 0)
 
 
@@ -586,10 +589,11 @@ def _render(
 @dataclass
 class _FrameMasks:
     """What one frame masks: boxes (normalised, already enlarged); whole faces, each as (where it may be, the face
-    itself, whether it may be someone in front of a kept face); and the whole faces kept visible."""
+    itself at its largest size, the face where it was found or None for a kept track's uncertain frame); and the
+    whole faces kept visible."""
 
     boxes: list[Box] = field(default_factory=list)
-    faces: list[tuple[Box, Box, bool]] = field(default_factory=list)
+    faces: list[tuple[Box, Box, Box | None]] = field(default_factory=list)
     kept: list[Box] = field(default_factory=list)
 
 
@@ -599,9 +603,9 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
     for track, keep in [(t, False) for t in tracks] + [(t, True) for t in kept]:
         uncertain = track.uncertain
         face = track.kind == FACE
-        boxes = _whole_faces(track, width, height) if face else track.boxes
+        boxes = found = _whole_faces(track, width, height) if face else track.boxes
         if face and not keep:
-            boxes = _at_largest_size(boxes, track.times)
+            boxes = _at_largest_size(found, track.times)
         reach = _with_neighbours(boxes) if face and not keep else boxes
         margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
         for i, box in boxes.items():
@@ -612,7 +616,7 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
             elif face:
                 # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
                 # of the same face, followed apart while it was half hidden) stays visible over it.
-                masks.faces.append((reach[i], box, not keep))
+                masks.faces.append((reach[i], box, None if keep else found[i]))
             elif not shown:
                 masks.boxes.append(_grown(box, margin))
     return plan
@@ -695,6 +699,16 @@ def _face_oval(face: Box, width: int, height: int) -> Oval:
     return Oval(x + w / 2, top + h / 2, w / math.sqrt(2), h / math.sqrt(2))
 
 
+def _in_front(face: Box, kept: Box) -> bool:
+    """Whether a masked face found overlapping a kept one is in front of it: larger (nearer), or found mostly
+    within the kept face's box (_SEEN_OVER of it), which a face behind would hide."""
+    if iou(face, kept) <= 0:
+        return False
+    w = min(face.x2, kept.x2) - max(face.x, kept.x)
+    h = min(face.y2, kept.y2) - max(face.y, kept.y)
+    return face.h >= kept.h or w * h >= _SEEN_OVER * face.area
+
+
 def _rectangle(box: Box, width: int, height: int) -> Rectangle:
     return Rectangle((box.x + box.w / 2) * width, (box.y + box.h / 2) * height, box.w * width / 2, box.h * height / 2)
 
@@ -750,7 +764,7 @@ class _Masker:
 
     def apply(
         self, planes: list[Plane], yuv: tuple[bool, bool] | None, boxes: list[Box],
-        faces: list[tuple[Box, Box, bool]], kept: list[Box],
+        faces: list[tuple[Box, Box, Box | None]], kept: list[Box],
     ) -> None:
         w, h = self.width, self.height
         for region, cell in self.areas:
@@ -759,12 +773,12 @@ class _Masker:
             region = Region.from_rect(box.x * w, box.y * h, box.x2 * w, box.y2 * h, w, h, self.half)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(max(box.w * w, box.h * h), self.style), yuv)
-        for reach, face, may_be_in_front in faces:
+        for reach, face, found in faces:
             # A kept face keeps its box (brow to chin, ear to ear: its own head) visible over the masked face's
-            # oval, but not over the masked face's own box where that face is in front of it (larger: nearer).
+            # oval, but not over the oval of the masked face as it was found where that face is in front of it.
             holes = [_rectangle(k, w, h) for k in kept]
-            in_front = may_be_in_front and any(k.h <= face.h and iou(face, k) > 0 for k in kept)
-            over = [_rectangle(face, w, h)] if in_front else []
+            in_front = found is not None and any(_in_front(found, k) for k in kept)
+            over = [_face_oval(found, w, h)] if in_front else []
             region = Region.from_oval(_face_oval(reach, w, h), _FEATHER, w, h, self.half, holes, over)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(face.w * w, self.style), yuv)
