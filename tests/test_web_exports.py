@@ -73,7 +73,9 @@ def test_an_investigator_redacts_keeps_a_person_of_interest_and_the_download_ver
         # A box dragged over a face on the paused frame, followed by the VMS through the clip.
         page.get_by_role("button", name="Add a box that follows").click()
         expect(page.get_by_test_id("review-overlay")).to_have_class(re.compile(r"\badding\b"))
-        face = page.locator("svg rect.review-box:not(.review-manual)").first.bounding_box()
+        # Over the largest face box: small ones are distant faces and heads, a few pixels across.
+        boxes = page.locator("svg rect.review-box:not(.review-manual)")
+        face = max((boxes.nth(i).bounding_box() for i in range(boxes.count())), key=lambda b: b["width"] * b["height"])
         page.mouse.move(face["x"], face["y"])
         page.mouse.down()
         page.mouse.move(face["x"] + face["width"], face["y"] + face["height"], steps=5)
