@@ -70,4 +70,3 @@ def decode_centerface(
         if bw > 0 and bh > 0:
             found.append(Detection(FACE, float(scores[i]), Box(x / in_w, y / in_h, bw / in_w, bh / in_h)))
     return found
-

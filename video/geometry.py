@@ -43,13 +43,18 @@ class Box:
         return Box.from_corners(x1, y1, max(x1, x2), max(y1, y2))
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes, 0 when they do not overlap."""
+def overlap(a: Box, b: Box) -> float:
+    """The area the two boxes share, 0 when they do not overlap."""
     w = min(a.x2, b.x2) - max(a.x, b.x)
     h = min(a.y2, b.y2) - max(a.y, b.y)
-    if w <= 0 or h <= 0:
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes, 0 when they do not overlap."""
+    inter = overlap(a, b)
+    if inter <= 0:
         return 0.0
-    inter = w * h
     union = a.area + b.area - inter
     return inter / union if union > 0 else 0.0
 

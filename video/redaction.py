@@ -28,7 +28,7 @@ import numpy as np
 
 from video.detection import PERSON, Detection, Detector, load_detector
 from video.faces import FACE, FaceDetector
-from video.geometry import Box, Point, iou
+from video.geometry import Box, Point, overlap
 from video.masking import STYLES, Oval, Plane, Rectangle, Region, paint, yuv_planes
 from video.motion import MotionDetector
 from video.text import TEXT, TextDetector
@@ -704,11 +704,8 @@ def _face_oval(face: Box, width: int, height: int) -> Oval:
 def _in_front(face: Box, kept: Box) -> bool:
     """Whether a masked face found overlapping a kept one is in front of it: larger (nearer), or found mostly
     within the kept face's box (_SEEN_OVER of it), which a face behind would hide."""
-    if iou(face, kept) <= 0:
-        return False
-    w = min(face.x2, kept.x2) - max(face.x, kept.x)
-    h = min(face.y2, kept.y2) - max(face.y, kept.y)
-    return face.h >= kept.h or w * h >= _SEEN_OVER * face.area
+    shared = overlap(face, kept)
+    return shared > 0 and (face.h >= kept.h or shared >= _SEEN_OVER * face.area)
 
 
 def _rectangle(box: Box, width: int, height: int) -> Rectangle:

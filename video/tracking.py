@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from video.detection import Detection
-from video.geometry import Box, center, iou
+from video.geometry import Box, center, iou, overlap
 
 # Appearance is a histogram of gradient orientations (3x3 cells of 8 directions, over the box scaled to 24 px and
 # softened) and a hue-saturation histogram. Measured on scikit-image's Labeled Faces in the Wild subset (100
@@ -423,14 +423,7 @@ def _hidden(box: Box, others: list[Box]) -> bool:
     """Whether another box covers more than _MAX_HIDDEN of this one, unless it is clearly smaller (under
     _BEHIND of its area: a face farther away, behind this one, which shows all of itself). Faces of about one size
     may be either in front."""
-    covered = 0.0
-    for other in others:
-        if other.area < _BEHIND * box.area:
-            continue
-        w = min(box.x2, other.x2) - max(box.x, other.x)
-        h = min(box.y2, other.y2) - max(box.y, other.y)
-        if w > 0 and h > 0:
-            covered = max(covered, w * h)
+    covered = max((overlap(box, other) for other in others if other.area >= _BEHIND * box.area), default=0.0)
     return box.area > 0 and covered > _MAX_HIDDEN * box.area
 
 
