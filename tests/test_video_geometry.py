@@ -2,7 +2,7 @@
 
 import pytest
 
-from video.geometry import Box, bottom_center, center, iou, point_in_polygon, segment_crosses, side_of_line
+from video.geometry import Box, between, bottom_center, center, iou, point_in_polygon, segment_crosses, side_of_line
 
 SQUARE = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.6), (0.2, 0.6)]
 # An L shape: the square (0,0)-(1,1) with its top-right quarter cut away.
@@ -24,6 +24,12 @@ def test_the_feet_are_at_the_bottom_middle_of_the_box():
     box = Box(0.2, 0.1, 0.2, 0.6)
     assert center(box) == pytest.approx((0.3, 0.4))
     assert bottom_center(box) == pytest.approx((0.3, 0.7))
+
+
+def test_a_box_between_two_moves_and_grows_in_step():
+    a, b = Box(0.1, 0.2, 0.1, 0.1), Box(0.5, 0.2, 0.3, 0.2)
+    assert between(a, b, 0.5) == Box(pytest.approx(0.3), 0.2, pytest.approx(0.2), pytest.approx(0.15))
+    assert between(a, b, 0) == a and between(a, b, 1) == b
 
 
 def test_a_box_is_clipped_to_the_frame():

@@ -287,3 +287,17 @@ def test_a_smaller_face_seen_over_a_kept_face_is_masked_over_it(tmp_path):
     assert detail_left(original, masked, small) < 0.1
     # The rest of the kept face, clear of the small face's oval, is as it was.
     assert detail_left(original, masked, Box(0.27, 0.22, 0.12, 0.15)) > 0.9
+
+
+def test_a_kept_face_stays_visible_over_a_smaller_one_not_found_where_it_passes_behind(tmp_path):
+    # A bystander's face passes behind the person of interest: found before and after (frames 0-1 and 4-5), not
+    # while behind, where its box (carried between the finds) lies within the kept face's. The kept face shows
+    # there; where the bystander was found over it, it is masked over it.
+    kept_face = Box(0.25, 0.2, 0.45, 0.6)
+    small = Box(0.45, 0.4, 0.12, 0.16)
+    source = write_clip(tmp_path / "behind.mp4", [noise_frame(480, 360, [kept_face], seed=2)] * FRAMES)
+    bystander = dataclasses.replace(face_track(1, small), scores={0: 0.9, 1: 0.9, 4: 0.9, 5: 0.9})
+    output = tmp_path / "out.mp4"
+    render(source, output, tracks=[bystander], kept=[face_track(2, kept_face)], style="blur")
+    left = [detail_left(a, b, small) for a, b in zip(grey_frames(source), grey_frames(output), strict=True)]
+    assert [i for i, share in enumerate(left) if share > 0.9] == [2, 3], left

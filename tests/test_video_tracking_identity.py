@@ -274,3 +274,51 @@ def test_a_face_in_front_of_a_farther_one_stays_sure(lfw):
         tracker.link(detections, k / FPS, picture, frame=k)
     near_track = next(h for h in tracker.finish() if h.sightings[0].box.w > 60 / WIDTH)
     assert len(near_track.sightings) == 16 and near_track.unsure == []
+
+
+def test_a_small_face_passing_over_a_larger_one_stays_one_track(lfw):
+    # A farther face (half the size, and alike: the same photo) walks across a near one's box, drawn over it
+    # (over its shoulder, say): the near face's box holds much of the small one's, so its look cannot pair it
+    # there, but by size it is plainly not the near face. It stays one track.
+    near = cv2.resize(face_photo(lfw, 0), (80, 80))
+    far = cv2.resize(face_photo(lfw, 0), (40, 40))
+    background = np.random.default_rng(1).integers(90, 140, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    tracker = Tracker(history=True)
+    near_box = Box(120 / WIDTH, 80 / HEIGHT, 80 / WIDTH, 80 / HEIGHT)
+    for k in range(16):
+        picture = background.copy()
+        x = 10 + 18 * k
+        picture[80:160, 120:200] = near
+        picture[110:150, x : x + 40] = far
+        far_box = Box(x / WIDTH, 110 / HEIGHT, 40 / WIDTH, 40 / HEIGHT)
+        tracker.link([Detection("face", 0.9, near_box), Detection("face", 0.9, far_box)], k / FPS, picture, frame=k)
+    far_tracks = [h for h in tracker.finish() if h.sightings[0].box.w < 60 / WIDTH]
+    assert len(far_tracks) == 1 and len(far_tracks[0].sightings) == 16, [len(h.sightings) for h in far_tracks]
+
+
+def test_a_face_in_front_of_one_its_size_stays_sure_and_the_one_behind_does_not(lfw):
+    # Another face of the same size walks behind one standing still. Both boxes overlap, so neither can be paired
+    # by its look; the one in front still shows all of itself and still looks like itself, the one behind does not.
+    front = face_photo(lfw, 0)
+    behind = face_photo(lfw, 1)
+    background = np.random.default_rng(1).integers(90, 140, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    tracker = Tracker(history=True)
+    still = box_at(130, 90)
+    overlapping = []
+    for k in range(16):
+        picture = background.copy()
+        x = 10 + 16 * k
+        picture[100 : 100 + SIDE, x : x + SIDE] = behind
+        picture[90 : 90 + SIDE, 130 : 130 + SIDE] = front
+        walker = Box(x / WIDTH, 100 / HEIGHT, SIDE / WIDTH, SIDE / HEIGHT)
+        detections = [Detection("face", 0.9, still)]
+        if overlap((x, 100), (130, 90)) <= 0.5:  # a face more than half hidden is not found
+            detections.append(Detection("face", 0.9, walker))
+            if iou(walker, still) > 0:
+                overlapping.append(k)
+        tracker.link(detections, k / FPS, picture, frame=k)
+    histories = tracker.finish()
+    front_track = next(h for h in histories if h.sightings[0].box == still)
+    assert len(front_track.sightings) == 16 and front_track.unsure == []
+    unsure = {k for h in histories if h is not front_track for a, b in h.unsure for k in range(a, b + 1)}
+    assert overlapping and set(overlapping) <= unsure, (overlapping, [h.unsure for h in histories])

@@ -59,6 +59,11 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def between(a: Box, b: Box, u: float) -> Box:
+    """The box a share `u` of the way from `a` to `b` (0: `a`, 1: `b`), position and size alike."""
+    return Box(a.x + (b.x - a.x) * u, a.y + (b.y - a.y) * u, a.w + (b.w - a.w) * u, a.h + (b.h - a.h) * u)
+
+
 def center(box: Box) -> Point:
     return (box.x + box.w / 2, box.y + box.h / 2)
 

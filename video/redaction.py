@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import math
 import os
 import queue
@@ -28,7 +29,7 @@ import numpy as np
 
 from video.detection import PERSON, Detection, Detector, load_detector
 from video.faces import FACE, FaceDetector
-from video.geometry import Box, Point, overlap
+from video.geometry import Box, Point, between, overlap
 from video.masking import STYLES, Oval, Plane, Rectangle, Region, paint, yuv_planes
 from video.motion import MotionDetector
 from video.text import TEXT, TextDetector
@@ -209,7 +210,7 @@ def track_boxes(detections: Sequence[tuple[int, Box]], times: Sequence[float], e
     for (i0, t0, b0), (i1, t1, b1) in zip(timed, timed[1:], strict=False):
         for i in range(i0, i1):
             u = (times[i] - t0) / (t1 - t0) if t1 > t0 else 0.0
-            boxes[i] = _lerp(b0, b1, u)
+            boxes[i] = between(b0, b1, u)
     first_index, t_first, b_first = timed[0]
     last_index, t_last, b_last = timed[-1]
     boxes[last_index] = b_last
@@ -609,6 +610,7 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
         if face and not keep:
             boxes = _at_largest_size(found, track.times)
         reach = _with_neighbours(boxes) if face and not keep else boxes
+        seen = _seen(track)
         margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
         for i, box in boxes.items():
             shown = keep and not any(first <= i <= last for first, last in uncertain)
@@ -617,11 +619,30 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
                 masks.kept.append(box)
             elif face:
                 # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
-                # of the same face, followed apart while it was half hidden) stays visible over it.
-                masks.faces.append((reach[i], box, None if keep else found[i]))
+                # of the same face, followed apart while it was half hidden) stays visible over it; so does a kept
+                # face over a masked one that was not found there (hidden behind it, most likely).
+                masks.faces.append((reach[i], box, found[i] if not keep and (seen is None or i in seen) else None))
             elif not shown:
                 masks.boxes.append(_grown(box, margin))
     return plan
+
+
+def _seen(track: RedactionTrack) -> set[int] | None:
+    """The frames a track's face was found on, and those between two finds no farther apart than half as much
+    again as its usual spacing (the detector's stride, where it looked for faces every few frames); None for a
+    track without scores (stored before they were kept): seen on all its frames."""
+    if not track.scores:
+        return None
+    found = sorted(i for i, score in track.scores.items() if score > 0)
+    seen = set(found)
+    at = {i: track.times.get(i, i / 25) for i in found}  # frames without a time are a 25th of a second apart
+    gaps = [(a, b, at[b] - at[a]) for a, b in itertools.pairwise(found)]
+    if gaps:
+        usual = float(np.median([gap for _, _, gap in gaps]))
+        for a, b, gap in gaps:
+            if gap <= 1.5 * usual:
+                seen.update(range(a, b + 1))
+    return seen
 
 
 def _whole_faces(track: RedactionTrack, width: int, height: int) -> dict[int, Box]:
@@ -887,7 +908,3 @@ def _at_edge(box: Box) -> bool:
     edge: a face coming down into the picture is found once its brow is in, with its hair still cut."""
     grown = _grown(box, _HAIR)
     return grown.x <= _EDGE or grown.y <= _EDGE or grown.x2 >= 1 - _EDGE or grown.y2 >= 1 - _EDGE
-
-
-def _lerp(a: Box, b: Box, u: float) -> Box:
-    return Box(a.x + (b.x - a.x) * u, a.y + (b.y - a.y) * u, a.w + (b.w - a.w) * u, a.h + (b.h - a.h) * u)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from video.detection import Detection
-from video.geometry import Box, center, iou, overlap
+from video.geometry import Box, between, center, iou, overlap
 
 # Appearance is a histogram of gradient orientations (3x3 cells of 8 directions, over the box scaled to 24 px and
 # softened) and a hue-saturation histogram. Measured on scikit-image's Labeled Faces in the Wild subset (100
@@ -253,9 +253,10 @@ class Tracker:
         are given to unconfirmed tracks too); `frame` numbers the frame in the sightings kept for `finish`, and
         `detail` is a sharper grey picture of the frame for the shapes of small faces (see `appearance`)."""
         hidden = [_hidden(d.box, [o.box for o in detections if o is not d]) for d in detections]
-        looks = [appearance(image, d.box, detail) if image is not None and not hidden[di] else None
-                 for di, d in enumerate(detections)]
-        # Where appearance was looked at but could not be seen, nothing confirms who this is.
+        views = [appearance(image, d.box, detail) if image is not None else None for d in detections]
+        # A box overlapped by another shows some of the other face: its look pairs nothing, but it can confirm
+        # that the face where a track was heading still looks like it (it is the one in front).
+        looks = [None if hidden[di] else view for di, view in enumerate(views)]
         unseen = {di for di in range(len(detections)) if image is not None and hidden[di]}
         pairs = self._candidates(detections, looks, t)
         matched: dict[int, _Pair] = {}
@@ -282,7 +283,8 @@ class Tracker:
                 # where someone else could have taken the place (alone, with the face where it was heading, a change
                 # of look is a turn, a hand or a post, not another person).
                 alone = margin == math.inf
-                sure = (margin >= UNSURE_MARGIN and pair.detection not in unseen
+                seen = pair.detection not in unseen or _recognised(state.look, views[pair.detection])
+                sure = (margin >= UNSURE_MARGIN and seen
                         and (pair.likeness is None or alone or pair.likeness >= MIN_LIKENESS + SPLIT_MARGIN))
                 self._correct(state, detections[pair.detection], looks[pair.detection], t, frame, sure=sure)
                 keys[pair.detection] = state.key
@@ -347,13 +349,16 @@ class Tracker:
         return pairs
 
     def _confusable(self, si: int, pairs: list[_Pair]) -> bool:
-        """Whether another track that looks alike (or of unknown looks) could take a detection this one could."""
+        """Whether another track that looks alike (or of unknown looks) and is about as large (a face under _BEHIND
+        of another's area is farther away: not the same person) could take a detection this one could."""
         mine = {p.detection for p in pairs if p.state == si}
-        look = self._states[si].look
+        state = self._states[si]
         for p in pairs:
             if p.state != si and p.detection in mine:
-                other = self._states[p.state].look
-                if look is None or other is None or likeness(look, other) >= MIN_LIKENESS:
+                other = self._states[p.state]
+                if not _about_as_large(state.box, other.box):
+                    continue
+                if state.look is None or other.look is None or likeness(state.look, other.look) >= MIN_LIKENESS:
                     return True
         return False
 
@@ -425,6 +430,17 @@ def _hidden(box: Box, others: list[Box]) -> bool:
     may be either in front."""
     covered = max((overlap(box, other) for other in others if other.area >= _BEHIND * box.area), default=0.0)
     return box.area > 0 and covered > _MAX_HIDDEN * box.area
+
+
+def _recognised(look: Appearance | None, view: Appearance | None) -> bool:
+    """Whether a box overlapped by another still looks clearly like the track's face (by UNSURE_MARGIN more than
+    MIN_LIKENESS, where other faces score under it in 99 % of views): all of that face is in view, in front."""
+    return look is not None and view is not None and likeness(look, view) >= MIN_LIKENESS + UNSURE_MARGIN
+
+
+def _about_as_large(a: Box, b: Box) -> bool:
+    """Whether two faces could be at about one distance: neither's area is under _BEHIND of the other's."""
+    return a.area > 0 and b.area > 0 and _BEHIND <= a.area / b.area <= 1 / _BEHIND
 
 
 def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0) -> list[TrackHistory]:
@@ -509,8 +525,7 @@ def _fit_in_gap(host: TrackHistory, piece: TrackHistory, max_distance: float) ->
     worst = 0.0
     for s in piece.sightings:
         u = (s.t - a.t) / (b.t - a.t) if b.t > a.t else 0.0
-        expected = Box(a.box.x + (b.box.x - a.box.x) * u, a.box.y + (b.box.y - a.box.y) * u,
-                       a.box.w + (b.box.w - a.box.w) * u, a.box.h + (b.box.h - a.box.h) * u)
+        expected = between(a.box, b.box, u)
         reach = max_distance * max(expected.w, expected.h)
         distance = math.hypot(center(s.box)[0] - center(expected)[0], center(s.box)[1] - center(expected)[1])
         if distance > reach or not _similar_size(expected, s.box):
