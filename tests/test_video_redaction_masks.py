@@ -289,15 +289,17 @@ def test_a_smaller_face_seen_over_a_kept_face_is_masked_over_it(tmp_path):
     assert detail_left(original, masked, Box(0.27, 0.22, 0.12, 0.15)) > 0.9
 
 
-def test_a_kept_face_stays_visible_over_a_smaller_one_not_found_where_it_passes_behind(tmp_path):
-    # A bystander's face passes behind the person of interest: found before and after (frames 0-1 and 4-5), not
-    # while behind, where its box (carried between the finds) lies within the kept face's. The kept face shows
-    # there; where the bystander was found over it, it is masked over it.
+
+def test_a_face_over_a_kept_one_stays_masked_where_the_detector_missed_it(tmp_path):
+    # A bystander's face crosses in front of the person of interest and is not found on two frames there (found
+    # on frames 0-1 and 4-5): its carried box is masked over the kept face on those frames too. (A face not found
+    # over a kept one may be behind it, but a 42 px face in front of a 1080p person of interest went unfound for
+    # six frames on the bench: nothing on the frame tells the two apart.)
     kept_face = Box(0.25, 0.2, 0.45, 0.6)
     small = Box(0.45, 0.4, 0.12, 0.16)
-    source = write_clip(tmp_path / "behind.mp4", [noise_frame(480, 360, [kept_face], seed=2)] * FRAMES)
+    source = write_clip(tmp_path / "over.mp4", [noise_frame(480, 360, [kept_face, small], seed=2)] * FRAMES)
     bystander = dataclasses.replace(face_track(1, small), scores={0: 0.9, 1: 0.9, 4: 0.9, 5: 0.9})
     output = tmp_path / "out.mp4"
     render(source, output, tracks=[bystander], kept=[face_track(2, kept_face)], style="blur")
     left = [detail_left(a, b, small) for a, b in zip(grey_frames(source), grey_frames(output), strict=True)]
-    assert [i for i, share in enumerate(left) if share > 0.9] == [2, 3], left
+    assert all(share < 0.1 for share in left), left

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import itertools
 import math
 import os
 import queue
@@ -610,7 +609,6 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
         if face and not keep:
             boxes = _at_largest_size(found, track.times)
         reach = _with_neighbours(boxes) if face and not keep else boxes
-        seen = _seen(track)
         margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
         for i, box in boxes.items():
             shown = keep and not any(first <= i <= last for first, last in uncertain)
@@ -619,30 +617,11 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
                 masks.kept.append(box)
             elif face:
                 # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
-                # of the same face, followed apart while it was half hidden) stays visible over it; so does a kept
-                # face over a masked one that was not found there (hidden behind it, most likely).
-                masks.faces.append((reach[i], box, found[i] if not keep and (seen is None or i in seen) else None))
+                # of the same face, followed apart while it was half hidden) stays visible over it.
+                masks.faces.append((reach[i], box, None if keep else found[i]))
             elif not shown:
                 masks.boxes.append(_grown(box, margin))
     return plan
-
-
-def _seen(track: RedactionTrack) -> set[int] | None:
-    """The frames a track's face was found on, and those between two finds no farther apart than half as much
-    again as its usual spacing (the detector's stride, where it looked for faces every few frames); None for a
-    track without scores (stored before they were kept): seen on all its frames."""
-    if not track.scores:
-        return None
-    found = sorted(i for i, score in track.scores.items() if score > 0)
-    seen = set(found)
-    at = {i: track.times.get(i, i / 25) for i in found}  # frames without a time are a 25th of a second apart
-    gaps = [(a, b, at[b] - at[a]) for a, b in itertools.pairwise(found)]
-    if gaps:
-        usual = float(np.median([gap for _, _, gap in gaps]))
-        for a, b, gap in gaps:
-            if gap <= 1.5 * usual:
-                seen.update(range(a, b + 1))
-    return seen
 
 
 def _whole_faces(track: RedactionTrack, width: int, height: int) -> dict[int, Box]:
