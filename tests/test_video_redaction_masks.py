@@ -303,3 +303,19 @@ def test_a_face_over_a_kept_one_stays_masked_where_the_detector_missed_it(tmp_pa
     render(source, output, tracks=[bystander], kept=[face_track(2, kept_face)], style="blur")
     left = [detail_left(a, b, small) for a, b in zip(grey_frames(source), grey_frames(output), strict=True)]
     assert all(share < 0.1 for share in left), left
+
+
+def test_a_face_crossing_in_front_of_a_kept_one_is_masked_over_it_from_the_first_frame_they_overlap(tmp_path):
+    # A bystander's face crosses the person of interest from the right, in front: on the first frame they overlap
+    # only a third of it is within the kept face's box (it could be behind, by that frame alone), on the next all.
+    kept_face = Box(0.25, 0.2, 0.45, 0.6)
+    crossing = [Box(x, 0.4, 0.12, 0.16) for x in (0.72, 0.66, 0.58, 0.5, 0.42, 0.34)]
+    frames = [noise_frame(480, 360, [kept_face, small], seed=k) for k, small in enumerate(crossing)]
+    source = write_clip(tmp_path / "crossing.mp4", frames)
+    bystander = dataclasses.replace(face_track(1, crossing[0]), boxes=dict(enumerate(crossing)),
+                                    scores=dict.fromkeys(range(FRAMES), 0.9))
+    output = tmp_path / "out.mp4"
+    render(source, output, tracks=[bystander], kept=[face_track(2, kept_face)], style="blur")
+    original, masked = grey_frames(source)[1], grey_frames(output)[1]
+    within_kept = Box(0.66, 0.4, kept_face.x2 - 0.66, 0.16)
+    assert detail_left(original, masked, within_kept) < 0.1

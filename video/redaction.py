@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import math
 import os
 import queue
@@ -591,8 +592,8 @@ def _render(
 @dataclass
 class _FrameMasks:
     """What one frame masks: boxes (normalised, already enlarged); whole faces, each as (where it may be, the face
-    itself at its largest size, the face where it was found or None for a kept track's uncertain frame); and the
-    whole faces kept visible."""
+    itself at its largest size, the face where it was found when it is in front of a kept face, else None); and
+    the whole faces kept visible."""
 
     boxes: list[Box] = field(default_factory=list)
     faces: list[tuple[Box, Box, Box | None]] = field(default_factory=list)
@@ -602,26 +603,44 @@ class _FrameMasks:
 def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, height: int) -> dict[int, _FrameMasks]:
     """The masks of every frame, by frame index."""
     plan: dict[int, _FrameMasks] = {}
+    for track in kept:
+        if track.kind != FACE:
+            continue
+        for i, box in _whole_faces(track, width, height).items():
+            if not any(first <= i <= last for first, last in track.uncertain):
+                plan.setdefault(i, _FrameMasks()).kept.append(box)
     for track, keep in [(t, False) for t in tracks] + [(t, True) for t in kept]:
-        uncertain = track.uncertain
         face = track.kind == FACE
         boxes = found = _whole_faces(track, width, height) if face else track.boxes
         if face and not keep:
             boxes = _at_largest_size(found, track.times)
         reach = _with_neighbours(boxes) if face and not keep else boxes
+        front = set() if keep or not face else _in_front_of_kept(found, plan)
         margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
         for i, box in boxes.items():
-            shown = keep and not any(first <= i <= last for first, last in uncertain)
+            shown = keep and not any(first <= i <= last for first, last in track.uncertain)
             masks = plan.setdefault(i, _FrameMasks())
-            if face and shown:
-                masks.kept.append(box)
-            elif face:
+            if face and not shown:
                 # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
                 # of the same face, followed apart while it was half hidden) stays visible over it.
-                masks.faces.append((reach[i], box, None if keep else found[i]))
-            elif not shown:
+                masks.faces.append((reach[i], box, found[i] if i in front else None))
+            elif not face and not shown:
                 masks.boxes.append(_grown(box, margin))
     return plan
+
+
+def _in_front_of_kept(found: dict[int, Box], plan: dict[int, _FrameMasks]) -> set[int]:
+    """The frames where a masked face is in front of a kept one: over each run of frames where it overlaps kept
+    faces, on all of them if on any (`_in_front`). Two faces do not change places while they overlap, and a face
+    crossing in front lies mostly within the kept face's box only in the middle of its crossing."""
+    overlapping = [i for i in sorted(found) if i in plan and any(overlap(found[i], k) > 0 for k in plan[i].kept)]
+    front: set[int] = set()
+    # Consecutive frames keep the same difference from their position in the list.
+    for _, run in itertools.groupby(enumerate(overlapping), key=lambda pair: pair[1] - pair[0]):
+        frames = [i for _, i in run]
+        if any(_in_front(found[i], k) for i in frames for k in plan[i].kept):
+            front.update(frames)
+    return front
 
 
 def _whole_faces(track: RedactionTrack, width: int, height: int) -> dict[int, Box]:
@@ -776,8 +795,7 @@ class _Masker:
             # A kept face keeps its box (brow to chin, ear to ear: its own head) visible over the masked face's
             # oval, but not over the oval of the masked face as it was found where that face is in front of it.
             holes = [_rectangle(k, w, h) for k in kept]
-            in_front = found is not None and any(_in_front(found, k) for k in kept)
-            over = [_face_oval(found, w, h)] if in_front else []
+            over = [_face_oval(found, w, h)] if found is not None else []
             region = Region.from_oval(_face_oval(reach, w, h), _FEATHER, w, h, self.half, holes, over)
             if region is not None:
                 paint(planes, region, self.style, _BLACK, _cell(face.w * w, self.style), yuv)
