@@ -76,6 +76,10 @@ def test_an_investigator_redacts_keeps_a_person_of_interest_and_the_download_ver
         # Over the largest face box: small ones are distant faces and heads, a few pixels across.
         boxes = page.locator("svg rect.review-box:not(.review-manual)")
         face = max((boxes.nth(i).bounding_box() for i in range(boxes.count())), key=lambda b: b["width"] * b["height"])
+        # A click draws no box, and says how to draw one.
+        page.mouse.click(face["x"] + face["width"] / 2, face["y"] + face["height"] / 2)
+        expect(page.get_by_test_id("drag-hint")).to_be_visible()
+        expect(page.get_by_test_id("followed-box")).to_have_count(0)
         page.mouse.move(face["x"], face["y"])
         page.mouse.down()
         page.mouse.move(face["x"] + face["width"], face["y"] + face["height"], steps=5)

@@ -42,6 +42,8 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
   const [rangeFrom, setRangeFrom] = useState<number | null>(null);
   /** What a box dragged over the paused picture becomes: masked on this frame (and a second on), or followed. */
   const [adding, setAdding] = useState<"box" | "follow" | null>(null);
+  /** Whether the last try at adding a box was a click, which draws none. */
+  const [clicked, setClicked] = useState(false);
   const [following, setFollowing] = useState(false);
   const [followError, setFollowError] = useState<unknown>(null);
   const [picture, setPicture] = useState<{ width: number; height: number } | null>(null);
@@ -81,6 +83,11 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
     } finally {
       setFollowing(false);
     }
+  }
+
+  function startAdding(what: "box" | "follow") {
+    setAdding(adding === what ? null : what);
+    setClicked(false);
   }
 
   function rangeEnds() {
@@ -134,7 +141,7 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
             <div class="replay-frame" style={{ "--aspect": String(portrait ? height / width : width / height) }}>
               <video ref={replay.video} class={`rotate-${rotation}${portrait ? " portrait" : ""}`} muted playsInline
                 onLoadedMetadata={(e) => setPicture({ width: e.currentTarget.videoWidth, height: e.currentTarget.videoHeight })} />
-              <ReviewOverlay boxes={boxes} rotation={rotation} onDrawn={adding ? added : null} />
+              <ReviewOverlay boxes={boxes} rotation={rotation} onDrawn={adding ? added : null} onTooSmall={() => setClicked(true)} />
             </div>
             {replay.message && <div class="player-message" data-testid="player-message">{replay.message}</div>}
           </div>
@@ -146,9 +153,9 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
             </button>
             <button type="button" aria-label="One frame forward" title="One frame forward" disabled={!paused} onClick={() => replay.step(1)}>+1 frame</button>
             <button type="button" onClick={() => replay.seek(0)}>From the start</button>
-            <button type="button" aria-pressed={adding === "box"} disabled={!paused} onClick={() => setAdding(adding === "box" ? null : "box")}>Add a box here</button>
+            <button type="button" aria-pressed={adding === "box"} disabled={!paused} onClick={() => startAdding("box")}>Add a box here</button>
             <button type="button" aria-pressed={adding === "follow"} disabled={!paused || following}
-              onClick={() => setAdding(adding === "follow" ? null : "follow")}>{following ? "Following…" : "Add a box that follows"}</button>
+              onClick={() => startAdding("follow")}>{following ? "Following…" : "Add a box that follows"}</button>
             <button type="button" aria-pressed={rangeFrom !== null} disabled={!paused} onClick={rangeEnds}>
               {rangeFrom === null ? "Mask every frame from here" : `…until here (from ${rangeFrom.toFixed(2)} s)`}
             </button>
@@ -156,7 +163,12 @@ export function ExportReview({ item, camera, onChanged }: ExportReviewProps) {
               {seconds === null ? "—" : `${Math.max(0, seconds).toFixed(2)} s of ${length.toFixed(0)} s`}
             </span>
           </div>
-          {adding && <p class="muted small">Drag a box over what should be masked on this frame; Play cancels.</p>}
+          {adding && !clicked && <p class="muted small">Drag a box over what should be masked on this frame; Play cancels.</p>}
+          {adding && clicked && (
+            <p class="small" role="status" data-testid="drag-hint">
+              A click draws no box: press on one corner of what should be masked and drag to the opposite corner.
+            </p>
+          )}
           <ErrorNote error={followError} title="The box could not be followed." />
         </div>
         <div class="review-side">

@@ -22,6 +22,8 @@ interface ReviewOverlayProps {
   rotation: Rotation;
   /** Set while adding a box: called with the rectangle dragged, on the picture as recorded. */
   onDrawn: ((box: DrawnBox) => void) | null;
+  /** Called, while adding a box, for a click or a drag too short to make one. */
+  onTooSmall?: () => void;
 }
 
 /** A drag shorter than this (0-1 of the frame) is a click, not a box. */
@@ -37,7 +39,7 @@ function rounded({ x, y, w, h }: DrawnBox): DrawnBox {
   return { x: round(x), y: round(y), w: round(w), h: round(h) };
 }
 
-export function ReviewOverlay({ boxes, rotation, onDrawn }: ReviewOverlayProps) {
+export function ReviewOverlay({ boxes, rotation, onDrawn, onTooSmall }: ReviewOverlayProps) {
   const layer = useRef<HTMLDivElement>(null);
   const [drag, setDrag] = useState<{ from: Point; to: Point } | null>(null);
   const at = (event: PointerEvent) => pointAt(event.clientX, event.clientY, layer.current!.getBoundingClientRect());
@@ -53,7 +55,10 @@ export function ReviewOverlay({ boxes, rotation, onDrawn }: ReviewOverlayProps) 
     if (!drag || !onDrawn) return;
     const shown = between(drag.from, at(event));
     setDrag(null);
-    if (shown.w < SMALLEST || shown.h < SMALLEST) return;
+    if (shown.w < SMALLEST || shown.h < SMALLEST) {
+      onTooSmall?.();
+      return;
+    }
     // Turning back by the rest of a full turn puts the box on the picture as recorded.
     onDrawn(rounded(rotatedBox(shown, ((360 - rotation) % 360) as Rotation)));
   }
