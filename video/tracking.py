@@ -253,10 +253,9 @@ class Tracker:
         are given to unconfirmed tracks too); `frame` numbers the frame in the sightings kept for `finish`, and
         `detail` is a sharper grey picture of the frame for the shapes of small faces (see `appearance`)."""
         hidden = [_hidden(d.box, [o.box for o in detections if o is not d]) for d in detections]
-        views = [appearance(image, d.box, detail) if image is not None else None for d in detections]
-        # A box overlapped by another shows some of the other face: its look pairs nothing, but it can confirm
-        # that the face where a track was heading still looks like it (it is the one in front).
-        looks = [None if hidden[di] else view for di, view in enumerate(views)]
+        looks = [appearance(image, d.box, detail) if image is not None and not hidden[di] else None
+                 for di, d in enumerate(detections)]
+        # Where appearance was looked at but could not be seen, nothing confirms who this is.
         unseen = {di for di in range(len(detections)) if image is not None and hidden[di]}
         pairs = self._candidates(detections, looks, t)
         matched: dict[int, _Pair] = {}
@@ -283,9 +282,10 @@ class Tracker:
                 # where someone else could have taken the place (alone, with the face where it was heading, a change
                 # of look is a turn, a hand or a post, not another person).
                 alone = margin == math.inf
-                seen = pair.detection not in unseen or _recognised(state.look, views[pair.detection])
-                sure = (margin >= UNSURE_MARGIN and seen
-                        and (pair.likeness is None or alone or pair.likeness >= MIN_LIKENESS + SPLIT_MARGIN))
+                sure = (margin >= UNSURE_MARGIN
+                        and (pair.likeness is None or alone or pair.likeness >= MIN_LIKENESS + SPLIT_MARGIN)
+                        and (pair.detection not in unseen
+                             or _recognised(state.look, detections[pair.detection].box, image, detail)))
                 self._correct(state, detections[pair.detection], looks[pair.detection], t, frame, sure=sure)
                 keys[pair.detection] = state.key
                 kept.append(state)
@@ -356,7 +356,7 @@ class Tracker:
         for p in pairs:
             if p.state != si and p.detection in mine:
                 other = self._states[p.state]
-                if not _about_as_large(state.box, other.box):
+                if not _similar_size(state.box, other.box, max_ratio=math.sqrt(1 / _BEHIND)):
                     continue
                 if state.look is None or other.look is None or likeness(state.look, other.look) >= MIN_LIKENESS:
                     return True
@@ -432,15 +432,12 @@ def _hidden(box: Box, others: list[Box]) -> bool:
     return box.area > 0 and covered > _MAX_HIDDEN * box.area
 
 
-def _recognised(look: Appearance | None, view: Appearance | None) -> bool:
-    """Whether a box overlapped by another still looks clearly like the track's face (by UNSURE_MARGIN more than
-    MIN_LIKENESS, where other faces score under it in 99 % of views): all of that face is in view, in front."""
-    return look is not None and view is not None and likeness(look, view) >= MIN_LIKENESS + UNSURE_MARGIN
-
-
-def _about_as_large(a: Box, b: Box) -> bool:
-    """Whether two faces could be at about one distance: neither's area is under _BEHIND of the other's."""
-    return a.area > 0 and b.area > 0 and _BEHIND <= a.area / b.area <= 1 / _BEHIND
+def _recognised(look: Appearance | None, box: Box, image: np.ndarray | None, detail: np.ndarray | None) -> bool:
+    """Whether a box overlapped by another (its look pairs nothing: it shows some of the other face) still looks
+    clearly like the track's face, by UNSURE_MARGIN more than MIN_LIKENESS, where other faces score under it in
+    99 % of views: all of that face is in view, in front. Looked at only for a track's chosen detection."""
+    view = appearance(image, box, detail) if look is not None and image is not None else None
+    return view is not None and likeness(look, view) >= MIN_LIKENESS + UNSURE_MARGIN
 
 
 def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0) -> list[TrackHistory]:
