@@ -601,32 +601,39 @@ class _FrameMasks:
 
 
 def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, height: int) -> dict[int, _FrameMasks]:
-    """The masks of every frame, by frame index."""
+    """The masks of every frame, by frame index: kept tracks first, as a masked face's depth is judged against the
+    kept faces."""
     plan: dict[int, _FrameMasks] = {}
     for track in kept:
-        if track.kind != FACE:
-            continue
-        for i, box in _whole_faces(track, width, height).items():
-            if not any(first <= i <= last for first, last in track.uncertain):
-                plan.setdefault(i, _FrameMasks()).kept.append(box)
-    for track, keep in [(t, False) for t in tracks] + [(t, True) for t in kept]:
-        face = track.kind == FACE
-        boxes = found = _whole_faces(track, width, height) if face else track.boxes
-        if face and not keep:
-            boxes = _at_largest_size(found, track.times)
-        reach = _with_neighbours(boxes) if face and not keep else boxes
-        front = set() if keep or not face else _in_front_of_kept(found, plan)
-        margin = _LINKING[track.kind].margin if track.kind in _LINKING else 0.0
+        boxes = _whole_faces(track, width, height) if track.kind == FACE else track.boxes
         for i, box in boxes.items():
-            shown = keep and not any(first <= i <= last for first, last in track.uncertain)
             masks = plan.setdefault(i, _FrameMasks())
-            if face and not shown:
+            uncertain = any(first <= i <= last for first, last in track.uncertain)
+            if track.kind == FACE and not uncertain:
+                masks.kept.append(box)
+            elif track.kind == FACE:
                 # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
                 # of the same face, followed apart while it was half hidden) stays visible over it.
-                masks.faces.append((reach[i], box, found[i] if i in front else None))
-            elif not face and not shown:
-                masks.boxes.append(_grown(box, margin))
+                masks.faces.append((box, box, None))
+            elif uncertain:
+                masks.boxes.append(_grown(box, _margin(track.kind)))
+    for track in tracks:
+        if track.kind != FACE:
+            for i, box in track.boxes.items():
+                plan.setdefault(i, _FrameMasks()).boxes.append(_grown(box, _margin(track.kind)))
+            continue
+        found = _whole_faces(track, width, height)
+        boxes = _at_largest_size(found, track.times)
+        reach = _with_neighbours(boxes)
+        front = _in_front_of_kept(found, plan)
+        for i, box in boxes.items():
+            plan.setdefault(i, _FrameMasks()).faces.append((reach[i], box, found[i] if i in front else None))
     return plan
+
+
+def _margin(kind: str) -> float:
+    """How much a box of this kind grows on each side when masked (manual boxes: none)."""
+    return _LINKING[kind].margin if kind in _LINKING else 0.0
 
 
 def _in_front_of_kept(found: dict[int, Box], plan: dict[int, _FrameMasks]) -> set[int]:
