@@ -162,19 +162,6 @@ def test_a_segment_finished_but_not_indexed_when_the_recorder_died_is_indexed_on
     assert_segment_intact(Segment.objects.get(path=newest.path))
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 3 MiB filesystem (tmpfs) for the recordings: a real full disk, undone after the test."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
-    yield mount_point
-    subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
-
-
 def test_a_full_disk_is_reported_in_plain_words_and_recording_resumes_when_space_returns(
         running_recorder, small_disk, settings):
     settings.RECORDINGS_ROOT = small_disk

@@ -1,6 +1,9 @@
 """Segment files: complete, hashed while written, keyframe first; and a .part cut anywhere is rescued."""
 
+import errno
+import gc
 import hashlib
+import itertools
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,3 +130,33 @@ def test_a_part_file_cut_anywhere_is_rescued_up_to_its_last_complete_fragment(se
     assert data.startswith(recovered.path.read_bytes())
     if cut == 1.0:
         assert recovered.duration == pytest.approx(original.duration)
+
+
+def test_a_segment_on_a_full_disk_raises_the_disks_error_and_what_fit_is_rescued(clip, small_disk):
+    (small_disk / "ballast").write_bytes(b"\0" * (2560 * 1024))
+    path = small_disk / "full.mp4"
+    with av.open(str(clip)) as container:
+        video = container.streams.video[0]
+        packets = [p for p in container.demux(video) if p.size]
+        length = packets[-1].dts + packets[-1].duration
+        writer = SegmentWriter(path, T0, video)
+        with pytest.raises(OSError) as failed:
+            for lap in itertools.count():  # the clip again and again, until the disk is full
+                for p in packets:
+                    writer.write(Sample(p.dts + lap * length, p.pts + lap * length, p.duration, p.is_keyframe,
+                                        bytes(p)))
+        assert failed.value.errno == errno.ENOSPC
+        with pytest.raises(OSError):
+            writer.write(Sample(p.dts + (lap + 1) * length, p.pts + (lap + 1) * length, p.duration, False, bytes(p)))
+    # Left unclosed, as a recorder that crashed on it would, and collected once space came back: it writes nothing
+    # more into the file (what it would write after a failed one is out of place).
+    size = part_path_of(path).stat().st_size
+    (small_disk / "ballast").unlink()
+    del writer
+    gc.collect()
+    assert part_path_of(path).stat().st_size == size
+
+    rescued = recover_partial(part_path_of(path))
+
+    assert rescued is not None and rescued.duration > 0
+    assert_valid_segment(rescued)

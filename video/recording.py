@@ -338,7 +338,13 @@ class _SegmentedRecording:
         ):
             self._close_segment(self._wall(sample.dts))
             self._open_segment(sample)
-        self._writer.write(sample)
+        try:
+            self._writer.write(sample)
+        except OSError:
+            # The disk is full or failing: the segment's .part is rescued when the camera is opened again.
+            writer, self._writer = self._writer, None
+            writer.stop_writing()
+            raise
         self._last = sample
 
     def _open_segment(self, sample: Sample) -> None:

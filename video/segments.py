@@ -7,7 +7,6 @@ so a file with the final name is always complete and its recorded SHA-256 is the
 import hashlib
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,15 +55,25 @@ class _HashingFile:
     It has no seek(), so PyAV tells the muxer the output is not seekable: every byte is written once, in
     order, and the running hash is the file's hash (the fragmented MP4 muxer does not seek anyway: checked).
     No user-space buffer either, so a killed recorder leaves every finished fragment in the file.
+
+    A failed write (a full disk) is kept in `failure`, and every later write is dropped; the muxer is told all went
+    well. An exception raised into FFmpeg's write callback leaves the muxer half-way through a fragment, and a muxer
+    finalised in that state by the garbage collector called this callback again and crashed the process.
     """
 
     def __init__(self, path: Path) -> None:
         self._file = open(path, "xb", buffering=0)
         self.sha256 = hashlib.sha256()
         self.size = 0
-        self.failure: OSError | None = None  # PyAV reports an error in this callback only vaguely
+        self.failure: OSError | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed  # PyAV writes no trailer into a closed file
 
     def write(self, data: bytes) -> int:
+        if self.failure is not None:
+            return len(data)
         view = memoryview(data)
         self.sha256.update(view)
         self.size += len(view)
@@ -73,12 +82,14 @@ class _HashingFile:
                 view = view[self._file.write(view) :]
         except OSError as exc:
             self.failure = exc
-            raise
         return len(data)
 
     def close(self) -> None:
-        os.fsync(self._file.fileno())
-        self._file.close()
+        try:
+            if self.failure is None:
+                os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
 
 
 class SegmentWriter:
@@ -117,25 +128,15 @@ class SegmentWriter:
         packet.time_base = self._time_base
         packet.is_keyframe = sample.is_keyframe
         packet.stream = self._stream
-        with self._disk_errors():
-            self._container.mux(packet)
-
-    @contextmanager
-    def _disk_errors(self) -> Iterator[None]:
-        """Raise the file's own OSError (e.g. no space left) instead of PyAV's vague callback error."""
-        try:
-            yield
-        except Exception:
-            if self._file.failure is not None:
-                raise self._file.failure from None
-            raise
+        self._container.mux(packet)
+        self._raise_disk_failure()
 
     def close(self, end: datetime) -> RecordedSegment:
         """Finish the file, make it durable under its final name, and describe it. A file no player could
-        read is deleted instead, raising UnreadableSegment."""
-        with self._disk_errors():
-            self._container.close()
-        self._file.close()
+        read is deleted instead, raising UnreadableSegment; one the disk failed to take raises that OSError and
+        stays a .part (see stop_writing)."""
+        self.stop_writing()
+        self._raise_disk_failure()
         _check_readable(self._part)
         os.replace(self._part, self.path)
         _fsync_directory(self.path.parent)
@@ -150,6 +151,19 @@ class SegmentWriter:
             sha256=self._file.sha256.hexdigest(),
             init_size=init_size,
         )
+
+    def stop_writing(self) -> None:
+        """Close the muxer and the file as they are; after a write failed, what the file holds up to its last
+        complete fragment is rescued by recover_partial when the camera is opened again."""
+        try:
+            self._container.close()
+        finally:
+            self._file.close()
+
+    def _raise_disk_failure(self) -> None:
+        """Raise the file's own OSError (no space left, say): PyAV would only report it vaguely."""
+        if self._file.failure is not None:
+            raise self._file.failure
 
 
 def part_path_of(path: Path) -> Path:
