@@ -11,7 +11,16 @@ import pytest
 
 from video.detection import Detection
 from video.geometry import Box, center, iou
-from video.tracking import MIN_LIKENESS, Sighting, Tracker, TrackHistory, appearance, likeness, relink
+from video.tracking import (
+    MIN_LIKENESS,
+    Appearance,
+    Sighting,
+    Tracker,
+    TrackHistory,
+    appearance,
+    likeness,
+    relink,
+)
 
 WIDTH, HEIGHT, SIDE, FPS = 320, 240, 60, 10
 Path = Callable[[int], tuple[int, int] | None]  # frame -> face's top-left in pixels, None when not seen
@@ -322,3 +331,55 @@ def test_a_face_in_front_of_one_its_size_stays_sure_and_the_one_behind_does_not(
     assert len(front_track.sightings) == 16 and front_track.unsure == []
     unsure = {k for h in histories if h is not front_track for a, b in h.unsure for k in range(a, b + 1)}
     assert overlapping and set(overlapping) <= unsure, (overlapping, [h.unsure for h in histories])
+
+
+def test_a_face_lost_twice_on_its_way_is_joined_into_one_track(lfw):
+    # Behind two pillars: each piece could be continued by the next one or the one after it. Both pairings go one
+    # way, so neither stands against the other.
+    def walk(k: int) -> tuple[int, int]:
+        return 20 + 3 * k, 90
+
+    photo = face_photo(lfw, 0)
+    faces = [(photo, lambda k: walk(k) if k < 8 else None),
+             (photo, lambda k: walk(k) if 18 <= k < 26 else None),
+             (photo, lambda k: walk(k) if k >= 36 else None)]
+    pieces = offline(faces, 44, max_missing=0.5)
+    assert len(pieces) == 3
+    [joined] = relink(pieces, max_gap=3.0)
+    assert joined.unsure == [(7, 18), (25, 36)]
+
+
+def test_a_piece_that_looks_unlike_a_lost_face_but_lies_on_its_way_does_not_keep_it_apart(lfw):
+    # Half hidden by something passing in front, the face was followed apart for a while between being lost and
+    # found again: that piece, alike enough to continue only the later track, is no rival to their join; it is
+    # taken in, and the whole gap is unsure.
+    def history(key: int, frames: range, look: tuple[float, float, float]) -> TrackHistory:
+        sightings = [Sighting(f, f / 10, Box(0.1 + 0.01 * f, 0.3, 0.08, 0.1), 0.8) for f in frames]
+        shape = np.array([*look, *[0.0] * 69], np.float32)
+        return TrackHistory(key, "face", sightings, Appearance(shape, np.ones(1, np.float32)), pieces=[key])
+
+    # Likeness of the first piece to the last 0.62, of the middle one to the first 0.41 and to the last 0.57.
+    before = history(1, range(0, 8), (1.0, 0.0, 0.0))
+    half = history(2, range(12, 16), (0.41, 0.4026, 0.8180))
+    after = history(3, range(20, 30), (0.62, 0.7846, 0.0))
+    assert likeness(before.appearance, half.appearance) < MIN_LIKENESS <= likeness(half.appearance, after.appearance)
+    [joined] = relink([before, half, after], max_gap=3.0)
+    assert sorted(joined.pieces) == [1, 2, 3]
+    assert joined.unsure == [(7, 20)]
+
+
+def test_a_much_smaller_face_where_a_lost_one_was_heading_does_not_continue_it(lfw):
+    # A face does not halve in size within a second: the small one beyond is someone farther away.
+    photo = face_photo(lfw, 0)
+    background = np.random.default_rng(1).integers(90, 140, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    tracker = Tracker(max_missing_seconds=0.5, tentative_seconds=0.5, history=True)
+    for k in range(26):
+        picture, detections = background.copy(), []
+        if k < 8 or k >= 18:  # between, behind a pillar
+            side, x, y = SIDE if k < 8 else 40, 20 + 3 * k, 90
+            picture[y : y + side, x : x + side] = cv2.resize(photo, (side, side), interpolation=cv2.INTER_AREA)
+            detections.append(Detection("face", 0.9, Box(x / WIDTH, y / HEIGHT, side / WIDTH, side / HEIGHT)))
+        tracker.link(detections, k / FPS, picture, frame=k)
+    pieces = tracker.finish()
+    assert len(pieces) == 2
+    assert len(relink(pieces, max_gap=3.0)) == 2

@@ -444,23 +444,28 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
     """The tracks of a whole clip with the pieces of one object's track joined: a track that starts at most
     `max_gap` seconds after another of its label ended, near where that one was heading (within `max_distance`
     times its longer side, plus one side per second lost: it may have turned), about as large and alike in
-    appearance, continues it, when no other pairing of either is nearly as likely (within UNSURE_MARGIN). The
-    frames between the two pieces, which nobody saw, are unsure. Tracks without appearance are left as they are.
+    appearance, continues it, when no other pairing of either is nearly as likely (within UNSURE_MARGIN). Another
+    pairing that goes the same way is no rival: one with a track that continues the later piece, that the earlier
+    piece continues, or that lies between them on their way (one object lost three times). The frames between two
+    joined pieces, which nobody saw, are unsure, and pieces found between them are taken in. Tracks without
+    appearance are left as they are.
     """
     tracks = _absorb_pieces_in_gaps(list(tracks), max_distance)
+    count = len(tracks)
     while True:
-        pairs = []
+        by_key = {t.key: t for t in tracks}
+        pairs = {}
         for a in tracks:
             for b in tracks:
                 priority = _continuation(a, b, max_gap, max_distance)
                 if priority is not None:
-                    pairs.append((priority, a.key, b.key))
+                    pairs[a.key, b.key] = priority
         joined = False
-        for priority, a_key, b_key in sorted(pairs, reverse=True):
-            rivals = [p for p, a, b in pairs if (a == a_key) != (b == b_key)]
+        for (a_key, b_key), priority in sorted(pairs.items(), key=lambda item: item[1], reverse=True):
+            a, b = by_key[a_key], by_key[b_key]
+            rivals = [p for (x, y), p in pairs.items() if (x == a_key) != (y == b_key)
+                      and not _same_way(a, b, by_key[y if x == a_key else x], pairs, max_distance)]
             if priority - max(rivals, default=-math.inf) >= UNSURE_MARGIN:
-                a = next(t for t in tracks if t.key == a_key)
-                b = next(t for t in tracks if t.key == b_key)
                 tracks.remove(b)
                 gap = (a.sightings[-1].frame, b.sightings[0].frame)
                 share = len(b.sightings) / (len(a.sightings) + len(b.sightings))
@@ -471,7 +476,18 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
                 joined = True
                 break  # the joined track's end has moved: pair again
         if not joined:
-            return tracks
+            return _absorb_pieces_in_gaps(tracks, max_distance) if len(tracks) < count else tracks
+
+
+def _same_way(a: TrackHistory, b: TrackHistory, other: TrackHistory, pairs: dict[tuple[int, int], float],
+              max_distance: float) -> bool:
+    """Whether `other`, paired with `a` or `b`, goes the way that `b` continuing `a` does: it continues `b`, `a`
+    continues it, or it lies between them, on the way from one to the other."""
+    if (b.key, other.key) in pairs or (other.key, a.key) in pairs:
+        return True
+    before, after = a.sightings[-1], b.sightings[0]
+    return (before.t < other.sightings[0].t and other.sightings[-1].t < after.t
+            and _fit_between(before, after, None, other, max_distance) is not None)
 
 
 def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> list[TrackHistory]:
@@ -504,21 +520,26 @@ def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> l
 
 
 def _fit_in_gap(host: TrackHistory, piece: TrackHistory, max_distance: float) -> float | None:
-    """How well `piece` fits between two consecutive sightings of `host` (position on the way between them, size,
-    appearance; its worst sighting counts), None if it does not lie wholly between two of them."""
+    """How well `piece` fits between two consecutive sightings of `host` (see `_fit_between`), None if it does not
+    lie wholly between two of them."""
     if host is piece or host.label != piece.label:
         return None
-    first, last = piece.sightings[0], piece.sightings[-1]
     frames = [s.frame for s in host.sightings]
-    at = bisect.bisect_left(frames, first.frame)
-    if at == 0 or at == len(frames) or frames[at] <= last.frame:
+    at = bisect.bisect_left(frames, piece.sightings[0].frame)
+    if at == 0 or at == len(frames) or frames[at] <= piece.sightings[-1].frame:
         return None
-    a, b = host.sightings[at - 1], host.sightings[at]
+    return _fit_between(host.sightings[at - 1], host.sightings[at], host.appearance, piece, max_distance)
+
+
+def _fit_between(a: Sighting, b: Sighting, look: Appearance | None, piece: TrackHistory,
+                 max_distance: float) -> float | None:
+    """How well `piece`, seen between the sightings `a` and `b` of a track that looks like `look`, fits there:
+    position on the way between them, size, appearance; its worst sighting counts. None if it is off the way."""
     # Where two faces overlap, a piece's appearance is partly the other face's (or unknown, when hidden): place
     # and size decide, likeness only weighs in, and the gap is unsure.
     alike = MIN_LIKENESS
-    if host.appearance is not None and piece.appearance is not None:
-        alike = likeness(host.appearance, piece.appearance)
+    if look is not None and piece.appearance is not None:
+        alike = likeness(look, piece.appearance)
     worst = 0.0
     for s in piece.sightings:
         u = (s.t - a.t) / (b.t - a.t) if b.t > a.t else 0.0
@@ -538,7 +559,7 @@ def _continuation(a: TrackHistory, b: TrackHistory, max_gap: float, max_distance
         return None
     last, first = a.sightings[-1], b.sightings[0]
     gap = first.t - last.t
-    if not 0 < gap <= max_gap or not _similar_size(last.box, first.box):
+    if not 0 < gap <= max_gap or not _similar_size(last.box, first.box, max_ratio=math.sqrt(2)):
         return None
     expected = shifted(last.box, end_velocity([(s.t, s.box) for s in a.sightings], at_start=False), gap)
     reach = max_distance * max(expected.w, expected.h) * (1 + gap)
