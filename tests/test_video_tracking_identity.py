@@ -383,3 +383,23 @@ def test_a_much_smaller_face_where_a_lost_one_was_heading_does_not_continue_it(l
     pieces = tracker.finish()
     assert len(pieces) == 2
     assert len(relink(pieces, max_gap=3.0)) == 2
+
+
+@pytest.mark.parametrize("same_frame", [False, True])
+def test_a_piece_found_on_frames_a_track_missed_here_and_there_is_taken_into_it(same_frame):
+    # Half hidden by a box carried in front of it, a face looked unlike itself now and then: the tracker gave those
+    # frames' detections to a piece of their own. Found on a frame the track was found on too, it is another face.
+    def history(key: int, frames: list[int]) -> TrackHistory:
+        sightings = [Sighting(f, f / 10, Box(0.2 + 0.01 * f, 0.3, 0.06, 0.072), 0.8) for f in frames]
+        return TrackHistory(key, "face", sightings, None, pieces=[key])
+
+    piece_frames = [11, 13, 16] + ([20] if same_frame else [])
+    host = history(1, [f for f in range(30) if f not in piece_frames[:3]])
+    piece = history(2, piece_frames)
+    joined = relink([host, piece], max_gap=3.0)
+    if same_frame:
+        assert len(joined) == 2
+        return
+    [whole] = joined
+    assert whole.pieces == [1, 2] and [s.frame for s in whole.sightings] == list(range(30))
+    assert whole.unsure == [(10, 17)]

@@ -485,33 +485,35 @@ def _same_way(a: TrackHistory, b: TrackHistory, other: TrackHistory, pairs: dict
     continues it, or it lies between them, on the way from one to the other."""
     if (b.key, other.key) in pairs or (other.key, a.key) in pairs:
         return True
-    before, after = a.sightings[-1], b.sightings[0]
-    return (before.t < other.sightings[0].t and other.sightings[-1].t < after.t
-            and _fit_between(before, after, None, other, max_distance) is not None)
+    return _fit_between(a.sightings[-1], b.sightings[0], other, max_distance)
 
 
 def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> list[TrackHistory]:
-    """The tracks with each piece that lies wholly inside another track's gap (the tracker lost that track for a
-    while, and found it again later), on its way and of its size, taken into it: where two people cross, the one in
-    front is often followed by a new piece while its own track waits, unsure, and takes it up again after. The
-    gap is unsure, so a piece taken wrongly is masked all the same. A piece that could be in two tracks' gaps
-    about as well stays apart."""
+    """The tracks with each piece that lies wholly inside another track's gaps (frames where the tracker did not
+    find that track, within its span), on its way and of its size, taken into it: where two people cross, the one
+    in front is often followed by a new piece while its own track waits, unsure, and takes it up again after; a face
+    half hidden by something passing in front of it looks unlike itself on some frames, which the tracker gives a
+    piece of their own. Each gap a piece fills is unsure, so a piece taken wrongly is masked all the same. A piece
+    that could be in two tracks' gaps about as well stays apart."""
     absorbed = True
     while absorbed:
         absorbed = False
         for piece in sorted(tracks, key=lambda t: len(t.sightings)):
             hosts = []
             for host in tracks:
-                fit = _fit_in_gap(host, piece, max_distance)
+                fit = _fit_in_gaps(host, piece, max_distance)
                 if fit is not None:
                     hosts.append((fit, host))
             hosts.sort(key=lambda h: h[0], reverse=True)
             if hosts and (len(hosts) == 1 or hosts[0][0] - hosts[1][0] >= UNSURE_MARGIN):
                 host = hosts[0][1]
-                before = [s for s in host.sightings if s.frame < piece.sightings[0].frame]
-                after = [s for s in host.sightings if s.frame > piece.sightings[-1].frame]
-                host.unsure = _merged_spans(host.unsure + piece.unsure + [(before[-1].frame, after[0].frame)])
-                host.sightings = before + piece.sightings + after
+                frames = [s.frame for s in host.sightings]
+                gaps = []
+                for s in piece.sightings:
+                    at = bisect.bisect_left(frames, s.frame)
+                    gaps.append((frames[at - 1], frames[at]))
+                host.unsure = _merged_spans(host.unsure + piece.unsure + gaps)
+                host.sightings = sorted(host.sightings + piece.sightings, key=lambda s: s.frame)
                 host.pieces.extend(piece.pieces)
                 tracks.remove(piece)
                 absorbed = True
@@ -519,38 +521,49 @@ def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> l
     return tracks
 
 
-def _fit_in_gap(host: TrackHistory, piece: TrackHistory, max_distance: float) -> float | None:
-    """How well `piece` fits between two consecutive sightings of `host` (see `_fit_between`), None if it does not
-    lie wholly between two of them."""
+def _fit_in_gaps(host: TrackHistory, piece: TrackHistory, max_distance: float) -> float | None:
+    """How well `piece` fits into `host`'s gaps: each of its sightings on the way between the host's sightings
+    either side of it, of the size, with appearance weighing in (its worst sighting counts; see `_off_the_way`);
+    None if it does not lie wholly in the host's gaps."""
     if host is piece or host.label != piece.label:
         return None
     frames = [s.frame for s in host.sightings]
-    at = bisect.bisect_left(frames, piece.sightings[0].frame)
-    if at == 0 or at == len(frames) or frames[at] <= piece.sightings[-1].frame:
+    if not frames[0] < piece.sightings[0].frame <= piece.sightings[-1].frame < frames[-1]:
         return None
-    return _fit_between(host.sightings[at - 1], host.sightings[at], host.appearance, piece, max_distance)
-
-
-def _fit_between(a: Sighting, b: Sighting, look: Appearance | None, piece: TrackHistory,
-                 max_distance: float) -> float | None:
-    """How well `piece`, seen between the sightings `a` and `b` of a track that looks like `look`, fits there:
-    position on the way between them, size, appearance; its worst sighting counts. None if it is off the way."""
-    # Where two faces overlap, a piece's appearance is partly the other face's (or unknown, when hidden): place
-    # and size decide, likeness only weighs in, and the gap is unsure.
-    alike = MIN_LIKENESS
-    if look is not None and piece.appearance is not None:
-        alike = likeness(look, piece.appearance)
     worst = 0.0
     for s in piece.sightings:
-        u = (s.t - a.t) / (b.t - a.t) if b.t > a.t else 0.0
-        expected = between(a.box, b.box, u)
-        reach = max_distance * max(expected.w, expected.h)
-        distance = math.hypot(center(s.box)[0] - center(expected)[0], center(s.box)[1] - center(expected)[1])
-        if distance > reach or not _similar_size(expected, s.box):
+        at = bisect.bisect_left(frames, s.frame)
+        off = None if frames[at] == s.frame else _off_the_way(host.sightings[at - 1], host.sightings[at], s,
+                                                              max_distance)
+        if off is None:
             return None
-        # A face keeps its size over a short gap: a box a third larger or smaller than expected fits 0.3 worse.
-        worst = max(worst, distance / reach + abs(math.log(s.box.area / expected.area)) / 2)
-    return 1.0 - worst + alike
+        worst = max(worst, off)
+    return 1.0 - worst + _alike(host.appearance, piece.appearance)
+
+
+def _fit_between(a: Sighting, b: Sighting, piece: TrackHistory, max_distance: float) -> bool:
+    """Whether all of `piece` lies between the sightings `a` and `b` of a track, on its way and of its size."""
+    return all(a.t < s.t < b.t and _off_the_way(a, b, s, max_distance) is not None for s in piece.sightings)
+
+
+def _off_the_way(a: Sighting, b: Sighting, s: Sighting, max_distance: float) -> float | None:
+    """How far the sighting `s` is off the way from `a` to `b`, in reach (`max_distance` sides of the box expected
+    there) plus how much its size differs from that box's; None if out of reach or of another size."""
+    u = (s.t - a.t) / (b.t - a.t) if b.t > a.t else 0.0
+    expected = between(a.box, b.box, u)
+    reach = max_distance * max(expected.w, expected.h)
+    distance = math.hypot(center(s.box)[0] - center(expected)[0], center(s.box)[1] - center(expected)[1])
+    if distance > reach or not _similar_size(expected, s.box):
+        return None
+    # A face keeps its size over a short gap: a box a third larger or smaller than expected fits 0.3 worse.
+    return distance / reach + abs(math.log(s.box.area / expected.area)) / 2
+
+
+def _alike(a: Appearance | None, b: Appearance | None) -> float:
+    """Likeness where both looks are known; MIN_LIKENESS where one is not. Where two faces overlap, a piece's
+    appearance is partly the other face's (or unknown, when hidden): place and size decide, likeness only weighs
+    in, and the gap is unsure."""
+    return likeness(a, b) if a is not None and b is not None else MIN_LIKENESS
 
 
 def _continuation(a: TrackHistory, b: TrackHistory, max_gap: float, max_distance: float) -> float | None:
