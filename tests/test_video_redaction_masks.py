@@ -305,6 +305,26 @@ def test_a_face_over_a_kept_one_stays_masked_where_the_detector_missed_it(tmp_pa
     assert all(share < 0.1 for share in left), left
 
 
+@pytest.mark.parametrize("found_over_it", [False, True])
+def test_a_larger_face_that_is_not_found_while_it_overlaps_a_kept_one_is_behind_it(tmp_path, found_over_it):
+    # A bystander's face, larger than the person of interest's, passes behind them: found before and after, never
+    # while they overlap (hidden), so the kept face stays as it was. Found over it, a face that large is in front.
+    kept_face = Box(0.35, 0.3, 0.25, 0.35)
+    passing = [Box(x, 0.25, 0.3, 0.45) for x in (0.0, 0.15, 0.25, 0.35, 0.45, 0.7)]
+    frames = [noise_frame(480, 360, [big, kept_face], seed=k) for k, big in enumerate(passing)]
+    source = write_clip(tmp_path / "behind.mp4", frames)
+    bystander = dataclasses.replace(face_track(1, passing[0]), boxes=dict(enumerate(passing)),
+                                    scores={0: 0.9, 5: 0.9, **({3: 0.9} if found_over_it else {})})
+    output = tmp_path / "out.mp4"
+    person_of_interest = dataclasses.replace(face_track(2, kept_face), scores=dict.fromkeys(range(FRAMES), 0.9))
+    render(source, output, tracks=[bystander], kept=[person_of_interest], style="blur")
+    left = [detail_left(a, b, inner(kept_face)) for a, b in zip(grey_frames(source), grey_frames(output), strict=True)]
+    if found_over_it:
+        assert min(left[2:5]) < 0.5, left
+    else:
+        assert min(left) > 0.9, left
+
+
 def test_a_face_crossing_in_front_of_a_kept_one_is_masked_over_it_from_the_first_frame_they_overlap(tmp_path):
     # A bystander's face crosses the person of interest from the right, in front: on the first frame they overlap
     # only a third of it is within the kept face's box (it could be behind, by that frame alone), on the next all.

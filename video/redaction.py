@@ -489,6 +489,8 @@ _SIZE_WINDOW = 0.5
 # A face found with at least this share of its box over a kept face's box was seen there: in front of it, since a
 # face behind would be hidden there and a detector rarely finds the quarter of a face left.
 _SEEN_OVER = 0.5
+# Frames on which a kept face must be found over a larger masked face that is not, for that face to be behind it.
+_HIDDEN_FOR = 2
 _BLACK = (0, 0, 0)
 
 
@@ -592,12 +594,13 @@ def _render(
 @dataclass
 class _FrameMasks:
     """What one frame masks: boxes (normalised, already enlarged); whole faces, each as (where it may be, the face
-    itself at its largest size, the face where it was found when it is in front of a kept face, else None); and
-    the whole faces kept visible."""
+    itself at its largest size, the face where it was found when it is in front of a kept face, else None); the
+    whole faces kept visible, and those of them that were found on this frame (not carried over from others)."""
 
     boxes: list[Box] = field(default_factory=list)
     faces: list[tuple[Box, Box, Box | None]] = field(default_factory=list)
     kept: list[Box] = field(default_factory=list)
+    kept_found: list[Box] = field(default_factory=list)
 
 
 def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, height: int) -> dict[int, _FrameMasks]:
@@ -611,6 +614,8 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
             uncertain = any(first <= i <= last for first, last in track.uncertain)
             if track.kind == FACE and not uncertain:
                 masks.kept.append(box)
+                if i in track.scores:
+                    masks.kept_found.append(box)
             elif track.kind == FACE:
                 # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
                 # of the same face, followed apart while it was half hidden) stays visible over it.
@@ -625,7 +630,7 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
         found = _whole_faces(track, width, height)
         boxes = _at_largest_size(found, track.times)
         reach = _with_neighbours(boxes)
-        front = _in_front_of_kept(found, plan)
+        front = _in_front_of_kept(found, set(track.scores), plan)
         for i, box in boxes.items():
             plan.setdefault(i, _FrameMasks()).faces.append((reach[i], box, found[i] if i in front else None))
     return plan
@@ -636,16 +641,22 @@ def _margin(kind: str) -> float:
     return _LINKING[kind].margin if kind in _LINKING else 0.0
 
 
-def _in_front_of_kept(found: dict[int, Box], plan: dict[int, _FrameMasks]) -> set[int]:
-    """The frames where a masked face is in front of a kept one: over each run of frames where it overlaps kept
-    faces, on all of them if on any (`_in_front`). Two faces do not change places while they overlap, and a face
-    crossing in front lies mostly within the kept face's box only in the middle of its crossing."""
+def _in_front_of_kept(found: dict[int, Box], detected: set[int], plan: dict[int, _FrameMasks]) -> set[int]:
+    """The frames where a masked face (its boxes `found`, detected on the frames `detected`, carried over on the
+    others) is in front of a kept one: over each run of frames where it overlaps kept faces, on all of them if on
+    any (`_in_front`). Two faces do not change places while they overlap, and a face crossing in front lies mostly
+    within the kept face's box only in the middle of its crossing. Except a face as large as the kept one or larger,
+    in front by its size, that was not found on any frame of the run while the kept face was found over it on
+    _HIDDEN_FOR frames or more: it was hidden, behind. (A smaller face in front can go unfound over a larger one.)"""
     overlapping = [i for i in sorted(found) if i in plan and any(overlap(found[i], k) > 0 for k in plan[i].kept)]
     front: set[int] = set()
     # Consecutive frames keep the same difference from their position in the list.
     for _, run in itertools.groupby(enumerate(overlapping), key=lambda pair: pair[1] - pair[0]):
         frames = [i for _, i in run]
-        if any(_in_front(found[i], k) for i in frames for k in plan[i].kept):
+        over_found = [k for i in frames for k in plan[i].kept_found if overlap(found[i], k) > 0]
+        hidden = (not detected.intersection(frames) and len(over_found) >= _HIDDEN_FOR
+                  and all(found[i].h >= k.h for i in frames for k in plan[i].kept if overlap(found[i], k) > 0))
+        if not hidden and any(_in_front(found[i], k) for i in frames for k in plan[i].kept):
             front.update(frames)
     return front
 
