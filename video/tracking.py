@@ -472,9 +472,10 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
     count = len(tracks)
     while True:
         by_key = {t.key: t for t in tracks}
+        seen = [t for t in tracks if t.appearance is not None]
         pairs = {}
-        for a in tracks:
-            for b in tracks:
+        for a in seen:
+            for b in seen:
                 priority = _continuation(a, b, max_gap, max_distance)
                 if priority is not None:
                     pairs[a.key, b.key] = priority
@@ -516,12 +517,20 @@ def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> l
     absorbed = True
     while absorbed:
         absorbed = False
+        # A host's span holds the piece's; taking a piece in does not change it.
+        spans = {t.key: (t.sightings[0].frame, t.sightings[-1].frame) for t in tracks}
+        gone: set[int] = set()
         for piece in sorted(tracks, key=lambda t: len(t.sightings)):
+            if piece.key in gone:
+                continue
+            first, last = spans[piece.key]
             hosts = []
             for host in tracks:
-                fit = _fit_in_gaps(host, piece, max_distance)
-                if fit is not None:
-                    hosts.append((fit, host))
+                start, end = spans[host.key]
+                if start < first and last < end and host.key not in gone:
+                    fit = _fit_in_gaps(host, piece, max_distance)
+                    if fit is not None:
+                        hosts.append((fit, host))
             hosts.sort(key=lambda h: h[0], reverse=True)
             if hosts and (len(hosts) == 1 or hosts[0][0] - hosts[1][0] >= UNSURE_MARGIN):
                 host = hosts[0][1]
@@ -533,9 +542,9 @@ def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> l
                 host.unsure = _merged_spans(host.unsure + piece.unsure + gaps)
                 host.sightings = sorted(host.sightings + piece.sightings, key=lambda s: s.frame)
                 host.pieces.extend(piece.pieces)
-                tracks.remove(piece)
+                gone.add(piece.key)
                 absorbed = True
-                break
+        tracks = [t for t in tracks if t.key not in gone]
     return tracks
 
 
