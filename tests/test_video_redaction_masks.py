@@ -136,6 +136,23 @@ def test_a_face_in_a_corner_is_masked_at_the_size_it_has_where_it_is_seen_whole(
 # --- the feathered oval -----------------------------------------------------------------------------------------------
 
 
+def test_a_tall_face_is_blurred_as_strongly_down_it_as_across_it(tmp_path):
+    # A face turned aside is much taller than wide (here 5 to 3). Its layout down the face, dark eyes over light
+    # cheeks, is about one cycle per face height: with cells set by the face's width (4 or 5 down it) an
+    # independent detector still found it; by its height (2) almost none of it is left.
+    width, height, face = 480, 360, Box(190 / 480, 100 / 360, 90 / 480, 150 / 360)
+    rows, cols = pixels(face, width, height)
+    image = np.full((height, width, 3), GREY, np.uint8)
+    layout = GREY + 80 * np.sin(2 * np.pi * np.arange(rows.stop - rows.start) / (rows.stop - rows.start))
+    image[rows, cols] = layout.astype(np.uint8)[:, None, None]
+    source = write_clip(tmp_path / "tall.mp4", [image] * FRAMES)
+    output = tmp_path / "out.mp4"
+    render(source, output, tracks=[face_track(1, face)], style="blur")
+    column = (cols.start + cols.stop) // 2
+    before, after = (grey_frames(path)[2][rows, column] for path in (source, output))
+    assert np.std(after) < 0.05 * np.std(before)
+
+
 def test_a_feathered_oval_is_fully_masked_inside_and_fades_out_only_beyond_it():
     width, height = 200, 160
     planes = yuv_planes(np.full((height * 3 // 2, width), 200, np.uint8), width, height)

