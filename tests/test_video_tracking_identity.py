@@ -405,3 +405,39 @@ def test_a_piece_found_on_frames_a_track_missed_here_and_there_is_taken_into_it(
     [whole] = joined
     assert whole.pieces == [1, 2] and [s.frame for s in whole.sightings] == list(range(30))
     assert whole.unsure == [(10, 17)]
+
+
+def test_a_face_whose_last_boxes_jumped_about_while_half_hidden_is_continued_where_it_was_heading():
+    # Going behind something, a face was found for three more frames on what was left of it, smaller and lower:
+    # two of them by a piece of their own, taken into the track. Where it was heading is judged from where it
+    # surely was, so the track found again on its way continues it.
+    look = Appearance(np.array([1.0, *[0.0] * 71], np.float32), np.ones(1, np.float32))
+
+    def sighting(frame: int, *, hidden: bool = False, sure: bool = True) -> Sighting:
+        box = (Box(0.1 + 0.01 * frame, 0.42, 0.06, 0.07) if hidden else Box(0.1 + 0.01 * frame, 0.3, 0.08, 0.1))
+        return Sighting(frame, frame / 10, box, 0.8, sure)
+
+    host = TrackHistory(1, "face", [*(sighting(f) for f in range(10)), sighting(12, hidden=True, sure=False)],
+                        look, pieces=[1])
+    piece = TrackHistory(2, "face", [sighting(10, hidden=True), sighting(11, hidden=True)], None, pieces=[2])
+    after = TrackHistory(3, "face", [sighting(f) for f in range(21, 31)], look, pieces=[3])
+    [joined] = relink([host, piece, after], max_gap=3.0)
+    assert sorted(joined.pieces) == [1, 2, 3]
+    assert joined.unsure == [(9, 21)]
+
+
+def test_sightings_doubted_only_by_the_tracks_own_earlier_piece_are_sure_once_they_are_joined():
+    # Found again while its lost piece was still waiting for it, a face's first sightings could have been that
+    # piece's as well, so they were unsure. Joined to it, that doubt is gone; the frames nobody saw stay unsure,
+    # and so does a sighting another track (3) also claimed.
+    look = Appearance(np.array([1.0, *[0.0] * 71], np.float32), np.ones(1, np.float32))
+
+    def sighting(frame: int, doubted_by: frozenset[int] = frozenset()) -> Sighting:
+        return Sighting(frame, frame / 10, Box(0.1 + 0.01 * frame, 0.3, 0.08, 0.1), 0.8, not doubted_by, doubted_by)
+
+    before = TrackHistory(1, "face", [sighting(f) for f in range(10)], look, pieces=[1])
+    after = TrackHistory(2, "face", [sighting(f, frozenset({1}) if f < 16 else frozenset({1, 3}) if f == 20
+                                              else frozenset()) for f in range(14, 25)], look, pieces=[2])
+    assert after.unsure == [(14, 16), (19, 21)]
+    [joined] = relink([before, after], max_gap=3.0)
+    assert joined.unsure == [(9, 14), (19, 21)]

@@ -8,7 +8,7 @@ import bisect
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -75,30 +75,50 @@ class Appearance:
 @dataclass(frozen=True)
 class Sighting:
     """A detection a track took: the caller's frame number, media time, box and detection score, and how sure the
-    tracker was that it is the same object as the rest of the track (`sure`)."""
+    tracker was that it is the same object as the rest of the track (`sure`). Where nothing but other tracks that
+    could have taken it made it unsure, their keys (`doubted_by`): should they all turn out to be pieces of this
+    track, it was this object's alone, and sure."""
 
     frame: int
     t: float
     box: Box
     score: float
     sure: bool = True
+    doubted_by: frozenset[int] = frozenset()  # the other tracks whose claim on it alone made it unsure
 
 
 @dataclass
 class TrackHistory:
     """A track's whole life, kept for offline use (`Tracker(history=True)`): its sightings in time order, its
-    appearance, and the frame spans (inclusive) where it is not sure to be the same object throughout."""
+    appearance, the keys of the tracks `relink` joined into it (its own first) and the frame spans (inclusive)
+    between them that nobody saw or that other pieces filled (`gaps`)."""
 
     key: int
     label: str
     sightings: list[Sighting]
     appearance: Appearance | None
-    unsure: list[tuple[int, int]] = field(default_factory=list)
-    pieces: list[int] = field(default_factory=list)  # keys of the tracks joined into it by `relink`, its own first
+    pieces: list[int] = field(default_factory=list)
+    gaps: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def best_score(self) -> float:
         return max(s.score for s in self.sightings)
+
+    @property
+    def unsure(self) -> list[tuple[int, int]]:
+        """The frame spans (inclusive) where the track is not sure to be the same object throughout: around its
+        unsure sightings, and its gaps."""
+        return _merged_spans(_unsure_spans(self.sightings) + self.gaps)
+
+    def take(self, sightings: list[Sighting], gaps: list[tuple[int, int]], pieces: list[int]) -> None:
+        """Take another track's sightings, pieces and gaps, with the gaps between them; a sighting doubted only by
+        tracks that are now its pieces is sure."""
+        self.pieces.extend(pieces)
+        self.gaps = _merged_spans(self.gaps + gaps)
+        own = set(self.pieces)
+        self.sightings = sorted(
+            (replace(s, sure=True, doubted_by=frozenset()) if s.doubted_by and s.doubted_by <= own else s
+             for s in self.sightings + sightings), key=lambda s: s.frame)
 
 
 def appearance(image: np.ndarray, box: Box, detail: np.ndarray | None = None) -> Appearance | None:
@@ -299,11 +319,13 @@ class Tracker:
                 # where someone else could have taken the place (alone, with the face where it was heading, a change
                 # of look is a turn, a hand or a post, not another person).
                 alone = margin == math.inf
+                seen = pair.detection not in unseen or _recognised(state.look, detections[pair.detection].box,
+                                                                  image, detail)
                 sure = (margin >= UNSURE_MARGIN
-                        and (pair.likeness is None or alone or pair.likeness >= MIN_LIKENESS + SPLIT_MARGIN)
-                        and (pair.detection not in unseen
-                             or _recognised(state.look, detections[pair.detection].box, image, detail)))
-                self._correct(state, detections[pair.detection], looks[pair.detection], t, frame, sure=sure)
+                        and (pair.likeness is None or alone or pair.likeness >= MIN_LIKENESS + SPLIT_MARGIN) and seen)
+                doubted_by = frozenset() if sure or not seen else self._claims(pair, pairs)
+                self._correct(state, detections[pair.detection], looks[pair.detection], t, frame, sure=sure,
+                              doubted_by=doubted_by)
                 keys[pair.detection] = state.key
                 kept.append(state)
             elif t - state.t <= (self.max_missing_seconds if state.id is not None else self.tentative_seconds):
@@ -330,8 +352,7 @@ class Tracker:
             self._end(state)
         self._states = []
         ended = sorted(self._ended, key=lambda s: (s.first_seen, s.key))
-        return [TrackHistory(s.key, s.label, list(s.sightings), s.look, _unsure_spans(s.sightings), [s.key])
-                for s in ended]
+        return [TrackHistory(s.key, s.label, list(s.sightings), s.look, [s.key]) for s in ended]
 
     def _end(self, state: _State) -> None:
         if self.history and state.id is not None:
@@ -379,6 +400,14 @@ class Tracker:
                     return True
         return False
 
+    def _claims(self, chosen: _Pair, pairs: list[_Pair]) -> frozenset[int]:
+        """The keys of the other tracks that could take the chosen pair's detection, where nothing else stands
+        against the pair (no other detection its track could take): empty otherwise."""
+        if any(p.state == chosen.state and p.detection != chosen.detection and p.likeness is not None for p in pairs):
+            return frozenset()
+        return frozenset(self._states[p.state].key for p in pairs
+                         if p.detection == chosen.detection and p.state != chosen.state and p.likeness is not None)
+
     @staticmethod
     def _margin(chosen: _Pair, pairs: list[_Pair]) -> float:
         """How much better the chosen pair explains its track and detection than the next best explanation: the
@@ -391,7 +420,7 @@ class Tracker:
         return chosen.priority - max(rivals, default=-math.inf)
 
     def _correct(self, state: _State, detection: Detection, look: Appearance | None, t: float, frame: int,
-                 *, sure: bool) -> None:
+                 *, sure: bool, doubted_by: frozenset[int]) -> None:
         dt = t - state.t
         zx, zy = center(detection.box)
         predicted = state.predict(t)
@@ -408,7 +437,7 @@ class Tracker:
         state.h += self.alpha * (detection.box.h - state.h)
         state.t = t
         state.hits += 1
-        self._observe(state, detection, look, frame, sure)
+        self._observe(state, detection, look, frame, sure, doubted_by)
 
     def _start(self, detection: Detection, look: Appearance | None, t: float, frame: int, *, heir: bool,
                sure: bool) -> _State:
@@ -420,7 +449,8 @@ class Tracker:
         self._observe(state, detection, look, frame, sure)
         return state
 
-    def _observe(self, state: _State, detection: Detection, look: Appearance | None, frame: int, sure: bool) -> None:
+    def _observe(self, state: _State, detection: Detection, look: Appearance | None, frame: int, sure: bool,
+                 doubted_by: frozenset[int] = frozenset()) -> None:
         state.score = detection.score
         state.best_score = max(state.best_score, detection.score)
         state.path.append((state.t, state.box))
@@ -430,7 +460,7 @@ class Tracker:
             state.looks += 1
             state.look = _blend(state.look, look, 1.0 / min(state.looks, _APPEARANCE_MEMORY))
         if self.history:
-            state.sightings.append(Sighting(frame, state.t, detection.box, detection.score, sure))
+            state.sightings.append(Sighting(frame, state.t, detection.box, detection.score, sure, doubted_by))
 
     @staticmethod
     def _snapshot(state: _State, track_id: int, t: float) -> Track:
@@ -464,9 +494,11 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
     times its longer side, plus one side per second lost: it may have turned), about as large and alike in
     appearance, continues it, when no other pairing of either is nearly as likely (within UNSURE_MARGIN). Another
     pairing that goes the same way is no rival: one with a track that continues the later piece, that the earlier
-    piece continues, or that lies between them on their way (one object lost three times). The frames between two
-    joined pieces, which nobody saw, are unsure, and pieces found between them are taken in. Tracks without
-    appearance are left as they are.
+    piece continues, or that lies between them on their way (one object lost three times). Where a track was
+    heading is judged from its sure sightings: a half-hidden face's last boxes jump about. The frames between two
+    joined pieces, which nobody saw, are unsure, and pieces found between them are taken in; a sighting that was
+    unsure only because another piece of the joined track could have taken it is sure. Tracks without appearance
+    are left as they are.
     """
     tracks = _absorb_pieces_in_gaps(list(tracks), max_distance)
     count = len(tracks)
@@ -489,9 +521,7 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
                 gap = (a.sightings[-1].frame, b.sightings[0].frame)
                 share = len(b.sightings) / (len(a.sightings) + len(b.sightings))
                 a.appearance = _blend(a.appearance, b.appearance, share)
-                a.sightings.extend(b.sightings)
-                a.unsure = _merged_spans(a.unsure + [gap] + b.unsure)
-                a.pieces.extend(b.pieces)
+                a.take(b.sightings, [gap, *b.gaps], b.pieces)
                 joined = True
                 break  # the joined track's end has moved: pair again
         if not joined:
@@ -512,8 +542,9 @@ def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> l
     find that track, within its span), on its way and of its size, taken into it: where two people cross, the one
     in front is often followed by a new piece while its own track waits, unsure, and takes it up again after; a face
     half hidden by something passing in front of it looks unlike itself on some frames, which the tracker gives a
-    piece of their own. Each gap a piece fills is unsure, so a piece taken wrongly is masked all the same. A piece
-    that could be in two tracks' gaps about as well stays apart."""
+    piece of their own. Each gap a piece fills is unsure, and so are the piece's sightings (it does not tell where
+    the track was heading), so a piece taken wrongly is masked all the same. A piece that could be in two tracks'
+    gaps about as well stays apart."""
     absorbed = True
     while absorbed:
         absorbed = False
@@ -539,9 +570,8 @@ def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> l
                 for s in piece.sightings:
                     at = bisect.bisect_left(frames, s.frame)
                     gaps.append((frames[at - 1], frames[at]))
-                host.unsure = _merged_spans(host.unsure + piece.unsure + gaps)
-                host.sightings = sorted(host.sightings + piece.sightings, key=lambda s: s.frame)
-                host.pieces.extend(piece.pieces)
+                host.take([replace(s, sure=False, doubted_by=frozenset()) for s in piece.sightings],
+                          piece.gaps + gaps, piece.pieces)
                 gone.add(piece.key)
                 absorbed = True
         tracks = [t for t in tracks if t.key not in gone]
@@ -598,11 +628,15 @@ def _continuation(a: TrackHistory, b: TrackHistory, max_gap: float, max_distance
     """How likely `b` continues `a` (position and appearance, as the tracker weighs a detection), None if not."""
     if a is b or a.label != b.label or a.appearance is None or b.appearance is None:
         return None
-    last, first = a.sightings[-1], b.sightings[0]
-    gap = first.t - last.t
-    if not 0 < gap <= max_gap or not _similar_size(last.box, first.box, max_ratio=math.sqrt(2)):
+    if not a.sightings[-1].t < b.sightings[0].t:
         return None
-    expected = shifted(last.box, end_velocity([(s.t, s.box) for s in a.sightings], at_start=False), gap)
+    # Where `a` was heading is judged from where it surely was: a half-hidden face's last boxes jump about.
+    sure = [s for s in a.sightings if s.sure] or a.sightings
+    last, first = sure[-1], b.sightings[0]
+    gap = first.t - last.t
+    if gap > max_gap or not _similar_size(last.box, first.box, max_ratio=math.sqrt(2)):
+        return None
+    expected = shifted(last.box, end_velocity([(s.t, s.box) for s in sure], at_start=False), gap)
     reach = max_distance * max(expected.w, expected.h) * (1 + gap)
     distance = math.hypot(center(first.box)[0] - center(expected)[0], center(first.box)[1] - center(expected)[1])
     alike = _likeness(a.appearance, b.appearance)
