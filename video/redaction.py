@@ -579,7 +579,7 @@ def _render(
                     if m.start - half_frame <= t < max(m.end, m.start + 2 * half_frame) - half_frame:
                         boxes.append(m.box)  # masked as drawn
                 image, planes, yuv = _planes(frame)
-                masker.apply(planes, yuv, boxes, masks.faces, masks.kept)
+                masker.apply(planes, yuv, boxes, masks.faces, masks.shown)
                 masked = av.VideoFrame.from_ndarray(image, format="yuv420p" if yuv is not None else "bgr24")
                 # The source's own timestamps, from 0: a camera's irregular frame times are evidence too.
                 pts = (frame.pts - first_pts) if frame.pts is not None else round(index / fps / stream.time_base)
@@ -597,16 +597,30 @@ def _render(
     return RenderResult(frames, round(seconds, 6), size, digest, width, height)
 
 
+@dataclass(frozen=True)
+class _KeptFace:
+    """A kept face on one frame: its whole box, whether it is left visible there (not on an uncertain frame of its
+    track, where it is masked) and whether it was found there (not carried over from other frames)."""
+
+    box: Box
+    shown: bool
+    found: bool
+
+
 @dataclass
 class _FrameMasks:
     """What one frame masks: boxes (normalised, already enlarged); whole faces, each as (where it may be, the face
-    itself at its largest size, the face where it was found when it is in front of a kept face, else None); the
-    whole faces kept visible, and those of them that were found on this frame (not carried over from others)."""
+    itself at its largest size, the face where it was found when it is in front of a kept face, else None); and the
+    kept faces there, against which a masked face's depth is judged."""
 
     boxes: list[Box] = field(default_factory=list)
     faces: list[tuple[Box, Box, Box | None]] = field(default_factory=list)
-    kept: list[Box] = field(default_factory=list)
-    kept_found: list[Box] = field(default_factory=list)
+    kept: list[_KeptFace] = field(default_factory=list)
+
+    @property
+    def shown(self) -> list[Box]:
+        """The kept faces left visible."""
+        return [k.box for k in self.kept if k.shown]
 
 
 def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, height: int) -> dict[int, _FrameMasks]:
@@ -618,11 +632,10 @@ def _plan(tracks: list[RedactionTrack], kept: list[RedactionTrack], width: int, 
         for i, box in boxes.items():
             masks = plan.setdefault(i, _FrameMasks())
             uncertain = any(first <= i <= last for first, last in track.uncertain)
-            if track.kind == FACE and not uncertain:
-                masks.kept.append(box)
-                if i in track.scores:
-                    masks.kept_found.append(box)
-            elif track.kind == FACE:
+            if track.kind == FACE:
+                # Where two faces overlap, their depth holds over the kept track's uncertain frames too.
+                masks.kept.append(_KeptFace(box, shown=not uncertain, found=i in track.scores))
+            if track.kind == FACE and uncertain:
                 # A kept track's uncertain frame is masked, but what the investigator kept on that frame (a piece
                 # of the same face, followed apart while it was half hidden) stays visible over it.
                 masks.faces.append((box, box, None))
@@ -649,20 +662,22 @@ def _margin(kind: str) -> float:
 
 def _in_front_of_kept(found: dict[int, Box], detected: set[int], plan: dict[int, _FrameMasks]) -> set[int]:
     """The frames where a masked face (its boxes `found`, detected on the frames `detected`, carried over on the
-    others) is in front of a kept one: over each run of frames where it overlaps kept faces, on all of them if on
-    any (`_in_front`). Two faces do not change places while they overlap, and a face crossing in front lies mostly
+    others) is in front of a kept one: over each run of frames where it overlaps kept faces (on the kept tracks'
+    uncertain frames too, where they are masked), on all of them if on any (`_in_front`). Two faces do not change
+    places while they overlap, and a face crossing in front lies mostly
     within the kept face's box only in the middle of its crossing. Except a face as large as the kept one or larger,
     in front by its size, that was not found on any frame of the run while the kept face was found over it on
     _HIDDEN_FOR frames or more: it was hidden, behind. (A smaller face in front can go unfound over a larger one.)"""
-    overlapping = [i for i in sorted(found) if i in plan and any(overlap(found[i], k) > 0 for k in plan[i].kept)]
+    kept = {i: [k.box for k in plan[i].kept] for i in found if i in plan}
+    overlapping = [i for i in sorted(kept) if any(overlap(found[i], k) > 0 for k in kept[i])]
     front: set[int] = set()
     # Consecutive frames keep the same difference from their position in the list.
     for _, run in itertools.groupby(enumerate(overlapping), key=lambda pair: pair[1] - pair[0]):
         frames = [i for _, i in run]
-        over_found = [k for i in frames for k in plan[i].kept_found if overlap(found[i], k) > 0]
+        over_found = [k for i in frames for k in plan[i].kept if k.found and overlap(found[i], k.box) > 0]
         hidden = (not detected.intersection(frames) and len(over_found) >= _HIDDEN_FOR
-                  and all(found[i].h >= k.h for i in frames for k in plan[i].kept if overlap(found[i], k) > 0))
-        if not hidden and any(_in_front(found[i], k) for i in frames for k in plan[i].kept):
+                  and all(found[i].h >= k.h for i in frames for k in kept[i] if overlap(found[i], k) > 0))
+        if not hidden and any(_in_front(found[i], k) for i in frames for k in kept[i]):
             front.update(frames)
     return front
 
