@@ -501,7 +501,7 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
     are left as they are.
     """
     tracks = _absorb_pieces_in_gaps(list(tracks), max_distance)
-    count = len(tracks)
+    any_joined = False
     while True:
         by_key = {t.key: t for t in tracks}
         seen = [t for t in tracks if t.appearance is not None]
@@ -522,10 +522,10 @@ def relink(tracks: list[TrackHistory], max_gap: float, max_distance: float = 1.0
                 share = len(b.sightings) / (len(a.sightings) + len(b.sightings))
                 a.appearance = _blend(a.appearance, b.appearance, share)
                 a.take(b.sightings, [gap, *b.gaps], b.pieces)
-                joined = True
+                joined = any_joined = True
                 break  # the joined track's end has moved: pair again
         if not joined:
-            return _absorb_pieces_in_gaps(tracks, max_distance) if len(tracks) < count else tracks
+            return _absorb_pieces_in_gaps(tracks, max_distance) if any_joined else tracks
 
 
 def _same_way(a: TrackHistory, b: TrackHistory, other: TrackHistory, pairs: dict[tuple[int, int], float],
@@ -581,12 +581,10 @@ def _absorb_pieces_in_gaps(tracks: list[TrackHistory], max_distance: float) -> l
 def _fit_in_gaps(host: TrackHistory, piece: TrackHistory, max_distance: float) -> float | None:
     """How well `piece` fits into `host`'s gaps: each of its sightings on the way between the host's sightings
     either side of it, of the size, with appearance weighing in (its worst sighting counts; see `_off_the_way`);
-    None if it does not lie wholly in the host's gaps."""
-    if host is piece or host.label != piece.label:
+    None if it does not lie wholly in the host's gaps. The piece lies within the host's span."""
+    if host.label != piece.label:
         return None
     frames = [s.frame for s in host.sightings]
-    if not frames[0] < piece.sightings[0].frame <= piece.sightings[-1].frame < frames[-1]:
-        return None
     worst = 0.0
     for s in piece.sightings:
         at = bisect.bisect_left(frames, s.frame)
