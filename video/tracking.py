@@ -626,8 +626,8 @@ def _continuation(a: TrackHistory, b: TrackHistory, max_gap: float, max_distance
     """How likely `b` continues `a` (position and appearance, as the tracker weighs a detection), None if not."""
     if a is b or a.label != b.label or a.appearance is None or b.appearance is None:
         return None
-    if not a.sightings[-1].t < b.sightings[0].t:
-        return None
+    if not 0 < b.sightings[0].t - a.sightings[-1].t <= max_gap:
+        return None  # checked first: relink asks this of every pair of tracks
     # Where `a` was heading is judged from where it surely was: a half-hidden face's last boxes jump about.
     sure = [s for s in a.sightings if s.sure] or a.sightings
     last, first = sure[-1], b.sightings[0]
