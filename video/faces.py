@@ -74,42 +74,37 @@ def decode_centerface(
     x2, y2 = np.clip(cx + w / 2, 0, in_w), np.clip(cy + h / 2, 0, in_h)
     rects = np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)
     keep = cv2.dnn.NMSBoxes(rects.tolist(), scores.tolist(), threshold, _NMS_IOU)
-    faces = [(float(scores[i]), *(float(v) for v in rects[i])) for i in np.asarray(keep, dtype=int).reshape(-1)]
-    return [Detection(FACE, score, Box(x / in_w, y / in_h, bw / in_w, bh / in_h))
-            for score, x, y, bw, bh in _joined_sides([f for f in faces if f[3] > 0 and f[4] > 0])]
+    faces = [(float(scores[i]), Box(*(float(v) for v in rects[i]))) for i in np.asarray(keep, dtype=int).reshape(-1)]
+    return [Detection(FACE, score, Box(box.x / in_w, box.y / in_h, box.w / in_w, box.h / in_h))
+            for score, box in _joined_sides([f for f in faces if f[1].w > 0 and f[1].h > 0])]
 
 
-_Face = tuple[float, float, float, float, float]  # score, x, y, width, height in pixels
-
-
-def _joined_sides(faces: list[_Face]) -> list[_Face]:
-    """The faces (best first) with each pair that is the two sides of one face split by a post joined into one
-    box, with the better score."""
+def _joined_sides(faces: list[tuple[float, Box]]) -> list[tuple[float, Box]]:
+    """The faces (score and box in pixels, best first) with each pair that is the two sides of one face split by a
+    post joined into one box, with the better score."""
     joined, used = [], set()
-    for i, (score, x, y, w, h) in enumerate(faces):
+    for i, (score, box) in enumerate(faces):
         if i in used:
             continue
         for j in range(i + 1, len(faces)):
-            if j not in used and _sides_of_one_face((x, y, w, h), faces[j][1:]):
-                _, x2, y2, w2, h2 = faces[j]
-                left, top = min(x, x2), min(y, y2)
-                x, y, w, h = left, top, max(x + w, x2 + w2) - left, max(y + h, y2 + h2) - top
+            other = faces[j][1]
+            if j not in used and _sides_of_one_face(box, other):
+                box = Box.from_corners(min(box.x, other.x), min(box.y, other.y), max(box.x2, other.x2),
+                                       max(box.y2, other.y2))
                 used.add(j)
                 break
-        joined.append((score, x, y, w, h))
+        joined.append((score, box))
     return joined
 
 
-def _sides_of_one_face(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    """Whether two boxes (x, y, width, height) are the parts of one face either side of a post (see _PART_ASPECT)."""
-    (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
-    height = max(ah, bh)
-    if max(aw / ah, bw / bh) >= _PART_ASPECT:
+def _sides_of_one_face(a: Box, b: Box) -> bool:
+    """Whether two boxes (in pixels) are the parts of one face either side of a post (see _PART_ASPECT)."""
+    height = max(a.h, b.h)
+    if max(a.w / a.h, b.w / b.h) >= _PART_ASPECT:
         return False
-    if abs(ay - by) > _SAME_LINE * height or abs((ay + ah) - (by + bh)) > _SAME_LINE * height:
+    if abs(a.y - b.y) > _SAME_LINE * height or abs(a.y2 - b.y2) > _SAME_LINE * height:
         return False
-    if max(ax, bx) - min(ax + aw, bx + bw) > _SAME_LINE * height:  # the gap between them, negative if they overlap
+    if max(a.x, b.x) - min(a.x2, b.x2) > _SAME_LINE * height:  # the gap between them, negative if they overlap
         return False
-    width = max(ax + aw, bx + bw) - min(ax, bx)
-    tall = max(ay + ah, by + bh) - min(ay, by)
+    width, tall = max(a.x2, b.x2) - min(a.x, b.x), max(a.y2, b.y2) - min(a.y, b.y)
     return _WHOLE_ASPECT[0] <= width / tall <= _WHOLE_ASPECT[1]
