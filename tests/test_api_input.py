@@ -81,6 +81,16 @@ def test_the_schema_documents_the_problem_documents(tmp_path):
     assert "400" not in schema["paths"]["/api/v1/auth/me/"]["get"]["responses"]
 
 
+@pytest.mark.parametrize("entry", [{"user": "fuzz\u0000er"}, {"group": "Operator\u0000"}, {"user": {"\u0000": 1}}])
+def test_a_nul_character_anywhere_in_a_body_is_refused_before_it_reaches_the_database(admin_client, camera, entry):
+    """PostgreSQL holds no NUL in text: a username with one, looked up for an access entry, was a 500 (the fuzzer's
+    seed 964701952)."""
+    body = json.dumps({"camera": camera.pk, **entry})
+    response = admin_client.post("/api/v1/camera-access/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+
+
 @pytest.mark.parametrize("username", ["Jürgen-nobody", "\udaff-nobody"])  # non-ASCII, and half a surrogate pair
 def test_a_problem_quoting_what_was_sent_reads_the_same_in_any_charset(admin_client, camera, username):
     """application/problem+json names no charset, so a client guesses one (the fuzzer's guessed wrong and read

@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["vms.api.filters.StrictFilterBackend"],
     # JSON bodies only: the web app sends nothing else, and a form-encoded body reads as strings and lists
     # where the API expects numbers, objects and booleans (a form saved as someone's preferences).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["vms.api.parsers.JsonWithoutNulParser"],
     "DEFAULT_PAGINATION_CLASS": "vms.api.pagination.Pagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "vms.api.schema.ProblemAutoSchema",
