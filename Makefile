@@ -78,7 +78,8 @@ run: setup $(VMS_DATA_ROOT)/secret_key $(VMS_DATA_ROOT)/credentials_key
 	@echo "  The VMS runs at http://$(HOST):$(PORT)/  (API docs: /api/docs/). Ctrl-C stops it."
 	trap 'kill 0' EXIT; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) vms.asgi:application & \
-	if [ -n "$$VMS_REDIS_URL" ]; then $(PY) manage.py recorder & $(PY) manage.py analytics & fi; \
+	if [ -n "$$VMS_REDIS_URL" ]; then $(PY) manage.py recorder & $(PY) manage.py analytics & \
+		$(PY) manage.py device_events & fi; \
 	$(VENV)/bin/celery -A vms worker --beat --loglevel=warning --concurrency=2 --queues=celery,redaction \
 		--schedule $(VMS_DATA_ROOT)/celerybeat-schedule & \
 	wait

@@ -15,7 +15,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.view_live", "devices.view_recording", "devices.export_clip",
         "devices.access_all_cameras", "devices.use_file_source", "devices.view_unmasked",
         "devices.view_privacymask", "devices.add_privacymask", "devices.change_privacymask",
-        "devices.delete_privacymask",
+        "devices.delete_privacymask", "devices.view_deviceevent",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
         "accounts.view_cameraaccess", "accounts.add_cameraaccess", "accounts.delete_cameraaccess",
         "accounts.view_auditentry", "recordings.view_recorderprocess",
@@ -25,12 +25,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "analytics.acknowledge_alarm", "analytics.view_count", "redaction.work_on_all_exports",
     ],
     OPERATOR: [
-        "devices.view_camera", "devices.view_live", "devices.view_recording",
+        "devices.view_camera", "devices.view_live", "devices.view_recording", "devices.view_deviceevent",
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count",
     ],
     INVESTIGATOR: [
-        "devices.view_camera", "devices.view_recording", "devices.export_clip",
+        "devices.view_camera", "devices.view_recording", "devices.export_clip", "devices.view_deviceevent",
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count",
     ],

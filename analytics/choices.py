@@ -16,6 +16,7 @@ class Condition(models.TextChoices):
     MOTION = "motion", "Motion in the zone"
     OFFLINE = "offline", "Camera offline"
     TAMPER = "tamper", "Camera tampered (blocked, blacked out or moved)"
+    CAMERA_EVENT = "camera_event", "The camera reports an event (its own motion, tamper, input or analytics)"
 
 
 # Conditions about a zone, and the kind of zone each one needs.

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from analytics.choices import Condition, DeliveryStatus, Direction, Severity, ZoneKind
+from devices.choices import DeviceEventKind
 from devices.credentials import decrypt_password, encrypt_password
 
 
@@ -30,12 +31,20 @@ class Rule(models.Model):
     camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="rules")
     name = models.CharField(max_length=120)
     enabled = models.BooleanField(default=True)
-    condition = models.CharField(max_length=10, choices=Condition.choices)
+    condition = models.CharField(max_length=20, choices=Condition.choices)
     zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
     object_classes = models.JSONField(default=list, blank=True, help_text="Empty: any class")
     dwell_seconds = models.FloatField(default=10)
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.ANY)
     count_threshold = models.PositiveIntegerField(default=1)
+    # A rule on the camera's own events ("camera_event"): their kind, topic (and its subtopics) and items.
+    event_kind = models.CharField(max_length=20, choices=DeviceEventKind.choices, blank=True,
+                                  help_text="Empty: any kind")
+    event_topic = models.CharField(max_length=500, blank=True,
+                                   help_text="An ONVIF topic, e.g. tns1:RuleEngine/LineDetector; empty: any topic")
+    event_items = models.JSONField(default=dict, blank=True,
+                                   help_text='{name: value} the event\'s source or data must hold, e.g. '
+                                             '{"InputToken": "1"}; empty: any')
     min_duration_seconds = models.FloatField(default=0)
     schedule = models.JSONField(
         default=list, blank=True,
@@ -71,7 +80,9 @@ class Event(models.Model):
     camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="events")
     rule = models.ForeignKey(Rule, null=True, on_delete=models.SET_NULL, related_name="events")
     rule_name = models.CharField(max_length=120, help_text="Kept when the rule is deleted")
-    condition = models.CharField(max_length=10, choices=Condition.choices)
+    condition = models.CharField(max_length=20, choices=Condition.choices)
+    device_event = models.ForeignKey("devices.DeviceEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="The camera's own event that started it")
     started_at = models.DateTimeField(db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     object_class = models.CharField(max_length=20, blank=True)

@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.models import AuditAction
-from analytics.choices import DeliveryStatus
+from analytics.choices import Condition, DeliveryStatus
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
+from devices.models import DeviceEvent
+from video.device_events import EventRuleSpec
 from video.rules import Crossing, RuleSpec, Schedule, ZoneSpec
 from vms import outbound, realtime
 
@@ -49,7 +51,8 @@ def scene_of(camera_id: int) -> Scene:
     zones = {zone.pk: ZoneSpec(zone.pk, zone.kind, tuple(tuple(point) for point in zone.points))
              for zone in Zone.objects.filter(camera_id=camera_id)}
     rules, schedules = [], {}
-    for rule in Rule.objects.filter(camera_id=camera_id, enabled=True).order_by("pk"):
+    for rule in Rule.objects.filter(camera_id=camera_id, enabled=True).exclude(
+            condition=Condition.CAMERA_EVENT).order_by("pk"):
         rules.append(RuleSpec(
             id=rule.pk, condition=rule.condition, zone=zones.get(rule.zone_id),
             classes=frozenset(rule.object_classes), dwell_seconds=rule.dwell_seconds, direction=rule.direction,
@@ -60,16 +63,28 @@ def scene_of(camera_id: int) -> Scene:
     return Scene(tuple(zones.values()), tuple(rules), schedules, signature)
 
 
+def camera_event_rules_of(camera_id: int) -> tuple[list[EventRuleSpec], dict[int, Schedule]]:
+    """The enabled rules on a camera's own events, and when each is active."""
+    rules, schedules = [], {}
+    for rule in Rule.objects.filter(camera_id=camera_id, enabled=True, condition=Condition.CAMERA_EVENT).order_by("pk"):
+        rules.append(EventRuleSpec(rule.pk, rule.event_kind, rule.event_topic,
+                                   tuple(sorted((str(k), str(v)) for k, v in rule.event_items.items()))))
+        schedules[rule.pk] = Schedule.parse(rule.schedule)
+    return rules, schedules
+
+
 def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, track_id: int | None,
-                snapshot: bytes | None) -> Event | None:
-    """Record that a rule fired; raise its alarm and call its webhook. None if the rule is gone."""
+                snapshot: bytes | None, device_event: DeviceEvent | None = None) -> Event | None:
+    """Record that a rule fired (on a camera's own event: `device_event`); raise its alarm and call its webhook.
+    None if the rule is gone."""
     rule = Rule.objects.filter(pk=rule_id).select_related("camera").first()
     if rule is None:
         return None
     with transaction.atomic():
         event = Event.objects.create(
             camera_id=camera_id, rule=rule, rule_name=rule.name, condition=rule.condition, started_at=at,
-            object_class=object_class, track_id=track_id, snapshot=snapshot, keep_footage=rule.record_event,
+            object_class=object_class, track_id=track_id, snapshot=snapshot, device_event=device_event,
+            keep_footage=rule.record_event,
             pre_roll_seconds=rule.pre_roll_seconds if rule.record_event else 0,
             post_roll_seconds=rule.post_roll_seconds if rule.record_event else 0,
         )

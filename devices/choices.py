@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from video.device_events import KINDS
+
 
 class RecordingMode(models.TextChoices):
     CONTINUOUS = "continuous", "Continuous"
@@ -35,3 +37,8 @@ class DynamicMasking(models.TextChoices):
     MOTION = "motion", "Everything that moves"
     PEOPLE = "people", "People"
     BACKGROUND = "background", "Everything but people"
+
+
+# The kinds of a camera's own events (video/device_events.py names them).
+DeviceEventKind = models.TextChoices("DeviceEventKind",
+                                     [(kind.upper(), (kind, label)) for kind, label in KINDS.items()])

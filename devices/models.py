@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from devices.choices import CameraStatus, DynamicMasking, MaskStyle, RecordingMode, Rotation
+from devices.choices import CameraStatus, DeviceEventKind, DynamicMasking, MaskStyle, RecordingMode, Rotation
 from devices.credentials import decrypt_password, encrypt_password
 
 
@@ -45,6 +45,19 @@ class Camera(models.Model):
         "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="analysed_cameras"
     )
     analysis_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # The camera's ONVIF device service, for its events (PullPoint subscription), logged in to with the camera's
+    # username and password.
+    onvif_host = models.CharField("ONVIF host", max_length=255, blank=True)
+    onvif_port = models.PositiveIntegerField("ONVIF port", default=80)
+    listen_events = models.BooleanField(default=False, help_text="Subscribe to the camera's own events (ONVIF)")
+    events_error = models.CharField(max_length=500, blank=True,
+                                    help_text="Why the camera's events are not received, in plain words")
+    # The event listener's lease, as the recorder's.
+    event_listener = models.ForeignKey(
+        "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="listened_cameras"
+    )
+    event_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # Privacy masking: burned into the stream by the recorder before anything is stored, shown or analysed.
     dynamic_masking = models.CharField(max_length=12, choices=DynamicMasking.choices, blank=True)
@@ -98,3 +111,29 @@ class PrivacyMask(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeviceEvent(models.Model):
+    """Something a camera reported itself (ONVIF events): motion, tamper, a digital input, one of its own analytics
+    rules, or any other topic, kept with its topic, source and data as the camera sent them."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="device_events")
+    at = models.DateTimeField(help_text="When it happened, on this server's clock (the camera's time corrected by "
+                              "how far its clock is off)")
+    camera_time = models.DateTimeField(help_text="When it happened, as the camera's clock said")
+    topic = models.CharField(max_length=500, help_text="The ONVIF topic, e.g. tns1:VideoSource/MotionAlarm")
+    kind = models.CharField(max_length=20, choices=DeviceEventKind.choices)
+    operation = models.CharField(max_length=12, blank=True,
+                                 help_text="Initialized, Changed or Deleted for a state; empty for a one-off happening")
+    state = models.BooleanField(null=True, blank=True, help_text="Whether the reported condition holds; null for a "
+                                "one-off happening")
+    source = models.JSONField(default=dict, blank=True, help_text="Which input, video source or rule: {name: value}")
+    data = models.JSONField(default=dict, blank=True, help_text="{name: value}")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["camera", "at"], name="device_event_camera_at")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.at.isoformat()}"

@@ -7,12 +7,13 @@ come out as `OnvifError` with a machine-readable reason and a message in plain w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
 import struct
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -111,25 +112,40 @@ async def list_profiles(
     slow (the whole exchange must finish within `timeout` seconds), is not an ONVIF camera, or
     is at an address the outbound policy denies (`allow`: networks allowed anyway).
     """
-    where = f"{host}:{port}"
+    try:
+        async with asyncio.timeout(timeout), session(host, port, username, password, allow, timeout) as camera:
+            return await _read_device(camera, f"{host}:{port}")
+    except TimeoutError as exc:
+        raise explain(exc, host, port, timeout) from exc
+
+
+# What the ONVIF client raises when the camera cannot be reached, refuses, or answers wrongly.
+ONVIF_ERRORS = (TimeoutError, aiohttp.ClientError, zeep.exceptions.Error, ONVIFError)
+
+
+@contextlib.asynccontextmanager
+async def session(host: str, port: int, username: str, password: str, allow: Sequence[outbound.Network] = (),
+                  timeout: float = 10) -> AsyncIterator[ONVIFCamera]:
+    """An ONVIF client of the camera, at the address the outbound policy checked (`allow`: networks allowed
+    anyway), closed afterwards. The client's errors within it come out as OnvifError (`timeout` is named in
+    the words of a timeout)."""
     camera = None
     try:
-        async with asyncio.timeout(timeout):
-            target = await asyncio.to_thread(outbound.destination, host, port, "camera", allow)
-            # The checked address, not the name: a second lookup could answer with another address.
-            # adjust_time: many cameras' clocks are wrong, and WS-Security rejects a login whose
-            # timestamp is far from the camera's, which would look like a wrong password.
-            # no_cache: the WSDLs ship with the package, so a cache only writes a file for nothing.
-            camera = ONVIFCamera(target.addresses[0], port, username, password, no_cache=True, adjust_time=True)
-            return await _read_device(camera, where)
+        target = await asyncio.to_thread(outbound.destination, host, port, "camera", allow)
+        # The checked address, not the name: a second lookup could answer with another address.
+        # adjust_time: many cameras' clocks are wrong, and WS-Security rejects a login whose
+        # timestamp is far from the camera's, which would look like a wrong password.
+        # no_cache: the WSDLs ship with the package, so a cache only writes a file for nothing.
+        camera = ONVIFCamera(target.addresses[0], port, username, password, no_cache=True, adjust_time=True)
+        yield camera
     except outbound.DestinationDenied as exc:
         raise OnvifError("denied", str(exc)) from exc
     except socket.gaierror as exc:
         raise OnvifError(
             "unreachable", f"No host called {host} could be found. Check the name or use an IP address."
         ) from exc
-    except (TimeoutError, aiohttp.ClientError, zeep.exceptions.Error, ONVIFError) as exc:
-        raise _explain(exc, host, port, timeout) from exc
+    except ONVIF_ERRORS as exc:
+        raise explain(exc, host, port, timeout) from exc
     finally:
         if camera is not None:
             await camera.close()
@@ -311,7 +327,7 @@ def _is_auth_fault(fault: zeep.exceptions.Fault) -> bool:
     return bool(names & _AUTH_FAULT_NAMES) or any(word in text for word in _AUTH_FAULT_WORDS)
 
 
-def _explain(exc: BaseException, host: str, port: int, timeout: float) -> OnvifError:
+def explain(exc: BaseException, host: str, port: int, timeout: float) -> OnvifError:
     """Turn a library exception into the reason and words an admin can act on."""
     where = f"{host}:{port}"
     if isinstance(exc, TimeoutError):

@@ -12,7 +12,7 @@ class RecorderProcess(models.Model):
     """A running `manage.py recorder` or `manage.py analytics`; its heartbeat tells the others it is alive."""
 
     name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, default="recorder", help_text="recorder or analytics")
+    kind = models.CharField(max_length=20, default="recorder", help_text="recorder, analytics or events")
     hostname = models.CharField(max_length=200)
     pid = models.PositiveIntegerField()
     started_at = models.DateTimeField(auto_now_add=True)

@@ -80,7 +80,8 @@ def server_environment(database: str, data_root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "VMS_REDIS_URL"}
     env.update(VMS_DATABASE_URL=f"postgresql://postgres@/{database}?host={POSTGRES_SOCKET_FOLDER}",
                VMS_DATA_ROOT=str(data_root), VMS_MEDIA_ROOT=str(data_root / "media"), VMS_MIN_FREE_DISK_GIB="0",
-               VMS_RECORDER_IN_WEB="false", VMS_ANALYTICS_IN_WEB="false", DJANGO_SETTINGS_MODULE="vms.settings")
+               VMS_RECORDER_IN_WEB="false", VMS_ANALYTICS_IN_WEB="false", VMS_EVENTS_IN_WEB="false",
+               DJANGO_SETTINGS_MODULE="vms.settings")
     return env
 
 

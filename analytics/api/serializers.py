@@ -15,6 +15,7 @@ from vms import outbound
 from vms.api.fields import InstantField, PicturePointsField, UniqueNamePerCamera
 
 MAX_POST_ROLL_SECONDS = 600
+MAX_EVENT_ITEMS = 16
 
 
 class ZoneSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
@@ -62,11 +63,14 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     min_duration_seconds = serializers.FloatField(min_value=0, max_value=86400, required=False)
     pre_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_PRE_ROLL_SECONDS, required=False)
     post_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_POST_ROLL_SECONDS, required=False)
+    event_items = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True),
+                                        required=False, help_text=Rule._meta.get_field("event_items").help_text)
 
     class Meta:
         model = Rule
         fields = ["id", "camera", "name", "enabled", "condition", "zone", "object_classes", "dwell_seconds",
-                  "direction", "count_threshold", "min_duration_seconds", "schedule", "severity", "raise_alarm",
+                  "direction", "count_threshold", "event_kind", "event_topic", "event_items",
+                  "min_duration_seconds", "schedule", "severity", "raise_alarm",
                   "record_event", "pre_roll_seconds", "post_roll_seconds", "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
@@ -103,6 +107,13 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         elif zone.kind != wanted:
             needed = "a line" if wanted == ZoneKind.LINE else "an area"
             raise serializers.ValidationError({"zone": f"{Condition(condition).label} needs {needed}."})
+        if condition == Condition.CAMERA_EVENT and not (current("event_kind") or current("event_topic")):
+            raise serializers.ValidationError({"event_kind": "Choose the kind or the topic of the camera's events "
+                                                             "this rule watches."})
+        items = attrs.get("event_items", {})
+        if len(items) > MAX_EVENT_ITEMS or any(len(name) > 200 for name in items):
+            raise serializers.ValidationError({"event_items": f"At most {MAX_EVENT_ITEMS} items, names of at most "
+                                                              "200 characters."})
         for window in attrs.get("schedule", []):
             if time.fromisoformat(window["start"]) == time.fromisoformat(window["end"]):
                 raise serializers.ValidationError({"schedule": "A window must not start and end at the same time."})
@@ -133,7 +144,7 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = ["id", "camera", "camera_name", "rule", "rule_name", "condition", "started_at", "ended_at",
-                  "object_class", "track_id", "snapshot_url", "boxes", "alarm"]
+                  "object_class", "track_id", "device_event", "snapshot_url", "boxes", "alarm"]
 
     def get_snapshot_url(self, event: Event) -> str | None:
         return reverse("event-snapshot", args=[event.pk]) if event.has_snapshot else None

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from devices.choices import CameraStatus, RecordingMode
-from devices.models import Camera, PrivacyMask
+from devices.models import Camera, DeviceEvent, PrivacyMask
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
 from vms.api.fields import PicturePointsField, UniqueNamePerCamera
+
+# A host name (letters, digits, dots, hyphens), an IPv4 address or an IPv6 address in brackets or bare.
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?")
 
 
 class CameraStatusSerializer(serializers.Serializer):
@@ -46,12 +50,13 @@ class CameraSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
             "recording_mode", "retention_days", "retention_gib", "rotation", "analytics_enabled", "analytics_fps",
-            "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "live_status", "created_at",
-            "updated_at",
+            "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
+            "listen_events", "events_error", "live_status", "created_at", "updated_at",
         ]
-        read_only_fields = ["masking_cost", "created_at", "updated_at"]
+        read_only_fields = ["masking_cost", "events_error", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
-                        "analytics_fps": {"min_value": 0.5, "max_value": 25}}
+                        "analytics_fps": {"min_value": 0.5, "max_value": 25},
+                        "onvif_port": {"min_value": 1, "max_value": 65535}}
 
     def get_has_password(self, camera: Camera) -> bool:
         return bool(camera.password_encrypted)
@@ -80,6 +85,13 @@ class CameraSerializer(serializers.ModelSerializer):
                     errors[field] = exc.detail
         mode = attrs.get("recording_mode", getattr(self.instance, "recording_mode", None))
         analysed = attrs.get("analytics_enabled", getattr(self.instance, "analytics_enabled", False))
+        if attrs.get("onvif_host"):
+            attrs["onvif_host"] = attrs["onvif_host"].strip()
+            if not _HOST.fullmatch(attrs["onvif_host"]):
+                errors["onvif_host"] = ["A host name or IP address, without http:// or a port."]
+        listening = attrs.get("listen_events", getattr(self.instance, "listen_events", False))
+        if listening and not attrs.get("onvif_host", getattr(self.instance, "onvif_host", "")):
+            errors["onvif_host"] = ["The camera's events come from its ONVIF service: give its host."]
         if mode == RecordingMode.EVENTS and not analysed:
             errors["recording_mode"] = ["Recording on events only needs the analytics on: its rules make the events."]
         if errors:
@@ -161,3 +173,12 @@ class UnmaskedAccessRequestSerializer(serializers.Serializer):
 class UnmaskedAccessSerializer(serializers.Serializer):
     token = serializers.CharField()
     expires_at = serializers.DateTimeField()
+
+
+class DeviceEventSerializer(serializers.ModelSerializer):
+    camera_name = serializers.CharField(source="camera.name", read_only=True)
+
+    class Meta:
+        model = DeviceEvent
+        fields = ["id", "camera", "camera_name", "at", "camera_time", "topic", "kind", "operation", "state", "source",
+                  "data", "received_at"]

@@ -6,7 +6,9 @@ import asyncio
 import dataclasses
 import socket
 
+import django_filters
 from django.conf import settings
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -20,6 +22,7 @@ from accounts.models import AuditAction
 from devices import onvif, services
 from devices.api.serializers import (
     CameraSerializer,
+    DeviceEventSerializer,
     DiscoveryRequestSerializer,
     OnvifRequestSerializer,
     PrivacyMaskSerializer,
@@ -28,13 +31,15 @@ from devices.api.serializers import (
     UnmaskedAccessRequestSerializer,
     UnmaskedAccessSerializer,
 )
-from devices.models import PrivacyMask
+from devices.models import DeviceEvent, PrivacyMask
 from devices.stream_urls import pinned_stream_url
 from recordings import unmasked
 from video.probe import StreamError, classify_error, probe_stream
 from vms import outbound
 from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import CameraUnavailable, problem
+from vms.api.fields import InstantFilter
+from vms.api.filters import StrictFilterSet
 from vms.api.permissions import ModelPermissionsByAction, requires
 from vms.api.schema import PROBLEM
 
@@ -151,3 +156,29 @@ class PrivacyMaskViewSet(CameraScopedViewSet):
     permission_model = "devices.privacymask"
     audit_action = AuditAction.MASKS_CHANGED
     what = "privacy mask"
+
+
+class DeviceEventFilter(StrictFilterSet):
+    topic = django_filters.CharFilter(method="filter_topic", help_text="Events of this ONVIF topic or its subtopics")
+    start = InstantFilter(field_name="at", lookup_expr="gte", help_text="Events at or after this time")
+    end = InstantFilter(field_name="at", lookup_expr="lt", help_text="Events before this time")
+
+    class Meta:
+        model = DeviceEvent
+        fields = ["camera", "kind", "state"]
+
+    def filter_topic(self, queryset, _name, value):
+        topic = value.rstrip("/")
+        return queryset.filter(Q(topic=topic) | Q(topic__startswith=topic + "/"))
+
+
+class DeviceEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """What the cameras reported themselves (ONVIF events), newest first; for cameras the user may see."""
+
+    serializer_class = DeviceEventSerializer
+    permission_classes = [requires("devices.view_deviceevent")]
+    filterset_class = DeviceEventFilter
+    queryset = DeviceEvent.objects.none()  # for the schema
+
+    def get_queryset(self):
+        return DeviceEvent.objects.filter(camera__in=cameras_visible_to(self.request.user)).select_related("camera")

@@ -24,7 +24,13 @@ from analytics.api.views import (
     WebhookDeliveryViewSet,
     ZoneViewSet,
 )
-from devices.api.views import CameraViewSet, OnvifDiscoveryView, OnvifProfilesView, PrivacyMaskViewSet
+from devices.api.views import (
+    CameraViewSet,
+    DeviceEventViewSet,
+    OnvifDiscoveryView,
+    OnvifProfilesView,
+    PrivacyMaskViewSet,
+)
 from recordings.api.views import (
     CameraClip,
     CameraPlaylist,
@@ -43,6 +49,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("camera-access", CameraAccessViewSet, basename="camera-access")
 router.register("audit", AuditEntryViewSet, basename="audit")
 router.register("events", EventViewSet, basename="event")
+router.register("device-events", DeviceEventViewSet, basename="device-event")
 router.register("alarms", AlarmViewSet, basename="alarm")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register(r"cameras/(?P<camera_id>\d+)/zones", ZoneViewSet, basename="camera-zone")
