@@ -50,6 +50,7 @@ MATRIX = [
     ("get", "/api/v1/cameras/{cam}/rules/", ALLOWED, ALLOWED, ALLOWED),
     ("post", "/api/v1/cameras/{cam}/rules/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/events/", ALLOWED, ALLOWED, ALLOWED),
+    ("get", "/api/v1/device-events/", ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/alarms/", ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/counts/?camera={cam}&start=2026-11-20T00:00:00Z", ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/webhook-deliveries/", ALLOWED, DENIED, DENIED),

@@ -50,14 +50,21 @@ KINDS = {
     "object_counting": "Object counting (camera rule)",
     "other": "Other camera event",
 }
-# A message's text may be large (a camera's own XML); no event needs more than this.
+# A message's text may be large (a camera's own XML); no event needs more than this, nor a pull's answer more
+# than this.
 MAX_MESSAGE_BYTES = 64_000
+MAX_PULL_BYTES = 8_000_000
 _MAX_ITEMS = 32
 _MAX_VALUE = 500
 
 
 class MalformedEvent(ValueError):
     """A notification that cannot be read as an ONVIF event; str() says why, for the log."""
+
+
+class PullRefused(Exception):
+    """The camera answered a pull with a fault (most often: it no longer knows the subscription); str() is its
+    reason."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,50 @@ class DeviceEvent:
     def is_property(self) -> bool:
         """Whether it reports a state the camera keeps (sent again on every new subscription)."""
         return self.operation != ""
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What one pull brought: the camera's time when it answered, the events, and why each notification that could
+    not be read was refused."""
+
+    camera_time: datetime | None
+    events: list[DeviceEvent]
+    refused: list[str]
+
+
+def parse_pull_response(envelope: bytes) -> Pulled:
+    """Read a PullMessages answer (its SOAP envelope). Raises PullRefused for a fault, MalformedEvent when the
+    answer is not a PullMessagesResponse."""
+    if len(envelope) > MAX_PULL_BYTES:
+        raise MalformedEvent(f"the answer is over {MAX_PULL_BYTES} bytes")
+    body = next((child for child in _element(envelope, MAX_PULL_BYTES) if _local(child.tag) == "Body"), None)
+    answer = next(iter(body), None) if body is not None else None
+    if answer is None:
+        raise MalformedEvent("the answer has no SOAP body")
+    if _local(answer.tag) == "Fault":
+        texts = [" ".join((element.text or "").split()) for element in answer.iter() if _local(element.tag) == "Text"]
+        raise PullRefused(next((text for text in texts if text), "no reason given")[:_MAX_VALUE])
+    if _local(answer.tag) != "PullMessagesResponse":
+        raise MalformedEvent(f"expected a PullMessagesResponse, got <{_local(answer.tag)}>")
+    camera_time, events, refused = None, [], []
+    for part in answer:
+        if _local(part.tag) == "CurrentTime":
+            try:
+                camera_time = _utc_time(part.text)
+            except MalformedEvent:
+                camera_time = None  # the events keep their own times; only the clock's offset is not known
+        elif _local(part.tag) == "NotificationMessage":
+            topic = next((c for c in part if _local(c.tag) == "Topic"), None)
+            holder = next((c for c in part if _local(c.tag) == "Message"), None)
+            message = next(iter(holder), None) if holder is not None else None
+            try:
+                if topic is None or message is None:
+                    raise MalformedEvent("the notification holds no topic or no message")
+                events.append(parse_notification(topic.text or "", message))
+            except MalformedEvent as exc:
+                refused.append(str(exc))
+    return Pulled(camera_time, events, refused)
 
 
 def kind_of(topic: str) -> str:
@@ -102,15 +153,16 @@ def parse_notification(topic: str, message: ElementTree.Element | bytes | str) -
     operation = element.get("PropertyOperation") or ""
     if operation not in ("", "Initialized", "Changed", "Deleted"):
         raise MalformedEvent(f"unknown PropertyOperation {operation[:40]!r}")
-    source, data = _items(element, "Source"), _items(element, "Data")
+    # A Key (which object of a rule, say) tells the instances of a state apart, as the source does.
+    source, data = {**_items(element, "Source"), **_items(element, "Key")}, _items(element, "Data")
     return DeviceEvent(topic, kind_of(topic), at, operation, source, data, _state(data, operation))
 
 
-def _element(message: ElementTree.Element | bytes | str) -> ElementTree.Element:
+def _element(message: ElementTree.Element | bytes | str, limit: int = MAX_MESSAGE_BYTES) -> ElementTree.Element:
     if not isinstance(message, bytes | str):
         return message
-    if len(message) > MAX_MESSAGE_BYTES:
-        raise MalformedEvent(f"the message is over {MAX_MESSAGE_BYTES} bytes")
+    if len(message) > limit:
+        raise MalformedEvent(f"the message is over {limit} bytes")
     try:
         return ElementTree.fromstring(message)
     except ElementTree.ParseError as exc:

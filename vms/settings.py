@@ -221,6 +221,8 @@ DETECTOR_MIN_SCORE = env_float("VMS_DETECTOR_MIN_SCORE", 0.5, minimum=0.05)
 DETECTIONS_PER_SECOND = env_float("VMS_DETECTIONS_PER_SECOND", 2.0, minimum=0.1)
 # Cameras' own events (ONVIF): listened to inside the web process on one box, like the analytics.
 EVENTS_IN_WEB = env_bool("VMS_EVENTS_IN_WEB", REDIS_URL is None)
+# How long an event subscription lasts unless renewed; it is renewed at half that.
+EVENT_SUBSCRIPTION_SECONDS = env_float("VMS_EVENT_SUBSCRIPTION_SECONDS", 60.0, minimum=2.0)
 WEBHOOK_ATTEMPTS = env_int("VMS_WEBHOOK_ATTEMPTS", 5, minimum=1)
 
 # Security: webhooks never reach this server, link-local (cloud metadata), multicast or reserved addresses, and

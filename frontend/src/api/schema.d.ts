@@ -191,6 +191,14 @@ export interface paths {
     /** @description Objects counted across each line (per direction) and into each area, per class and time bucket. */
     get: operations["v1_counts_retrieve"];
   };
+  "/api/v1/device-events/": {
+    /** @description What the cameras reported themselves (ONVIF events), newest first; for cameras the user may see. */
+    get: operations["v1_device_events_list"];
+  };
+  "/api/v1/device-events/{id}/": {
+    /** @description What the cameras reported themselves (ONVIF events), newest first; for cameras the user may see. */
+    get: operations["v1_device_events_retrieve"];
+  };
   "/api/v1/events/": {
     /** @description What the rules found, newest first, with each object's path; for cameras the user may see. */
     get: operations["v1_events_list"];
@@ -450,6 +458,12 @@ export interface components {
        * @description % of a CPU core the masking transcode uses
        */
       masking_cost: number | null;
+      onvif_host: string;
+      onvif_port: number;
+      /** @description Subscribe to the camera's own events (ONVIF) */
+      listen_events: boolean;
+      /** @description Why the camera's events are not received, in plain words */
+      events_error: string;
       live_status: components["schemas"]["CameraStatus"];
       /** Format: date-time */
       created_at: string;
@@ -493,6 +507,10 @@ export interface components {
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
       keep_unmasked?: boolean;
+      onvif_host?: string;
+      onvif_port?: number;
+      /** @description Subscribe to the camera's own events (ONVIF) */
+      listen_events?: boolean;
     };
     /**
      * @description * `unknown` - Not yet connected
@@ -549,9 +567,10 @@ export interface components {
      * * `motion` - Motion in the zone
      * * `offline` - Camera offline
      * * `tamper` - Camera tampered (blocked, blacked out or moved)
+     * * `camera_event` - The camera reports an event (its own motion, tamper, input or analytics)
      * @enum {string}
      */
-    ConditionEnum: "enter" | "dwell" | "cross" | "count" | "motion" | "offline" | "tamper";
+    ConditionEnum: "enter" | "dwell" | "cross" | "count" | "motion" | "offline" | "tamper" | "camera_event";
     Count: {
       zone: number;
       zone_name: string;
@@ -564,6 +583,34 @@ export interface components {
     Counts: {
       bucket: string;
       results: components["schemas"]["Count"][];
+    };
+    DeviceEvent: {
+      id: number;
+      camera: number;
+      camera_name: string;
+      /**
+       * Format: date-time
+       * @description When it happened, on this server's clock (the camera's time corrected by how far its clock is off)
+       */
+      at: string;
+      /**
+       * Format: date-time
+       * @description When it happened, as the camera's clock said
+       */
+      camera_time: string;
+      /** @description The ONVIF topic, e.g. tns1:VideoSource/MotionAlarm */
+      topic: string;
+      kind: components["schemas"]["Kind7a5Enum"];
+      /** @description Initialized, Changed or Deleted for a state; empty for a one-off happening */
+      operation: string;
+      /** @description Whether the reported condition holds; null for a one-off happening */
+      state: boolean | null;
+      /** @description Which input, video source or rule: {name: value} */
+      source: unknown;
+      /** @description {name: value} */
+      data: unknown;
+      /** Format: date-time */
+      received_at: string;
     };
     /**
      * @description * `any` - Either way
@@ -601,11 +648,25 @@ export interface components {
       ended_at: string | null;
       object_class: string;
       track_id: number | null;
+      /** @description The camera's own event that started it */
+      device_event: number | null;
       snapshot_url: string | null;
       /** @description [{"t": ISO time, "x", "y", "w", "h"}] */
       boxes: unknown;
       alarm: number | null;
     };
+    /**
+     * @description * `motion` - Motion
+     * * `tamper` - Tamper (scene changed, too dark or blurry)
+     * * `digital_input` - Digital input
+     * * `line_crossing` - Line crossing (camera rule)
+     * * `field` - Object in area (camera rule)
+     * * `loitering` - Loitering (camera rule)
+     * * `object_counting` - Object counting (camera rule)
+     * * `other` - Other camera event
+     * @enum {string}
+     */
+    EventKindEnum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "other";
     Export: {
       id: number;
       camera: number;
@@ -730,6 +791,18 @@ export interface components {
       /** Format: double */
       h: number;
     };
+    /**
+     * @description * `motion` - Motion
+     * * `tamper` - Tamper (scene changed, too dark or blurry)
+     * * `digital_input` - Digital input
+     * * `line_crossing` - Line crossing (camera rule)
+     * * `field` - Object in area (camera rule)
+     * * `loitering` - Loitering (camera rule)
+     * * `object_counting` - Object counting (camera rule)
+     * * `other` - Other camera event
+     * @enum {string}
+     */
+    Kind7a5Enum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "other";
     LoginRequest: {
       username: string;
       password: string;
@@ -870,6 +943,21 @@ export interface components {
        */
       previous: string | null;
       results: components["schemas"]["Camera"][];
+    };
+    PaginatedDeviceEventList: {
+      /** @example 123 */
+      count: number;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=400&limit=100
+       */
+      next: string | null;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=200&limit=100
+       */
+      previous: string | null;
+      results: components["schemas"]["DeviceEvent"][];
     };
     PaginatedEventList: {
       /** @example 123 */
@@ -1030,6 +1118,10 @@ export interface components {
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
       keep_unmasked?: boolean;
+      onvif_host?: string;
+      onvif_port?: number;
+      /** @description Subscribe to the camera's own events (ONVIF) */
+      listen_events?: boolean;
     };
     /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
     PatchedPrivacyMaskRequest: {
@@ -1049,6 +1141,25 @@ export interface components {
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
       count_threshold?: number;
+      /**
+       * @description Empty: any kind
+       *
+       * * `motion` - Motion
+       * * `tamper` - Tamper (scene changed, too dark or blurry)
+       * * `digital_input` - Digital input
+       * * `line_crossing` - Line crossing (camera rule)
+       * * `field` - Object in area (camera rule)
+       * * `loitering` - Loitering (camera rule)
+       * * `object_counting` - Object counting (camera rule)
+       * * `other` - Other camera event
+       */
+      event_kind?: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
+      /** @description An ONVIF topic, e.g. tns1:RuleEngine/LineDetector; empty: any topic */
+      event_topic?: string;
+      /** @description {name: value} the event's source or data must hold, e.g. {"InputToken": "1"}; empty: any */
+      event_items?: {
+        [key: string]: string;
+      };
       /** Format: double */
       min_duration_seconds?: number;
       schedule?: components["schemas"]["ScheduleWindowRequest"][];
@@ -1181,6 +1292,25 @@ export interface components {
       dwell_seconds: number;
       direction: components["schemas"]["DirectionEnum"];
       count_threshold: number;
+      /**
+       * @description Empty: any kind
+       *
+       * * `motion` - Motion
+       * * `tamper` - Tamper (scene changed, too dark or blurry)
+       * * `digital_input` - Digital input
+       * * `line_crossing` - Line crossing (camera rule)
+       * * `field` - Object in area (camera rule)
+       * * `loitering` - Loitering (camera rule)
+       * * `object_counting` - Object counting (camera rule)
+       * * `other` - Other camera event
+       */
+      event_kind: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
+      /** @description An ONVIF topic, e.g. tns1:RuleEngine/LineDetector; empty: any topic */
+      event_topic: string;
+      /** @description {name: value} the event's source or data must hold, e.g. {"InputToken": "1"}; empty: any */
+      event_items: {
+        [key: string]: string;
+      };
       /** Format: double */
       min_duration_seconds: number;
       schedule: components["schemas"]["ScheduleWindow"][];
@@ -1205,6 +1335,25 @@ export interface components {
       dwell_seconds?: number;
       direction?: components["schemas"]["DirectionEnum"];
       count_threshold?: number;
+      /**
+       * @description Empty: any kind
+       *
+       * * `motion` - Motion
+       * * `tamper` - Tamper (scene changed, too dark or blurry)
+       * * `digital_input` - Digital input
+       * * `line_crossing` - Line crossing (camera rule)
+       * * `field` - Object in area (camera rule)
+       * * `loitering` - Loitering (camera rule)
+       * * `object_counting` - Object counting (camera rule)
+       * * `other` - Other camera event
+       */
+      event_kind?: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
+      /** @description An ONVIF topic, e.g. tns1:RuleEngine/LineDetector; empty: any topic */
+      event_topic?: string;
+      /** @description {name: value} the event's source or data must hold, e.g. {"InputToken": "1"}; empty: any */
+      event_items?: {
+        [key: string]: string;
+      };
       /** Format: double */
       min_duration_seconds?: number;
       schedule?: components["schemas"]["ScheduleWindowRequest"][];
@@ -3578,6 +3727,95 @@ export interface operations {
       };
     };
   };
+  /** @description What the cameras reported themselves (ONVIF events), newest first; for cameras the user may see. */
+  v1_device_events_list: {
+    parameters: {
+      query?: {
+        camera?: number;
+        /** @description Events before this time */
+        end?: string;
+        /**
+         * @description * `motion` - Motion
+         * * `tamper` - Tamper (scene changed, too dark or blurry)
+         * * `digital_input` - Digital input
+         * * `line_crossing` - Line crossing (camera rule)
+         * * `field` - Object in area (camera rule)
+         * * `loitering` - Loitering (camera rule)
+         * * `object_counting` - Object counting (camera rule)
+         * * `other` - Other camera event
+         */
+        kind?: "digital_input" | "field" | "line_crossing" | "loitering" | "motion" | "object_counting" | "other" | "tamper";
+        /** @description Number of results to return per page. */
+        limit?: number;
+        /** @description The initial index from which to return the results. */
+        offset?: number;
+        /** @description Events at or after this time */
+        start?: string;
+        state?: boolean;
+        /** @description Events of this ONVIF topic or its subtopics */
+        topic?: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PaginatedDeviceEventList"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description What the cameras reported themselves (ONVIF events), newest first; for cameras the user may see. */
+  v1_device_events_retrieve: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this device event. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeviceEvent"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** @description What the rules found, newest first, with each object's path; for cameras the user may see. */
   v1_events_list: {
     parameters: {
@@ -3591,8 +3829,9 @@ export interface operations {
          * * `motion` - Motion in the zone
          * * `offline` - Camera offline
          * * `tamper` - Camera tampered (blocked, blacked out or moved)
+         * * `camera_event` - The camera reports an event (its own motion, tamper, input or analytics)
          */
-        condition?: "count" | "cross" | "dwell" | "enter" | "motion" | "offline" | "tamper";
+        condition?: "camera_event" | "count" | "cross" | "dwell" | "enter" | "motion" | "offline" | "tamper";
         /** @description Events that started before this time */
         end?: string;
         has_alarm?: boolean;
