@@ -92,8 +92,9 @@ class CameraSerializer(serializers.ModelSerializer):
         listening = attrs.get("listen_events", getattr(self.instance, "listen_events", False))
         if listening and not attrs.get("onvif_host", getattr(self.instance, "onvif_host", "")):
             errors["onvif_host"] = ["The camera's events come from its ONVIF service: give its host."]
-        if mode == RecordingMode.EVENTS and not analysed:
-            errors["recording_mode"] = ["Recording on events only needs the analytics on: its rules make the events."]
+        if mode == RecordingMode.EVENTS and not (analysed or listening):
+            errors["recording_mode"] = ["Recording on events only needs the analytics or the camera's own events on: "
+                                        "rules on them make the events."]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
