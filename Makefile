@@ -11,7 +11,7 @@ export VMS_DATA_ROOT ?= $(CURDIR)/var
 # Debian packages the recorder, the tests and the RTSP/ONVIF stand-ins need.
 APT_PACKAGES := ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-tools \
-	iproute2 util-linux chromium
+	iproute2 util-linux chromium mosquitto
 
 .PHONY: run test test-latest lock setup setup-test lint services system-packages api-types
 
@@ -92,8 +92,12 @@ services:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
 		--save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
-	@for i in $$(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
-		echo "PostgreSQL or Redis did not start" >&2; exit 1
+	@(exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null || (mkdir -p $(VMS_DATA_ROOT) && \
+		printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' > $(VMS_DATA_ROOT)/mosquitto.conf && \
+		mosquitto -d -c $(VMS_DATA_ROOT)/mosquitto.conf)
+	@for i in $$(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && \
+		(exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && exit 0; sleep 1; done; \
+		echo "PostgreSQL, Redis or Mosquitto did not start" >&2; exit 1
 
 TEST_ENV = VMS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/vms VMS_REDIS_URL=redis://127.0.0.1:6379/9 \
 	VMS_SECRET_KEY=test-secret-key \

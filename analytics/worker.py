@@ -14,21 +14,26 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
 
 from analytics import services
-from devices.choices import CameraStatus
+from devices.choices import AnalysisSource, CameraStatus
+from devices.metadata_feed import BrokerState, MetadataFeed, broker_of
 from devices.models import Camera
 from devices.status import publish_status
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
 from video.analysis import Analysis, FrameAnalyser, snapshot
 from video.detection import Detector, ModelError, load_detector
-from video.live_decoder import LiveDecoder
+from video.geometry import Box
+from video.live_decoder import LiveClock, LiveDecoder
 from video.rules import Firing, RuleEngine, SceneUpdate
+from video.scene_metadata import SceneFrame, SceneTracks, merged_tracks
+from video.tracking import Track
 from vms import realtime
 
 log = logging.getLogger(__name__)
@@ -97,10 +102,15 @@ class CameraAnalytics(CameraThread):
         self.analyser: FrameAnalyser | None = None
         self.feed: LiveFeed | None = None
         self.decoder: LiveDecoder | None = None
+        self.clock: LiveClock | None = None  # where the live video is, for the camera's own boxes
         self.next_analysis = 0.0  # arrival time of the next frame to analyse
         self.events: dict[tuple[int, int | None], dict] = {}  # firing key -> {"id", "boxes", "score", "snapshot"}
         self.showing_boxes = False
         self.last_pts = 0.0  # media time of the last analysed frame: an empty box set clears from there on
+        self.source = camera.analysis_source
+        self.broker = broker_of(camera)
+        self.scene_tracks = SceneTracks()  # the camera's own, from its metadata
+        self.server_tracks: list[Track] = []  # the latest of this server's, for a camera analysed both ways
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -112,11 +122,11 @@ class CameraAnalytics(CameraThread):
             self.pending_scene = scene
 
     def run(self) -> None:
-        feed = self.feed = LiveFeed(self.camera_id, self.stop_event)
-        feed.start()
         try:
-            self.analyser = FrameAnalyser(self.detector(), settings.DETECTIONS_PER_SECOND)
-            self._tell_problem("")
+            feed = self.feed = self._start_feeds()
+            if self.source != AnalysisSource.CAMERA:  # with the camera's metadata alone, nothing is decoded
+                self.analyser = FrameAnalyser(self.detector(), settings.DETECTIONS_PER_SECOND)
+                self._tell_problem("")
             while not self.stop_event.is_set():
                 self._apply_pending_scene()
                 try:
@@ -141,6 +151,22 @@ class CameraAnalytics(CameraThread):
             self._publish_boxes(None, time.time(), {})
             connection.close()
 
+    def _start_feeds(self) -> LiveFeed:
+        """The feeds the camera's analysis source needs, started, into one queue: the video (the recorder's live
+        feed) and the camera's metadata, unless the camera has none to follow (the reason is shown)."""
+        # The live video is followed in every case: decoded for this server's analysis, or only timed for the
+        # camera's own boxes to be drawn on their frames.
+        video = LiveFeed(self.camera_id, self.stop_event)
+        video.start()
+        if self.source == AnalysisSource.SERVER:
+            return video
+        if self.broker is None:
+            self._tell_problem("The camera's own analytics need the MQTT topic it publishes its metadata on, and a "
+                               "broker (the camera's or the site's, VMS_MQTT_URL).")
+            return video
+        MetadataFeed(self.camera_id, self.broker, self.stop_event, video.items).start()
+        return video
+
     def _tell_problem(self, problem: str) -> None:
         """Show why the analytics do not run (or, with "", that they do) in the camera's status."""
         problem = problem[:500]
@@ -149,15 +175,28 @@ class CameraAnalytics(CameraThread):
 
     def _take(self, item, arrived: float) -> None:
         if isinstance(item, LiveStart):
-            self.decoder = LiveDecoder(item.init) if item.meta.get("mime", "").startswith("video/mp4") else None
+            mp4 = item.meta.get("mime", "").startswith("video/mp4")
+            self.clock = LiveClock(item.init) if mp4 else None
+            # With the camera's metadata alone, the video is only timed, never decoded.
+            self.decoder = LiveDecoder(item.init) if mp4 and self.source != AnalysisSource.CAMERA else None
             if self.decoder is not None:  # the GOP so far: decoded for its reference frames, too old to analyse
                 for _seq, _keyframe, fragment in item.fragments:
                     self.decoder.decode(fragment)
         elif isinstance(item, LiveEnded):
-            self.decoder = None
-        elif isinstance(item, LiveFragment) and self.decoder is not None:
-            for pts, frame in self.decoder.decode(item.data):
-                self._analyse(frame, pts, arrived)
+            self.decoder = self.clock = None
+        elif isinstance(item, LiveFragment):
+            if self.clock is not None:
+                self.clock.fragment(item.data, arrived)
+            if self.decoder is not None:
+                for pts, frame in self.decoder.decode(item.data):
+                    self._analyse(frame, pts, arrived)
+        elif isinstance(item, BrokerState):
+            self._tell_problem(item.problem)
+        elif isinstance(item, SceneFrame):
+            # The camera's boxes are drawn on the frame that arrived with them.
+            pts = self.clock.pts_at(arrived) if self.clock is not None else None
+            self.last_pts = pts if pts is not None else self.last_pts
+            self._apply(Analysis(arrived, None, None, [], self.scene_tracks.update(item, arrived), None), arrived)
 
     def _analyse(self, frame, pts: float, arrived: float) -> None:
         """Analyse the frame if one is due and no newer frame waits: when analysis is slower than the camera,
@@ -168,21 +207,31 @@ class CameraAnalytics(CameraThread):
             return
         self.next_analysis = max(self.next_analysis + self.interval, arrived - self.interval)
         analysis = self.analyser.analyse(frame.to_ndarray(format="bgr24"), arrived)
+        self.server_tracks = analysis.tracks
+        self.last_pts = pts
+        self._apply(analysis, arrived)
+
+    def _apply(self, analysis: Analysis, arrived: float) -> None:
+        """Apply the rules to what one analysis found, with the latest of the other kind of analysis."""
+        if self.source == AnalysisSource.BOTH:
+            analysis = replace(analysis, tracks=merged_tracks(self.scene_tracks.current(arrived), self.server_tracks))
         at = datetime.fromtimestamp(arrived, UTC)
         update = self.engine.update(arrived, analysis.tracks, motion=analysis.motion, tamper=analysis.tamper,
                                     active=self.scene.active_rules(at))
         self._record(update, analysis, at)
-        self.last_pts = pts
         self._publish_boxes(analysis, arrived, update.box_states)
 
     def _idle(self) -> None:
-        """No picture for a while: offline rules and schedules still apply."""
+        """No picture or metadata for a while: offline rules and schedules still apply, and the camera's tracks
+        stay until they are too old (a camera publishes fewer frames of a still scene)."""
         now = time.time()
         at = datetime.fromtimestamp(now, UTC)
-        update = self.engine.update(now, [], offline=self.offline, active=self.scene.active_rules(at))
+        tracks = self.scene_tracks.current(now)
+        update = self.engine.update(now, tracks, offline=self.offline, active=self.scene.active_rules(at))
         self._record(update, None, at)
         if self.showing_boxes:
-            self._publish_boxes(None, now, {})
+            self._publish_boxes(Analysis(now, None, None, [], tracks, None) if tracks else None, now,
+                                update.box_states)
 
     def _skip_backlog(self, taken: tuple, items: queue.Queue) -> None:
         """Drop the fragments waiting, `taken` (the item just read) among them, but not a start or end of the
@@ -218,7 +267,7 @@ class CameraAnalytics(CameraThread):
                 box = track.box
                 event["boxes"].append({"t": at.isoformat(), "x": box.x, "y": box.y, "w": box.w, "h": box.h})
             if track.score > event["score"]:
-                event["score"], event["snapshot"] = track.score, snapshot(analysis.picture, track.box)
+                event["score"], event["snapshot"] = track.score, _snapshot(analysis, track.box)
         for firing in update.ended:
             event = self.events.pop((firing.rule_id, firing.track), None)
             if event is not None:
@@ -228,7 +277,7 @@ class CameraAnalytics(CameraThread):
 
     def _start_event(self, firing: Firing, analysis: Analysis | None, at: datetime, tracks: dict) -> None:
         track = tracks.get(firing.track) if firing.track is not None else None
-        picture = snapshot(analysis.picture, track.box if track else None) if analysis else None
+        picture = _snapshot(analysis, track.box if track else None)
         event = services.start_event(self.camera_id, firing.rule_id, at, firing.label, firing.track, picture)
         if event is None:
             return
@@ -256,9 +305,14 @@ class CameraAnalytics(CameraThread):
         })
 
 
+def _snapshot(analysis: Analysis | None, box: Box | None) -> bytes | None:
+    """A picture of the object, where the analysis decoded one (the camera's metadata comes without)."""
+    return snapshot(analysis.picture, box) if analysis is not None and analysis.picture is not None else None
+
+
 def config_of(camera: Camera) -> tuple:
     """What, when changed, restarts a camera's analytics (zones and rules are applied without a restart)."""
-    return (camera.analytics_fps,)
+    return (camera.analytics_fps, camera.analysis_source, broker_of(camera))
 
 
 class AnalyticsWorker(LeasingProcess):

@@ -39,6 +39,12 @@ class DynamicMasking(models.TextChoices):
     BACKGROUND = "background", "Everything but people"
 
 
+class AnalysisSource(models.TextChoices):
+    SERVER = "server", "This server (it decodes the video and detects objects)"
+    CAMERA = "camera", "The camera's own analytics (its scene metadata; the video is not decoded)"
+    BOTH = "both", "Both (the camera's metadata, and this server's detection where the camera reports nothing)"
+
+
 # The kinds of a camera's own events (video/device_events.py names them).
 DeviceEventKind = models.TextChoices("DeviceEventKind",
                                      [(kind.upper(), (kind, label)) for kind, label in KINDS.items()])

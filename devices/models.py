@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.db import models
 
-from devices.choices import CameraStatus, DeviceEventKind, DynamicMasking, MaskStyle, RecordingMode, Rotation
+from devices.choices import (
+    AnalysisSource,
+    CameraStatus,
+    DeviceEventKind,
+    DynamicMasking,
+    MaskStyle,
+    RecordingMode,
+    Rotation,
+)
 from devices.credentials import decrypt_password, encrypt_password
 
 
@@ -37,6 +45,16 @@ class Camera(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     analytics_enabled = models.BooleanField(default=False)
+    analysis_source = models.CharField(max_length=10, choices=AnalysisSource.choices, default=AnalysisSource.SERVER,
+                                       help_text="What finds the objects the rules work on")
+    # Where the camera publishes its scene metadata (AXIS Scene Metadata over MQTT): a broker of its own, or the
+    # site's (VMS_MQTT_URL) when empty, and the topic.
+    metadata_broker = models.CharField(max_length=1000, blank=True,
+                                       help_text="mqtt://host:port or mqtts://host:port; empty: the site's broker")
+    metadata_username = models.CharField(max_length=200, blank=True)
+    metadata_password_encrypted = models.TextField(blank=True, editable=False)
+    metadata_topic = models.CharField(max_length=500, blank=True,
+                                      help_text="The MQTT topic the camera publishes its frame metadata on")
     analytics_fps = models.FloatField("analysed frames per second", default=5.0)
     analytics_error = models.CharField(max_length=500, blank=True,
                                        help_text="Why the camera's analytics do not run, in plain words")
@@ -90,6 +108,14 @@ class Camera(models.Model):
     @password.setter
     def password(self, value: str) -> None:
         self.password_encrypted = encrypt_password(value)
+
+    @property
+    def metadata_password(self) -> str:
+        return decrypt_password(self.metadata_password_encrypted)
+
+    @metadata_password.setter
+    def metadata_password(self, value: str) -> None:
+        self.metadata_password_encrypted = encrypt_password(value)
 
     @property
     def records(self) -> bool:

@@ -77,3 +77,34 @@ def test_an_operator_sees_only_the_events_of_cameras_granted_to_them(operator_cl
     rows = operator_client.get("/api/v1/device-events/").json()["results"]
     assert [row["camera"] for row in rows] == [camera.pk]
     assert rows[0]["camera_name"] == camera.name
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"analysis_source": "camera"}, "metadata_topic"),
+    ({"analysis_source": "both", "metadata_topic": "axis/x/frame"}, "metadata_broker"),
+    ({"metadata_broker": "http://broker:1883"}, "metadata_broker"),
+    ({"metadata_broker": "mqtt://user:pw@broker:1883"}, "metadata_broker"),
+    ({"metadata_broker": "mqtt://broker:99999"}, "metadata_broker"),
+    ({"analysis_source": "radar"}, "analysis_source"),
+])
+def test_a_camera_analysed_by_its_own_metadata_needs_a_topic_and_a_broker(admin_client, camera, change, field):
+    response = admin_client.patch(f"/api/v1/cameras/{camera.pk}/", change, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_the_brokers_password_is_kept_encrypted_and_never_shown(admin_client, camera, settings):
+    response = admin_client.patch(f"/api/v1/cameras/{camera.pk}/", {
+        "analysis_source": "camera", "metadata_broker": "mqtts://broker.site:8883", "metadata_username": "vms",
+        "metadata_password": "broker secret", "metadata_topic": "axis/B8A44F/scene/frame"}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["has_metadata_password"] is True and "metadata_password" not in body
+    assert "broker secret" not in response.content.decode()
+    camera.refresh_from_db()
+    assert camera.metadata_password == "broker secret" and "broker secret" not in camera.metadata_password_encrypted
+    settings.MQTT_URL = "mqtt://site-broker:1883"
+    other = Camera.objects.create(name="Lane", main_url="rtsp://127.0.0.1:8554/lane")
+    site = admin_client.patch(f"/api/v1/cameras/{other.pk}/", {"analysis_source": "camera",
+                                                                "metadata_topic": "axis/lane"}, format="json")
+    assert site.status_code == 200, "the site's broker serves cameras without one"

@@ -6,7 +6,7 @@ import av
 import pytest
 
 from video.live import LiveChunk, LiveMuxer
-from video.live_decoder import LiveDecoder, parse_fragment, parse_init
+from video.live_decoder import LiveClock, LiveDecoder, parse_fragment, parse_init
 from video.pattern_clip import make_clip
 from video.timestamps import Sample
 
@@ -59,3 +59,13 @@ def test_a_viewer_joining_mid_stream_starts_at_the_next_keyframe(feed):
     pictures = [picture for chunk in later for picture in decoder.decode(chunk.data)]
     assert pictures and pictures[0][0] == pytest.approx(1.0)
     assert parse_fragment(chunks[11].data)[0].keyframe and not parse_fragment(chunks[12].data)[0].keyframe
+
+
+def test_the_clock_places_what_arrives_with_a_fragment_at_its_media_time_without_decoding(feed):
+    chunks, times = feed
+    clock = LiveClock(chunks[0].data)
+    assert clock.pts_at(100.0) is None, "no fragment yet"
+    clock.fragment(chunks[8].data, arrived=100.0)  # frame 7
+    assert clock.pts_at(100.0) == pytest.approx(times[7])
+    assert clock.pts_at(100.25) == pytest.approx(times[7] + 0.25)
+    assert clock.pts_at(103.0) is None, "the stream stopped: its last fragment says nothing of now"

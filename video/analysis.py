@@ -27,8 +27,8 @@ SNAPSHOT_QUALITY = 85
 @dataclass
 class Analysis:
     t: float
-    picture: np.ndarray  # BGR
-    motion: MotionResult
+    picture: np.ndarray | None  # BGR; None for what a camera's own analytics reported
+    motion: MotionResult | None
     detections: list[Detection]
     tracks: list[Track]
     tamper: str | None

@@ -140,6 +140,31 @@ def parse_fragment(fragment: bytes) -> list[LiveSample]:
     return samples
 
 
+class LiveClock:
+    """Where a live stream is in media time, from its fragments' timestamps alone (nothing is decoded): what a
+    camera's metadata, which arrives by another way, is drawn against. Make it with the init segment."""
+
+    # A fragment older than this (seconds) no longer tells where the stream is: it stopped.
+    FRESH_SECONDS = 2.0
+
+    def __init__(self, init: bytes) -> None:
+        self.timescale = parse_init(init).timescale
+        self.pts: float | None = None
+        self.arrived = 0.0
+
+    def fragment(self, fragment: bytes, arrived: float) -> None:
+        """Take a fragment that arrived at `arrived` (seconds, any clock the caller keeps)."""
+        samples = parse_fragment(fragment)
+        if samples:
+            self.pts, self.arrived = samples[-1].pts / self.timescale, arrived
+
+    def pts_at(self, arrived: float) -> float | None:
+        """The media time of the frame that arrived at `arrived`, by the newest fragment; None without a fresh one."""
+        if self.pts is None or not 0 <= arrived - self.arrived <= self.FRESH_SECONDS:
+            return None
+        return self.pts + (arrived - self.arrived)
+
+
 class LiveDecoder:
     """Decodes one live stream: make it with the init segment, then give it each fragment in order."""
 

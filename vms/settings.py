@@ -219,6 +219,10 @@ DETECTOR_MODEL = env_str("VMS_DETECTOR_MODEL", "")
 DETECTOR_MIN_SCORE = env_float("VMS_DETECTOR_MIN_SCORE", 0.5, minimum=0.05)
 # The detector is the costly step: at most this many runs a second per camera; tracks carry boxes between.
 DETECTIONS_PER_SECOND = env_float("VMS_DETECTIONS_PER_SECOND", 2.0, minimum=0.1)
+# The site's MQTT broker, where cameras without a broker of their own publish their scene metadata.
+MQTT_URL = env_str("VMS_MQTT_URL", "")
+MQTT_USERNAME = env_str("VMS_MQTT_USERNAME", "")
+MQTT_PASSWORD = env_str("VMS_MQTT_PASSWORD", "")
 # Cameras' own events (ONVIF): listened to inside the web process on one box, like the analytics.
 EVENTS_IN_WEB = env_bool("VMS_EVENTS_IN_WEB", REDIS_URL is None)
 # How long an event subscription lasts unless renewed; it is renewed at half that.

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from devices.choices import CameraStatus, RecordingMode
+from devices.choices import AnalysisSource, CameraStatus, RecordingMode
+from devices.metadata_feed import check_broker_url
 from devices.models import Camera, DeviceEvent, PrivacyMask
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
@@ -43,6 +45,9 @@ class CameraSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, allow_blank=True, trim_whitespace=False,
                                      style={"input_type": "password"})
     has_password = serializers.SerializerMethodField()
+    metadata_password = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                              trim_whitespace=False, style={"input_type": "password"})
+    has_metadata_password = serializers.SerializerMethodField()
     live_status = CameraStatusSerializer(source="*", read_only=True)
 
     class Meta:
@@ -50,6 +55,8 @@ class CameraSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
             "recording_mode", "retention_days", "retention_gib", "rotation", "analytics_enabled", "analytics_fps",
+            "analysis_source", "metadata_broker", "metadata_username", "metadata_password", "has_metadata_password",
+            "metadata_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
             "listen_events", "events_error", "live_status", "created_at", "updated_at",
         ]
@@ -60,6 +67,9 @@ class CameraSerializer(serializers.ModelSerializer):
 
     def get_has_password(self, camera: Camera) -> bool:
         return bool(camera.password_encrypted)
+
+    def get_has_metadata_password(self, camera: Camera) -> bool:
+        return bool(camera.metadata_password_encrypted)
 
     def _clean_url(self, url: str, attrs: dict) -> str:
         request = self.context.get("request")
@@ -92,6 +102,18 @@ class CameraSerializer(serializers.ModelSerializer):
         listening = attrs.get("listen_events", getattr(self.instance, "listen_events", False))
         if listening and not attrs.get("onvif_host", getattr(self.instance, "onvif_host", "")):
             errors["onvif_host"] = ["The camera's events come from its ONVIF service: give its host."]
+        if attrs.get("metadata_broker"):
+            try:
+                check_broker_url(attrs["metadata_broker"])
+            except ValueError as exc:
+                errors["metadata_broker"] = [str(exc)]
+        source = attrs.get("analysis_source", getattr(self.instance, "analysis_source", AnalysisSource.SERVER))
+        if source != AnalysisSource.SERVER:
+            if not attrs.get("metadata_topic", getattr(self.instance, "metadata_topic", "")):
+                errors["metadata_topic"] = ["The camera's own analytics come on an MQTT topic: give the topic it "
+                                            "publishes its frame metadata on."]
+            if not (attrs.get("metadata_broker", getattr(self.instance, "metadata_broker", "")) or settings.MQTT_URL):
+                errors["metadata_broker"] = ["Give the MQTT broker the camera publishes to (this site has none set)."]
         if mode == RecordingMode.EVENTS and not (analysed or listening):
             errors["recording_mode"] = ["Recording on events only needs the analytics or the camera's own events on: "
                                         "rules on them make the events."]
@@ -101,14 +123,18 @@ class CameraSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict) -> Camera:
         password = validated_data.pop("password", "")
+        metadata_password = validated_data.pop("metadata_password", "")
         camera = Camera(**validated_data)
         camera.password = password
+        camera.metadata_password = metadata_password
         camera.save()
         return camera
 
     def update(self, camera: Camera, validated_data: dict) -> Camera:
         if "password" in validated_data:
             camera.password = validated_data.pop("password")
+        if "metadata_password" in validated_data:
+            camera.metadata_password = validated_data.pop("metadata_password")
         return super().update(camera, validated_data)
 
 

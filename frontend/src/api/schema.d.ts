@@ -393,6 +393,13 @@ export interface components {
       acknowledged_by: string | null;
       comment: string;
     };
+    /**
+     * @description * `server` - This server (it decodes the video and detects objects)
+     * * `camera` - The camera's own analytics (its scene metadata; the video is not decoded)
+     * * `both` - Both (the camera's metadata, and this server's detection where the camera reports nothing)
+     * @enum {string}
+     */
+    AnalysisSourceEnum: "server" | "camera" | "both";
     /** @description A token as listed: never its key. */
     ApiToken: {
       id: number;
@@ -449,6 +456,20 @@ export interface components {
        * Format: double
        */
       analytics_fps: number;
+      /**
+       * @description What finds the objects the rules work on
+       *
+       * * `server` - This server (it decodes the video and detects objects)
+       * * `camera` - The camera's own analytics (its scene metadata; the video is not decoded)
+       * * `both` - Both (the camera's metadata, and this server's detection where the camera reports nothing)
+       */
+      analysis_source: components["schemas"]["AnalysisSourceEnum"];
+      /** @description mqtt://host:port or mqtts://host:port; empty: the site's broker */
+      metadata_broker: string;
+      metadata_username: string;
+      has_metadata_password: boolean;
+      /** @description The MQTT topic the camera publishes its frame metadata on */
+      metadata_topic: string;
       dynamic_masking: components["schemas"]["DynamicMaskingEnum"] | components["schemas"]["BlankEnum"];
       dynamic_mask_style: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
@@ -503,6 +524,20 @@ export interface components {
        * Format: double
        */
       analytics_fps?: number;
+      /**
+       * @description What finds the objects the rules work on
+       *
+       * * `server` - This server (it decodes the video and detects objects)
+       * * `camera` - The camera's own analytics (its scene metadata; the video is not decoded)
+       * * `both` - Both (the camera's metadata, and this server's detection where the camera reports nothing)
+       */
+      analysis_source?: components["schemas"]["AnalysisSourceEnum"];
+      /** @description mqtt://host:port or mqtts://host:port; empty: the site's broker */
+      metadata_broker?: string;
+      metadata_username?: string;
+      metadata_password?: string;
+      /** @description The MQTT topic the camera publishes its frame metadata on */
+      metadata_topic?: string;
       dynamic_masking?: components["schemas"]["DynamicMaskingEnum"] | components["schemas"]["BlankEnum"];
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
@@ -1114,6 +1149,20 @@ export interface components {
        * Format: double
        */
       analytics_fps?: number;
+      /**
+       * @description What finds the objects the rules work on
+       *
+       * * `server` - This server (it decodes the video and detects objects)
+       * * `camera` - The camera's own analytics (its scene metadata; the video is not decoded)
+       * * `both` - Both (the camera's metadata, and this server's detection where the camera reports nothing)
+       */
+      analysis_source?: components["schemas"]["AnalysisSourceEnum"];
+      /** @description mqtt://host:port or mqtts://host:port; empty: the site's broker */
+      metadata_broker?: string;
+      metadata_username?: string;
+      metadata_password?: string;
+      /** @description The MQTT topic the camera publishes its frame metadata on */
+      metadata_topic?: string;
       dynamic_masking?: components["schemas"]["DynamicMaskingEnum"] | components["schemas"]["BlankEnum"];
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */

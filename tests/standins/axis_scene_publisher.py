@@ -1,0 +1,105 @@
+"""A stand-in for an Axis camera's (or radar's) scene metadata over MQTT: it publishes frames in AXIS Scene Metadata's
+Frame v1 format (data source `axis.scene.frame_v1`) to a real broker, Mosquitto on 127.0.0.1:1883.
+
+Written by us from Axis's published description of the format (developer.axis.com, "AXIS Scene Metadata" >
+"Analytics Data Format" > "Frame", and the topic definition com.axis.scene.frame.v1): a frame is {"channel_id",
+"timestamp" (YYYY-MM-DDTHH:MM:SS.MMMMMMZ), "detections": [{"object_track_id", "bounding_box": {"left", "top",
+"right", "bottom"} (fractions of the picture), "class": {"type", "score"}}], "track_events": [{"type":
+"TrackEnded", "object_track_id"}]}. Axis documents no public broker of its own: the device publishes to the site's
+broker on a topic its admin chooses."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+
+BROKER = ("127.0.0.1", 1883)
+
+
+@dataclass(frozen=True)
+class Walker:
+    """An object moving in a straight line from `start` to `end` (box centres, fractions) over `seconds`, then
+    staying at `end` for `stay` seconds; its box is `size` (w, h)."""
+
+    track_id: str
+    kind: str  # Axis's class type: Human, Car, Truck, Bus, Bike, ...
+    start: tuple[float, float]
+    end: tuple[float, float]
+    seconds: float
+    stay: float = 0.0
+    size: tuple[float, float] = (0.08, 0.25)
+    score: float = 0.9
+
+    def box_at(self, t: float) -> dict[str, float] | None:
+        if t > self.seconds + self.stay:
+            return None
+        u = min(t / self.seconds, 1.0) if self.seconds > 0 else 1.0
+        x = self.start[0] + (self.end[0] - self.start[0]) * u
+        y = self.start[1] + (self.end[1] - self.start[1]) * u
+        w, h = self.size
+        return {"left": round(x - w / 2, 4), "top": round(y - h / 2, 4), "right": round(x + w / 2, 4),
+                "bottom": round(y + h / 2, 4)}
+
+
+def frame(at: datetime, detections: Iterable[tuple[str, str, dict[str, float], float]],
+          ended: Sequence[str] = (), channel: int = 1) -> bytes:
+    """One Frame v1 payload: detections are (track id, class type, bounding box, score)."""
+    return json.dumps({
+        "channel_id": channel,
+        "timestamp": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "detections": [{"object_track_id": track, "bounding_box": box, "class": {"type": kind, "score": score}}
+                       for track, kind, box, score in detections],
+        "track_events": [{"type": "TrackEnded", "object_track_id": track} for track in ended],
+    }).encode()
+
+
+class AxisScenePublisher:
+    """Publishes to one topic of the broker; `play` sends walkers' frames at `fps` in a thread of its own."""
+
+    def __init__(self, topic: str | None = None, clock_offset: float = 0.0) -> None:
+        self.topic = topic or f"axis/B8A44F{uuid.uuid4().hex[:6].upper()}/scene/frame"
+        self.clock_offset = clock_offset  # seconds the device's clock is ahead of ours
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"axis-standin-{uuid.uuid4().hex[:8]}")
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> AxisScenePublisher:
+        self.client.connect(*BROKER)
+        self.client.loop_start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def send(self, payload: bytes | str) -> None:
+        self.client.publish(self.topic, payload, qos=1).wait_for_publish(timeout=10)
+
+    def play(self, walkers: Sequence[Walker], fps: float = 10.0) -> None:
+        """Send the walkers' frames from now on, ending each track when its walker is done."""
+
+        def run() -> None:
+            t, done = 0.0, set()
+            while not self.stop_event.is_set() and len(done) < len(walkers):
+                boxes = [(w, w.box_at(t)) for w in walkers if w.track_id not in done]
+                ended = [w.track_id for w, box in boxes if box is None]
+                done.update(ended)
+                self.send(frame(self.now(), [(w.track_id, w.kind, box, w.score) for w, box in boxes if box],
+                                ended))
+                self.stop_event.wait(1 / fps)
+                t += 1 / fps
+
+        self.thread = threading.Thread(target=run, name="axis-scene-publisher", daemon=True)
+        self.thread.start()

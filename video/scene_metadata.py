@@ -1,0 +1,199 @@
+"""What a camera's own analytics see, frame by frame: AXIS Scene Metadata (JSON, as Axis devices publish it over
+MQTT) read into the same tracks the server's detector and tracker make, so rules, overlays and events work on them
+unchanged. Pure code: JSON in, tracks out.
+
+Two formats are read, as Axis documents them (developer.axis.com, "AXIS Scene Metadata", Analytics Data Format):
+- Frame v1 (data source `axis.scene.frame_v1`, AXIS OS 12.8 on): {"channel_id", "timestamp", "detections":
+  [{"object_track_id", "bounding_box": {"left", "top", "right", "bottom"}, "class": {"type", "score"}}],
+  "track_events": [{"type": "TrackEnded", "object_track_id"} | {"type": "Rename", "from_id", "to_id"}]};
+- the beta frame it replaced (`com.axis.analytics_scene_description.v0.beta`): {"frame": {"timestamp",
+  "observations": [{"track_id", "bounding_box", "class"}], "operations": [{"type": "DeleteOperation", "id"}]}}.
+Boxes are fractions of the picture, y down, as the VMS's own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from video.geometry import Box, iou
+from video.tracking import Track
+
+MAX_PAYLOAD_BYTES = 1_000_000
+MAX_OBJECTS = 500
+_MAX_ID = 100
+# Axis's class types, in the VMS's object classes (those of its own detector); anything else is "unknown".
+_CLASSES = {
+    "human": "person", "face": "person", "car": "car", "bus": "bus", "truck": "truck", "bike": "bicycle",
+    "bicycle": "bicycle", "motorcycle": "motorcycle", "motorcyclebicycle": "motorcycle",
+    "vehicle": "car", "vehicleother": "car",
+}
+UNKNOWN = "unknown"
+
+
+class MalformedMetadata(ValueError):
+    """A payload that is not AXIS Scene Metadata; str() says why, for the log."""
+
+
+@dataclass(frozen=True)
+class SceneObject:
+    """One object the camera sees in a frame: its track id (the camera's), class in the VMS's words, score, box."""
+
+    id: str
+    label: str
+    score: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class SceneFrame:
+    """One frame's metadata: when the camera saw it (its clock), what it saw, the tracks it ended, and the tracks it
+    renamed (a track found to be the same object as an earlier one: (from, to))."""
+
+    camera_time: datetime
+    objects: list[SceneObject]
+    ended: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    channel: int | None = None
+
+
+def parse_frame(payload: bytes | str) -> SceneFrame:
+    """Read one MQTT payload of frame metadata (Frame v1 or the beta frame). Raises MalformedMetadata."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise MalformedMetadata(f"the payload is over {MAX_PAYLOAD_BYTES} bytes")
+    try:
+        document = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedMetadata(f"not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise MalformedMetadata("not a JSON object")
+    if isinstance(document.get("data"), dict):  # the message broker's envelope around the beta frame
+        document = document["data"]
+    if isinstance(document.get("frame"), dict):
+        beta = document["frame"]
+        objects = _objects(beta.get("observations"), "track_id")
+        ended = [_id(op.get("id")) for op in _list(beta.get("operations"), "operations")
+                 if isinstance(op, dict) and op.get("type") == "DeleteOperation"]
+        return SceneFrame(_time(beta.get("timestamp")), objects, ended)
+    objects = _objects(document.get("detections"), "object_track_id")
+    ended, renamed = [], []
+    for event in _list(document.get("track_events"), "track_events"):
+        if not isinstance(event, dict):
+            raise MalformedMetadata("a track event is not an object")
+        if event.get("type") == "TrackEnded":
+            ended.append(_id(event.get("object_track_id")))
+        elif event.get("type") == "Rename":
+            renamed.append((_id(event.get("from_id")), _id(event.get("to_id"))))
+    channel = document.get("channel_id")
+    if channel is not None and not isinstance(channel, int):
+        raise MalformedMetadata("channel_id is not a whole number")
+    return SceneFrame(_time(document.get("timestamp")), objects, ended, renamed, channel)
+
+
+def _objects(items: object, id_name: str) -> list[SceneObject]:
+    objects = []
+    for item in _list(items, "detections"):
+        if not isinstance(item, dict):
+            raise MalformedMetadata("a detection is not an object")
+        kind = item.get("class") if isinstance(item.get("class"), dict) else {}
+        score = kind.get("score", 1.0)
+        if not isinstance(score, int | float) or not 0 <= score <= 1:
+            raise MalformedMetadata("a class score is not between 0 and 1")
+        label = _CLASSES.get(str(kind.get("type", "")).lower(), UNKNOWN)
+        objects.append(SceneObject(_id(item.get(id_name)), label, float(score), _box(item.get("bounding_box"))))
+    return objects
+
+
+def _list(items: object, name: str) -> list:
+    if items is None:
+        return []
+    if not isinstance(items, list) or len(items) > MAX_OBJECTS:
+        raise MalformedMetadata(f"{name} is not a list of at most {MAX_OBJECTS}")
+    return items
+
+
+def _id(value: object) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value) or len(str(value)) > _MAX_ID:
+        raise MalformedMetadata("a track has no id")
+    return str(value)
+
+
+def _box(value: object) -> Box:
+    if not isinstance(value, dict):
+        raise MalformedMetadata("a detection has no bounding_box")
+    sides = [value.get(side) for side in ("left", "top", "right", "bottom")]
+    if not all(isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s) for s in sides):
+        raise MalformedMetadata("a bounding_box needs left, top, right and bottom numbers")
+    left, top, right, bottom = (min(max(float(s), 0.0), 1.0) for s in sides)
+    if right <= left or bottom <= top:
+        raise MalformedMetadata("a bounding_box is empty or upside down")
+    return Box.from_corners(left, top, right, bottom)
+
+
+def _time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise MalformedMetadata("the frame has no timestamp")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedMetadata(f"timestamp {value[:40]!r} is not a time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class SceneTracks:
+    """The camera's tracks as the VMS's: each camera track id gets a number of the VMS's own (rules and overlays key
+    on numbers), a renamed track keeps the number of the one it continues, and a track the camera ended, or stopped
+    reporting for `max_missing_seconds`, is gone."""
+
+    def __init__(self, max_missing_seconds: float = 1.5, path_length: int = 50) -> None:
+        self.max_missing_seconds = max_missing_seconds
+        self.path_length = path_length
+        self._numbers: dict[str, int] = {}
+        self._next = 1
+        self._seen: dict[int, tuple[SceneObject, float, float, deque]] = {}  # number -> (object, first, last, path)
+
+    def update(self, frame: SceneFrame, t: float) -> list[Track]:
+        """Take one frame, seen at `t` (seconds on the VMS's clock), and return the tracks now in the scene."""
+        for old, new in frame.renamed:
+            if old in self._numbers:
+                self._numbers[new] = self._numbers.pop(old)
+        for item in frame.objects:
+            number = self._numbers.get(item.id)
+            if number is None:
+                number = self._numbers[item.id] = self._next
+                self._next += 1
+            _, first, _, path = self._seen.get(number, (item, t, t, deque(maxlen=self.path_length)))
+            path.append((t, item.box))
+            self._seen[number] = (item, first, t, path)
+        for ended in frame.ended:
+            number = self._numbers.pop(ended, None)
+            self._seen.pop(number, None)
+        return self.current(t)
+
+    def current(self, t: float) -> list[Track]:
+        """The tracks in the scene at `t`: those the camera reported within `max_missing_seconds` (`missing` when
+        not in its latest frame)."""
+        for number, (_, _, last, _) in list(self._seen.items()):
+            if t - last > self.max_missing_seconds:
+                del self._seen[number]
+        live = set(self._seen)
+        self._numbers = {key: number for key, number in self._numbers.items() if number in live}
+        latest = max((last for _, _, last, _ in self._seen.values()), default=t)
+        return [Track(number, item.label, item.score, item.box, first, last, last < latest, tuple(path))
+                for number, (item, first, last, path) in sorted(self._seen.items())]
+
+
+# The server's own tracks are numbered from here when merged with the camera's, so the two never share a number.
+SERVER_TRACK_IDS = 1_000_000
+# A server track overlapping a camera track this much (IoU) is the same object, already reported by the camera.
+SAME_OBJECT_IOU = 0.3
+
+
+def merged_tracks(camera: list[Track], server: list[Track]) -> list[Track]:
+    """The camera's tracks first, and the server's where the camera reports nothing (no camera track over them)."""
+    extra = [replace(track, id=SERVER_TRACK_IDS + track.id) for track in server
+             if all(iou(track.box, own.box) < SAME_OBJECT_IOU for own in camera)]
+    return camera + extra
