@@ -137,6 +137,6 @@ class LiveConsumer(AccessWatchingConsumer, AsyncWebsocketConsumer):
     camera_status = overlay_boxes = relay
 
     async def alarm_raised(self, event: dict) -> None:
-        """Alarms reach the alarm list through /ws/cameras/, not each live tile."""
+        """Alarms and the camera's own events reach their lists through /ws/cameras/, not each live tile."""
 
-    alarm_cleared = alarm_raised
+    alarm_cleared = device_event = alarm_raised

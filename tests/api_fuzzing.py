@@ -18,7 +18,7 @@ from django.db import connection
 from accounts.models import CameraAccess
 from accounts.roles import ADMIN, INVESTIGATOR, OPERATOR
 from analytics.models import Alarm, Event, Rule, Zone
-from devices.models import Camera, PrivacyMask
+from devices.models import Camera, DeviceEvent, PrivacyMask
 from redaction.models import Export
 from tests.factories import record_run
 
@@ -45,10 +45,15 @@ def seed_api_data() -> dict[str, str]:
     Camera.objects.create(name="Vault", main_url="rtsp://127.0.0.1:8554/vault")
     CameraAccess.objects.create(camera=lobby, group=Group.objects.get(name=OPERATOR))
     CameraAccess.objects.create(camera=lobby, user=User.objects.get(username=users[INVESTIGATOR]))
-    area = Zone.objects.create(camera=lobby, name="Yard", kind="polygon", points=[[0, 0], [1, 0], [1, 1]])
+    area = Zone.objects.create(camera=lobby, name="Yard", kind="area", points=[[0, 0], [1, 0], [1, 1]])
     rule = Rule.objects.create(camera=lobby, name="Loitering", condition="dwell", zone=area)
     PrivacyMask.objects.create(camera=lobby, name="Window", points=[[0, 0], [0.2, 0], [0.2, 0.2]])
     start = datetime(2026, 11, 20, tzinfo=UTC)
+    Rule.objects.create(camera=lobby, name="Door", condition="camera_event", event_kind="digital_input",
+                        event_items={"InputToken": "1"})
+    DeviceEvent.objects.create(camera=lobby, at=start, camera_time=start, topic="tns1:Device/Trigger/DigitalInput",
+                               kind="digital_input", operation="Changed", state=True, source={"InputToken": "1"},
+                               data={"LogicalState": "true"})
     segments = record_run(lobby, start, 3)
     event = Event.objects.create(camera=lobby, rule=rule, rule_name=rule.name, condition="dwell", started_at=start,
                                  ended_at=start + timedelta(seconds=20), object_class="person")

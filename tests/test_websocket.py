@@ -89,3 +89,26 @@ async def test_a_quiet_socket_stays_open_longer_than_redis_blocking_reads(operat
                                                    {"camera": camera.pk, "live_status": {"state": "online"}})
     assert (await communicator.receive_json_from(timeout=5))["data"]["live_status"]["state"] == "online"
     await communicator.disconnect()
+
+
+def test_every_socket_on_the_camera_groups_handles_every_message_sent_to_them():
+    """A message type a consumer has no handler for closes its socket (Channels raises): the camera list's socket,
+    which rings the alarm bell, and every live tile of the camera would drop on each such message."""
+    import ast
+    from pathlib import Path
+
+    from recordings.consumers import LiveConsumer
+    from vms.consumers import CameraConsumer, CameraListConsumer
+
+    root = Path(__file__).resolve().parent.parent
+    sent = set()
+    for source in root.glob("*/**/*.py"):
+        if source.parts[len(root.parts)] in ("tests", ".venv", "bench", "frontend", "var"):
+            continue
+        for node in ast.walk(ast.parse(source.read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "publish" and len(node.args) >= 2
+                    and "camera_group" in ast.unparse(node.args[0]) and isinstance(node.args[1], ast.Constant)):
+                sent.add(node.args[1].value)
+    assert {"camera.status", "alarm.raised", "device.event", "overlay.boxes"} <= sent
+    for consumer in (CameraListConsumer, CameraConsumer, LiveConsumer):
+        assert [kind for kind in sorted(sent) if not hasattr(consumer, kind.replace(".", "_"))] == [], consumer

@@ -57,7 +57,7 @@ class CameraListConsumer(AccessWatchingConsumer, AsyncJsonWebsocketConsumer):
     async def relay(self, event: dict) -> None:
         await self.send_json(event["message"])
 
-    camera_status = alarm_raised = alarm_cleared = relay
+    camera_status = alarm_raised = alarm_cleared = device_event = relay
 
     async def overlay_boxes(self, event: dict) -> None:
         """Boxes are for the live view of their camera (its own socket), not for every page."""

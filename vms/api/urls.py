@@ -52,9 +52,9 @@ router.register("events", EventViewSet, basename="event")
 router.register("device-events", DeviceEventViewSet, basename="device-event")
 router.register("alarms", AlarmViewSet, basename="alarm")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
-router.register(r"cameras/(?P<camera_id>\d+)/zones", ZoneViewSet, basename="camera-zone")
-router.register(r"cameras/(?P<camera_id>\d+)/rules", RuleViewSet, basename="camera-rule")
-router.register(r"cameras/(?P<camera_id>\d+)/privacy-masks", PrivacyMaskViewSet, basename="camera-privacy-mask")
+router.register(r"cameras/(?P<camera_id>[0-9]+)/zones", ZoneViewSet, basename="camera-zone")
+router.register(r"cameras/(?P<camera_id>[0-9]+)/rules", RuleViewSet, basename="camera-rule")
+router.register(r"cameras/(?P<camera_id>[0-9]+)/privacy-masks", PrivacyMaskViewSet, basename="camera-privacy-mask")
 router.register("exports", ExportViewSet, basename="export")
 
 urlpatterns = [

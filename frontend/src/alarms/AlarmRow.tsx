@@ -1,6 +1,7 @@
 /** One active alarm: how serious, which camera, which rule, what and when; where to look, and acknowledging it. */
 
 import { useState } from "preact/hooks";
+import { subjectWords } from "../analytics/vocabulary";
 import type { Alarm, Severity } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
@@ -37,7 +38,7 @@ export function AlarmRow({ alarm, onAcknowledged, onLeave }: AlarmRowProps) {
       </div>
       <div class="alarm-rule">
         {alarm.rule_name}
-        {alarm.object_class && <span class="muted"> · {alarm.object_class}</span>}
+        {alarm.object_class && <span class="muted"> · {subjectWords(alarm.object_class)}</span>}
       </div>
       {acknowledging ? (
         <AcknowledgeForm alarm={alarm.id} onDone={onAcknowledged} onCancel={() => setAcknowledging(false)} />

@@ -46,6 +46,12 @@ export function CameraAnalyticsPage({ camera: id }: { camera: string }) {
           <a href={`/cameras/${camera.id}/edit`}>settings</a>.
         </div>
       )}
+      {camera && !camera.listen_events && rules?.some((rule) => rule.condition === "camera_event") && (
+        <div class="notice notice-warning" data-testid="camera-events-off">
+          This camera's own events are not received: rules on them do not fire. Switch on “Receive the camera's own
+          events” in its <a href={`/cameras/${camera.id}/edit`}>settings</a>.
+        </div>
+      )}
       <ErrorNote error={error} title="The zones and rules could not be loaded." />
       {(!camera || !zones || !rules) && !error && <Loading what="zones and rules" />}
       {camera && zones && rules && (

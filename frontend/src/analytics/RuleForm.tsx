@@ -2,11 +2,12 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { rules } from "../api/endpoints";
-import type { CrossingDirection, ObjectClass, Rule, RuleCondition, Severity, Zone } from "../api/types";
+import type { CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity, Zone } from "../api/types";
 import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
+import { EventItemsEditor } from "./EventItemsEditor";
 import { draftOf, inputOf, NEW_RULE, watchesObjects, zoneKindOf, type RuleDraft } from "./ruleDraft";
 import { ScheduleEditor } from "./ScheduleEditor";
-import { CONDITIONS, DIRECTIONS, OBJECT_CLASSES, SEVERITIES } from "./vocabulary";
+import { CONDITIONS, DEVICE_EVENT_KINDS, DIRECTIONS, OBJECT_CLASSES, SEVERITIES } from "./vocabulary";
 
 interface RuleFormProps {
   camera: number;
@@ -54,6 +55,8 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
   const kind = zoneKindOf(draft.condition);
   const candidates = zones.filter((zone) => zone.kind === kind);
   const { condition } = draft;
+  // The camera's own events: no zone or objects, and the camera says when each starts and ends (no minimum duration).
+  const ownEvents = condition === "camera_event";
   return (
     <form ref={form} class="card rule-form" onSubmit={save} data-testid="rule-form">
       <h3>{rule ? `Change “${rule.name}”` : "New rule"}</h3>
@@ -99,6 +102,25 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
             {fieldErrors(error, "object_classes").map((message) => <span class="field-error" role="alert">{message}</span>)}
           </fieldset>
         )}
+        {ownEvents && (
+          <>
+            <div class="field-row">
+              <Field label="Kind of camera event" name="event_kind" error={error}>
+                <select name="event_kind" value={draft.event_kind}
+                  onChange={(e) => set("event_kind", e.currentTarget.value as DeviceEventKind | "")}>
+                  <option value="">Any kind (give a topic)</option>
+                  {DEVICE_EVENT_KINDS.map(([value, words]) => <option value={value}>{words}</option>)}
+                </select>
+              </Field>
+              <Field label="ONVIF topic (optional)" name="event_topic" error={error}
+                hint="E.g. tns1:RuleEngine/LineDetector; its subtopics count too. Empty: any topic of this kind.">
+                <input name="event_topic" maxLength={500} spellcheck={false} value={draft.event_topic}
+                  onInput={(e) => set("event_topic", e.currentTarget.value)} />
+              </Field>
+            </div>
+            <EventItemsEditor items={draft.event_items} onChange={(items) => set("event_items", items)} error={error} />
+          </>
+        )}
         <div class="field-row">
           {condition === "dwell" && (
             <Field label="Dwell time (seconds)" name="dwell_seconds" error={error} hint="How long an object stays before it counts as loitering.">
@@ -119,11 +141,13 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
                 onInput={(e) => set("count_threshold", e.currentTarget.value)} />
             </Field>
           )}
-          <Field label="Minimum duration (seconds)" name="min_duration_seconds" error={error}
-            hint="How long it must go on before the rule fires.">
-            <input name="min_duration_seconds" type="number" required min={0} step="any" value={draft.min_duration_seconds}
-              onInput={(e) => set("min_duration_seconds", e.currentTarget.value)} />
-          </Field>
+          {!ownEvents && (
+            <Field label="Minimum duration (seconds)" name="min_duration_seconds" error={error}
+              hint="How long it must go on before the rule fires.">
+              <input name="min_duration_seconds" type="number" required min={0} step="any" value={draft.min_duration_seconds}
+                onInput={(e) => set("min_duration_seconds", e.currentTarget.value)} />
+            </Field>
+          )}
         </div>
       </fieldset>
 

@@ -7,7 +7,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorNote } from "../components/Notice";
 import { watchesObjects } from "./ruleDraft";
 import { RuleForm } from "./RuleForm";
-import { CONDITION_SHORT, DAYS, OBJECT_WORDS, SEVERITY_WORDS } from "./vocabulary";
+import { CONDITION_SHORT, DAYS, OBJECT_WORDS, SEVERITY_WORDS, watchedEventWords } from "./vocabulary";
 import { WebhookDeliveries } from "./WebhookDeliveries";
 
 interface RulesSectionProps {
@@ -23,6 +23,12 @@ function scheduleWords(schedule: ScheduleWindow[]): string {
   return schedule
     .map((window) => `${window.days.map((day) => DAYS[day]?.[1]).join(" ")} ${window.start.slice(0, 5)}–${window.end.slice(0, 5)}`)
     .join("; ");
+}
+
+/** What the rule watches: its condition, with its zone or which of the camera's own events. */
+function conditionWords(rule: Rule, zoneName: string): string {
+  if (rule.condition === "camera_event") return `${CONDITION_SHORT.camera_event} · ${watchedEventWords(rule)}`;
+  return rule.zone === null ? CONDITION_SHORT[rule.condition] : `${CONDITION_SHORT[rule.condition]} · ${zoneName}`;
 }
 
 function actionWords(rule: Rule): string {
@@ -74,7 +80,7 @@ export function RulesSection({ camera, zones, rules, onChanged }: RulesSectionPr
             {rules.map((rule) => (
               <tr key={rule.id} data-rule-id={rule.id} class={rule.enabled ? "" : "inactive"}>
                 <td><span class="camera-name">{rule.name}</span>{!rule.enabled && <div class="small">Switched off</div>}</td>
-                <td>{CONDITION_SHORT[rule.condition]}{rule.zone !== null && ` · ${zoneName(rule.zone)}`}</td>
+                <td>{conditionWords(rule, zoneName(rule.zone))}</td>
                 <td>
                   {watchesObjects(rule.condition)
                     ? (rule.object_classes.length ? rule.object_classes.map((name) => OBJECT_WORDS[name]).join(", ") : "Any object")

@@ -1,7 +1,7 @@
 /** When a rule is active: time windows on chosen days. No window means always. */
 
-import { ApiError } from "../api/http";
 import type { ScheduleWindow } from "../api/types";
+import { nestedFieldErrors } from "../components/Field";
 import { DAYS } from "./vocabulary";
 
 interface ScheduleEditorProps {
@@ -13,19 +13,11 @@ interface ScheduleEditorProps {
 
 const WORKING_HOURS: ScheduleWindow = { days: [0, 1, 2, 3, 4], start: "08:00", end: "18:00" };
 
-/** The API's messages about the schedule, however deeply they sit (per window, per field). */
-function messagesOf(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(messagesOf);
-  if (value && typeof value === "object") return Object.values(value).flatMap(messagesOf);
-  return [];
-}
-
 export function ScheduleEditor({ schedule, onChange, error }: ScheduleEditorProps) {
   const change = (index: number, window: ScheduleWindow) => onChange(schedule.map((old, i) => (i === index ? window : old)));
   const withDay = (days: number[], day: number, on: boolean) =>
     on ? [...new Set([...days, day])].sort((a, b) => a - b) : days.filter((d) => d !== day);
-  const messages = error instanceof ApiError ? messagesOf(error.problem.errors?.schedule) : [];
+  const messages = nestedFieldErrors(error, "schedule");
 
   return (
     <fieldset class="schedule" data-testid="schedule">

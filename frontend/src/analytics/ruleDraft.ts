@@ -1,6 +1,14 @@
 /** The rule form's values, as typed (text for numbers), which fields each condition uses, and what the API takes. */
 
-import type { CrossingDirection, ObjectClass, Rule, RuleCondition, RuleInput, ScheduleWindow, Severity, ZoneKind } from "../api/types";
+import type {
+  CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, RuleInput, ScheduleWindow, Severity, ZoneKind,
+} from "../api/types";
+
+/** The API keeps at most this many items a camera's event must hold. */
+export const MAX_EVENT_ITEMS = 16;
+
+/** A name and value the camera's event must hold, as typed: a list, so a row can be half typed or emptied. */
+export type EventItem = [name: string, value: string];
 
 export interface RuleDraft {
   name: string;
@@ -12,6 +20,10 @@ export interface RuleDraft {
   dwell_seconds: string;
   direction: CrossingDirection;
   count_threshold: string;
+  /** Of the camera's own events (condition camera_event): "" any kind. */
+  event_kind: DeviceEventKind | "";
+  event_topic: string;
+  event_items: EventItem[];
   min_duration_seconds: string;
   schedule: ScheduleWindow[];
   severity: Severity;
@@ -33,6 +45,9 @@ export const NEW_RULE: RuleDraft = {
   dwell_seconds: "10",
   direction: "any",
   count_threshold: "2",
+  event_kind: "",
+  event_topic: "",
+  event_items: [],
   min_duration_seconds: "0",
   schedule: [],
   severity: 2,
@@ -47,7 +62,7 @@ export const NEW_RULE: RuleDraft = {
 /** The kind of zone a condition watches: an area, a line, or none (the camera as a whole). */
 export function zoneKindOf(condition: RuleCondition): ZoneKind | null {
   if (condition === "cross") return "line";
-  if (condition === "offline" || condition === "tamper") return null;
+  if (condition === "offline" || condition === "tamper" || condition === "camera_event") return null;
   return "area";
 }
 
@@ -66,6 +81,9 @@ export function draftOf(rule: Rule): RuleDraft {
     dwell_seconds: String(rule.dwell_seconds),
     direction: rule.direction,
     count_threshold: String(rule.count_threshold),
+    event_kind: rule.event_kind,
+    event_topic: rule.event_topic,
+    event_items: Object.entries(rule.event_items),
     min_duration_seconds: String(rule.min_duration_seconds),
     schedule: rule.schedule,
     severity: rule.severity,
@@ -78,8 +96,11 @@ export function draftOf(rule: Rule): RuleDraft {
   };
 }
 
-/** The secret goes only when typed, so an edit keeps the stored one; a condition without a zone sends null. */
+/** The secret goes only when typed, so an edit keeps the stored one; a condition without a zone sends null, one
+ * not on the camera's own events sends none of theirs; items without a name are left out. */
 export function inputOf(draft: RuleDraft): RuleInput {
+  const ownEvents = draft.condition === "camera_event";
+  const items = draft.event_items.map(([name, value]): EventItem => [name.trim(), value]).filter(([name]) => name);
   const input: RuleInput = {
     name: draft.name.trim(),
     enabled: draft.enabled,
@@ -89,6 +110,9 @@ export function inputOf(draft: RuleDraft): RuleInput {
     dwell_seconds: Number(draft.dwell_seconds),
     direction: draft.direction,
     count_threshold: Number(draft.count_threshold),
+    event_kind: ownEvents ? draft.event_kind : "",
+    event_topic: ownEvents ? draft.event_topic.trim() : "",
+    event_items: ownEvents ? Object.fromEntries(items) : {},
     min_duration_seconds: Number(draft.min_duration_seconds),
     schedule: draft.schedule,
     severity: draft.severity,

@@ -1,6 +1,7 @@
-/** What rule conditions, objects, crossing directions and severities are called on screen. */
+/** What rule conditions, objects, the kinds of cameras' own events, crossing directions and severities are called on
+ * screen. */
 
-import type { CrossingDirection, ObjectClass, RuleCondition, Severity } from "../api/types";
+import type { CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity } from "../api/types";
 
 export const CONDITIONS: [RuleCondition, string][] = [
   ["enter", "An object enters the area"],
@@ -10,6 +11,7 @@ export const CONDITIONS: [RuleCondition, string][] = [
   ["motion", "Motion in the area"],
   ["offline", "The camera goes offline"],
   ["tamper", "The camera is tampered with (covered, moved, out of focus)"],
+  ["camera_event", "The camera reports an event (its own motion, tamper, input or analytics)"],
 ];
 
 export const CONDITION_WORDS = Object.fromEntries(CONDITIONS) as Record<RuleCondition, string>;
@@ -23,6 +25,7 @@ export const CONDITION_SHORT: Record<RuleCondition, string> = {
   motion: "Motion",
   offline: "Offline",
   tamper: "Tampering",
+  camera_event: "Camera event",
 };
 
 export const OBJECT_CLASSES: [ObjectClass, string][] = [
@@ -35,6 +38,38 @@ export const OBJECT_CLASSES: [ObjectClass, string][] = [
 ];
 
 export const OBJECT_WORDS = Object.fromEntries(OBJECT_CLASSES) as Record<ObjectClass, string>;
+
+export const DEVICE_EVENT_KINDS: [DeviceEventKind, string][] = [
+  ["motion", "Motion"],
+  ["tamper", "Tamper (scene changed, too dark or blurry)"],
+  ["digital_input", "Digital input"],
+  ["line_crossing", "Line crossing (camera rule)"],
+  ["field", "Object in area (camera rule)"],
+  ["loitering", "Loitering (camera rule)"],
+  ["object_counting", "Object counting (camera rule)"],
+  ["other", "Other camera event"],
+];
+
+export const DEVICE_EVENT_KIND_WORDS = Object.fromEntries(DEVICE_EVENT_KINDS) as Record<DeviceEventKind, string>;
+
+// Object classes and kinds of camera events share no name.
+const SUBJECT_WORDS: Record<string, string> = { ...OBJECT_WORDS, ...DEVICE_EVENT_KIND_WORDS };
+
+/** What an event or alarm is about, in words: the class of its object, or the kind of the camera's own event. */
+export function subjectWords(subject: ObjectClass | DeviceEventKind): string {
+  return SUBJECT_WORDS[subject] ?? subject;
+}
+
+/** A camera event's source or data items, each as "name = value". */
+export function itemWords(items: Record<string, string>): string[] {
+  return Object.entries(items).map(([name, value]) => `${name} = ${value}`);
+}
+
+/** Which of the camera's own events a rule watches: its kind, topic and items, e.g. "Digital input, InputToken = 1". */
+export function watchedEventWords(rule: Pick<Rule, "event_kind" | "event_topic" | "event_items">): string {
+  const kind = rule.event_kind && DEVICE_EVENT_KIND_WORDS[rule.event_kind];
+  return [kind, rule.event_topic, ...itemWords(rule.event_items)].filter(Boolean).join(", ");
+}
 
 export const DIRECTIONS: [CrossingDirection, string][] = [
   ["any", "Either way"],

@@ -10,6 +10,7 @@ import type {
   CameraInput,
   CountBucket,
   Counts,
+  DeviceEvent,
   Health,
   Me,
   DiscoveredDevice,
@@ -147,6 +148,22 @@ export const events = {
     (await get<Page<CameraEvent>>(
       `${API}/events/${query({ camera, start: start.toISOString(), end: end.toISOString(), limit: 500 })}`, signal,
     )).results,
+};
+
+export interface DeviceEventFilters {
+  camera?: string;
+  kind?: string;
+  topic?: string;
+  /** "true": the condition began to hold, "false": it ended. */
+  state?: string;
+  start?: string;
+  end?: string;
+}
+
+/** What the cameras reported themselves (ONVIF), newest first. */
+export const deviceEvents = {
+  list: (filters: DeviceEventFilters, limit: number, offset: number, signal?: AbortSignal) =>
+    get<Page<DeviceEvent>>(`${API}/device-events/${query({ ...filters, limit, offset })}`, signal),
 };
 
 export const counts = {

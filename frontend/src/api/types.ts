@@ -141,6 +141,17 @@ export type Rule = Omit<Schemas["Rule"], "schedule"> & { schedule: ScheduleWindo
 /** What the rule form sends; the webhook secret only when typed (the API never sends it back). */
 export type RuleInput = Omit<Rule, "id" | "camera" | "has_webhook_secret"> & { webhook_secret?: string };
 
+/** What a camera reports itself (ONVIF), sorted by its topic: its own motion, tamper, an input, one of its analytics
+ * rules, or any other topic. */
+export type DeviceEventKind = Schemas["EventKindEnum"];
+
+/** Something a camera reported itself (its own ONVIF event), with its source and data as {name: value}; `state` true
+ * or false for a condition that holds or has ended, null for a one-off happening. */
+export type DeviceEvent = Omit<Schemas["DeviceEvent"], "source" | "data"> & {
+  source: Record<string, string>;
+  data: Record<string, string>;
+};
+
 /** Where the tracked object was at wall-clock time `t`, as a box on the picture (0-1). */
 export interface EventBox {
   t: string;
@@ -151,10 +162,10 @@ export interface EventBox {
 }
 
 /** Something a rule saw happen (named so, not "Event", which is the DOM's); empty `object_class` for events about
- * no object (motion, offline, tamper). */
+ * no object (motion, offline, tamper), the kind of the camera's own event for a rule on those (camera_event). */
 export type CameraEvent = Omit<Schemas["Event"], "boxes" | "object_class"> & {
   boxes: EventBox[];
-  object_class: ObjectClass | "";
+  object_class: ObjectClass | DeviceEventKind | "";
 };
 
 export type CountBucket = "15min" | "hour" | "day";
@@ -169,8 +180,9 @@ export type Counts = { bucket: CountBucket; results: Count[] };
 
 export type WebhookDelivery = Schemas["WebhookDelivery"];
 
-/** An alarm a rule raised; active until someone acknowledges it. Empty `object_class` for alarms about no object. */
-export type Alarm = Omit<Schemas["Alarm"], "object_class"> & { object_class: ObjectClass | "" };
+/** An alarm a rule raised; active until someone acknowledges it. Empty `object_class` for alarms about no object, the
+ * kind of the camera's own event for a rule on those. */
+export type Alarm = Omit<Schemas["Alarm"], "object_class"> & { object_class: ObjectClass | DeviceEventKind | "" };
 
 export type OverlayBoxState = "tracked" | "dwelling" | "alarm";
 

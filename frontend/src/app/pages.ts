@@ -6,6 +6,7 @@ import { AuditPage } from "../audit/AuditPage";
 import { AddCameraPage } from "../cameras/AddCameraPage";
 import { CamerasPage } from "../cameras/CamerasPage";
 import { EditCameraPage } from "../cameras/EditCameraPage";
+import { DeviceEventsPage } from "../events/DeviceEventsPage";
 import { EventReplayPage } from "../events/EventReplayPage";
 import { EventsPage } from "../events/EventsPage";
 import { ExportPage } from "../exports/ExportPage";
@@ -42,6 +43,7 @@ export const PAGES: PageRoute[] = [
   { pattern: "/recordings/:camera", permission: PERMISSION.viewRecordings, component: RecordingsPage },
   { pattern: "/events", permission: PERMISSION.viewRecordings, component: EventsPage, menu: "Events" },
   { pattern: "/events/:event", permission: PERMISSION.viewRecordings, component: EventReplayPage },
+  { pattern: "/camera-events", permission: PERMISSION.viewDeviceEvents, component: DeviceEventsPage, menu: "Camera events" },
   { pattern: "/exports", permission: PERMISSION.exportClip, component: ExportsPage, menu: "Exports" },
   { pattern: "/exports/:export", permission: PERMISSION.exportClip, component: ExportPage },
   { pattern: "/users", permission: PERMISSION.viewUsers, component: UsersPage, menu: "Users and access" },

@@ -11,6 +11,7 @@ export const PERMISSION = {
   viewRecordings: "devices.view_recording",
   exportClip: "devices.export_clip",
   viewUnmasked: "devices.view_unmasked",
+  viewDeviceEvents: "devices.view_deviceevent",
   viewUsers: "auth.view_user",
   addUser: "auth.add_user",
   changeUser: "auth.change_user",

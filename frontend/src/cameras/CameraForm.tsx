@@ -1,11 +1,13 @@
 /**
- * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, analysis
- * and privacy masking.
+ * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, analysis,
+ * privacy masking, and whether its own events (ONVIF) are received.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
 import type { Camera, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
+import { PERMISSION } from "../app/permissions";
+import { useCan } from "../app/session";
 import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
 import { DYNAMIC_MASKING, MASK_STYLES, maskingCostWords } from "../privacy/maskWords";
 import { inputOf, type CameraDraft } from "./cameraDraft";
@@ -22,6 +24,7 @@ interface CameraFormProps {
 }
 
 export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCancel }: CameraFormProps) {
+  const canSeeCameraEvents = useCan(PERMISSION.viewDeviceEvents);
   const [check, setCheck] = useState<CheckState>({ state: "idle" });
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -175,6 +178,34 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
           <p class="muted" data-testid="masking-cost">{maskingCostWords(camera.masking_cost)}</p>
         )}
         {camera && <a href={`/cameras/${camera.id}/privacy`}>Privacy masks of this camera</a>}
+      </fieldset>
+
+      <fieldset class="card">
+        <legend>Camera events (ONVIF)</legend>
+        <div class="field-row">
+          <Field label="ONVIF host" name="onvif_host" error={error}
+            hint="The camera's address, without http:// or a port, e.g. 192.168.1.20">
+            <input name="onvif_host" value={draft.onvif_host} placeholder="192.168.1.20" spellcheck={false}
+              onInput={(e) => set("onvif_host", e.currentTarget.value)} />
+          </Field>
+          <Field label="ONVIF port" name="onvif_port" error={error}>
+            <input name="onvif_port" type="number" required min={1} max={65535} step={1} value={draft.onvif_port}
+              onInput={(e) => set("onvif_port", e.currentTarget.value)} />
+          </Field>
+        </div>
+        <label class="checkbox">
+          <input type="checkbox" name="listen_events" checked={draft.listen_events}
+            onChange={(e) => set("listen_events", e.currentTarget.checked)} />
+          Receive the camera's own events
+        </label>
+        <p class="field-hint">
+          Its motion, tamper, inputs and analytics, logged in with the username and password above. Rules on “The camera
+          reports an event” act on them.
+        </p>
+        {camera?.listen_events && camera.events_error && (
+          <p class="status-error" data-testid="events-error">Camera events: {camera.events_error}</p>
+        )}
+        {camera && canSeeCameraEvents && <a href={`/camera-events?camera=${camera.id}`}>Events this camera reported</a>}
       </fieldset>
 
       <FormErrors error={error} />

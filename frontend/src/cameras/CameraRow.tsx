@@ -28,7 +28,7 @@ export function CameraRow({ camera, onDelete }: { camera: Camera; onDelete: (cam
         {camera.rotation !== 0 && <div class="muted small">Rotated {camera.rotation}°</div>}
         {camera.analytics_enabled && <div class="muted small">Analysed</div>}
       </td>
-      <td><CameraStatus status={camera.live_status} /></td>
+      <td><CameraStatus status={camera.live_status} eventsError={camera.listen_events ? camera.events_error : ""} /></td>
       <td>{recordingSummary(camera)}</td>
       <td class="row-actions">
         {canLive && <a href={`/live/${camera.id}`}>Live</a>}

@@ -1,4 +1,5 @@
-/** A camera's live status in words: a coloured state, the stream facts when online, the error when not. */
+/** A camera's live status in words: a coloured state, the stream facts when online, the error when not, and why its
+ * analytics or its own events are not working. */
 
 import type { LiveStatus } from "../api/types";
 import { ago, bitrate, codec, fps, resolution } from "../components/format";
@@ -15,7 +16,8 @@ export function StateBadge({ state }: { state: LiveStatus["state"] }) {
   return <span class={`state state-${state}`} data-state={state}>{LABELS[state] ?? state}</span>;
 }
 
-export function CameraStatus({ status }: { status: LiveStatus }) {
+/** `eventsError`: why the camera's own events (ONVIF) are not received, empty when they are or are not asked for. */
+export function CameraStatus({ status, eventsError }: { status: LiveStatus; eventsError: string }) {
   const facts = status.state === "online"
     ? [codec(status.codec), resolution(status.width, status.height), fps(status.fps), bitrate(status.bitrate)].filter(Boolean).join(" · ")
     : "";
@@ -25,6 +27,7 @@ export function CameraStatus({ status }: { status: LiveStatus }) {
       {facts && <span class="facts">{facts}</span>}
       {status.state !== "online" && status.last_error && <span class="status-error">{status.last_error}</span>}
       {status.analytics_error && <span class="status-error" data-testid="analytics-error">Analytics: {status.analytics_error}</span>}
+      {eventsError && <span class="status-error" data-testid="events-error">Camera events: {eventsError}</span>}
       {status.changed_at && <span class="muted small" title={status.changed_at}>changed {ago(status.changed_at)}</span>}
     </div>
   );

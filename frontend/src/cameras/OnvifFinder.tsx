@@ -1,4 +1,5 @@
-/** Find a camera with ONVIF: scan the network (or type its address), log in to it, pick main and sub streams. */
+/** Find a camera with ONVIF: scan the network (or type its address), log in to it, pick main and sub streams; the
+ * address it answered at is also where its own events come from. */
 
 import { useState } from "preact/hooks";
 import { onvif } from "../api/endpoints";
@@ -13,6 +14,8 @@ export interface PickedStreams {
   sub_url: string;
   username: string;
   password: string;
+  onvif_host: string;
+  onvif_port: string;
 }
 
 function DeviceList({ devices, onPick }: { devices: DiscoveredDevice[]; onPick: (device: DiscoveredDevice) => void }) {
@@ -75,6 +78,8 @@ export function OnvifFinder({ onPick }: { onPick: (streams: PickedStreams) => vo
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [device, setDevice] = useState<OnvifDevice | null>(null);
+  // Where the device answered: the host and port typed may change after.
+  const [address, setAddress] = useState({ host: "", port: 80 });
   const [loading, setLoading] = useState(false);
   const [main, setMain] = useState("");
   const [sub, setSub] = useState("");
@@ -104,8 +109,10 @@ export function OnvifFinder({ onPick }: { onPick: (streams: PickedStreams) => vo
     setLoading(true);
     setError(null);
     try {
-      const answer = await onvif.profiles(host.trim(), Number(port) || 80, username, password);
+      const asked = { host: host.trim(), port: Number(port) || 80 };
+      const answer = await onvif.profiles(asked.host, asked.port, username, password);
       setDevice(answer);
+      setAddress(asked);
       setMain(answer.suggested_main_url);
       setSub(answer.suggested_sub_url ?? "");
     } catch (failure) {
@@ -152,7 +159,10 @@ export function OnvifFinder({ onPick }: { onPick: (streams: PickedStreams) => vo
           <ProfileTable device={device} main={main} sub={sub} onMain={setMain} onSub={setSub} />
           <div class="actions left">
             <button type="button" class="primary" disabled={!main}
-              onClick={() => onPick({ name: deviceName, main_url: main, sub_url: sub === main ? "" : sub, username, password })}>
+              onClick={() => onPick({
+                name: deviceName, main_url: main, sub_url: sub === main ? "" : sub, username, password,
+                onvif_host: address.host, onvif_port: String(address.port),
+              })}>
               Use these streams
             </button>
           </div>

@@ -18,6 +18,9 @@ export interface CameraDraft {
   dynamic_masking: DynamicMasking;
   dynamic_mask_style: MaskStyle;
   keep_unmasked: boolean;
+  onvif_host: string;
+  onvif_port: string;
+  listen_events: boolean;
 }
 
 export const EMPTY_DRAFT: CameraDraft = {
@@ -36,6 +39,9 @@ export const EMPTY_DRAFT: CameraDraft = {
   dynamic_masking: "",
   dynamic_mask_style: "blur",
   keep_unmasked: false,
+  onvif_host: "",
+  onvif_port: "80",
+  listen_events: false,
 };
 
 export function draftOf(camera: Camera): CameraDraft {
@@ -55,6 +61,9 @@ export function draftOf(camera: Camera): CameraDraft {
     dynamic_masking: camera.dynamic_masking,
     dynamic_mask_style: camera.dynamic_mask_style,
     keep_unmasked: camera.keep_unmasked,
+    onvif_host: camera.onvif_host,
+    onvif_port: String(camera.onvif_port),
+    listen_events: camera.listen_events,
   };
 }
 
@@ -80,6 +89,9 @@ export function inputOf(draft: CameraDraft): CameraInput {
     dynamic_masking: draft.dynamic_masking,
     dynamic_mask_style: draft.dynamic_mask_style,
     keep_unmasked: draft.keep_unmasked,
+    onvif_host: draft.onvif_host.trim(),
+    onvif_port: Number(draft.onvif_port),
+    listen_events: draft.listen_events,
   };
   if (draft.password) input.password = draft.password;
   return input;

@@ -9,6 +9,18 @@ export function fieldErrors(error: unknown, field: string): string[] {
   return messages.map((message) => message.charAt(0).toUpperCase() + message.slice(1));
 }
 
+function messagesIn(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(messagesIn);
+  if (value && typeof value === "object") return Object.values(value).flatMap(messagesIn);
+  return [];
+}
+
+/** The API's messages about a field of several values (a list, a {name: value}), however deeply they sit. */
+export function nestedFieldErrors(error: unknown, field: string): string[] {
+  return error instanceof ApiError ? messagesIn(error.problem.errors?.[field]) : [];
+}
+
 /** After a failed save, put the cursor in the first field the API complained about. */
 export function focusFirstInvalid(form: HTMLFormElement | null): void {
   const field = form?.querySelector<HTMLElement>(".field-invalid input, .field-invalid select");

@@ -6,12 +6,12 @@ import type { Camera, Rule } from "../api/types";
 import { OBJECT_CLASSES } from "../analytics/vocabulary";
 
 /** <input type="datetime-local"> is local time without an offset; the API wants one. */
-function isoOf(local: string): string | undefined {
+export function isoOf(local: string): string | undefined {
   return local ? new Date(local).toISOString() : undefined;
 }
 
 /** The datetime-local value ("2026-11-21T14:05") of an ISO time, for filters that came in the address. */
-function localOf(iso: string | undefined): string {
+export function localOf(iso: string | undefined): string {
   if (!iso || Number.isNaN(Date.parse(iso))) return "";
   const date = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, "0");

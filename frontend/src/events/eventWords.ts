@@ -2,10 +2,11 @@
 
 import type { CameraEvent } from "../api/types";
 import { duration } from "../components/format";
-import { OBJECT_WORDS } from "../analytics/vocabulary";
+import { subjectWords } from "../analytics/vocabulary";
 
+/** The object's class, or the kind of the camera's own event for a rule on those. */
 export function objectWords(event: CameraEvent): string {
-  return event.object_class ? OBJECT_WORDS[event.object_class] ?? event.object_class : "—";
+  return event.object_class ? subjectWords(event.object_class) : "—";
 }
 
 export function lengthWords(event: CameraEvent): string {

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { events } from "../api/endpoints";
 import type { CameraEvent } from "../api/types";
-import { OBJECT_WORDS } from "../analytics/vocabulary";
+import { subjectWords } from "../analytics/vocabulary";
 import { clock } from "../components/format";
 import type { Window } from "./timelineMath";
 
@@ -20,7 +20,7 @@ export interface EventMark {
 
 function markOf(event: CameraEvent): EventMark {
   const start = Date.parse(event.started_at);
-  const object = event.object_class ? ` · ${OBJECT_WORDS[event.object_class] ?? event.object_class}` : "";
+  const object = event.object_class ? ` · ${subjectWords(event.object_class)}` : "";
   return {
     id: event.id,
     start,
