@@ -50,12 +50,14 @@ def eligible_cameras():
 
 
 class LiveFeed(threading.Thread):
-    """Follows a camera's live feed in its own event loop and hands each item to a queue, with its arrival time."""
+    """Follows a camera's live feed in its own event loop and hands each item to a queue, with its arrival time.
+    Without `watch`, only while someone watches the camera live (the recorder does not publish it for this feed)."""
 
-    def __init__(self, camera_id: int, stop: threading.Event) -> None:
+    def __init__(self, camera_id: int, stop: threading.Event, watch: bool = True) -> None:
         super().__init__(name=f"camera-{camera_id}-feed", daemon=True)
         self.camera_id = camera_id
         self.stop_event = stop
+        self.watch = watch
         self.items: queue.Queue = queue.Queue()
 
     def run(self) -> None:
@@ -79,7 +81,7 @@ class LiveFeed(threading.Thread):
             relay.result()  # the fan-out failed: raise it
 
     async def _relay(self) -> None:
-        async for item in hub().subscribe(self.camera_id):
+        async for item in hub().subscribe(self.camera_id, self.watch):
             self.items.put((time.time(), item))
 
     async def _stopped(self) -> None:
@@ -155,8 +157,8 @@ class CameraAnalytics(CameraThread):
         """The feeds the camera's analysis source needs, started, into one queue: the video (the recorder's live
         feed) and the camera's metadata, unless the camera has none to follow (the reason is shown)."""
         # The live video is followed in every case: decoded for this server's analysis, or only timed for the
-        # camera's own boxes to be drawn on their frames.
-        video = LiveFeed(self.camera_id, self.stop_event)
+        # camera's own boxes to be drawn on their frames, and then only while someone watches it live.
+        video = LiveFeed(self.camera_id, self.stop_event, watch=self.source != AnalysisSource.CAMERA)
         video.start()
         if self.source == AnalysisSource.SERVER:
             return video

@@ -121,13 +121,15 @@ class RedisHub:
             await client.set(self._watchers_key(camera_id), 1, ex=WATCHED_SECONDS)
             await asyncio.sleep(WATCHED_SECONDS / 3)
 
-    async def subscribe(self, camera_id: Feed) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+    async def subscribe(self, camera_id: Feed,
+                        watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+        """The camera's live feed. Without `watch`, only while someone else watches: the recorder publishes then."""
         import redis.asyncio as aioredis
 
         channel, meta_key, init_key, gop_key = self._keys(camera_id)
         client = aioredis.Redis.from_url(self.url)
         pubsub = client.pubsub()
-        watching = asyncio.create_task(self._keep_watching(client, camera_id))
+        watching = asyncio.create_task(self._keep_watching(client, camera_id)) if watch else None
         try:
             # Subscribe before reading the keys, so nothing published in between is lost.
             await pubsub.subscribe(channel)
@@ -154,7 +156,8 @@ class RedisHub:
                 else:
                     yield LiveEnded()
         finally:
-            watching.cancel()
+            if watching is not None:
+                watching.cancel()
             await pubsub.aclose()
             await client.aclose()
 
@@ -210,7 +213,9 @@ class LocalHub:
         for loop, queue in viewers:
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
-    async def subscribe(self, camera_id: Feed) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+    async def subscribe(self, camera_id: Feed,
+                        watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+        """The camera's live feed (`watch` changes nothing: in memory every camera is published)."""
         viewer = (asyncio.get_running_loop(), asyncio.Queue())
         with self._lock:
             self._viewers.setdefault(camera_id, set()).add(viewer)

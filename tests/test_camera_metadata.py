@@ -13,6 +13,7 @@ import pytest
 from analytics.models import Alarm, Count, Event, Rule, Zone
 from analytics.worker import AnalyticsWorker
 from devices.models import Camera
+from recordings.live import hub
 from recordings.recorder import Recorder
 from tests.recording_checks import wait_for
 from tests.standins.axis_scene_publisher import AxisScenePublisher, Walker
@@ -80,6 +81,22 @@ def test_the_cameras_boxes_reach_the_live_overlay(analysed, publisher):
     assert boxes[-1]["x"] > boxes[0]["x"], "the box moves with the car"
 
 
+async def watched_overlay(camera_id: int, seconds: float) -> list[dict]:
+    """The overlay messages of `seconds` while a viewer watches the camera live: the analytics time the video only
+    then (the recorder publishes it only then)."""
+
+    async def watch() -> None:
+        async for _item in hub().subscribe(camera_id):
+            pass
+
+    viewer = asyncio.create_task(watch())
+    try:
+        await asyncio.sleep(1.0)  # the recorder looks for viewers every WATCH_CHECK_SECONDS
+        return await overlay_messages(camera_id, seconds)
+    finally:
+        viewer.cancel()
+
+
 @pytest.mark.rtsp
 def test_the_cameras_boxes_are_stamped_with_the_live_videos_media_time(settings, gst_camera, publisher):
     """Boxes are drawn on the frame whose media time they carry: the camera's metadata comes beside its video, which
@@ -96,14 +113,14 @@ def test_the_cameras_boxes_are_stamped_with_the_live_videos_media_time(settings,
         thread.start()
     try:
         wait_for(lambda: Camera.objects.get(pk=camera.pk).status == "online", 30, "the camera to be online")
-        publisher.play([Walker("d00r", "Human", (0.1, 0.5), (0.9, 0.5), seconds=4.0)])
-        messages = asyncio.run(overlay_messages(camera.pk, 4.0))
+        publisher.play([Walker("d00r", "Human", (0.1, 0.5), (0.9, 0.5), seconds=6.0)])
+        messages = asyncio.run(watched_overlay(camera.pk, 5.0))
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
     stamped = [m["data"]["pts"] for m in messages if m["data"]["boxes"]]
-    assert len(stamped) >= 10 and stamped == sorted(stamped) and stamped[-1] > stamped[0]
+    assert len(stamped) >= 10 and stamped == sorted(stamped) and stamped[-1] > stamped[0] > 0
     assert workers[1].shared_detector is None
 
 
