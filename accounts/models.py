@@ -73,6 +73,7 @@ class AuditAction(models.TextChoices):
     EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
     EXPORT_RELEASED = "export_released", "Export's footage released"
     EXPORT_VERIFIED = "export_verified", "Export verified"
+    RELAY_SWITCHED = "relay_switched", "Relay output switched"
 
 
 class AuditEntry(models.Model):

@@ -20,6 +20,7 @@ from accounts import audit
 from accounts.models import AuditAction
 from analytics.choices import Condition, DeliveryStatus
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
+from devices import relays
 from devices.models import DeviceEvent
 from video.device_events import EventRuleSpec
 from video.rules import Crossing, RuleSpec, Schedule, ZoneSpec
@@ -94,6 +95,8 @@ def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, t
         if rule.webhook_url:
             delivery = WebhookDelivery.objects.create(rule=rule, event=event, url=rule.webhook_url)
             transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
+        if rule.relay_output:
+            transaction.on_commit(lambda: enqueue_relay(event.pk))
     log.info("camera %s: rule %r fired (%s, track %s)", camera_id, rule.name, object_class or "-", track_id)
     return event
 
@@ -153,6 +156,30 @@ def enqueue_delivery(delivery_id: int) -> None:
     from analytics.tasks import deliver_webhook
 
     deliver_webhook.delay(delivery_id)
+
+
+def enqueue_relay(event_id: int) -> None:
+    from analytics.tasks import pulse_relay
+
+    pulse_relay.delay(event_id)
+
+
+def switch_relay_on(event_id: int) -> tuple[str, float] | None:
+    """Switch on the relay output of the rule that made the event. Returns which output to switch off and in how
+    many seconds; None when none was switched on (the rule or its relay is gone, or the camera refused)."""
+    event = Event.objects.select_related("rule", "camera").filter(pk=event_id).first()
+    if event is None or event.rule is None or not event.rule.relay_output:
+        return None
+    rule = event.rule
+    if relays.switch(event.camera, rule.relay_output, True, rule=event.rule_name, event=event.pk):
+        return None
+    return rule.relay_output, rule.relay_seconds
+
+
+def switch_relay_off(event_id: int, token: str) -> None:
+    event = Event.objects.select_related("camera").filter(pk=event_id).first()
+    if event is not None:
+        relays.switch(event.camera, token, False, rule=event.rule_name, event=event.pk)
 
 
 def signature_of(secret: str, body: bytes) -> str:

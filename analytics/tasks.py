@@ -1,4 +1,5 @@
-"""Celery tasks of the analytics: webhook deliveries (retried with backoff) and event-only footage."""
+"""Celery tasks of the analytics: webhook deliveries (retried with backoff), relay outputs switched by rules, and
+event-only footage."""
 
 from celery import shared_task
 
@@ -21,3 +22,17 @@ def deliver_webhook(delivery_id: int) -> None:
 @shared_task(name="analytics.tasks.drop_footage_without_events", ignore_result=True)
 def drop_footage_without_events() -> int:
     return drop().deleted
+
+
+@shared_task(name="analytics.tasks.pulse_relay", ignore_result=True)
+def pulse_relay(event_id: int) -> None:
+    """Switch on the relay output of the rule that made the event; switch it off after the rule's time."""
+    switched = services.switch_relay_on(event_id)
+    if switched is not None:
+        token, seconds = switched
+        release_relay.apply_async((event_id, token), countdown=seconds)
+
+
+@shared_task(name="analytics.tasks.release_relay", ignore_result=True)
+def release_relay(event_id: int, token: str) -> None:
+    services.switch_relay_off(event_id, token)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
@@ -33,6 +34,7 @@ from playwright.sync_api import Page
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import camera_metadata  # noqa: E402
 from bench.live import cpu_seconds, error_lines, log_tail, running  # noqa: E402
 from bench.vms_under_test import bench_database, set_environment  # noqa: E402
 from tests.browser import chromium_page  # noqa: E402
@@ -247,6 +249,15 @@ class DecodeAndMotion(Mode):
                 self.tally.analysed += 1
 
 
+def scene_rules() -> tuple[list[ZoneSpec], list[RuleSpec]]:
+    """The zones and rules every analysed run applies: a walkway area with a dwell rule, a line across the middle."""
+    walkway = ZoneSpec(1, "area", WALKWAY)
+    middle = ZoneSpec(2, "line", MIDDLE)
+    people = frozenset({"person"})
+    return [walkway, middle], [RuleSpec(1, "dwell", walkway, people, dwell_seconds=DWELL_SECONDS),
+                               RuleSpec(2, "cross", middle, people)]
+
+
 class Pipeline(Mode):
     """analytics.worker's work per frame without Django: motion, tamper, the detector within its budget, the
     tracker, rules, and a JPEG snapshot when an event starts or its object is seen better (publishing and the
@@ -260,16 +271,7 @@ class Pipeline(Mode):
         self.every = Every(ANALYTICS_FPS)
         # 0: the detector on every analysed frame, as before the VMS had a budget.
         self.analyser = FrameAnalyser(detector, detections_per_second or None)
-        walkway = ZoneSpec(1, "area", WALKWAY)
-        middle = ZoneSpec(2, "line", MIDDLE)
-        people = frozenset({"person"})
-        self.engine = RuleEngine(
-            [walkway, middle],
-            [
-                RuleSpec(1, "dwell", walkway, people, dwell_seconds=DWELL_SECONDS),
-                RuleSpec(2, "cross", middle, people),
-            ],
-        )
+        self.engine = RuleEngine(*scene_rules())
         self.conditions = {rule.id: rule.condition for rule in self.engine.rules}
         self.open_events: dict[tuple[int, int | None], float] = {}  # firing key -> best score so far
 
@@ -795,6 +797,9 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true", help="no detector-on-every-frame run")
     parser.add_argument("--skip-cpu", action="store_true", help="measure latency only")
     parser.add_argument("--skip-latency", action="store_true", help="measure CPU only")
+    parser.add_argument("--metadata-cameras", type=int, default=50,
+                        help="cameras sending their own scene metadata at once in the camera-metadata run")
+    parser.add_argument("--skip-metadata", action="store_true", help="no camera-metadata run")
     args = parser.parse_args()
 
     source = people_clip()
@@ -805,10 +810,21 @@ def main() -> None:
     latency = None
     if not args.skip_latency:
         latency = measure_latency(clip if args.camera == "720p" else source.path, args)
+    metadata = None
+    if not args.skip_metadata:
+        if "DJANGO_SETTINGS_MODULE" not in os.environ:  # the latency run sets the VMS's environment up
+            set_environment(DATABASE, Path(tempfile.mkdtemp(prefix="vms-bench-metadata-")), REDIS_URL)
+        say(f"camera metadata: {args.metadata_cameras} cameras, {args.cpu_warmup:.0f} s warm-up, "
+            f"{args.cpu_window:.0f} s measured")
+        metadata = camera_metadata.measure(clip, args.metadata_cameras, args.cpu_window, args.cpu_warmup,
+                                           *scene_rules())
     if runs:
         print_cpu(runs, clip, source, args)
     if latency is not None:
         print_latency(latency, clip if args.camera == "720p" else source.path, args)
+    if metadata is not None:
+        pipeline = next((run for run in runs if run.name == Pipeline.name), None)
+        camera_metadata.print_report(metadata, pipeline.core() if pipeline else None)
     say("done")
 
 

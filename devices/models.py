@@ -77,6 +77,10 @@ class Camera(models.Model):
     )
     event_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    relay_outputs = models.JSONField(default=dict, blank=True, editable=False,
+                                     help_text='{token: {"active", "changed_at", "error"}}: the last switch of each '
+                                               "relay output")
+
     # Privacy masking: burned into the stream by the recorder before anything is stored, shown or analysed.
     dynamic_masking = models.CharField(max_length=12, choices=DynamicMasking.choices, blank=True)
     dynamic_mask_style = models.CharField(max_length=10, choices=MaskStyle.choices, default=MaskStyle.BLUR)

@@ -28,6 +28,7 @@ MATRIX = [
     ("delete", "/api/v1/cameras/{cam}/", ALLOWED, DENIED, DENIED),
     ("post", "/api/v1/cameras/probe/", ALLOWED, DENIED, DENIED),
     ("post", "/api/v1/onvif/profiles/", ALLOWED, DENIED, DENIED),
+    ("get", "/api/v1/cameras/{cam}/relay-outputs/", ALLOWED, DENIED, DENIED),
     ("post", "/api/v1/onvif/discovery/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/cameras/{cam}/segments/?" + SPAN, ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/cameras/{cam}/timeline/?" + SPAN, ALLOWED, ALLOWED, ALLOWED),

@@ -63,6 +63,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     min_duration_seconds = serializers.FloatField(min_value=0, max_value=86400, required=False)
     pre_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_PRE_ROLL_SECONDS, required=False)
     post_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_POST_ROLL_SECONDS, required=False)
+    relay_seconds = serializers.FloatField(min_value=0.5, max_value=3600, required=False)
     event_items = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True),
                                         required=False, help_text=Rule._meta.get_field("event_items").help_text)
 
@@ -71,7 +72,8 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         fields = ["id", "camera", "name", "enabled", "condition", "zone", "object_classes", "dwell_seconds",
                   "direction", "count_threshold", "event_kind", "event_topic", "event_items",
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
-                  "record_event", "pre_roll_seconds", "post_roll_seconds", "webhook_url", "webhook_secret",
+                  "record_event", "pre_roll_seconds", "post_roll_seconds", "relay_output", "relay_seconds",
+                  "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
 

@@ -58,9 +58,9 @@ class CameraSerializer(serializers.ModelSerializer):
             "analysis_source", "metadata_broker", "metadata_username", "metadata_password", "has_metadata_password",
             "metadata_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
-            "listen_events", "events_error", "live_status", "created_at", "updated_at",
+            "listen_events", "events_error", "relay_outputs", "live_status", "created_at", "updated_at",
         ]
-        read_only_fields = ["masking_cost", "events_error", "created_at", "updated_at"]
+        read_only_fields = ["masking_cost", "events_error", "relay_outputs", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
                         "analytics_fps": {"min_value": 0.5, "max_value": 25},
                         "onvif_port": {"min_value": 1, "max_value": 65535}}
@@ -209,3 +209,9 @@ class DeviceEventSerializer(serializers.ModelSerializer):
         model = DeviceEvent
         fields = ["id", "camera", "camera_name", "at", "camera_time", "topic", "kind", "operation", "state", "source",
                   "data", "received_at"]
+
+
+class RelayOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="What a rule's relay_output names")
+    mode = serializers.CharField(help_text="Monostable or Bistable")
+    idle_state = serializers.CharField(help_text="open or closed")

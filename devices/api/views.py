@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
-from devices import onvif, services
+from devices import onvif, relays, services
 from devices.api.serializers import (
     CameraSerializer,
     DeviceEventSerializer,
@@ -27,6 +27,7 @@ from devices.api.serializers import (
     OnvifRequestSerializer,
     PrivacyMaskSerializer,
     ProbeRequestSerializer,
+    RelayOutputSerializer,
     StreamInfoSerializer,
     UnmaskedAccessRequestSerializer,
     UnmaskedAccessSerializer,
@@ -114,6 +115,19 @@ class CameraViewSet(viewsets.ModelViewSet):
         """Probe this camera's main stream with its stored credentials."""
         camera = self.get_object()
         return probe_or_raise(camera.main_url, camera.username, camera.password, "main_url")
+
+    @extend_schema(request=None, responses={200: RelayOutputSerializer(many=True), 502: PROBLEM})
+    @action(detail=True, methods=["get"], url_path="relay-outputs",
+            permission_classes=[requires("devices.change_camera")])
+    def relay_outputs(self, request, pk=None):
+        """The camera's relay outputs, as it lists them over ONVIF: what a rule may switch. Their last states are
+        the camera's `relay_outputs`."""
+        camera = self.get_object()
+        try:
+            outputs = relays.relay_outputs(camera)
+        except onvif.OnvifError as exc:
+            raise CameraUnavailable(exc.reason, exc.message) from exc
+        return Response(RelayOutputSerializer([dataclasses.asdict(o) for o in outputs], many=True).data)
 
 
 class OnvifProfilesView(APIView):

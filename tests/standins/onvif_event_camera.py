@@ -215,6 +215,10 @@ class OnvifEventCamera:
         self.fail_renewals = False  # every Renew gets an UnacceptableTerminationTimeFault
         self.pulls_keep_alive = False  # each PullMessages moves a relative termination time, as ONVIF core asks
         self.subscriptions_created = 0
+        # Relay outputs (Device Management): token -> "active" or "inactive", and every switch as
+        # (our time, token, state).
+        self.relays: dict[str, str] = {"AlarmOut_0": "inactive", "AlarmOut_1": "inactive"}
+        self.switches: list[tuple[datetime, str, str]] = []
         self.renewals = 0  # Renew requests, answered with a fault or not
         self.pulls = 0  # PullMessages requests, answered with a fault or not
         self._lock = threading.Condition()
@@ -228,6 +232,8 @@ class OnvifEventCamera:
         self._operations: dict[str, Callable[[_Request], str]] = {
             f"{{{TDS}}}GetSystemDateAndTime": self._get_system_date_and_time,
             f"{{{TDS}}}GetDeviceInformation": self._get_device_information,
+            f"{{{TDS}}}GetRelayOutputs": self._get_relay_outputs,
+            f"{{{TDS}}}SetRelayOutputState": self._set_relay_output_state,
             f"{{{TDS}}}GetServices": self._get_services,
             f"{{{TDS}}}GetCapabilities": self._get_capabilities,
             f"{{{TDS}}}GetServiceCapabilities": lambda _: (
@@ -412,6 +418,26 @@ class OnvifEventCamera:
             f"<tds:SerialNumber>{escape(self.serial_number)}</tds:SerialNumber>"
             f"<tds:HardwareId>{MODEL}</tds:HardwareId></tds:GetDeviceInformationResponse>"
         )
+
+    def _get_relay_outputs(self, request: _Request) -> str:
+        with self._lock:
+            outputs = "".join(
+                f'<tds:RelayOutputs token="{escape(token)}"><tt:Properties><tt:Mode>Monostable</tt:Mode>'
+                "<tt:DelayTime>PT1S</tt:DelayTime><tt:IdleState>open</tt:IdleState></tt:Properties></tds:RelayOutputs>"
+                for token in self.relays)
+        return f"<tds:GetRelayOutputsResponse>{outputs}</tds:GetRelayOutputsResponse>"
+
+    def _set_relay_output_state(self, request: _Request) -> str:
+        token = (request.element.findtext(f"{{{TDS}}}RelayOutputToken") or "").strip()
+        state = (request.element.findtext(f"{{{TDS}}}LogicalState") or "").strip()
+        with self._lock:
+            if token not in self.relays:
+                raise _Fault(f"No relay output {token!r}", ("ter:InvalidArgVal", "ter:RelayToken"))
+            if state not in ("active", "inactive"):
+                raise _Fault(f"No logical state {state!r}", ("ter:InvalidArgVal", "ter:ModeError"))
+            self.relays[token] = state
+            self.switches.append((datetime.now(UTC), token, state))
+        return "<tds:SetRelayOutputStateResponse/>"
 
     def _get_services(self, request: _Request) -> str:
         include_capability = (request.element.findtext(f"{{{TDS}}}IncludeCapability") or "").strip() in ("true", "1")

@@ -179,6 +179,13 @@ export interface paths {
     /** @description Probe this camera's main stream with its stored credentials. */
     post: operations["cameras_probe_saved"];
   };
+  "/api/v1/cameras/{id}/relay-outputs/": {
+    /**
+     * @description The camera's relay outputs, as it lists them over ONVIF: what a rule may switch. Their last states are
+     * the camera's `relay_outputs`.
+     */
+    get: operations["v1_cameras_relay_outputs_list"];
+  };
   "/api/v1/cameras/{id}/unmasked-access/": {
     /** @description Access to the camera's unmasked video for a while, for a reason the user gives; audited. */
     post: operations["v1_cameras_unmasked_access_create"];
@@ -375,9 +382,10 @@ export interface components {
      * * `export_downloaded` - Export downloaded
      * * `export_released` - Export's footage released
      * * `export_verified` - Export verified
+     * * `relay_switched` - Relay output switched
      * @enum {string}
      */
-    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified";
+    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched";
     Alarm: {
       id: number;
       camera: number;
@@ -485,6 +493,8 @@ export interface components {
       listen_events: boolean;
       /** @description Why the camera's events are not received, in plain words */
       events_error: string;
+      /** @description {token: {"active", "changed_at", "error"}}: the last switch of each relay output */
+      relay_outputs: unknown;
       live_status: components["schemas"]["CameraStatus"];
       /** Format: date-time */
       created_at: string;
@@ -1054,6 +1064,21 @@ export interface components {
       previous: string | null;
       results: components["schemas"]["PrivacyMask"][];
     };
+    PaginatedRelayOutputList: {
+      /** @example 123 */
+      count: number;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=400&limit=100
+       */
+      next: string | null;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=200&limit=100
+       */
+      previous: string | null;
+      results: components["schemas"]["RelayOutput"][];
+    };
     PaginatedRuleList: {
       /** @example 123 */
       count: number;
@@ -1219,6 +1244,10 @@ export interface components {
       pre_roll_seconds?: number;
       /** Format: double */
       post_roll_seconds?: number;
+      /** @description The ONVIF token of the camera's relay output to switch; empty: none */
+      relay_output?: string;
+      /** Format: double */
+      relay_seconds?: number;
       webhook_url?: string;
       webhook_secret?: string;
     };
@@ -1298,6 +1327,14 @@ export interface components {
      * @enum {string}
      */
     RedactEnum: "faces" | "people" | "motion" | "text";
+    RelayOutput: {
+      /** @description What a rule's relay_output names */
+      token: string;
+      /** @description Monostable or Bistable */
+      mode: string;
+      /** @description open or closed */
+      idle_state: string;
+    };
     RenderRequest: {
       mask_only?: number[];
       keep_visible?: number[];
@@ -1370,6 +1407,10 @@ export interface components {
       pre_roll_seconds: number;
       /** Format: double */
       post_roll_seconds: number;
+      /** @description The ONVIF token of the camera's relay output to switch; empty: none */
+      relay_output: string;
+      /** Format: double */
+      relay_seconds: number;
       webhook_url: string;
       has_webhook_secret: boolean;
     };
@@ -1413,6 +1454,10 @@ export interface components {
       pre_roll_seconds?: number;
       /** Format: double */
       post_roll_seconds?: number;
+      /** @description The ONVIF token of the camera's relay output to switch; empty: none */
+      relay_output?: string;
+      /** Format: double */
+      relay_seconds?: number;
       webhook_url?: string;
       webhook_secret?: string;
     };
@@ -1796,8 +1841,9 @@ export interface operations {
          * * `export_downloaded` - Export downloaded
          * * `export_released` - Export's footage released
          * * `export_verified` - Export verified
+         * * `relay_switched` - Relay output switched
          */
-        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
+        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "relay_switched" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
         camera?: number;
         /** @description Entries before this time */
         end?: string;
@@ -3596,6 +3642,76 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["StreamInfo"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description The camera's relay outputs, as it lists them over ONVIF: what a rule may switch. Their last states are
+   * the camera's `relay_outputs`.
+   */
+  v1_cameras_relay_outputs_list: {
+    parameters: {
+      query?: {
+        enabled?: boolean;
+        /** @description Number of results to return per page. */
+        limit?: number;
+        /** @description The initial index from which to return the results. */
+        offset?: number;
+        /**
+         * @description * `continuous` - Continuous
+         * * `events` - On events only (with pre- and post-roll)
+         * * `off` - Off
+         */
+        recording_mode?: "continuous" | "events" | "off";
+        /**
+         * @description * `unknown` - Not yet connected
+         * * `online` - Online
+         * * `offline` - Offline
+         * * `error` - Error
+         * * `disabled` - Disabled
+         */
+        status?: "disabled" | "error" | "offline" | "online" | "unknown";
+      };
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PaginatedRelayOutputList"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
       };
       /** @description Not logged in */
