@@ -44,6 +44,8 @@ class Camera(models.Model):
     )
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    thermal = models.BooleanField(default=False, help_text="A thermal camera: it shows shapes and temperatures, "
+                                  "not faces")
     analytics_enabled = models.BooleanField(default=False)
     analysis_source = models.CharField(max_length=10, choices=AnalysisSource.choices, default=AnalysisSource.SERVER,
                                        help_text="What finds the objects the rules work on")

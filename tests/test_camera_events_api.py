@@ -108,3 +108,14 @@ def test_the_brokers_password_is_kept_encrypted_and_never_shown(admin_client, ca
     site = admin_client.patch(f"/api/v1/cameras/{other.pk}/", {"analysis_source": "camera",
                                                                 "metadata_topic": "axis/lane"}, format="json")
     assert site.status_code == 200, "the site's broker serves cameras without one"
+
+
+def test_an_admin_is_told_not_to_trust_the_servers_detector_on_a_thermal_camera(admin_client, camera):
+    url = f"/api/v1/cameras/{camera.pk}/"
+    response = admin_client.patch(url, {"thermal": True, "analytics_enabled": True}, format="json")
+    assert response.status_code == 200 and "thermal camera" in response.json()["analytics_notice"]
+    own = admin_client.patch(url, {"analysis_source": "camera", "metadata_broker": "mqtt://127.0.0.1:1883",
+                                   "metadata_topic": "axis/thermal/frame"}, format="json")
+    assert own.json()["analytics_notice"] == ""
+    assert admin_client.patch(url, {"thermal": False, "analysis_source": "server"},
+                              format="json").json()["analytics_notice"] == ""

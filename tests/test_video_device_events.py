@@ -41,6 +41,9 @@ def message(data: dict[str, str], source: dict[str, str] | None = None, *, opera
     ("tns1:RuleEngine/LoiteringDetector/ObjectIsLoitering", "loitering"),
     ("tns1:RuleEngine/CountAggregation/Counter", "object_counting"),
     ("tnsaxis:CameraApplicationPlatform/VMD/Camera1Profile1", "other"),
+    ("tns1:VideoSource/tnsaxis:Thermometry/TemperatureDetection", "temperature"),
+    ("tns1:RuleEngine/Radiometry/BoxTemperatureReading", "temperature"),
+    ("tns1:Device/tnsvendor:Sensor/TemperatureAlarm", "temperature"),
     ("tns1:VideoSource/MotionAlarmed", "other"),  # a prefix of a name is not the topic
 ])
 def test_each_common_topic_gets_its_kind(topic, kind):

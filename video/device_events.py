@@ -40,6 +40,7 @@ _KINDS = (
     ("RuleEngine/CountAggregation", "object_counting"),
     ("RuleEngine/ObjectCounting", "object_counting"),
 )
+_THERMAL_PARTS = ("thermometry", "radiometry")
 KINDS = {
     "motion": "Motion",
     "tamper": "Tamper (scene changed, too dark or blurry)",
@@ -48,6 +49,7 @@ KINDS = {
     "field": "Object in area (camera rule)",
     "loitering": "Loitering (camera rule)",
     "object_counting": "Object counting (camera rule)",
+    "temperature": "Temperature alarm (thermal camera)",
     "other": "Other camera event",
 }
 # A message's text may be large (a camera's own XML); no event needs more than this, nor a pull's answer more
@@ -131,12 +133,17 @@ def parse_pull_response(envelope: bytes) -> Pulled:
 
 
 def kind_of(topic: str) -> str:
-    """The VMS's kind of a topic such as `tns1:RuleEngine/LineDetector/Crossed` ("other" when not a common one)."""
+    """The VMS's kind of a topic such as `tns1:RuleEngine/LineDetector/Crossed` ("other" when not a common one).
+    Thermal cameras name their temperature alarms in their makers' own ways (`tnsaxis:Thermometry/...`, ONVIF
+    radiometry rules): any topic with a thermometry, radiometry or temperature part is a temperature alarm."""
     path = topic.split(":", 1)[1] if ":" in topic.split("/", 1)[0] else topic
     best = ("", "other")
     for prefix, kind in _KINDS:
         if (path == prefix or path.startswith(prefix + "/")) and len(prefix) > len(best[0]):
             best = (prefix, kind)
+    parts = [part.rsplit(":", 1)[-1].lower() for part in path.split("/")]
+    if best[1] == "other" and any(part.startswith(_THERMAL_PARTS) or "temperature" in part for part in parts):
+        return "temperature"
     return best[1]
 
 

@@ -48,13 +48,16 @@ class CameraSerializer(serializers.ModelSerializer):
     metadata_password = serializers.CharField(write_only=True, required=False, allow_blank=True,
                                               trim_whitespace=False, style={"input_type": "password"})
     has_metadata_password = serializers.SerializerMethodField()
+    analytics_notice = serializers.SerializerMethodField(
+        help_text="What the admin should know about how this camera is analysed; empty when nothing")
     live_status = CameraStatusSerializer(source="*", read_only=True)
 
     class Meta:
         model = Camera
         fields = [
             "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
-            "recording_mode", "retention_days", "retention_gib", "rotation", "analytics_enabled", "analytics_fps",
+            "recording_mode", "retention_days", "retention_gib", "rotation", "thermal", "analytics_enabled",
+            "analytics_fps", "analytics_notice",
             "analysis_source", "metadata_broker", "metadata_username", "metadata_password", "has_metadata_password",
             "metadata_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
@@ -70,6 +73,12 @@ class CameraSerializer(serializers.ModelSerializer):
 
     def get_has_metadata_password(self, camera: Camera) -> bool:
         return bool(camera.metadata_password_encrypted)
+
+    def get_analytics_notice(self, camera: Camera) -> str:
+        if camera.thermal and camera.analytics_enabled and camera.analysis_source != AnalysisSource.CAMERA:
+            return ("This is a thermal camera: this server's object detector learned on colour video and is not "
+                    "to be trusted on it. Use the camera's own analytics (its metadata and events).")
+        return ""
 
     def _clean_url(self, url: str, attrs: dict) -> str:
         request = self.context.get("request")

@@ -458,12 +458,16 @@ export interface components {
       /** Format: double */
       retention_gib: number | null;
       rotation: components["schemas"]["RotationEnum"];
+      /** @description A thermal camera: it shows shapes and temperatures, not faces */
+      thermal: boolean;
       analytics_enabled: boolean;
       /**
        * Analysed frames per second
        * Format: double
        */
       analytics_fps: number;
+      /** @description What the admin should know about how this camera is analysed; empty when nothing */
+      analytics_notice: string;
       /**
        * @description What finds the objects the rules work on
        *
@@ -528,6 +532,8 @@ export interface components {
       /** Format: double */
       retention_gib?: number | null;
       rotation?: components["schemas"]["RotationEnum"];
+      /** @description A thermal camera: it shows shapes and temperatures, not faces */
+      thermal?: boolean;
       analytics_enabled?: boolean;
       /**
        * Analysed frames per second
@@ -645,7 +651,7 @@ export interface components {
       camera_time: string;
       /** @description The ONVIF topic, e.g. tns1:VideoSource/MotionAlarm */
       topic: string;
-      kind: components["schemas"]["Kind7a5Enum"];
+      kind: components["schemas"]["Kind320Enum"];
       /** @description Initialized, Changed or Deleted for a state; empty for a one-off happening */
       operation: string;
       /** @description Whether the reported condition holds; null for a one-off happening */
@@ -708,10 +714,11 @@ export interface components {
      * * `field` - Object in area (camera rule)
      * * `loitering` - Loitering (camera rule)
      * * `object_counting` - Object counting (camera rule)
+     * * `temperature` - Temperature alarm (thermal camera)
      * * `other` - Other camera event
      * @enum {string}
      */
-    EventKindEnum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "other";
+    EventKindEnum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "temperature" | "other";
     Export: {
       id: number;
       camera: number;
@@ -844,10 +851,11 @@ export interface components {
      * * `field` - Object in area (camera rule)
      * * `loitering` - Loitering (camera rule)
      * * `object_counting` - Object counting (camera rule)
+     * * `temperature` - Temperature alarm (thermal camera)
      * * `other` - Other camera event
      * @enum {string}
      */
-    Kind7a5Enum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "other";
+    Kind320Enum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "temperature" | "other";
     LoginRequest: {
       username: string;
       password: string;
@@ -1168,6 +1176,8 @@ export interface components {
       /** Format: double */
       retention_gib?: number | null;
       rotation?: components["schemas"]["RotationEnum"];
+      /** @description A thermal camera: it shows shapes and temperatures, not faces */
+      thermal?: boolean;
       analytics_enabled?: boolean;
       /**
        * Analysed frames per second
@@ -1225,6 +1235,7 @@ export interface components {
        * * `field` - Object in area (camera rule)
        * * `loitering` - Loitering (camera rule)
        * * `object_counting` - Object counting (camera rule)
+       * * `temperature` - Temperature alarm (thermal camera)
        * * `other` - Other camera event
        */
       event_kind?: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
@@ -1388,6 +1399,7 @@ export interface components {
        * * `field` - Object in area (camera rule)
        * * `loitering` - Loitering (camera rule)
        * * `object_counting` - Object counting (camera rule)
+       * * `temperature` - Temperature alarm (thermal camera)
        * * `other` - Other camera event
        */
       event_kind: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
@@ -1435,6 +1447,7 @@ export interface components {
        * * `field` - Object in area (camera rule)
        * * `loitering` - Loitering (camera rule)
        * * `object_counting` - Object counting (camera rule)
+       * * `temperature` - Temperature alarm (thermal camera)
        * * `other` - Other camera event
        */
       event_kind?: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
@@ -3907,9 +3920,10 @@ export interface operations {
          * * `field` - Object in area (camera rule)
          * * `loitering` - Loitering (camera rule)
          * * `object_counting` - Object counting (camera rule)
+         * * `temperature` - Temperature alarm (thermal camera)
          * * `other` - Other camera event
          */
-        kind?: "digital_input" | "field" | "line_crossing" | "loitering" | "motion" | "object_counting" | "other" | "tamper";
+        kind?: "digital_input" | "field" | "line_crossing" | "loitering" | "motion" | "object_counting" | "other" | "tamper" | "temperature";
         /** @description Number of results to return per page. */
         limit?: number;
         /** @description The initial index from which to return the results. */
