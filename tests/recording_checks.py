@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import av
 
+from recordings.leases import LeasingProcess
 from recordings.models import Segment
 
 
@@ -22,6 +25,22 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
             return result
         time.sleep(every)
     raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+
+
+@contextmanager
+def running(*processes: LeasingProcess) -> Iterator[None]:
+    """Run leasing processes (recorders, analytics workers, event listeners) in threads of this process, and stop
+    them afterwards."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=process.run, args=(stop,), daemon=True) for process in processes]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
 
 
 def ffprobe(path) -> dict:

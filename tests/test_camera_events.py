@@ -5,7 +5,6 @@ the subscription is renewed, and made again when the camera restarts or refuses 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from django.utils import timezone
 from analytics.models import Alarm, Event, Rule
 from devices.event_listener import EventListener
 from devices.models import Camera, DeviceEvent
-from tests.recording_checks import wait_for
+from tests.recording_checks import running, wait_for
 from tests.standins.onvif_event_camera import OnvifEventCamera
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,28 +23,29 @@ DIGITAL_INPUT = "tns1:Device/Trigger/DigitalInput"
 MOTION = "tns1:VideoSource/MotionAlarm"
 
 
+def camera_of(device: OnvifEventCamera, password: str | None = None) -> Camera:
+    """The stand-in as a camera of the VMS, with its events on."""
+    camera = Camera.objects.create(name="Gate", main_url="rtsp://127.0.0.1:8554/gate", username=device.username,
+                                   onvif_host=device.host, onvif_port=device.port, listen_events=True)
+    camera.password = device.password if password is None else password
+    camera.save()
+    return camera
+
+
 @pytest.fixture
-def device():
-    with OnvifEventCamera(username="events", password="s3cret") as camera:
-        yield camera
+def device(onvif_event_camera):
+    return onvif_event_camera
 
 
 @pytest.fixture
 def listened(settings, device):
-    """The stand-in as a camera of the VMS with its events on, and a listener process running."""
+    """The stand-in as a camera of the VMS, and a listener process running."""
     settings.RECORDER_LEASE_SECONDS = 3.0
     settings.EVENT_SUBSCRIPTION_SECONDS = 4.0
-    camera = Camera.objects.create(name="Gate", main_url="rtsp://127.0.0.1:8554/gate", username=device.username,
-                                   onvif_host=device.host, onvif_port=device.port, listen_events=True)
-    camera.password = device.password
-    camera.save()
-    stop = threading.Event()
-    listener = threading.Thread(target=EventListener(tick_seconds=0.5).run, args=(stop,), daemon=True)
-    listener.start()
-    wait_for(lambda: device.live_subscriptions, 30, "the listener to subscribe")
-    yield camera
-    stop.set()
-    listener.join(timeout=30)
+    camera = camera_of(device)
+    with running(EventListener(tick_seconds=0.5)):
+        wait_for(lambda: device.live_subscriptions, 30, "the listener to subscribe")
+        yield camera
 
 
 def reported(camera: Camera, topic: str, **fields) -> DeviceEvent:
@@ -131,16 +131,7 @@ def test_a_malformed_event_is_logged_and_the_next_one_is_kept(listened, device, 
 
 def test_a_wrong_password_is_shown_on_the_camera(settings, device):
     settings.RECORDER_LEASE_SECONDS = 3.0
-    camera = Camera.objects.create(name="Gate", main_url="rtsp://127.0.0.1:8554/gate", username=device.username,
-                                   onvif_host=device.host, onvif_port=device.port, listen_events=True)
-    camera.password = "not it"
-    camera.save()
-    stop = threading.Event()
-    listener = threading.Thread(target=EventListener(tick_seconds=0.5).run, args=(stop,), daemon=True)
-    listener.start()
-    try:
+    camera = camera_of(device, password="not it")
+    with running(EventListener(tick_seconds=0.5)):
         error = wait_for(lambda: Camera.objects.get(pk=camera.pk).events_error, 30, "the error to show")
-        assert "Wrong username or password" in error
-    finally:
-        stop.set()
-        listener.join(timeout=30)
+    assert "Wrong username or password" in error

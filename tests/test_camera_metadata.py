@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 
 import pytest
 
@@ -15,7 +14,7 @@ from analytics.worker import AnalyticsWorker
 from devices.models import Camera
 from recordings.live import hub
 from recordings.recorder import Recorder
-from tests.recording_checks import wait_for
+from tests.recording_checks import running, wait_for
 from tests.standins.axis_scene_publisher import AxisScenePublisher, Walker
 from tests.test_analytics_worker import overlay_messages
 
@@ -48,13 +47,9 @@ def analysed(settings, publisher):
                                       object_classes=["truck"]),
     }
     worker = AnalyticsWorker(tick_seconds=0.5)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    wait_for(lambda: Camera.objects.filter(pk=camera.pk, analyser__isnull=False).exists(), 30, "a lease")
-    yield camera, middle, rules, worker
-    stop.set()
-    thread.join(timeout=30)
+    with running(worker):
+        wait_for(lambda: Camera.objects.filter(pk=camera.pk, analyser__isnull=False).exists(), 30, "a lease")
+        yield camera, middle, rules, worker
 
 
 def test_rules_fire_on_the_cameras_own_metadata_without_decoding_video(analysed, publisher):
@@ -106,22 +101,14 @@ def test_the_cameras_boxes_are_stamped_with_the_live_videos_media_time(settings,
     camera = Camera.objects.create(name="Door", main_url=gst.url, recording_mode="off", analytics_enabled=True,
                                    analysis_source="camera", metadata_broker="mqtt://127.0.0.1:1883",
                                    metadata_topic=publisher.topic)
-    stop = threading.Event()
-    workers = [Recorder(tick_seconds=0.5), AnalyticsWorker(tick_seconds=0.5)]
-    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]
-    for thread in threads:
-        thread.start()
-    try:
+    analytics = AnalyticsWorker(tick_seconds=0.5)
+    with running(Recorder(tick_seconds=0.5), analytics):
         wait_for(lambda: Camera.objects.get(pk=camera.pk).status == "online", 30, "the camera to be online")
         publisher.play([Walker("d00r", "Human", (0.1, 0.5), (0.9, 0.5), seconds=6.0)])
         messages = asyncio.run(watched_overlay(camera.pk, 5.0))
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
     stamped = [m["data"]["pts"] for m in messages if m["data"]["boxes"]]
     assert len(stamped) >= 10 and stamped == sorted(stamped) and stamped[-1] > stamped[0] > 0
-    assert workers[1].shared_detector is None
+    assert analytics.shared_detector is None
 
 
 def test_malformed_metadata_is_logged_and_the_rest_goes_on(analysed, publisher, caplog):
@@ -142,12 +129,6 @@ def test_a_broker_that_cannot_be_reached_is_shown_on_the_camera(settings):
     camera = Camera.objects.create(name="Far", main_url="rtsp://127.0.0.1:9/none", analytics_enabled=True,
                                    analysis_source="camera", metadata_broker="mqtt://127.0.0.1:9",
                                    metadata_topic="axis/none/frame")
-    stop = threading.Event()
-    thread = threading.Thread(target=AnalyticsWorker(tick_seconds=0.5).run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with running(AnalyticsWorker(tick_seconds=0.5)):
         error = wait_for(lambda: Camera.objects.get(pk=camera.pk).analytics_error, 30, "the error to show")
-        assert "Cannot reach the MQTT broker at mqtt://127.0.0.1:9" in error
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    assert "Cannot reach the MQTT broker at mqtt://127.0.0.1:9" in error

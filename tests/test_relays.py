@@ -4,8 +4,6 @@ The camera is the ONVIF stand-in (tests/standins/onvif_event_camera.py), which h
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from accounts.models import AuditAction, AuditEntry
@@ -13,8 +11,8 @@ from analytics import services
 from analytics.models import Event, Rule
 from devices.event_listener import EventListener
 from devices.models import Camera
-from tests.recording_checks import wait_for
-from tests.standins.onvif_event_camera import OnvifEventCamera
+from tests.recording_checks import running, wait_for
+from tests.test_camera_events import camera_of
 from tests.web_server import celery_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,18 +20,13 @@ DIGITAL_INPUT = "tns1:Device/Trigger/DigitalInput"
 
 
 @pytest.fixture
-def device():
-    with OnvifEventCamera(username="relay", password="s3cret") as camera:
-        yield camera
+def device(onvif_event_camera):
+    return onvif_event_camera
 
 
 @pytest.fixture
 def camera(device) -> Camera:
-    camera = Camera.objects.create(name="Gate", main_url="rtsp://127.0.0.1:8554/gate", username=device.username,
-                                   onvif_host=device.host, onvif_port=device.port, listen_events=True)
-    camera.password = device.password
-    camera.save()
-    return camera
+    return camera_of(device)
 
 
 def test_a_rule_switches_the_relay_on_and_off_again_and_each_switch_is_audited(settings, tmp_path, device, camera):
@@ -41,18 +34,11 @@ def test_a_rule_switches_the_relay_on_and_off_again_and_each_switch_is_audited(s
     rule = Rule.objects.create(camera=camera, name="Door forced", condition="camera_event",
                                event_kind="digital_input", event_items={"InputToken": "1"}, relay_output="AlarmOut_0",
                                relay_seconds=1.0)
-    stop = threading.Event()
-    listener = threading.Thread(target=EventListener(tick_seconds=0.5).run, args=(stop,), daemon=True)
-    with celery_worker(tmp_path, "celery"):
-        listener.start()
-        try:
-            wait_for(lambda: device.live_subscriptions, 30, "the listener to subscribe")
-            device.publish(DIGITAL_INPUT, {"InputToken": "1"}, {"LogicalState": "true"})
-            wait_for(lambda: [s for _, t, s in device.switches if t == "AlarmOut_0"] == ["active", "inactive"], 60,
-                     "the relay switched on, then off")
-        finally:
-            stop.set()
-            listener.join(timeout=30)
+    with celery_worker(tmp_path, "celery"), running(EventListener(tick_seconds=0.5)):
+        wait_for(lambda: device.live_subscriptions, 30, "the listener to subscribe")
+        device.publish(DIGITAL_INPUT, {"InputToken": "1"}, {"LogicalState": "true"})
+        wait_for(lambda: [s for _, t, s in device.switches if t == "AlarmOut_0"] == ["active", "inactive"], 60,
+                 "the relay switched on, then off")
     event = Event.objects.get(rule=rule)
     state = Camera.objects.get(pk=camera.pk).relay_outputs["AlarmOut_0"]
     assert state["active"] is False and state["error"] == ""

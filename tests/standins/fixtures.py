@@ -9,6 +9,7 @@ import pytest
 from tests.standins import footage
 from tests.standins import redaction_scene as scenes
 from tests.standins.footage import PeopleClip
+from tests.standins.onvif_event_camera import OnvifEventCamera
 from tests.standins.rtsp_servers import FileRtspServer, GstCamera
 from video.pattern_clip import make_clip
 
@@ -83,3 +84,10 @@ def redaction_scene() -> scenes.RedactionScene:
     truth: each face's box on every frame, the portraits' whole boxes, and which one is the person of interest.
     Made once per machine in var/footage (needs scikit-image for the photos)."""
     return scenes.redaction_scene()
+
+
+@pytest.fixture
+def onvif_event_camera() -> Iterator[OnvifEventCamera]:
+    """An ONVIF camera with an event service and relay outputs on 127.0.0.1, logged in to as events / s3cret."""
+    with OnvifEventCamera(username="events", password="s3cret") as camera:
+        yield camera
