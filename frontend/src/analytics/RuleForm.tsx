@@ -181,6 +181,17 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
           </Field>
         </div>
         <div class="field-row">
+          <Field label="Switch the camera's relay output" name="relay_output" error={error}
+            hint="Its ONVIF token, e.g. AlarmOut_0 (a siren, a light, a door). Empty: none.">
+            <input name="relay_output" spellcheck={false} value={draft.relay_output}
+              onInput={(e) => set("relay_output", e.currentTarget.value)} />
+          </Field>
+          <Field label="On for (seconds)" name="relay_seconds" error={error}>
+            <input name="relay_seconds" type="number" required min={0.5} max={3600} step={0.5} value={draft.relay_seconds}
+              disabled={!draft.relay_output.trim()} onInput={(e) => set("relay_seconds", e.currentTarget.value)} />
+          </Field>
+        </div>
+        <div class="field-row">
           <Field label="Webhook URL" name="webhook_url" error={error} hint="Each event is also sent here. Empty: no webhook.">
             <input name="webhook_url" type="url" placeholder="https://" spellcheck={false} value={draft.webhook_url}
               onInput={(e) => set("webhook_url", e.currentTarget.value)} />

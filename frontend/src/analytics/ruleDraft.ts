@@ -31,6 +31,9 @@ export interface RuleDraft {
   record_event: boolean;
   pre_roll_seconds: string;
   post_roll_seconds: string;
+  /** The ONVIF token of the camera's relay output to switch on when the rule fires; "" for none. */
+  relay_output: string;
+  relay_seconds: string;
   webhook_url: string;
   /** Typed only to set a new one: the API never sends the secret back. */
   webhook_secret: string;
@@ -55,6 +58,8 @@ export const NEW_RULE: RuleDraft = {
   record_event: true,
   pre_roll_seconds: "5",
   post_roll_seconds: "10",
+  relay_output: "",
+  relay_seconds: "5",
   webhook_url: "",
   webhook_secret: "",
 };
@@ -91,6 +96,8 @@ export function draftOf(rule: Rule): RuleDraft {
     record_event: rule.record_event,
     pre_roll_seconds: String(rule.pre_roll_seconds),
     post_roll_seconds: String(rule.post_roll_seconds),
+    relay_output: rule.relay_output,
+    relay_seconds: String(rule.relay_seconds),
     webhook_url: rule.webhook_url,
     webhook_secret: "",
   };
@@ -120,6 +127,8 @@ export function inputOf(draft: RuleDraft): RuleInput {
     record_event: draft.record_event,
     pre_roll_seconds: Number(draft.pre_roll_seconds),
     post_roll_seconds: Number(draft.post_roll_seconds),
+    relay_output: draft.relay_output.trim(),
+    relay_seconds: Number(draft.relay_seconds),
     webhook_url: draft.webhook_url.trim(),
   };
   if (draft.webhook_secret) input.webhook_secret = draft.webhook_secret;
