@@ -14,7 +14,6 @@ import pytest
 from tests.standins.footage import decode_frames, labelled_frames
 from video.detection import (
     LABELS,
-    SSD_CONFIG,
     SSD_GRAPH,
     Detection,
     ModelError,
@@ -25,7 +24,6 @@ from video.detection import (
     load_detector,
     non_max_suppression,
     packaged_ssd_dir,
-    parse_ssd_output,
     parse_yolo_output,
 )
 from video.geometry import Box, center, iou
@@ -201,15 +199,6 @@ def test_nms_keeps_the_best_of_each_object():
         ("bicycle", 0.6), ("person", 0.8), ("person", 0.9), ("truck", 0.65)]
 
 
-def test_ssd_output_rows_become_boxes():
-    out = np.array([[[[0, 1, 0.9, 0.1, 0.2, 0.3, 0.6], [0, 8, 0.6, -0.1, 0.5, 0.4, 1.2], [0, 0, 0, 0, 0, 0, 0]]]],
-                   np.float32)
-    parsed = parse_ssd_output(out)
-    assert [(c, round(s, 2)) for c, s, _ in parsed] == [(1, 0.9), (8, 0.6)]
-    assert (parsed[0][2].x, parsed[0][2].y, parsed[0][2].w, parsed[0][2].h) == pytest.approx((0.1, 0.2, 0.2, 0.4))
-    assert (parsed[1][2].x, parsed[1][2].y2) == pytest.approx((0.0, 1.0))  # clipped to the picture
-
-
 def yolo_rows(objectness: bool) -> np.ndarray:
     """Two boxes in 640-pixel input space: a person at the centre, a truck at the top left; 80 classes."""
     rows = np.zeros((3, 4 + objectness + 80), np.float32)
@@ -343,6 +332,5 @@ def test_an_altered_packaged_model_is_refused(tmp_path):
     graph = bytearray((packaged_ssd_dir() / SSD_GRAPH).read_bytes())
     graph[len(graph) // 2] ^= 1  # one bit of one weight
     (tmp_path / SSD_GRAPH).write_bytes(graph)
-    (tmp_path / SSD_CONFIG).write_bytes((packaged_ssd_dir() / SSD_CONFIG).read_bytes())
     with pytest.raises(ModelError, match="sha256 differs"):
         SsdMobileNetDetector(model_dir=tmp_path)
