@@ -26,9 +26,12 @@ export type MaskStyle = Schemas["MaskStyleEnum"];
 /** What moves and is masked: "" nothing, "motion" everything that moves, "people" people, "background" all but people. */
 export type DynamicMasking = Schemas["DynamicMaskingEnum"] | Schemas["BlankEnum"];
 
+/** What finds the objects on a camera: this server's detector, the camera's own analytics (its scene metadata), or both. */
+export type AnalysisSource = Schemas["AnalysisSourceEnum"];
+
 export type Camera = Schemas["Camera"];
 
-/** What the camera form sends; the password only when typed. */
+/** What the camera form sends; the passwords only when typed. */
 export type CameraInput = Schemas["CameraRequest"];
 
 export type StreamInfo = Schemas["StreamInfo"];

@@ -1,17 +1,24 @@
 /**
- * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, analysis,
- * privacy masking, and whether its own events (ONVIF) are received.
+ * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, analysis (by
+ * this server, by the camera's own analytics over MQTT, or both), privacy masking, and whether its own events (ONVIF)
+ * are received.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
-import type { Camera, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
+import type { AnalysisSource, Camera, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
-import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
+import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
 import { DYNAMIC_MASKING, MASK_STYLES, maskingCostWords } from "../privacy/maskWords";
 import { inputOf, type CameraDraft } from "./cameraDraft";
 import { StreamCheck, type CheckState } from "./StreamCheck";
+
+const ANALYSIS_SOURCES: [AnalysisSource, string][] = [
+  ["server", "This server (it decodes the video and detects objects)"],
+  ["camera", "The camera's own analytics (its scene metadata; the video is not decoded)"],
+  ["both", "Both (the camera's metadata, and this server's detection where the camera reports nothing)"],
+];
 
 interface CameraFormProps {
   draft: CameraDraft;
@@ -30,6 +37,7 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
   const [error, setError] = useState<unknown>(null);
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => focusFirstInvalid(form.current), [error]);
+  const sourceErrors = fieldErrors(error, "analysis_source");
 
   const set = <K extends keyof CameraDraft>(key: K, value: CameraDraft[K]) => {
     onChange({ ...draft, [key]: value });
@@ -137,18 +145,60 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
 
       <fieldset class="card">
         <legend>Analytics</legend>
-        <div class="field-row">
-          <label class="checkbox">
-            <input type="checkbox" name="analytics_enabled" checked={draft.analytics_enabled}
-              onChange={(e) => set("analytics_enabled", e.currentTarget.checked)} />
-            Analyse this camera
-          </label>
+        <label class="checkbox">
+          <input type="checkbox" name="analytics_enabled" checked={draft.analytics_enabled}
+            onChange={(e) => set("analytics_enabled", e.currentTarget.checked)} />
+          Analyse this camera
+        </label>
+        <fieldset class={`choices${sourceErrors.length ? " field-invalid" : ""}`} disabled={!draft.analytics_enabled}>
+          <legend>What finds the objects</legend>
+          {ANALYSIS_SOURCES.map(([value, words]) => (
+            <label class="checkbox-inline">
+              <input type="radio" name="analysis_source" value={value} checked={draft.analysis_source === value}
+                onChange={() => set("analysis_source", value)} />
+              {words}
+            </label>
+          ))}
+          {sourceErrors.map((message) => <span class="field-error" role="alert">{message}</span>)}
+        </fieldset>
+        {draft.analysis_source !== "camera" && (
           <Field label="Frames analysed per second" name="analytics_fps" error={error}
             hint="More frames follow fast objects better and cost more processing; 5 suits people and cars.">
             <input name="analytics_fps" type="number" required min={0.5} max={25} step="any" value={draft.analytics_fps}
               disabled={!draft.analytics_enabled} onInput={(e) => set("analytics_fps", e.currentTarget.value)} />
           </Field>
-        </div>
+        )}
+        {draft.analysis_source !== "server" && (
+          <fieldset class="form-part" disabled={!draft.analytics_enabled} data-testid="scene-metadata">
+            <legend>Camera's scene metadata (MQTT)</legend>
+            <Field label="Broker" name="metadata_broker" error={error} wide
+              hint="mqtt://host:port, or mqtts://host:port for an encrypted connection.">
+              <input name="metadata_broker" value={draft.metadata_broker} spellcheck={false}
+                placeholder="mqtt://broker:1883 — empty: the site's broker"
+                onInput={(e) => set("metadata_broker", e.currentTarget.value)} />
+            </Field>
+            <div class="field-row">
+              <Field label="Username" name="metadata_username" error={error}>
+                <input name="metadata_username" autocomplete="off" value={draft.metadata_username}
+                  onInput={(e) => set("metadata_username", e.currentTarget.value)} />
+              </Field>
+              <Field label="Password" name="metadata_password" error={error}
+                hint={camera?.has_metadata_password ? "Leave empty to keep the saved password." : undefined}>
+                <input name="metadata_password" type="password" autocomplete="new-password" value={draft.metadata_password}
+                  placeholder={camera?.has_metadata_password ? "••••••••" : ""}
+                  onInput={(e) => set("metadata_password", e.currentTarget.value)} />
+              </Field>
+            </div>
+            <Field label="Topic" name="metadata_topic" error={error} wide
+              hint="The MQTT topic the camera publishes its frame metadata on, e.g. axis/B8A44F000000/scene/frame">
+              <input name="metadata_topic" value={draft.metadata_topic} spellcheck={false}
+                onInput={(e) => set("metadata_topic", e.currentTarget.value)} />
+            </Field>
+          </fieldset>
+        )}
+        {camera?.analytics_enabled && camera.live_status.analytics_error && (
+          <p class="status-error" data-testid="analytics-error">Analytics: {camera.live_status.analytics_error}</p>
+        )}
         {camera && <a href={`/cameras/${camera.id}/analytics`}>Zones, rules and counts of this camera</a>}
       </fieldset>
 

@@ -1,6 +1,6 @@
 /** The camera form's values, as typed (text for numbers), and their conversion to what the API takes. */
 
-import type { Camera, CameraInput, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
+import type { AnalysisSource, Camera, CameraInput, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
 
 export interface CameraDraft {
   name: string;
@@ -15,6 +15,11 @@ export interface CameraDraft {
   rotation: Rotation;
   analytics_enabled: boolean;
   analytics_fps: string;
+  analysis_source: AnalysisSource;
+  metadata_broker: string;
+  metadata_username: string;
+  metadata_password: string;
+  metadata_topic: string;
   dynamic_masking: DynamicMasking;
   dynamic_mask_style: MaskStyle;
   keep_unmasked: boolean;
@@ -36,6 +41,11 @@ export const EMPTY_DRAFT: CameraDraft = {
   rotation: 0,
   analytics_enabled: false,
   analytics_fps: "5",
+  analysis_source: "server",
+  metadata_broker: "",
+  metadata_username: "",
+  metadata_password: "",
+  metadata_topic: "",
   dynamic_masking: "",
   dynamic_mask_style: "blur",
   keep_unmasked: false,
@@ -58,6 +68,11 @@ export function draftOf(camera: Camera): CameraDraft {
     rotation: camera.rotation,
     analytics_enabled: camera.analytics_enabled,
     analytics_fps: String(camera.analytics_fps),
+    analysis_source: camera.analysis_source,
+    metadata_broker: camera.metadata_broker,
+    metadata_username: camera.metadata_username,
+    metadata_password: "",
+    metadata_topic: camera.metadata_topic,
     dynamic_masking: camera.dynamic_masking,
     dynamic_mask_style: camera.dynamic_mask_style,
     keep_unmasked: camera.keep_unmasked,
@@ -72,7 +87,7 @@ function numberOrNull(text: string): number | null {
   return trimmed === "" ? null : Number(trimmed);
 }
 
-/** The password goes only when typed, so an edit keeps the stored one. */
+/** The passwords go only when typed, so an edit keeps the stored ones. */
 export function inputOf(draft: CameraDraft): CameraInput {
   const input: CameraInput = {
     name: draft.name.trim(),
@@ -86,6 +101,10 @@ export function inputOf(draft: CameraDraft): CameraInput {
     rotation: draft.rotation,
     analytics_enabled: draft.analytics_enabled,
     analytics_fps: Number(draft.analytics_fps),
+    analysis_source: draft.analysis_source,
+    metadata_broker: draft.metadata_broker.trim(),
+    metadata_username: draft.metadata_username,
+    metadata_topic: draft.metadata_topic.trim(),
     dynamic_masking: draft.dynamic_masking,
     dynamic_mask_style: draft.dynamic_mask_style,
     keep_unmasked: draft.keep_unmasked,
@@ -94,6 +113,7 @@ export function inputOf(draft: CameraDraft): CameraInput {
     listen_events: draft.listen_events,
   };
   if (draft.password) input.password = draft.password;
+  if (draft.metadata_password) input.metadata_password = draft.metadata_password;
   return input;
 }
 

@@ -59,6 +59,7 @@ function followFrames(camera: number, video: HTMLVideoElement, canvas: HTMLCanva
     else context.clearRect(0, 0, width, height);
     canvas.dataset.overlayBoxes = String(boxes.length);
     canvas.dataset.overlayStates = [...new Set(boxes.map((box) => box.state))].join(",");
+    canvas.dataset.overlayLabels = [...new Set(boxes.map((box) => box.label))].join(",");
     canvas.dataset.overlayPts = drawable ? String(drawable.pts) : "";
     if (drawable && drawable !== shown) logDrawn(camera, drawable);
     shown = drawable;
