@@ -24,6 +24,7 @@ from devices.camera_events import CameraEvents
 from devices.models import Camera
 from recordings.leases import CameraThread, LeasingProcess
 from video.device_events import MalformedEvent, Pulled, PullRefused, parse_pull_response
+from vms import outbound
 
 log = logging.getLogger(__name__)
 _PULL_POINT = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"
@@ -91,7 +92,7 @@ class CameraEventListener(CameraThread):
     async def _listen(self, events: CameraEvents) -> None:
         allow = settings.OUTBOUND_ALLOW
         async with onvif.session(self.host, self.port, self.username, self.password, allow) as camera:
-            await camera.update_xaddrs()
+            await onvif.find_services(camera)
             lasts = timedelta(seconds=settings.EVENT_SUBSCRIPTION_SECONDS)
             subscription, pull_point = await _subscribe(camera, lasts)
             try:
@@ -128,7 +129,10 @@ async def _subscribe(camera: ONVIFCamera, lasts: timedelta) -> tuple[ONVIFServic
     created = await events.CreatePullPointSubscription(
         {"InitialTerminationTime": camera.get_next_termination_time(lasts)})
     # The camera names the subscription's address; it is reached at the address the session checked.
-    camera.xaddrs[_PULL_POINT] = camera.rewrite_url(normalize_url(created.SubscriptionReference.Address._value_1))
+    address = normalize_url(created.SubscriptionReference.Address._value_1)
+    if not address:
+        raise MalformedEvent("the camera named no address for the subscription")
+    camera.xaddrs[_PULL_POINT] = outbound.url_at(address, camera.host)
     subscription = await camera.create_subscription_service("PullPointSubscription")
     if camera.has_broken_relative_time(lasts, created.CurrentTime, created.TerminationTime):
         # A camera that reads "PT60S" wrongly gets absolute times from now on (on its own clock).

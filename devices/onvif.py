@@ -151,13 +151,17 @@ async def session(host: str, port: int, username: str, password: str, allow: Seq
             await camera.close()
 
 
-async def _read_device(camera: ONVIFCamera, where: str) -> OnvifDevice:
+async def find_services(camera: ONVIFCamera) -> None:
+    """Learn where the camera's services are. A device names their addresses itself; they are talked to at the
+    address that was checked, on the port the device names, so a device cannot send the server anywhere else."""
     await camera.update_xaddrs()
-    # A device names the addresses of its other services itself; talk to them at the address that was
-    # checked, on the port the device names, so a device cannot send the server anywhere else.
     camera.xaddrs = {
         namespace: outbound.url_at(xaddr, camera.host) for namespace, xaddr in camera.xaddrs.items() if xaddr
     }
+
+
+async def _read_device(camera: ONVIFCamera, where: str) -> OnvifDevice:
+    await find_services(camera)
     devicemgmt = await camera.create_devicemgmt_service()
     info = await devicemgmt.GetDeviceInformation()
     media = await camera.create_media_service()

@@ -73,7 +73,7 @@ async def _device(camera: Camera) -> AsyncIterator[ONVIFService]:
     """The camera's Device Management service, in an ONVIF session."""
     async with onvif.session(camera.onvif_host, camera.onvif_port, camera.username, camera.password,
                              settings.OUTBOUND_ALLOW, TIMEOUT_SECONDS) as client:
-        await client.update_xaddrs()
+        await onvif.find_services(client)
         yield await client.create_devicemgmt_service()
 
 

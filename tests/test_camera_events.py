@@ -129,6 +129,20 @@ def test_a_malformed_event_is_logged_and_the_next_one_is_kept(listened, device, 
     assert DeviceEvent.objects.count() == 1
 
 
+def test_a_camera_naming_another_host_for_its_services_is_still_talked_to_where_it_was_checked(settings, device):
+    """A camera names the addresses of its event service and subscriptions itself; the listener must not follow it
+    to another host (one behind NAT, or one it wants the server to reach): the port and path are the camera's,
+    the host the one the admin gave and the outbound policy checked."""
+    settings.RECORDER_LEASE_SECONDS = 3.0
+    settings.EVENT_SUBSCRIPTION_SECONDS = 4.0
+    device.advertised_host = "192.0.2.1"  # TEST-NET-1: nothing answers there
+    camera = camera_of(device)
+    with running(EventListener(tick_seconds=0.5)):
+        wait_for(lambda: device.live_subscriptions, 30, "the listener to subscribe")
+        device.publish(MOTION, {"Source": "1"}, {"State": "true"})
+        reported(camera, MOTION)
+
+
 def test_a_wrong_password_is_shown_on_the_camera(settings, device):
     settings.RECORDER_LEASE_SECONDS = 3.0
     camera = camera_of(device, password="not it")

@@ -212,6 +212,9 @@ class OnvifEventCamera:
         self.port = 0  # a free one is picked by the first start(), and kept
         self.serial_number = "EVT-0001"
         self.clock_offset = 0.0  # seconds the camera's clock is ahead of ours
+        # The host the camera names in its services' and subscriptions' addresses (None: its own): a camera
+        # behind NAT, or one that would send its clients elsewhere.
+        self.advertised_host: str | None = None
         self.fail_renewals = False  # every Renew gets an UnacceptableTerminationTimeFault
         self.pulls_keep_alive = False  # each PullMessages moves a relative termination time, as ONVIF core asks
         self.subscriptions_created = 0
@@ -294,11 +297,11 @@ class OnvifEventCamera:
 
     @property
     def device_xaddr(self) -> str:
-        return f"http://{self.host}:{self.port}/onvif/device_service"
+        return f"http://{self.advertised_host or self.host}:{self.port}/onvif/device_service"
 
     @property
     def events_xaddr(self) -> str:
-        return f"http://{self.host}:{self.port}/onvif/event_service"
+        return f"http://{self.advertised_host or self.host}:{self.port}/onvif/event_service"
 
     @property
     def live_subscriptions(self) -> list[str]:
@@ -571,7 +574,7 @@ class OnvifEventCamera:
     # ------------------------------------------------------------------ subscriptions
 
     def _address(self, number: int) -> str:
-        return f"http://{self.host}:{self.port}/onvif/subscription/{number}"
+        return f"http://{self.advertised_host or self.host}:{self.port}/onvif/subscription/{number}"
 
     def _subscription(self, request: _Request) -> _Subscription:
         """The live subscription `request` was sent to, else a ResourceUnknownFault. Call with the lock held."""
