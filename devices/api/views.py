@@ -117,7 +117,7 @@ class CameraViewSet(viewsets.ModelViewSet):
         return probe_or_raise(camera.main_url, camera.username, camera.password, "main_url")
 
     @extend_schema(request=None, responses={200: RelayOutputSerializer(many=True), 502: PROBLEM})
-    @action(detail=True, methods=["get"], url_path="relay-outputs",
+    @action(detail=True, methods=["get"], url_path="relay-outputs", pagination_class=None,
             permission_classes=[requires("devices.change_camera")])
     def relay_outputs(self, request, pk=None):
         """The camera's relay outputs, as it lists them over ONVIF: what a rule may switch. Their last states are

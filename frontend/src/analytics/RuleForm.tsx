@@ -5,6 +5,7 @@ import { rules } from "../api/endpoints";
 import type { CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity, Zone } from "../api/types";
 import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
 import { EventItemsEditor } from "./EventItemsEditor";
+import { RelayOutputField } from "./RelayOutputField";
 import { draftOf, inputOf, NEW_RULE, watchesObjects, zoneKindOf, type RuleDraft } from "./ruleDraft";
 import { ScheduleEditor } from "./ScheduleEditor";
 import { CONDITIONS, DEVICE_EVENT_KINDS, DIRECTIONS, OBJECT_CLASSES, SEVERITIES } from "./vocabulary";
@@ -181,11 +182,8 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
           </Field>
         </div>
         <div class="field-row">
-          <Field label="Switch the camera's relay output" name="relay_output" error={error}
-            hint="Its ONVIF token, e.g. AlarmOut_0 (a siren, a light, a door). Empty: none.">
-            <input name="relay_output" spellcheck={false} value={draft.relay_output}
-              onInput={(e) => set("relay_output", e.currentTarget.value)} />
-          </Field>
+          <RelayOutputField camera={camera} value={draft.relay_output} onChange={(token) => set("relay_output", token)}
+            error={error} />
           <Field label="On for (seconds)" name="relay_seconds" error={error}>
             <input name="relay_seconds" type="number" required min={0.5} max={3600} step={0.5} value={draft.relay_seconds}
               disabled={!draft.relay_output.trim()} onInput={(e) => set("relay_seconds", e.currentTarget.value)} />

@@ -31,8 +31,14 @@ function conditionWords(rule: Rule, zoneName: string): string {
   return rule.zone === null ? CONDITION_SHORT[rule.condition] : `${CONDITION_SHORT[rule.condition]} · ${zoneName}`;
 }
 
+/** What the rule does when it fires, e.g. "Alarm, Recording, Relay AlarmOut_0 for 5 s". */
 function actionWords(rule: Rule): string {
-  const actions = [rule.raise_alarm && "Alarm", rule.record_event && "Recording", rule.webhook_url && "Webhook"].filter(Boolean);
+  const actions = [
+    rule.raise_alarm && "Alarm",
+    rule.record_event && "Recording",
+    rule.relay_output && `Relay ${rule.relay_output} for ${rule.relay_seconds} s`,
+    rule.webhook_url && "Webhook",
+  ].filter(Boolean);
   return actions.length ? actions.join(", ") : "Event only";
 }
 

@@ -47,6 +47,7 @@ export const DEVICE_EVENT_KINDS: [DeviceEventKind, string][] = [
   ["field", "Object in area (camera rule)"],
   ["loitering", "Loitering (camera rule)"],
   ["object_counting", "Object counting (camera rule)"],
+  ["temperature", "Temperature alarm (thermal camera)"],
   ["other", "Other camera event"],
 ];
 

@@ -22,6 +22,7 @@ import type {
   Preferences,
   PrivacyMask,
   PrivacyMaskInput,
+  RelayOutput,
   RenderInput,
   Rule,
   RuleInput,
@@ -59,6 +60,8 @@ export const cameras = {
   probeSaved: (id: number) => post<StreamInfo>(`${API}/cameras/${id}/probe/`),
   /** Audited; the reason is kept with the view. */
   unmaskedAccess: (id: number, reason: string) => post<UnmaskedAccess>(`${API}/cameras/${id}/unmasked-access/`, { reason }),
+  /** Asked of the camera over ONVIF; 502 when it cannot be asked (no ONVIF host, unreachable, wrong password). */
+  relayOutputs: (id: number) => get<RelayOutput[]>(`${API}/cameras/${id}/relay-outputs/`),
 };
 
 export const onvif = {

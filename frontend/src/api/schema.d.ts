@@ -1072,21 +1072,6 @@ export interface components {
       previous: string | null;
       results: components["schemas"]["PrivacyMask"][];
     };
-    PaginatedRelayOutputList: {
-      /** @example 123 */
-      count: number;
-      /**
-       * Format: uri
-       * @example http://api.example.org/accounts/?offset=400&limit=100
-       */
-      next: string | null;
-      /**
-       * Format: uri
-       * @example http://api.example.org/accounts/?offset=200&limit=100
-       */
-      previous: string | null;
-      results: components["schemas"]["RelayOutput"][];
-    };
     PaginatedRuleList: {
       /** @example 123 */
       count: number;
@@ -3691,10 +3676,6 @@ export interface operations {
     parameters: {
       query?: {
         enabled?: boolean;
-        /** @description Number of results to return per page. */
-        limit?: number;
-        /** @description The initial index from which to return the results. */
-        offset?: number;
         /**
          * @description * `continuous` - Continuous
          * * `events` - On events only (with pre- and post-roll)
@@ -3718,7 +3699,7 @@ export interface operations {
     responses: {
       200: {
         content: {
-          "application/json": components["schemas"]["PaginatedRelayOutputList"];
+          "application/json": components["schemas"]["RelayOutput"][];
         };
       };
       /** @description Invalid request */

@@ -29,7 +29,19 @@ export type DynamicMasking = Schemas["DynamicMaskingEnum"] | Schemas["BlankEnum"
 /** What finds the objects on a camera: this server's detector, the camera's own analytics (its scene metadata), or both. */
 export type AnalysisSource = Schemas["AnalysisSourceEnum"];
 
-export type Camera = Schemas["Camera"];
+/** The last switch of one of a camera's relay outputs: `active` null when nobody knows (a switch the camera refused
+ * before any worked), `error` why the last switch failed, empty when it worked. */
+export interface RelayState {
+  active: boolean | null;
+  changed_at: string;
+  error: string;
+}
+
+/** `relay_outputs`: the last switch of each relay output the rules switched, by its token. */
+export type Camera = Omit<Schemas["Camera"], "relay_outputs"> & { relay_outputs: Record<string, RelayState> };
+
+/** A relay output as the camera lists it over ONVIF: its token, mode (Monostable or Bistable) and idle state. */
+export type RelayOutput = Schemas["RelayOutput"];
 
 /** What the camera form sends; the passwords only when typed. */
 export type CameraInput = Schemas["CameraRequest"];

@@ -1,7 +1,7 @@
 /**
- * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, analysis (by
- * this server, by the camera's own analytics over MQTT, or both), privacy masking, and whether its own events (ONVIF)
- * are received.
+ * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, whether it is
+ * thermal, analysis (by this server, by the camera's own analytics over MQTT, or both), privacy masking, and whether
+ * its own events (ONVIF) are received.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -141,6 +141,10 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
             Camera switched on (off: no recording, no live video)
           </label>
         </div>
+        <label class="checkbox">
+          <input type="checkbox" name="thermal" checked={draft.thermal} onChange={(e) => set("thermal", e.currentTarget.checked)} />
+          Thermal camera (shapes and temperatures, no faces)
+        </label>
       </fieldset>
 
       <fieldset class="card">
@@ -195,6 +199,9 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
                 onInput={(e) => set("metadata_topic", e.currentTarget.value)} />
             </Field>
           </fieldset>
+        )}
+        {camera?.analytics_notice && (
+          <div class="notice notice-warning" data-testid="analytics-notice">{camera.analytics_notice}</div>
         )}
         {camera?.analytics_enabled && camera.live_status.analytics_error && (
           <p class="status-error" data-testid="analytics-error">Analytics: {camera.live_status.analytics_error}</p>

@@ -26,9 +26,13 @@ export function CameraRow({ camera, onDelete }: { camera: Camera; onDelete: (cam
         <div class="camera-name">{camera.name}</div>
         {!camera.enabled && <div class="muted small">Switched off</div>}
         {camera.rotation !== 0 && <div class="muted small">Rotated {camera.rotation}°</div>}
+        {camera.thermal && <div class="muted small">Thermal</div>}
         {camera.analytics_enabled && <div class="muted small">Analysed</div>}
       </td>
-      <td><CameraStatus status={camera.live_status} eventsError={camera.listen_events ? camera.events_error : ""} /></td>
+      <td>
+        <CameraStatus status={camera.live_status} eventsError={camera.listen_events ? camera.events_error : ""}
+          analyticsNotice={camera.analytics_notice} />
+      </td>
       <td>{recordingSummary(camera)}</td>
       <td class="row-actions">
         {canLive && <a href={`/live/${camera.id}`}>Live</a>}

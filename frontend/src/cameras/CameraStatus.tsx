@@ -1,5 +1,5 @@
-/** A camera's live status in words: a coloured state, the stream facts when online, the error when not, and why its
- * analytics or its own events are not working. */
+/** A camera's live status in words: a coloured state, the stream facts when online, the error when not, why its
+ * analytics or its own events are not working, and what to know about how it is analysed. */
 
 import type { LiveStatus } from "../api/types";
 import { ago, bitrate, codec, fps, resolution } from "../components/format";
@@ -16,8 +16,15 @@ export function StateBadge({ state }: { state: LiveStatus["state"] }) {
   return <span class={`state state-${state}`} data-state={state}>{LABELS[state] ?? state}</span>;
 }
 
-/** `eventsError`: why the camera's own events (ONVIF) are not received, empty when they are or are not asked for. */
-export function CameraStatus({ status, eventsError }: { status: LiveStatus; eventsError: string }) {
+interface CameraStatusProps {
+  status: LiveStatus;
+  /** Why the camera's own events (ONVIF) are not received, empty when they are or are not asked for. */
+  eventsError: string;
+  /** The camera's `analytics_notice`, e.g. that this server's detector is not to be trusted on a thermal camera. */
+  analyticsNotice: string;
+}
+
+export function CameraStatus({ status, eventsError, analyticsNotice }: CameraStatusProps) {
   const facts = status.state === "online"
     ? [codec(status.codec), resolution(status.width, status.height), fps(status.fps), bitrate(status.bitrate)].filter(Boolean).join(" · ")
     : "";
@@ -28,6 +35,7 @@ export function CameraStatus({ status, eventsError }: { status: LiveStatus; even
       {status.state !== "online" && status.last_error && <span class="status-error">{status.last_error}</span>}
       {status.analytics_error && <span class="status-error" data-testid="analytics-error">Analytics: {status.analytics_error}</span>}
       {eventsError && <span class="status-error" data-testid="events-error">Camera events: {eventsError}</span>}
+      {analyticsNotice && <span class="note" data-testid="analytics-notice">{analyticsNotice}</span>}
       {status.changed_at && <span class="muted small" title={status.changed_at}>changed {ago(status.changed_at)}</span>}
     </div>
   );

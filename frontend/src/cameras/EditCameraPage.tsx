@@ -1,4 +1,4 @@
-/** Change a camera's streams, name, recording or rotation. */
+/** Change a camera's settings, and see the last switch of each of its relay outputs. */
 
 import { useEffect, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
@@ -7,6 +7,7 @@ import { navigate } from "../app/router";
 import { ErrorNote, Loading } from "../components/Notice";
 import { CameraForm } from "./CameraForm";
 import { draftOf, type CameraDraft } from "./cameraDraft";
+import { RelayOutputs } from "./RelayOutputs";
 
 export function EditCameraPage({ camera: id }: { camera: string }) {
   const [camera, setCamera] = useState<Camera | null>(null);
@@ -29,6 +30,7 @@ export function EditCameraPage({ camera: id }: { camera: string }) {
         <CameraForm camera={camera} draft={draft} onChange={setDraft} submitLabel="Save changes"
           onSaved={() => navigate("/cameras")} onCancel={() => navigate("/cameras")} />
       )}
+      {camera && <RelayOutputs camera={camera} />}
     </section>
   );
 }

@@ -13,6 +13,7 @@ export interface CameraDraft {
   retention_days: string;
   retention_gib: string;
   rotation: Rotation;
+  thermal: boolean;
   analytics_enabled: boolean;
   analytics_fps: string;
   analysis_source: AnalysisSource;
@@ -39,6 +40,7 @@ export const EMPTY_DRAFT: CameraDraft = {
   retention_days: "30",
   retention_gib: "",
   rotation: 0,
+  thermal: false,
   analytics_enabled: false,
   analytics_fps: "5",
   analysis_source: "server",
@@ -66,6 +68,7 @@ export function draftOf(camera: Camera): CameraDraft {
     retention_days: camera.retention_days?.toString() ?? "",
     retention_gib: camera.retention_gib?.toString() ?? "",
     rotation: camera.rotation,
+    thermal: camera.thermal,
     analytics_enabled: camera.analytics_enabled,
     analytics_fps: String(camera.analytics_fps),
     analysis_source: camera.analysis_source,
@@ -99,6 +102,7 @@ export function inputOf(draft: CameraDraft): CameraInput {
     retention_days: numberOrNull(draft.retention_days),
     retention_gib: numberOrNull(draft.retention_gib),
     rotation: draft.rotation,
+    thermal: draft.thermal,
     analytics_enabled: draft.analytics_enabled,
     analytics_fps: Number(draft.analytics_fps),
     analysis_source: draft.analysis_source,
