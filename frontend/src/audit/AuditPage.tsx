@@ -5,6 +5,7 @@ import { audit, cameras as camerasApi, type AuditFilters } from "../api/endpoint
 import type { AuditEntry, Camera } from "../api/types";
 import { Empty, ErrorNote, Loading } from "../components/Notice";
 import { dateTime } from "../components/format";
+import { Pager } from "../components/Pager";
 import { AuditFilterForm } from "./AuditFilterForm";
 
 const PAGE_SIZE = 50;
@@ -62,11 +63,7 @@ export function AuditPage() {
               ))}
             </tbody>
           </table>
-          <div class="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Newer</button>
-            <span class="muted">{offset + 1}–{offset + page.results.length} of {page.count}</span>
-            <button type="button" disabled={offset + PAGE_SIZE >= page.count} onClick={() => setOffset(offset + PAGE_SIZE)}>Older</button>
-          </div>
+          <Pager offset={offset} shown={page.results.length} count={page.count} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
     </section>

@@ -11,6 +11,7 @@ import { DEVICE_EVENT_KIND_WORDS, itemWords } from "../analytics/vocabulary";
 import { navigate, useLocation } from "../app/router";
 import { Empty, ErrorNote, Loading } from "../components/Notice";
 import { dateTime } from "../components/format";
+import { Pager } from "../components/Pager";
 import { listenToCameras } from "../realtime/cameraSocket";
 import { DeviceEventFilterForm } from "./DeviceEventFilterForm";
 
@@ -114,11 +115,7 @@ export function DeviceEventsPage() {
             <thead><tr><th>When</th><th>Camera</th><th>Kind</th><th>Topic</th><th>State</th><th>Source</th><th>Data</th></tr></thead>
             <tbody>{page.results.map((event) => <DeviceEventRow key={event.id} event={event} />)}</tbody>
           </table>
-          <div class="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Newer</button>
-            <span class="muted">{offset + 1}–{offset + page.results.length} of {page.count}</span>
-            <button type="button" disabled={offset + PAGE_SIZE >= page.count} onClick={() => setOffset(offset + PAGE_SIZE)}>Older</button>
-          </div>
+          <Pager offset={offset} shown={page.results.length} count={page.count} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
     </section>

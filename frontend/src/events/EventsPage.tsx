@@ -7,6 +7,7 @@ import type { Camera, CameraEvent } from "../api/types";
 import { navigate, useLocation } from "../app/router";
 import { Empty, ErrorNote, Loading } from "../components/Notice";
 import { dateTime } from "../components/format";
+import { Pager } from "../components/Pager";
 import { EventFilterForm } from "./EventFilterForm";
 import { lengthWords, objectWords } from "./eventWords";
 
@@ -80,11 +81,7 @@ export function EventsPage() {
             <thead><tr><th>Picture</th><th>Camera</th><th>Rule</th><th>Object</th><th>Started</th><th>Lasted</th><th>Alarm</th></tr></thead>
             <tbody>{page.results.map((event) => <EventRow key={event.id} event={event} />)}</tbody>
           </table>
-          <div class="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Newer</button>
-            <span class="muted">{offset + 1}–{offset + page.results.length} of {page.count}</span>
-            <button type="button" disabled={offset + PAGE_SIZE >= page.count} onClick={() => setOffset(offset + PAGE_SIZE)}>Older</button>
-          </div>
+          <Pager offset={offset} shown={page.results.length} count={page.count} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
     </section>

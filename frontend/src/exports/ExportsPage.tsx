@@ -6,6 +6,7 @@ import type { Page } from "../api/http";
 import type { Export, JobProgress } from "../api/types";
 import { Empty, ErrorNote, Loading } from "../components/Notice";
 import { dateTime } from "../components/format";
+import { Pager } from "../components/Pager";
 import { useJobProgress } from "../realtime/jobProgress";
 import { ExportProgress } from "./ExportProgress";
 import { spanWords, WORKING } from "./exportWords";
@@ -71,11 +72,7 @@ export function ExportsPage() {
             <thead><tr><th>Camera</th><th>Span</th><th>Status</th><th>Requested by</th><th>Created</th><th /></tr></thead>
             <tbody>{page.results.map((item) => <ExportRow key={item.id} item={item} />)}</tbody>
           </table>
-          <div class="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Newer</button>
-            <span class="muted">{offset + 1}–{offset + page.results.length} of {page.count}</span>
-            <button type="button" disabled={offset + PAGE_SIZE >= page.count} onClick={() => setOffset(offset + PAGE_SIZE)}>Older</button>
-          </div>
+          <Pager offset={offset} shown={page.results.length} count={page.count} pageSize={PAGE_SIZE} onOffset={setOffset} />
         </>
       )}
     </section>
