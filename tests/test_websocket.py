@@ -91,7 +91,7 @@ async def test_a_quiet_socket_stays_open_longer_than_redis_blocking_reads(operat
     await communicator.disconnect()
 
 
-def test_every_socket_on_the_camera_groups_handles_every_message_sent_to_them():
+async def test_every_socket_on_the_camera_groups_handles_every_message_sent_to_them():
     """A message type a consumer has no handler for closes its socket (Channels raises): the camera list's socket,
     which rings the alarm bell, and every live tile of the camera would drop on each such message."""
     import ast

@@ -154,7 +154,8 @@ SPECTACULAR_SETTINGS = {
     # Masks, dynamic masking and exports share one set of styles: one name for it in the schema.
     "ENUM_NAME_OVERRIDES": {"MaskStyleEnum": "devices.choices.MaskStyle",
                             "CameraStateEnum": "devices.choices.CameraStatus",
-                            "ZoneKindEnum": "analytics.choices.ZoneKind"},
+                            "ZoneKindEnum": "analytics.choices.ZoneKind",
+                            "DeviceEventKindEnum": "devices.choices.DeviceEventKind"},
     # What a request takes and what a response gives are apart, so the frontend's generated types are exact.
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",

@@ -651,7 +651,7 @@ export interface components {
       camera_time: string;
       /** @description The ONVIF topic, e.g. tns1:VideoSource/MotionAlarm */
       topic: string;
-      kind: components["schemas"]["Kind320Enum"];
+      kind: components["schemas"]["DeviceEventKindEnum"];
       /** @description Initialized, Changed or Deleted for a state; empty for a one-off happening */
       operation: string;
       /** @description Whether the reported condition holds; null for a one-off happening */
@@ -663,6 +663,19 @@ export interface components {
       /** Format: date-time */
       received_at: string;
     };
+    /**
+     * @description * `motion` - Motion
+     * * `tamper` - Tamper (scene changed, too dark or blurry)
+     * * `digital_input` - Digital input
+     * * `line_crossing` - Line crossing (camera rule)
+     * * `field` - Object in area (camera rule)
+     * * `loitering` - Loitering (camera rule)
+     * * `object_counting` - Object counting (camera rule)
+     * * `temperature` - Temperature alarm (thermal camera)
+     * * `other` - Other camera event
+     * @enum {string}
+     */
+    DeviceEventKindEnum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "temperature" | "other";
     /**
      * @description * `any` - Either way
      * * `a_to_b` - From the left of A→B to its right
@@ -706,19 +719,6 @@ export interface components {
       boxes: unknown;
       alarm: number | null;
     };
-    /**
-     * @description * `motion` - Motion
-     * * `tamper` - Tamper (scene changed, too dark or blurry)
-     * * `digital_input` - Digital input
-     * * `line_crossing` - Line crossing (camera rule)
-     * * `field` - Object in area (camera rule)
-     * * `loitering` - Loitering (camera rule)
-     * * `object_counting` - Object counting (camera rule)
-     * * `temperature` - Temperature alarm (thermal camera)
-     * * `other` - Other camera event
-     * @enum {string}
-     */
-    EventKindEnum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "temperature" | "other";
     Export: {
       id: number;
       camera: number;
@@ -843,19 +843,6 @@ export interface components {
       /** Format: double */
       h: number;
     };
-    /**
-     * @description * `motion` - Motion
-     * * `tamper` - Tamper (scene changed, too dark or blurry)
-     * * `digital_input` - Digital input
-     * * `line_crossing` - Line crossing (camera rule)
-     * * `field` - Object in area (camera rule)
-     * * `loitering` - Loitering (camera rule)
-     * * `object_counting` - Object counting (camera rule)
-     * * `temperature` - Temperature alarm (thermal camera)
-     * * `other` - Other camera event
-     * @enum {string}
-     */
-    Kind320Enum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "temperature" | "other";
     LoginRequest: {
       username: string;
       password: string;
@@ -1223,7 +1210,7 @@ export interface components {
        * * `temperature` - Temperature alarm (thermal camera)
        * * `other` - Other camera event
        */
-      event_kind?: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
+      event_kind?: components["schemas"]["DeviceEventKindEnum"] | components["schemas"]["BlankEnum"];
       /** @description An ONVIF topic, e.g. tns1:RuleEngine/LineDetector; empty: any topic */
       event_topic?: string;
       /** @description {name: value} the event's source or data must hold, e.g. {"InputToken": "1"}; empty: any */
@@ -1387,7 +1374,7 @@ export interface components {
        * * `temperature` - Temperature alarm (thermal camera)
        * * `other` - Other camera event
        */
-      event_kind: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
+      event_kind: components["schemas"]["DeviceEventKindEnum"] | components["schemas"]["BlankEnum"];
       /** @description An ONVIF topic, e.g. tns1:RuleEngine/LineDetector; empty: any topic */
       event_topic: string;
       /** @description {name: value} the event's source or data must hold, e.g. {"InputToken": "1"}; empty: any */
@@ -1435,7 +1422,7 @@ export interface components {
        * * `temperature` - Temperature alarm (thermal camera)
        * * `other` - Other camera event
        */
-      event_kind?: components["schemas"]["EventKindEnum"] | components["schemas"]["BlankEnum"];
+      event_kind?: components["schemas"]["DeviceEventKindEnum"] | components["schemas"]["BlankEnum"];
       /** @description An ONVIF topic, e.g. tns1:RuleEngine/LineDetector; empty: any topic */
       event_topic?: string;
       /** @description {name: value} the event's source or data must hold, e.g. {"InputToken": "1"}; empty: any */

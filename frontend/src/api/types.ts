@@ -158,7 +158,7 @@ export type RuleInput = Omit<Rule, "id" | "camera" | "has_webhook_secret"> & { w
 
 /** What a camera reports itself (ONVIF), sorted by its topic: its own motion, tamper, an input, one of its analytics
  * rules, or any other topic. */
-export type DeviceEventKind = Schemas["EventKindEnum"];
+export type DeviceEventKind = Schemas["DeviceEventKindEnum"];
 
 /** Something a camera reported itself (its own ONVIF event), with its source and data as {name: value}; `state` true
  * or false for a condition that holds or has ended, null for a one-off happening. */
