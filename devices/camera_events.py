@@ -34,9 +34,7 @@ class CameraEvents:
             if event.rule_id is None:
                 ended_without_rule.append(event.pk)
                 continue
-            reported = event.device_event
-            key = condition_key(Reported(reported.topic, reported.kind, reported.camera_time, reported.operation,
-                                         reported.source, reported.data, reported.state))
+            key = condition_key(event.device_event.topic, event.device_event.source)
             self.open[(event.rule_id, key)] = event.pk
         Event.objects.filter(pk__in=ended_without_rule).update(ended_at=timezone.now())
         self.engine = EventRuleEngine([], set(self.open))
@@ -47,7 +45,7 @@ class CameraEvents:
         self.engine.rules = rules
         for event in reported:
             at = event.at - clock_offset
-            key = condition_key(event)
+            key = condition_key(event.topic, event.source)
             repeated = event.operation == "Initialized" and self.states.get(key, ...) == event.state
             self.states[key] = event.state
             local = timezone.localtime(at)

@@ -248,9 +248,9 @@ class EventRuleSpec:
         return self.about(event) and all(reported.get(name) == value for name, value in self.items)
 
 
-def condition_key(event: DeviceEvent) -> str:
+def condition_key(topic: str, source: dict[str, str]) -> str:
     """What a state event is about: its topic and source (motion on video source 1, input 2)."""
-    return event.topic + "".join(f"|{name}={value}" for name, value in sorted(event.source.items()))
+    return topic + "".join(f"|{name}={value}" for name, value in sorted(source.items()))
 
 
 @dataclass
@@ -274,7 +274,7 @@ class EventRuleEngine:
     def feed(self, event: DeviceEvent, active: set[int] | None = None) -> EventRuleUpdate:
         """`active`: the ids of the rules within their schedule (None: all)."""
         update = EventRuleUpdate()
-        key = condition_key(event)
+        key = condition_key(event.topic, event.source)
         for rule in self.rules:
             firing = (rule.id, key) in self.firing
             if event.state is False and firing and rule.about(event):
