@@ -165,7 +165,8 @@ class SceneTracks:
             if number is None:
                 number = self._numbers[item.id] = self._next
                 self._next += 1
-            _, first, _, path = self._seen.get(number, (item, t, t, deque(maxlen=self.path_length)))
+            seen = self._seen.get(number)
+            first, path = (seen[1], seen[3]) if seen else (t, deque(maxlen=self.path_length))
             path.append((t, item.box))
             self._seen[number] = (item, first, t, path)
         for ended in frame.ended:
@@ -176,11 +177,10 @@ class SceneTracks:
     def current(self, t: float) -> list[Track]:
         """The tracks in the scene at `t`: those the camera reported within `max_missing_seconds` (`missing` when
         not in its latest frame)."""
-        for number, (_, _, last, _) in list(self._seen.items()):
-            if t - last > self.max_missing_seconds:
-                del self._seen[number]
-        live = set(self._seen)
-        self._numbers = {key: number for key, number in self._numbers.items() if number in live}
+        gone = {number for number, (_, _, last, _) in self._seen.items() if t - last > self.max_missing_seconds}
+        if gone:
+            self._seen = {number: seen for number, seen in self._seen.items() if number not in gone}
+            self._numbers = {key: number for key, number in self._numbers.items() if number not in gone}
         latest = max((last for _, _, last, _ in self._seen.values()), default=t)
         return [Track(number, item.label, item.score, item.box, first, last, last < latest, tuple(path))
                 for number, (item, first, last, path) in sorted(self._seen.items())]
