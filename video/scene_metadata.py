@@ -16,22 +16,29 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from video.geometry import Box, iou
+from video.geometry import Box, Point, center, iou, point_in_polygon
 from video.tracking import Track
 
 MAX_PAYLOAD_BYTES = 1_000_000
 MAX_OBJECTS = 500
 _MAX_ID = 100
-# Axis's class types, in the VMS's object classes (those of its own detector); anything else is "unknown".
+# Axis's and ONVIF's class types, in the VMS's object classes (those of its own detector); anything else is
+# "unknown". ONVIF's schema before version 2 spelled Vehicle "Vehical".
 _CLASSES = {
     "human": "person", "face": "person", "car": "car", "bus": "bus", "truck": "truck", "bike": "bicycle",
     "bicycle": "bicycle", "motorcycle": "motorcycle", "motorcyclebicycle": "motorcycle",
-    "vehicle": "car", "vehicleother": "car",
+    "vehicle": "car", "vehicleother": "car", "vehical": "car",
 }
 UNKNOWN = "unknown"
+
+
+def label_of(class_type: str) -> str:
+    """A camera's class type (Human, Vehicle, ...) in the VMS's object classes."""
+    return _CLASSES.get(class_type.strip().lower(), UNKNOWN)
 
 
 class MalformedMetadata(ValueError):
@@ -75,39 +82,50 @@ def parse_frame(payload: bytes | str) -> SceneFrame:
     if isinstance(document.get("frame"), dict):
         beta = document["frame"]
         objects = _objects(beta.get("observations"), "track_id")
-        ended = [_id(op.get("id")) for op in _list(beta.get("operations"), "operations")
+        ended = [track_id(op.get("id")) for op in object_list(beta.get("operations"), "operations")
                  if isinstance(op, dict) and op.get("type") == "DeleteOperation"]
-        return SceneFrame(_time(beta.get("timestamp")), objects, ended)
+        return SceneFrame(frame_time(beta.get("timestamp")), objects, ended)
     objects = _objects(document.get("detections"), "object_track_id")
+    ended, renamed = track_events(document)
+    return SceneFrame(frame_time(document.get("timestamp")), objects, ended, renamed, channel_of(document))
+
+
+def track_events(document: dict) -> tuple[list[str], list[tuple[str, str]]]:
+    """A Frame v1's track events: the tracks it ended, and those it renamed ((from, to))."""
     ended, renamed = [], []
-    for event in _list(document.get("track_events"), "track_events"):
+    for event in object_list(document.get("track_events"), "track_events"):
         if not isinstance(event, dict):
             raise MalformedMetadata("a track event is not an object")
         if event.get("type") == "TrackEnded":
-            ended.append(_id(event.get("object_track_id")))
+            ended.append(track_id(event.get("object_track_id")))
         elif event.get("type") == "Rename":
-            renamed.append((_id(event.get("from_id")), _id(event.get("to_id"))))
+            renamed.append((track_id(event.get("from_id")), track_id(event.get("to_id"))))
+    return ended, renamed
+
+
+def channel_of(document: dict) -> int | None:
+    """A Frame v1's channel: the video channel, or the radar sensor, it describes."""
     channel = document.get("channel_id")
-    if channel is not None and not isinstance(channel, int):
+    if channel is not None and (not isinstance(channel, int) or isinstance(channel, bool)):
         raise MalformedMetadata("channel_id is not a whole number")
-    return SceneFrame(_time(document.get("timestamp")), objects, ended, renamed, channel)
+    return channel
 
 
 def _objects(items: object, id_name: str) -> list[SceneObject]:
     objects = []
-    for item in _list(items, "detections"):
+    for item in object_list(items, "detections"):
         if not isinstance(item, dict):
             raise MalformedMetadata("a detection is not an object")
         kind = item.get("class") if isinstance(item.get("class"), dict) else {}
         score = kind.get("score", 1.0)
         if not isinstance(score, int | float) or not 0 <= score <= 1:
             raise MalformedMetadata("a class score is not between 0 and 1")
-        label = _CLASSES.get(str(kind.get("type", "")).lower(), UNKNOWN)
-        objects.append(SceneObject(_id(item.get(id_name)), label, float(score), _box(item.get("bounding_box"))))
+        label = label_of(str(kind.get("type", "")))
+        objects.append(SceneObject(track_id(item.get(id_name)), label, float(score), _box(item.get("bounding_box"))))
     return objects
 
 
-def _list(items: object, name: str) -> list:
+def object_list(items: object, name: str) -> list:
     if items is None:
         return []
     if not isinstance(items, list) or len(items) > MAX_OBJECTS:
@@ -115,7 +133,7 @@ def _list(items: object, name: str) -> list:
     return items
 
 
-def _id(value: object) -> str:
+def track_id(value: object) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value) or len(str(value)) > _MAX_ID:
         raise MalformedMetadata("a track has no id")
     return str(value)
@@ -133,14 +151,23 @@ def _box(value: object) -> Box:
     return Box.from_corners(left, top, right, bottom)
 
 
-def _time(value: object) -> datetime:
+def frame_time(value: object) -> datetime:
     if not isinstance(value, str):
         raise MalformedMetadata("the frame has no timestamp")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise MalformedMetadata(f"timestamp {value[:40]!r} is not a time") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def outside_masks(frame: SceneFrame, masks: Sequence[Sequence[Point]]) -> SceneFrame:
+    """The frame without the objects whose centre lies under a privacy mask (polygons in fractions of the picture):
+    the camera analyses the scene before any mask, and a box there would tell who moves where nobody may look."""
+    if not masks:
+        return frame
+    objects = [item for item in frame.objects if not any(point_in_polygon(center(item.box), mask) for mask in masks)]
+    return replace(frame, objects=objects)
 
 
 class SceneTracks:
