@@ -99,6 +99,13 @@ class LiveMuxer:
         self._output.mux(packet)
         self._hand_on()
 
+    def media_seconds(self, pts: int) -> float | None:
+        """Where a moment of the stream (pts in its time base, as the samples given to `add`) is in the live
+        fragments' media time, which viewers and overlays go by; None before the first fragment."""
+        if self._output is None:
+            return None
+        return float((pts - self._first_dts) * self._video.time_base)
+
     def _hand_on(self) -> None:
         for kind, box in self._output_buffer.take_boxes():
             if kind in (b"ftyp", b"moov"):

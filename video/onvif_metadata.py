@@ -41,7 +41,6 @@ class MetadataDocuments:
 
     def __init__(self) -> None:
         self._pending = bytearray()
-        self.dropped = 0  # how many times gathered bytes went over MAX_DOCUMENT_BYTES and were dropped
 
     def add(self, payload: bytes) -> list[bytes]:
         """Take the next payload; return the documents it completes, in order."""
@@ -54,7 +53,6 @@ class MetadataDocuments:
             documents.append(text[_document_start(text, starts):])
         if len(self._pending) > MAX_DOCUMENT_BYTES:
             self._pending.clear()
-            self.dropped += 1
         return documents
 
 

@@ -4,6 +4,8 @@ camera with privacy masks, of its video decoded, masked and encoded again (video
 The recorder service runs `record` in a thread per camera and reconnects when it raises.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 import time
@@ -19,10 +21,11 @@ from av.video.stream import VideoStream
 from video.live import LiveChunk, LiveMuxer
 from video.masked_stream import MaskedStream
 from video.masking import Masker
+from video.onvif_metadata import MetadataDocuments
 from video.parameter_sets import DamagedParameterSets, ParameterSetWatch, PictureFormat
 from video.probe import StreamError, classify_error, recordable_video
 from video.segments import RecordedSegment, SegmentWriter, UnreadableSegment
-from video.source import camera_address, open_stream
+from video.source import FileCamera, camera_address, open_stream
 from video.timestamps import Sample, TimestampRepair
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,9 @@ CAMERA_CLOCK_TOLERANCE = 10.0
 ARRIVAL_SLACK = 1.0
 # How long the status keeps saying what went wrong with a stream that recording survived.
 NOTICE_SECONDS = 60.0
+# A metadata document further than this from the latest video frame on the camera's clock is on a clock the video
+# has left or not yet reached (FFmpeg re-times each track on its first RTCP report): it is placed by its arrival.
+METADATA_CLOCK_TOLERANCE = 2.0
 
 
 @dataclass
@@ -56,6 +62,18 @@ class StreamStatus:
     # What went wrong with the stream in the last NOTICE_SECONDS that recording survived, as a sentence; "" if
     # nothing did (a camera that changed its picture size, sent damaged parameter sets or an unplayable segment).
     notice: str = ""
+
+
+@dataclass(frozen=True)
+class CameraMetadata:
+    """One document of the camera's metadata track (video.onvif_metadata reads it), placed on the recording's
+    timelines: `pts`, the live fragments' media time of the frame it describes, and `at`, the wall time of that
+    frame in the recording; each None when it cannot be told (then the document belongs to the frame that arrived
+    with it): `at` in the first seconds of a stream, while the recording waits for the camera's clock."""
+
+    pts: float | None
+    at: datetime | None
+    document: bytes
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,7 @@ def record(
     on_live: Callable[[LiveChunk], None] | None = None,
     masker: Masker | None = None,
     unmasked: UnmaskedCopy | None = None,
+    on_metadata: Callable[[CameraMetadata], None] | None = None,
 ) -> None:
     """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
 
@@ -99,9 +118,14 @@ def record(
     or sent. `masker.set` changes the masks from the next frame. The transcode lasts as long as this call, even
     if the masks are all removed: restart the recording to go back to stream copy. With `unmasked` as well, the
     camera's video as it comes is also recorded (stream copy) into segments and a live feed of its own.
+
+    With `on_metadata`, the camera's metadata track (ONVIF Profile M) is read in the same session, and each of its
+    documents goes to on_metadata placed on the recording's timelines; a stream without one is recorded all the
+    same. Only the video counts for the stream's health: a camera whose video stops while its metadata goes on
+    has stopped.
     """
     try:
-        container = open_stream(url, username, password, timeout=read_timeout)
+        container = open_stream(url, username, password, timeout=read_timeout, metadata=on_metadata is not None)
     except Exception as exc:
         # from None: the PyAV error in the chain may name the URL with its password.
         raise classify_error(exc, url) from None
@@ -130,12 +154,13 @@ def record(
                 camera_clock=urlsplit(url).scheme != "file",
                 live=LiveMuxer(video, unmasked.on_live) if unmasked.on_live else None,
             ))
+        metadata = _metadata_track(container, recording, on_metadata)
         on_status(meter.status())
         silent = f"no video arrived for {read_timeout:g} seconds"
         lost = "the camera closed the connection"
         try:
             last_arrival = time.monotonic()
-            for packet in container.demux(video):
+            for packet in container.demux(video, *([metadata.stream] if metadata else [])):
                 if stop.is_set():
                     return
                 arrival = time.monotonic()
@@ -144,9 +169,12 @@ def record(
                     # and waits all over again (measured): a packet this late means the camera went silent.
                     lost = silent
                     break
-                last_arrival = arrival
                 if packet.size == 0:  # PyAV's end-of-stream marker
                     continue
+                if metadata is not None and packet.stream is metadata.stream:
+                    metadata.add(packet)
+                    continue
+                last_arrival = arrival
                 for copy in recordings:
                     copy.add(packet, container.start_time_realtime)
                 if (status := meter.add(packet)) is not None:
@@ -168,6 +196,36 @@ def record(
     raise StreamError("stream_lost", f"The stream from {camera_address(url)} stopped: {lost}.")
 
 
+def _metadata_track(container, recording: _SegmentedRecording,
+                    on_metadata: Callable[[CameraMetadata], None] | None) -> _MetadataTrack | None:
+    """The camera's metadata track, when asked for and the camera sends one (a file plays its video only)."""
+    if on_metadata is None or isinstance(container, FileCamera) or not container.streams.data:
+        return None
+    return _MetadataTrack(container.streams.data[0], recording, on_metadata)
+
+
+class _MetadataTrack:
+    """Gathers the metadata track's payloads into documents and places each on the recording's timelines by its
+    RTP time, which FFmpeg puts on the video's clock (both tracks' RTCP reports tell it)."""
+
+    def __init__(self, stream, recording: _SegmentedRecording, on_metadata: Callable[[CameraMetadata], None]) -> None:
+        self.stream = stream
+        self._recording = recording
+        self._on_metadata = on_metadata
+        self._documents = MetadataDocuments()
+
+    def add(self, packet: av.Packet) -> None:
+        documents = self._documents.add(bytes(packet))
+        if not documents:
+            return
+        camera_pts = None
+        if packet.pts is not None:
+            camera_pts = round(packet.pts * packet.time_base / self._recording.time_base)
+        pts, at = self._recording.place(camera_pts)
+        for document in documents:
+            self._on_metadata(CameraMetadata(pts, at, document))
+
+
 class _SegmentedRecording:
     """Turns a camera's packets into contiguous segments on the wall clock, masked first when `masked` is given.
 
@@ -178,7 +236,7 @@ class _SegmentedRecording:
 
     def __init__(
         self,
-        meter: "_StreamMeter",
+        meter: _StreamMeter,
         video: VideoStream,
         *,
         masked: MaskedStream | None = None,
@@ -202,14 +260,14 @@ class _SegmentedRecording:
         self._skipping = False  # from a keyframe with damaged parameter sets to the next keyframe
         # What the segments hold: the camera's stream, or the masked one (same time base and timestamps).
         self._output = masked.stream if masked is not None else video
-        self._time_base = video.time_base
+        self.time_base = video.time_base
         self._segment_seconds = segment_seconds
         self._segment_path = segment_path
         self._on_segment = on_segment
         frame_duration = _frame_duration(video)
         self._repair = TimestampRepair(
-            frame_duration, max_gap=max(frame_duration, round(max_gap_seconds / self._time_base)),
-            arrival_slack=round(ARRIVAL_SLACK / self._time_base),
+            frame_duration, max_gap=max(frame_duration, round(max_gap_seconds / self.time_base)),
+            arrival_slack=round(ARRIVAL_SLACK / self.time_base),
         )
         self._wait_for_camera_clock = camera_clock
         self._live = live
@@ -227,10 +285,10 @@ class _SegmentedRecording:
             self._first_arrival = datetime.now(UTC)
         wallclock = None
         if camera_start_us is not None and packet.pts is not None:
-            wallclock = camera_start_us / 1e6 + float(packet.pts * self._time_base)
+            wallclock = camera_start_us / 1e6 + float(packet.pts * self.time_base)
         sample = Sample(
             packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet), wallclock,
-            arrival=round(time.monotonic() / self._time_base),
+            arrival=round(time.monotonic() / self.time_base),
         )
         # Masked after the repair: the decoder needs whole frames (the repair merges a keyframe sent in several
         # packets) and the encoder strictly increasing timestamps (the repair closes the camera's clock jumps).
@@ -251,6 +309,18 @@ class _SegmentedRecording:
             self._close_segment(self._wall(last.dts + last.duration))
         if self._live is not None:
             self._live.close()
+
+    def place(self, camera_pts: int | None) -> tuple[float | None, datetime | None]:
+        """Where a moment of the camera's clock (in the video's time base) falls: in the live fragments' media time
+        and on the recording's wall clock; each None when it is not near the latest frame, or nothing is live, or
+        the recording's clock is not known yet."""
+        repaired = None
+        if camera_pts is not None:
+            repaired = self._repair.repaired(camera_pts, round(METADATA_CLOCK_TOLERANCE / self.time_base))
+        if repaired is None:
+            return None, None
+        pts = self._live.media_seconds(repaired) if self._live is not None else None
+        return pts, self._wall(repaired) if self._clock_start is not None else None
 
     def _transcoded(self, samples: list[Sample]) -> list[Sample]:
         if self._masked is None:
@@ -299,18 +369,18 @@ class _SegmentedRecording:
             self._write(sample, picture)
             return
         self._waiting.append((sample, picture))
-        waited = float((sample.dts - self._waiting[0][0].dts) * self._time_base)
+        waited = float((sample.dts - self._waiting[0][0].dts) * self.time_base)
         if sample.wallclock is not None:
             self._start_clock(sample, use_camera=True)
         elif not self._wait_for_camera_clock or waited >= CAMERA_CLOCK_WAIT:
             self._start_clock(sample, use_camera=False)
 
     def _start_clock(self, sample: Sample, *, use_camera: bool) -> None:
-        by_arrival = self._first_arrival - timedelta(seconds=float(self._waiting[0][0].pts * self._time_base))
+        by_arrival = self._first_arrival - timedelta(seconds=float(self._waiting[0][0].pts * self.time_base))
         self._clock_start = by_arrival
         if use_camera:
             by_camera = datetime.fromtimestamp(sample.wallclock, UTC) - timedelta(
-                seconds=float(sample.pts * self._time_base)
+                seconds=float(sample.pts * self.time_base)
             )
             off = (by_camera - by_arrival).total_seconds()
             if abs(off) <= CAMERA_CLOCK_TOLERANCE:
@@ -334,7 +404,7 @@ class _SegmentedRecording:
             self._open_segment(sample)
         elif (
             sample.is_keyframe
-            and float((sample.dts - self._segment_first_dts) * self._time_base) >= self._segment_seconds
+            and float((sample.dts - self._segment_first_dts) * self.time_base) >= self._segment_seconds
         ):
             self._close_segment(self._wall(sample.dts))
             self._open_segment(sample)
@@ -362,7 +432,7 @@ class _SegmentedRecording:
         self._on_segment(segment)
 
     def _wall(self, dts: int) -> datetime:
-        return self._clock_start + timedelta(seconds=float(dts * self._time_base))
+        return self._clock_start + timedelta(seconds=float(dts * self.time_base))
 
 
 class _StreamMeter:

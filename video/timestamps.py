@@ -48,6 +48,7 @@ class TimestampRepair:
         self._untimed: list[Sample] = []
         self._offset = 0
         self._last_dts: int | None = None
+        self._last_raw: int | None = None  # the DTS the camera gave the last sample out
         self._last_end = 0
 
     def push(self, sample: Sample) -> list[Sample]:
@@ -70,6 +71,14 @@ class TimestampRepair:
                 early_dts = dts - (len(untimed) - index) * frame
             ready += self._take(replace(early, dts=early_dts, pts=early_dts))
         return ready + self._take(sample)
+
+    def repaired(self, camera_pts: int, within: int) -> int | None:
+        """Where a moment of the camera's clock (its pts, say of another track of the same session) falls on the
+        repaired clock: shifted as the latest sample out was, when it is within `within` of that sample; None
+        otherwise (before the first sample, or on a clock the video has since left, as around a rebase)."""
+        if self._last_raw is None or abs(camera_pts - self._last_raw) > within:
+            return None
+        return camera_pts + self._offset
 
     def flush(self) -> list[Sample]:
         """Return the sample still held back, at the end of the stream."""
@@ -102,6 +111,7 @@ class TimestampRepair:
             if step <= 0 or step > self.max_gap or self._clock_jumped(step, sample.arrival):
                 self._offset = self._last_end - sample.dts
         dts = sample.dts + self._offset
+        self._last_raw = sample.dts
         # pts below dts would be a broken frame order; a camera without B-frames has pts == dts.
         pts = max(sample.pts + self._offset, dts)
         self._last_dts = dts

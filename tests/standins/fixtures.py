@@ -10,7 +10,7 @@ from tests.standins import footage
 from tests.standins import redaction_scene as scenes
 from tests.standins.footage import PeopleClip
 from tests.standins.onvif_event_camera import OnvifEventCamera
-from tests.standins.rtsp_servers import FileRtspServer, GstCamera
+from tests.standins.rtsp_servers import FileRtspServer, GstCamera, OnvifMetadataCamera
 from video.pattern_clip import make_clip
 
 
@@ -70,6 +70,22 @@ def gst_camera() -> Iterator[Callable[..., GstCamera]]:
 
     def start(**options: Any) -> GstCamera:
         camera = GstCamera(**options)
+        cameras.append(camera)
+        return camera.start()
+
+    yield start
+    for camera in cameras:
+        camera.stop()
+
+
+@pytest.fixture
+def onvif_metadata_camera() -> Iterator[Callable[..., OnvifMetadataCamera]]:
+    """A factory of started ONVIF Profile M cameras (video plus an analytics metadata track), taking
+    OnvifMetadataCamera's arguments; all are stopped after the test."""
+    cameras: list[OnvifMetadataCamera] = []
+
+    def start(**options: Any) -> OnvifMetadataCamera:
+        camera = OnvifMetadataCamera(**options)
         cameras.append(camera)
         return camera.start()
 

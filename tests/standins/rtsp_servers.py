@@ -1,4 +1,4 @@
-"""Start and stop the RTSP stand-ins (a live GStreamer camera, a clip file server) and fake network failures.
+"""Start and stop the RTSP stand-ins (live GStreamer cameras, a clip file server) and fake network failures.
 
 Every server binds 127.0.0.1 only. Usable from pytest fixtures (see `fixtures.py`) and from benchmarks.
 """
@@ -167,7 +167,33 @@ class ServerProcess(abc.ABC):
         self.stop()
 
 
-class GstCamera(ServerProcess):
+class RtspCamera(ServerProcess):
+    """A stand-in camera serving one stream at `path` on 127.0.0.1, with basic auth when `user` is set."""
+
+    def __init__(
+        self, path: str, user: str | None, password: str | None, port: int | None, start_timeout: float
+    ) -> None:
+        super().__init__(port, start_timeout)
+        self.path = path if path.startswith("/") else "/" + path
+        self.user = user
+        self.password = password
+
+    @property
+    def url(self) -> str:
+        """The stream's URL, without credentials."""
+        return f"rtsp://127.0.0.1:{self.port}{self.path}"
+
+    @property
+    def url_with_credentials(self) -> str:
+        """The stream's URL with the user and password in it (the plain URL if there are none)."""
+        if self.user is None:
+            return self.url
+        user = urllib.parse.quote(self.user, safe="")
+        password = urllib.parse.quote(self.password or "", safe="")
+        return f"rtsp://{user}:{password}@127.0.0.1:{self.port}{self.path}"
+
+
+class GstCamera(RtspCamera):
     """A live test-pattern camera: GStreamer's RTSP server, run by the system python, one encoder for all.
 
     With `slices` > 1 (H.264 only), PyAV returns each keyframe as that many packets with one DTS. With
@@ -192,10 +218,7 @@ class GstCamera(ServerProcess):
         port: int | None = None,
         start_timeout: float = 10,
     ) -> None:
-        super().__init__(port, start_timeout)
-        self.path = path if path.startswith("/") else "/" + path
-        self.user = user
-        self.password = password
+        super().__init__(path, user, password, port, start_timeout)
         self.codec = codec
         self.width = width
         self.height = height
@@ -204,20 +227,6 @@ class GstCamera(ServerProcess):
         self.gop = gop
         self.slices = slices
         self.rewind_on_play = rewind_on_play
-
-    @property
-    def url(self) -> str:
-        """The stream's URL, without credentials."""
-        return f"rtsp://127.0.0.1:{self.port}{self.path}"
-
-    @property
-    def url_with_credentials(self) -> str:
-        """The stream's URL with the user and password in it (the plain URL if there are none)."""
-        if self.user is None:
-            return self.url
-        user = urllib.parse.quote(self.user, safe="")
-        password = urllib.parse.quote(self.password or "", safe="")
-        return f"rtsp://{user}:{password}@127.0.0.1:{self.port}{self.path}"
 
     def argv(self) -> list[str]:
         options = {
@@ -238,6 +247,74 @@ class GstCamera(ServerProcess):
             argv += [flag, str(value)]
         if self.rewind_on_play:
             argv.append("--rewind-on-play")
+        return argv
+
+
+class OnvifMetadataCamera(RtspCamera):
+    """A live ONVIF Profile M camera (see onvif_metadata_camera.py): H.264 video of rectangles moving along known
+    paths, and in the same RTSP session a VND.ONVIF.METADATA track with one tt:MetadataStream document per frame
+    (or per `metadata_every` frames) describing them, at the pts of its frame.
+
+    `pixel_coordinates`, `old_class_schema` and `prefix` vary the documents as real cameras do; `max_payload`
+    splits them over RTP packets of at most that many bytes. With `truth`, the camera appends one JSON line per
+    document there (pts, UtcTime, each object's box as fractions of the picture, y down).
+    """
+
+    def __init__(
+        self,
+        path: str = "/stream",
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        width: int = 640,
+        height: int = 360,
+        fps: int = 10,
+        gop: int = 10,
+        metadata_every: int = 1,
+        pixel_coordinates: bool = False,
+        old_class_schema: bool = False,
+        prefix: str = "tt",
+        max_payload: int = 1400,
+        truth: Path | None = None,
+        port: int | None = None,
+        start_timeout: float = 10,
+    ) -> None:
+        super().__init__(path, user, password, port, start_timeout)
+        self.width = width
+        self.height = height
+        self.fps = fps
+        self.gop = gop
+        self.metadata_every = metadata_every
+        self.pixel_coordinates = pixel_coordinates
+        self.old_class_schema = old_class_schema
+        self.prefix = prefix
+        self.max_payload = max_payload
+        self.truth = truth
+
+    def argv(self) -> list[str]:
+        options = {
+            "--port": self.port,
+            "--path": self.path,
+            "--width": self.width,
+            "--height": self.height,
+            "--fps": self.fps,
+            "--gop": self.gop,
+            "--metadata-every": self.metadata_every,
+            "--prefix": self.prefix,
+            "--max-payload": self.max_payload,
+        }
+        if self.user is not None:
+            options.update({"--user": self.user, "--password": self.password or ""})
+        if self.truth is not None:
+            options["--truth"] = self.truth
+        argv = [SYSTEM_PYTHON, str(_HERE / "onvif_metadata_camera.py")]
+        for flag, value in options.items():
+            # One argument, so that an empty prefix (a default namespace) is not taken for a missing value.
+            argv.append(f"{flag}={value}")
+        if self.pixel_coordinates:
+            argv.append("--pixel-coordinates")
+        if self.old_class_schema:
+            argv.append("--old-class-schema")
         return argv
 
 
