@@ -13,7 +13,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: [
         "devices.view_camera", "devices.add_camera", "devices.change_camera", "devices.delete_camera",
         "devices.view_live", "devices.view_recording", "devices.export_clip",
-        "devices.access_all_cameras", "devices.use_file_source", "devices.view_unmasked",
+        "devices.access_all_cameras", "devices.use_file_source", "devices.view_unmasked", "devices.switch_relay",
         "devices.view_privacymask", "devices.add_privacymask", "devices.change_privacymask",
         "devices.delete_privacymask", "devices.view_deviceevent",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
@@ -26,6 +26,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     OPERATOR: [
         "devices.view_camera", "devices.view_live", "devices.view_recording", "devices.view_deviceevent",
+        "devices.switch_relay",
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count",
     ],

@@ -171,7 +171,7 @@ def switch_relay_on(event_id: int) -> tuple[str, float] | None:
     if event is None or event.rule is None or not event.rule.relay_output:
         return None
     rule = event.rule
-    if relays.switch(event.camera, rule.relay_output, True, rule=event.rule_name, event=event.pk):
+    if relays.switch(event.camera, rule.relay_output, True, rule=event.rule_name, event=event.pk) is not None:
         return None
     return rule.relay_output, rule.relay_seconds
 

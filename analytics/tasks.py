@@ -1,10 +1,11 @@
-"""Celery tasks of the analytics: webhook deliveries (retried with backoff), relay outputs switched by rules, and
-event-only footage."""
+"""Celery tasks of the analytics: webhook deliveries (retried with backoff), relay outputs switched by rules (and
+pulses by hand ended), and event-only footage."""
 
 from celery import shared_task
 
 from analytics import services
 from analytics.footage import drop_footage_without_events as drop
+from devices import relays
 
 
 class DeliveryNotDone(Exception):
@@ -34,5 +35,10 @@ def pulse_relay(event_id: int) -> None:
 
 
 @shared_task(name="analytics.tasks.release_relay", ignore_result=True)
-def release_relay(event_id: int, token: str) -> None:
-    services.switch_relay_off(event_id, token)
+def release_relay(event_id: int | None, token: str, pulse: dict | None = None) -> None:
+    """Switch off a relay output at the end of a pulse: a rule's (its event's) or one by hand (`pulse`: the camera,
+    who, for how long and since when, as devices.relays.switch_by_hand sends it)."""
+    if pulse is not None:
+        relays.end_pulse(token, **pulse)
+    elif event_id is not None:
+        services.switch_relay_off(event_id, token)

@@ -21,18 +21,21 @@ from django.conf import settings
 from django.db import connection
 
 from analytics import services
-from devices.choices import AnalysisSource, CameraStatus
+from devices.choices import AnalysisSource, CameraStatus, MetadataTransport
 from devices.metadata_feed import BrokerState, MetadataFeed, broker_of
 from devices.models import Camera
 from devices.status import publish_status
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
+from recordings.scene_metadata import SceneMetadataWriter
 from video.analysis import Analysis, FrameAnalyser, snapshot
 from video.detection import Detector, ModelError, load_detector
 from video.geometry import Box
 from video.live_decoder import LiveClock, LiveDecoder
+from video.onvif_metadata import parse_metadata_stream
+from video.recording import CameraMetadata
 from video.rules import Firing, RuleEngine, SceneUpdate
-from video.scene_metadata import SceneFrame, SceneTracks, merged_tracks
+from video.scene_metadata import MalformedMetadata, SceneFrame, SceneTracks, merged_tracks, outside_masks
 from video.tracking import Track
 from vms import realtime
 
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 
 # With nothing from the camera for this long, the rules still run (offline, schedules ending).
 IDLE_SECONDS = 1.0
+# A camera whose metadata should come in its stream and has sent none for this long is told to the admin.
+METADATA_WAIT_SECONDS = 30.0
 # Fragments waiting beyond this many mean the analysis fell behind: skip to the next keyframe.
 MAX_BACKLOG_FRAGMENTS = 50
 MAX_EVENT_BOXES = 3000
@@ -51,13 +56,15 @@ def eligible_cameras():
 
 class LiveFeed(threading.Thread):
     """Follows a camera's live feed in its own event loop and hands each item to a queue, with its arrival time.
-    Without `watch`, only while someone watches the camera live (the recorder does not publish it for this feed)."""
+    Without `watch`, only while someone watches the camera live (the recorder does not publish it for this feed).
+    With `metadata`, the documents of the camera's metadata track too (CameraMetadata), whether watched or not."""
 
-    def __init__(self, camera_id: int, stop: threading.Event, watch: bool = True) -> None:
+    def __init__(self, camera_id: int, stop: threading.Event, watch: bool = True, metadata: bool = False) -> None:
         super().__init__(name=f"camera-{camera_id}-feed", daemon=True)
         self.camera_id = camera_id
         self.stop_event = stop
         self.watch = watch
+        self.metadata = metadata
         self.items: queue.Queue = queue.Queue()
 
     def run(self) -> None:
@@ -72,16 +79,18 @@ class LiveFeed(threading.Thread):
     async def _follow(self) -> None:
         """Relay the subscription until stopped. The stop is watched beside it, not by timing out reads: a
         timed-out read would cancel the subscription itself, and a quiet camera would be resubscribed each time."""
-        relay = asyncio.create_task(self._relay())
+        relays = {asyncio.create_task(self._relay(hub().subscribe(self.camera_id, self.watch)))}
+        if self.metadata:
+            relays.add(asyncio.create_task(self._relay(hub().subscribe_metadata(self.camera_id))))
         stopped = asyncio.create_task(self._stopped())
-        done, _pending = await asyncio.wait({relay, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (relay, stopped):
+        done, _pending = await asyncio.wait({*relays, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (*relays, stopped):
             task.cancel()
-        if relay in done:
+        for relay in relays & done:
             relay.result()  # the fan-out failed: raise it
 
-    async def _relay(self) -> None:
-        async for item in hub().subscribe(self.camera_id, self.watch):
+    async def _relay(self, subscription) -> None:
+        async for item in subscription:
             self.items.put((time.time(), item))
 
     async def _stopped(self) -> None:
@@ -111,6 +120,13 @@ class CameraAnalytics(CameraThread):
         self.last_pts = 0.0  # media time of the last analysed frame: an empty box set clears from there on
         self.source = camera.analysis_source
         self.broker = broker_of(camera)
+        self.transport = camera.metadata_transport
+        # For a camera whose metadata comes in its stream: when the analytics started, and whether any came since.
+        self.started_at = time.time()
+        self.metadata_seen = False
+        # The camera analyses its scene before any privacy mask: its objects under one are left out.
+        self.masks = masks_of(camera)
+        self.stored = SceneMetadataWriter(camera.pk) if camera.records else None
         self.scene_tracks = SceneTracks()  # the camera's own, from its metadata
         self.server_tracks: list[Track] = []  # the latest of this server's, for a camera analysed both ways
 
@@ -131,6 +147,7 @@ class CameraAnalytics(CameraThread):
                 self._tell_problem("")
             while not self.stop_event.is_set():
                 self._apply_pending_scene()
+                self._check_metadata_comes(time.time())
                 try:
                     arrived, item = feed.items.get(timeout=IDLE_SECONDS)
                 except queue.Empty:
@@ -149,6 +166,8 @@ class CameraAnalytics(CameraThread):
                                "they start again by themselves.")
         finally:
             self.stop_event.set()
+            if self.stored is not None:
+                self.stored.flush()
             self._record(self.engine.end_all(time.time()), None, datetime.now(UTC))
             self._publish_boxes(None, time.time(), {})
             connection.close()
@@ -157,10 +176,12 @@ class CameraAnalytics(CameraThread):
         """The feeds the camera's analysis source needs, started, into one queue: the video (the recorder's live
         feed) and the camera's metadata, unless the camera has none to follow (the reason is shown)."""
         # The live video is followed in every case: decoded for this server's analysis, or only timed for the
-        # camera's own boxes to be drawn on their frames, and then only while someone watches it live.
-        video = LiveFeed(self.camera_id, self.stop_event, watch=self.source != AnalysisSource.CAMERA)
+        # camera's own boxes to be drawn on their frames, and then only while someone watches it live. The camera's
+        # metadata track comes the same way, from its recorder.
+        video = LiveFeed(self.camera_id, self.stop_event, watch=self.source != AnalysisSource.CAMERA,
+                         metadata=self.source != AnalysisSource.SERVER and self.transport == MetadataTransport.STREAM)
         video.start()
-        if self.source == AnalysisSource.SERVER:
+        if self.source == AnalysisSource.SERVER or self.transport == MetadataTransport.STREAM:
             return video
         if self.broker is None:
             self._tell_problem("The camera's own analytics need the MQTT topic it publishes its metadata on, and a "
@@ -196,9 +217,34 @@ class CameraAnalytics(CameraThread):
             self._tell_problem(item.problem)
         elif isinstance(item, SceneFrame):
             # The camera's boxes are drawn on the frame that arrived with them.
-            pts = self.clock.pts_at(arrived) if self.clock is not None else None
-            self.last_pts = pts if pts is not None else self.last_pts
-            self._apply(Analysis(arrived, None, None, [], self.scene_tracks.update(item, arrived), None), arrived)
+            self._apply_scene(item, None, datetime.fromtimestamp(arrived, UTC), arrived)
+        elif isinstance(item, CameraMetadata):
+            self._take_metadata(item, arrived)
+
+    def _take_metadata(self, metadata: CameraMetadata, arrived: float) -> None:
+        """A document of the camera's metadata track: its boxes are drawn on the frame it describes (its media
+        time, from the recorder), or when that is not known, on the frame that arrived with it."""
+        if not self.metadata_seen:
+            self.metadata_seen = True
+            self._tell_problem("")
+        try:
+            frames = parse_metadata_stream(metadata.document)
+        except MalformedMetadata as exc:
+            log.warning("camera %s: ignored a document of its metadata track: %s", self.camera_id, exc)
+            return
+        for frame in frames:
+            self._apply_scene(frame, metadata.pts, metadata.at, arrived)
+
+    def _apply_scene(self, frame: SceneFrame, pts: float | None, at: datetime | None, arrived: float) -> None:
+        """Apply a frame of the camera's metadata: `pts` is the media time of its video frame, `at` when that frame
+        was in the recording (None: it is not kept, for the recording's time of it is not known)."""
+        if pts is None and self.clock is not None:
+            pts = self.clock.pts_at(arrived)
+        self.last_pts = pts if pts is not None else self.last_pts
+        tracks = self.scene_tracks.update(outside_masks(frame, self.masks), arrived)
+        if self.stored is not None and at is not None:
+            self.stored.add(at, tracks)
+        self._apply(Analysis(arrived, None, None, [], tracks, None), arrived)
 
     def _analyse(self, frame, pts: float, arrived: float) -> None:
         """Analyse the frame if one is due and no newer frame waits: when analysis is slower than the camera,
@@ -234,6 +280,18 @@ class CameraAnalytics(CameraThread):
         if self.showing_boxes:
             self._publish_boxes(Analysis(now, None, None, [], tracks, None) if tracks else None, now,
                                 update.box_states)
+
+    def _check_metadata_comes(self, now: float) -> None:
+        """Say so when a camera whose metadata should come in its stream has sent none for a while (cameras send
+        their scene description regularly, empty or not, as ONVIF recommends)."""
+        waited = now - self.started_at
+        if (self.source == AnalysisSource.SERVER or self.transport != MetadataTransport.STREAM or self.metadata_seen
+                or waited < METADATA_WAIT_SECONDS or self.offline):
+            return
+        self._tell_problem(f"No analytics metadata has come in the camera's stream in {waited:.0f} s: turn on the "
+                           "metadata (analytics, object data) in the stream profile its RTSP address names (ONVIF "
+                           "Profile M), or take its metadata over MQTT.")
+        self.started_at = now  # say it again, with the longer wait, a while later
 
     def _skip_backlog(self, taken: tuple, items: queue.Queue) -> None:
         """Drop the fragments waiting, `taken` (the item just read) among them, but not a start or end of the
@@ -312,9 +370,14 @@ def _snapshot(analysis: Analysis | None, box: Box | None) -> bytes | None:
     return snapshot(analysis.picture, box) if analysis is not None and analysis.picture is not None else None
 
 
+def masks_of(camera: Camera) -> list[list[tuple[float, float]]]:
+    return [[(x, y) for x, y in mask.points] for mask in camera.privacy_masks.all()]
+
+
 def config_of(camera: Camera) -> tuple:
     """What, when changed, restarts a camera's analytics (zones and rules are applied without a restart)."""
-    return (camera.analytics_fps, camera.analysis_source, broker_of(camera))
+    return (camera.analytics_fps, camera.analysis_source, camera.metadata_transport, broker_of(camera),
+            camera.records, masks_of(camera) if camera.analysis_source != AnalysisSource.SERVER else None)
 
 
 class AnalyticsWorker(LeasingProcess):

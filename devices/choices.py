@@ -45,6 +45,20 @@ class AnalysisSource(models.TextChoices):
     BOTH = "both", "Both (the camera's metadata, and this server's detection where the camera reports nothing)"
 
 
+class MetadataTransport(models.TextChoices):
+    """How a camera's own analytics metadata reaches the VMS."""
+
+    STREAM = "stream", "In its RTSP stream (ONVIF Profile M metadata track)"
+    MQTT = "mqtt", "Over MQTT (AXIS Scene Metadata)"
+
+
 # The kinds of a camera's own events (video/device_events.py names them).
 DeviceEventKind = models.TextChoices("DeviceEventKind",
                                      [(kind.upper(), (kind, label)) for kind, label in KINDS.items()])
+
+
+class RelayLogicalState(models.TextChoices):
+    """A relay output's state as ONVIF names it (SetRelayOutputState's LogicalState)."""
+
+    ACTIVE = "active", "On"
+    INACTIVE = "inactive", "Off"

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from django.conf import settings
 
+from devices.choices import MetadataTransport
 from devices.models import Camera
 from video.scene_metadata import MalformedMetadata, parse_frame
 from vms import outbound
@@ -41,8 +42,9 @@ class Broker:
 
 
 def broker_of(camera: Camera) -> Broker | None:
-    """The camera's own broker, or the site's; None when neither is set, or the camera names no topic."""
-    if not camera.metadata_topic:
+    """The camera's own broker, or the site's; None when neither is set, or the camera names no topic or takes its
+    metadata from its stream."""
+    if camera.metadata_transport != MetadataTransport.MQTT or not camera.metadata_topic:
         return None
     if camera.metadata_broker:
         return Broker(camera.metadata_broker, camera.metadata_username, camera.metadata_password,

@@ -10,6 +10,7 @@ from devices.choices import (
     DeviceEventKind,
     DynamicMasking,
     MaskStyle,
+    MetadataTransport,
     RecordingMode,
     Rotation,
 )
@@ -49,7 +50,10 @@ class Camera(models.Model):
     analytics_enabled = models.BooleanField(default=False)
     analysis_source = models.CharField(max_length=10, choices=AnalysisSource.choices, default=AnalysisSource.SERVER,
                                        help_text="What finds the objects the rules work on")
-    # Where the camera publishes its scene metadata (AXIS Scene Metadata over MQTT): a broker of its own, or the
+    metadata_transport = models.CharField(max_length=10, choices=MetadataTransport.choices,
+                                          default=MetadataTransport.STREAM,
+                                          help_text="How the camera's own analytics metadata comes")
+    # Where the camera publishes its scene metadata over MQTT (AXIS Scene Metadata): a broker of its own, or the
     # site's (VMS_MQTT_URL) when empty, and the topic.
     metadata_broker = models.CharField(max_length=1000, blank=True,
                                        help_text="mqtt://host:port or mqtts://host:port; empty: the site's broker")
@@ -102,6 +106,7 @@ class Camera(models.Model):
             ("access_all_cameras", "Can access every camera without an access list entry"),
             ("use_file_source", "Can add cameras that read a file on the server"),
             ("view_unmasked", "Can see video without its privacy masks (each view audited)"),
+            ("switch_relay", "Can switch a camera's relay outputs by hand (each switch audited)"),
         ]
 
     def __str__(self) -> str:
@@ -126,6 +131,12 @@ class Camera(models.Model):
     @property
     def records(self) -> bool:
         return self.enabled and self.recording_mode != RecordingMode.OFF
+
+    @property
+    def metadata_in_stream(self) -> bool:
+        """Whether the camera's own analytics are used and come in its RTSP stream, which the recorder then reads."""
+        return (self.analytics_enabled and self.analysis_source != AnalysisSource.SERVER
+                and self.metadata_transport == MetadataTransport.STREAM)
 
 
 class PrivacyMask(models.Model):

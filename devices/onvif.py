@@ -27,7 +27,8 @@ from onvif.exceptions import ONVIFError
 from video.source import split_credentials
 from vms import outbound
 
-OnvifErrorReason = Literal["unreachable", "refused", "unauthorized", "timeout", "not_onvif", "denied"]
+OnvifErrorReason = Literal["unreachable", "refused", "unauthorized", "timeout", "not_onvif", "denied",
+                           "no_relay_output"]
 
 WS_DISCOVERY_GROUP = ("239.255.255.250", 3702)
 
@@ -325,8 +326,13 @@ def _encoding_name(encoding: object) -> str:
     return "H265" if name in ("H265", "HEVC") else name
 
 
+def fault_names(fault: zeep.exceptions.Fault) -> set[str]:
+    """The local names of a fault's code and subcodes, lower case (`ter:InvalidArgVal` -> `invalidargval`)."""
+    return {_local_name(code).lower() for code in [fault.code, *(fault.subcodes or [])] if code}
+
+
 def _is_auth_fault(fault: zeep.exceptions.Fault) -> bool:
-    names = {_local_name(code).lower() for code in [fault.code, *(fault.subcodes or [])] if code}
+    names = fault_names(fault)
     text = (fault.message or "").lower()
     return bool(names & _AUTH_FAULT_NAMES) or any(word in text for word in _AUTH_FAULT_WORDS)
 

@@ -4,6 +4,9 @@ With Redis (several processes or machines) a camera's init segment and the fragm
 keyframe are kept in keys, so a new viewer starts at once, and new fragments go out on a pub/sub channel.
 On one box without Redis the recorder runs inside the web process and the same happens in memory.
 Fragments are numbered so a viewer joining mid-way neither misses nor repeats one.
+
+The documents of a camera's metadata track (ONVIF Profile M), which the recorder reads in its RTSP session, go
+out on a channel of their own, whether anyone watches or not: the camera's analytics follow them.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 
 from video.live import LiveChunk
+from video.recording import CameraMetadata
 
 # Keys outlive a dead recorder only briefly: a camera nobody publishes for is not live.
 KEY_SECONDS = 30
@@ -57,6 +62,23 @@ def _item(seq: int, keyframe: bool, data: bytes) -> bytes:
 
 def _parse_item(item: bytes) -> tuple[int, bool, bytes]:
     return int.from_bytes(item[:8], "big"), item[8] == 1, item[9:]
+
+
+def _metadata_message(metadata: CameraMetadata) -> bytes:
+    """The document as it came (its bytes, whatever encoding it declares), after a line that places it."""
+    header = json.dumps({"pts": metadata.pts, "at": metadata.at and metadata.at.timestamp()})
+    return header.encode() + b"\n" + metadata.document
+
+
+def _parse_metadata_message(message: bytes) -> CameraMetadata:
+    header, _, document = message.partition(b"\n")
+    fields = json.loads(header)
+    at = fields["at"]
+    return CameraMetadata(fields["pts"], None if at is None else datetime.fromtimestamp(at, UTC), document)
+
+
+def _metadata_feed(camera_id: int) -> str:
+    return f"{camera_id}:metadata"
 
 
 class RedisHub:
@@ -114,6 +136,24 @@ class RedisHub:
         pipe.delete(meta_key, init_key, gop_key)
         pipe.publish(channel, b"E")
         pipe.execute()
+
+    def publish_metadata(self, client, camera_id: int, metadata: CameraMetadata) -> None:
+        client.publish(f"{self.prefix}:{_metadata_feed(camera_id)}", _metadata_message(metadata))
+
+    async def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
+        """The documents of the camera's metadata track from now on, as its recorder reads them."""
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url)
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(f"{self.prefix}:{_metadata_feed(camera_id)}")
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    yield _parse_metadata_message(message["data"])
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
 
     async def _keep_watching(self, client, camera_id: Feed) -> None:
         """Tell the recorder someone watches (it publishes only then), for as long as the viewer stays."""
@@ -207,7 +247,23 @@ class LocalHub:
             self._starts.pop(camera_id, None)
         self._tell(camera_id, LiveEnded())
 
-    def _tell(self, camera_id: Feed, event: LiveStart | LiveFragment | LiveEnded) -> None:
+    def publish_metadata(self, _client, camera_id: int, metadata: CameraMetadata) -> None:
+        self._tell(_metadata_feed(camera_id), metadata)
+
+    async def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
+        """The documents of the camera's metadata track from now on, as its recorder reads them."""
+        viewer = (asyncio.get_running_loop(), asyncio.Queue())
+        feed = _metadata_feed(camera_id)
+        with self._lock:
+            self._viewers.setdefault(feed, set()).add(viewer)
+        try:
+            while True:
+                yield await viewer[1].get()
+        finally:
+            with self._lock:
+                self._viewers[feed].discard(viewer)
+
+    def _tell(self, camera_id: Feed, event: LiveStart | LiveFragment | LiveEnded | CameraMetadata) -> None:
         with self._lock:
             viewers = list(self._viewers.get(camera_id, ()))
         for loop, queue in viewers:
@@ -278,6 +334,10 @@ class LivePublisher:
                 return
         if self.watched:
             self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
+
+    def metadata(self, metadata: CameraMetadata) -> None:
+        """Send on a document of the camera's metadata track: always, for the camera's analytics follow them."""
+        self.hub.publish_metadata(self.client, self.camera_id, metadata)
 
     def describe(self, **meta) -> None:
         """Facts the viewer shows with the stream (codec, width, height, rotation)."""

@@ -53,3 +53,23 @@ class Segment(models.Model):
     @property
     def file(self) -> Path:
         return settings.RECORDINGS_ROOT / self.path
+
+
+class SceneMetadata(models.Model):
+    """What a camera's own analytics saw over a few seconds (its metadata track or MQTT), as the VMS tracked it:
+    kept beside the recording, for as long as footage of that time is, so that replay and redaction can show and
+    use the boxes without decoding (recordings.scene_metadata packs and reads `frames`)."""
+
+    camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="scene_metadata")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    frame_count = models.PositiveIntegerField()
+    frames = models.BinaryField(help_text="zlib-compressed JSON: [[ms after started_at, [[track, class, score, x, y, "
+                                "w, h], ...]], ...], boxes in fractions of the picture, y down")
+
+    class Meta:
+        ordering = ["camera", "started_at"]
+        indexes = [models.Index(fields=["camera", "started_at"], name="scenemetadata_camera_started")]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.started_at.isoformat()}"

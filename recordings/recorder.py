@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from recordings.models import Segment
 from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
-from video.recording import StreamStatus, UnmaskedCopy, record
+from video.recording import CameraMetadata, StreamStatus, UnmaskedCopy, record
 from video.segments import RecordedSegment, describe_segment, recover_partial
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class CameraRecorder(CameraThread):
         self.records = camera.recording_mode != RecordingMode.OFF
         self.masker = Masker(*masking_of(camera)) if is_masked(camera) else None
         self.keep_unmasked = self.masker is not None and camera.keep_unmasked
+        self.reads_metadata = camera.metadata_in_stream
         self.unmasked_live: LivePublisher | None = None
         self.stop_event = threading.Event()
         self.live: LivePublisher | None = None
@@ -97,7 +99,8 @@ class CameraRecorder(CameraThread):
                        on_segment=self.index_segment if self.records else None,
                        on_status=self.report_status, stop=self.stop_event,
                        read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker,
-                       unmasked=self.unmasked_copy())
+                       unmasked=self.unmasked_copy(),
+                       on_metadata=self.publish_metadata if self.reads_metadata else None)
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
                 self.set_state(state, str(exc))
@@ -210,6 +213,18 @@ class CameraRecorder(CameraThread):
         else:
             self.live_failing = False
 
+    def publish_metadata(self, metadata: CameraMetadata) -> None:
+        """Hand a document of the camera's metadata track to its analytics. Placed on the live timeline only when
+        viewers watch this stream (not the H.264 sub-stream of an H.265 camera, whose timeline is its own)."""
+        if self.sub_stream is not None:
+            metadata = replace(metadata, pts=None)
+        try:
+            self.live.metadata(metadata)
+        except Exception as exc:
+            if not self.live_failing:
+                log.warning("camera %s: metadata cannot reach the analytics: %s", self.camera_id, exc)
+            self.live_failing = True
+
     def report_status(self, status: StreamStatus) -> None:
         # A masked camera's own stream is masked into H.264; its sub-stream is not masked, so it is never shown.
         if status.codec != "h264" and self.sub_url and self.sub_stream is None and self.masker is None:
@@ -283,7 +298,8 @@ class SubStreamLive(threading.Thread):
 def config_of(camera: Camera) -> tuple:
     """What, when changed, makes the recorder reopen the camera (changed masks do not: they apply at once)."""
     return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation,
-            camera.recording_mode == RecordingMode.OFF, is_masked(camera), camera.keep_unmasked)
+            camera.recording_mode == RecordingMode.OFF, is_masked(camera), camera.keep_unmasked,
+            camera.metadata_in_stream)
 
 
 def is_masked(camera: Camera) -> bool:

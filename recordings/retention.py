@@ -1,4 +1,5 @@
-"""Retention: delete the oldest unlocked footage past each camera's days or GiB, or when the disk runs low."""
+"""Retention: delete the oldest unlocked footage past each camera's days or GiB, or when the disk runs low; and the
+cameras' own analytics metadata of times no footage is left of."""
 
 from __future__ import annotations
 
@@ -13,16 +14,20 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from devices.models import Camera
+from recordings import scene_metadata
 from recordings.models import Segment
 
 log = logging.getLogger(__name__)
 DISK_BATCH = 50
+# Metadata younger than this is kept whatever the footage: the segment of its time may not be indexed yet.
+METADATA_GRACE = timedelta(minutes=10)
 
 
 @dataclass
 class RetentionReport:
     deleted: int = 0
     freed_bytes: int = 0
+    metadata_deleted: int = 0
     by_camera: dict[int, int] = field(default_factory=dict)
     disk_floor_unreachable: bool = False
 
@@ -80,6 +85,7 @@ def apply_retention(now: datetime | None = None) -> RetentionReport:
                       settings.MIN_FREE_DISK_GIB)
             break
         delete_segments(batch, report)
+    report.metadata_deleted = scene_metadata.delete_without_footage(now - METADATA_GRACE)
     if report.deleted:
         log.info("retention deleted %d segments (%.1f MiB)", report.deleted, report.freed_bytes / 2**20)
     return report

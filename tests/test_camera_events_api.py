@@ -80,8 +80,9 @@ def test_an_operator_sees_only_the_events_of_cameras_granted_to_them(operator_cl
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"analysis_source": "camera"}, "metadata_topic"),
-    ({"analysis_source": "both", "metadata_topic": "axis/x/frame"}, "metadata_broker"),
+    ({"analysis_source": "camera", "metadata_transport": "mqtt"}, "metadata_topic"),
+    ({"analysis_source": "both", "metadata_transport": "mqtt", "metadata_topic": "axis/x/frame"}, "metadata_broker"),
+    ({"metadata_transport": "carrier pigeon"}, "metadata_transport"),
     ({"metadata_broker": "http://broker:1883"}, "metadata_broker"),
     ({"metadata_broker": "mqtt://user:pw@broker:1883"}, "metadata_broker"),
     ({"metadata_broker": "mqtt://broker:99999"}, "metadata_broker"),
@@ -95,7 +96,8 @@ def test_a_camera_analysed_by_its_own_metadata_needs_a_topic_and_a_broker(admin_
 
 def test_the_brokers_password_is_kept_encrypted_and_never_shown(admin_client, camera, settings):
     response = admin_client.patch(f"/api/v1/cameras/{camera.pk}/", {
-        "analysis_source": "camera", "metadata_broker": "mqtts://broker.site:8883", "metadata_username": "vms",
+        "analysis_source": "camera", "metadata_transport": "mqtt", "metadata_broker": "mqtts://broker.site:8883",
+        "metadata_username": "vms",
         "metadata_password": "broker secret", "metadata_topic": "axis/B8A44F/scene/frame"}, format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -105,8 +107,8 @@ def test_the_brokers_password_is_kept_encrypted_and_never_shown(admin_client, ca
     assert camera.metadata_password == "broker secret" and "broker secret" not in camera.metadata_password_encrypted
     settings.MQTT_URL = "mqtt://site-broker:1883"
     other = Camera.objects.create(name="Lane", main_url="rtsp://127.0.0.1:8554/lane")
-    site = admin_client.patch(f"/api/v1/cameras/{other.pk}/", {"analysis_source": "camera",
-                                                                "metadata_topic": "axis/lane"}, format="json")
+    site = admin_client.patch(f"/api/v1/cameras/{other.pk}/", {
+        "analysis_source": "camera", "metadata_transport": "mqtt", "metadata_topic": "axis/lane"}, format="json")
     assert site.status_code == 200, "the site's broker serves cameras without one"
 
 

@@ -34,7 +34,7 @@ def analysed(settings, publisher):
     """A camera whose analytics are its own metadata, with a loitering and a crossing rule, and a worker running."""
     settings.RECORDER_LEASE_SECONDS = 3.0
     camera = Camera.objects.create(name="Entrance", main_url="rtsp://127.0.0.1:9/nothing-here",
-                                   analytics_enabled=True, analysis_source="camera",
+                                   analytics_enabled=True, analysis_source="camera", metadata_transport="mqtt",
                                    metadata_broker="mqtt://127.0.0.1:1883", metadata_topic=publisher.topic)
     walkway = Zone.objects.create(camera=camera, name="Walkway", kind="area", points=WALKWAY)
     middle = Zone.objects.create(camera=camera, name="Middle", kind="line", points=[[0.5, 0.0], [0.5, 1.0]])
@@ -99,7 +99,8 @@ def test_the_cameras_boxes_are_stamped_with_the_live_videos_media_time(settings,
     settings.RECORDER_LEASE_SECONDS = 3.0
     gst = gst_camera(path="/door", width=320, height=240)
     camera = Camera.objects.create(name="Door", main_url=gst.url, recording_mode="off", analytics_enabled=True,
-                                   analysis_source="camera", metadata_broker="mqtt://127.0.0.1:1883",
+                                   analysis_source="camera", metadata_transport="mqtt",
+                                   metadata_broker="mqtt://127.0.0.1:1883",
                                    metadata_topic=publisher.topic)
     analytics = AnalyticsWorker(tick_seconds=0.5)
     with running(Recorder(tick_seconds=0.5), analytics):
@@ -127,7 +128,8 @@ def test_malformed_metadata_is_logged_and_the_rest_goes_on(analysed, publisher, 
 def test_a_broker_that_cannot_be_reached_is_shown_on_the_camera(settings):
     settings.RECORDER_LEASE_SECONDS = 3.0
     camera = Camera.objects.create(name="Far", main_url="rtsp://127.0.0.1:9/none", analytics_enabled=True,
-                                   analysis_source="camera", metadata_broker="mqtt://127.0.0.1:9",
+                                   analysis_source="camera", metadata_transport="mqtt",
+                                   metadata_broker="mqtt://127.0.0.1:9",
                                    metadata_topic="axis/none/frame")
     with running(AnalyticsWorker(tick_seconds=0.5)):
         error = wait_for(lambda: Camera.objects.get(pk=camera.pk).analytics_error, 30, "the error to show")

@@ -8,6 +8,7 @@ import io
 import json
 import random
 import threading
+from datetime import UTC, datetime
 
 import av
 import pytest
@@ -23,6 +24,7 @@ from tests.conftest import api_key_for, grant
 from tests.recording_checks import ffprobe, wait_for
 from tests.standins.rtsp_servers import GstCamera
 from video.live import LiveChunk
+from video.recording import CameraMetadata
 from vms.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -57,6 +59,25 @@ async def test_a_late_viewer_gets_init_and_the_current_gop_then_every_new_fragme
     assert isinstance(fragment, LiveFragment) and fragment.data == b"p4"
     await subscription.aclose()
     await database_sync_to_async(publisher.ended)()
+
+
+@pytest.mark.parametrize("make_hub", [LocalHub, lambda: RedisHub(settings.REDIS_URL)])
+async def test_the_metadata_tracks_documents_reach_their_cameras_analytics_whether_watched_or_not(make_hub):
+    live_hub = make_hub()
+    camera_id = random.randrange(10**6, 10**9)
+    publisher = live_hub.publisher(camera_id)
+    subscription = live_hub.subscribe_metadata(camera_id)
+    first = asyncio.ensure_future(anext(subscription))
+    await asyncio.sleep(0.3)  # subscribed before anything is published
+    at = datetime(2026, 12, 4, 22, 0, 0, 100000, tzinfo=UTC)
+    # The document's own bytes go through as they are (any encoding its declaration names).
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><tt:MetadataStream/>\n'.encode("latin-1") + b"\xe9"
+    sent = [CameraMetadata(1.5, at, b"<tt:MetadataStream/>"), CameraMetadata(None, None, latin)]
+    for document in sent:
+        await database_sync_to_async(publisher.metadata)(document)
+    received = [await asyncio.wait_for(first, 5), await next_event(subscription)]
+    assert received == sent
+    await subscription.aclose()
 
 
 async def test_nothing_goes_through_redis_for_a_camera_nobody_watches():

@@ -123,7 +123,8 @@ def test_the_operators_live_tile_draws_the_cameras_own_boxes_in_step_with_the_fr
         operator_user, gst_camera, publisher, workers, settings):
     gst = gst_camera(path="/porch", width=640, height=360)
     camera = Camera.objects.create(name="Porch", main_url=gst.url, recording_mode="off", analytics_enabled=True,
-                                   analysis_source="camera", metadata_broker="mqtt://127.0.0.1:1883",
+                                   analysis_source="camera", metadata_transport="mqtt",
+                                   metadata_broker="mqtt://127.0.0.1:1883",
                                    metadata_topic=publisher.topic)
     grant(camera, group="Operator")
     wait_for(lambda: Camera.objects.filter(pk=camera.pk, status="online", analyser__isnull=False).exists(), 30,

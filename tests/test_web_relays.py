@@ -1,7 +1,8 @@
 """Relay outputs and thermal cameras in Chromium: an admin picks the relay output a rule switches from those the camera
 lists over ONVIF (or types it when the camera cannot be asked), sees the last state of each output on the camera's
-page, and is warned that this server's detector is not to be trusted on a thermal camera. The camera is the ONVIF
-stand-in (tests/standins/onvif_event_camera.py), which has the relay outputs AlarmOut_0 and AlarmOut_1."""
+page, and is warned that this server's detector is not to be trusted on a thermal camera; an operator switches an
+output by hand from the camera's live view. The camera is the ONVIF stand-in (tests/standins/onvif_event_camera.py),
+which has the relay outputs AlarmOut_0 and AlarmOut_1."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import AuditAction, AuditEntry
+from accounts.roles import OPERATOR
 from analytics.models import Rule
 from devices.api.serializers import CameraSerializer
 from devices.models import Camera
 from tests.browser import chromium_page
+from tests.conftest import grant
+from tests.recording_checks import wait_for
 from tests.test_camera_events import camera_of
 from tests.test_web_app import SERVER_ENV, WAIT_MS, log_in, snap
 from tests.web_server import web_server
@@ -77,9 +82,37 @@ def test_the_camera_page_shows_the_last_state_of_each_relay_output(admin_user, o
     with web_server(tmp_path, **SERVER_ENV) as base, chromium_page() as page:
         log_in(page, base, admin_user.username, f"/cameras/{camera.pk}/edit")
         cells = page.get_by_test_id("relay-outputs").locator("[data-relay=AlarmOut_1] td")
-        expect(cells).to_have_text(["AlarmOut_1", "On", re.compile(r"just now|\d+ s ago"), ""], timeout=WAIT_MS)
+        expect(cells).to_have_text(["AlarmOut_1", "On", re.compile(r"just now|\d+ s ago"), "",
+                                    re.compile(r"On\s*Off\s*Pulse 5 s")], timeout=WAIT_MS)
         cells.first.scroll_into_view_if_needed()
         snap(page, "relay-outputs")
+
+
+def test_an_operator_switches_a_relay_output_by_hand_from_the_live_view(operator_user, onvif_event_camera, tmp_path):
+    device = onvif_event_camera
+    camera = camera_of(device)
+    grant(camera, group=OPERATOR)
+    with web_server(tmp_path, **SERVER_ENV) as base, chromium_page() as page:
+        log_in(page, base, operator_user.username, f"/live/{camera.pk}")
+        row = page.get_by_test_id("relay-outputs").locator("[data-relay=AlarmOut_0]")
+        state = row.locator("td").nth(1)
+        expect(state).to_have_text("Not switched yet", timeout=WAIT_MS)
+        row.get_by_role("button", name="On", exact=True).click()
+        expect(state).to_have_text("On", timeout=WAIT_MS)
+        expect(row.get_by_role("button", name="On", exact=True)).to_have_attribute("aria-pressed", "true")
+        wait_for(lambda: device.relays["AlarmOut_0"] == "active", 10, "the stand-in to see the output on")
+        row.scroll_into_view_if_needed()
+        snap(page, "relay-switched-by-hand")
+
+        device.stop()  # the camera goes off the network: the operator is told, and the output is as it was
+        row.get_by_role("button", name="Off", exact=True).click()
+        expect(row.get_by_role("alert")).to_contain_text("refused the connection", timeout=WAIT_MS)
+        expect(state).to_have_text("On")
+        snap(page, "relay-switch-refused")
+    assert [(token, state) for _at, token, state in device.switches] == [("AlarmOut_0", "active")]
+    entries = AuditEntry.objects.filter(action=AuditAction.RELAY_SWITCHED).order_by("at", "pk")
+    assert [(e.username, e.detail["state"], e.detail["by"], bool(e.detail["error"])) for e in entries] == [
+        (operator_user.username, "on", "hand", False), (operator_user.username, "off", "hand", True)]
 
 
 def test_an_admin_is_warned_that_this_servers_detector_is_not_for_a_thermal_camera(admin_user, tmp_path):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from devices.choices import AnalysisSource, CameraStatus, RecordingMode
+from devices.choices import AnalysisSource, CameraStatus, MetadataTransport, RecordingMode, RelayLogicalState
 from devices.metadata_feed import check_broker_url
 from devices.models import Camera, DeviceEvent, PrivacyMask
 from devices.stream_urls import validate_stream_url
@@ -41,6 +41,15 @@ def status_message(camera: Camera) -> dict:
     return {"camera": camera.pk, "live_status": dict(CameraStatusSerializer(camera).data)}
 
 
+class RelayStateSerializer(serializers.Serializer):
+    """The last switch of one of a camera's relay outputs, by a rule or by hand."""
+
+    active = serializers.BooleanField(allow_null=True, help_text="On or off; null when nobody knows (a switch the "
+                                      "camera refused before any worked)")
+    changed_at = serializers.DateTimeField()
+    error = serializers.CharField(allow_blank=True, help_text="Why the last switch failed; empty when it worked")
+
+
 class CameraSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, allow_blank=True, trim_whitespace=False,
                                      style={"input_type": "password"})
@@ -51,6 +60,8 @@ class CameraSerializer(serializers.ModelSerializer):
     analytics_notice = serializers.SerializerMethodField(
         help_text="What the admin should know about how this camera is analysed; empty when nothing")
     live_status = CameraStatusSerializer(source="*", read_only=True)
+    relay_outputs = serializers.DictField(child=RelayStateSerializer(), read_only=True,
+                                          help_text="The last switch of each relay output, by its token")
 
     class Meta:
         model = Camera
@@ -58,8 +69,8 @@ class CameraSerializer(serializers.ModelSerializer):
             "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
             "recording_mode", "retention_days", "retention_gib", "rotation", "thermal", "analytics_enabled",
             "analytics_fps", "analytics_notice",
-            "analysis_source", "metadata_broker", "metadata_username", "metadata_password", "has_metadata_password",
-            "metadata_topic",
+            "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
+            "has_metadata_password", "metadata_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
             "listen_events", "events_error", "relay_outputs", "live_status", "created_at", "updated_at",
         ]
@@ -94,6 +105,14 @@ class CameraSerializer(serializers.ModelSerializer):
             attrs["password"] = password
         return clean
 
+    def _current(self, name: str, attrs: dict):
+        """A field's value after this change: the request's, else the camera's, else a new camera's default."""
+        if name in attrs:
+            return attrs[name]
+        if self.instance is not None:
+            return getattr(self.instance, name)
+        return Camera._meta.get_field(name).get_default()
+
     def validate(self, attrs: dict) -> dict:
         errors = {}
         for field in ("main_url", "sub_url"):
@@ -102,28 +121,27 @@ class CameraSerializer(serializers.ModelSerializer):
                     attrs[field] = self._clean_url(attrs[field], attrs)
                 except serializers.ValidationError as exc:
                     errors[field] = exc.detail
-        mode = attrs.get("recording_mode", getattr(self.instance, "recording_mode", None))
-        analysed = attrs.get("analytics_enabled", getattr(self.instance, "analytics_enabled", False))
         if attrs.get("onvif_host"):
             attrs["onvif_host"] = attrs["onvif_host"].strip()
             if not _HOST.fullmatch(attrs["onvif_host"]):
                 errors["onvif_host"] = ["A host name or IP address, without http:// or a port."]
-        listening = attrs.get("listen_events", getattr(self.instance, "listen_events", False))
-        if listening and not attrs.get("onvif_host", getattr(self.instance, "onvif_host", "")):
+        listening = self._current("listen_events", attrs)
+        if listening and not self._current("onvif_host", attrs):
             errors["onvif_host"] = ["The camera's events come from its ONVIF service: give its host."]
         if attrs.get("metadata_broker"):
             try:
                 check_broker_url(attrs["metadata_broker"])
             except ValueError as exc:
                 errors["metadata_broker"] = [str(exc)]
-        source = attrs.get("analysis_source", getattr(self.instance, "analysis_source", AnalysisSource.SERVER))
-        if source != AnalysisSource.SERVER:
-            if not attrs.get("metadata_topic", getattr(self.instance, "metadata_topic", "")):
+        if (self._current("analysis_source", attrs) != AnalysisSource.SERVER
+                and self._current("metadata_transport", attrs) == MetadataTransport.MQTT):
+            if not self._current("metadata_topic", attrs):
                 errors["metadata_topic"] = ["The camera's own analytics come on an MQTT topic: give the topic it "
                                             "publishes its frame metadata on."]
-            if not (attrs.get("metadata_broker", getattr(self.instance, "metadata_broker", "")) or settings.MQTT_URL):
+            if not (self._current("metadata_broker", attrs) or settings.MQTT_URL):
                 errors["metadata_broker"] = ["Give the MQTT broker the camera publishes to (this site has none set)."]
-        if mode == RecordingMode.EVENTS and not (analysed or listening):
+        if (self._current("recording_mode", attrs) == RecordingMode.EVENTS
+                and not (self._current("analytics_enabled", attrs) or listening)):
             errors["recording_mode"] = ["Recording on events only needs the analytics or the camera's own events on: "
                                         "rules on them make the events."]
         if errors:
@@ -224,3 +242,21 @@ class RelayOutputSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="What a rule's relay_output names")
     mode = serializers.CharField(help_text="Monostable or Bistable")
     idle_state = serializers.CharField(help_text="open or closed")
+
+
+class RelaySwitchRequestSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(RelayLogicalState.choices, help_text="active: on; inactive: off")
+    seconds = serializers.IntegerField(min_value=1, max_value=3600, required=False,
+                                       help_text="A pulse: on for this long only, then off again")
+
+    def validate(self, data: dict) -> dict:
+        if "seconds" in data and data["state"] != RelayLogicalState.ACTIVE:
+            raise serializers.ValidationError({"seconds": ["A pulse switches the output on for a while: give seconds "
+                                                           "only with the state active."]})
+        return data
+
+
+class RelaySwitchSerializer(RelayStateSerializer):
+    """A relay output switched by hand, as the camera now keeps it."""
+
+    token = serializers.CharField()

@@ -1,4 +1,5 @@
-"""Camera API: CRUD with per-camera access, stream probe, ONVIF profiles and discovery, privacy masks."""
+"""Camera API: CRUD with per-camera access, stream probe, ONVIF profiles and discovery, relay outputs, privacy
+masks."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import socket
 import django_filters
 from django.conf import settings
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,10 +29,13 @@ from devices.api.serializers import (
     PrivacyMaskSerializer,
     ProbeRequestSerializer,
     RelayOutputSerializer,
+    RelaySwitchRequestSerializer,
+    RelaySwitchSerializer,
     StreamInfoSerializer,
     UnmaskedAccessRequestSerializer,
     UnmaskedAccessSerializer,
 )
+from devices.choices import RelayLogicalState
 from devices.models import DeviceEvent, PrivacyMask
 from devices.stream_urls import pinned_stream_url
 from recordings import unmasked
@@ -41,7 +45,7 @@ from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import CameraUnavailable, problem
 from vms.api.fields import InstantFilter
 from vms.api.filters import StrictFilterSet
-from vms.api.permissions import ModelPermissionsByAction, requires
+from vms.api.permissions import ModelPermissionsByAction, requires, requires_any
 from vms.api.schema import PROBLEM
 
 
@@ -118,16 +122,37 @@ class CameraViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=None, responses={200: RelayOutputSerializer(many=True), 502: PROBLEM})
     @action(detail=True, methods=["get"], url_path="relay-outputs", pagination_class=None,
-            permission_classes=[requires("devices.change_camera")])
+            permission_classes=[requires_any("devices.change_camera", "devices.switch_relay")])
     def relay_outputs(self, request, pk=None):
-        """The camera's relay outputs, as it lists them over ONVIF: what a rule may switch. Their last states are
-        the camera's `relay_outputs`."""
+        """The camera's relay outputs, as it lists them over ONVIF: what a rule, or a user allowed to, may switch.
+        Their last states are the camera's `relay_outputs`."""
         camera = self.get_object()
         try:
             outputs = relays.relay_outputs(camera)
         except onvif.OnvifError as exc:
             raise CameraUnavailable(exc.reason, exc.message) from exc
         return Response(RelayOutputSerializer([dataclasses.asdict(o) for o in outputs], many=True).data)
+
+    @extend_schema(request=RelaySwitchRequestSerializer,
+                   responses={200: RelaySwitchSerializer, 400: PROBLEM, 404: PROBLEM, 502: PROBLEM},
+                   parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH,
+                                                description="The relay output's token, as the camera lists it")])
+    @action(detail=True, methods=["post"], url_path=r"relay-outputs/(?P<token>[^/]{1,100})",
+            permission_classes=[requires("devices.switch_relay")])
+    def switch_relay_output(self, request, pk=None, token=None):
+        """Switch one of the camera's relay outputs on or off by hand, or on for some seconds (a pulse); audited.
+        A camera without that output is a 404; one that cannot be asked a 502, and then nothing is kept."""
+        camera = self.get_object()
+        body = RelaySwitchRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        active = body.validated_data["state"] == RelayLogicalState.ACTIVE
+        try:
+            state = relays.switch_by_hand(camera, token, active, request, body.validated_data.get("seconds"))
+        except onvif.OnvifError as exc:
+            if exc.reason == "no_relay_output":
+                raise NotFound(exc.message) from exc
+            raise CameraUnavailable(exc.reason, exc.message) from exc
+        return Response(RelaySwitchSerializer({"token": token, **state}).data)
 
 
 class OnvifProfilesView(APIView):

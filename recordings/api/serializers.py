@@ -42,3 +42,25 @@ class TimelineSerializer(serializers.Serializer):
     recorded = SpanSerializer(many=True)
     gaps = SpanSerializer(many=True)
     recorded_seconds = serializers.FloatField()
+
+
+class SceneObjectSerializer(serializers.Serializer):
+    track = serializers.IntegerField(help_text="The VMS's track number, the same as on the live overlay")
+    label = serializers.CharField(help_text="Object class: person, car, ... or unknown")
+    score = serializers.FloatField()
+    x = serializers.FloatField(source="box.x", help_text="Left edge, fraction of the picture width")
+    y = serializers.FloatField(source="box.y", help_text="Top edge, fraction of the picture height")
+    w = serializers.FloatField(source="box.w")
+    h = serializers.FloatField(source="box.h")
+
+
+class SceneFrameSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="The recorded video frame the objects were seen in")
+    objects = SceneObjectSerializer(many=True)
+
+
+class SceneMetadataSerializer(serializers.Serializer):
+    camera = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    frames = SceneFrameSerializer(many=True)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,8 +18,13 @@ from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
-from recordings import playback, timeline, unmasked
-from recordings.api.serializers import SegmentSerializer, SpanQuerySerializer, TimelineSerializer
+from recordings import playback, scene_metadata, timeline, unmasked
+from recordings.api.serializers import (
+    SceneMetadataSerializer,
+    SegmentSerializer,
+    SpanQuerySerializer,
+    TimelineSerializer,
+)
 from recordings.models import Segment
 from vms.api.permissions import requires
 
@@ -72,6 +77,23 @@ class CameraTimeline(APIView):
         data = {"camera": camera.pk, "start": start, "end": end, "recorded": spans, "gaps": gaps,
                 "recorded_seconds": seconds}
         return Response(TimelineSerializer(data).data)
+
+
+class CameraSceneMetadata(APIView):
+    """What the camera's own analytics saw within a span (at most an hour), frame by frame, as kept with its
+    recording: the boxes to draw over the played-back video."""
+
+    permission_classes = [requires("devices.view_recording")]
+
+    @extend_schema(parameters=SPAN_PARAMETERS, responses={200: SceneMetadataSerializer})
+    def get(self, request, camera_id: int):
+        camera = visible_camera(request, camera_id)
+        start, end = span_of(request)
+        if end - start > scene_metadata.MAX_SPAN:
+            raise ValidationError({"end": ["Metadata is read an hour at most at a time."]})
+        frames = scene_metadata.frames_between(camera.pk, start, end)
+        return Response(SceneMetadataSerializer({"camera": camera.pk, "start": start, "end": end,
+                                                 "frames": frames}).data)
 
 
 def _part_url(part: str, unmasked: str = ""):

@@ -19,6 +19,20 @@ def requires(*perms: str) -> type[BasePermission]:
     return Requires
 
 
+def requires_any(*perms: str) -> type[BasePermission]:
+    """A permission class that lets through authenticated users holding at least one of `perms`."""
+
+    class RequiresAny(BasePermission):
+        message = "Your role does not allow this."
+
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            return bool(user and user.is_authenticated and any(user.has_perm(perm) for perm in perms))
+
+    RequiresAny.__name__ = "RequiresAny_" + "_".join(p.split(".")[1] for p in perms)
+    return RequiresAny
+
+
 class ModelPermissionsByAction(BasePermission):
     """view for reads, add/change/delete for writes, taken from `view.permission_model` (app.model)."""
 
