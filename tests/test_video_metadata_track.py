@@ -15,6 +15,7 @@ import pytest
 from video.live import LiveChunk
 from video.live_decoder import LiveDecoder
 from video.onvif_metadata import parse_metadata_stream
+from video.probe import StreamError
 from video.recording import CameraMetadata, record
 from video.segments import RecordedSegment
 
@@ -126,3 +127,14 @@ def test_without_being_asked_the_metadata_track_is_not_even_set_up(onvif_metadat
     camera = onvif_metadata_camera()
     documents, chunks, _segments = record_for(camera.url, 3, with_metadata=False)
     assert documents == [] and any(not chunk.init for chunk in chunks)
+
+
+def test_a_camera_whose_video_stops_while_its_metadata_goes_on_has_stopped(onvif_metadata_camera):
+    camera = onvif_metadata_camera(video_stops_after=2.0)
+    documents: list[CameraMetadata] = []
+    with pytest.raises(StreamError) as lost:
+        record(camera.url, segment_path=None, on_segment=None, on_status=lambda _status: None,
+               stop=threading.Event(), read_timeout=2.0, on_metadata=documents.append)
+    assert lost.value.reason == "stream_lost" and "no video arrived for 2 seconds" in str(lost.value)
+    # Documents kept coming after the video stopped (20 came with it), and did not keep the stream alive.
+    assert len(documents) > 25

@@ -290,10 +290,12 @@ class Feed:
             if delay > 0 and self.stop.wait(delay / Gst.SECOND):
                 return
             objects = scene_at(frame, fps, self.args.width, self.args.height)
-            picture = Gst.Buffer.new_wrapped(draw_frame(objects, self.args.width, self.args.height))
-            picture.pts, picture.duration = pts, Gst.SECOND // fps
-            if self.video.emit("push-buffer", picture) != Gst.FlowReturn.OK:
-                return
+            stopped = self.args.video_stops_after is not None and frame >= self.args.video_stops_after * fps
+            if not stopped:
+                picture = Gst.Buffer.new_wrapped(draw_frame(objects, self.args.width, self.args.height))
+                picture.pts, picture.duration = pts, Gst.SECOND // fps
+                if self.video.emit("push-buffer", picture) != Gst.FlowReturn.OK:
+                    return
             if frame % every == 0:
                 utc = datetime.fromtimestamp(utc0 + (pts - rt0) / Gst.SECOND, UTC)
                 seen = {obj.object_id for obj in objects}
@@ -405,6 +407,7 @@ def main() -> None:
     parser.add_argument("--bitrate-kbps", dest="bitrate", type=int, default=500)
     parser.add_argument("--gop", type=int, default=10, help="keyframe interval in frames")
     parser.add_argument("--metadata-every", type=int, default=1, help="one document every N video frames")
+    parser.add_argument("--video-stops-after", type=float, help="seconds after which only metadata is sent")
     parser.add_argument("--pixel-coordinates", action="store_true", help="shapes in pixels, with a Transformation")
     parser.add_argument("--old-class-schema", action="store_true", help="class as ClassCandidate/Type+Likelihood")
     parser.add_argument("--prefix", default="tt", help='namespace prefix of the ONVIF schema; "" for a default one')

@@ -257,7 +257,8 @@ class OnvifMetadataCamera(RtspCamera):
 
     `pixel_coordinates`, `old_class_schema` and `prefix` vary the documents as real cameras do; `max_payload`
     splits them over RTP packets of at most that many bytes. With `truth`, the camera appends one JSON line per
-    document there (pts, UtcTime, each object's box as fractions of the picture, y down).
+    document there (pts, UtcTime, each object's box as fractions of the picture, y down). With
+    `video_stops_after` (seconds), the video stops and the metadata goes on.
     """
 
     def __init__(
@@ -276,10 +277,12 @@ class OnvifMetadataCamera(RtspCamera):
         prefix: str = "tt",
         max_payload: int = 1400,
         truth: Path | None = None,
+        video_stops_after: float | None = None,
         port: int | None = None,
         start_timeout: float = 10,
     ) -> None:
         super().__init__(path, user, password, port, start_timeout)
+        self.video_stops_after = video_stops_after
         self.width = width
         self.height = height
         self.fps = fps
@@ -307,6 +310,8 @@ class OnvifMetadataCamera(RtspCamera):
             options.update({"--user": self.user, "--password": self.password or ""})
         if self.truth is not None:
             options["--truth"] = self.truth
+        if self.video_stops_after is not None:
+            options["--video-stops-after"] = self.video_stops_after
         argv = [SYSTEM_PYTHON, str(_HERE / "onvif_metadata_camera.py")]
         for flag, value in options.items():
             # One argument, so that an empty prefix (a default namespace) is not taken for a missing value.
