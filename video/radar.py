@@ -33,7 +33,6 @@ degrees clockwise from the plan's up.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -43,10 +42,10 @@ from datetime import UTC, datetime
 from video.geometry import Point, point_in_polygon
 from video.rules import Firing, SceneUpdate
 from video.scene_metadata import (
-    MAX_PAYLOAD_BYTES,
     MalformedMetadata,
     channel_of,
     frame_time,
+    json_object,
     object_list,
     track_events,
     track_id,
@@ -94,14 +93,7 @@ class RadarFrame:
 
 def parse_frame(payload: bytes | str) -> RadarFrame:
     """Read one MQTT payload of radar metadata (Frame v1 or Radar Me). Raises MalformedMetadata saying why."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise MalformedMetadata(f"the payload is over {MAX_PAYLOAD_BYTES} bytes")
-    try:
-        document = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedMetadata(f"not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise MalformedMetadata("not a JSON object")
+    document = json_object(payload)
     if "detections" not in document and "distance" in document:
         return _radar_me(document)
     objects = []

@@ -67,8 +67,8 @@ class SceneFrame:
     channel: int | None = None
 
 
-def parse_frame(payload: bytes | str) -> SceneFrame:
-    """Read one MQTT payload of frame metadata (Frame v1 or the beta frame). Raises MalformedMetadata."""
+def json_object(payload: bytes | str) -> dict:
+    """An MQTT payload read as the JSON object it must be. Raises MalformedMetadata."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise MalformedMetadata(f"the payload is over {MAX_PAYLOAD_BYTES} bytes")
     try:
@@ -77,6 +77,12 @@ def parse_frame(payload: bytes | str) -> SceneFrame:
         raise MalformedMetadata(f"not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise MalformedMetadata("not a JSON object")
+    return document
+
+
+def parse_frame(payload: bytes | str) -> SceneFrame:
+    """Read one MQTT payload of frame metadata (Frame v1 or the beta frame). Raises MalformedMetadata."""
+    document = json_object(payload)
     if isinstance(document.get("data"), dict):  # the message broker's envelope around the beta frame
         document = document["data"]
     if isinstance(document.get("frame"), dict):

@@ -12,8 +12,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
-
-_ROLE = "viewer"
+from gst_auth import require_basic_auth  # noqa: E402
 
 
 def build_launch(args: argparse.Namespace) -> str:
@@ -46,16 +45,7 @@ def build_server(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
     if not args.rewind_on_play:
         factory.connect("media-configure", on_media_configure)
     if args.user is not None:
-        auth = GstRtspServer.RTSPAuth()
-        token = GstRtspServer.RTSPToken()
-        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, _ROLE)
-        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), token)
-        server.set_auth(auth)
-        permissions = GstRtspServer.RTSPPermissions()
-        permissions.add_role(_ROLE)
-        permissions.add_permission_for_role(_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
-        permissions.add_permission_for_role(_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
-        factory.set_permissions(permissions)
+        require_basic_auth(server, factory, args.user, args.password or "")
     server.get_mount_points().add_factory(args.path, factory)
     return server
 

@@ -50,11 +50,11 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gst_auth import require_basic_auth  # noqa: E402
 
 # Before OnvifMedia below registers a subclass of GstRTSPMedia, whose signals take GStreamer types.
 Gst.init(None)
 
-_ROLE = "viewer"
 NAMESPACE = "http://www.onvif.org/ver10/schema"
 PERIOD = 20.0  # seconds after which the scene repeats
 CLOCK_RATE = 90000
@@ -381,16 +381,7 @@ def build_server(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
 
     factory.connect("media-configure", on_media_configure)
     if args.user is not None:
-        auth = GstRtspServer.RTSPAuth()
-        token = GstRtspServer.RTSPToken()
-        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, _ROLE)
-        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), token)
-        server.set_auth(auth)
-        permissions = GstRtspServer.RTSPPermissions()
-        permissions.add_role(_ROLE)
-        permissions.add_permission_for_role(_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
-        permissions.add_permission_for_role(_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
-        factory.set_permissions(permissions)
+        require_basic_auth(server, factory, args.user, args.password or "")
     server.get_mount_points().add_factory(args.path, factory)
     return server
 
