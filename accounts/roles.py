@@ -16,6 +16,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.access_all_cameras", "devices.use_file_source", "devices.view_unmasked", "devices.switch_relay",
         "devices.view_privacymask", "devices.add_privacymask", "devices.change_privacymask",
         "devices.delete_privacymask", "devices.view_deviceevent",
+        "devices.view_siteplan", "devices.add_siteplan", "devices.change_siteplan", "devices.delete_siteplan",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
         "accounts.view_cameraaccess", "accounts.add_cameraaccess", "accounts.delete_cameraaccess",
         "accounts.view_auditentry", "recordings.view_recorderprocess",
@@ -26,13 +27,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     OPERATOR: [
         "devices.view_camera", "devices.view_live", "devices.view_recording", "devices.view_deviceevent",
-        "devices.switch_relay",
+        "devices.switch_relay", "devices.view_siteplan",
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count",
     ],
     INVESTIGATOR: [
         "devices.view_camera", "devices.view_recording", "devices.export_clip", "devices.view_deviceevent",
-        "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
+        "devices.view_siteplan", "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count",
     ],
 }

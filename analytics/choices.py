@@ -17,12 +17,15 @@ class Condition(models.TextChoices):
     OFFLINE = "offline", "Camera offline"
     TAMPER = "tamper", "Camera tampered (blocked, blacked out or moved)"
     CAMERA_EVENT = "camera_event", "The camera reports an event (its own motion, tamper, input or analytics)"
+    SPEED = "speed", "Object in the zone faster than a speed (radar)"
+    HEADING = "heading", "Object in the zone moving a given way (radar)"
 
 
 # Conditions about a zone, and the kind of zone each one needs.
 ZONE_KIND_OF = {
     Condition.ENTER: ZoneKind.AREA, Condition.DWELL: ZoneKind.AREA, Condition.COUNT: ZoneKind.AREA,
     Condition.MOTION: ZoneKind.AREA, Condition.CROSS: ZoneKind.LINE,
+    Condition.SPEED: ZoneKind.AREA, Condition.HEADING: ZoneKind.AREA,
 }
 
 
@@ -45,3 +48,7 @@ class DeliveryStatus(models.TextChoices):
 
 
 OBJECT_CLASSES = ("person", "bicycle", "car", "motorcycle", "bus", "truck")
+# What a radar tells apart (video.radar's labels).
+RADAR_CLASSES = ("person", "vehicle", "unknown")
+# The conditions a radar's rules may have, on areas drawn on its site plan.
+RADAR_CONDITIONS = (Condition.ENTER, Condition.SPEED, Condition.HEADING)

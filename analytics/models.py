@@ -45,6 +45,11 @@ class Rule(models.Model):
     event_items = models.JSONField(default=dict, blank=True,
                                    help_text='{name: value} the event\'s source or data must hold, e.g. '
                                              '{"InputToken": "1"}; empty: any')
+    # A radar's rules: faster than this (speed), or moving this way within the tolerance (heading; compass degrees
+    # on the site plan, clockwise from its up).
+    speed_kmh = models.FloatField(default=30)
+    heading_deg = models.FloatField(default=0)
+    tolerance_deg = models.FloatField(default=45)
     min_duration_seconds = models.FloatField(default=0)
     schedule = models.JSONField(
         default=list, blank=True,
@@ -52,6 +57,9 @@ class Rule(models.Model):
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
     raise_alarm = models.BooleanField(default=True)
     record_event = models.BooleanField(default=False)
+    record_cameras = models.ManyToManyField("devices.Camera", blank=True, related_name="recorded_by_rules",
+                                            help_text="Other cameras whose footage of the event is kept, as for the "
+                                                      "rule's own (a radar's rule: the cameras that see its zone)")
     pre_roll_seconds = models.FloatField(default=5)
     post_roll_seconds = models.FloatField(default=10)
     webhook_url = models.URLField(max_length=1000, blank=True)
@@ -87,6 +95,8 @@ class Event(models.Model):
     condition = models.CharField(max_length=20, choices=Condition.choices)
     device_event = models.ForeignKey("devices.DeviceEvent", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", help_text="The camera's own event that started it")
+    caused_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="caused",
+                                  help_text="The event of another device (a radar) whose rule made this camera's")
     started_at = models.DateTimeField(db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     object_class = models.CharField(max_length=20, blank=True)

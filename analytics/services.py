@@ -58,6 +58,7 @@ def scene_of(camera_id: int) -> Scene:
             id=rule.pk, condition=rule.condition, zone=zones.get(rule.zone_id),
             classes=frozenset(rule.object_classes), dwell_seconds=rule.dwell_seconds, direction=rule.direction,
             count_threshold=rule.count_threshold, min_duration=rule.min_duration_seconds,
+            speed_kmh=rule.speed_kmh, heading_deg=rule.heading_deg, tolerance_deg=rule.tolerance_deg,
         ))
         schedules[rule.pk] = Schedule.parse(rule.schedule)
     signature = hashlib.sha256(repr((sorted(zones.items()), rules, sorted(schedules.items()))).encode()).hexdigest()
@@ -97,6 +98,12 @@ def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, t
             transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
         if rule.relay_output:
             transaction.on_commit(lambda: enqueue_relay(event.pk))
+        # The other cameras whose footage of it is kept (those that see a radar's zone): an event of their own.
+        Event.objects.bulk_create([
+            Event(camera=camera, rule=rule, rule_name=rule.name, condition=rule.condition, started_at=at,
+                  object_class=object_class, caused_by=event, keep_footage=True,
+                  pre_roll_seconds=rule.pre_roll_seconds, post_roll_seconds=rule.post_roll_seconds)
+            for camera in rule.record_cameras.all()])
     log.info("camera %s: rule %r fired (%s, track %s)", camera_id, rule.name, object_class or "-", track_id)
     return event
 
@@ -106,6 +113,7 @@ def end_event(event_id: int, at: datetime, boxes: list[dict], snapshot: bytes | 
     if snapshot is not None:
         fields["snapshot"] = snapshot
     Event.objects.filter(pk=event_id).update(**fields)
+    Event.objects.filter(caused_by_id=event_id).update(ended_at=at)
 
 
 def publish_alarm_raised(alarm: Alarm, rule: Rule) -> None:

@@ -33,6 +33,7 @@ from video.detection import Detector, ModelError, load_detector
 from video.geometry import Box
 from video.live_decoder import LiveClock, LiveDecoder
 from video.onvif_metadata import parse_metadata_stream
+from video.radar import RadarPlacement
 from video.recording import CameraMetadata
 from video.rules import Firing, RuleEngine, SceneUpdate
 from video.scene_metadata import MalformedMetadata, SceneFrame, SceneTracks, merged_tracks, outside_masks
@@ -109,7 +110,7 @@ class CameraAnalytics(CameraThread):
         self.offline = camera.status in (CameraStatus.OFFLINE, CameraStatus.ERROR)
         self.scene = services.scene_of(camera.pk)
         self.pending_scene: services.Scene | None = None
-        self.engine = RuleEngine(self.scene.zones, self.scene.rules)
+        self.engine = self._engine_for(self.scene)
         self.analyser: FrameAnalyser | None = None
         self.feed: LiveFeed | None = None
         self.decoder: LiveDecoder | None = None
@@ -132,6 +133,9 @@ class CameraAnalytics(CameraThread):
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def _engine_for(self, scene: services.Scene) -> RuleEngine:
+        return RuleEngine(scene.zones, scene.rules)
 
     def configure(self, scene: services.Scene, offline: bool) -> None:
         """Called by the worker each lease round: the camera's current rules and whether it is offline."""
@@ -311,7 +315,7 @@ class CameraAnalytics(CameraThread):
             return
         self._record(self.engine.end_all(time.time()), None, datetime.now(UTC))
         self.scene, self.pending_scene = self.pending_scene, None
-        self.engine = RuleEngine(self.scene.zones, self.scene.rules)
+        self.engine = self._engine_for(self.scene)
         log.info("camera %s: analytics now apply %d rules", self.camera_id, len(self.scene.rules))
 
     def _record(self, update: SceneUpdate, analysis: Analysis | None, at: datetime) -> None:
@@ -377,7 +381,17 @@ def masks_of(camera: Camera) -> list[list[tuple[float, float]]]:
 def config_of(camera: Camera) -> tuple:
     """What, when changed, restarts a camera's analytics (zones and rules are applied without a restart)."""
     return (camera.analytics_fps, camera.analysis_source, camera.metadata_transport, broker_of(camera),
-            camera.records, masks_of(camera) if camera.analysis_source != AnalysisSource.SERVER else None)
+            camera.records, masks_of(camera) if camera.analysis_source != AnalysisSource.SERVER else None,
+            placement_of(camera))
+
+
+def placement_of(camera: Camera) -> RadarPlacement | None:
+    """Where a radar stands on its site plan; None for a camera, or a radar not placed yet."""
+    if not (camera.is_radar and camera.placed):
+        return None
+    plan = camera.site_plan
+    return RadarPlacement(camera.plan_x, camera.plan_y, camera.plan_heading, plan.width_m,
+                          plan.image_height / plan.image_width)
 
 
 class AnalyticsWorker(LeasingProcess):
@@ -397,6 +411,10 @@ class AnalyticsWorker(LeasingProcess):
         return config_of(camera)
 
     def start_camera(self, camera: Camera) -> CameraAnalytics:
+        if camera.is_radar:
+            from analytics.radar import RadarAnalytics  # it builds on CameraAnalytics
+
+            return RadarAnalytics(camera, self.detector)
         return CameraAnalytics(camera, self.detector)
 
     def detector(self) -> Detector:

@@ -19,6 +19,11 @@ class CameraStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
+class DeviceKind(models.TextChoices):
+    CAMERA = "camera", "Camera"
+    RADAR = "radar", "Radar (objects with position and speed, no video)"
+
+
 class Rotation(models.IntegerChoices):
     NONE = 0, "0°"
     QUARTER = 90, "90° (corridor format)"

@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -70,15 +71,18 @@ def check_broker_url(url: str) -> None:
 
 
 class MetadataFeed(threading.Thread):
-    """Subscribes to one camera's metadata until stopped; `items` (another feed's queue, say the video's) receives
-    (arrival time, SceneFrame), and (arrival time, BrokerState) when the broker can or cannot be used."""
+    """Subscribes to one device's metadata until stopped; `items` (another feed's queue, say the video's) receives
+    (arrival time, what `parse` makes of each payload: a SceneFrame, or a radar's RadarFrame), and (arrival time,
+    BrokerState) when the broker can or cannot be used."""
 
-    def __init__(self, camera_id: int, broker: Broker, stop: threading.Event, items: queue.Queue) -> None:
+    def __init__(self, camera_id: int, broker: Broker, stop: threading.Event, items: queue.Queue,
+                 parse: Callable[[bytes], object] = parse_frame) -> None:
         super().__init__(name=f"camera-{camera_id}-metadata", daemon=True)
         self.camera_id = camera_id
         self.broker = broker
         self.stop_event = stop
         self.items = items
+        self.parse = parse
 
     def run(self) -> None:
         parts = urlsplit(self.broker.url)
@@ -129,6 +133,6 @@ class MetadataFeed(threading.Thread):
     def _received(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         arrived = time.time()
         try:
-            self.items.put((arrived, parse_frame(message.payload)))
+            self.items.put((arrived, self.parse(message.payload)))
         except MalformedMetadata as exc:
             log.warning("camera %s: ignored metadata on %s: %s", self.camera_id, message.topic, exc)

@@ -8,6 +8,7 @@ from devices.choices import (
     AnalysisSource,
     CameraStatus,
     DeviceEventKind,
+    DeviceKind,
     DynamicMasking,
     MaskStyle,
     MetadataTransport,
@@ -17,9 +18,32 @@ from devices.choices import (
 from devices.credentials import decrypt_password, encrypt_password
 
 
-class Camera(models.Model):
+class SitePlan(models.Model):
+    """A floor plan or map of the site, on which devices are placed and radar zones drawn: positions on it are
+    fractions of the image (0-1, y down), and its width in metres gives the scale."""
+
     name = models.CharField(max_length=120, unique=True)
-    main_url = models.CharField("main stream URL", max_length=1000)
+    image = models.BinaryField(editable=False, help_text="PNG or JPEG")
+    image_type = models.CharField(max_length=20, editable=False)
+    image_width = models.PositiveIntegerField(editable=False, help_text="Pixels")
+    image_height = models.PositiveIntegerField(editable=False, help_text="Pixels")
+    width_m = models.FloatField("width in metres", help_text="How many metres the plan's width spans")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Camera(models.Model):
+    """A device: a camera, or a radar (a device without video that reports objects with position and speed)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=DeviceKind.choices, default=DeviceKind.CAMERA)
+    main_url = models.CharField("main stream URL", max_length=1000, blank=True,
+                                help_text="Required for a camera; a radar has none")
     sub_url = models.CharField("sub-stream URL", max_length=1000, blank=True)
     username = models.CharField(max_length=200, blank=True)
     password_encrypted = models.TextField(blank=True, editable=False)
@@ -83,6 +107,15 @@ class Camera(models.Model):
     )
     event_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    # Where the device stands on a site plan, which way it looks (degrees clockwise from the plan's up), how wide
+    # (degrees) and how far (metres) it sees.
+    site_plan = models.ForeignKey(SitePlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices")
+    plan_x = models.FloatField(null=True, blank=True)
+    plan_y = models.FloatField(null=True, blank=True)
+    plan_heading = models.FloatField(default=0)
+    plan_fov = models.FloatField("field of view", default=90)
+    plan_range_m = models.FloatField("range in metres", default=30)
+
     relay_outputs = models.JSONField(default=dict, blank=True, editable=False,
                                      help_text='{token: {"active", "changed_at", "error"}}: the last switch of each '
                                                "relay output")
@@ -133,9 +166,18 @@ class Camera(models.Model):
         return self.enabled and self.recording_mode != RecordingMode.OFF
 
     @property
+    def is_radar(self) -> bool:
+        return self.kind == DeviceKind.RADAR
+
+    @property
+    def placed(self) -> bool:
+        return self.site_plan_id is not None and self.plan_x is not None and self.plan_y is not None
+
+    @property
     def metadata_in_stream(self) -> bool:
         """Whether the camera's own analytics are used and come in its RTSP stream, which the recorder then reads."""
-        return (self.analytics_enabled and self.analysis_source != AnalysisSource.SERVER
+        return (self.kind == DeviceKind.CAMERA and self.analytics_enabled
+                and self.analysis_source != AnalysisSource.SERVER
                 and self.metadata_transport == MetadataTransport.STREAM)
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection
 from django.utils import timezone
 
-from devices.choices import CameraStatus, RecordingMode
+from devices.choices import CameraStatus, DeviceKind, RecordingMode
 from devices.models import Camera
 from devices.status import publish_status
 from recordings import unmasked
@@ -44,9 +44,9 @@ def segment_path(camera_id: int, start: datetime, unmasked: bool = False) -> Pat
 
 
 def eligible_cameras():
-    """Every enabled camera: one with recording off is still read, for live view and analytics. Their masks come
-    along in one query, for the lease round's checks of every camera."""
-    return Camera.objects.filter(enabled=True).prefetch_related("privacy_masks")
+    """Every enabled camera (not a radar: it has no stream): one with recording off is still read, for live view and
+    analytics. Their masks come along in one query, for the lease round's checks of every camera."""
+    return Camera.objects.filter(enabled=True, kind=DeviceKind.CAMERA).prefetch_related("privacy_masks")
 
 
 class CameraRecorder(CameraThread):

@@ -39,8 +39,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from video.geometry import Point, point_in_polygon
-from video.rules import Firing, SceneUpdate
+from video.geometry import Box, Point, point_in_polygon
+from video.rules import Firing, RuleSpec, SceneUpdate
 from video.scene_metadata import (
     MalformedMetadata,
     channel_of,
@@ -50,6 +50,7 @@ from video.scene_metadata import (
     track_events,
     track_id,
 )
+from video.tracking import Track
 
 PERSON, VEHICLE, UNKNOWN = "person", "vehicle", "unknown"
 LABELS = (PERSON, VEHICLE, UNKNOWN)
@@ -242,6 +243,19 @@ class RadarTrack:
     path: tuple[tuple[float, Point], ...]
 
 
+def as_track(track: RadarTrack, placement: RadarPlacement, size_m: float = 1.0) -> Track:
+    """A radar track in the shape of the VMS's tracks, to draw, to keep in events and to send as overlay boxes: a box
+    `size_m` wide around its point on the plan (fractions of the plan, like the radar's zones)."""
+    width = size_m / placement.plan_width_m
+    height = width / placement.plan_aspect
+
+    def box(point: Point) -> Box:
+        return Box(point[0] - width / 2, point[1] - height / 2, width, height)
+
+    return Track(track.id, track.label, 1.0, box(track.point), track.first_seen, track.last_seen, track.missing,
+                 tuple((t, box(point)) for t, point in track.path))
+
+
 # Speed and direction are derived over about this long a stretch of path, never a shorter one than the minimum
 # (radar positions jitter by a few decimetres); a movement under MIN_MOVE_M has no direction.
 SPEED_WINDOW_SECONDS = 1.0
@@ -367,6 +381,18 @@ class RadarRule:
             heading = track.heading_deg
             return heading is not None and angle_between(heading, self.heading_deg) <= self.tolerance_deg
         return True
+
+
+# The VMS's rule conditions that a radar applies, as its rule kinds.
+_KIND_OF_CONDITION = {"enter": INTRUSION, "speed": SPEED, "heading": DIRECTION}
+
+
+def radar_rules(specs: Iterable[RuleSpec]) -> list[RadarRule]:
+    """The VMS's rules of a radar (an area zone drawn on its site plan each) as radar rules; others are left out."""
+    return [RadarRule(spec.id, _KIND_OF_CONDITION[spec.condition], spec.zone.points, spec.classes, spec.speed_kmh,
+                      spec.heading_deg, spec.tolerance_deg, spec.min_duration)
+            for spec in specs
+            if spec.condition in _KIND_OF_CONDITION and spec.zone is not None and len(spec.zone.points) >= 3]
 
 
 # A firing rule ends only once its condition has not held for this long: a radar's position and speed jitter,

@@ -30,13 +30,17 @@ class ZoneSpec:
 @dataclass(frozen=True)
 class RuleSpec:
     id: int
-    condition: str  # enter, dwell, cross, count, motion, offline, tamper
+    condition: str  # enter, dwell, cross, count, motion, offline, tamper; a radar's: enter, speed, heading
     zone: ZoneSpec | None = None
     classes: frozenset[str] = frozenset()  # empty: any class
     dwell_seconds: float = 0.0
     direction: str = "any"
     count_threshold: int = 0
     min_duration: float = 0.0
+    # A radar's rules (video.radar): faster than (speed), moving which way within a tolerance (heading).
+    speed_kmh: float = 0.0
+    heading_deg: float = 0.0
+    tolerance_deg: float = 45.0
 
     def wants(self, label: str) -> bool:
         return not self.classes or label in self.classes

@@ -155,7 +155,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"MaskStyleEnum": "devices.choices.MaskStyle",
                             "CameraStateEnum": "devices.choices.CameraStatus",
                             "ZoneKindEnum": "analytics.choices.ZoneKind",
-                            "DeviceEventKindEnum": "devices.choices.DeviceEventKind"},
+                            "DeviceEventKindEnum": "devices.choices.DeviceEventKind",
+                            "DeviceKindEnum": "devices.choices.DeviceKind"},
     # What a request takes and what a response gives are apart, so the frontend's generated types are exact.
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",

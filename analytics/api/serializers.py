@@ -8,9 +8,11 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from analytics.choices import OBJECT_CLASSES, ZONE_KIND_OF, Condition, ZoneKind
+from analytics.choices import OBJECT_CLASSES, RADAR_CLASSES, RADAR_CONDITIONS, ZONE_KIND_OF, Condition, ZoneKind
 from analytics.footage import MAX_PRE_ROLL_SECONDS
 from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
+from devices.choices import DeviceKind
+from devices.models import Camera
 from vms import outbound
 from vms.api.fields import InstantField, PicturePointsField, UniqueNamePerCamera
 
@@ -55,7 +57,15 @@ class ScheduleWindowSerializer(serializers.Serializer):
 
 
 class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
-    object_classes = serializers.ListField(child=serializers.ChoiceField(OBJECT_CLASSES), required=False)
+    object_classes = serializers.ListField(child=serializers.ChoiceField(sorted({*OBJECT_CLASSES, *RADAR_CLASSES})),
+                                           required=False, help_text="A camera's classes, or a radar's (person, "
+                                           "vehicle, unknown); empty: any")
+    speed_kmh = serializers.FloatField(min_value=0, max_value=500, required=False)
+    heading_deg = serializers.FloatField(min_value=0, max_value=360, required=False)
+    tolerance_deg = serializers.FloatField(min_value=0, max_value=180, required=False)
+    record_cameras = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=Camera.objects.filter(kind=DeviceKind.CAMERA),
+        help_text="Other cameras whose footage of each event is kept (those that see a radar's zone)")
     schedule = ScheduleWindowSerializer(many=True, required=False)
     webhook_secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
     has_webhook_secret = serializers.SerializerMethodField()
@@ -71,9 +81,10 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         model = Rule
         fields = ["id", "camera", "name", "enabled", "condition", "zone", "object_classes", "dwell_seconds",
                   "direction", "count_threshold", "event_kind", "event_topic", "event_items",
+                  "speed_kmh", "heading_deg", "tolerance_deg",
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
-                  "record_event", "pre_roll_seconds", "post_roll_seconds", "relay_output", "relay_seconds",
-                  "webhook_url", "webhook_secret",
+                  "record_event", "record_cameras", "pre_roll_seconds", "post_roll_seconds", "relay_output",
+                  "relay_seconds", "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
 
@@ -109,6 +120,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         elif zone.kind != wanted:
             needed = "a line" if wanted == ZoneKind.LINE else "an area"
             raise serializers.ValidationError({"zone": f"{Condition(condition).label} needs {needed}."})
+        self._check_device(self.context["camera"], condition, current("object_classes") or [])
         if condition == Condition.CAMERA_EVENT and not (current("event_kind") or current("event_topic")):
             raise serializers.ValidationError({"event_kind": "Choose the kind or the topic of the camera's events "
                                                              "this rule watches."})
@@ -121,6 +133,22 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                 raise serializers.ValidationError({"schedule": "A window must not start and end at the same time."})
         return attrs
 
+    @staticmethod
+    def _check_device(device: Camera, condition: str, classes: list[str]) -> None:
+        """A radar's rules watch its areas for objects, their speed or heading, of a radar's classes; a camera's do
+        not watch speed or heading (it measures neither)."""
+        if device.is_radar:
+            if condition not in RADAR_CONDITIONS:
+                names = ", ".join(str(Condition(c).label).lower() for c in RADAR_CONDITIONS)
+                raise serializers.ValidationError({"condition": f"A radar's rules are: {names}."})
+            wrong = sorted(set(classes) - set(RADAR_CLASSES))
+        else:
+            if condition in (Condition.SPEED, Condition.HEADING):
+                raise serializers.ValidationError({"condition": "Speed and heading rules are a radar's."})
+            wrong = sorted(set(classes) - set(OBJECT_CLASSES))
+        if wrong:
+            raise serializers.ValidationError({"object_classes": f"Not a class this device tells: {', '.join(wrong)}."})
+
     def _set_secret(self, rule: Rule, validated_data: dict) -> None:
         if "webhook_secret" in validated_data:
             rule.webhook_secret = validated_data.pop("webhook_secret")
@@ -128,9 +156,11 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     def create(self, validated_data: dict) -> Rule:
         rule = Rule(camera=self.context["camera"])
         self._set_secret(rule, validated_data)
+        record_cameras = validated_data.pop("record_cameras", [])
         for name, value in validated_data.items():
             setattr(rule, name, value)
         rule.save()
+        rule.record_cameras.set(record_cameras)
         return rule
 
     def update(self, rule: Rule, validated_data: dict) -> Rule:

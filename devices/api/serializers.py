@@ -9,9 +9,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from devices.choices import AnalysisSource, CameraStatus, MetadataTransport, RecordingMode, RelayLogicalState
+from devices import site_plans
+from devices.choices import (
+    AnalysisSource,
+    CameraStatus,
+    DeviceKind,
+    MetadataTransport,
+    RecordingMode,
+    RelayLogicalState,
+)
 from devices.metadata_feed import check_broker_url
-from devices.models import Camera, DeviceEvent, PrivacyMask
+from devices.models import Camera, DeviceEvent, PrivacyMask, SitePlan
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
 from vms.api.fields import PicturePointsField, UniqueNamePerCamera
@@ -66,18 +74,23 @@ class CameraSerializer(serializers.ModelSerializer):
     class Meta:
         model = Camera
         fields = [
-            "id", "name", "main_url", "sub_url", "username", "password", "has_password", "enabled",
+            "id", "name", "kind", "main_url", "sub_url", "username", "password", "has_password", "enabled",
             "recording_mode", "retention_days", "retention_gib", "rotation", "thermal", "analytics_enabled",
             "analytics_fps", "analytics_notice",
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
             "has_metadata_password", "metadata_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
-            "listen_events", "events_error", "relay_outputs", "live_status", "created_at", "updated_at",
+            "listen_events", "events_error", "relay_outputs", "site_plan", "plan_x", "plan_y", "plan_heading",
+            "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
         ]
         read_only_fields = ["masking_cost", "events_error", "relay_outputs", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
                         "analytics_fps": {"min_value": 0.5, "max_value": 25},
-                        "onvif_port": {"min_value": 1, "max_value": 65535}}
+                        "onvif_port": {"min_value": 1, "max_value": 65535},
+                        "plan_x": {"min_value": 0, "max_value": 1}, "plan_y": {"min_value": 0, "max_value": 1},
+                        "plan_heading": {"min_value": 0, "max_value": 360},
+                        "plan_fov": {"min_value": 1, "max_value": 360},
+                        "plan_range_m": {"min_value": 0.5, "max_value": 5000}}
 
     def get_has_password(self, camera: Camera) -> bool:
         return bool(camera.password_encrypted)
@@ -115,6 +128,15 @@ class CameraSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict) -> dict:
         errors = {}
+        if self.instance is not None and attrs.get("kind", self.instance.kind) != self.instance.kind:
+            errors["kind"] = ["A device's kind cannot change: add a new one."]
+        if self._current("kind", attrs) == DeviceKind.RADAR:
+            # A radar reports its tracks over MQTT, and has no video to record, mask or decode.
+            attrs.update(analytics_enabled=True, analysis_source=AnalysisSource.CAMERA,
+                         metadata_transport=MetadataTransport.MQTT, recording_mode=RecordingMode.OFF, main_url="",
+                         sub_url="", dynamic_masking="", listen_events=False)
+        elif not self._current("main_url", attrs):
+            errors["main_url"] = ["A camera needs the URL of its stream."]
         for field in ("main_url", "sub_url"):
             if attrs.get(field):
                 try:
@@ -260,3 +282,40 @@ class RelaySwitchSerializer(RelayStateSerializer):
     """A relay output switched by hand, as the camera now keeps it."""
 
     token = serializers.CharField()
+
+
+class SitePlanSerializer(serializers.ModelSerializer):
+    image = serializers.CharField(write_only=True, help_text="The plan's picture: PNG or JPEG, base64 (a data: URL "
+                                  "too), at most 10 MB and 6000 pixels a side")
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SitePlan
+        fields = ["id", "name", "width_m", "image", "image_url", "image_width", "image_height", "updated_at"]
+        read_only_fields = ["image_width", "image_height", "updated_at"]
+        extra_kwargs = {"width_m": {"min_value": 1, "max_value": 100_000}}
+
+    def get_image_url(self, plan: SitePlan) -> str:
+        return f"/api/v1/site-plans/{plan.pk}/image/"
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list):
+            fields["image"].required = False  # a change may keep the picture
+        return fields
+
+    def validate_image(self, value: str) -> dict:
+        try:
+            picture = site_plans.read_picture(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return {"image": picture.data, "image_type": picture.content_type, "image_width": picture.width,
+                "image_height": picture.height}
+
+    def create(self, validated_data: dict) -> SitePlan:
+        validated_data.update(validated_data.pop("image"))
+        return super().create(validated_data)
+
+    def update(self, plan: SitePlan, validated_data: dict) -> SitePlan:
+        validated_data.update(validated_data.pop("image", {}))
+        return super().update(plan, validated_data)

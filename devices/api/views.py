@@ -10,6 +10,8 @@ import socket
 import django_filters
 from django.conf import settings
 from django.db.models import Q
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -31,12 +33,13 @@ from devices.api.serializers import (
     RelayOutputSerializer,
     RelaySwitchRequestSerializer,
     RelaySwitchSerializer,
+    SitePlanSerializer,
     StreamInfoSerializer,
     UnmaskedAccessRequestSerializer,
     UnmaskedAccessSerializer,
 )
 from devices.choices import RelayLogicalState
-from devices.models import DeviceEvent, PrivacyMask
+from devices.models import DeviceEvent, PrivacyMask, SitePlan
 from devices.stream_urls import pinned_stream_url
 from recordings import unmasked
 from video.probe import StreamError, classify_error, probe_stream
@@ -67,7 +70,7 @@ class CameraViewSet(viewsets.ModelViewSet):
     serializer_class = CameraSerializer
     permission_classes = [ModelPermissionsByAction]
     permission_model = "devices.camera"
-    filterset_fields = ["enabled", "recording_mode", "status"]
+    filterset_fields = ["enabled", "kind", "recording_mode", "status", "site_plan"]
     search_fields = ["name"]
 
     def get_queryset(self):
@@ -185,6 +188,25 @@ class OnvifDiscoveryView(APIView):
         form.is_valid(raise_exception=True)
         devices = onvif.discover(timeout=form.validated_data["timeout"])
         return Response({"devices": [dataclasses.asdict(d) for d in devices]}, status=status.HTTP_200_OK)
+
+
+class SitePlanViewSet(viewsets.ModelViewSet):
+    """Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+    radar's zones are drawn on its plan."""
+
+    queryset = SitePlan.objects.all()
+    serializer_class = SitePlanSerializer
+    permission_classes = [ModelPermissionsByAction]
+    permission_model = "devices.siteplan"
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="image")
+    def image(self, request, pk=None):
+        """The plan's picture, as uploaded."""
+        plan = self.get_object()
+        response = HttpResponse(bytes(plan.image), content_type=plan.image_type)
+        response["Cache-Control"] = "private, max-age=60"
+        return response
 
 
 class PrivacyMaskViewSet(CameraScopedViewSet):

@@ -30,6 +30,7 @@ from devices.api.views import (
     OnvifDiscoveryView,
     OnvifProfilesView,
     PrivacyMaskViewSet,
+    SitePlanViewSet,
 )
 from recordings.api.views import (
     CameraClip,
@@ -57,6 +58,7 @@ router.register(r"cameras/(?P<camera_id>[0-9]+)/zones", ZoneViewSet, basename="c
 router.register(r"cameras/(?P<camera_id>[0-9]+)/rules", RuleViewSet, basename="camera-rule")
 router.register(r"cameras/(?P<camera_id>[0-9]+)/privacy-masks", PrivacyMaskViewSet, basename="camera-privacy-mask")
 router.register("exports", ExportViewSet, basename="export")
+router.register("site-plans", SitePlanViewSet, basename="site-plan")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

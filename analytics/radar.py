@@ -1,0 +1,85 @@
+"""A radar's analytics: its tracks over MQTT placed on its site plan, its rules (intrusion, speed, heading) applied to
+them, and its health (online while it reports). A radar is a device without video, so everything else (events,
+alarms, overlay boxes on the plan, leases) is a camera's, from analytics.worker."""
+
+from __future__ import annotations
+
+import queue
+import time
+from datetime import UTC, datetime
+
+from django.utils import timezone
+
+from analytics import services
+from analytics.worker import CameraAnalytics, placement_of
+from devices.choices import AnalysisSource, CameraStatus
+from devices.metadata_feed import BrokerState, MetadataFeed
+from devices.models import Camera
+from devices.status import publish_status
+from video.analysis import Analysis
+from video.radar import RadarFrame, RadarRuleEngine, RadarTracks, as_track, parse_frame, radar_rules
+
+# A radar that has reported nothing for this long is offline (radars report several times a second, empty or not).
+SILENT_SECONDS = 10.0
+# How often a reporting radar's last-heard time is written.
+HEARD_WRITE_SECONDS = 5.0
+
+
+class RadarAnalytics(CameraAnalytics):
+    def __init__(self, camera: Camera, detector) -> None:
+        self.placement = placement_of(camera)
+        super().__init__(camera, detector)
+        self.source = AnalysisSource.CAMERA  # a radar's own tracks, nothing to decode
+        self.tracks = RadarTracks(self.placement) if self.placement is not None else None
+        self.heard_at = 0.0
+        self.heard_written = 0.0
+
+    def _engine_for(self, scene: services.Scene) -> RadarRuleEngine:
+        return RadarRuleEngine(radar_rules(scene.rules))
+
+    def _start_feeds(self) -> MetadataFeed:
+        """The radar's MQTT feed, started unless it cannot be followed yet (the reason is shown)."""
+        feed = MetadataFeed(self.camera_id, self.broker, self.stop_event, queue.Queue(), parse=parse_frame)
+        if self.placement is None:
+            self._tell_problem("Place the radar on a site plan: its objects and zones are positions on the plan.")
+        elif self.broker is None:
+            self._tell_problem("The radar's tracks need the MQTT topic it publishes them on, and a broker (its own "
+                               "or the site's, VMS_MQTT_URL).")
+        else:
+            feed.start()
+        return feed
+
+    def _take(self, item, arrived: float) -> None:
+        if isinstance(item, BrokerState):
+            self._tell_problem(item.problem)
+        elif isinstance(item, RadarFrame) and self.tracks is not None:
+            self._heard(arrived)
+            self._apply_radar(self.tracks.update(item, arrived), arrived)
+
+    def _idle(self) -> None:
+        now = time.time()
+        if self.heard_at and now - self.heard_at > SILENT_SECONDS:
+            self.heard_at = 0.0
+            self._set_status(CameraStatus.OFFLINE, f"The radar has reported nothing for {SILENT_SECONDS:.0f} s.")
+        self._apply_radar(self.tracks.current(now) if self.tracks is not None else [], now)
+
+    def _apply_radar(self, tracks, now: float) -> None:
+        at = datetime.fromtimestamp(now, UTC)
+        update = self.engine.update(now, tracks, active=self.scene.active_rules(at))
+        analysis = Analysis(now, None, None, [], [as_track(track, self.placement) for track in tracks], None)
+        self._record(update, analysis, at)
+        self._publish_boxes(analysis, now, update.box_states)
+
+    def _heard(self, now: float) -> None:
+        if not self.heard_at:
+            self._set_status(CameraStatus.ONLINE, "")
+        self.heard_at = now
+        if now - self.heard_written >= HEARD_WRITE_SECONDS:
+            self.heard_written = now
+            Camera.objects.filter(pk=self.camera_id).update(last_frame_at=datetime.fromtimestamp(now, UTC))
+
+    def _set_status(self, status: str, error: str) -> None:
+        changed = Camera.objects.filter(pk=self.camera_id).exclude(status=status, last_error=error).update(
+            status=status, last_error=error, status_changed_at=timezone.now())
+        if changed:
+            publish_status(self.camera_id)
