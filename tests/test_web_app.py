@@ -88,8 +88,8 @@ def test_each_role_sees_only_the_pages_it_may_use(admin_user, operator_user, inv
         snap(page, "login")
 
         log_in(page, base, admin_user.username)
-        assert menu(page) == ["Live", "Cameras", "Recordings", "Events", "Camera events", "Exports", "Users and access",
-                              "Audit log", "Health"]
+        assert menu(page) == ["Live", "Cameras", "Site plans", "Recordings", "Events", "Camera events", "Exports",
+                              "Users and access", "Audit log", "Health"]
         expect(page.get_by_test_id("who")).to_contain_text("Admin")
         page.click("nav.menu >> text=Users and access")
         expect(page.locator(f"tr[data-username={operator_user.username}]")).to_contain_text("Operator")
@@ -105,7 +105,7 @@ def test_each_role_sees_only_the_pages_it_may_use(admin_user, operator_user, inv
 
         log_in(page, base, operator_user.username)
         page.wait_for_url(base + "/live")  # the first page the role may use
-        assert menu(page) == ["Live", "Cameras", "Recordings", "Events", "Camera events"]
+        assert menu(page) == ["Live", "Cameras", "Site plans", "Recordings", "Events", "Camera events"]
         expect(page.get_by_test_id("who")).to_contain_text("Operator")
         for admin_page in ("/users", "/health", "/audit", "/cameras/new", f"/cameras/{camera.pk}/analytics",
                            f"/cameras/{camera.pk}/privacy", "/exports"):
@@ -123,7 +123,7 @@ def test_each_role_sees_only_the_pages_it_may_use(admin_user, operator_user, inv
         log_out(page)
 
         log_in(page, base, investigator_user.username)
-        assert menu(page) == ["Cameras", "Recordings", "Events", "Camera events", "Exports"]
+        assert menu(page) == ["Cameras", "Site plans", "Recordings", "Events", "Camera events", "Exports"]
         expect(page.get_by_test_id("who")).to_contain_text("Investigator")
         expect(page.get_by_role("heading", name="No cameras yet")).to_be_visible()  # none granted to them
         page.goto(base + "/live")

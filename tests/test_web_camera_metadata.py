@@ -38,7 +38,10 @@ def test_an_admin_points_a_camera_at_its_own_analytics(admin_user, tmp_path):
         # The server does not analyse frames then: no frame rate to choose.
         expect(page.locator("input[name=analytics_fps]")).to_have_count(0)
         metadata = page.get_by_test_id("scene-metadata")
-        expect(metadata).to_contain_text("Camera's scene metadata (MQTT)")
+        # Taken from its RTSP stream unless told otherwise; over MQTT, the broker and topic are asked for.
+        in_stream = metadata.get_by_role("radio", name="In its RTSP stream (ONVIF Profile M metadata track)")
+        expect(in_stream).to_be_checked()
+        metadata.get_by_role("radio", name="Over MQTT (AXIS Scene Metadata)").check()
         page.get_by_role("button", name="Save changes").click()
 
         topic = metadata.locator(".field", has=page.locator("input[name=metadata_topic]"))
@@ -75,9 +78,9 @@ def test_an_admin_points_a_camera_at_its_own_analytics(admin_user, tmp_path):
     for name, body in responses.items():
         assert METADATA_PASSWORD not in body and '"metadata_password"' not in body, name
     camera.refresh_from_db()
-    assert (camera.analytics_enabled, camera.analysis_source, camera.metadata_broker, camera.metadata_username,
-            camera.metadata_topic) == (True, "camera", "mqtt://127.0.0.1:1883", "entrance-cam",
-                                       "axis/B8A44F000000/scene/frame")
+    assert (camera.analytics_enabled, camera.analysis_source, camera.metadata_transport, camera.metadata_broker,
+            camera.metadata_username, camera.metadata_topic) == (True, "camera", "mqtt", "mqtt://127.0.0.1:1883",
+                                                                 "entrance-cam", "axis/B8A44F000000/scene/frame")
     assert camera.metadata_password == METADATA_PASSWORD
 
 

@@ -6,7 +6,7 @@ import type { Camera, Rule, Zone } from "../api/types";
 import { ErrorNote, Loading } from "../components/Notice";
 import { CountsChart } from "./CountsChart";
 import { RulesSection } from "./RulesSection";
-import { ZoneEditor } from "./ZoneEditor";
+import { CameraZoneEditor } from "./ZoneEditor";
 
 export function CameraAnalyticsPage({ camera: id }: { camera: string }) {
   const cameraId = Number(id);
@@ -40,6 +40,14 @@ export function CameraAnalyticsPage({ camera: id }: { camera: string }) {
         <span class="spacer" />
         {camera && <a href={`/cameras/${camera.id}/edit`}>Camera settings</a>}
       </div>
+      {camera?.kind === "radar" && (
+        <div class="notice notice-warning" data-testid="radar-on-plan">
+          A radar's zones and rules are drawn on the site plan it stands on:{" "}
+          {camera.site_plan !== null
+            ? <a href={`/site-plans/${camera.site_plan}?device=${camera.id}`}>open its plan</a>
+            : <>place it on a <a href="/site-plans">site plan</a> first</>}.
+        </div>
+      )}
       {camera && !camera.analytics_enabled && (
         <div class="notice notice-warning" data-testid="analytics-off">
           This camera is not analysed: rules that watch its picture do not fire. Switch on “Analyse this camera” in its{" "}
@@ -54,9 +62,9 @@ export function CameraAnalyticsPage({ camera: id }: { camera: string }) {
       )}
       <ErrorNote error={error} title="The zones and rules could not be loaded." />
       {(!camera || !zones || !rules) && !error && <Loading what="zones and rules" />}
-      {camera && zones && rules && (
+      {camera?.kind === "camera" && zones && rules && (
         <>
-          <ZoneEditor camera={camera} zones={zones} rules={rules} onChanged={load} />
+          <CameraZoneEditor camera={camera} zones={zones} rules={rules} onChanged={load} />
           <RulesSection camera={camera.id} zones={zones} rules={rules} onChanged={load} />
           <CountsChart camera={camera.id} />
         </>

@@ -1,20 +1,30 @@
-/** Add or change a rule: what to watch where, for which objects, when, and what to do when it fires. */
+/** Add or change a rule: what to watch where, for which objects, when, and what to do when it fires. A radar's rules
+ * watch its areas on the site plan (intrusion, speed, heading) and keep the footage of the cameras that see them. */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { rules } from "../api/endpoints";
-import type { CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity, Zone } from "../api/types";
+import type { Camera, CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity, Zone } from "../api/types";
 import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
 import { EventItemsEditor } from "./EventItemsEditor";
 import { RelayOutputField } from "./RelayOutputField";
 import { draftOf, inputOf, NEW_RULE, watchesObjects, zoneKindOf, type RuleDraft } from "./ruleDraft";
 import { ScheduleEditor } from "./ScheduleEditor";
-import { CONDITIONS, DEVICE_EVENT_KINDS, DIRECTIONS, OBJECT_CLASSES, SEVERITIES } from "./vocabulary";
+import {
+  CONDITIONS, DEVICE_EVENT_KINDS, DIRECTIONS, OBJECT_CLASSES, RADAR_CONDITIONS, RADAR_OBJECT_CLASSES, SEVERITIES,
+} from "./vocabulary";
+
+/** A radar's rules: the cameras that may record its events. */
+export interface RadarRules {
+  cameras: Camera[];
+}
 
 interface RuleFormProps {
   camera: number;
   /** The rule being changed; absent when adding one. */
   rule?: Rule;
   zones: Zone[];
+  /** Set for a radar's rule. */
+  radar?: RadarRules;
   onSaved: (rule: Rule) => void;
   onCancel: () => void;
 }
@@ -27,7 +37,7 @@ function zoneFor(condition: RuleCondition, current: string, zones: Zone[]): stri
   return String(zones.find((zone) => zone.kind === kind)?.id ?? "");
 }
 
-export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormProps) {
+export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: RuleFormProps) {
   const [draft, setDraft] = useState<RuleDraft>(() =>
     rule ? draftOf(rule) : { ...NEW_RULE, zone: zoneFor(NEW_RULE.condition, "", zones) });
   const [saving, setSaving] = useState(false);
@@ -39,13 +49,16 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
   const setCondition = (condition: RuleCondition) => setDraft({ ...draft, condition, zone: zoneFor(condition, draft.zone, zones) });
   const toggleClass = (name: ObjectClass, on: boolean) =>
     set("object_classes", on ? [...draft.object_classes, name] : draft.object_classes.filter((c) => c !== name));
+  const toggleCamera = (id: number, on: boolean) =>
+    set("record_cameras", on ? [...draft.record_cameras, id] : draft.record_cameras.filter((c) => c !== id));
 
   async function save(event: Event) {
     event.preventDefault();
     setSaving(true);
     setError(null);
     try {
-      const input = inputOf(draft);
+      // A radar has no footage of its own: its events keep the chosen cameras'.
+      const input = radar ? { ...inputOf(draft), record_event: false } : inputOf(draft);
       onSaved(rule ? await rules.update(camera, rule.id, input) : await rules.create(camera, input));
     } catch (failure) {
       setError(failure);
@@ -76,7 +89,7 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
         <div class="field-row">
           <Field label="Condition" name="condition" error={error}>
             <select name="condition" value={condition} onChange={(e) => setCondition(e.currentTarget.value as RuleCondition)}>
-              {CONDITIONS.map(([value, words]) => <option value={value}>{words}</option>)}
+              {(radar ? RADAR_CONDITIONS : CONDITIONS).map(([value, words]) => <option value={value}>{words}</option>)}
             </select>
           </Field>
           {kind && (
@@ -92,7 +105,7 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
         {watchesObjects(condition) && (
           <fieldset class="object-classes">
             <legend>Objects</legend>
-            {OBJECT_CLASSES.map(([name, words]) => (
+            {(radar ? RADAR_OBJECT_CLASSES : OBJECT_CLASSES).map(([name, words]) => (
               <label class="checkbox-inline">
                 <input type="checkbox" name="object_classes" value={name} checked={draft.object_classes.includes(name)}
                   onChange={(e) => toggleClass(name, e.currentTarget.checked)} />
@@ -142,6 +155,25 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
                 onInput={(e) => set("count_threshold", e.currentTarget.value)} />
             </Field>
           )}
+          {condition === "speed" && (
+            <Field label="Faster than (km/h)" name="speed_kmh" error={error} hint="The radar measures each object's speed.">
+              <input name="speed_kmh" type="number" required min={0} max={500} step="any" value={draft.speed_kmh}
+                onInput={(e) => set("speed_kmh", e.currentTarget.value)} />
+            </Field>
+          )}
+          {condition === "heading" && (
+            <>
+              <Field label="Heading (degrees)" name="heading_deg" error={error}
+                hint="The way it moves on the plan: 0 up, 90 right, 180 down, 270 left.">
+                <input name="heading_deg" type="number" required min={0} max={360} step="any" value={draft.heading_deg}
+                  onInput={(e) => set("heading_deg", e.currentTarget.value)} />
+              </Field>
+              <Field label="Tolerance (degrees)" name="tolerance_deg" error={error} hint="How far off that way still counts.">
+                <input name="tolerance_deg" type="number" required min={0} max={180} step="any" value={draft.tolerance_deg}
+                  onInput={(e) => set("tolerance_deg", e.currentTarget.value)} />
+              </Field>
+            </>
+          )}
           {!ownEvents && (
             <Field label="Minimum duration (seconds)" name="min_duration_seconds" error={error}
               hint="How long it must go on before the rule fires.">
@@ -167,28 +199,51 @@ export function RuleForm({ camera, rule, zones, onSaved, onCancel }: RuleFormPro
             Raise an alarm
           </label>
         </div>
+        {radar && (
+          <fieldset class="object-classes" data-testid="record-cameras">
+            <legend>Record these cameras</legend>
+            {radar.cameras.map((each) => (
+              <label class="checkbox-inline">
+                <input type="checkbox" name="record_cameras" value={String(each.id)}
+                  checked={draft.record_cameras.includes(each.id)}
+                  onChange={(e) => toggleCamera(each.id, e.currentTarget.checked)} />
+                {each.name}
+              </label>
+            ))}
+            <span class="field-hint">
+              {radar.cameras.length ? "The cameras that see the zone: their footage of each event is kept." : "No cameras to record."}
+            </span>
+            {fieldErrors(error, "record_cameras").map((message) => <span class="field-error" role="alert">{message}</span>)}
+          </fieldset>
+        )}
         <div class="field-row">
-          <label class="checkbox">
-            <input type="checkbox" name="record_event" checked={draft.record_event} onChange={(e) => set("record_event", e.currentTarget.checked)} />
-            Record the event
-          </label>
+          {!radar && (
+            <label class="checkbox">
+              <input type="checkbox" name="record_event" checked={draft.record_event} onChange={(e) => set("record_event", e.currentTarget.checked)} />
+              Record the event
+            </label>
+          )}
           <Field label="Pre-roll (seconds before)" name="pre_roll_seconds" error={error}>
             <input name="pre_roll_seconds" type="number" required min={0} step={1} value={draft.pre_roll_seconds}
-              disabled={!draft.record_event} onInput={(e) => set("pre_roll_seconds", e.currentTarget.value)} />
+              disabled={radar ? !draft.record_cameras.length : !draft.record_event}
+              onInput={(e) => set("pre_roll_seconds", e.currentTarget.value)} />
           </Field>
           <Field label="Post-roll (seconds after)" name="post_roll_seconds" error={error}>
             <input name="post_roll_seconds" type="number" required min={0} step={1} value={draft.post_roll_seconds}
-              disabled={!draft.record_event} onInput={(e) => set("post_roll_seconds", e.currentTarget.value)} />
+              disabled={radar ? !draft.record_cameras.length : !draft.record_event}
+              onInput={(e) => set("post_roll_seconds", e.currentTarget.value)} />
           </Field>
         </div>
-        <div class="field-row">
-          <RelayOutputField camera={camera} value={draft.relay_output} onChange={(token) => set("relay_output", token)}
-            error={error} />
-          <Field label="On for (seconds)" name="relay_seconds" error={error}>
-            <input name="relay_seconds" type="number" required min={0.5} max={3600} step={0.5} value={draft.relay_seconds}
-              disabled={!draft.relay_output.trim()} onInput={(e) => set("relay_seconds", e.currentTarget.value)} />
-          </Field>
-        </div>
+        {!radar && (
+          <div class="field-row">
+            <RelayOutputField camera={camera} value={draft.relay_output} onChange={(token) => set("relay_output", token)}
+              error={error} />
+            <Field label="On for (seconds)" name="relay_seconds" error={error}>
+              <input name="relay_seconds" type="number" required min={0.5} max={3600} step={0.5} value={draft.relay_seconds}
+                disabled={!draft.relay_output.trim()} onInput={(e) => set("relay_seconds", e.currentTarget.value)} />
+            </Field>
+          </div>
+        )}
         <div class="field-row">
           <Field label="Webhook URL" name="webhook_url" error={error} hint="Each event is also sent here. Empty: no webhook.">
             <input name="webhook_url" type="url" placeholder="https://" spellcheck={false} value={draft.webhook_url}

@@ -1,4 +1,4 @@
-/** A camera's rules: the list, and the form to add or change one, with its webhook deliveries under it. */
+/** A camera's (or a radar's) rules: the list, and the form to add or change one, with its webhook deliveries under it. */
 
 import { useState } from "preact/hooks";
 import { rules as rulesApi } from "../api/endpoints";
@@ -6,7 +6,7 @@ import type { Rule, ScheduleWindow, Zone } from "../api/types";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorNote } from "../components/Notice";
 import { watchesObjects } from "./ruleDraft";
-import { RuleForm } from "./RuleForm";
+import { RuleForm, type RadarRules } from "./RuleForm";
 import { CONDITION_SHORT, DAYS, OBJECT_WORDS, SEVERITY_WORDS, watchedEventWords } from "./vocabulary";
 import { WebhookDeliveries } from "./WebhookDeliveries";
 
@@ -14,6 +14,8 @@ interface RulesSectionProps {
   camera: number;
   zones: Zone[];
   rules: Rule[];
+  /** Set for a radar's rules. */
+  radar?: RadarRules;
   /** A rule was saved or deleted: load the rules again. */
   onChanged: () => void;
 }
@@ -28,6 +30,10 @@ function scheduleWords(schedule: ScheduleWindow[]): string {
 /** What the rule watches: its condition, with its zone or which of the camera's own events. */
 function conditionWords(rule: Rule, zoneName: string): string {
   if (rule.condition === "camera_event") return `${CONDITION_SHORT.camera_event} · ${watchedEventWords(rule)}`;
+  if (rule.condition === "speed") return `${CONDITION_SHORT.speed} (over ${rule.speed_kmh} km/h) · ${zoneName}`;
+  if (rule.condition === "heading") {
+    return `${CONDITION_SHORT.heading} (${rule.heading_deg}° ± ${rule.tolerance_deg}°) · ${zoneName}`;
+  }
   return rule.zone === null ? CONDITION_SHORT[rule.condition] : `${CONDITION_SHORT[rule.condition]} · ${zoneName}`;
 }
 
@@ -36,6 +42,7 @@ function actionWords(rule: Rule): string {
   const actions = [
     rule.raise_alarm && "Alarm",
     rule.record_event && "Recording",
+    rule.record_cameras.length > 0 && `Recording ${rule.record_cameras.length} ${rule.record_cameras.length === 1 ? "camera" : "cameras"}`,
     rule.relay_output && `Relay ${rule.relay_output} for ${rule.relay_seconds} s`,
     rule.webhook_url && "Webhook",
   ].filter(Boolean);
@@ -65,7 +72,7 @@ function DeleteRuleDialog({ camera, rule, onDone, onCancel }: { camera: number; 
   );
 }
 
-export function RulesSection({ camera, zones, rules, onChanged }: RulesSectionProps) {
+export function RulesSection({ camera, zones, rules, radar, onChanged }: RulesSectionProps) {
   // null: no form; {}: a new rule; {rule}: changing that rule.
   const [editing, setEditing] = useState<{ rule?: Rule } | null>(null);
   const [deleting, setDeleting] = useState<Rule | null>(null);
@@ -105,7 +112,7 @@ export function RulesSection({ camera, zones, rules, onChanged }: RulesSectionPr
         </table>
       )}
       {editing && (
-        <RuleForm key={editing.rule?.id ?? "new"} camera={camera} rule={editing.rule} zones={zones}
+        <RuleForm key={editing.rule?.id ?? "new"} camera={camera} rule={editing.rule} zones={zones} radar={radar}
           onSaved={() => { setEditing(null); onChanged(); }} onCancel={() => setEditing(null)} />
       )}
       {editing?.rule && <WebhookDeliveries rule={editing.rule.id} />}

@@ -1,5 +1,5 @@
 /**
- * The camera's picture with its zones drawn over it: areas with their names, lines with the arrow that shows
+ * A picture (the camera's, or a radar's site plan) with the device's zones drawn over it: areas with their names, lines with the arrow that shows
  * "A→B". The admin picks a zone by clicking it, or draws a new one with the chosen tool.
  */
 
@@ -18,8 +18,10 @@ export interface Shape {
 }
 
 interface ZoneCanvasProps {
-  /** The camera's picture (a data: URL), or null when none could be taken. */
+  /** The picture's URL (a camera's as a data: URL, a site plan's image), or null when there is none. */
   picture: string | null;
+  /** What the picture shows, for screen readers. */
+  alt: string;
   size: Size;
   zones: Shape[];
   selected: number | null;
@@ -81,9 +83,9 @@ function ShapeView({ shape, size, selected, onSelect }: { shape: Shape; size: Si
   );
 }
 
-export function ZoneCanvas({ picture, size, zones, selected, sketch, tool, onSelect, onDrawn, onCancel }: ZoneCanvasProps) {
+export function ZoneCanvas({ picture, alt, size, zones, selected, sketch, tool, onSelect, onDrawn, onCancel }: ZoneCanvasProps) {
   return (
-    <PictureCanvas picture={picture} alt="What the camera sees" size={size} tool={tool} layerId="zone-layer"
+    <PictureCanvas picture={picture} alt={alt} size={size} tool={tool} layerId="zone-layer"
       onDrawn={onDrawn} onCancel={onCancel} onClickBeside={() => onSelect(null)}>
       {zones.map((zone) => (
         <ShapeView key={zone.id} shape={zone} size={size} selected={zone.id === selected}

@@ -20,6 +20,11 @@ export interface RuleDraft {
   dwell_seconds: string;
   direction: CrossingDirection;
   count_threshold: string;
+  /** A radar's: faster than this (speed), or moving this way within the tolerance (heading; compass degrees on the
+   * plan, clockwise from its up). */
+  speed_kmh: string;
+  heading_deg: string;
+  tolerance_deg: string;
   /** Of the camera's own events (condition camera_event): "" any kind. */
   event_kind: DeviceEventKind | "";
   event_topic: string;
@@ -29,6 +34,8 @@ export interface RuleDraft {
   severity: Severity;
   raise_alarm: boolean;
   record_event: boolean;
+  /** A radar's rule: the cameras whose footage of each event is kept (those that see the zone). */
+  record_cameras: number[];
   pre_roll_seconds: string;
   post_roll_seconds: string;
   /** The ONVIF token of the camera's relay output to switch on when the rule fires; "" for none. */
@@ -48,6 +55,9 @@ export const NEW_RULE: RuleDraft = {
   dwell_seconds: "10",
   direction: "any",
   count_threshold: "2",
+  speed_kmh: "30",
+  heading_deg: "0",
+  tolerance_deg: "45",
   event_kind: "",
   event_topic: "",
   event_items: [],
@@ -56,6 +66,7 @@ export const NEW_RULE: RuleDraft = {
   severity: 2,
   raise_alarm: true,
   record_event: true,
+  record_cameras: [],
   pre_roll_seconds: "5",
   post_roll_seconds: "10",
   relay_output: "",
@@ -73,7 +84,8 @@ export function zoneKindOf(condition: RuleCondition): ZoneKind | null {
 
 /** Conditions about tracked objects, which can be narrowed to some classes. */
 export function watchesObjects(condition: RuleCondition): boolean {
-  return condition === "enter" || condition === "dwell" || condition === "cross" || condition === "count";
+  return condition === "enter" || condition === "dwell" || condition === "cross" || condition === "count"
+    || condition === "speed" || condition === "heading";
 }
 
 export function draftOf(rule: Rule): RuleDraft {
@@ -86,6 +98,9 @@ export function draftOf(rule: Rule): RuleDraft {
     dwell_seconds: String(rule.dwell_seconds),
     direction: rule.direction,
     count_threshold: String(rule.count_threshold),
+    speed_kmh: String(rule.speed_kmh),
+    heading_deg: String(rule.heading_deg),
+    tolerance_deg: String(rule.tolerance_deg),
     event_kind: rule.event_kind,
     event_topic: rule.event_topic,
     event_items: Object.entries(rule.event_items),
@@ -94,6 +109,7 @@ export function draftOf(rule: Rule): RuleDraft {
     severity: rule.severity,
     raise_alarm: rule.raise_alarm,
     record_event: rule.record_event,
+    record_cameras: rule.record_cameras,
     pre_roll_seconds: String(rule.pre_roll_seconds),
     post_roll_seconds: String(rule.post_roll_seconds),
     relay_output: rule.relay_output,
@@ -117,6 +133,9 @@ export function inputOf(draft: RuleDraft): RuleInput {
     dwell_seconds: Number(draft.dwell_seconds),
     direction: draft.direction,
     count_threshold: Number(draft.count_threshold),
+    speed_kmh: Number(draft.speed_kmh),
+    heading_deg: Number(draft.heading_deg),
+    tolerance_deg: Number(draft.tolerance_deg),
     event_kind: ownEvents ? draft.event_kind : "",
     event_topic: ownEvents ? draft.event_topic.trim() : "",
     event_items: ownEvents ? Object.fromEntries(items) : {},
@@ -125,6 +144,7 @@ export function inputOf(draft: RuleDraft): RuleInput {
     severity: draft.severity,
     raise_alarm: draft.raise_alarm,
     record_event: draft.record_event,
+    record_cameras: draft.record_cameras,
     pre_roll_seconds: Number(draft.pre_roll_seconds),
     post_roll_seconds: Number(draft.post_roll_seconds),
     relay_output: draft.relay_output.trim(),

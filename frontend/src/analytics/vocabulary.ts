@@ -1,4 +1,4 @@
-/** What rule conditions, objects, the kinds of cameras' own events, crossing directions and severities are called on
+/** What rule conditions (a camera's, a radar's), objects, the kinds of cameras' own events, crossing directions and severities are called on
  * screen. */
 
 import type { CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity } from "../api/types";
@@ -14,7 +14,14 @@ export const CONDITIONS: [RuleCondition, string][] = [
   ["camera_event", "The camera reports an event (its own motion, tamper, input or analytics)"],
 ];
 
-export const CONDITION_WORDS = Object.fromEntries(CONDITIONS) as Record<RuleCondition, string>;
+/** A radar's rules watch areas on its site plan: who enters, how fast, which way. */
+export const RADAR_CONDITIONS: [RuleCondition, string][] = [
+  ["enter", "An object enters the area (intrusion)"],
+  ["speed", "An object in the area is faster than a speed"],
+  ["heading", "An object in the area moves a given way"],
+];
+
+export const CONDITION_WORDS = Object.fromEntries([...CONDITIONS, ...RADAR_CONDITIONS.slice(1)]) as Record<RuleCondition, string>;
 
 /** Short names for lists. */
 export const CONDITION_SHORT: Record<RuleCondition, string> = {
@@ -26,6 +33,8 @@ export const CONDITION_SHORT: Record<RuleCondition, string> = {
   offline: "Offline",
   tamper: "Tampering",
   camera_event: "Camera event",
+  speed: "Too fast",
+  heading: "Moving that way",
 };
 
 export const OBJECT_CLASSES: [ObjectClass, string][] = [
@@ -37,7 +46,14 @@ export const OBJECT_CLASSES: [ObjectClass, string][] = [
   ["truck", "Truck"],
 ];
 
-export const OBJECT_WORDS = Object.fromEntries(OBJECT_CLASSES) as Record<ObjectClass, string>;
+/** What a radar tells apart. */
+export const RADAR_OBJECT_CLASSES: [ObjectClass, string][] = [
+  ["person", "Person"],
+  ["vehicle", "Vehicle"],
+  ["unknown", "Unknown object"],
+];
+
+export const OBJECT_WORDS = Object.fromEntries([...OBJECT_CLASSES, ...RADAR_OBJECT_CLASSES.slice(1)]) as Record<ObjectClass, string>;
 
 export const DEVICE_EVENT_KINDS: [DeviceEventKind, string][] = [
   ["motion", "Motion"],

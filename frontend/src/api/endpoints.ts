@@ -22,11 +22,16 @@ import type {
   Preferences,
   PrivacyMask,
   PrivacyMaskInput,
+  RelayLogicalState,
   RelayOutput,
+  RelaySwitch,
   RenderInput,
   Rule,
   RuleInput,
+  SceneMetadata,
   SigningKey,
+  SitePlan,
+  SitePlanInput,
   StreamInfo,
   Timeline,
   TrackBox,
@@ -62,6 +67,22 @@ export const cameras = {
   unmaskedAccess: (id: number, reason: string) => post<UnmaskedAccess>(`${API}/cameras/${id}/unmasked-access/`, { reason }),
   /** Asked of the camera over ONVIF; 502 when it cannot be asked (no ONVIF host, unreachable, wrong password). */
   relayOutputs: (id: number) => get<RelayOutput[]>(`${API}/cameras/${id}/relay-outputs/`),
+  /** By hand, audited; with `seconds`, on for that long only (a pulse). 404 for an output the camera has not, 502
+   * when it cannot be asked. */
+  switchRelay: (id: number, token: string, state: RelayLogicalState, seconds?: number) =>
+    post<RelaySwitch>(`${API}/cameras/${id}/relay-outputs/${encodeURIComponent(token)}/`,
+      seconds ? { state, seconds } : { state }),
+};
+
+/** Floor plans and maps; the picture itself is at each plan's `image_url`. */
+export const sitePlans = {
+  list: () => getAll<SitePlan>(`${API}/site-plans/`),
+  get: (id: number) => get<SitePlan>(`${API}/site-plans/${id}/`),
+  create: (input: SitePlanInput) => post<SitePlan>(`${API}/site-plans/`, input),
+  update: (id: number, input: Partial<SitePlanInput>) => patch<SitePlan>(`${API}/site-plans/${id}/`, input),
+  remove: (id: number) => del(`${API}/site-plans/${id}/`),
+  /** The plan's picture; a replaced picture gets a new address, so no browser shows the old one from its cache. */
+  pictureUrl: (plan: SitePlan) => `${plan.image_url}${query({ v: plan.updated_at })}`,
 };
 
 export const onvif = {
@@ -104,6 +125,10 @@ export const health = {
 export const recordings = {
   timeline: (camera: number, start: Date, end: Date, signal?: AbortSignal) =>
     get<Timeline>(`${API}/cameras/${camera}/timeline/${query({ start: start.toISOString(), end: end.toISOString() })}`, signal),
+  /** The camera's own boxes of each recorded frame in a span of at most an hour. */
+  sceneMetadata: (camera: number, start: Date, end: Date, signal?: AbortSignal) =>
+    get<SceneMetadata>(`${API}/cameras/${camera}/scene-metadata/${query({ start: start.toISOString(), end: end.toISOString() })}`,
+      signal),
   /** With an unmasked-access token, the playlist of the unmasked recording. */
   playlistUrl: (camera: number, start: Date, end: Date, unmasked: string | null = null) =>
     `${API}/cameras/${camera}/playlist.m3u8${query({ start: start.toISOString(), end: end.toISOString(), unmasked })}`,

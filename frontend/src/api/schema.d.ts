@@ -141,6 +141,13 @@ export interface paths {
     /** @description What the analytics watch for on a camera, when, and what they do when it happens. */
     patch: operations["v1_cameras_rules_partial_update"];
   };
+  "/api/v1/cameras/{camera_id}/scene-metadata/": {
+    /**
+     * @description What the camera's own analytics saw within a span (at most an hour), frame by frame, as kept with its
+     * recording: the boxes to draw over the played-back video.
+     */
+    get: operations["v1_cameras_scene_metadata_retrieve"];
+  };
   "/api/v1/cameras/{camera_id}/segments/": {
     /** @description Recorded segments of a camera overlapping a span, oldest first. */
     get: operations["v1_cameras_segments_list"];
@@ -181,10 +188,17 @@ export interface paths {
   };
   "/api/v1/cameras/{id}/relay-outputs/": {
     /**
-     * @description The camera's relay outputs, as it lists them over ONVIF: what a rule may switch. Their last states are
-     * the camera's `relay_outputs`.
+     * @description The camera's relay outputs, as it lists them over ONVIF: what a rule, or a user allowed to, may switch.
+     * Their last states are the camera's `relay_outputs`.
      */
     get: operations["v1_cameras_relay_outputs_list"];
+  };
+  "/api/v1/cameras/{id}/relay-outputs/{token}/": {
+    /**
+     * @description Switch one of the camera's relay outputs on or off by hand, or on for some seconds (a pulse); audited.
+     * A camera without that output is a 404; one that cannot be asked a 502, and then nothing is kept.
+     */
+    post: operations["v1_cameras_relay_outputs_create"];
   };
   "/api/v1/cameras/{id}/unmasked-access/": {
     /** @description Access to the camera's unmasked video for a while, for a reason the user gives; audited. */
@@ -328,6 +342,44 @@ export interface paths {
     /** @description The server's public key, to verify export manifests offline (redaction/verify.py). */
     get: operations["v1_signing_key_retrieve"];
   };
+  "/api/v1/site-plans/": {
+    /**
+     * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+     * radar's zones are drawn on its plan.
+     */
+    get: operations["v1_site_plans_list"];
+    /**
+     * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+     * radar's zones are drawn on its plan.
+     */
+    post: operations["v1_site_plans_create"];
+  };
+  "/api/v1/site-plans/{id}/": {
+    /**
+     * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+     * radar's zones are drawn on its plan.
+     */
+    get: operations["v1_site_plans_retrieve"];
+    /**
+     * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+     * radar's zones are drawn on its plan.
+     */
+    put: operations["v1_site_plans_update"];
+    /**
+     * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+     * radar's zones are drawn on its plan.
+     */
+    delete: operations["v1_site_plans_destroy"];
+    /**
+     * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+     * radar's zones are drawn on its plan.
+     */
+    patch: operations["v1_site_plans_partial_update"];
+  };
+  "/api/v1/site-plans/{id}/image/": {
+    /** @description The plan's picture, as uploaded. */
+    get: operations["v1_site_plans_image_retrieve"];
+  };
   "/api/v1/users/": {
     get: operations["v1_users_list"];
     post: operations["v1_users_create"];
@@ -446,7 +498,11 @@ export interface components {
     Camera: {
       id: number;
       name: string;
-      /** Main stream URL */
+      kind: components["schemas"]["DeviceKindEnum"];
+      /**
+       * Main stream URL
+       * @description Required for a camera; a radar has none
+       */
       main_url: string;
       /** Sub-stream URL */
       sub_url: string;
@@ -476,6 +532,13 @@ export interface components {
        * * `both` - Both (the camera's metadata, and this server's detection where the camera reports nothing)
        */
       analysis_source: components["schemas"]["AnalysisSourceEnum"];
+      /**
+       * @description How the camera's own analytics metadata comes
+       *
+       * * `stream` - In its RTSP stream (ONVIF Profile M metadata track)
+       * * `mqtt` - Over MQTT (AXIS Scene Metadata)
+       */
+      metadata_transport: components["schemas"]["MetadataTransportEnum"];
       /** @description mqtt://host:port or mqtts://host:port; empty: the site's broker */
       metadata_broker: string;
       metadata_username: string;
@@ -497,8 +560,27 @@ export interface components {
       listen_events: boolean;
       /** @description Why the camera's events are not received, in plain words */
       events_error: string;
-      /** @description {token: {"active", "changed_at", "error"}}: the last switch of each relay output */
-      relay_outputs: unknown;
+      /** @description The last switch of each relay output, by its token */
+      relay_outputs: {
+        [key: string]: components["schemas"]["RelayState"];
+      };
+      site_plan: number | null;
+      /** Format: double */
+      plan_x: number | null;
+      /** Format: double */
+      plan_y: number | null;
+      /** Format: double */
+      plan_heading: number;
+      /**
+       * Field of view
+       * Format: double
+       */
+      plan_fov: number;
+      /**
+       * Range in metres
+       * Format: double
+       */
+      plan_range_m: number;
       live_status: components["schemas"]["CameraStatus"];
       /** Format: date-time */
       created_at: string;
@@ -520,8 +602,12 @@ export interface components {
     };
     CameraRequest: {
       name: string;
-      /** Main stream URL */
-      main_url: string;
+      kind?: components["schemas"]["DeviceKindEnum"];
+      /**
+       * Main stream URL
+       * @description Required for a camera; a radar has none
+       */
+      main_url?: string;
       /** Sub-stream URL */
       sub_url?: string;
       username?: string;
@@ -548,6 +634,13 @@ export interface components {
        * * `both` - Both (the camera's metadata, and this server's detection where the camera reports nothing)
        */
       analysis_source?: components["schemas"]["AnalysisSourceEnum"];
+      /**
+       * @description How the camera's own analytics metadata comes
+       *
+       * * `stream` - In its RTSP stream (ONVIF Profile M metadata track)
+       * * `mqtt` - Over MQTT (AXIS Scene Metadata)
+       */
+      metadata_transport?: components["schemas"]["MetadataTransportEnum"];
       /** @description mqtt://host:port or mqtts://host:port; empty: the site's broker */
       metadata_broker?: string;
       metadata_username?: string;
@@ -562,6 +655,23 @@ export interface components {
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
       listen_events?: boolean;
+      site_plan?: number | null;
+      /** Format: double */
+      plan_x?: number | null;
+      /** Format: double */
+      plan_y?: number | null;
+      /** Format: double */
+      plan_heading?: number;
+      /**
+       * Field of view
+       * Format: double
+       */
+      plan_fov?: number;
+      /**
+       * Range in metres
+       * Format: double
+       */
+      plan_range_m?: number;
     };
     /**
      * @description * `unknown` - Not yet connected
@@ -619,9 +729,11 @@ export interface components {
      * * `offline` - Camera offline
      * * `tamper` - Camera tampered (blocked, blacked out or moved)
      * * `camera_event` - The camera reports an event (its own motion, tamper, input or analytics)
+     * * `speed` - Object in the zone faster than a speed (radar)
+     * * `heading` - Object in the zone moving a given way (radar)
      * @enum {string}
      */
-    ConditionEnum: "enter" | "dwell" | "cross" | "count" | "motion" | "offline" | "tamper" | "camera_event";
+    ConditionEnum: "enter" | "dwell" | "cross" | "count" | "motion" | "offline" | "tamper" | "camera_event" | "speed" | "heading";
     Count: {
       zone: number;
       zone_name: string;
@@ -676,6 +788,12 @@ export interface components {
      * @enum {string}
      */
     DeviceEventKindEnum: "motion" | "tamper" | "digital_input" | "line_crossing" | "field" | "loitering" | "object_counting" | "temperature" | "other";
+    /**
+     * @description * `camera` - Camera
+     * * `radar` - Radar (objects with position and speed, no video)
+     * @enum {string}
+     */
+    DeviceKindEnum: "camera" | "radar";
     /**
      * @description * `any` - Either way
      * * `a_to_b` - From the left of A→B to its right
@@ -888,18 +1006,26 @@ export interface components {
       role: string | null;
       permissions: string[];
     };
+    /**
+     * @description * `stream` - In its RTSP stream (ONVIF Profile M metadata track)
+     * * `mqtt` - Over MQTT (AXIS Scene Metadata)
+     * @enum {string}
+     */
+    MetadataTransportEnum: "stream" | "mqtt";
     /** @enum {unknown} */
     NullEnum: "";
     /**
-     * @description * `person` - person
-     * * `bicycle` - bicycle
+     * @description * `bicycle` - bicycle
+     * * `bus` - bus
      * * `car` - car
      * * `motorcycle` - motorcycle
-     * * `bus` - bus
+     * * `person` - person
      * * `truck` - truck
+     * * `unknown` - unknown
+     * * `vehicle` - vehicle
      * @enum {string}
      */
-    ObjectClassesEnum: "person" | "bicycle" | "car" | "motorcycle" | "bus" | "truck";
+    ObjectClassesEnum: "bicycle" | "bus" | "car" | "motorcycle" | "person" | "truck" | "unknown" | "vehicle";
     OnvifRequest: {
       host: string;
       /** @default 80 */
@@ -1089,6 +1215,21 @@ export interface components {
       previous: string | null;
       results: components["schemas"]["Segment"][];
     };
+    PaginatedSitePlanList: {
+      /** @example 123 */
+      count: number;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=400&limit=100
+       */
+      next: string | null;
+      /**
+       * Format: uri
+       * @example http://api.example.org/accounts/?offset=200&limit=100
+       */
+      previous: string | null;
+      results: components["schemas"]["SitePlan"][];
+    };
     PaginatedUserList: {
       /** @example 123 */
       count: number;
@@ -1136,7 +1277,11 @@ export interface components {
     };
     PatchedCameraRequest: {
       name?: string;
-      /** Main stream URL */
+      kind?: components["schemas"]["DeviceKindEnum"];
+      /**
+       * Main stream URL
+       * @description Required for a camera; a radar has none
+       */
       main_url?: string;
       /** Sub-stream URL */
       sub_url?: string;
@@ -1164,6 +1309,13 @@ export interface components {
        * * `both` - Both (the camera's metadata, and this server's detection where the camera reports nothing)
        */
       analysis_source?: components["schemas"]["AnalysisSourceEnum"];
+      /**
+       * @description How the camera's own analytics metadata comes
+       *
+       * * `stream` - In its RTSP stream (ONVIF Profile M metadata track)
+       * * `mqtt` - Over MQTT (AXIS Scene Metadata)
+       */
+      metadata_transport?: components["schemas"]["MetadataTransportEnum"];
       /** @description mqtt://host:port or mqtts://host:port; empty: the site's broker */
       metadata_broker?: string;
       metadata_username?: string;
@@ -1178,6 +1330,23 @@ export interface components {
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
       listen_events?: boolean;
+      site_plan?: number | null;
+      /** Format: double */
+      plan_x?: number | null;
+      /** Format: double */
+      plan_y?: number | null;
+      /** Format: double */
+      plan_heading?: number;
+      /**
+       * Field of view
+       * Format: double
+       */
+      plan_fov?: number;
+      /**
+       * Range in metres
+       * Format: double
+       */
+      plan_range_m?: number;
     };
     /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
     PatchedPrivacyMaskRequest: {
@@ -1192,6 +1361,7 @@ export interface components {
       enabled?: boolean;
       condition?: components["schemas"]["ConditionEnum"];
       zone?: number | null;
+      /** @description A camera's classes, or a radar's (person, vehicle, unknown); empty: any */
       object_classes?: components["schemas"]["ObjectClassesEnum"][];
       /** Format: double */
       dwell_seconds?: number;
@@ -1218,11 +1388,19 @@ export interface components {
         [key: string]: string;
       };
       /** Format: double */
+      speed_kmh?: number;
+      /** Format: double */
+      heading_deg?: number;
+      /** Format: double */
+      tolerance_deg?: number;
+      /** Format: double */
       min_duration_seconds?: number;
       schedule?: components["schemas"]["ScheduleWindowRequest"][];
       severity?: components["schemas"]["SeverityEnum"];
       raise_alarm?: boolean;
       record_event?: boolean;
+      /** @description Other cameras whose footage of each event is kept (those that see a radar's zone) */
+      record_cameras?: number[];
       /** Format: double */
       pre_roll_seconds?: number;
       /** Format: double */
@@ -1233,6 +1411,17 @@ export interface components {
       relay_seconds?: number;
       webhook_url?: string;
       webhook_secret?: string;
+    };
+    PatchedSitePlanRequest: {
+      name?: string;
+      /**
+       * Width in metres
+       * Format: double
+       * @description How many metres the plan's width spans
+       */
+      width_m?: number;
+      /** @description The plan's picture: PNG or JPEG, base64 (a data: URL too), at most 10 MB and 6000 pixels a side */
+      image?: string;
     };
     PatchedUserRequest: {
       /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
@@ -1318,6 +1507,51 @@ export interface components {
       /** @description open or closed */
       idle_state: string;
     };
+    /** @description The last switch of one of a camera's relay outputs, by a rule or by hand. */
+    RelayState: {
+      /** @description On or off; null when nobody knows (a switch the camera refused before any worked) */
+      active: boolean | null;
+      /** Format: date-time */
+      changed_at: string;
+      /** @description Why the last switch failed; empty when it worked */
+      error: string;
+    };
+    /** @description The last switch of one of a camera's relay outputs, by a rule or by hand. */
+    RelayStateRequest: {
+      /** @description On or off; null when nobody knows (a switch the camera refused before any worked) */
+      active: boolean | null;
+      /** Format: date-time */
+      changed_at: string;
+      /** @description Why the last switch failed; empty when it worked */
+      error: string;
+    };
+    /** @description A relay output switched by hand, as the camera now keeps it. */
+    RelaySwitch: {
+      /** @description On or off; null when nobody knows (a switch the camera refused before any worked) */
+      active: boolean | null;
+      /** Format: date-time */
+      changed_at: string;
+      /** @description Why the last switch failed; empty when it worked */
+      error: string;
+      token: string;
+    };
+    RelaySwitchRequest: {
+      /**
+       * @description active: on; inactive: off
+       *
+       * * `active` - On
+       * * `inactive` - Off
+       */
+      state: components["schemas"]["RelaySwitchRequestStateEnum"];
+      /** @description A pulse: on for this long only, then off again */
+      seconds?: number;
+    };
+    /**
+     * @description * `active` - On
+     * * `inactive` - Off
+     * @enum {string}
+     */
+    RelaySwitchRequestStateEnum: "active" | "inactive";
     RenderRequest: {
       mask_only?: number[];
       keep_visible?: number[];
@@ -1356,6 +1590,7 @@ export interface components {
       enabled: boolean;
       condition: components["schemas"]["ConditionEnum"];
       zone: number | null;
+      /** @description A camera's classes, or a radar's (person, vehicle, unknown); empty: any */
       object_classes: components["schemas"]["ObjectClassesEnum"][];
       /** Format: double */
       dwell_seconds: number;
@@ -1382,11 +1617,19 @@ export interface components {
         [key: string]: string;
       };
       /** Format: double */
+      speed_kmh: number;
+      /** Format: double */
+      heading_deg: number;
+      /** Format: double */
+      tolerance_deg: number;
+      /** Format: double */
       min_duration_seconds: number;
       schedule: components["schemas"]["ScheduleWindow"][];
       severity: components["schemas"]["SeverityEnum"];
       raise_alarm: boolean;
       record_event: boolean;
+      /** @description Other cameras whose footage of each event is kept (those that see a radar's zone) */
+      record_cameras: number[];
       /** Format: double */
       pre_roll_seconds: number;
       /** Format: double */
@@ -1404,6 +1647,7 @@ export interface components {
       enabled?: boolean;
       condition: components["schemas"]["ConditionEnum"];
       zone?: number | null;
+      /** @description A camera's classes, or a radar's (person, vehicle, unknown); empty: any */
       object_classes?: components["schemas"]["ObjectClassesEnum"][];
       /** Format: double */
       dwell_seconds?: number;
@@ -1430,11 +1674,19 @@ export interface components {
         [key: string]: string;
       };
       /** Format: double */
+      speed_kmh?: number;
+      /** Format: double */
+      heading_deg?: number;
+      /** Format: double */
+      tolerance_deg?: number;
+      /** Format: double */
       min_duration_seconds?: number;
       schedule?: components["schemas"]["ScheduleWindowRequest"][];
       severity?: components["schemas"]["SeverityEnum"];
       raise_alarm?: boolean;
       record_event?: boolean;
+      /** @description Other cameras whose footage of each event is kept (those that see a radar's zone) */
+      record_cameras?: number[];
       /** Format: double */
       pre_roll_seconds?: number;
       /** Format: double */
@@ -1445,6 +1697,44 @@ export interface components {
       relay_seconds?: number;
       webhook_url?: string;
       webhook_secret?: string;
+    };
+    SceneFrame: {
+      /**
+       * Format: date-time
+       * @description The recorded video frame the objects were seen in
+       */
+      at: string;
+      objects: components["schemas"]["SceneObject"][];
+    };
+    SceneMetadata: {
+      camera: number;
+      /** Format: date-time */
+      start: string;
+      /** Format: date-time */
+      end: string;
+      frames: components["schemas"]["SceneFrame"][];
+    };
+    SceneObject: {
+      /** @description The VMS's track number, the same as on the live overlay */
+      track: number;
+      /** @description Object class: person, car, ... or unknown */
+      label: string;
+      /** Format: double */
+      score: number;
+      /**
+       * Format: double
+       * @description Left edge, fraction of the picture width
+       */
+      x: number;
+      /**
+       * Format: double
+       * @description Top edge, fraction of the picture height
+       */
+      y: number;
+      /** Format: double */
+      w: number;
+      /** Format: double */
+      h: number;
     };
     ScheduleWindow: {
       days: [number, ...number[]];
@@ -1490,6 +1780,34 @@ export interface components {
       algorithm: string;
       public_key_pem: string;
       fingerprint: string;
+    };
+    SitePlan: {
+      id: number;
+      name: string;
+      /**
+       * Width in metres
+       * Format: double
+       * @description How many metres the plan's width spans
+       */
+      width_m: number;
+      image_url: string;
+      /** @description Pixels */
+      image_width: number;
+      /** @description Pixels */
+      image_height: number;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    SitePlanRequest: {
+      name: string;
+      /**
+       * Width in metres
+       * Format: double
+       * @description How many metres the plan's width spans
+       */
+      width_m: number;
+      /** @description The plan's picture: PNG or JPEG, base64 (a data: URL too), at most 10 MB and 6000 pixels a side */
+      image: string;
     };
     Span: {
       /** Format: date-time */
@@ -2367,6 +2685,11 @@ export interface operations {
     parameters: {
       query?: {
         enabled?: boolean;
+        /**
+         * @description * `camera` - Camera
+         * * `radar` - Radar (objects with position and speed, no video)
+         */
+        kind?: "camera" | "radar";
         /** @description Number of results to return per page. */
         limit?: number;
         /** @description The initial index from which to return the results. */
@@ -2377,6 +2700,7 @@ export interface operations {
          * * `off` - Off
          */
         recording_mode?: "continuous" | "events" | "off";
+        site_plan?: number;
         /**
          * @description * `unknown` - Not yet connected
          * * `online` - Online
@@ -3078,6 +3402,54 @@ export interface operations {
       };
     };
   };
+  /**
+   * @description What the camera's own analytics saw within a span (at most an hour), frame by frame, as kept with its
+   * recording: the boxes to draw over the played-back video.
+   */
+  v1_cameras_scene_metadata_retrieve: {
+    parameters: {
+      query: {
+        /** @description ISO 8601 with offset */
+        end: string;
+        /** @description ISO 8601 with offset */
+        start: string;
+      };
+      path: {
+        camera_id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["SceneMetadata"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** @description Recorded segments of a camera overlapping a span, oldest first. */
   v1_cameras_segments_list: {
     parameters: {
@@ -3656,19 +4028,25 @@ export interface operations {
     };
   };
   /**
-   * @description The camera's relay outputs, as it lists them over ONVIF: what a rule may switch. Their last states are
-   * the camera's `relay_outputs`.
+   * @description The camera's relay outputs, as it lists them over ONVIF: what a rule, or a user allowed to, may switch.
+   * Their last states are the camera's `relay_outputs`.
    */
   v1_cameras_relay_outputs_list: {
     parameters: {
       query?: {
         enabled?: boolean;
         /**
+         * @description * `camera` - Camera
+         * * `radar` - Radar (objects with position and speed, no video)
+         */
+        kind?: "camera" | "radar";
+        /**
          * @description * `continuous` - Continuous
          * * `events` - On events only (with pre- and post-roll)
          * * `off` - Off
          */
         recording_mode?: "continuous" | "events" | "off";
+        site_plan?: number;
         /**
          * @description * `unknown` - Not yet connected
          * * `online` - Online
@@ -3709,6 +4087,68 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Switch one of the camera's relay outputs on or off by hand, or on for some seconds (a pulse); audited.
+   * A camera without that output is a 404; one that cannot be asked a 502, and then nothing is kept.
+   */
+  v1_cameras_relay_outputs_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+        /** @description The relay output's token, as the camera lists it */
+        token: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RelaySwitchRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["RelaySwitch"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3977,8 +4417,10 @@ export interface operations {
          * * `offline` - Camera offline
          * * `tamper` - Camera tampered (blocked, blacked out or moved)
          * * `camera_event` - The camera reports an event (its own motion, tamper, input or analytics)
+         * * `speed` - Object in the zone faster than a speed (radar)
+         * * `heading` - Object in the zone moving a given way (radar)
          */
-        condition?: "camera_event" | "count" | "cross" | "dwell" | "enter" | "motion" | "offline" | "tamper";
+        condition?: "camera_event" | "count" | "cross" | "dwell" | "enter" | "heading" | "motion" | "offline" | "speed" | "tamper";
         /** @description Events that started before this time */
         end?: string;
         has_alarm?: boolean;
@@ -4852,6 +5294,303 @@ export interface operations {
       };
       /** @description Not allowed */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+   * radar's zones are drawn on its plan.
+   */
+  v1_site_plans_list: {
+    parameters: {
+      query?: {
+        /** @description Number of results to return per page. */
+        limit?: number;
+        /** @description The initial index from which to return the results. */
+        offset?: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PaginatedSitePlanList"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+   * radar's zones are drawn on its plan.
+   */
+  v1_site_plans_create: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SitePlanRequest"];
+      };
+    };
+    responses: {
+      201: {
+        content: {
+          "application/json": components["schemas"]["SitePlan"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+   * radar's zones are drawn on its plan.
+   */
+  v1_site_plans_retrieve: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this site plan. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["SitePlan"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+   * radar's zones are drawn on its plan.
+   */
+  v1_site_plans_update: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this site plan. */
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SitePlanRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["SitePlan"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+   * radar's zones are drawn on its plan.
+   */
+  v1_site_plans_destroy: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this site plan. */
+        id: number;
+      };
+    };
+    responses: {
+      /** @description No response body */
+      204: {
+        content: never;
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Floor plans and maps of the site: devices are placed on them (each device's `site_plan`, `plan_x`, ...) and a
+   * radar's zones are drawn on its plan.
+   */
+  v1_site_plans_partial_update: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this site plan. */
+        id: number;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["PatchedSitePlanRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["SitePlan"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description The plan's picture, as uploaded. */
+  v1_site_plans_image_retrieve: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this site plan. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/png": string;
+          "image/jpeg": string;
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -29,19 +29,34 @@ export type DynamicMasking = Schemas["DynamicMaskingEnum"] | Schemas["BlankEnum"
 /** What finds the objects on a camera: this server's detector, the camera's own analytics (its scene metadata), or both. */
 export type AnalysisSource = Schemas["AnalysisSourceEnum"];
 
-/** The last switch of one of a camera's relay outputs: `active` null when nobody knows (a switch the camera refused
- * before any worked), `error` why the last switch failed, empty when it worked. */
-export interface RelayState {
-  active: boolean | null;
-  changed_at: string;
-  error: string;
-}
+/** How the camera's own analytics metadata comes: in its RTSP stream (ONVIF Profile M) or over MQTT (AXIS Scene Metadata). */
+export type MetadataTransport = Schemas["MetadataTransportEnum"];
 
-/** `relay_outputs`: the last switch of each relay output the rules switched, by its token. */
-export type Camera = Omit<Schemas["Camera"], "relay_outputs"> & { relay_outputs: Record<string, RelayState> };
+/** The last switch of one of a camera's relay outputs, by a rule or by hand: `active` null when nobody knows (a switch
+ * the camera refused before any worked), `error` why the last switch failed, empty when it worked. */
+export type RelayState = Schemas["RelayState"];
+
+/** `relay_outputs`: the last switch of each relay output, by its token. */
+export type Camera = Schemas["Camera"];
 
 /** A relay output as the camera lists it over ONVIF: its token, mode (Monostable or Bistable) and idle state. */
 export type RelayOutput = Schemas["RelayOutput"];
+
+/** "active" switches a relay output on, "inactive" off. */
+export type RelayLogicalState = Schemas["RelaySwitchRequestStateEnum"];
+
+/** A relay output switched by hand, as the camera now keeps it. */
+export type RelaySwitch = Schemas["RelaySwitch"];
+
+/** A device is a camera, or a radar (objects with position and speed, no video; placed on a site plan). */
+export type DeviceKind = Schemas["DeviceKindEnum"];
+
+/** A floor plan or map of the site: devices are placed on it (fractions of its picture, y down) and a radar's zones
+ * drawn on it; `width_m` is how many metres the picture's width spans. */
+export type SitePlan = Schemas["SitePlan"];
+
+/** What the site plan form sends: the picture (a data: URL) on create, and on change only when replaced. */
+export type SitePlanInput = Schemas["SitePlanRequest"];
 
 /** What the camera form sends; the passwords only when typed. */
 export type CameraInput = Schemas["CameraRequest"];
@@ -93,6 +108,9 @@ export type AuditEntry = Schemas["AuditEntry"];
 export type Span = Schemas["Span"];
 
 export type Timeline = Schemas["Timeline"];
+
+/** What the camera's own analytics saw in a span, frame by frame, as kept with its recording. */
+export type SceneMetadata = Schemas["SceneMetadata"];
 
 export interface HealthCheck {
   ok: boolean;

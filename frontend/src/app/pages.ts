@@ -4,6 +4,7 @@ import type { ComponentType } from "preact";
 import { CameraAnalyticsPage } from "../analytics/CameraAnalyticsPage";
 import { AuditPage } from "../audit/AuditPage";
 import { AddCameraPage } from "../cameras/AddCameraPage";
+import { AddRadarPage } from "../cameras/AddRadarPage";
 import { CamerasPage } from "../cameras/CamerasPage";
 import { EditCameraPage } from "../cameras/EditCameraPage";
 import { DeviceEventsPage } from "../events/DeviceEventsPage";
@@ -17,6 +18,8 @@ import { LivePage } from "../live/LivePage";
 import { PrivacyMasksPage } from "../privacy/PrivacyMasksPage";
 import { RecordingsIndexPage } from "../recordings/RecordingsIndexPage";
 import { RecordingsPage } from "../recordings/RecordingsPage";
+import { SitePlanPage } from "../sitePlans/SitePlanPage";
+import { SitePlansPage } from "../sitePlans/SitePlansPage";
 import { UsersPage } from "../users/UsersPage";
 import { PERMISSION, type Permission } from "./permissions";
 
@@ -36,9 +39,12 @@ export const PAGES: PageRoute[] = [
   { pattern: "/live/:camera", permission: PERMISSION.viewLive, component: LiveCameraPage, fill: true },
   { pattern: "/cameras", permission: PERMISSION.viewCameras, component: CamerasPage, menu: "Cameras" },
   { pattern: "/cameras/new", permission: PERMISSION.addCamera, component: AddCameraPage },
+  { pattern: "/cameras/new-radar", permission: PERMISSION.addCamera, component: AddRadarPage },
   { pattern: "/cameras/:camera/edit", permission: PERMISSION.changeCamera, component: EditCameraPage },
   { pattern: "/cameras/:camera/analytics", permission: PERMISSION.changeCamera, component: CameraAnalyticsPage },
   { pattern: "/cameras/:camera/privacy", permission: PERMISSION.changeCamera, component: PrivacyMasksPage },
+  { pattern: "/site-plans", permission: PERMISSION.viewSitePlans, component: SitePlansPage, menu: "Site plans" },
+  { pattern: "/site-plans/:plan", permission: PERMISSION.viewSitePlans, component: SitePlanPage },
   { pattern: "/recordings", permission: PERMISSION.viewRecordings, component: RecordingsIndexPage, menu: "Recordings" },
   { pattern: "/recordings/:camera", permission: PERMISSION.viewRecordings, component: RecordingsPage },
   { pattern: "/events", permission: PERMISSION.viewRecordings, component: EventsPage, menu: "Events" },

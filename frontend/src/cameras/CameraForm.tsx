@@ -1,23 +1,29 @@
 /**
  * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, whether it is
- * thermal, analysis (by this server, by the camera's own analytics over MQTT, or both), privacy masking, and whether
- * its own events (ONVIF) are received.
+ * thermal, analysis (by this server, by the camera's own analytics in its stream or over MQTT, or both), privacy
+ * masking, and whether its own events (ONVIF) are received.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
-import type { AnalysisSource, Camera, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
+import type { AnalysisSource, Camera, DynamicMasking, MaskStyle, MetadataTransport, RecordingMode, Rotation } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
 import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
 import { DYNAMIC_MASKING, MASK_STYLES, maskingCostWords } from "../privacy/maskWords";
 import { inputOf, type CameraDraft } from "./cameraDraft";
+import { MqttFields } from "./MqttFields";
 import { StreamCheck, type CheckState } from "./StreamCheck";
 
 const ANALYSIS_SOURCES: [AnalysisSource, string][] = [
   ["server", "This server (it decodes the video and detects objects)"],
   ["camera", "The camera's own analytics (its scene metadata; the video is not decoded)"],
   ["both", "Both (the camera's metadata, and this server's detection where the camera reports nothing)"],
+];
+
+const METADATA_TRANSPORTS: [MetadataTransport, string][] = [
+  ["stream", "In its RTSP stream (ONVIF Profile M metadata track)"],
+  ["mqtt", "Over MQTT (AXIS Scene Metadata)"],
 ];
 
 interface CameraFormProps {
@@ -38,6 +44,7 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => focusFirstInvalid(form.current), [error]);
   const sourceErrors = fieldErrors(error, "analysis_source");
+  const transportErrors = fieldErrors(error, "metadata_transport");
 
   const set = <K extends keyof CameraDraft>(key: K, value: CameraDraft[K]) => {
     onChange({ ...draft, [key]: value });
@@ -174,30 +181,22 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
         )}
         {draft.analysis_source !== "server" && (
           <fieldset class="form-part" disabled={!draft.analytics_enabled} data-testid="scene-metadata">
-            <legend>Camera's scene metadata (MQTT)</legend>
-            <Field label="Broker" name="metadata_broker" error={error} wide
-              hint="mqtt://host:port, or mqtts://host:port for an encrypted connection.">
-              <input name="metadata_broker" value={draft.metadata_broker} spellcheck={false}
-                placeholder="mqtt://broker:1883 — empty: the site's broker"
-                onInput={(e) => set("metadata_broker", e.currentTarget.value)} />
-            </Field>
-            <div class="field-row">
-              <Field label="Username" name="metadata_username" error={error}>
-                <input name="metadata_username" autocomplete="off" value={draft.metadata_username}
-                  onInput={(e) => set("metadata_username", e.currentTarget.value)} />
-              </Field>
-              <Field label="Password" name="metadata_password" error={error}
-                hint={camera?.has_metadata_password ? "Leave empty to keep the saved password." : undefined}>
-                <input name="metadata_password" type="password" autocomplete="new-password" value={draft.metadata_password}
-                  placeholder={camera?.has_metadata_password ? "••••••••" : ""}
-                  onInput={(e) => set("metadata_password", e.currentTarget.value)} />
-              </Field>
-            </div>
-            <Field label="Topic" name="metadata_topic" error={error} wide
-              hint="The MQTT topic the camera publishes its frame metadata on, e.g. axis/B8A44F000000/scene/frame">
-              <input name="metadata_topic" value={draft.metadata_topic} spellcheck={false}
-                onInput={(e) => set("metadata_topic", e.currentTarget.value)} />
-            </Field>
+            <legend>Camera's scene metadata</legend>
+            <fieldset class={`choices${transportErrors.length ? " field-invalid" : ""}`}>
+              <legend>Metadata comes</legend>
+              {METADATA_TRANSPORTS.map(([value, words]) => (
+                <label class="checkbox-inline">
+                  <input type="radio" name="metadata_transport" value={value} checked={draft.metadata_transport === value}
+                    onChange={() => set("metadata_transport", value)} />
+                  {words}
+                </label>
+              ))}
+              {transportErrors.map((message) => <span class="field-error" role="alert">{message}</span>)}
+            </fieldset>
+            {draft.metadata_transport === "mqtt" && (
+              <MqttFields values={draft} set={set} error={error} hasPassword={!!camera?.has_metadata_password}
+                topicHint="The MQTT topic the camera publishes its frame metadata on, e.g. axis/B8A44F000000/scene/frame" />
+            )}
           </fieldset>
         )}
         {camera?.analytics_notice && (

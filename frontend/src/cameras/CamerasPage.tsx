@@ -1,4 +1,4 @@
-/** All cameras the user may see, with their status pushed live; admins add, edit and delete them here. */
+/** All cameras (and radars) the user may see, with their status pushed live; admins add, edit and delete them here. */
 
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { cameras as camerasApi } from "../api/endpoints";
@@ -6,7 +6,7 @@ import type { Camera } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
 import { Empty, ErrorNote, Loading } from "../components/Notice";
-import { applyStatus, useCameraStatus, type ConnectionState } from "../realtime/cameraStatus";
+import { applyStatus, useCameraStatus, withNewerStatus, type ConnectionState } from "../realtime/cameraStatus";
 import { CameraRow } from "./CameraRow";
 import { DeleteCameraDialog } from "./DeleteCameraDialog";
 
@@ -25,7 +25,8 @@ export function CamerasPage() {
 
   const load = useCallback(async () => {
     try {
-      setList(await camerasApi.list());
+      const loaded = await camerasApi.list();
+      setList((current) => withNewerStatus(loaded, current));
       setError(null);
     } catch (failure) {
       setError(failure);
@@ -49,6 +50,7 @@ export function CamerasPage() {
         {list && <span class="muted">{list.length} {list.length === 1 ? "camera" : "cameras"}</span>}
         <span class={`connection connection-${connection}`} data-testid="status-connection">{CONNECTION_WORDS[connection]}</span>
         <span class="spacer" />
+        {canAdd && <a class="button" href="/cameras/new-radar">Add radar</a>}
         {canAdd && <a class="button primary" href="/cameras/new">Add camera</a>}
       </div>
       <ErrorNote error={error} title="The cameras could not be loaded." />

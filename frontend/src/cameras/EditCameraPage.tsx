@@ -1,4 +1,4 @@
-/** Change a camera's settings, and see the last switch of each of its relay outputs. */
+/** Change a camera's settings, and see (and switch) its relay outputs; or a radar's (the radar form). */
 
 import { useEffect, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
@@ -6,6 +6,7 @@ import type { Camera } from "../api/types";
 import { navigate } from "../app/router";
 import { ErrorNote, Loading } from "../components/Notice";
 import { CameraForm } from "./CameraForm";
+import { RadarForm } from "./RadarForm";
 import { draftOf, type CameraDraft } from "./cameraDraft";
 import { RelayOutputs } from "./RelayOutputs";
 
@@ -22,15 +23,19 @@ export function EditCameraPage({ camera: id }: { camera: string }) {
     <section class="narrow">
       <div class="page-title">
         <a href="/cameras" class="back">← Cameras</a>
-        <h1>{camera ? `Edit ${camera.name}` : "Edit camera"}</h1>
+        <h1>{camera ? `Edit ${camera.name}` : "Edit device"}</h1>
       </div>
       <ErrorNote error={error} title="The camera could not be loaded." />
       {!camera && !error && <Loading what="the camera" />}
-      {camera && draft && (
+      {camera?.kind === "radar" && (
+        <RadarForm radar={camera} submitLabel="Save changes" onSaved={() => navigate("/cameras")}
+          onCancel={() => navigate("/cameras")} />
+      )}
+      {camera?.kind === "camera" && draft && (
         <CameraForm camera={camera} draft={draft} onChange={setDraft} submitLabel="Save changes"
           onSaved={() => navigate("/cameras")} onCancel={() => navigate("/cameras")} />
       )}
-      {camera && <RelayOutputs camera={camera} />}
+      {camera?.kind === "camera" && <RelayOutputs camera={camera} />}
     </section>
   );
 }

@@ -1,6 +1,15 @@
 /** The camera form's values, as typed (text for numbers), and their conversion to what the API takes. */
 
-import type { AnalysisSource, Camera, CameraInput, DynamicMasking, MaskStyle, RecordingMode, Rotation } from "../api/types";
+import type {
+  AnalysisSource,
+  Camera,
+  CameraInput,
+  DynamicMasking,
+  MaskStyle,
+  MetadataTransport,
+  RecordingMode,
+  Rotation,
+} from "../api/types";
 
 export interface CameraDraft {
   name: string;
@@ -17,6 +26,7 @@ export interface CameraDraft {
   analytics_enabled: boolean;
   analytics_fps: string;
   analysis_source: AnalysisSource;
+  metadata_transport: MetadataTransport;
   metadata_broker: string;
   metadata_username: string;
   metadata_password: string;
@@ -44,6 +54,7 @@ export const EMPTY_DRAFT: CameraDraft = {
   analytics_enabled: false,
   analytics_fps: "5",
   analysis_source: "server",
+  metadata_transport: "stream",
   metadata_broker: "",
   metadata_username: "",
   metadata_password: "",
@@ -72,6 +83,7 @@ export function draftOf(camera: Camera): CameraDraft {
     analytics_enabled: camera.analytics_enabled,
     analytics_fps: String(camera.analytics_fps),
     analysis_source: camera.analysis_source,
+    metadata_transport: camera.metadata_transport,
     metadata_broker: camera.metadata_broker,
     metadata_username: camera.metadata_username,
     metadata_password: "",
@@ -106,6 +118,7 @@ export function inputOf(draft: CameraDraft): CameraInput {
     analytics_enabled: draft.analytics_enabled,
     analytics_fps: Number(draft.analytics_fps),
     analysis_source: draft.analysis_source,
+    metadata_transport: draft.metadata_transport,
     metadata_broker: draft.metadata_broker.trim(),
     metadata_username: draft.metadata_username,
     metadata_topic: draft.metadata_topic.trim(),

@@ -1,16 +1,19 @@
-/** One camera live, as large as the screen allows; unmasked, with a reason, for those allowed to see it so. */
+/** One camera live, as large as the screen allows; unmasked, with a reason, for those allowed to see it so; and its
+ * relay outputs, for those allowed to switch them. */
 
 import { useEffect, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
 import type { Camera } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
+import { RelayOutputs } from "../cameras/RelayOutputs";
 import { ErrorNote, Loading } from "../components/Notice";
 import { UnmaskedSwitch } from "../privacy/UnmaskedSwitch";
 import { LiveTile } from "./LiveTile";
 
 export function LiveCameraPage({ camera: id }: { camera: string }) {
   const canRecordings = useCan(PERMISSION.viewRecordings);
+  const canSwitchRelays = useCan(PERMISSION.switchRelay);
   const [camera, setCamera] = useState<Camera | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [unmasked, setUnmasked] = useState<string | null>(null);
@@ -36,6 +39,7 @@ export function LiveCameraPage({ camera: id }: { camera: string }) {
             unmasked={unmasked} />
         </div>
       )}
+      {camera && canSwitchRelays && <RelayOutputs camera={camera} />}
     </section>
   );
 }

@@ -19,7 +19,8 @@ export function LivePage() {
   const [editing, setEditing] = useState(false);
 
   useEffect(() => {
-    camerasApi.list().then(setList, setError);
+    // Radars have no video to show.
+    camerasApi.list().then((found) => setList(found.filter((camera) => camera.kind === "camera")), setError);
   }, []);
 
   const ids = useMemo(() => list?.map((camera) => camera.id) ?? null, [list]);

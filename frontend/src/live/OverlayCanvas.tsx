@@ -1,14 +1,21 @@
 /**
- * The analytics boxes over a live tile, redrawn as each video frame is shown: requestVideoFrameCallback gives
- * the media time of the frame actually on screen. What is drawn is also written on the canvas (data-overlay-*)
- * and logged in window.__vmsOverlayDrawn, so tests and benchmarks need not read pixels.
+ * The analytics boxes over a video (a live tile, or played-back footage), redrawn as each video frame is shown:
+ * requestVideoFrameCallback gives the media time of the frame actually on screen. What is drawn is also written on
+ * the canvas (data-overlay-*) and, live, logged in window.__vmsOverlayDrawn, so tests and benchmarks need not read
+ * pixels.
  */
 
 import type { RefObject } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import type { OverlayBoxes, Rotation } from "../api/types";
-import type { BoxSchedule } from "./overlay";
 import { drawBoxes, pictureToFrame } from "./overlayDrawing";
+
+/** Which box set goes over the frame at a media time: live, the sets of the socket (BoxSchedule); played back, the
+ * camera's own boxes kept with the recording. */
+export interface BoxSource {
+  /** The set for the frame at `mediaTime`, allowing `tolerance` seconds for rounding; null shows nothing. */
+  at(mediaTime: number, tolerance: number): OverlayBoxes | null;
+}
 
 /** A box set drawn for the first time: when its frame reached the server, and when it was drawn (Unix seconds). */
 export interface OverlayDrawn {
@@ -37,7 +44,8 @@ function logDrawn(camera: number, set: OverlayBoxes): void {
 }
 
 /** Draw, for each frame the video shows, the box set that belongs to it; returns how to stop. */
-function followFrames(camera: number, video: HTMLVideoElement, canvas: HTMLCanvasElement, schedule: BoxSchedule, rotation: Rotation) {
+function followFrames(camera: number, video: HTMLVideoElement, canvas: HTMLCanvasElement, schedule: BoxSource,
+  rotation: Rotation, logged: boolean) {
   const context = canvas.getContext("2d")!;
   let shown: OverlayBoxes | null = null;
   let layout = "";
@@ -61,7 +69,9 @@ function followFrames(camera: number, video: HTMLVideoElement, canvas: HTMLCanva
     canvas.dataset.overlayStates = [...new Set(boxes.map((box) => box.state))].join(",");
     canvas.dataset.overlayLabels = [...new Set(boxes.map((box) => box.label))].join(",");
     canvas.dataset.overlayPts = drawable ? String(drawable.pts) : "";
-    if (drawable && drawable !== shown) logDrawn(camera, drawable);
+    canvas.dataset.overlayFrameAt = drawable ? String(drawable.frame_at) : "";
+    canvas.dataset.overlayRects = JSON.stringify(boxes.map(({ track, x, y, w, h }) => ({ track, x, y, w, h })));
+    if (logged && drawable && drawable !== shown) logDrawn(camera, drawable);
     shown = drawable;
     layout = size;
   }
@@ -69,7 +79,8 @@ function followFrames(camera: number, video: HTMLVideoElement, canvas: HTMLCanva
   // The player emptied the video (camera offline, stream restarting): no picture, so no boxes either.
   const clear = () => show(null);
   video.addEventListener("emptied", clear);
-  show(null);
+  // Paused, no frame is presented until the next seek or play: the frame already on screen gets its boxes now.
+  show(schedule.at(video.currentTime, interval / 2));
 
   let handle = 0;
   let previous: VideoFrameCallbackMetadata | null = null;
@@ -89,22 +100,31 @@ function followFrames(camera: number, video: HTMLVideoElement, canvas: HTMLCanva
   };
   const frameCallbacks = "requestVideoFrameCallback" in video;
   handle = frameCallbacks ? video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onRefresh);
+  // Stepped or sought while paused: a browser busy painting calls back late, or not at all, for the frame sought.
+  const onSeeked = () => {
+    if (video.paused) show(schedule.at(video.currentTime, interval / 2));
+  };
+  video.addEventListener("seeked", onSeeked);
   return () => {
     if (frameCallbacks) video.cancelVideoFrameCallback(handle);
     else cancelAnimationFrame(handle);
     video.removeEventListener("emptied", clear);
+    video.removeEventListener("seeked", onSeeked);
   };
 }
 
 interface OverlayCanvasProps {
   camera: number;
   video: RefObject<HTMLVideoElement | null>;
-  schedule: BoxSchedule;
+  schedule: BoxSource;
   rotation: Rotation;
+  /** Log each set drawn in window.__vmsOverlayDrawn, for the live latency benchmark. */
+  logged?: boolean;
 }
 
-export function OverlayCanvas({ camera, video, schedule, rotation }: OverlayCanvasProps) {
+export function OverlayCanvas({ camera, video, schedule, rotation, logged = true }: OverlayCanvasProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  useEffect(() => followFrames(camera, video.current!, canvas.current!, schedule, rotation), [camera, schedule, rotation]);
+  useEffect(() => followFrames(camera, video.current!, canvas.current!, schedule, rotation, logged),
+    [camera, schedule, rotation, logged]);
   return <canvas ref={canvas} class="overlay" aria-hidden="true" data-testid="overlay" />;
 }

@@ -19,6 +19,19 @@ export function applyStatus(camera: Camera, data: StatusMessage["data"]): Camera
   return { ...camera, live_status: data.live_status };
 }
 
+/**
+ * A list loaded from the API, keeping any status pushed meanwhile that is newer than the list's: a push that arrives
+ * while the list is on its way must not be undone by it.
+ */
+export function withNewerStatus(loaded: Camera[], current: Camera[] | null): Camera[] {
+  const known = new Map(current?.map((camera) => [camera.id, camera.live_status]));
+  return loaded.map((camera) => {
+    const pushed = known.get(camera.id);
+    const newer = pushed?.changed_at && (!camera.live_status.changed_at || pushed.changed_at > camera.live_status.changed_at);
+    return newer ? { ...camera, live_status: pushed } : camera;
+  });
+}
+
 export type { ConnectionState };
 
 /**

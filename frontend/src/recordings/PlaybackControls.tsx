@@ -1,5 +1,6 @@
 /** Play/pause, speed, single frames, jumps between recordings, and the time being shown. */
 
+import type { ComponentChildren } from "preact";
 import { clock } from "../components/format";
 
 export const SPEEDS = [0.5, 1, 2, 4, 8];
@@ -16,6 +17,8 @@ interface PlaybackControlsProps {
   onStep: (frames: number) => void;
   onPrevious: () => void;
   onNext: () => void;
+  /** More controls of what is shown, after the speed (the camera's boxes). */
+  children?: ComponentChildren;
 }
 
 export function PlaybackControls(props: PlaybackControlsProps) {
@@ -35,6 +38,7 @@ export function PlaybackControls(props: PlaybackControlsProps) {
           {SPEEDS.map((speed) => <option value={String(speed)}>{speed}×</option>)}
         </select>
       </label>
+      {props.children}
       <span class="playhead-time" data-testid="playhead-time">
         {playhead === null ? "—" : `${new Date(playhead).toLocaleDateString()} ${clock(new Date(playhead))}`}
       </span>

@@ -17,7 +17,8 @@ export function RecordingsIndexPage() {
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    cameras.list().then(setList, setError);
+    // A radar records nothing.
+    cameras.list().then((found) => setList(found.filter((camera) => camera.kind === "camera")), setError);
   }, []);
 
   return (

@@ -1,7 +1,8 @@
 /**
  * One camera's recordings of one day: the player, its controls, the timeline with the day's events, clip
- * download and redacted export, and the unmasked recording for those allowed to see it. `?at=<ISO time>` (from an
- * alarm or an event) opens the day of that moment and plays from it.
+ * download and redacted export, the unmasked recording for those allowed to see it, and the boxes of the camera's
+ * own analytics as recorded. `?at=<ISO time>` (from an alarm or an event) opens the day of that moment and plays
+ * from it.
  */
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
@@ -14,15 +15,18 @@ import { ErrorNote } from "../components/Notice";
 import { clock } from "../components/format";
 import { RedactedExportForm } from "../exports/RedactedExportForm";
 import { frameOf, type VideoFrame } from "../exports/videoFrame";
+import { OverlayCanvas } from "../live/OverlayCanvas";
 import { UnmaskedBadge } from "../privacy/UnmaskedBadge";
 import { UnmaskedSwitch } from "../privacy/UnmaskedSwitch";
 import { ClipPanel } from "./ClipPanel";
 import { DayPicker } from "./DayPicker";
 import { PlaybackControls } from "./PlaybackControls";
 import { RecordingPlayback, type PlaybackProblem } from "./recordingPlayback";
+import { SceneReplay } from "./sceneReplay";
 import { Timeline } from "./Timeline";
 import { useEventMarks } from "./useEventMarks";
 import { usePlayhead } from "./usePlayhead";
+import { useSceneFrames } from "./useSceneFrames";
 import {
   clampWindow,
   dayKey,
@@ -67,6 +71,7 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
   /** The frame the redacted export form draws its fixed areas on, while that form is open. */
   const [exportFrame, setExportFrame] = useState<VideoFrame | null>(null);
   const [unmasked, setUnmasked] = useState<string | null>(null);
+  const [cameraBoxes, setCameraBoxes] = useState(true);
 
   const video = useRef<HTMLVideoElement>(null);
   const playback = useRef<RecordingPlayback | null>(null);
@@ -81,6 +86,13 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
     const { view: shown, day: limits } = latest.current;
     if (moment > shown.end || moment < shown.start) setView(follow(shown, moment, limits));
   });
+  // The camera's own boxes around the playhead, drawn over the frame on screen: its media time is turned into wall
+  // time as the playhead's is.
+  const sceneFrames = useSceneFrames(cameraId, playhead);
+  const sceneReplay = useMemo(
+    () => new SceneReplay(cameraId, sceneFrames, (media) => playback.current?.wallAt(media) ?? null),
+    [cameraId, sceneFrames],
+  );
 
   useEffect(() => {
     playback.current = new RecordingPlayback(video.current!, { onProblem: setProblem, onLoading: setLoading });
@@ -227,6 +239,9 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
         <div class="player" data-testid="player" data-rotation={rotation}>
           <video ref={video} class={`rotate-${rotation}${rotation % 180 ? " portrait" : ""}`} muted playsInline onEnded={onEnded}
             onLoadedMetadata={(e) => { e.currentTarget.playbackRate = rate; }} />
+          {cameraBoxes && sceneFrames.length > 0 && (
+            <OverlayCanvas camera={cameraId} video={video} schedule={sceneReplay} rotation={rotation} logged={false} />
+          )}
           {overlay && <div class={`player-message${empty ? " empty" : ""}`} data-testid="player-message">{overlay}</div>}
           {unmasked && <UnmaskedBadge />}
         </div>
@@ -240,7 +255,15 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
       )}
       <PlaybackControls playing={playing} rate={rate} playhead={playhead} canStep={!playing && playhead !== null}
         hasPrevious={Boolean(previous)} hasNext={Boolean(next)} onToggle={toggle} onRate={changeRate} onStep={step}
-        onPrevious={() => previous && playFrom(previous.start)} onNext={() => next && playFrom(next.start)} />
+        onPrevious={() => previous && playFrom(previous.start)} onNext={() => next && playFrom(next.start)}>
+        {sceneFrames.length > 0 && (
+          <label class="checkbox-inline" title="The boxes of the objects the camera's own analytics saw, as recorded">
+            <input type="checkbox" name="camera-boxes" checked={cameraBoxes}
+              onChange={(e) => setCameraBoxes(e.currentTarget.checked)} />
+            Camera's boxes
+          </label>
+        )}
+      </PlaybackControls>
       <Timeline day={day} view={view} recorded={spans} events={eventMarks} playhead={playhead} selection={selection}
         onSelect={canExport ? setSelection : null} onSeek={playFrom} onView={setView} />
     </section>
