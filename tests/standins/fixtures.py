@@ -57,6 +57,16 @@ def real_people_clip(people_clip: PeopleClip) -> PeopleClip:
 
 
 @pytest.fixture(scope="session")
+def people_scene(real_people_clip: PeopleClip) -> Path:
+    """The tracks the packaged detector and tracker find in the first 60 s of the real footage, as a camera would
+    report them (bench/camera_metadata.py `scene_of`, made once per machine beside the clip in var/footage)."""
+    # Imported here: it loads the detector's modules, which most tests do not need.
+    from bench.camera_metadata import scene_of
+
+    return scene_of(real_people_clip.path, 60.0)
+
+
+@pytest.fixture(scope="session")
 def footage_rtsp_server(people_clip: PeopleClip) -> Iterator[FileRtspServer]:
     """An RTSP server looping the footage; get its URL with `url_for(people_clip.path)`."""
     with FileRtspServer(people_clip.path.parent) as server:

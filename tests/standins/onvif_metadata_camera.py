@@ -31,19 +31,39 @@ the first RTCP report, within one 90 kHz tick (11 us) after it, when FFmpeg re-t
 client gets its own pipeline, which starts the scene at the client's first frame: FFmpeg's pts of frame n is
 n / fps (to a tick), which --truth records. FFmpeg gives the first video packet (SPS, PPS, frame 0) no pts.
 UtcTime is the wall clock when the frame was pushed, as RTCP would map its RTP time.
+
+With --clip and --scene the camera shows real footage instead: the clip (any file GStreamer decodes) is
+decoded here, scaled to the stream's size and rate and looped, and each frame's document lists the tracks of the
+scene (JSON `[[t, [[id, label, score, [x0, y0, x1, y1]], ...]], ...]`, corners as fractions of the picture, as
+bench/camera_metadata.py's `scene_of` writes it) at that frame's clip time: the latest entry at or before it,
+when no more than half a scene interval older. ObjectId is the track id (a new one on each pass of the clip);
+a person is a Human, a car, bus or truck a Vehicle, and a track is deleted after its last entry. Each pass ends
+with the scene (or the clip, if shorter), so every frame shown has its boxes.
+
+With --garbage-every N every Nth document is malformed, alternately not well-formed XML (its Frame left
+unclosed) and with "nan" for a box's left side (the first kind when the frame has no box), as a faulty camera
+might send. Both still end with the closing MetadataStream tag: a document cut off before it is taken by
+readers for the remains of one whose last packets were lost, and dropped unread.
 """
 
 import argparse
+import bisect
+import contextlib
 import itertools
 import json
 import random
+import re
 import signal
+import statistics
 import struct
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 
 import gi
 
@@ -111,11 +131,14 @@ SCENE = (
 
 @dataclass(frozen=True)
 class SceneObject:
-    """One object as seen in one frame: its ONVIF ObjectId, class and box in pixels (x0, y0, x1, y1; y down)."""
+    """One object as seen in one frame: its ONVIF ObjectId, class, likelihood, box in pixels (x0, y0, x1, y1; y
+    down) and, in the synthetic scene, the colour it is drawn in."""
 
     object_id: int
-    walker: Walker
+    object_class: str
+    likelihood: float
     box: tuple[int, int, int, int]
+    rgb: tuple[int, int, int] = GREY
 
 
 def scene_at(frame: int, fps: int, width: int, height: int) -> list[SceneObject]:
@@ -127,7 +150,8 @@ def scene_at(frame: int, fps: int, width: int, height: int) -> list[SceneObject]
         box = walker.box_at(t, width, height)
         if box is not None:
             # A new ObjectId on each pass: the spec forbids reusing a deleted one (until the counter wraps).
-            objects.append(SceneObject(loop % 10000 * len(SCENE) + index + 1, walker, box))
+            object_id = loop % 10000 * len(SCENE) + index + 1
+            objects.append(SceneObject(object_id, walker.object_class, walker.likelihood, box, walker.rgb))
     return objects
 
 
@@ -148,7 +172,7 @@ def draw_frame(objects: list[SceneObject], width: int, height: int) -> bytes:
     chroma_v = bytearray([grey_v]) * (chroma_width * (height // 2))
     for obj in objects:
         x0, y0, x1, y1 = obj.box
-        y, u, v = _yuv(obj.walker.rgb)
+        y, u, v = _yuv(obj.rgb)
         row = bytes([y]) * (x1 - x0)
         for line in range(y0, y1):
             luma[line * width + x0:line * width + x1] = row
@@ -205,7 +229,7 @@ def metadata_document(
         else:
             left, right = 2 * x0 / width - 1, 2 * x1 / width - 1
             top, bottom = 1 - 2 * y0 / height, 1 - 2 * y1 / height
-        kind, likelihood = obj.walker.object_class, _number(obj.walker.likelihood)
+        kind, likelihood = obj.object_class, _number(obj.likelihood)
         if style.old_class_schema:
             kind_xml = (
                 f'<{tag("ClassCandidate")}><{tag("Type")}>{kind}</{tag("Type")}>'
@@ -249,6 +273,124 @@ def rtp_ticks(running_time: int) -> int:
     return running_time * CLOCK_RATE // Gst.SECOND
 
 
+# The detector's labels as ONVIF class types; a track of any other label is not reported.
+ONVIF_CLASSES = {"person": "Human", "car": "Vehicle", "bus": "Vehicle", "truck": "Vehicle"}
+# Ids of the scene's tracks are offset by this on each pass of the clip, so that a deleted ObjectId never comes back.
+_PASS_IDS = 100_000
+_EPSILON = 1e-6  # seconds: the scene's times are rounded to the millisecond
+
+
+class FootageScene:
+    """The tracks found in a clip (bench/camera_metadata.py `scene_of`'s JSON), looked up by clip time."""
+
+    def __init__(self, path: Path) -> None:
+        entries = json.loads(Path(path).read_text())
+        if not entries:
+            raise ValueError(f"{path} has no scene entries")
+        self.times = [float(t) for t, _tracks in entries]
+        self.entries = [
+            [(int(track_id), label, float(score), box) for track_id, label, score, box in tracks
+             if label in ONVIF_CLASSES]
+            for _t, tracks in entries
+        ]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(self.times)]
+        self.interval = statistics.median(gaps) if gaps else 1.0
+        # Seconds of clip the scene covers: a pass of the clip ends there.
+        self.length = self.times[-1] + self.interval
+        self.lifetimes: dict[int, tuple[float, float]] = {}  # track id -> (first, last) entry time
+        for t, tracks in zip(self.times, self.entries, strict=True):
+            for track_id, *_rest in tracks:
+                first, _last = self.lifetimes.get(track_id, (t, t))
+                self.lifetimes[track_id] = (first, t)
+
+    def objects_at(self, t: float, rerun: int, width: int, height: int) -> list[SceneObject]:
+        """The tracks of the latest entry at or before clip time `t`, if it is at most half an interval older."""
+        index = bisect.bisect_right(self.times, t + _EPSILON) - 1
+        if index < 0 or t - self.times[index] > self.interval / 2 + _EPSILON:
+            return []
+
+        def pixel(fraction: float, limit: int) -> int:
+            return min(max(round(fraction * limit), 0), limit)
+
+        objects = []
+        for track_id, label, score, (x0, y0, x1, y1) in self.entries[index]:
+            box = pixel(x0, width), pixel(y0, height), pixel(x1, width), pixel(y1, height)
+            if box[2] > box[0] and box[3] > box[1]:
+                objects.append(SceneObject(rerun * _PASS_IDS + track_id, ONVIF_CLASSES[label], score, box))
+        return objects
+
+    def alive_at(self, t: float, rerun: int) -> set[int]:
+        """The ObjectIds of the tracks begun and not yet ended at clip time `t` (a track ends when its last
+        entry is no longer shown)."""
+        return {
+            rerun * _PASS_IDS + track_id
+            for track_id, (first, last) in self.lifetimes.items()
+            if first - _EPSILON <= t <= last + self.interval / 2 + _EPSILON
+        }
+
+
+def clip_frames(path: Path, width: int, height: int, fps: int, length: float) -> Iterator[tuple[int, float, bytes]]:
+    """The clip's frames as I420 pictures of `width` x `height` at `fps`, decoded by GStreamer, looping forever
+    with passes of at most `length` seconds: (pass, seconds into the clip, picture)."""
+    for rerun in itertools.count():
+        pipeline = Gst.parse_launch(
+            "filesrc name=file ! decodebin ! videoconvert ! videoscale ! videorate"
+            f" ! video/x-raw,format=I420,width={width},height={height},framerate={fps}/1"
+            " ! appsink name=frames sync=false max-buffers=8"
+        )
+        pipeline.get_by_name("file").set_property("location", str(path))
+        sink = pipeline.get_by_name("frames")
+        pipeline.set_state(Gst.State.PLAYING)
+        index = 0
+        try:
+            while index / fps < length - _EPSILON:
+                # None at the end of the clip, or when it does not decode.
+                sample = sink.emit("try-pull-sample", 10 * Gst.SECOND)
+                if sample is None:
+                    break
+                buffer = sample.get_buffer()
+                yield rerun, index / fps, buffer.extract_dup(0, buffer.get_size())
+                index += 1
+        finally:
+            pipeline.set_state(Gst.State.NULL)
+        if index == 0:
+            raise RuntimeError(f"no frame of {path} decodes")
+
+
+@dataclass(frozen=True)
+class Shot:
+    """What a camera sends for one frame: the picture (drawn on demand), the objects in view, and the ObjectIds of
+    the objects that have not left the scene (those reported before and not among them are deleted)."""
+
+    picture: Callable[[], bytes]
+    objects: list[SceneObject]
+    alive: set[int]
+
+
+def synthetic_shots(width: int, height: int, fps: int) -> Iterator[Shot]:
+    """The synthetic scene's frames, from frame 0."""
+    for frame in itertools.count():
+        objects = scene_at(frame, fps, width, height)
+        yield Shot(partial(draw_frame, objects, width, height), objects, {obj.object_id for obj in objects})
+
+
+def footage_shots(clip: Path, scene_path: Path, width: int, height: int, fps: int) -> Iterator[Shot]:
+    """The clip's frames, looped, each with the scene's tracks at its clip time."""
+    scene = FootageScene(scene_path)
+    for rerun, t, picture in clip_frames(clip, width, height, fps, scene.length):
+        yield Shot(partial(bytes, picture), scene.objects_at(t, rerun, width, height), scene.alive_at(t, rerun))
+
+
+def malformed(document: bytes, number: int) -> bytes:
+    """`document` spoiled as a faulty camera might: its Frame left unclosed (not well-formed XML), or for odd
+    `number` with "nan" for a box's left side when it has a box."""
+    if number % 2:
+        spoiled, count = re.subn(rb'left="[^"]*"', b'left="nan"', document, count=1)
+        if count:
+            return spoiled
+    return re.sub(rb"</(?:\w+:)?Frame>", b"", document, count=1)
+
+
 class Feed:
     """Feeds one media's two appsrcs in real time from a thread: frame n at running time rt0 + n / fps, and
     its metadata document with the same running time."""
@@ -281,28 +423,44 @@ class Feed:
         clock, base_time = self.video.get_clock(), self.video.get_base_time()
         rt0 = clock.get_time() - base_time
         utc0 = time.time()
-        fps, every = self.args.fps, self.args.metadata_every
+        fps, width, height = self.args.fps, self.args.width, self.args.height
+        if self.args.clip is None:
+            shots = synthetic_shots(width, height, fps)
+        else:
+            shots = footage_shots(self.args.clip, self.args.scene, width, height, fps)
+        with contextlib.closing(shots):
+            self._feed(shots, clock, base_time, rt0, utc0)
+
+    def _feed(self, shots: Iterator[Shot], clock: Gst.Clock, base_time: int, rt0: int, utc0: float) -> None:
+        fps, width, height = self.args.fps, self.args.width, self.args.height
+        every, garbage_every = self.args.metadata_every, self.args.garbage_every
         reported: set[int] = set()
-        frame = 0
-        while not self.stop.is_set():
+        documents = 0
+        for frame, shot in enumerate(shots):
+            if self.stop.is_set():
+                return
             pts = rt0 + frame * Gst.SECOND // fps
             delay = base_time + pts - clock.get_time()
             if delay > 0 and self.stop.wait(delay / Gst.SECOND):
                 return
-            objects = scene_at(frame, fps, self.args.width, self.args.height)
+            objects = shot.objects
             stopped = self.args.video_stops_after is not None and frame >= self.args.video_stops_after * fps
             if not stopped:
-                picture = Gst.Buffer.new_wrapped(draw_frame(objects, self.args.width, self.args.height))
+                picture = Gst.Buffer.new_wrapped(shot.picture())
                 picture.pts, picture.duration = pts, Gst.SECOND // fps
                 if self.video.emit("push-buffer", picture) != Gst.FlowReturn.OK:
                     return
             if frame % every == 0:
                 utc = datetime.fromtimestamp(utc0 + (pts - rt0) / Gst.SECOND, UTC)
                 seen = {obj.object_id for obj in objects}
-                document = metadata_document(
-                    utc, objects, sorted(reported - seen), self.args.width, self.args.height, self.style
-                )
-                reported = seen
+                document = metadata_document(utc, objects, sorted(reported - shot.alive), width, height, self.style)
+                documents += 1
+                garbage = garbage_every is not None and documents % garbage_every == 0
+                if garbage:
+                    # Unread, so its deletions come in the next document.
+                    document = malformed(document, documents // garbage_every)
+                else:
+                    reported = (reported | seen) & shot.alive
                 packets = rtp_packets(
                     document, self._seqnum, (self._rtp_base + rtp_ticks(pts)) & 0xFFFFFFFF, self._ssrc,
                     self.args.max_payload,
@@ -313,10 +471,9 @@ class Feed:
                     buffer.pts = pts
                     if self.metadata.emit("push-buffer", buffer) != Gst.FlowReturn.OK:
                         return
-                self._write_truth(rtp_ticks(pts) - rtp_ticks(rt0), utc, objects)
-            frame += 1
+                self._write_truth(rtp_ticks(pts) - rtp_ticks(rt0), utc, objects, garbage)
 
-    def _write_truth(self, ticks: int, utc: datetime, objects: list[SceneObject]) -> None:
+    def _write_truth(self, ticks: int, utc: datetime, objects: list[SceneObject], garbage: bool = False) -> None:
         if self.args.truth is None:
             return
         width, height = self.args.width, self.args.height
@@ -327,13 +484,15 @@ class Feed:
             "utc": utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z",
             "objects": [
                 {
-                    "id": obj.object_id, "class": obj.walker.object_class,
+                    "id": obj.object_id, "class": obj.object_class,
                     "x": obj.box[0] / width, "y": obj.box[1] / height,
                     "w": (obj.box[2] - obj.box[0]) / width, "h": (obj.box[3] - obj.box[1]) / height,
                 }
                 for obj in objects
             ],
         }
+        if garbage:
+            line["malformed"] = True
         self.args.truth.write(json.dumps(line) + "\n")
         self.args.truth.flush()
 
@@ -408,11 +567,23 @@ def main() -> None:
     parser.add_argument(
         "--truth", type=argparse.FileType("a"), help="append one JSON line per metadata document: pts, utc, objects"
     )
+    parser.add_argument("--clip", type=Path, help="show this footage (looped) instead of the synthetic scene")
+    parser.add_argument("--scene", type=Path, help="with --clip: its tracks, as JSON [[t, [[id, label, score, box]]]]")
+    parser.add_argument("--garbage-every", type=int, help="make every Nth metadata document malformed")
     args = parser.parse_args()
     if not args.path.startswith("/"):
         args.path = "/" + args.path
     if args.width % 2 or args.height % 2 or args.metadata_every < 1 or args.max_payload <= _RTP_HEADER.size:
         parser.error("width and height must be even, --metadata-every at least 1, --max-payload more than 12")
+    if (args.clip is None) != (args.scene is None) or (args.garbage_every is not None and args.garbage_every < 1):
+        parser.error("--clip and --scene go together, and --garbage-every is at least 1")
+    if args.clip is not None:
+        # Refuse a clip that does not decode or a scene that does not read now, not in each client's feed.
+        try:
+            with contextlib.closing(footage_shots(args.clip, args.scene, args.width, args.height, args.fps)) as shots:
+                next(shots)
+        except (OSError, ValueError, RuntimeError, StopIteration) as error:
+            sys.exit(f"cannot show {args.clip} with {args.scene}: {error}")
 
     loop = GLib.MainLoop()
     server = build_server(args)

@@ -259,6 +259,10 @@ class OnvifMetadataCamera(RtspCamera):
     splits them over RTP packets of at most that many bytes. With `truth`, the camera appends one JSON line per
     document there (pts, UtcTime, each object's box as fractions of the picture, y down). With
     `video_stops_after` (seconds), the video stops and the metadata goes on.
+
+    With `clip` and `scene` the camera shows real footage, looped and scaled to `width` x `height` at `fps`, and
+    its documents list the scene's tracks (bench/camera_metadata.py `scene_of`'s JSON) at each frame's clip time.
+    With `garbage_every`, every Nth document is malformed (cut off, or with a "nan" coordinate).
     """
 
     def __init__(
@@ -278,11 +282,19 @@ class OnvifMetadataCamera(RtspCamera):
         max_payload: int = 1400,
         truth: Path | None = None,
         video_stops_after: float | None = None,
+        clip: Path | None = None,
+        scene: Path | None = None,
+        garbage_every: int | None = None,
         port: int | None = None,
         start_timeout: float = 10,
     ) -> None:
         super().__init__(path, user, password, port, start_timeout)
+        if (clip is None) != (scene is None):
+            raise ValueError("a clip and its scene go together")
         self.video_stops_after = video_stops_after
+        self.clip = clip
+        self.scene = scene
+        self.garbage_every = garbage_every
         self.width = width
         self.height = height
         self.fps = fps
@@ -312,6 +324,10 @@ class OnvifMetadataCamera(RtspCamera):
             options["--truth"] = self.truth
         if self.video_stops_after is not None:
             options["--video-stops-after"] = self.video_stops_after
+        if self.clip is not None and self.scene is not None:
+            options.update({"--clip": self.clip, "--scene": self.scene})
+        if self.garbage_every is not None:
+            options["--garbage-every"] = self.garbage_every
         argv = [SYSTEM_PYTHON, str(_HERE / "onvif_metadata_camera.py")]
         for flag, value in options.items():
             # One argument, so that an empty prefix (a default namespace) is not taken for a missing value.
