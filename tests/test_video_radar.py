@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 import pytest
 
+from tests.standins.mqtt_publisher import BROKER
 from tests.standins.radar_publisher import (
-    BROKER,
     LOITERER,
     SITE,
     SPEEDER,

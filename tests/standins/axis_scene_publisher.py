@@ -15,11 +15,9 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
-
-BROKER = ("127.0.0.1", 1883)
+from tests.standins.mqtt_publisher import MqttPublisher
 
 
 @dataclass(frozen=True)
@@ -59,33 +57,11 @@ def frame(at: datetime, detections: Iterable[tuple[str, str, dict[str, float], f
     }).encode()
 
 
-class AxisScenePublisher:
+class AxisScenePublisher(MqttPublisher):
     """Publishes to one topic of the broker; `play` sends walkers' frames at `fps` in a thread of its own."""
 
     def __init__(self, topic: str | None = None, clock_offset: float = 0.0) -> None:
-        self.topic = topic or f"axis/B8A44F{uuid.uuid4().hex[:6].upper()}/scene/frame"
-        self.clock_offset = clock_offset  # seconds the device's clock is ahead of ours
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"axis-standin-{uuid.uuid4().hex[:8]}")
-        self.stop_event = threading.Event()
-        self.thread: threading.Thread | None = None
-
-    def __enter__(self) -> AxisScenePublisher:
-        self.client.connect(*BROKER)
-        self.client.loop_start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop_event.set()
-        if self.thread is not None:
-            self.thread.join(timeout=10)
-        self.client.disconnect()
-        self.client.loop_stop()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
-
-    def send(self, payload: bytes | str) -> None:
-        self.client.publish(self.topic, payload, qos=1).wait_for_publish(timeout=10)
+        super().__init__(topic or f"axis/B8A44F{uuid.uuid4().hex[:6].upper()}/scene/frame", clock_offset)
 
     def play(self, walkers: Sequence[Walker], fps: float = 10.0) -> None:
         """Send the walkers' frames from now on, ending each track when its walker is done."""

@@ -21,9 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import paho.mqtt.client as mqtt
-
-BROKER = ("127.0.0.1", 1883)
+from tests.standins.mqtt_publisher import MqttPublisher
 
 
 @dataclass(frozen=True)
@@ -112,35 +110,13 @@ def frame_at(movers: Sequence[Mover], t: float, at: datetime, done: set[str], ch
     return frame(at, items, ended, channel)
 
 
-class AxisRadarPublisher:
+class AxisRadarPublisher(MqttPublisher):
     """Publishes to one topic of the broker; `play` sends the movers' frames at `rate` a second in a thread of its
     own, ending each track when its mover is done."""
 
     def __init__(self, topic: str | None = None, channel: int = 1, clock_offset: float = 0.0) -> None:
-        self.topic = topic or f"axis/B8A44F{uuid.uuid4().hex[:6].upper()}/radar/frame"
+        super().__init__(topic or f"axis/B8A44F{uuid.uuid4().hex[:6].upper()}/radar/frame", clock_offset)
         self.channel = channel
-        self.clock_offset = clock_offset  # seconds the device's clock is ahead of ours
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"radar-standin-{uuid.uuid4().hex[:8]}")
-        self.stop_event = threading.Event()
-        self.thread: threading.Thread | None = None
-
-    def __enter__(self) -> AxisRadarPublisher:
-        self.client.connect(*BROKER)
-        self.client.loop_start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop_event.set()
-        if self.thread is not None:
-            self.thread.join(timeout=10)
-        self.client.disconnect()
-        self.client.loop_stop()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
-
-    def send(self, payload: bytes | str) -> None:
-        self.client.publish(self.topic, payload, qos=1).wait_for_publish(timeout=10)
 
     def play(self, movers: Sequence[Mover] = SITE, rate: float = 10.0, speedup: float = 1.0) -> None:
         """Send the movers' frames from now on; `speedup` plays the script that many times faster (the reported
