@@ -63,9 +63,13 @@ class Rule(models.Model):
     pre_roll_seconds = models.FloatField(default=5)
     post_roll_seconds = models.FloatField(default=10)
     webhook_url = models.URLField(max_length=1000, blank=True)
-    # Switch one of the camera's relay outputs (a siren, a light, a door) on for a while when the rule fires.
+    # Switch a relay output (a siren, a light, a door) on for a while when the rule fires: one of the camera's own,
+    # or of another device (an I/O module, another camera). A device whose outputs rules switch cannot be deleted.
     relay_output = models.CharField(max_length=100, blank=True,
-                                    help_text="The ONVIF token of the camera's relay output to switch; empty: none")
+                                    help_text="The ONVIF token of the relay output to switch; empty: none")
+    relay_device = models.ForeignKey("devices.Camera", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="relays_switched_by_rules",
+                                     help_text="The device whose relay output is switched; empty: the rule's camera")
     relay_seconds = models.FloatField(default=5, help_text="How long the relay output stays on")
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

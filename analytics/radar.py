@@ -8,14 +8,12 @@ import queue
 import time
 from datetime import UTC, datetime
 
-from django.utils import timezone
-
 from analytics import services
 from analytics.worker import CameraAnalytics, placement_of
 from devices.choices import AnalysisSource, CameraStatus
 from devices.metadata_feed import BrokerState, MetadataFeed
 from devices.models import Camera
-from devices.status import publish_status
+from devices.status import set_status
 from video.analysis import Analysis
 from video.radar import RadarFrame, RadarRuleEngine, RadarTracks, as_track, parse_frame, radar_rules
 
@@ -60,7 +58,8 @@ class RadarAnalytics(CameraAnalytics):
         now = time.time()
         if self.heard_at and now - self.heard_at > SILENT_SECONDS:
             self.heard_at = 0.0
-            self._set_status(CameraStatus.OFFLINE, f"The radar has reported nothing for {SILENT_SECONDS:.0f} s.")
+            set_status(self.camera_id, CameraStatus.OFFLINE,
+                       f"The radar has reported nothing for {SILENT_SECONDS:.0f} s.")
         self._apply_radar(self.tracks.current(now) if self.tracks is not None else [], now)
 
     def _apply_radar(self, tracks, now: float) -> None:
@@ -72,14 +71,9 @@ class RadarAnalytics(CameraAnalytics):
 
     def _heard(self, now: float) -> None:
         if not self.heard_at:
-            self._set_status(CameraStatus.ONLINE, "")
+            set_status(self.camera_id, CameraStatus.ONLINE, "")
         self.heard_at = now
         if now - self.heard_written >= HEARD_WRITE_SECONDS:
             self.heard_written = now
             Camera.objects.filter(pk=self.camera_id).update(last_frame_at=datetime.fromtimestamp(now, UTC))
 
-    def _set_status(self, status: str, error: str) -> None:
-        changed = Camera.objects.filter(pk=self.camera_id).exclude(status=status, last_error=error).update(
-            status=status, last_error=error, status_changed_at=timezone.now())
-        if changed:
-            publish_status(self.camera_id)

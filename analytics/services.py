@@ -21,7 +21,7 @@ from accounts.models import AuditAction
 from analytics.choices import Condition, DeliveryStatus
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
 from devices import relays
-from devices.models import DeviceEvent
+from devices.models import Camera, DeviceEvent
 from video.device_events import EventRuleSpec
 from video.rules import Crossing, RuleSpec, Schedule, ZoneSpec
 from vms import outbound, realtime
@@ -172,22 +172,29 @@ def enqueue_relay(event_id: int) -> None:
     pulse_relay.delay(event_id)
 
 
-def switch_relay_on(event_id: int) -> tuple[str, float] | None:
-    """Switch on the relay output of the rule that made the event. Returns which output to switch off and in how
-    many seconds; None when none was switched on (the rule or its relay is gone, or the camera refused)."""
-    event = Event.objects.select_related("rule", "camera").filter(pk=event_id).first()
+def switch_relay_on(event_id: int) -> tuple[int, str, float] | None:
+    """Switch on the relay output of the rule that made the event: its own camera's, or the device the rule names.
+    Returns which device's output to switch off and in how many seconds; None when none was switched on (the rule
+    or its relay is gone, or the device refused)."""
+    event = Event.objects.select_related("rule__relay_device", "camera").filter(pk=event_id).first()
     if event is None or event.rule is None or not event.rule.relay_output:
         return None
     rule = event.rule
-    if relays.switch(event.camera, rule.relay_output, True, rule=event.rule_name, event=event.pk) is not None:
+    device = rule.relay_device or event.camera
+    if relays.switch(device, rule.relay_output, True, rule=event.rule_name, event=event.pk) is not None:
         return None
-    return rule.relay_output, rule.relay_seconds
+    return device.pk, rule.relay_output, rule.relay_seconds
 
 
-def switch_relay_off(event_id: int, token: str) -> None:
-    event = Event.objects.select_related("camera").filter(pk=event_id).first()
-    if event is not None:
-        relays.switch(event.camera, token, False, rule=event.rule_name, event=event.pk)
+def switch_relay_off(event_id: int, token: str, device_id: int | None) -> None:
+    """Switch off the output a rule switched on for the event, on `device_id` (None, from a release queued before
+    rules could name another device: the event's camera)."""
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        return
+    device = Camera.objects.filter(pk=device_id or event.camera_id).first()
+    if device is not None:
+        relays.switch(device, token, False, rule=event.rule_name, event=event.pk)
 
 
 def signature_of(secret: str, body: bytes) -> str:

@@ -30,15 +30,15 @@ def pulse_relay(event_id: int) -> None:
     """Switch on the relay output of the rule that made the event; switch it off after the rule's time."""
     switched = services.switch_relay_on(event_id)
     if switched is not None:
-        token, seconds = switched
-        release_relay.apply_async((event_id, token), countdown=seconds)
+        device_id, token, seconds = switched
+        release_relay.apply_async((event_id, token), {"device_id": device_id}, countdown=seconds)
 
 
 @shared_task(name="analytics.tasks.release_relay", ignore_result=True)
-def release_relay(event_id: int | None, token: str, pulse: dict | None = None) -> None:
-    """Switch off a relay output at the end of a pulse: a rule's (its event's) or one by hand (`pulse`: the camera,
-    who, for how long and since when, as devices.relays.switch_by_hand sends it)."""
+def release_relay(event_id: int | None, token: str, pulse: dict | None = None, device_id: int | None = None) -> None:
+    """Switch off a relay output at the end of a pulse: a rule's (its event's, on `device_id`) or one by hand
+    (`pulse`: the device, who, for how long and since when, as devices.relays.switch_by_hand sends it)."""
     if pulse is not None:
         relays.end_pulse(token, **pulse)
     elif event_id is not None:
-        services.switch_relay_off(event_id, token)
+        services.switch_relay_off(event_id, token, device_id)

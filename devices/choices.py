@@ -22,6 +22,7 @@ class CameraStatus(models.TextChoices):
 class DeviceKind(models.TextChoices):
     CAMERA = "camera", "Camera"
     RADAR = "radar", "Radar (objects with position and speed, no video)"
+    IO_MODULE = "io_module", "I/O module (digital inputs and relay outputs, no video)"
 
 
 class Rotation(models.IntegerChoices):

@@ -21,7 +21,9 @@ from onvif.util import normalize_url
 
 from devices import onvif
 from devices.camera_events import CameraEvents
+from devices.choices import CameraStatus
 from devices.models import Camera
+from devices.status import set_status
 from recordings.leases import CameraThread, LeasingProcess
 from video.device_events import MalformedEvent, Pulled, PullRefused, parse_pull_response
 from vms import outbound
@@ -57,6 +59,8 @@ class CameraEventListener(CameraThread):
         self.stop_event = threading.Event()
         self.error = camera.events_error
         self.listening = False  # subscribed, in the current attempt
+        # An I/O module is nothing but its events and outputs: whether they are heard is its health.
+        self.tells_health = camera.is_io_module
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -121,6 +125,8 @@ class CameraEventListener(CameraThread):
             Camera.objects.filter(pk=self.camera_id).update(events_error=self.error)
             if error:
                 log.warning("camera %s: %s", self.camera_id, error)
+        if self.tells_health:
+            set_status(self.camera_id, CameraStatus.OFFLINE if error else CameraStatus.ONLINE, self.error)
 
 
 async def _subscribe(camera: ONVIFCamera, lasts: timedelta) -> tuple[ONVIFService, ONVIFService]:

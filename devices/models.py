@@ -38,7 +38,8 @@ class SitePlan(models.Model):
 
 
 class Camera(models.Model):
-    """A device: a camera, or a radar (a device without video that reports objects with position and speed)."""
+    """A device: a camera, a radar (no video; it reports objects with position and speed) or an I/O module (no
+    video; its digital inputs come as ONVIF events, and rules switch its relay outputs: a siren, a light, a door)."""
 
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=10, choices=DeviceKind.choices, default=DeviceKind.CAMERA)
@@ -168,6 +169,10 @@ class Camera(models.Model):
     @property
     def is_radar(self) -> bool:
         return self.kind == DeviceKind.RADAR
+
+    @property
+    def is_io_module(self) -> bool:
+        return self.kind == DeviceKind.IO_MODULE
 
     @property
     def placed(self) -> bool:

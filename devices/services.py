@@ -25,6 +25,16 @@ class CameraHasEvidence(Exception):
                          "Disable it instead, or delete those exports first.")
 
 
+class DeviceSwitchedByRules(Exception):
+    """Rules of other devices switch this device's relay outputs: deleting it would leave them switching nothing."""
+
+    def __init__(self, device: Camera, rules: list) -> None:
+        self.rules = [rule.pk for rule in rules]
+        listed = ", ".join(str(pk) for pk in self.rules)
+        super().__init__(f"Rules of other devices switch {device.name}'s relay outputs (rules {listed}): change "
+                         "them first.")
+
+
 def changed_fields(camera: Camera, data: dict) -> list[str]:
     """Names of the fields `data` changes; the password only by name, never its value."""
     changed = [f for f in AUDITED_FIELDS if f in data and getattr(camera, f) != data[f]]
@@ -46,11 +56,15 @@ def audit_changed(camera: Camera, request, changed: list[str]) -> None:
 def delete_camera(camera: Camera, request) -> None:
     """Delete the camera, its segment index and, once that is committed, its footage and its unmasked copy.
 
-    A camera with exports is refused (CameraHasEvidence). Its recorder notices at the next lease renewal
+    A camera with exports is refused (CameraHasEvidence), and a device whose relay outputs other devices' rules
+    switch (DeviceSwitchedByRules). Its recorder notices at the next lease renewal
     (a few seconds) and stops."""
     exports = list(camera.exports.order_by("pk").values_list("pk", flat=True))
     if exports:
         raise CameraHasEvidence(camera, exports)
+    rules = list(camera.relays_switched_by_rules.exclude(camera=camera).order_by("pk"))
+    if rules:
+        raise DeviceSwitchedByRules(camera, rules)
     audit.record(AuditAction.CAMERA_DELETED, request=request, camera_id=camera.pk, camera_name=camera.name)
     directories = [camera_directory(camera.pk), camera_directory(camera.pk, unmasked=True)]
     camera.delete()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from accounts.access import cameras_visible_to
 from analytics.choices import OBJECT_CLASSES, RADAR_CLASSES, RADAR_CONDITIONS, ZONE_KIND_OF, Condition, ZoneKind
 from analytics.footage import MAX_PRE_ROLL_SECONDS
 from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
@@ -56,6 +57,16 @@ class ScheduleWindowSerializer(serializers.Serializer):
         return {"days": value["days"], "start": value["start"], "end": value["end"]}
 
 
+class VisibleDevices(serializers.PrimaryKeyRelatedField):
+    """Devices of the given kinds that the user at the request may access: others are as if they did not exist."""
+
+    def __init__(self, kinds: list[str], **kwargs) -> None:
+        super().__init__(queryset=Camera.objects.filter(kind__in=kinds), **kwargs)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(pk__in=cameras_visible_to(self.context["request"].user).values("pk"))
+
+
 class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     object_classes = serializers.ListField(child=serializers.ChoiceField(sorted({*OBJECT_CLASSES, *RADAR_CLASSES})),
                                            required=False, help_text="A camera's classes, or a radar's (person, "
@@ -63,9 +74,12 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     speed_kmh = serializers.FloatField(min_value=0, max_value=500, required=False)
     heading_deg = serializers.FloatField(min_value=0, max_value=360, required=False)
     tolerance_deg = serializers.FloatField(min_value=0, max_value=180, required=False)
-    record_cameras = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=Camera.objects.filter(kind=DeviceKind.CAMERA),
+    record_cameras = VisibleDevices(
+        many=True, required=False, kinds=[DeviceKind.CAMERA],
         help_text="Other cameras whose footage of each event is kept (those that see a radar's zone)")
+    relay_device = VisibleDevices(
+        required=False, allow_null=True, kinds=[DeviceKind.CAMERA, DeviceKind.IO_MODULE],
+        help_text="The camera or I/O module whose relay output the rule switches; null: the rule's own camera")
     schedule = ScheduleWindowSerializer(many=True, required=False)
     webhook_secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
     has_webhook_secret = serializers.SerializerMethodField()
@@ -84,7 +98,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                   "speed_kmh", "heading_deg", "tolerance_deg",
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
                   "record_event", "record_cameras", "pre_roll_seconds", "post_roll_seconds", "relay_output",
-                  "relay_seconds", "webhook_url", "webhook_secret",
+                  "relay_device", "relay_seconds", "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
 
@@ -124,6 +138,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         if condition == Condition.CAMERA_EVENT and not (current("event_kind") or current("event_topic")):
             raise serializers.ValidationError({"event_kind": "Choose the kind or the topic of the camera's events "
                                                              "this rule watches."})
+        self._check_relay(self.context["camera"], current("relay_output"), current("relay_device"))
         items = attrs.get("event_items", {})
         if len(items) > MAX_EVENT_ITEMS or any(len(name) > 200 for name in items):
             raise serializers.ValidationError({"event_items": f"At most {MAX_EVENT_ITEMS} items, names of at most "
@@ -148,6 +163,18 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
             wrong = sorted(set(classes) - set(OBJECT_CLASSES))
         if wrong:
             raise serializers.ValidationError({"object_classes": f"Not a class this device tells: {', '.join(wrong)}."})
+
+    @staticmethod
+    def _check_relay(camera: Camera, token: str, device: Camera | None) -> None:
+        """A relay output is switched over ONVIF: its device (the rule's camera unless another is named) needs an
+        ONVIF host; naming a device without naming its output says nothing."""
+        if device is not None and not token:
+            raise serializers.ValidationError({"relay_output": f"Choose which of {device.name}'s relay outputs to "
+                                                               "switch."})
+        device = device or camera
+        if token and not device.onvif_host:
+            raise serializers.ValidationError({"relay_output": f"{device.name}'s relay outputs are switched over "
+                                                               "ONVIF: give its ONVIF host first."})
 
     def _set_secret(self, rule: Rule, validated_data: dict) -> None:
         if "webhook_secret" in validated_data:

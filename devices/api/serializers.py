@@ -135,6 +135,10 @@ class CameraSerializer(serializers.ModelSerializer):
             attrs.update(analytics_enabled=True, analysis_source=AnalysisSource.CAMERA,
                          metadata_transport=MetadataTransport.MQTT, recording_mode=RecordingMode.OFF, main_url="",
                          sub_url="", dynamic_masking="", listen_events=False)
+        elif self._current("kind", attrs) == DeviceKind.IO_MODULE:
+            # An I/O module's digital inputs are its events, and its relay outputs are switched over ONVIF.
+            attrs.update(analytics_enabled=False, recording_mode=RecordingMode.OFF, main_url="", sub_url="",
+                         dynamic_masking="", listen_events=True)
         elif not self._current("main_url", attrs):
             errors["main_url"] = ["A camera needs the URL of its stream."]
         for field in ("main_url", "sub_url"):
@@ -149,7 +153,7 @@ class CameraSerializer(serializers.ModelSerializer):
                 errors["onvif_host"] = ["A host name or IP address, without http:// or a port."]
         listening = self._current("listen_events", attrs)
         if listening and not self._current("onvif_host", attrs):
-            errors["onvif_host"] = ["The camera's events come from its ONVIF service: give its host."]
+            errors["onvif_host"] = ["The device's events come from its ONVIF service: give its host."]
         if attrs.get("metadata_broker"):
             try:
                 check_broker_url(attrs["metadata_broker"])

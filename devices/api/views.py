@@ -90,6 +90,9 @@ class CameraViewSet(viewsets.ModelViewSet):
         except services.CameraHasEvidence as exc:
             return problem(status.HTTP_409_CONFLICT, str(exc), type_="camera_has_exports",
                            errors={"exports": exc.exports})
+        except services.DeviceSwitchedByRules as exc:
+            return problem(status.HTTP_409_CONFLICT, str(exc), type_="device_switched_by_rules",
+                           errors={"rules": exc.rules})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=ProbeRequestSerializer, responses={200: StreamInfoSerializer, 502: PROBLEM})

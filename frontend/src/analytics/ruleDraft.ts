@@ -40,6 +40,7 @@ export interface RuleDraft {
   post_roll_seconds: string;
   /** The ONVIF token of the camera's relay output to switch on when the rule fires; "" for none. */
   relay_output: string;
+  relay_device: number | null;
   relay_seconds: string;
   webhook_url: string;
   /** Typed only to set a new one: the API never sends the secret back. */
@@ -70,6 +71,7 @@ export const NEW_RULE: RuleDraft = {
   pre_roll_seconds: "5",
   post_roll_seconds: "10",
   relay_output: "",
+  relay_device: null,
   relay_seconds: "5",
   webhook_url: "",
   webhook_secret: "",
@@ -113,6 +115,7 @@ export function draftOf(rule: Rule): RuleDraft {
     pre_roll_seconds: String(rule.pre_roll_seconds),
     post_roll_seconds: String(rule.post_roll_seconds),
     relay_output: rule.relay_output,
+    relay_device: rule.relay_device ?? null,
     relay_seconds: String(rule.relay_seconds),
     webhook_url: rule.webhook_url,
     webhook_secret: "",
@@ -148,6 +151,7 @@ export function inputOf(draft: RuleDraft): RuleInput {
     pre_roll_seconds: Number(draft.pre_roll_seconds),
     post_roll_seconds: Number(draft.post_roll_seconds),
     relay_output: draft.relay_output.trim(),
+    relay_device: draft.relay_output.trim() ? draft.relay_device : null,
     relay_seconds: Number(draft.relay_seconds),
     webhook_url: draft.webhook_url.trim(),
   };

@@ -791,9 +791,10 @@ export interface components {
     /**
      * @description * `camera` - Camera
      * * `radar` - Radar (objects with position and speed, no video)
+     * * `io_module` - I/O module (digital inputs and relay outputs, no video)
      * @enum {string}
      */
-    DeviceKindEnum: "camera" | "radar";
+    DeviceKindEnum: "camera" | "radar" | "io_module";
     /**
      * @description * `any` - Either way
      * * `a_to_b` - From the left of A→B to its right
@@ -1405,8 +1406,10 @@ export interface components {
       pre_roll_seconds?: number;
       /** Format: double */
       post_roll_seconds?: number;
-      /** @description The ONVIF token of the camera's relay output to switch; empty: none */
+      /** @description The ONVIF token of the relay output to switch; empty: none */
       relay_output?: string;
+      /** @description The camera or I/O module whose relay output the rule switches; null: the rule's own camera */
+      relay_device?: number | null;
       /** Format: double */
       relay_seconds?: number;
       webhook_url?: string;
@@ -1634,8 +1637,10 @@ export interface components {
       pre_roll_seconds: number;
       /** Format: double */
       post_roll_seconds: number;
-      /** @description The ONVIF token of the camera's relay output to switch; empty: none */
+      /** @description The ONVIF token of the relay output to switch; empty: none */
       relay_output: string;
+      /** @description The camera or I/O module whose relay output the rule switches; null: the rule's own camera */
+      relay_device: number | null;
       /** Format: double */
       relay_seconds: number;
       webhook_url: string;
@@ -1691,8 +1696,10 @@ export interface components {
       pre_roll_seconds?: number;
       /** Format: double */
       post_roll_seconds?: number;
-      /** @description The ONVIF token of the camera's relay output to switch; empty: none */
+      /** @description The ONVIF token of the relay output to switch; empty: none */
       relay_output?: string;
+      /** @description The camera or I/O module whose relay output the rule switches; null: the rule's own camera */
+      relay_device?: number | null;
       /** Format: double */
       relay_seconds?: number;
       webhook_url?: string;
@@ -2688,8 +2695,9 @@ export interface operations {
         /**
          * @description * `camera` - Camera
          * * `radar` - Radar (objects with position and speed, no video)
+         * * `io_module` - I/O module (digital inputs and relay outputs, no video)
          */
-        kind?: "camera" | "radar";
+        kind?: "camera" | "io_module" | "radar";
         /** @description Number of results to return per page. */
         limit?: number;
         /** @description The initial index from which to return the results. */
@@ -4038,8 +4046,9 @@ export interface operations {
         /**
          * @description * `camera` - Camera
          * * `radar` - Radar (objects with position and speed, no video)
+         * * `io_module` - I/O module (digital inputs and relay outputs, no video)
          */
-        kind?: "camera" | "radar";
+        kind?: "camera" | "io_module" | "radar";
         /**
          * @description * `continuous` - Continuous
          * * `events` - On events only (with pre- and post-roll)
