@@ -16,6 +16,7 @@ from devices.models import Camera
 from devices.status import set_status
 from video.analysis import Analysis
 from video.radar import RadarFrame, RadarRuleEngine, RadarTracks, as_track, parse_frame, radar_rules
+from video.track_summaries import TrackSummary
 
 # A radar that has reported nothing for this long is offline (radars report several times a second, empty or not).
 SILENT_SECONDS = 10.0
@@ -53,6 +54,11 @@ class RadarAnalytics(CameraAnalytics):
         elif isinstance(item, RadarFrame) and self.tracks is not None:
             self._heard(arrived)
             self._apply_radar(self.tracks.update(item, arrived), arrived)
+        elif isinstance(item, TrackSummary):
+            self._take_summary(item, arrived)
+
+    def _end_track(self, device_track: str) -> int | None:
+        return self.tracks.end(device_track) if self.tracks is not None else None
 
     def _idle(self) -> None:
         now = time.time()

@@ -25,6 +25,7 @@ from devices.choices import AnalysisSource, CameraStatus, MetadataTransport
 from devices.metadata_feed import BrokerState, MetadataFeed, broker_of
 from devices.models import Camera
 from devices.status import publish_status
+from recordings import object_tracks
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LiveEnded, LiveFragment, LiveStart, hub
 from recordings.scene_metadata import SceneMetadataWriter
@@ -37,6 +38,7 @@ from video.radar import RadarPlacement
 from video.recording import CameraMetadata
 from video.rules import Firing, RuleEngine, SceneUpdate
 from video.scene_metadata import MalformedMetadata, SceneFrame, SceneTracks, merged_tracks, outside_masks
+from video.track_summaries import TrackSummary
 from video.tracking import Track
 from vms import realtime
 
@@ -227,6 +229,17 @@ class CameraAnalytics(CameraThread):
             self._apply_scene(item, None, datetime.fromtimestamp(arrived, UTC), arrived)
         elif isinstance(item, CameraMetadata):
             self._take_metadata(item, arrived)
+        elif isinstance(item, TrackSummary):
+            self._take_summary(item, arrived)
+
+    def _take_summary(self, summary: TrackSummary, arrived: float) -> None:
+        """The device summed up a track as it ended: the track leaves the scene now, and its summary is kept for
+        searching what passed."""
+        number = self._end_track(summary.id)
+        object_tracks.keep(self.camera_id, summary, number, datetime.fromtimestamp(arrived, UTC), self.masks)
+
+    def _end_track(self, device_track: str) -> int | None:
+        return self.scene_tracks.end(device_track)
 
     def _take_metadata(self, metadata: CameraMetadata, arrived: float) -> None:
         """A document of the camera's metadata track: its boxes are drawn on the frame it describes (its media

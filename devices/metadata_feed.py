@@ -18,6 +18,7 @@ from django.conf import settings
 from devices.choices import MetadataTransport
 from devices.models import Camera
 from video.scene_metadata import MalformedMetadata, parse_frame
+from video.track_summaries import parse_track_summary
 from vms import outbound
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class Broker:
     username: str
     password: str
     topic: str
+    track_topic: str = ""  # where the device sums up each track that ended; "" for none
 
 
 def broker_of(camera: Camera) -> Broker | None:
@@ -49,9 +51,10 @@ def broker_of(camera: Camera) -> Broker | None:
         return None
     if camera.metadata_broker:
         return Broker(camera.metadata_broker, camera.metadata_username, camera.metadata_password,
-                      camera.metadata_topic)
+                      camera.metadata_topic, camera.track_topic)
     if settings.MQTT_URL:
-        return Broker(settings.MQTT_URL, settings.MQTT_USERNAME, settings.MQTT_PASSWORD, camera.metadata_topic)
+        return Broker(settings.MQTT_URL, settings.MQTT_USERNAME, settings.MQTT_PASSWORD, camera.metadata_topic,
+                      camera.track_topic)
     return None
 
 
@@ -72,8 +75,9 @@ def check_broker_url(url: str) -> None:
 
 class MetadataFeed(threading.Thread):
     """Subscribes to one device's metadata until stopped; `items` (another feed's queue, say the video's) receives
-    (arrival time, what `parse` makes of each payload: a SceneFrame, or a radar's RadarFrame), and (arrival time,
-    BrokerState) when the broker can or cannot be used."""
+    (arrival time, what `parse` makes of each payload of frame metadata: a SceneFrame, or a radar's RadarFrame),
+    (arrival time, TrackSummary) for each summary of an ended track, and (arrival time, BrokerState) when the broker
+    can or cannot be used."""
 
     def __init__(self, camera_id: int, broker: Broker, stop: threading.Event, items: queue.Queue,
                  parse: Callable[[bytes], object] = parse_frame) -> None:
@@ -116,7 +120,7 @@ class MetadataFeed(threading.Thread):
         if reason.is_failure:
             self._problem(f"The MQTT broker at {self.broker.url} refused the connection: {reason}.")
             return
-        client.subscribe(self.broker.topic, qos=0)
+        client.subscribe([(topic, 0) for topic in (self.broker.topic, self.broker.track_topic) if topic])
         self._problem("")
         log.info("camera %s: following its scene metadata on %s", self.camera_id, self.broker.topic)
 
@@ -132,7 +136,8 @@ class MetadataFeed(threading.Thread):
 
     def _received(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         arrived = time.time()
+        summary = self.broker.track_topic and mqtt.topic_matches_sub(self.broker.track_topic, message.topic)
         try:
-            self.items.put((arrived, self.parse(message.payload)))
+            self.items.put((arrived, (parse_track_summary if summary else self.parse)(message.payload)))
         except MalformedMetadata as exc:
             log.warning("camera %s: ignored metadata on %s: %s", self.camera_id, message.topic, exc)

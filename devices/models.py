@@ -86,6 +86,9 @@ class Camera(models.Model):
     metadata_password_encrypted = models.TextField(blank=True, editable=False)
     metadata_topic = models.CharField(max_length=500, blank=True,
                                       help_text="The MQTT topic the camera publishes its frame metadata on")
+    track_topic = models.CharField(max_length=500, blank=True,
+                                   help_text="The MQTT topic it publishes a summary of each ended track on; empty: "
+                                             "none")
     analytics_fps = models.FloatField("analysed frames per second", default=5.0)
     analytics_error = models.CharField(max_length=500, blank=True,
                                        help_text="Why the camera's analytics do not run, in plain words")

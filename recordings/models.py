@@ -73,3 +73,28 @@ class SceneMetadata(models.Model):
 
     def __str__(self) -> str:
         return f"{self.camera_id} {self.started_at.isoformat()}"
+
+
+class ObjectTrack(models.Model):
+    """A device's own summary of one object's track, sent when the track ended (AXIS ObjectTrack): what it was, when,
+    how fast and where, for searching what passed a camera or radar without playing its footage. Parts of the path
+    under a privacy mask are not kept; the device's snapshot of the object never is."""
+
+    camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="object_tracks")
+    device_track = models.CharField(max_length=100, help_text="The device's id of the track")
+    track = models.PositiveIntegerField(null=True, blank=True,
+                                        help_text="The VMS's number of the track (events name it), when it was live")
+    object_class = models.CharField(max_length=20)
+    score = models.FloatField()
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    max_speed_kmh = models.FloatField(null=True, blank=True)
+    path = models.JSONField(default=list, help_text="[[ms after started_at, x, y, w, h], ...]: boxes in fractions "
+                            "of the picture, y down")
+
+    class Meta:
+        ordering = ["camera", "started_at"]
+        indexes = [models.Index(fields=["camera", "started_at"], name="objecttrack_camera_started")]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.object_class} {self.started_at.isoformat()}"

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from devices.models import Camera
-from recordings import scene_metadata
+from recordings import object_tracks, scene_metadata
 from recordings.models import Segment
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ class RetentionReport:
     deleted: int = 0
     freed_bytes: int = 0
     metadata_deleted: int = 0
+    tracks_deleted: int = 0
     by_camera: dict[int, int] = field(default_factory=dict)
     disk_floor_unreachable: bool = False
 
@@ -86,6 +87,7 @@ def apply_retention(now: datetime | None = None) -> RetentionReport:
             break
         delete_segments(batch, report)
     report.metadata_deleted = scene_metadata.delete_without_footage(now - METADATA_GRACE)
+    report.tracks_deleted = object_tracks.delete_expired(now - METADATA_GRACE, now)
     if report.deleted:
         log.info("retention deleted %d segments (%.1f MiB)", report.deleted, report.freed_bytes / 2**20)
     return report

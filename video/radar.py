@@ -34,7 +34,6 @@ degrees clockwise from the plan's up.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +42,8 @@ from video.geometry import Box, Point, point_in_polygon
 from video.rules import Firing, RuleSpec, SceneUpdate
 from video.scene_metadata import (
     MalformedMetadata,
+    NumberedTracks,
+    Seen,
     channel_of,
     frame_time,
     json_object,
@@ -263,56 +264,25 @@ MIN_SPAN_SECONDS = 0.3
 MIN_MOVE_M = 0.5
 
 
-@dataclass
-class _Seen:
-    item: RadarObject
-    first: float
-    last: float
-    path: deque  # (VMS time, radar time in seconds, x_m, y_m)
-
-
-class RadarTracks:
-    """The radar's objects as the VMS's tracks: each radar track id gets a number, a renamed track keeps its number,
-    and a track the radar ended, or stopped reporting for `max_missing_seconds`, is gone."""
+class RadarTracks(NumberedTracks):
+    """The radar's objects as the VMS's tracks (see NumberedTracks), placed on the site plan."""
 
     def __init__(self, placement: RadarPlacement, max_missing_seconds: float = 2.0, path_length: int = 50) -> None:
+        super().__init__(max_missing_seconds, path_length)
         self.placement = placement
-        self.max_missing_seconds = max_missing_seconds
-        self.path_length = path_length
-        self._numbers: dict[str, int] = {}
-        self._next = 1
-        self._seen: dict[int, _Seen] = {}
 
     def update(self, frame: RadarFrame, t: float) -> list[RadarTrack]:
         """Take one frame, seen at `t` (seconds on the VMS's clock), and return the tracks now on the plan."""
-        for old, new in frame.renamed:
-            if old in self._numbers:
-                self._numbers[new] = self._numbers.pop(old)
         radar_t = frame.radar_time.timestamp()
-        for item in frame.objects:
-            number = self._numbers.get(item.id)
-            if number is None:
-                number = self._numbers[item.id] = self._next
-                self._next += 1
-            seen = self._seen.get(number)
-            if seen is None:
-                seen = self._seen[number] = _Seen(item, t, t, deque(maxlen=self.path_length))
-            seen.item, seen.last = item, t
-            seen.path.append((t, radar_t, item.x_m, item.y_m))
-        for ended in frame.ended:
-            self._seen.pop(self._numbers.pop(ended, -1), None)
+        # The path: (VMS time, radar time in seconds, x_m, y_m).
+        self._take(frame.renamed, frame.objects, frame.ended, t, lambda item: (t, radar_t, item.x_m, item.y_m))
         return self.current(t)
 
     def current(self, t: float) -> list[RadarTrack]:
         """The tracks at `t`: those reported within `max_missing_seconds` (`missing` when not in the latest frame)."""
-        gone = {number for number, seen in self._seen.items() if t - seen.last > self.max_missing_seconds}
-        if gone:
-            self._seen = {number: seen for number, seen in self._seen.items() if number not in gone}
-            self._numbers = {key: number for key, number in self._numbers.items() if number not in gone}
-        latest = max((seen.last for seen in self._seen.values()), default=t)
-        return [self._track(number, seen, seen.last < latest) for number, seen in sorted(self._seen.items())]
+        return [self._track(number, seen, missing) for number, seen, missing in self._current(t)]
 
-    def _track(self, number: int, seen: _Seen, missing: bool) -> RadarTrack:
+    def _track(self, number: int, seen: Seen, missing: bool) -> RadarTrack:
         item = seen.item
         derived_speed, derived_heading = derive_motion([(radar_t, x, y) for _, radar_t, x, y in seen.path])
         speed = item.speed_mps * MPS_TO_KMH if item.speed_mps is not None else derived_speed

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -127,7 +127,7 @@ def _objects(items: object, id_name: str) -> list[SceneObject]:
         if not isinstance(score, int | float) or not 0 <= score <= 1:
             raise MalformedMetadata("a class score is not between 0 and 1")
         label = label_of(str(kind.get("type", "")))
-        objects.append(SceneObject(track_id(item.get(id_name)), label, float(score), _box(item.get("bounding_box"))))
+        objects.append(SceneObject(track_id(item.get(id_name)), label, float(score), box_of(item.get("bounding_box"))))
     return objects
 
 
@@ -145,7 +145,7 @@ def track_id(value: object) -> str:
     return str(value)
 
 
-def _box(value: object) -> Box:
+def box_of(value: object) -> Box:
     if not isinstance(value, dict):
         raise MalformedMetadata("a detection has no bounding_box")
     sides = [value.get(side) for side in ("left", "top", "right", "bottom")]
@@ -176,47 +176,96 @@ def outside_masks(frame: SceneFrame, masks: Sequence[Sequence[Point]]) -> SceneF
     return replace(frame, objects=objects)
 
 
-class SceneTracks:
-    """The camera's tracks as the VMS's: each camera track id gets a number of the VMS's own (rules and overlays key
-    on numbers), a renamed track keeps the number of the one it continues, and a track the camera ended, or stopped
-    reporting for `max_missing_seconds`, is gone."""
+# How many ended tracks' numbers are remembered, for their summaries that come later.
+MAX_ENDED_REMEMBERED = 1000
 
-    def __init__(self, max_missing_seconds: float = 1.5, path_length: int = 50) -> None:
+
+@dataclass
+class Seen:
+    """One of a device's tracks as last reported: the object, when first and last seen, and its recent path."""
+
+    item: object
+    first: float
+    last: float
+    path: deque
+
+
+class NumberedTracks:
+    """A device's tracks as the VMS's: each device track id gets a number of the VMS's own (rules and overlays key
+    on numbers), a renamed track keeps the number of the one it continues, and a track the device ended, or stopped
+    reporting for `max_missing_seconds`, is gone. Cameras' and radars' tracks build on it."""
+
+    def __init__(self, max_missing_seconds: float, path_length: int = 50) -> None:
         self.max_missing_seconds = max_missing_seconds
         self.path_length = path_length
         self._numbers: dict[str, int] = {}
         self._next = 1
-        self._seen: dict[int, tuple[SceneObject, float, float, deque]] = {}  # number -> (object, first, last, path)
+        self._seen: dict[int, Seen] = {}
+        # The numbers of the tracks that ended lately (the device's summary of a track comes after its end).
+        self._ended: dict[str, int] = {}
 
-    def update(self, frame: SceneFrame, t: float) -> list[Track]:
-        """Take one frame, seen at `t` (seconds on the VMS's clock), and return the tracks now in the scene."""
-        for old, new in frame.renamed:
+    def _take(self, renamed: list[tuple[str, str]], objects: Sequence, ended: list[str], t: float,
+              point_of: Callable[[object], tuple]) -> None:
+        """Take one frame seen at `t` (seconds on the VMS's clock): its renames, objects (each with an `id`; the
+        path gets `point_of(object)`) and ended tracks."""
+        for old, new in renamed:
             if old in self._numbers:
                 self._numbers[new] = self._numbers.pop(old)
-        for item in frame.objects:
+        for item in objects:
             number = self._numbers.get(item.id)
             if number is None:
                 number = self._numbers[item.id] = self._next
                 self._next += 1
             seen = self._seen.get(number)
-            first, path = (seen[1], seen[3]) if seen else (t, deque(maxlen=self.path_length))
-            path.append((t, item.box))
-            self._seen[number] = (item, first, t, path)
-        for ended in frame.ended:
-            number = self._numbers.pop(ended, None)
-            self._seen.pop(number, None)
+            if seen is None:
+                seen = self._seen[number] = Seen(item, t, t, deque(maxlen=self.path_length))
+            seen.item, seen.last = item, t
+            seen.path.append(point_of(item))
+        for gone in ended:
+            self.end(gone)
+
+    def end(self, device_id: str) -> int | None:
+        """Forget the device's track `device_id` (it ended); its number, if it had one, now or lately."""
+        number = self._numbers.pop(device_id, None)
+        if number is None:
+            return self._ended.get(device_id)
+        self._seen.pop(number, None)
+        self._forget_later({device_id: number})
+        return number
+
+    def _forget_later(self, ended: dict[str, int]) -> None:
+        self._ended.update(ended)
+        for oldest in list(self._ended)[:max(0, len(self._ended) - MAX_ENDED_REMEMBERED)]:
+            del self._ended[oldest]
+
+    def _current(self, t: float) -> list[tuple[int, Seen, bool]]:
+        """(number, as last seen, missing) of the tracks reported within `max_missing_seconds` of `t`, `missing`
+        when not in the latest frame."""
+        gone = {number for number, seen in self._seen.items() if t - seen.last > self.max_missing_seconds}
+        if gone:
+            self._seen = {number: seen for number, seen in self._seen.items() if number not in gone}
+            self._forget_later({key: number for key, number in self._numbers.items() if number in gone})
+            self._numbers = {key: number for key, number in self._numbers.items() if number not in gone}
+        latest = max((seen.last for seen in self._seen.values()), default=t)
+        return [(number, seen, seen.last < latest) for number, seen in sorted(self._seen.items())]
+
+
+class SceneTracks(NumberedTracks):
+    """The camera's tracks as the VMS's (see NumberedTracks)."""
+
+    def __init__(self, max_missing_seconds: float = 1.5, path_length: int = 50) -> None:
+        super().__init__(max_missing_seconds, path_length)
+
+    def update(self, frame: SceneFrame, t: float) -> list[Track]:
+        """Take one frame, seen at `t` (seconds on the VMS's clock), and return the tracks now in the scene."""
+        self._take(frame.renamed, frame.objects, frame.ended, t, lambda item: (t, item.box))
         return self.current(t)
 
     def current(self, t: float) -> list[Track]:
         """The tracks in the scene at `t`: those the camera reported within `max_missing_seconds` (`missing` when
         not in its latest frame)."""
-        gone = {number for number, (_, _, last, _) in self._seen.items() if t - last > self.max_missing_seconds}
-        if gone:
-            self._seen = {number: seen for number, seen in self._seen.items() if number not in gone}
-            self._numbers = {key: number for key, number in self._numbers.items() if number not in gone}
-        latest = max((last for _, _, last, _ in self._seen.values()), default=t)
-        return [Track(number, item.label, item.score, item.box, first, last, last < latest, tuple(path))
-                for number, (item, first, last, path) in sorted(self._seen.items())]
+        return [Track(number, seen.item.label, seen.item.score, seen.item.box, seen.first, seen.last, missing,
+                      tuple(seen.path)) for number, seen, missing in self._current(t)]
 
 
 # The server's own tracks are numbered from here when merged with the camera's, so the two never share a number.

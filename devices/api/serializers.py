@@ -78,7 +78,7 @@ class CameraSerializer(serializers.ModelSerializer):
             "recording_mode", "retention_days", "retention_gib", "rotation", "thermal", "analytics_enabled",
             "analytics_fps", "analytics_notice",
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
-            "has_metadata_password", "metadata_topic",
+            "has_metadata_password", "metadata_topic", "track_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
             "listen_events", "events_error", "relay_outputs", "site_plan", "plan_x", "plan_y", "plan_heading",
             "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
@@ -166,6 +166,9 @@ class CameraSerializer(serializers.ModelSerializer):
                                             "publishes its frame metadata on."]
             if not (self._current("metadata_broker", attrs) or settings.MQTT_URL):
                 errors["metadata_broker"] = ["Give the MQTT broker the camera publishes to (this site has none set)."]
+        track_topic = self._current("track_topic", attrs)
+        if track_topic and track_topic == self._current("metadata_topic", attrs):
+            errors["track_topic"] = ["Track summaries come on a topic of their own, not the frames' topic."]
         if (self._current("recording_mode", attrs) == RecordingMode.EVENTS
                 and not (self._current("analytics_enabled", attrs) or listening)):
             errors["recording_mode"] = ["Recording on events only needs the analytics or the camera's own events on: "

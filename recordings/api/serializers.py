@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from rest_framework import serializers
 
-from recordings.models import Segment
+from analytics.choices import OBJECT_CLASSES, RADAR_CLASSES
+from recordings.models import ObjectTrack, Segment
+from video.scene_metadata import UNKNOWN
 from vms.api.fields import InstantField
 
 MAX_SPAN = timedelta(days=62)
@@ -64,3 +66,37 @@ class SceneMetadataSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     frames = SceneFrameSerializer(many=True)
+
+
+class ObjectTrackQuerySerializer(SpanQuerySerializer):
+    object_class = serializers.ChoiceField(choices=sorted({*OBJECT_CLASSES, *RADAR_CLASSES, UNKNOWN}), required=False,
+                                           help_text="Only tracks of this class")
+
+
+class PathPointSerializer(serializers.Serializer):
+    ms = serializers.IntegerField(help_text="Milliseconds after the track's start")
+    x = serializers.FloatField(help_text="Left edge, fraction of the picture width")
+    y = serializers.FloatField(help_text="Top edge, fraction of the picture height")
+    w = serializers.FloatField()
+    h = serializers.FloatField()
+
+    def to_representation(self, instance):
+        return dict(zip(("ms", "x", "y", "w", "h"), instance, strict=True))
+
+
+class ObjectTrackSerializer(serializers.ModelSerializer):
+    path = PathPointSerializer(many=True, help_text="Where it went on the picture; empty when the device told no "
+                                                    "boxes (a radar) or only under privacy masks")
+
+    class Meta:
+        model = ObjectTrack
+        fields = ["id", "track", "device_track", "object_class", "score", "started_at", "ended_at", "max_speed_kmh",
+                  "path"]
+
+
+class ObjectTracksSerializer(serializers.Serializer):
+    camera = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    tracks = ObjectTrackSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="More tracks than one answer holds: ask for a shorter span")

@@ -18,8 +18,10 @@ from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
-from recordings import playback, scene_metadata, timeline, unmasked
+from recordings import object_tracks, playback, scene_metadata, timeline, unmasked
 from recordings.api.serializers import (
+    ObjectTrackQuerySerializer,
+    ObjectTracksSerializer,
     SceneMetadataSerializer,
     SegmentSerializer,
     SpanQuerySerializer,
@@ -94,6 +96,28 @@ class CameraSceneMetadata(APIView):
         frames = scene_metadata.frames_between(camera.pk, start, end)
         return Response(SceneMetadataSerializer({"camera": camera.pk, "start": start, "end": end,
                                                  "frames": frames}).data)
+
+
+class CameraObjectTracks(APIView):
+    """The tracks the device summed up as they ended (what passed, when, how fast and where), seen within a span (at
+    most a day), oldest first: to find what passed a camera or radar without playing its footage."""
+
+    permission_classes = [requires("devices.view_recording")]
+
+    @extend_schema(parameters=[*SPAN_PARAMETERS, OpenApiParameter("object_class", str, description="Only this class")],
+                   responses={200: ObjectTracksSerializer})
+    def get(self, request, camera_id: int):
+        camera = visible_camera(request, camera_id)
+        query = ObjectTrackQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end = query.validated_data["start"], query.validated_data["end"]
+        if end - start > object_tracks.MAX_SPAN:
+            raise ValidationError({"end": ["Track summaries are read a day at most at a time."]})
+        found = list(object_tracks.tracks_between(camera.pk, start, end, query.validated_data.get("object_class"))
+                     [:object_tracks.MAX_TRACKS + 1])
+        return Response(ObjectTracksSerializer({
+            "camera": camera.pk, "start": start, "end": end, "tracks": found[:object_tracks.MAX_TRACKS],
+            "truncated": len(found) > object_tracks.MAX_TRACKS}).data)
 
 
 def _part_url(part: str, unmasked: str = ""):

@@ -6,7 +6,13 @@ Written by us from Axis's published description of the format (developer.axis.co
 "timestamp" (YYYY-MM-DDTHH:MM:SS.MMMMMMZ), "detections": [{"object_track_id", "bounding_box": {"left", "top",
 "right", "bottom"} (fractions of the picture), "class": {"type", "score"}}], "track_events": [{"type":
 "TrackEnded", "object_track_id"}]}. Axis documents no public broker of its own: the device publishes to the site's
-broker on a topic its admin chooses."""
+broker on a topic its admin chooses.
+
+With `track_topic`, it also sums up each track as it ends, in ObjectTrack v1 (data source `axis.scene.object_track_v1`;
+"Analytics Data Format" > "Object Track"): {"channel_id", "id", "classes": [{"type", "score"}], "start_time",
+"end_time", "duration", "path": [{"timestamp", "bounding_box"}], "image"}. The path samples are the frames' boxes;
+Axis names the samples TimeAndPosition without giving their fields on the pages we read, so these are our guess from
+the Frame's. The "image" is a placeholder snapshot, for the VMS to leave out."""
 
 from __future__ import annotations
 
@@ -45,6 +51,20 @@ class Walker:
                 "bottom": round(y + h / 2, 4)}
 
 
+def object_track(walker: Walker, path: Sequence[tuple[datetime, dict[str, float]]], channel: int = 1) -> bytes:
+    """One ObjectTrack v1 payload summing up `walker`'s track: `path` is (time, box) of each frame it was in."""
+    stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
+    start, end = path[0][0], path[-1][0]
+    return json.dumps({
+        "channel_id": channel, "id": walker.track_id,
+        "classes": [{"type": walker.kind, "score": walker.score}, {"type": "Vehicle", "score": 0.05}],
+        "start_time": start.astimezone(UTC).strftime(stamp), "end_time": end.astimezone(UTC).strftime(stamp),
+        "duration": (end - start).total_seconds(),
+        "path": [{"timestamp": at.astimezone(UTC).strftime(stamp), "bounding_box": box} for at, box in path],
+        "image": {"data": "/9j/4AAQSkZJRgABAQ==", "type": "image/jpeg"},
+    }).encode()
+
+
 def frame(at: datetime, detections: Iterable[tuple[str, str, dict[str, float], float]],
           ended: Sequence[str] = (), channel: int = 1) -> bytes:
     """One Frame v1 payload: detections are (track id, class type, bounding box, score)."""
@@ -60,20 +80,30 @@ def frame(at: datetime, detections: Iterable[tuple[str, str, dict[str, float], f
 class AxisScenePublisher(MqttPublisher):
     """Publishes to one topic of the broker; `play` sends walkers' frames at `fps` in a thread of its own."""
 
-    def __init__(self, topic: str | None = None, clock_offset: float = 0.0) -> None:
+    def __init__(self, topic: str | None = None, clock_offset: float = 0.0, track_topic: str | None = None) -> None:
         super().__init__(topic or f"axis/B8A44F{uuid.uuid4().hex[:6].upper()}/scene/frame", clock_offset)
+        self.track_topic = track_topic
 
     def play(self, walkers: Sequence[Walker], fps: float = 10.0) -> None:
-        """Send the walkers' frames from now on, ending each track when its walker is done."""
+        """Send the walkers' frames from now on, ending each track when its walker is done (and summing it up on
+        `track_topic`, if set)."""
 
         def run() -> None:
             t, done = 0.0, set()
+            paths: dict[str, list] = {w.track_id: [] for w in walkers}
             while not self.stop_event.is_set() and len(done) < len(walkers):
+                now = self.now()
                 boxes = [(w, w.box_at(t)) for w in walkers if w.track_id not in done]
-                ended = [w.track_id for w, box in boxes if box is None]
-                done.update(ended)
-                self.send(frame(self.now(), [(w.track_id, w.kind, box, w.score) for w, box in boxes if box],
-                                ended))
+                ended = [w for w, box in boxes if box is None]
+                done.update(w.track_id for w in ended)
+                for w, box in boxes:
+                    if box:
+                        paths[w.track_id].append((now, box))
+                self.send(frame(now, [(w.track_id, w.kind, box, w.score) for w, box in boxes if box],
+                                [w.track_id for w in ended]))
+                for w in ended:
+                    if self.track_topic and paths[w.track_id]:
+                        self.send(object_track(w, paths[w.track_id]), self.track_topic)
                 self.stop_event.wait(1 / fps)
                 t += 1 / fps
 

@@ -39,5 +39,5 @@ class MqttPublisher:
     def now(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
 
-    def send(self, payload: bytes | str) -> None:
-        self.client.publish(self.topic, payload, qos=1).wait_for_publish(timeout=10)
+    def send(self, payload: bytes | str, topic: str | None = None) -> None:
+        self.client.publish(topic or self.topic, payload, qos=1).wait_for_publish(timeout=10)

@@ -34,6 +34,7 @@ from devices.api.views import (
 )
 from recordings.api.views import (
     CameraClip,
+    CameraObjectTracks,
     CameraPlaylist,
     CameraSceneMetadata,
     CameraSegmentList,
@@ -73,6 +74,7 @@ urlpatterns = [
     path("cameras/<int:camera_id>/segments/", CameraSegmentList.as_view(), name="camera-segments"),
     path("cameras/<int:camera_id>/timeline/", CameraTimeline.as_view(), name="camera-timeline"),
     path("cameras/<int:camera_id>/scene-metadata/", CameraSceneMetadata.as_view(), name="camera-scene-metadata"),
+    path("cameras/<int:camera_id>/object-tracks/", CameraObjectTracks.as_view(), name="camera-object-tracks"),
     path("cameras/<int:camera_id>/playlist.m3u8", CameraPlaylist.as_view(), name="camera-playlist"),
     path("cameras/<int:camera_id>/clip/", CameraClip.as_view(), name="camera-clip"),
     path("segments/<int:segment_id>/init.mp4", SegmentInit.as_view(), name="segment-init"),

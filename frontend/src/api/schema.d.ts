@@ -105,6 +105,13 @@ export interface paths {
     /** @description One MP4 of a span, made by remux of the recorded segments (cut at keyframes); audited. */
     get: operations["v1_cameras_clip_retrieve"];
   };
+  "/api/v1/cameras/{camera_id}/object-tracks/": {
+    /**
+     * @description The tracks the device summed up as they ended (what passed, when, how fast and where), seen within a span (at
+     * most a day), oldest first: to find what passed a camera or radar without playing its footage.
+     */
+    get: operations["v1_cameras_object_tracks_retrieve"];
+  };
   "/api/v1/cameras/{camera_id}/playlist.m3u8": {
     /** @description HLS playlist (fMP4) over the recorded segments of a span; each request is audited as a playback. */
     get: operations["v1_cameras_playlist.m3u8_retrieve"];
@@ -545,6 +552,8 @@ export interface components {
       has_metadata_password: boolean;
       /** @description The MQTT topic the camera publishes its frame metadata on */
       metadata_topic: string;
+      /** @description The MQTT topic it publishes a summary of each ended track on; empty: none */
+      track_topic: string;
       dynamic_masking: components["schemas"]["DynamicMaskingEnum"] | components["schemas"]["BlankEnum"];
       dynamic_mask_style: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
@@ -647,6 +656,8 @@ export interface components {
       metadata_password?: string;
       /** @description The MQTT topic the camera publishes its frame metadata on */
       metadata_topic?: string;
+      /** @description The MQTT topic it publishes a summary of each ended track on; empty: none */
+      track_topic?: string;
       dynamic_masking?: components["schemas"]["DynamicMaskingEnum"] | components["schemas"]["BlankEnum"];
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
@@ -1027,6 +1038,34 @@ export interface components {
      * @enum {string}
      */
     ObjectClassesEnum: "bicycle" | "bus" | "car" | "motorcycle" | "person" | "truck" | "unknown" | "vehicle";
+    ObjectTrack: {
+      id: number;
+      /** @description The VMS's number of the track (events name it), when it was live */
+      track: number | null;
+      /** @description The device's id of the track */
+      device_track: string;
+      object_class: string;
+      /** Format: double */
+      score: number;
+      /** Format: date-time */
+      started_at: string;
+      /** Format: date-time */
+      ended_at: string;
+      /** Format: double */
+      max_speed_kmh: number | null;
+      /** @description Where it went on the picture; empty when the device told no boxes (a radar) or only under privacy masks */
+      path: components["schemas"]["PathPoint"][];
+    };
+    ObjectTracks: {
+      camera: number;
+      /** Format: date-time */
+      start: string;
+      /** Format: date-time */
+      end: string;
+      tracks: components["schemas"]["ObjectTrack"][];
+      /** @description More tracks than one answer holds: ask for a shorter span */
+      truncated: boolean;
+    };
     OnvifRequest: {
       host: string;
       /** @default 80 */
@@ -1323,6 +1362,8 @@ export interface components {
       metadata_password?: string;
       /** @description The MQTT topic the camera publishes its frame metadata on */
       metadata_topic?: string;
+      /** @description The MQTT topic it publishes a summary of each ended track on; empty: none */
+      track_topic?: string;
       dynamic_masking?: components["schemas"]["DynamicMaskingEnum"] | components["schemas"]["BlankEnum"];
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
@@ -1448,6 +1489,24 @@ export interface components {
       /** @description [[x, y], ...]: 3 or more for an area, 2 (A, B) for a line */
       points?: [number, number][];
       color?: string;
+    };
+    PathPoint: {
+      /** @description Milliseconds after the track's start */
+      ms: number;
+      /**
+       * Format: double
+       * @description Left edge, fraction of the picture width
+       */
+      x: number;
+      /**
+       * Format: double
+       * @description Top edge, fraction of the picture height
+       */
+      y: number;
+      /** Format: double */
+      w: number;
+      /** Format: double */
+      h: number;
     };
     /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
     PrivacyMask: {
@@ -2801,6 +2860,56 @@ export interface operations {
       200: {
         content: {
           "video/mp4": string;
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description The tracks the device summed up as they ended (what passed, when, how fast and where), seen within a span (at
+   * most a day), oldest first: to find what passed a camera or radar without playing its footage.
+   */
+  v1_cameras_object_tracks_retrieve: {
+    parameters: {
+      query: {
+        /** @description ISO 8601 with offset */
+        end: string;
+        /** @description Only this class */
+        object_class?: string;
+        /** @description ISO 8601 with offset */
+        start: string;
+      };
+      path: {
+        camera_id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ObjectTracks"];
         };
       };
       /** @description Invalid request */
