@@ -174,7 +174,7 @@ def test_a_lost_payload_spoils_one_document_and_the_next_starts_afresh():
     gathered = MetadataDocuments()
     # The end of the first document is lost: its start and the whole second arrive.
     out = gathered.add(first[: len(first) // 2]) + gathered.add(second)
-    assert out == [second]
+    assert out == [second] and gathered.dropped == 1, "the lost document is counted, and logged"
     # A payload from the middle of a document is lost: that document will not parse, the next one does.
     out = gathered.add(first[:40] + first[80:]) + gathered.add(second)
     with pytest.raises(MalformedMetadata):
@@ -189,4 +189,5 @@ def test_a_stream_that_never_closes_a_document_is_dropped_not_kept():
         assert gathered.add(chunk) == []
     # What was gathered went (the pending bytes never exceed the cap), and the next document is whole.
     second = document(frame(human(2, 0, 0.5, 0.5, 0)))
-    assert gathered.add(second) == [second]
+    # Dropped twice: at the cap, and the bytes gathered after it once the next document begins.
+    assert gathered.add(second) == [second] and gathered.dropped == 2

@@ -18,6 +18,7 @@ Anything else in a document (PTZ status, events, vendor extensions) is skipped.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -33,13 +34,19 @@ _END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?MetadataStream\s*>")
 _START = re.compile(rb"<(?:\?xml[\s?]|(?:[A-Za-z_][\w.-]*:)?MetadataStream[\s>/])")
 
 
+log = logging.getLogger(__name__)
+
+
 class MetadataDocuments:
     """Gathers the metadata track's RTP payloads into whole `MetadataStream` documents.
 
-    A payload lost on the way leaves a document that will not parse (the parser says so) and nothing more: the
-    next document starts afresh at its own opening tag."""
+    A payload lost on the way leaves a document that will not parse (the parser says so), or the start of one
+    whose end never comes (dropped with a log line, and counted in `dropped`), and nothing more: the next document
+    starts afresh at its own opening tag."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "metadata track") -> None:
+        self.name = name
+        self.dropped = 0
         self._pending = bytearray()
 
     def add(self, payload: bytes) -> list[bytes]:
@@ -49,11 +56,18 @@ class MetadataDocuments:
         while (end := _END.search(self._pending)) is not None:
             text = bytes(self._pending[:end.end()])
             del self._pending[:end.end()]
-            starts = [match.start() for match in _START.finditer(text)]
-            documents.append(text[_document_start(text, starts):])
+            start = _document_start(text, [match.start() for match in _START.finditer(text)])
+            if text[:start].strip():
+                self._drop(start, "its end was lost")
+            documents.append(text[start:])
         if len(self._pending) > MAX_DOCUMENT_BYTES:
+            self._drop(len(self._pending), f"it did not end within {MAX_DOCUMENT_BYTES} bytes")
             self._pending.clear()
         return documents
+
+    def _drop(self, size: int, why: str) -> None:
+        self.dropped += 1
+        log.warning("%s: dropped %d bytes of a metadata document: %s", self.name, size, why)
 
 
 def _document_start(text: bytes, starts: list[int]) -> int:
