@@ -74,6 +74,7 @@ class AuditAction(models.TextChoices):
     EXPORT_RELEASED = "export_released", "Export's footage released"
     EXPORT_VERIFIED = "export_verified", "Export verified"
     RELAY_SWITCHED = "relay_switched", "Relay output switched"
+    SITE_PLAN_CHANGED = "site_plan_changed", "Site plan added, changed or deleted"
 
 
 class AuditEntry(models.Model):

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from accounts.models import AuditAction, AuditEntry
 from analytics import radar as radar_analytics
 from analytics.models import Alarm, Event, Rule, Zone
 from analytics.worker import AnalyticsWorker
@@ -57,6 +58,12 @@ def test_an_admin_uploads_a_plan_and_only_logged_in_users_see_its_picture(admin_
                                 format="json").status_code == 403
     renamed = admin_client.patch(f"/api/v1/site-plans/{body['id']}/", {"name": "Yard east"}, format="json")
     assert renamed.status_code == 200 and renamed.json()["image_width"] == 640
+    assert admin_client.delete(f"/api/v1/site-plans/{body['id']}/").status_code == 204
+    audited = AuditEntry.objects.filter(action=AuditAction.SITE_PLAN_CHANGED).order_by("at", "id")
+    assert [(a.user.username, a.detail["change"], a.detail["name"]) for a in audited] == [
+        ("alice-admin", "created", "Yard"), ("alice-admin", "changed", "Yard east"),
+        ("alice-admin", "deleted", "Yard east")]
+    assert audited[1].detail["fields"] == ["name"]
 
 
 huge_png = bytearray(base64.b64decode(picture(8, 8)))

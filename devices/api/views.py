@@ -202,6 +202,20 @@ class SitePlanViewSet(viewsets.ModelViewSet):
     permission_classes = [ModelPermissionsByAction]
     permission_model = "devices.siteplan"
 
+    def perform_create(self, serializer: SitePlanSerializer) -> None:
+        self._audit("created", serializer.save())
+
+    def perform_update(self, serializer: SitePlanSerializer) -> None:
+        self._audit("changed", serializer.save(), fields=sorted(serializer.validated_data))
+
+    def perform_destroy(self, plan: SitePlan) -> None:
+        self._audit("deleted", plan)
+        plan.delete()
+
+    def _audit(self, change: str, plan: SitePlan, **detail) -> None:
+        audit.record(AuditAction.SITE_PLAN_CHANGED, request=self.request, change=change, site_plan=plan.pk,
+                     name=plan.name, **detail)
+
     @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/jpeg"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="image")
     def image(self, request, pk=None):

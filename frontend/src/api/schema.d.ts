@@ -442,9 +442,10 @@ export interface components {
      * * `export_released` - Export's footage released
      * * `export_verified` - Export verified
      * * `relay_switched` - Relay output switched
+     * * `site_plan_changed` - Site plan added, changed or deleted
      * @enum {string}
      */
-    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched";
+    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched" | "site_plan_changed";
     Alarm: {
       id: number;
       camera: number;
@@ -2211,8 +2212,9 @@ export interface operations {
          * * `export_released` - Export's footage released
          * * `export_verified` - Export verified
          * * `relay_switched` - Relay output switched
+         * * `site_plan_changed` - Site plan added, changed or deleted
          */
-        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "relay_switched" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
+        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "relay_switched" | "site_plan_changed" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
         camera?: number;
         /** @description Entries before this time */
         end?: string;
