@@ -60,6 +60,9 @@ class Rule(models.Model):
     record_cameras = models.ManyToManyField("devices.Camera", blank=True, related_name="recorded_by_rules",
                                             help_text="Other cameras whose footage of the event is kept, as for the "
                                                       "rule's own (a radar's rule: the cameras that see its zone)")
+    record_seeing_cameras = models.BooleanField(
+        default=False, help_text="Also keep the footage of the cameras whose view, as placed on the site plan, covers "
+                                 "the rule's zone (a radar's rule)")
     pre_roll_seconds = models.FloatField(default=5)
     post_roll_seconds = models.FloatField(default=10)
     webhook_url = models.URLField(max_length=1000, blank=True)

@@ -21,8 +21,11 @@ from accounts.models import AuditAction
 from analytics.choices import Condition, DeliveryStatus
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
 from devices import relays
+from devices.choices import DeviceKind
 from devices.models import Camera, DeviceEvent
 from video.device_events import EventRuleSpec
+from video.geometry import polygons_overlap
+from video.radar import coverage
 from video.rules import Crossing, RuleSpec, Schedule, ZoneSpec
 from vms import outbound, realtime
 
@@ -79,7 +82,7 @@ def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, t
                 snapshot: bytes | None, device_event: DeviceEvent | None = None) -> Event | None:
     """Record that a rule fired (on a camera's own event: `device_event`); raise its alarm and call its webhook.
     None if the rule is gone."""
-    rule = Rule.objects.filter(pk=rule_id).select_related("camera").first()
+    rule = Rule.objects.filter(pk=rule_id).select_related("camera", "zone").first()
     if rule is None:
         return None
     with transaction.atomic():
@@ -103,9 +106,23 @@ def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, t
             Event(camera=camera, rule=rule, rule_name=rule.name, condition=rule.condition, started_at=at,
                   object_class=object_class, caused_by=event, keep_footage=True,
                   pre_roll_seconds=rule.pre_roll_seconds, post_roll_seconds=rule.post_roll_seconds)
-            for camera in rule.record_cameras.all()])
+            for camera in cameras_to_record(rule)])
     log.info("camera %s: rule %r fired (%s, track %s)", camera_id, rule.name, object_class or "-", track_id)
     return event
+
+
+def cameras_to_record(rule: Rule) -> list[Camera]:
+    """The other cameras whose footage of the rule's events is kept: those the admin named and, when asked, those
+    placed on the radar's site plan whose view covers the rule's zone (as placed now: moved cameras count where they
+    are)."""
+    cameras = {camera.pk: camera for camera in rule.record_cameras.all()}
+    radar = rule.camera
+    if rule.record_seeing_cameras and rule.zone is not None and radar.site_plan_id is not None:
+        placed = Camera.objects.filter(kind=DeviceKind.CAMERA, site_plan_id=radar.site_plan_id, plan_x__isnull=False,
+                                       plan_y__isnull=False).select_related("site_plan")
+        cameras.update({camera.pk: camera for camera in placed if polygons_overlap(
+            coverage(camera.plan_placement, camera.plan_range_m, camera.plan_fov), rule.zone.points)})
+    return [cameras[pk] for pk in sorted(cameras) if pk != radar.pk]
 
 
 def end_event(event_id: int, at: datetime, boxes: list[dict], snapshot: bytes | None) -> None:

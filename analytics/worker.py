@@ -34,7 +34,7 @@ from video.detection import Detector, ModelError, load_detector
 from video.geometry import Box
 from video.live_decoder import LiveClock, LiveDecoder
 from video.onvif_metadata import parse_metadata_stream
-from video.radar import RadarPlacement
+from video.radar import PlanPlacement
 from video.recording import CameraMetadata
 from video.rules import Firing, RuleEngine, SceneUpdate
 from video.scene_metadata import MalformedMetadata, SceneFrame, SceneTracks, merged_tracks, outside_masks
@@ -401,13 +401,9 @@ def config_of(camera: Camera) -> tuple:
             placement_of(camera))
 
 
-def placement_of(camera: Camera) -> RadarPlacement | None:
+def placement_of(camera: Camera) -> PlanPlacement | None:
     """Where a radar stands on its site plan; None for a camera, or a radar not placed yet."""
-    if not (camera.is_radar and camera.placed):
-        return None
-    plan = camera.site_plan
-    return RadarPlacement(camera.plan_x, camera.plan_y, camera.plan_heading, plan.width_m,
-                          plan.image_height / plan.image_width)
+    return camera.plan_placement if camera.is_radar else None
 
 
 class AnalyticsWorker(LeasingProcess):

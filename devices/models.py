@@ -16,6 +16,7 @@ from devices.choices import (
     Rotation,
 )
 from devices.credentials import decrypt_password, encrypt_password
+from video.radar import PlanPlacement
 
 
 class SitePlan(models.Model):
@@ -180,6 +181,15 @@ class Camera(models.Model):
     @property
     def placed(self) -> bool:
         return self.site_plan_id is not None and self.plan_x is not None and self.plan_y is not None
+
+    @property
+    def plan_placement(self) -> PlanPlacement | None:
+        """Where the device stands on its site plan and which way it looks; None when it is not placed."""
+        if not self.placed:
+            return None
+        plan = self.site_plan
+        return PlanPlacement(self.plan_x, self.plan_y, self.plan_heading, plan.width_m,
+                             plan.image_height / plan.image_width)
 
     @property
     def metadata_in_stream(self) -> bool:

@@ -14,6 +14,7 @@ import pytest
 
 from accounts.models import AuditAction, AuditEntry
 from analytics import radar as radar_analytics
+from analytics import services
 from analytics.models import Alarm, Event, Rule, Zone
 from analytics.worker import AnalyticsWorker
 from devices.models import Camera, SitePlan
@@ -114,6 +115,31 @@ def test_a_radar_is_a_device_without_video_and_its_rules_are_a_radars(admin_clie
     on_camera = admin_client.post(f"/api/v1/cameras/{camera.pk}/rules/", {
         "name": "Fast", "condition": "speed", "zone": camera_zone.pk}, format="json")
     assert "condition" in on_camera.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_the_cameras_that_see_a_radar_zone_are_worked_out_from_where_they_stand_on_the_plan(plan):
+    radar = Camera.objects.create(name="Radar", kind="radar", site_plan=plan, plan_x=0.5, plan_y=0.9)
+    car_park = Zone.objects.create(camera=radar, name="Car park", kind="area", points=CAR_PARK)
+
+    def camera(name: str, **placed) -> Camera:
+        return Camera.objects.create(name=name, main_url=f"rtsp://127.0.0.1:9/{name}", **placed)
+
+    # The plan is 100 m square; the car park is the band 40-50 m from its top.
+    facing = camera("Facing", site_plan=plan, plan_x=0.5, plan_y=0.9, plan_heading=0, plan_fov=60, plan_range_m=60)
+    camera("Away", site_plan=plan, plan_x=0.5, plan_y=0.9, plan_heading=180, plan_fov=60, plan_range_m=60)
+    camera("Short", site_plan=plan, plan_x=0.5, plan_y=0.9, plan_heading=0, plan_fov=60, plan_range_m=20)
+    inside = camera("Inside", site_plan=plan, plan_x=0.5, plan_y=0.45, plan_heading=90, plan_fov=5, plan_range_m=1)
+    elsewhere = SitePlan.objects.create(name="Other", image=plan.image, image_type="image/png", image_width=400,
+                                        image_height=400, width_m=100)
+    camera("Elsewhere", site_plan=elsewhere, plan_x=0.5, plan_y=0.9, plan_heading=0, plan_range_m=60)
+    camera("Unplaced")
+    named = camera("Named")
+    rule = Rule.objects.create(camera=radar, name="Speeding", condition="speed", zone=car_park)
+    rule.record_cameras.set([named])
+    assert services.cameras_to_record(rule) == [named]
+    rule.record_seeing_cameras = True
+    assert [c.name for c in services.cameras_to_record(rule)] == [c.name for c in (facing, inside, named)]
 
 
 @pytest.fixture

@@ -2,7 +2,17 @@
 
 import pytest
 
-from video.geometry import Box, between, bottom_center, center, iou, point_in_polygon, segment_crosses, side_of_line
+from video.geometry import (
+    Box,
+    between,
+    bottom_center,
+    center,
+    iou,
+    point_in_polygon,
+    polygons_overlap,
+    segment_crosses,
+    side_of_line,
+)
 
 SQUARE = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.6), (0.2, 0.6)]
 # An L shape: the square (0,0)-(1,1) with its top-right quarter cut away.
@@ -84,3 +94,11 @@ def test_stopping_on_the_line_and_going_on_counts_once():
     steps = [(0.5, 0.3), (0.5, 0.5), (0.5, 0.7)]
     crossings = [segment_crosses(p0, p1, a, b) for p0, p1 in zip(steps, steps[1:], strict=False)]
     assert [c for c in crossings if c] == ["a_to_b"]
+
+
+def test_polygons_overlap_when_one_has_a_corner_in_the_other_or_their_edges_cross():
+    square = [(0, 0), (1, 0), (1, 1), (0, 1)]
+    assert polygons_overlap(square, [(0.5, 0.5), (2, 0.5), (2, 2)]), "a corner inside"
+    assert polygons_overlap(square, [(0.2, 0.2), (0.8, 0.2), (0.5, 0.8)]), "wholly inside"
+    assert polygons_overlap(square, [(-1, 0.4), (2, 0.4), (2, 0.6), (-1, 0.6)]), "a band across: edges cross"
+    assert not polygons_overlap(square, [(2, 2), (3, 2), (3, 3)]), "apart"

@@ -30,7 +30,7 @@ from video.radar import (
     MalformedMetadata,
     RadarFrame,
     RadarObject,
-    RadarPlacement,
+    PlanPlacement,
     RadarRule,
     RadarRuleEngine,
     RadarTrack,
@@ -123,10 +123,10 @@ def test_a_malformed_payload_is_refused_with_the_reason(payload, why):
 
 
 # A radar two fifths across and four fifths down a plan 80 m wide and 48 m high, looking north-east (up and right).
-TILTED = RadarPlacement(x=0.4, y=0.8, heading_deg=30.0, plan_width_m=80.0, plan_aspect=0.6)
+TILTED = PlanPlacement(x=0.4, y=0.8, heading_deg=30.0, plan_width_m=80.0, plan_aspect=0.6)
 
 
-def metres_on_plan(a: tuple[float, float], b: tuple[float, float], placement: RadarPlacement) -> tuple[float, float]:
+def metres_on_plan(a: tuple[float, float], b: tuple[float, float], placement: PlanPlacement) -> tuple[float, float]:
     """From plan point a to b in metres (right, down)."""
     return ((b[0] - a[0]) * placement.plan_width_m, (b[1] - a[1]) * placement.plan_width_m * placement.plan_aspect)
 
@@ -140,7 +140,7 @@ def test_a_rotated_radars_positions_go_to_the_plan_and_back():
         "10 m along the boresight is 10 m towards 30 degrees right of the plan's up"
     right = metres_on_plan((TILTED.x, TILTED.y), to_plan(TILTED, 10.0, 0.0), TILTED)
     assert right == pytest.approx((10 * math.cos(math.radians(30)), 10 * math.sin(math.radians(30))))
-    east = RadarPlacement(x=0.5, y=0.5, heading_deg=90.0, plan_width_m=100.0, plan_aspect=0.5)
+    east = PlanPlacement(x=0.5, y=0.5, heading_deg=90.0, plan_width_m=100.0, plan_aspect=0.5)
     assert to_plan(east, 0.0, 10.0) == pytest.approx((0.6, 0.5))
     assert to_plan(east, 10.0, 0.0) == pytest.approx((0.5, 0.7)), "the radar's right is the plan's down (50 m high)"
 
@@ -164,10 +164,10 @@ def test_the_coverage_wedge_is_drawn_at_the_radars_range():
 @pytest.mark.parametrize("bad", [dict(plan_width_m=0), dict(plan_aspect=-1), dict(x=float("nan"))])
 def test_a_placement_without_a_scale_is_refused(bad):
     with pytest.raises(ValueError):
-        RadarPlacement(**{"x": 0.5, "y": 0.5, "heading_deg": 0.0, "plan_width_m": 50.0, "plan_aspect": 1.0, **bad})
+        PlanPlacement(**{"x": 0.5, "y": 0.5, "heading_deg": 0.0, "plan_width_m": 50.0, "plan_aspect": 1.0, **bad})
 
 
-NORTH = RadarPlacement(x=0.5, y=0.9, heading_deg=0.0, plan_width_m=100.0, plan_aspect=1.0)
+NORTH = PlanPlacement(x=0.5, y=0.9, heading_deg=0.0, plan_width_m=100.0, plan_aspect=1.0)
 
 
 def radar_frame(seconds: float, *objects: RadarObject, ended: tuple[str, ...] = (), renamed=()) -> RadarFrame:

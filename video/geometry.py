@@ -115,3 +115,12 @@ def segment_crosses(p0: Point, p1: Point, a: Point, b: Point) -> str | None:
     if not 0.0 <= u <= 1.0:
         return None
     return A_TO_B if right1 else B_TO_A
+
+
+def polygons_overlap(a: Sequence[Point], b: Sequence[Point]) -> bool:
+    """Whether two polygons share any part: one has a corner inside the other, or their edges cross."""
+    if any(point_in_polygon(p, b) for p in a) or any(point_in_polygon(p, a) for p in b):
+        return True
+    edges_a = list(zip(a, [*a[1:], a[0]], strict=True))
+    edges_b = list(zip(b, [*b[1:], b[0]], strict=True))
+    return any(segment_crosses(p0, p1, q0, q1) is not None for p0, p1 in edges_a for q0, q1 in edges_b)

@@ -176,7 +176,7 @@ def angle_between(a: float, b: float) -> float:
 
 
 @dataclass(frozen=True)
-class RadarPlacement:
+class PlanPlacement:
     """Where the admin put the radar on the site plan: its position (fractions of the plan image, y down), the
     direction its boresight points (degrees clockwise from the plan's up), how many metres the plan image's width
     spans, and the image's height over its width."""
@@ -195,7 +195,7 @@ class RadarPlacement:
             raise ValueError("the plan's width in metres and its aspect must be above 0")
 
 
-def to_plan(placement: RadarPlacement, x_m: float, y_m: float) -> Point:
+def to_plan(placement: PlanPlacement, x_m: float, y_m: float) -> Point:
     """The point on the plan (fractions, y down) of a position in metres around the radar."""
     heading = math.radians(placement.heading_deg)
     right = x_m * math.cos(heading) + y_m * math.sin(heading)
@@ -204,7 +204,7 @@ def to_plan(placement: RadarPlacement, x_m: float, y_m: float) -> Point:
             placement.y + down / (placement.plan_width_m * placement.plan_aspect))
 
 
-def from_plan(placement: RadarPlacement, px: float, py: float) -> tuple[float, float]:
+def from_plan(placement: PlanPlacement, px: float, py: float) -> tuple[float, float]:
     """The position in metres around the radar (x right of the boresight, y along it) of a point on the plan."""
     heading = math.radians(placement.heading_deg)
     right = (px - placement.x) * placement.plan_width_m
@@ -213,12 +213,12 @@ def from_plan(placement: RadarPlacement, px: float, py: float) -> tuple[float, f
     return right * math.cos(heading) + down * math.sin(heading), right * math.sin(heading) - down * math.cos(heading)
 
 
-def plan_heading(placement: RadarPlacement, heading_deg: float) -> float:
+def plan_heading(placement: PlanPlacement, heading_deg: float) -> float:
     """A direction clockwise from the radar's boresight as a compass direction on the plan (clockwise from up)."""
     return (placement.heading_deg + heading_deg) % 360.0
 
 
-def coverage(placement: RadarPlacement, range_m: float, field_of_view_deg: float, steps: int = 16) -> list[Point]:
+def coverage(placement: PlanPlacement, range_m: float, field_of_view_deg: float, steps: int = 16) -> list[Point]:
     """The wedge the radar (or a camera) covers on the plan: its position and an arc at `range_m`, for drawing."""
     half = field_of_view_deg / 2
     arc = [to_plan(placement, *polar_to_xy(range_m, -half + field_of_view_deg * i / steps)) for i in range(steps + 1)]
@@ -244,7 +244,7 @@ class RadarTrack:
     path: tuple[tuple[float, Point], ...]
 
 
-def as_track(track: RadarTrack, placement: RadarPlacement, size_m: float = 1.0) -> Track:
+def as_track(track: RadarTrack, placement: PlanPlacement, size_m: float = 1.0) -> Track:
     """A radar track in the shape of the VMS's tracks, to draw, to keep in events and to send as overlay boxes: a box
     `size_m` wide around its point on the plan (fractions of the plan, like the radar's zones)."""
     width = size_m / placement.plan_width_m
@@ -267,7 +267,7 @@ MIN_MOVE_M = 0.5
 class RadarTracks(NumberedTracks):
     """The radar's objects as the VMS's tracks (see NumberedTracks), placed on the site plan."""
 
-    def __init__(self, placement: RadarPlacement, max_missing_seconds: float = 2.0, path_length: int = 50) -> None:
+    def __init__(self, placement: PlanPlacement, max_missing_seconds: float = 2.0, path_length: int = 50) -> None:
         super().__init__(max_missing_seconds, path_length)
         self.placement = placement
 

@@ -97,8 +97,8 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                   "direction", "count_threshold", "event_kind", "event_topic", "event_items",
                   "speed_kmh", "heading_deg", "tolerance_deg",
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
-                  "record_event", "record_cameras", "pre_roll_seconds", "post_roll_seconds", "relay_output",
-                  "relay_device", "relay_seconds", "webhook_url", "webhook_secret",
+                  "record_event", "record_cameras", "record_seeing_cameras", "pre_roll_seconds", "post_roll_seconds",
+                  "relay_output", "relay_device", "relay_seconds", "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
 

@@ -36,6 +36,7 @@ export interface RuleDraft {
   record_event: boolean;
   /** A radar's rule: the cameras whose footage of each event is kept (those that see the zone). */
   record_cameras: number[];
+  record_seeing_cameras: boolean;
   pre_roll_seconds: string;
   post_roll_seconds: string;
   /** The ONVIF token of the camera's relay output to switch on when the rule fires; "" for none. */
@@ -68,6 +69,7 @@ export const NEW_RULE: RuleDraft = {
   raise_alarm: true,
   record_event: true,
   record_cameras: [],
+  record_seeing_cameras: false,
   pre_roll_seconds: "5",
   post_roll_seconds: "10",
   relay_output: "",
@@ -112,6 +114,7 @@ export function draftOf(rule: Rule): RuleDraft {
     raise_alarm: rule.raise_alarm,
     record_event: rule.record_event,
     record_cameras: rule.record_cameras,
+    record_seeing_cameras: rule.record_seeing_cameras,
     pre_roll_seconds: String(rule.pre_roll_seconds),
     post_roll_seconds: String(rule.post_roll_seconds),
     relay_output: rule.relay_output,
@@ -148,6 +151,7 @@ export function inputOf(draft: RuleDraft): RuleInput {
     raise_alarm: draft.raise_alarm,
     record_event: draft.record_event,
     record_cameras: draft.record_cameras,
+    record_seeing_cameras: draft.record_seeing_cameras,
     pre_roll_seconds: Number(draft.pre_roll_seconds),
     post_roll_seconds: Number(draft.post_roll_seconds),
     relay_output: draft.relay_output.trim(),

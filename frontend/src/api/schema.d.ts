@@ -1444,6 +1444,8 @@ export interface components {
       record_event?: boolean;
       /** @description Other cameras whose footage of each event is kept (those that see a radar's zone) */
       record_cameras?: number[];
+      /** @description Also keep the footage of the cameras whose view, as placed on the site plan, covers the rule's zone (a radar's rule) */
+      record_seeing_cameras?: boolean;
       /** Format: double */
       pre_roll_seconds?: number;
       /** Format: double */
@@ -1693,6 +1695,8 @@ export interface components {
       record_event: boolean;
       /** @description Other cameras whose footage of each event is kept (those that see a radar's zone) */
       record_cameras: number[];
+      /** @description Also keep the footage of the cameras whose view, as placed on the site plan, covers the rule's zone (a radar's rule) */
+      record_seeing_cameras: boolean;
       /** Format: double */
       pre_roll_seconds: number;
       /** Format: double */
@@ -1752,6 +1756,8 @@ export interface components {
       record_event?: boolean;
       /** @description Other cameras whose footage of each event is kept (those that see a radar's zone) */
       record_cameras?: number[];
+      /** @description Also keep the footage of the cameras whose view, as placed on the site plan, covers the rule's zone (a radar's rule) */
+      record_seeing_cameras?: boolean;
       /** Format: double */
       pre_roll_seconds?: number;
       /** Format: double */
