@@ -1,30 +1,42 @@
-/** Add or change a rule: what to watch where, for which objects, when, and what to do when it fires. A radar's rules
- * watch its areas on the site plan (intrusion, speed, heading) and keep the footage of the cameras that see them. */
+/** Add or change a rule: what to watch where, for which objects, when, and what to do when it fires (among others,
+ * switch a relay output: the device's own, or another camera's or I/O module's). A radar's rules watch its areas on the
+ * site plan (intrusion, speed, heading) and keep the footage of the cameras that see them; an I/O module's watch what
+ * it reports (its digital inputs) and may keep the footage of cameras too. */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { rules } from "../api/endpoints";
-import type { Camera, CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity, Zone } from "../api/types";
+import type {
+  Camera, CrossingDirection, DeviceEventKind, DeviceKind, ObjectClass, Rule, RuleCondition, Severity, Zone,
+} from "../api/types";
 import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
 import { EventItemsEditor } from "./EventItemsEditor";
-import { RelayOutputField } from "./RelayOutputField";
+import { RelayDeviceField, relayDevicesOf, RelayOutputField } from "./RelayOutputField";
 import { draftOf, inputOf, NEW_RULE, watchesObjects, zoneKindOf, type RuleDraft } from "./ruleDraft";
 import { ScheduleEditor } from "./ScheduleEditor";
 import {
-  CONDITIONS, DEVICE_EVENT_KINDS, DIRECTIONS, OBJECT_CLASSES, RADAR_CONDITIONS, RADAR_OBJECT_CLASSES, SEVERITIES,
+  CONDITIONS, DEVICE_EVENT_KINDS, DIRECTIONS, IO_MODULE_CONDITIONS, OBJECT_CLASSES, RADAR_CONDITIONS, RADAR_OBJECT_CLASSES,
+  SEVERITIES,
 } from "./vocabulary";
 
-/** A radar's rules: the cameras that may record its events. */
-export interface RadarRules {
+/** The rules of a device without video (a radar, an I/O module): which it is, and the cameras that may record its
+ * events (it has no footage of its own). */
+export interface NoVideoRules {
+  kind: "radar" | "io_module";
   cameras: Camera[];
 }
+
+/** A new I/O module's rule watches its digital inputs. */
+const NEW_IO_MODULE_RULE: RuleDraft = { ...NEW_RULE, condition: "camera_event", event_kind: "digital_input", object_classes: [] };
 
 interface RuleFormProps {
   camera: number;
   /** The rule being changed; absent when adding one. */
   rule?: Rule;
   zones: Zone[];
-  /** Set for a radar's rule. */
-  radar?: RadarRules;
+  /** Set for the rule of a device without video. */
+  noVideo?: NoVideoRules;
+  /** The devices the user may see: those whose relay outputs the rule may switch are among them. */
+  devices: Camera[];
   onSaved: (rule: Rule) => void;
   onCancel: () => void;
 }
@@ -37,9 +49,13 @@ function zoneFor(condition: RuleCondition, current: string, zones: Zone[]): stri
   return String(zones.find((zone) => zone.kind === kind)?.id ?? "");
 }
 
-export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: RuleFormProps) {
-  const [draft, setDraft] = useState<RuleDraft>(() =>
-    rule ? draftOf(rule) : { ...NEW_RULE, zone: zoneFor(NEW_RULE.condition, "", zones) });
+export function RuleForm({ camera, rule, zones, noVideo, devices, onSaved, onCancel }: RuleFormProps) {
+  const radar = noVideo?.kind === "radar";
+  const ownKind: DeviceKind = noVideo?.kind ?? "camera";
+  const [draft, setDraft] = useState<RuleDraft>(() => {
+    if (rule) return draftOf(rule);
+    return noVideo?.kind === "io_module" ? NEW_IO_MODULE_RULE : { ...NEW_RULE, zone: zoneFor(NEW_RULE.condition, "", zones) };
+  });
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const form = useRef<HTMLFormElement>(null);
@@ -57,8 +73,8 @@ export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: Rule
     setSaving(true);
     setError(null);
     try {
-      // A radar has no footage of its own: its events keep the chosen cameras'.
-      const input = radar ? { ...inputOf(draft), record_event: false } : inputOf(draft);
+      // A device without video has no footage of its own: its events keep the chosen cameras'.
+      const input = noVideo ? { ...inputOf(draft), record_event: false } : inputOf(draft);
       onSaved(rule ? await rules.update(camera, rule.id, input) : await rules.create(camera, input));
     } catch (failure) {
       setError(failure);
@@ -71,6 +87,12 @@ export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: Rule
   const { condition } = draft;
   // The camera's own events: no zone or objects, and the camera says when each starts and ends (no minimum duration).
   const ownEvents = condition === "camera_event";
+  const relayCandidates = relayDevicesOf(devices, camera);
+  const relayDevice = draft.relay_device ?? camera;
+  const relayKind = draft.relay_device === null
+    ? ownKind
+    : devices.find((device) => device.id === draft.relay_device)?.kind ?? "camera";
+  const conditions = radar ? RADAR_CONDITIONS : noVideo ? IO_MODULE_CONDITIONS : CONDITIONS;
   return (
     <form ref={form} class="card rule-form" onSubmit={save} data-testid="rule-form">
       <h3>{rule ? `Change “${rule.name}”` : "New rule"}</h3>
@@ -89,7 +111,7 @@ export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: Rule
         <div class="field-row">
           <Field label="Condition" name="condition" error={error}>
             <select name="condition" value={condition} onChange={(e) => setCondition(e.currentTarget.value as RuleCondition)}>
-              {(radar ? RADAR_CONDITIONS : CONDITIONS).map(([value, words]) => <option value={value}>{words}</option>)}
+              {conditions.map(([value, words]) => <option value={value}>{words}</option>)}
             </select>
           </Field>
           {kind && (
@@ -119,7 +141,7 @@ export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: Rule
         {ownEvents && (
           <>
             <div class="field-row">
-              <Field label="Kind of camera event" name="event_kind" error={error}>
+              <Field label={ownKind === "io_module" ? "Kind of event" : "Kind of camera event"} name="event_kind" error={error}>
                 <select name="event_kind" value={draft.event_kind}
                   onChange={(e) => set("event_kind", e.currentTarget.value as DeviceEventKind | "")}>
                   <option value="">Any kind (give a topic)</option>
@@ -199,10 +221,10 @@ export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: Rule
             Raise an alarm
           </label>
         </div>
-        {radar && (
+        {noVideo && (
           <fieldset class="object-classes" data-testid="record-cameras">
             <legend>Record these cameras</legend>
-            {radar.cameras.map((each) => (
+            {noVideo.cameras.map((each) => (
               <label class="checkbox-inline">
                 <input type="checkbox" name="record_cameras" value={String(each.id)}
                   checked={draft.record_cameras.includes(each.id)}
@@ -210,14 +232,25 @@ export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: Rule
                 {each.name}
               </label>
             ))}
+            {radar && (
+              <label class="checkbox-inline">
+                <input type="checkbox" name="record_seeing_cameras" checked={draft.record_seeing_cameras}
+                  onChange={(e) => set("record_seeing_cameras", e.currentTarget.checked)} />
+                And every camera whose view, as placed on the plan, covers the zone
+              </label>
+            )}
             <span class="field-hint">
-              {radar.cameras.length ? "The cameras that see the zone: their footage of each event is kept." : "No cameras to record."}
+              {!noVideo.cameras.length
+                ? "No cameras to record."
+                : radar
+                  ? "The cameras that see the zone: their footage of each event is kept."
+                  : "The cameras that see what it watches (a door, a gate): their footage of each event is kept."}
             </span>
             {fieldErrors(error, "record_cameras").map((message) => <span class="field-error" role="alert">{message}</span>)}
           </fieldset>
         )}
         <div class="field-row">
-          {!radar && (
+          {!noVideo && (
             <label class="checkbox">
               <input type="checkbox" name="record_event" checked={draft.record_event} onChange={(e) => set("record_event", e.currentTarget.checked)} />
               Record the event
@@ -225,19 +258,21 @@ export function RuleForm({ camera, rule, zones, radar, onSaved, onCancel }: Rule
           )}
           <Field label="Pre-roll (seconds before)" name="pre_roll_seconds" error={error}>
             <input name="pre_roll_seconds" type="number" required min={0} step={1} value={draft.pre_roll_seconds}
-              disabled={radar ? !draft.record_cameras.length : !draft.record_event}
+              disabled={noVideo ? !draft.record_cameras.length : !draft.record_event}
               onInput={(e) => set("pre_roll_seconds", e.currentTarget.value)} />
           </Field>
           <Field label="Post-roll (seconds after)" name="post_roll_seconds" error={error}>
             <input name="post_roll_seconds" type="number" required min={0} step={1} value={draft.post_roll_seconds}
-              disabled={radar ? !draft.record_cameras.length : !draft.record_event}
+              disabled={noVideo ? !draft.record_cameras.length : !draft.record_event}
               onInput={(e) => set("post_roll_seconds", e.currentTarget.value)} />
           </Field>
         </div>
         {!radar && (
           <div class="field-row">
-            <RelayOutputField camera={camera} value={draft.relay_output} onChange={(token) => set("relay_output", token)}
-              error={error} />
+            <RelayDeviceField ownKind={ownKind} value={draft.relay_device} candidates={relayCandidates} devices={devices}
+              error={error} onChange={(device) => setDraft({ ...draft, relay_device: device, relay_output: "" })} />
+            <RelayOutputField device={relayDevice} kind={relayKind} value={draft.relay_output}
+              onChange={(token) => set("relay_output", token)} error={error} />
             <Field label="On for (seconds)" name="relay_seconds" error={error}>
               <input name="relay_seconds" type="number" required min={0.5} max={3600} step={0.5} value={draft.relay_seconds}
                 disabled={!draft.relay_output.trim()} onInput={(e) => set("relay_seconds", e.currentTarget.value)} />

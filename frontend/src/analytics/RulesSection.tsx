@@ -1,12 +1,14 @@
-/** A camera's (or a radar's) rules: the list, and the form to add or change one, with its webhook deliveries under it. */
+/** A camera's (or a radar's, or an I/O module's) rules: the list, and the form to add or change one, with its webhook
+ * deliveries under it. */
 
 import { useState } from "preact/hooks";
 import { rules as rulesApi } from "../api/endpoints";
-import type { Rule, ScheduleWindow, Zone } from "../api/types";
+import type { Camera, Rule, ScheduleWindow, Zone } from "../api/types";
+import { KIND_NAME } from "../cameras/deviceKinds";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorNote } from "../components/Notice";
 import { watchesObjects } from "./ruleDraft";
-import { RuleForm, type RadarRules } from "./RuleForm";
+import { RuleForm, type NoVideoRules } from "./RuleForm";
 import { CONDITION_SHORT, DAYS, OBJECT_WORDS, SEVERITY_WORDS, watchedEventWords } from "./vocabulary";
 import { WebhookDeliveries } from "./WebhookDeliveries";
 
@@ -14,8 +16,10 @@ interface RulesSectionProps {
   camera: number;
   zones: Zone[];
   rules: Rule[];
-  /** Set for a radar's rules. */
-  radar?: RadarRules;
+  /** Set for the rules of a device without video (a radar, an I/O module). */
+  noVideo?: NoVideoRules;
+  /** The devices the user may see: whose relay outputs a rule may switch, and how the list names them. */
+  devices: Camera[];
   /** A rule was saved or deleted: load the rules again. */
   onChanged: () => void;
 }
@@ -37,13 +41,21 @@ function conditionWords(rule: Rule, zoneName: string): string {
   return rule.zone === null ? CONDITION_SHORT[rule.condition] : `${CONDITION_SHORT[rule.condition]} · ${zoneName}`;
 }
 
-/** What the rule does when it fires, e.g. "Alarm, Recording, Relay AlarmOut_0 for 5 s". */
-function actionWords(rule: Rule): string {
+/** Which relay output the rule switches for how long, naming the device when it is not the rule's own. */
+function relayWords(rule: Rule, devices: Camera[]): string {
+  const device = rule.relay_device !== null && rule.relay_device !== rule.camera
+    ? ` of ${devices.find((each) => each.id === rule.relay_device)?.name ?? `device ${rule.relay_device}`}`
+    : "";
+  return `Relay ${rule.relay_output}${device} for ${rule.relay_seconds} s`;
+}
+
+/** What the rule does when it fires, e.g. "Alarm, Recording, Relay AlarmOut_0 of Gate I/O for 5 s". */
+function actionWords(rule: Rule, devices: Camera[]): string {
   const actions = [
     rule.raise_alarm && "Alarm",
     rule.record_event && "Recording",
     rule.record_cameras.length > 0 && `Recording ${rule.record_cameras.length} ${rule.record_cameras.length === 1 ? "camera" : "cameras"}`,
-    rule.relay_output && `Relay ${rule.relay_output} for ${rule.relay_seconds} s`,
+    rule.relay_output && relayWords(rule, devices),
     rule.webhook_url && "Webhook",
   ].filter(Boolean);
   return actions.length ? actions.join(", ") : "Event only";
@@ -72,7 +84,7 @@ function DeleteRuleDialog({ camera, rule, onDone, onCancel }: { camera: number; 
   );
 }
 
-export function RulesSection({ camera, zones, rules, radar, onChanged }: RulesSectionProps) {
+export function RulesSection({ camera, zones, rules, noVideo, devices, onChanged }: RulesSectionProps) {
   // null: no form; {}: a new rule; {rule}: changing that rule.
   const [editing, setEditing] = useState<{ rule?: Rule } | null>(null);
   const [deleting, setDeleting] = useState<Rule | null>(null);
@@ -85,7 +97,7 @@ export function RulesSection({ camera, zones, rules, radar, onChanged }: RulesSe
         <span class="spacer" />
         {!editing && <button type="button" class="primary" onClick={() => setEditing({})}>Add rule</button>}
       </div>
-      {rules.length === 0 && !editing && <p class="muted">No rules yet: nothing on this camera raises events.</p>}
+      {rules.length === 0 && !editing && <p class="muted">No rules yet: nothing on this {KIND_NAME[noVideo?.kind ?? "camera"]} raises events.</p>}
       {rules.length > 0 && (
         <table class="table rule-table">
           <thead><tr><th>Rule</th><th>When</th><th>Objects</th><th>Active</th><th>Severity</th><th>Then</th><th /></tr></thead>
@@ -101,7 +113,7 @@ export function RulesSection({ camera, zones, rules, radar, onChanged }: RulesSe
                 </td>
                 <td class="small">{scheduleWords(rule.schedule)}</td>
                 <td>{SEVERITY_WORDS[rule.severity]}</td>
-                <td class="small">{actionWords(rule)}</td>
+                <td class="small">{actionWords(rule, devices)}</td>
                 <td class="row-actions">
                   <button type="button" class="link" onClick={() => setEditing({ rule })}>Edit</button>
                   <button type="button" class="link danger-text" onClick={() => setDeleting(rule)}>Delete</button>
@@ -112,7 +124,8 @@ export function RulesSection({ camera, zones, rules, radar, onChanged }: RulesSe
         </table>
       )}
       {editing && (
-        <RuleForm key={editing.rule?.id ?? "new"} camera={camera} rule={editing.rule} zones={zones} radar={radar}
+        <RuleForm key={editing.rule?.id ?? "new"} camera={camera} rule={editing.rule} zones={zones} noVideo={noVideo}
+          devices={devices}
           onSaved={() => { setEditing(null); onChanged(); }} onCancel={() => setEditing(null)} />
       )}
       {editing?.rule && <WebhookDeliveries rule={editing.rule.id} />}

@@ -1,5 +1,5 @@
-/** What rule conditions (a camera's, a radar's), objects, the kinds of cameras' own events, crossing directions and severities are called on
- * screen. */
+/** What rule conditions (a camera's, a radar's, an I/O module's), objects, the kinds of cameras' own events, crossing
+ * directions and severities are called on screen. */
 
 import type { CrossingDirection, DeviceEventKind, ObjectClass, Rule, RuleCondition, Severity } from "../api/types";
 
@@ -19,6 +19,11 @@ export const RADAR_CONDITIONS: [RuleCondition, string][] = [
   ["enter", "An object enters the area (intrusion)"],
   ["speed", "An object in the area is faster than a speed"],
   ["heading", "An object in the area moves a given way"],
+];
+
+/** An I/O module has no picture: its rules watch what it reports itself, its digital inputs above all. */
+export const IO_MODULE_CONDITIONS: [RuleCondition, string][] = [
+  ["camera_event", "The I/O module reports an event (a digital input)"],
 ];
 
 export const CONDITION_WORDS = Object.fromEntries([...CONDITIONS, ...RADAR_CONDITIONS.slice(1)]) as Record<RuleCondition, string>;

@@ -48,7 +48,8 @@ export type RelayLogicalState = Schemas["RelaySwitchRequestStateEnum"];
 /** A relay output switched by hand, as the camera now keeps it. */
 export type RelaySwitch = Schemas["RelaySwitch"];
 
-/** A device is a camera, or a radar (objects with position and speed, no video; placed on a site plan). */
+/** A device is a camera, a radar (objects with position and speed, no video; placed on a site plan) or an I/O module
+ * (no video: its digital inputs are its ONVIF events, and rules switch its relay outputs). */
 export type DeviceKind = Schemas["DeviceKindEnum"];
 
 /** A floor plan or map of the site: devices are placed on it (fractions of its picture, y down) and a radar's zones

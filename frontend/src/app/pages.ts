@@ -4,6 +4,7 @@ import type { ComponentType } from "preact";
 import { CameraAnalyticsPage } from "../analytics/CameraAnalyticsPage";
 import { AuditPage } from "../audit/AuditPage";
 import { AddCameraPage } from "../cameras/AddCameraPage";
+import { AddIoModulePage } from "../cameras/AddIoModulePage";
 import { AddRadarPage } from "../cameras/AddRadarPage";
 import { CamerasPage } from "../cameras/CamerasPage";
 import { EditCameraPage } from "../cameras/EditCameraPage";
@@ -40,6 +41,7 @@ export const PAGES: PageRoute[] = [
   { pattern: "/cameras", permission: PERMISSION.viewCameras, component: CamerasPage, menu: "Cameras" },
   { pattern: "/cameras/new", permission: PERMISSION.addCamera, component: AddCameraPage },
   { pattern: "/cameras/new-radar", permission: PERMISSION.addCamera, component: AddRadarPage },
+  { pattern: "/cameras/new-io-module", permission: PERMISSION.addCamera, component: AddIoModulePage },
   { pattern: "/cameras/:camera/edit", permission: PERMISSION.changeCamera, component: EditCameraPage },
   { pattern: "/cameras/:camera/analytics", permission: PERMISSION.changeCamera, component: CameraAnalyticsPage },
   { pattern: "/cameras/:camera/privacy", permission: PERMISSION.changeCamera, component: PrivacyMasksPage },

@@ -1,4 +1,5 @@
-/** All cameras (and radars) the user may see, with their status pushed live; admins add, edit and delete them here. */
+/** All cameras (and radars and I/O modules) the user may see, with their status pushed live; admins add, edit and
+ * delete them here. */
 
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { cameras as camerasApi } from "../api/endpoints";
@@ -51,6 +52,7 @@ export function CamerasPage() {
         <span class={`connection connection-${connection}`} data-testid="status-connection">{CONNECTION_WORDS[connection]}</span>
         <span class="spacer" />
         {canAdd && <a class="button" href="/cameras/new-radar">Add radar</a>}
+        {canAdd && <a class="button" href="/cameras/new-io-module">Add I/O module</a>}
         {canAdd && <a class="button primary" href="/cameras/new">Add camera</a>}
       </div>
       <ErrorNote error={error} title="The cameras could not be loaded." />

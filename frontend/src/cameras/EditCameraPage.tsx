@@ -1,4 +1,5 @@
-/** Change a camera's settings, and see (and switch) its relay outputs; or a radar's (the radar form). */
+/** Change a camera's settings, and see (and switch) its relay outputs; or an I/O module's (its form, and its relay
+ * outputs), or a radar's (the radar form). */
 
 import { useEffect, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
@@ -6,6 +7,7 @@ import type { Camera } from "../api/types";
 import { navigate } from "../app/router";
 import { ErrorNote, Loading } from "../components/Notice";
 import { CameraForm } from "./CameraForm";
+import { IoModuleForm } from "./IoModuleForm";
 import { RadarForm } from "./RadarForm";
 import { draftOf, type CameraDraft } from "./cameraDraft";
 import { RelayOutputs } from "./RelayOutputs";
@@ -35,7 +37,11 @@ export function EditCameraPage({ camera: id }: { camera: string }) {
         <CameraForm camera={camera} draft={draft} onChange={setDraft} submitLabel="Save changes"
           onSaved={() => navigate("/cameras")} onCancel={() => navigate("/cameras")} />
       )}
-      {camera?.kind === "camera" && <RelayOutputs camera={camera} />}
+      {camera?.kind === "io_module" && (
+        <IoModuleForm module={camera} submitLabel="Save changes" onSaved={() => navigate("/cameras")}
+          onCancel={() => navigate("/cameras")} />
+      )}
+      {camera && camera.kind !== "radar" && <RelayOutputs camera={camera} />}
     </section>
   );
 }

@@ -1,5 +1,5 @@
 /**
- * Where a device publishes over MQTT: broker, login and topic. A camera's scene metadata and a radar's tracks are
+ * Where a device publishes over MQTT: broker, login, and the topics of its frames and of its tracks' summaries. A camera's scene metadata and a radar's tracks are
  * set the same way; the password is write-only (the API says only whether one is saved).
  */
 
@@ -10,6 +10,7 @@ export interface MqttSettings {
   metadata_username: string;
   metadata_password: string;
   metadata_topic: string;
+  track_topic: string;
 }
 
 export function MqttFields({ values, set, error, hasPassword, topicHint }: {
@@ -42,6 +43,11 @@ export function MqttFields({ values, set, error, hasPassword, topicHint }: {
       <Field label="Topic" name="metadata_topic" error={error} wide hint={topicHint}>
         <input name="metadata_topic" value={values.metadata_topic} spellcheck={false}
           onInput={(e) => set("metadata_topic", e.currentTarget.value)} />
+      </Field>
+      <Field label="Summaries of ended tracks" name="track_topic" error={error} wide
+        hint="Its own MQTT channel for a summary of each track as it ends (AXIS object track), kept to search what passed.">
+        <input name="track_topic" value={values.track_topic} spellcheck={false} placeholder="Empty: none"
+          onInput={(e) => set("track_topic", e.currentTarget.value)} />
       </Field>
     </>
   );

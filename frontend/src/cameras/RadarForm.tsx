@@ -16,10 +16,11 @@ export interface RadarDraft {
   /** Typed only to set a new one: the API never sends it back. */
   metadata_password: string;
   metadata_topic: string;
+  track_topic: string;
 }
 
 export const EMPTY_RADAR: RadarDraft = {
-  name: "", metadata_broker: "", metadata_username: "", metadata_password: "", metadata_topic: "",
+  name: "", metadata_broker: "", metadata_username: "", metadata_password: "", metadata_topic: "", track_topic: "",
 };
 
 export function radarDraftOf(radar: Camera): RadarDraft {
@@ -29,6 +30,7 @@ export function radarDraftOf(radar: Camera): RadarDraft {
     metadata_username: radar.metadata_username,
     metadata_password: "",
     metadata_topic: radar.metadata_topic,
+    track_topic: radar.track_topic,
   };
 }
 
@@ -39,6 +41,7 @@ function radarInputOf(draft: RadarDraft): CameraInput {
     metadata_broker: draft.metadata_broker.trim(),
     metadata_username: draft.metadata_username,
     metadata_topic: draft.metadata_topic.trim(),
+    track_topic: draft.track_topic.trim(),
   };
   if (draft.metadata_password) input.metadata_password = draft.metadata_password;
   return input;

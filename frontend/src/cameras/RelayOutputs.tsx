@@ -1,5 +1,6 @@
-/** A camera's relay outputs: the last switch of each (on, off or unknown, when, and why the camera refused it), by a
- * rule or by hand; and for users allowed to, a switch of each by hand: on, off, or on for a few seconds (a pulse). */
+/** A camera's (or an I/O module's) relay outputs: the last switch of each (on, off or unknown, when, and why the device
+ * refused it), by a rule or by hand; and for users allowed to, a switch of each by hand: on, off, or on for a few
+ * seconds (a pulse). */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
@@ -8,6 +9,7 @@ import type { Camera, RelayLogicalState, RelayState } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
 import { ago, dateTime } from "../components/format";
+import { KIND_NAME } from "./deviceKinds";
 
 const PULSE_SECONDS = 5;
 
@@ -65,12 +67,15 @@ export function RelayOutputs({ camera }: { camera: Camera }) {
   const listed = listing?.state === "listed" ? listing.tokens : [];
   const tokens = [...listed, ...Object.keys(states).filter((token) => !listed.includes(token))];
   if (!tokens.length && !camera.onvif_host) return null;
+  const device = `the ${KIND_NAME[camera.kind]}`;
   return (
     <section class="card" data-testid="relay-outputs">
       <h2>Relay outputs</h2>
-      {listing?.state === "asking" && <p class="muted">Asking the camera for its relay outputs…</p>}
+      {listing?.state === "asking" && <p class="muted">Asking {device} for its relay outputs…</p>}
       {listing?.state === "failed" && (
-        <p class="status-error">The camera could not be asked for its relay outputs: {messageOf(listing.error)}</p>
+        <p class="status-error">
+          {device.charAt(0).toUpperCase() + device.slice(1)} could not be asked for its relay outputs: {messageOf(listing.error)}
+        </p>
       )}
       {tokens.length === 0 && listing?.state !== "asking" && <p class="muted">No relay output switched yet.</p>}
       {tokens.length > 0 && (

@@ -31,6 +31,7 @@ export interface CameraDraft {
   metadata_username: string;
   metadata_password: string;
   metadata_topic: string;
+  track_topic: string;
   dynamic_masking: DynamicMasking;
   dynamic_mask_style: MaskStyle;
   keep_unmasked: boolean;
@@ -58,7 +59,7 @@ export const EMPTY_DRAFT: CameraDraft = {
   metadata_broker: "",
   metadata_username: "",
   metadata_password: "",
-  metadata_topic: "",
+  metadata_topic: "", track_topic: "",
   dynamic_masking: "",
   dynamic_mask_style: "blur",
   keep_unmasked: false,
@@ -88,6 +89,7 @@ export function draftOf(camera: Camera): CameraDraft {
     metadata_username: camera.metadata_username,
     metadata_password: "",
     metadata_topic: camera.metadata_topic,
+    track_topic: camera.track_topic,
     dynamic_masking: camera.dynamic_masking,
     dynamic_mask_style: camera.dynamic_mask_style,
     keep_unmasked: camera.keep_unmasked,
@@ -122,6 +124,7 @@ export function inputOf(draft: CameraDraft): CameraInput {
     metadata_broker: draft.metadata_broker.trim(),
     metadata_username: draft.metadata_username,
     metadata_topic: draft.metadata_topic.trim(),
+    track_topic: draft.track_topic.trim(),
     dynamic_masking: draft.dynamic_masking,
     dynamic_mask_style: draft.dynamic_mask_style,
     keep_unmasked: draft.keep_unmasked,

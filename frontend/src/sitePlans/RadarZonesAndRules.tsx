@@ -26,7 +26,8 @@ export function RadarZonesAndRules({ plan, radar, zones, rules, cameras, onChang
     <section class="radar-analytics" data-testid="radar-analytics" data-radar-id={radar.id}>
       <h2>Zones and rules of {radar.name}</h2>
       <ZoneEditor camera={radar} background={background} kinds={["area"]} zones={zones} rules={rules} onChanged={onChanged} />
-      <RulesSection camera={radar.id} zones={zones} rules={rules} radar={{ cameras }} onChanged={onChanged} />
+      <RulesSection camera={radar.id} zones={zones} rules={rules} noVideo={{ kind: "radar", cameras }} devices={cameras}
+        onChanged={onChanged} />
     </section>
   );
 }

@@ -87,7 +87,9 @@ export function SitePlanPage({ plan: id }: { plan: string }) {
   );
 
   const placed = devices?.filter((device) => isPlacedOn(device, planId)) ?? [];
-  const unplaced = devices?.filter((device) => device.site_plan === null || device.plan_x === null || device.plan_y === null) ?? [];
+  // An I/O module is not placed: what the plan draws of a device is what it sees (a camera) or tracks (a radar).
+  const unplaced = devices?.filter((device) => device.kind !== "io_module"
+    && (device.site_plan === null || device.plan_x === null || device.plan_y === null)) ?? [];
   const chosen = placed.find((device) => device.id === selected) ?? null;
   const radar = chosen?.kind === "radar" ? chosen : null;
 

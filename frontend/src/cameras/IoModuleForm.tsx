@@ -1,0 +1,129 @@
+/**
+ * Add or edit an I/O module: its name and its ONVIF service (host, port, login). It has no video: its digital inputs
+ * come as its ONVIF events (rules on its own page act on them), and rules of any camera switch its relay outputs.
+ */
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import { cameras } from "../api/endpoints";
+import type { Camera, CameraInput } from "../api/types";
+import { PERMISSION } from "../app/permissions";
+import { useCan } from "../app/session";
+import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
+
+export interface IoModuleDraft {
+  name: string;
+  onvif_host: string;
+  onvif_port: string;
+  username: string;
+  /** Typed only to set a new one: the API never sends it back. */
+  password: string;
+}
+
+export const EMPTY_IO_MODULE: IoModuleDraft = { name: "", onvif_host: "", onvif_port: "80", username: "", password: "" };
+
+export function ioModuleDraftOf(module: Camera): IoModuleDraft {
+  return {
+    name: module.name,
+    onvif_host: module.onvif_host,
+    onvif_port: String(module.onvif_port),
+    username: module.username,
+    password: "",
+  };
+}
+
+/** The password only when typed, so an edit keeps the stored one. */
+function ioModuleInputOf(draft: IoModuleDraft): CameraInput {
+  const input: CameraInput = {
+    name: draft.name.trim(),
+    onvif_host: draft.onvif_host.trim(),
+    onvif_port: Number(draft.onvif_port),
+    username: draft.username,
+  };
+  if (draft.password) input.password = draft.password;
+  return input;
+}
+
+interface IoModuleFormProps {
+  /** The I/O module being edited; absent when adding one. */
+  module?: Camera;
+  submitLabel: string;
+  onSaved: (module: Camera) => void;
+  onCancel: () => void;
+}
+
+export function IoModuleForm({ module, submitLabel, onSaved, onCancel }: IoModuleFormProps) {
+  const canSeeEvents = useCan(PERMISSION.viewDeviceEvents);
+  const [draft, setDraft] = useState<IoModuleDraft>(() => (module ? ioModuleDraftOf(module) : EMPTY_IO_MODULE));
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => focusFirstInvalid(form.current), [error]);
+
+  const set = <K extends keyof IoModuleDraft>(key: K, value: IoModuleDraft[K]) => setDraft({ ...draft, [key]: value });
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setSaving(true);
+    setError(null);
+    try {
+      const input = ioModuleInputOf(draft);
+      onSaved(module ? await cameras.update(module.id, input) : await cameras.create({ ...input, kind: "io_module" }));
+    } catch (failure) {
+      setError(failure);
+      setSaving(false);
+    }
+  }
+
+  return (
+    <form ref={form} class="camera-form" onSubmit={save} data-testid="io-module-form">
+      <fieldset class="card">
+        <legend>I/O module</legend>
+        <Field label="Name" name="name" error={error} hint="How operators know it, e.g. Gate I/O">
+          <input name="name" required maxLength={120} value={draft.name} onInput={(e) => set("name", e.currentTarget.value)} />
+        </Field>
+      </fieldset>
+      <fieldset class="card">
+        <legend>Its inputs and outputs (ONVIF)</legend>
+        <div class="field-row">
+          <Field label="ONVIF host" name="onvif_host" error={error}
+            hint="The module's address, without http:// or a port, e.g. 192.168.1.30">
+            <input name="onvif_host" required value={draft.onvif_host} placeholder="192.168.1.30" spellcheck={false}
+              onInput={(e) => set("onvif_host", e.currentTarget.value)} />
+          </Field>
+          <Field label="ONVIF port" name="onvif_port" error={error}>
+            <input name="onvif_port" type="number" required min={1} max={65535} step={1} value={draft.onvif_port}
+              onInput={(e) => set("onvif_port", e.currentTarget.value)} />
+          </Field>
+        </div>
+        <div class="field-row">
+          <Field label="Username" name="username" error={error}>
+            <input name="username" autocomplete="off" value={draft.username} onInput={(e) => set("username", e.currentTarget.value)} />
+          </Field>
+          <Field label="Password" name="password" error={error}
+            hint={module?.has_password ? "Leave empty to keep the saved password." : undefined}>
+            <input name="password" type="password" autocomplete="new-password" value={draft.password}
+              placeholder={module?.has_password ? "••••••••" : ""} onInput={(e) => set("password", e.currentTarget.value)} />
+          </Field>
+        </div>
+        <p class="field-hint">
+          Its digital inputs come as its events: rules on its own page act on them. Rules of any camera may switch its
+          relay outputs (a siren, a light, a door strike).
+        </p>
+        {module && module.live_status.state !== "online" && module.live_status.last_error && (
+          <p class="status-error" data-testid="events-error">Its events: {module.live_status.last_error}</p>
+        )}
+        {module && (
+          <p class="row-actions">
+            <a href={`/cameras/${module.id}/analytics`}>Rules of this I/O module</a>
+            {canSeeEvents && <a href={`/camera-events?camera=${module.id}`}>Events this I/O module reported</a>}
+          </p>
+        )}
+      </fieldset>
+      <FormErrors error={error} />
+      <div class="actions">
+        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="submit" class="primary" disabled={saving}>{saving ? "Saving…" : submitLabel}</button>
+      </div>
+    </form>
+  );
+}
