@@ -4,16 +4,18 @@
  * masking, and whether its own events (ONVIF) are received.
  */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
 import type { AnalysisSource, Camera, DynamicMasking, MaskStyle, MetadataTransport, RecordingMode, Rotation } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
-import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
+import { Field, fieldErrors, FormErrors } from "../components/Field";
 import { DYNAMIC_MASKING, MASK_STYLES, maskingCostWords } from "../privacy/maskWords";
 import { inputOf, type CameraDraft } from "./cameraDraft";
+import { LoginFields } from "./LoginFields";
 import { MqttFields } from "./MqttFields";
 import { StreamCheck, type CheckState } from "./StreamCheck";
+import { useDeviceSave } from "./useDeviceSave";
 
 const ANALYSIS_SOURCES: [AnalysisSource, string][] = [
   ["server", "This server (it decodes the video and detects objects)"],
@@ -39,10 +41,10 @@ interface CameraFormProps {
 export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCancel }: CameraFormProps) {
   const canSeeCameraEvents = useCan(PERMISSION.viewDeviceEvents);
   const [check, setCheck] = useState<CheckState>({ state: "idle" });
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const form = useRef<HTMLFormElement>(null);
-  useEffect(() => focusFirstInvalid(form.current), [error]);
+  const { saving, error, form, submit } = useDeviceSave(() => {
+    const input = inputOf(draft);
+    return camera ? cameras.update(camera.id, input) : cameras.create(input);
+  }, onSaved);
   const sourceErrors = fieldErrors(error, "analysis_source");
   const transportErrors = fieldErrors(error, "metadata_transport");
 
@@ -65,21 +67,8 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
     }
   }
 
-  async function save(event: Event) {
-    event.preventDefault();
-    setSaving(true);
-    setError(null);
-    try {
-      const input = inputOf(draft);
-      onSaved(camera ? await cameras.update(camera.id, input) : await cameras.create(input));
-    } catch (failure) {
-      setError(failure);
-      setSaving(false);
-    }
-  }
-
   return (
-    <form ref={form} class="camera-form" onSubmit={save} data-testid="camera-form">
+    <form ref={form} class="camera-form" onSubmit={submit} data-testid="camera-form">
       <fieldset class="card">
         <legend>Stream</legend>
         <Field label="Main stream address" name="main_url" error={error} wide
@@ -87,16 +76,8 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
           <input name="main_url" required value={draft.main_url} placeholder="rtsp://" spellcheck={false}
             onInput={(e) => set("main_url", e.currentTarget.value)} />
         </Field>
-        <div class="field-row">
-          <Field label="Username" name="username" error={error}>
-            <input name="username" autocomplete="off" value={draft.username} onInput={(e) => set("username", e.currentTarget.value)} />
-          </Field>
-          <Field label="Password" name="password" error={error}
-            hint={camera?.has_password ? "Leave empty to keep the saved password." : undefined}>
-            <input name="password" type="password" autocomplete="new-password" value={draft.password}
-              placeholder={camera?.has_password ? "••••••••" : ""} onInput={(e) => set("password", e.currentTarget.value)} />
-          </Field>
-        </div>
+        <LoginFields username={draft.username} password={draft.password} hasPassword={!!camera?.has_password}
+          error={error} set={set} />
         <div class="actions left">
           <button type="button" onClick={checkStream} disabled={!draft.main_url.trim() || check.state === "checking"}>
             Check stream

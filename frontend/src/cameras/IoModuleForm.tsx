@@ -3,12 +3,14 @@
  * come as its ONVIF events (rules on its own page act on them), and rules of any camera switch its relay outputs.
  */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
 import type { Camera, CameraInput } from "../api/types";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
-import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
+import { Field, FormErrors } from "../components/Field";
+import { LoginFields } from "./LoginFields";
+import { useDeviceSave } from "./useDeviceSave";
 
 export interface IoModuleDraft {
   name: string;
@@ -54,28 +56,14 @@ interface IoModuleFormProps {
 export function IoModuleForm({ module, submitLabel, onSaved, onCancel }: IoModuleFormProps) {
   const canSeeEvents = useCan(PERMISSION.viewDeviceEvents);
   const [draft, setDraft] = useState<IoModuleDraft>(() => (module ? ioModuleDraftOf(module) : EMPTY_IO_MODULE));
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const form = useRef<HTMLFormElement>(null);
-  useEffect(() => focusFirstInvalid(form.current), [error]);
-
   const set = <K extends keyof IoModuleDraft>(key: K, value: IoModuleDraft[K]) => setDraft({ ...draft, [key]: value });
-
-  async function save(event: Event) {
-    event.preventDefault();
-    setSaving(true);
-    setError(null);
-    try {
-      const input = ioModuleInputOf(draft);
-      onSaved(module ? await cameras.update(module.id, input) : await cameras.create({ ...input, kind: "io_module" }));
-    } catch (failure) {
-      setError(failure);
-      setSaving(false);
-    }
-  }
+  const { saving, error, form, submit } = useDeviceSave(() => {
+    const input = ioModuleInputOf(draft);
+    return module ? cameras.update(module.id, input) : cameras.create({ ...input, kind: "io_module" });
+  }, onSaved);
 
   return (
-    <form ref={form} class="camera-form" onSubmit={save} data-testid="io-module-form">
+    <form ref={form} class="camera-form" onSubmit={submit} data-testid="io-module-form">
       <fieldset class="card">
         <legend>I/O module</legend>
         <Field label="Name" name="name" error={error} hint="How operators know it, e.g. Gate I/O">
@@ -95,16 +83,8 @@ export function IoModuleForm({ module, submitLabel, onSaved, onCancel }: IoModul
               onInput={(e) => set("onvif_port", e.currentTarget.value)} />
           </Field>
         </div>
-        <div class="field-row">
-          <Field label="Username" name="username" error={error}>
-            <input name="username" autocomplete="off" value={draft.username} onInput={(e) => set("username", e.currentTarget.value)} />
-          </Field>
-          <Field label="Password" name="password" error={error}
-            hint={module?.has_password ? "Leave empty to keep the saved password." : undefined}>
-            <input name="password" type="password" autocomplete="new-password" value={draft.password}
-              placeholder={module?.has_password ? "••••••••" : ""} onInput={(e) => set("password", e.currentTarget.value)} />
-          </Field>
-        </div>
+        <LoginFields username={draft.username} password={draft.password} hasPassword={!!module?.has_password}
+          error={error} set={set} />
         <p class="field-hint">
           Its digital inputs come as its events: rules on its own page act on them. Rules of any camera may switch its
           relay outputs (a siren, a light, a door strike).

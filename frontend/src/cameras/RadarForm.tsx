@@ -3,11 +3,12 @@
  * the server analyses what it reports, and it is placed on a site plan afterwards (the plan's page).
  */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { cameras } from "../api/endpoints";
 import type { Camera, CameraInput } from "../api/types";
-import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
+import { Field, FormErrors } from "../components/Field";
 import { MqttFields } from "./MqttFields";
+import { useDeviceSave } from "./useDeviceSave";
 
 export interface RadarDraft {
   name: string;
@@ -57,28 +58,14 @@ interface RadarFormProps {
 
 export function RadarForm({ radar, submitLabel, onSaved, onCancel }: RadarFormProps) {
   const [draft, setDraft] = useState<RadarDraft>(() => (radar ? radarDraftOf(radar) : EMPTY_RADAR));
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const form = useRef<HTMLFormElement>(null);
-  useEffect(() => focusFirstInvalid(form.current), [error]);
-
   const set = <K extends keyof RadarDraft>(key: K, value: RadarDraft[K]) => setDraft({ ...draft, [key]: value });
-
-  async function save(event: Event) {
-    event.preventDefault();
-    setSaving(true);
-    setError(null);
-    try {
-      const input = radarInputOf(draft);
-      onSaved(radar ? await cameras.update(radar.id, input) : await cameras.create({ ...input, kind: "radar" }));
-    } catch (failure) {
-      setError(failure);
-      setSaving(false);
-    }
-  }
+  const { saving, error, form, submit } = useDeviceSave(() => {
+    const input = radarInputOf(draft);
+    return radar ? cameras.update(radar.id, input) : cameras.create({ ...input, kind: "radar" });
+  }, onSaved);
 
   return (
-    <form ref={form} class="camera-form" onSubmit={save} data-testid="radar-form">
+    <form ref={form} class="camera-form" onSubmit={submit} data-testid="radar-form">
       <fieldset class="card">
         <legend>Radar</legend>
         <Field label="Name" name="name" error={error} hint="How operators know it, e.g. Car park radar">
