@@ -75,6 +75,10 @@ class AuditAction(models.TextChoices):
     EXPORT_VERIFIED = "export_verified", "Export verified"
     RELAY_SWITCHED = "relay_switched", "Relay output switched"
     SITE_PLAN_CHANGED = "site_plan_changed", "Site plan added, changed or deleted"
+    PTZ_CONTROL_STARTED = "ptz_control_started", "PTZ control taken"
+    PTZ_CONTROL_ENDED = "ptz_control_ended", "PTZ control ended (handed back, taken over or expired)"
+    PTZ_PRESET_CHANGED = "ptz_preset_changed", "PTZ preset saved, renamed or deleted"
+    PTZ_SENT = "ptz_sent", "PTZ camera sent to a preset or home"
 
 
 class AuditEntry(models.Model):

@@ -14,6 +14,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.view_camera", "devices.add_camera", "devices.change_camera", "devices.delete_camera",
         "devices.view_live", "devices.view_recording", "devices.export_clip",
         "devices.access_all_cameras", "devices.use_file_source", "devices.view_unmasked", "devices.switch_relay",
+        "devices.control_ptz", "devices.manage_ptz_presets",
         "devices.view_privacymask", "devices.add_privacymask", "devices.change_privacymask",
         "devices.delete_privacymask", "devices.view_deviceevent",
         "devices.view_siteplan", "devices.add_siteplan", "devices.change_siteplan", "devices.delete_siteplan",
@@ -27,14 +28,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     OPERATOR: [
         "devices.view_camera", "devices.view_live", "devices.view_recording", "devices.view_deviceevent",
-        "devices.switch_relay", "devices.view_siteplan",
+        "devices.switch_relay", "devices.control_ptz", "devices.view_siteplan",
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count",
     ],
     INVESTIGATOR: [
         "devices.view_camera", "devices.view_recording", "devices.export_clip", "devices.view_deviceevent",
-        "devices.view_siteplan", "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
-        "analytics.acknowledge_alarm", "analytics.view_count",
+        "devices.view_siteplan", "analytics.view_zone", "analytics.view_rule", "analytics.view_event",
+        "analytics.view_alarm", "analytics.acknowledge_alarm", "analytics.view_count",
     ],
 }
 

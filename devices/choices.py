@@ -68,3 +68,14 @@ class RelayLogicalState(models.TextChoices):
 
     ACTIVE = "active", "On"
     INACTIVE = "inactive", "Off"
+
+
+class PtzCapability(models.TextChoices):
+    """What a PTZ camera can do, as its ONVIF PTZ node says: the controls shown are these only."""
+
+    CONTINUOUS = "continuous", "Joystick (pan, tilt and zoom at a speed)"
+    ABSOLUTE = "absolute", "Go to a position"
+    RELATIVE = "relative", "Move by a step"
+    CENTRE = "centre", "Click to centre and drag a box to zoom (moves relative to its picture)"
+    HOME = "home", "Home position"
+    PRESETS = "presets", "Presets"

@@ -121,6 +121,16 @@ class Camera(models.Model):
     plan_fov = models.FloatField("field of view", default=90)
     plan_range_m = models.FloatField("range in metres", default=30)
 
+    # PTZ, steered over ONVIF (devices/ptz.py): found by asking the camera (the API's ptz/detect), never typed in.
+    ptz_profile = models.CharField("PTZ profile", max_length=64, blank=True, editable=False,
+                                   help_text="The ONVIF media profile PTZ commands name (the one of the camera's "
+                                             "stream); empty: the camera has no PTZ")
+    ptz_capabilities = models.JSONField(default=list, blank=True, editable=False,
+                                        help_text="What its PTZ can do (devices.choices.PtzCapability)")
+    ptz_preset_names = models.JSONField(default=dict, blank=True, editable=False,
+                                        help_text="{token: name}: names its presets were given here since they "
+                                                  "were saved (ONVIF cannot rename a preset)")
+
     relay_outputs = models.JSONField(default=dict, blank=True, editable=False,
                                      help_text='{token: {"active", "changed_at", "error"}}: the last switch of each '
                                                "relay output")
@@ -145,6 +155,8 @@ class Camera(models.Model):
             ("use_file_source", "Can add cameras that read a file on the server"),
             ("view_unmasked", "Can see video without its privacy masks (each view audited)"),
             ("switch_relay", "Can switch a camera's relay outputs by hand (each switch audited)"),
+            ("control_ptz", "Can steer PTZ cameras and send them to presets (each control session audited)"),
+            ("manage_ptz_presets", "Can save, rename and delete PTZ presets (each change audited)"),
         ]
 
     def __str__(self) -> str:
@@ -169,6 +181,10 @@ class Camera(models.Model):
     @property
     def records(self) -> bool:
         return self.enabled and self.recording_mode != RecordingMode.OFF
+
+    @property
+    def has_ptz(self) -> bool:
+        return bool(self.ptz_profile)
 
     @property
     def is_radar(self) -> bool:

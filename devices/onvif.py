@@ -28,7 +28,7 @@ from video.source import split_credentials
 from vms import outbound
 
 OnvifErrorReason = Literal["unreachable", "refused", "unauthorized", "timeout", "not_onvif", "denied",
-                           "no_relay_output"]
+                           "no_relay_output", "no_ptz", "no_preset", "ptz_refused"]
 
 WS_DISCOVERY_GROUP = ("239.255.255.250", 3702)
 
@@ -78,6 +78,7 @@ class OnvifProfile:
     bitrate_kbps: int | None
     stream_uri: str  # RTSP, never with credentials in it
     snapshot_uri: str | None
+    ptz: bool = False  # PTZ commands may name this profile
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ async def _read_device(camera: ONVIFCamera, where: str) -> OnvifDevice:
                 bitrate_kbps=rate.BitrateLimit if rate is not None else None,
                 stream_uri=split_credentials(answer.Uri)[0],
                 snapshot_uri=split_credentials(snapshot)[0] if snapshot else None,
+                ptz=profile.PTZConfiguration is not None,
             )
         )
     if not profiles:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts import audit
 from accounts.models import AuditAction
+from devices import ptz
 from devices.models import Camera
 from recordings.recorder import camera_directory
 
@@ -69,3 +70,21 @@ def delete_camera(camera: Camera, request) -> None:
     directories = [camera_directory(camera.pk), camera_directory(camera.pk, unmasked=True)]
     camera.delete()
     transaction.on_commit(lambda: [shutil.rmtree(directory, ignore_errors=True) for directory in directories])
+
+
+def detect_ptz(camera: Camera, request) -> None:
+    """Ask the camera whether it has PTZ and what it can do, and keep what it says (a change audited). Raises
+    onvif.OnvifError, and then keeps what was known."""
+    support = ptz.detect(camera)
+    profile, capabilities = (support.profile, support.capabilities) if support else ("", [])
+    if (profile, capabilities) != (camera.ptz_profile, camera.ptz_capabilities):
+        camera.ptz_profile, camera.ptz_capabilities = profile, capabilities
+        camera.save(update_fields=["ptz_profile", "ptz_capabilities"])
+        audit_changed(camera, request, ["ptz"])
+
+
+def forget_ptz_if_moved(camera: Camera, data: dict) -> dict:
+    """What else changes with `data`: a camera given another ONVIF host or port is asked about its PTZ again."""
+    if any(field in data and data[field] != getattr(camera, field) for field in ("onvif_host", "onvif_port")):
+        return {"ptz_profile": "", "ptz_capabilities": []}
+    return {}

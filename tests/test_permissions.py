@@ -31,6 +31,14 @@ MATRIX = [
     ("get", "/api/v1/cameras/{cam}/relay-outputs/", ALLOWED, ALLOWED, DENIED),
     ("post", "/api/v1/cameras/{cam}/relay-outputs/AlarmOut_0/", ALLOWED, ALLOWED, DENIED),
     ("post", "/api/v1/onvif/discovery/", ALLOWED, DENIED, DENIED),
+    ("get", "/api/v1/cameras/{cam}/ptz/", ALLOWED, ALLOWED, DENIED),
+    ("post", "/api/v1/cameras/{cam}/ptz/move/", ALLOWED, ALLOWED, DENIED),
+    ("post", "/api/v1/cameras/{cam}/ptz/control/", ALLOWED, ALLOWED, DENIED),
+    ("get", "/api/v1/cameras/{cam}/ptz/presets/", ALLOWED, ALLOWED, DENIED),
+    ("post", "/api/v1/cameras/{cam}/ptz/presets/", ALLOWED, DENIED, DENIED),
+    ("delete", "/api/v1/cameras/{cam}/ptz/presets/1/", ALLOWED, DENIED, DENIED),
+    ("post", "/api/v1/cameras/{cam}/ptz/presets/1/go/", ALLOWED, ALLOWED, DENIED),
+    ("post", "/api/v1/cameras/{cam}/ptz/detect/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/cameras/{cam}/segments/?" + SPAN, ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/cameras/{cam}/timeline/?" + SPAN, ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/cameras/{cam}/playlist.m3u8?" + SPAN, HIDDEN, HIDDEN, HIDDEN),
@@ -74,7 +82,8 @@ def check(response, expected) -> None:
 
 @pytest.fixture
 def granted_camera(operator_user, investigator_user) -> Camera:
-    camera = Camera.objects.create(name="Lobby", main_url="rtsp://127.0.0.1:8554/lobby")
+    # A PTZ camera without an ONVIF host: PTZ requests that get through are refused before any network.
+    camera = Camera.objects.create(name="Lobby", main_url="rtsp://127.0.0.1:8554/lobby", ptz_profile="Profile_Main")
     grant(camera, group=OPERATOR)
     grant(camera, user=investigator_user)
     return camera

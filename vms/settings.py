@@ -230,6 +230,10 @@ EVENTS_IN_WEB = env_bool("VMS_EVENTS_IN_WEB", REDIS_URL is None)
 # How long an event subscription lasts unless renewed; it is renewed at half that.
 EVENT_SUBSCRIPTION_SECONDS = env_float("VMS_EVENT_SUBSCRIPTION_SECONDS", 60.0, minimum=2.0)
 WEBHOOK_ATTEMPTS = env_int("VMS_WEBHOOK_ATTEMPTS", 5, minimum=1)
+# PTZ: one person steers a camera at a time, until this long after their last command (devices/ptz_control.py).
+PTZ_CONTROL_SECONDS = env_float("VMS_PTZ_CONTROL_SECONDS", 30.0, minimum=5.0)
+CELERY_BEAT_SCHEDULE["ptz-control"] = {"task": "devices.tasks.end_expired_ptz_control",
+                                       "schedule": PTZ_CONTROL_SECONDS / 2}
 
 # Security: webhooks never reach this server, link-local (cloud metadata), multicast or reserved addresses, and
 # cameras/ONVIF never link-local, multicast or unspecified ones (vms/outbound.py), unless a network is listed here.

@@ -15,6 +15,7 @@ from devices.choices import (
     CameraStatus,
     DeviceKind,
     MetadataTransport,
+    PtzCapability,
     RecordingMode,
     RelayLogicalState,
 )
@@ -70,6 +71,10 @@ class CameraSerializer(serializers.ModelSerializer):
     live_status = CameraStatusSerializer(source="*", read_only=True)
     relay_outputs = serializers.DictField(child=RelayStateSerializer(), read_only=True,
                                           help_text="The last switch of each relay output, by its token")
+    ptz = serializers.BooleanField(source="has_ptz", read_only=True,
+                                   help_text="Whether it is a PTZ camera, as it said when asked (ptz/detect/)")
+    ptz_capabilities = serializers.ListField(child=serializers.ChoiceField(PtzCapability.choices), read_only=True,
+                                             help_text="What its PTZ can do: show only these controls")
 
     class Meta:
         model = Camera
@@ -80,8 +85,8 @@ class CameraSerializer(serializers.ModelSerializer):
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
             "has_metadata_password", "metadata_topic", "track_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
-            "listen_events", "events_error", "relay_outputs", "site_plan", "plan_x", "plan_y", "plan_heading",
-            "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
+            "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "site_plan", "plan_x",
+            "plan_y", "plan_heading", "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
         ]
         read_only_fields = ["masking_cost", "events_error", "relay_outputs", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
@@ -326,3 +331,85 @@ class SitePlanSerializer(serializers.ModelSerializer):
     def update(self, plan: SitePlan, validated_data: dict) -> SitePlan:
         validated_data.update(validated_data.pop("image", {}))
         return super().update(plan, validated_data)
+
+
+class PtzPositionSerializer(serializers.Serializer):
+    """Where a PTZ camera looks, in ONVIF's generic spaces; null where it does not say."""
+
+    pan = serializers.FloatField(min_value=-1, max_value=1, allow_null=True, help_text="-1 to 1, right positive")
+    tilt = serializers.FloatField(min_value=-1, max_value=1, allow_null=True, help_text="-1 to 1, up positive")
+    zoom = serializers.FloatField(min_value=0, max_value=1, allow_null=True, help_text="0 (wide) to 1 (tele)")
+
+
+class PtzControlSerializer(serializers.Serializer):
+    """Who steers a PTZ camera: one person, or an alarm, at a time."""
+
+    username = serializers.CharField(help_text="The user steering it, or alarm")
+    role = serializers.CharField(help_text="Their role (Admin, Operator), or alarm: a higher role takes over")
+    by_alarm = serializers.BooleanField()
+    reason = serializers.CharField(help_text="What raised the alarm; empty for a user")
+    since = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="When it is free again unless they move it meanwhile")
+    yours = serializers.BooleanField(help_text="Whether the one asking has it")
+
+
+class PtzControlStateSerializer(serializers.Serializer):
+    """Who steers a PTZ camera now: what every PTZ command answers."""
+
+    control = PtzControlSerializer(allow_null=True, help_text="Null: nobody")
+
+
+class PtzStatusSerializer(serializers.Serializer):
+    position = PtzPositionSerializer(allow_null=True, help_text="Null when the camera does not say")
+    moving = serializers.BooleanField(allow_null=True, help_text="Null when the camera does not say")
+    control = PtzControlSerializer(allow_null=True, help_text="Who steers it; null: nobody")
+
+
+class PtzMoveRequestSerializer(serializers.Serializer):
+    """The joystick: speeds, -1 to 1 (right, up and tele positive); all 0 stops."""
+
+    pan = serializers.FloatField(min_value=-1, max_value=1, default=0.0)
+    tilt = serializers.FloatField(min_value=-1, max_value=1, default=0.0)
+    zoom = serializers.FloatField(min_value=-1, max_value=1, default=0.0)
+    seconds = serializers.FloatField(min_value=0.1, max_value=10, default=1.0,
+                                     help_text="The camera stops by itself this long after, unless moved again: "
+                                               "repeat the move while the joystick is held")
+
+
+class PtzCentreRequestSerializer(serializers.Serializer):
+    """Click to centre (a point of the picture) or drag a box to zoom (its middle and size)."""
+
+    x = serializers.FloatField(min_value=0, max_value=1, help_text="0-1 from the picture's left")
+    y = serializers.FloatField(min_value=0, max_value=1, help_text="0-1 from the picture's top")
+    width = serializers.FloatField(min_value=0.01, max_value=1, required=False, help_text="A box's width, 0-1")
+    height = serializers.FloatField(min_value=0.01, max_value=1, required=False, help_text="A box's height, 0-1")
+
+    def validate(self, data: dict) -> dict:
+        if ("width" in data) != ("height" in data):
+            raise serializers.ValidationError({"width": ["A box has both a width and a height."]})
+        return data
+
+
+class PtzPositionRequestSerializer(serializers.Serializer):
+    """An absolute position: pan and tilt together, zoom, or all three."""
+
+    pan = serializers.FloatField(min_value=-1, max_value=1, required=False)
+    tilt = serializers.FloatField(min_value=-1, max_value=1, required=False)
+    zoom = serializers.FloatField(min_value=0, max_value=1, required=False)
+
+    def validate(self, data: dict) -> dict:
+        if ("pan" in data) != ("tilt" in data):
+            raise serializers.ValidationError({"tilt": ["Give pan and tilt together."]})
+        if not data:
+            raise serializers.ValidationError({"zoom": ["Give pan and tilt, zoom, or all three."]})
+        return data
+
+
+class PtzPresetSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The camera's name for it, in URLs")
+    name = serializers.CharField()
+    position = PtzPositionSerializer(allow_null=True, help_text="Null when the camera does not say")
+
+
+class PtzPresetRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)

@@ -1,5 +1,5 @@
-"""Camera API: CRUD with per-camera access, stream probe, ONVIF profiles and discovery, relay outputs, privacy
-masks."""
+"""Camera API: CRUD with per-camera access, stream probe, ONVIF profiles and discovery, relay outputs, PTZ
+(devices/api/ptz_views.py), privacy masks."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
 from devices import onvif, relays, services
+from devices.api.ptz_views import PtzActions
 from devices.api.serializers import (
     CameraSerializer,
     DeviceEventSerializer,
@@ -64,7 +65,7 @@ def probe_or_raise(url: str, username: str, password: str, field: str) -> Respon
     return Response(StreamInfoSerializer(dataclasses.asdict(info)).data)
 
 
-class CameraViewSet(viewsets.ModelViewSet):
+class CameraViewSet(PtzActions, viewsets.ModelViewSet):
     """Cameras the user may access. Passwords are write-only; the live status is read-only."""
 
     serializer_class = CameraSerializer
@@ -81,7 +82,8 @@ class CameraViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer: CameraSerializer) -> None:
         changed = services.changed_fields(serializer.instance, serializer.validated_data)
-        services.audit_changed(serializer.save(), self.request, changed)
+        forgotten = services.forget_ptz_if_moved(serializer.instance, serializer.validated_data)
+        services.audit_changed(serializer.save(**forgotten), self.request, changed)
 
     @extend_schema(responses={204: None, 409: PROBLEM})
     def destroy(self, request, *args, **kwargs):

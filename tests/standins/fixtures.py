@@ -1,5 +1,7 @@
 """Pytest fixtures for the stand-ins; load with `pytest_plugins = ["tests.standins.fixtures"]`."""
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from tests.standins import footage
 from tests.standins import redaction_scene as scenes
 from tests.standins.footage import PeopleClip
 from tests.standins.onvif_event_camera import OnvifEventCamera
+from tests.standins.ptz_camera import PtzCamera
 from tests.standins.rtsp_servers import FileRtspServer, GstCamera, OnvifMetadataCamera
 from video.pattern_clip import make_clip
 
@@ -116,4 +119,15 @@ def redaction_scene() -> scenes.RedactionScene:
 def onvif_event_camera() -> Iterator[OnvifEventCamera]:
     """An ONVIF camera with an event service and relay outputs on 127.0.0.1, logged in to as events / s3cret."""
     with OnvifEventCamera(username="events", password="s3cret") as camera:
+        yield camera
+
+
+@pytest.fixture(scope="module")
+def ptz_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PtzCamera]:
+    """A PTZ camera (ipycam's digital PTZ over ONVIF) in a network namespace of its own, which this host reaches at
+    `host`:`port` over a veth pair, logged in to as ptz / s3cret-ptz. One per test module: tests set the position
+    they start from."""
+    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
+        pytest.skip("the PTZ stand-in needs root, unshare and ip for its network namespace and veth pair")
+    with PtzCamera(tmp_path_factory.mktemp("ptz")) as camera:
         yield camera

@@ -193,6 +193,64 @@ export interface paths {
     /** @description Probe this camera's main stream with its stored credentials. */
     post: operations["cameras_probe_saved"];
   };
+  "/api/v1/cameras/{id}/ptz/": {
+    /** @description Where the camera looks, whether it moves, and who steers it. */
+    get: operations["v1_cameras_ptz_retrieve"];
+  };
+  "/api/v1/cameras/{id}/ptz/centre/": {
+    /**
+     * @description Click to centre: turn so that point of the picture comes to the middle; with a box, zoom in on it too.
+     * A camera that cannot (see its ptz_capabilities: centre) is a 409.
+     */
+    post: operations["v1_cameras_ptz_centre_create"];
+  };
+  "/api/v1/cameras/{id}/ptz/control/": {
+    /** @description Who steers the camera, without asking the camera: for the tile to show. */
+    get: operations["v1_cameras_ptz_control_retrieve"];
+    /** @description Take control of the camera: free, yours already, or held by a lower role (taken over); audited. */
+    post: operations["v1_cameras_ptz_control_create"];
+    /** @description Hand control of the camera back, for the next one; audited. */
+    delete: operations["v1_cameras_ptz_control_destroy"];
+  };
+  "/api/v1/cameras/{id}/ptz/detect/": {
+    /**
+     * @description Ask the camera over ONVIF whether it has PTZ, on the profile of its stream, and what it can do; kept on
+     * the camera (its `ptz` and `ptz_capabilities`). After adding a camera with an ONVIF host, or changing it.
+     */
+    post: operations["v1_cameras_ptz_detect_create"];
+  };
+  "/api/v1/cameras/{id}/ptz/home/": {
+    /** @description Go to the home position; audited. */
+    post: operations["v1_cameras_ptz_home_create"];
+  };
+  "/api/v1/cameras/{id}/ptz/move/": {
+    /** @description The joystick: pan, tilt and zoom at these speeds until stopped or for `seconds`. */
+    post: operations["v1_cameras_ptz_move_create"];
+  };
+  "/api/v1/cameras/{id}/ptz/position/": {
+    /** @description Go to an absolute position. */
+    post: operations["v1_cameras_ptz_position_create"];
+  };
+  "/api/v1/cameras/{id}/ptz/presets/": {
+    /** @description The camera's presets. */
+    get: operations["v1_cameras_ptz_presets_list"];
+    /** @description Save where the camera looks now as a new preset (which needs control of it); audited. */
+    post: operations["v1_cameras_ptz_presets_create"];
+  };
+  "/api/v1/cameras/{id}/ptz/presets/{token}/": {
+    /** @description Delete a preset from the camera; audited. */
+    delete: operations["v1_cameras_ptz_presets_destroy"];
+    /** @description Rename a preset; audited. */
+    patch: operations["v1_cameras_ptz_presets_partial_update"];
+  };
+  "/api/v1/cameras/{id}/ptz/presets/{token}/go/": {
+    /** @description Send the camera to a preset; audited. */
+    post: operations["v1_cameras_ptz_presets_go_create"];
+  };
+  "/api/v1/cameras/{id}/ptz/stop/": {
+    /** @description Stop moving (the joystick let go). */
+    post: operations["v1_cameras_ptz_stop_create"];
+  };
   "/api/v1/cameras/{id}/relay-outputs/": {
     /**
      * @description The camera's relay outputs, as it lists them over ONVIF: what a rule, or a user allowed to, may switch.
@@ -443,9 +501,13 @@ export interface components {
      * * `export_verified` - Export verified
      * * `relay_switched` - Relay output switched
      * * `site_plan_changed` - Site plan added, changed or deleted
+     * * `ptz_control_started` - PTZ control taken
+     * * `ptz_control_ended` - PTZ control ended (handed back, taken over or expired)
+     * * `ptz_preset_changed` - PTZ preset saved, renamed or deleted
+     * * `ptz_sent` - PTZ camera sent to a preset or home
      * @enum {string}
      */
-    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched" | "site_plan_changed";
+    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched" | "site_plan_changed" | "ptz_control_started" | "ptz_control_ended" | "ptz_preset_changed" | "ptz_sent";
     Alarm: {
       id: number;
       camera: number;
@@ -574,6 +636,10 @@ export interface components {
       relay_outputs: {
         [key: string]: components["schemas"]["RelayState"];
       };
+      /** @description Whether it is a PTZ camera, as it said when asked (ptz/detect/) */
+      ptz: boolean;
+      /** @description What its PTZ can do: show only these controls */
+      ptz_capabilities: readonly components["schemas"]["PtzCapabilitiesEnum"][];
       site_plan: number | null;
       /** Format: double */
       plan_x: number | null;
@@ -1398,6 +1464,9 @@ export interface components {
       style?: components["schemas"]["MaskStyleEnum"];
       color?: string;
     };
+    PatchedPtzPresetRequest: {
+      name?: string;
+    };
     /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
     PatchedRuleRequest: {
       name?: string;
@@ -1548,6 +1617,132 @@ export interface components {
       errors: {
         [key: string]: unknown;
       };
+    };
+    /**
+     * @description * `continuous` - Joystick (pan, tilt and zoom at a speed)
+     * * `absolute` - Go to a position
+     * * `relative` - Move by a step
+     * * `centre` - Click to centre and drag a box to zoom (moves relative to its picture)
+     * * `home` - Home position
+     * * `presets` - Presets
+     * @enum {string}
+     */
+    PtzCapabilitiesEnum: "continuous" | "absolute" | "relative" | "centre" | "home" | "presets";
+    /** @description Click to centre (a point of the picture) or drag a box to zoom (its middle and size). */
+    PtzCentreRequest: {
+      /**
+       * Format: double
+       * @description 0-1 from the picture's left
+       */
+      x: number;
+      /**
+       * Format: double
+       * @description 0-1 from the picture's top
+       */
+      y: number;
+      /**
+       * Format: double
+       * @description A box's width, 0-1
+       */
+      width?: number;
+      /**
+       * Format: double
+       * @description A box's height, 0-1
+       */
+      height?: number;
+    };
+    /** @description Who steers a PTZ camera: one person, or an alarm, at a time. */
+    PtzControl: {
+      /** @description The user steering it, or alarm */
+      username: string;
+      /** @description Their role (Admin, Operator), or alarm: a higher role takes over */
+      role: string;
+      by_alarm: boolean;
+      /** @description What raised the alarm; empty for a user */
+      reason: string;
+      /** Format: date-time */
+      since: string;
+      /**
+       * Format: date-time
+       * @description When it is free again unless they move it meanwhile
+       */
+      expires_at: string;
+      /** @description Whether the one asking has it */
+      yours: boolean;
+    };
+    /** @description Who steers a PTZ camera now: what every PTZ command answers. */
+    PtzControlState: {
+      /** @description Null: nobody */
+      control: components["schemas"]["PtzControl"] | null;
+    };
+    /** @description The joystick: speeds, -1 to 1 (right, up and tele positive); all 0 stops. */
+    PtzMoveRequest: {
+      /**
+       * Format: double
+       * @default 0
+       */
+      pan?: number;
+      /**
+       * Format: double
+       * @default 0
+       */
+      tilt?: number;
+      /**
+       * Format: double
+       * @default 0
+       */
+      zoom?: number;
+      /**
+       * Format: double
+       * @description The camera stops by itself this long after, unless moved again: repeat the move while the joystick is held
+       * @default 1
+       */
+      seconds?: number;
+    };
+    /** @description Where a PTZ camera looks, in ONVIF's generic spaces; null where it does not say. */
+    PtzPosition: {
+      /**
+       * Format: double
+       * @description -1 to 1, right positive
+       */
+      pan: number | null;
+      /**
+       * Format: double
+       * @description -1 to 1, up positive
+       */
+      tilt: number | null;
+      /**
+       * Format: double
+       * @description 0 (wide) to 1 (tele)
+       */
+      zoom: number | null;
+    };
+    /** @description An absolute position: pan and tilt together, zoom, or all three. */
+    PtzPositionRequest: {
+      /** Format: double */
+      pan?: number;
+      /** Format: double */
+      tilt?: number;
+      /** Format: double */
+      zoom?: number;
+    };
+    PtzPreset: {
+      /** @description The camera's name for it, in URLs */
+      token: string;
+      name: string;
+      /** @description Null when the camera does not say */
+      position: components["schemas"]["PtzPosition"] | null;
+    };
+    PtzPresetRequest: {
+      name: string;
+    };
+    PtzStatus: {
+      /** @description Null when the camera does not say */
+      position: components["schemas"]["PtzPosition"] | null;
+      /** @description Null when the camera does not say */
+      moving: boolean | null;
+      /** @description Who steers it; null: nobody */
+      control: components["schemas"]["PtzControl"] | null;
     };
     /**
      * @description * `continuous` - Continuous
@@ -2219,8 +2414,12 @@ export interface operations {
          * * `export_verified` - Export verified
          * * `relay_switched` - Relay output switched
          * * `site_plan_changed` - Site plan added, changed or deleted
+         * * `ptz_control_started` - PTZ control taken
+         * * `ptz_control_ended` - PTZ control ended (handed back, taken over or expired)
+         * * `ptz_preset_changed` - PTZ preset saved, renamed or deleted
+         * * `ptz_sent` - PTZ camera sent to a preset or home
          */
-        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "relay_switched" | "site_plan_changed" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
+        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "ptz_control_ended" | "ptz_control_started" | "ptz_preset_changed" | "ptz_sent" | "relay_switched" | "site_plan_changed" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
         camera?: number;
         /** @description Entries before this time */
         end?: string;
@@ -4140,6 +4339,773 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Where the camera looks, whether it moves, and who steers it. */
+  v1_cameras_ptz_retrieve: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzStatus"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Click to centre: turn so that point of the picture comes to the middle; with a box, zoom in on it too.
+   * A camera that cannot (see its ptz_capabilities: centre) is a 409.
+   */
+  v1_cameras_ptz_centre_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PtzCentreRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Who steers the camera, without asking the camera: for the tile to show. */
+  v1_cameras_ptz_control_retrieve: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Take control of the camera: free, yours already, or held by a lower role (taken over); audited. */
+  v1_cameras_ptz_control_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Hand control of the camera back, for the next one; audited. */
+  v1_cameras_ptz_control_destroy: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      /** @description No response body */
+      204: {
+        content: never;
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Ask the camera over ONVIF whether it has PTZ, on the profile of its stream, and what it can do; kept on
+   * the camera (its `ptz` and `ptz_capabilities`). After adding a camera with an ONVIF host, or changing it.
+   */
+  v1_cameras_ptz_detect_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Camera"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Go to the home position; audited. */
+  v1_cameras_ptz_home_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description The joystick: pan, tilt and zoom at these speeds until stopped or for `seconds`. */
+  v1_cameras_ptz_move_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["PtzMoveRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Go to an absolute position. */
+  v1_cameras_ptz_position_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["PtzPositionRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description The camera's presets. */
+  v1_cameras_ptz_presets_list: {
+    parameters: {
+      query?: {
+        enabled?: boolean;
+        /**
+         * @description * `camera` - Camera
+         * * `radar` - Radar (objects with position and speed, no video)
+         * * `io_module` - I/O module (digital inputs and relay outputs, no video)
+         */
+        kind?: "camera" | "io_module" | "radar";
+        /**
+         * @description * `continuous` - Continuous
+         * * `events` - On events only (with pre- and post-roll)
+         * * `off` - Off
+         */
+        recording_mode?: "continuous" | "events" | "off";
+        site_plan?: number;
+        /**
+         * @description * `unknown` - Not yet connected
+         * * `online` - Online
+         * * `offline` - Offline
+         * * `error` - Error
+         * * `disabled` - Disabled
+         */
+        status?: "disabled" | "error" | "offline" | "online" | "unknown";
+      };
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzPreset"][];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Save where the camera looks now as a new preset (which needs control of it); audited. */
+  v1_cameras_ptz_presets_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PtzPresetRequest"];
+      };
+    };
+    responses: {
+      201: {
+        content: {
+          "application/json": components["schemas"]["PtzPreset"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Delete a preset from the camera; audited. */
+  v1_cameras_ptz_presets_destroy: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+        /** @description The preset's token, as listed */
+        token: string;
+      };
+    };
+    responses: {
+      /** @description No response body */
+      204: {
+        content: never;
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Rename a preset; audited. */
+  v1_cameras_ptz_presets_partial_update: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+        /** @description The preset's token, as listed */
+        token: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["PatchedPtzPresetRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzPreset"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Send the camera to a preset; audited. */
+  v1_cameras_ptz_presets_go_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+        /** @description The preset's token, as listed */
+        token: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Camera error */
+      502: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Stop moving (the joystick let go). */
+  v1_cameras_ptz_stop_create: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this camera. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzControlState"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
