@@ -22,6 +22,11 @@ import type {
   Preferences,
   PrivacyMask,
   PrivacyMaskInput,
+  PtzCentre,
+  PtzControlState,
+  PtzMove,
+  PtzPreset,
+  PtzStatus,
   RelayLogicalState,
   RelayOutput,
   RelaySwitch,
@@ -72,6 +77,34 @@ export const cameras = {
   switchRelay: (id: number, token: string, state: RelayLogicalState, seconds?: number) =>
     post<RelaySwitch>(`${API}/cameras/${id}/relay-outputs/${encodeURIComponent(token)}/`,
       seconds ? { state, seconds } : { state }),
+};
+
+const ptzOf = (camera: number) => `${API}/cameras/${camera}/ptz`;
+
+/** Steering a PTZ camera. Every command takes control of it for whoever sends it and answers who has it; while
+ * someone else steers, a 409 (type ptz_control_held) names them in errors.control. A camera without PTZ is a 404. */
+export const ptz = {
+  status: (camera: number) => get<PtzStatus>(`${ptzOf(camera)}/`),
+  /** Who steers it, without asking the camera. */
+  control: (camera: number) => get<PtzControlState>(`${ptzOf(camera)}/control/`),
+  takeControl: (camera: number) => post<PtzControlState>(`${ptzOf(camera)}/control/`),
+  handBack: (camera: number) => del(`${ptzOf(camera)}/control/`),
+  /** The camera stops by itself `seconds` after, unless the move is sent again. */
+  move: (camera: number, move: PtzMove) => post<PtzControlState>(`${ptzOf(camera)}/move/`, move),
+  stop: (camera: number) => post<PtzControlState>(`${ptzOf(camera)}/stop/`),
+  /** Only for a camera whose ptz_capabilities has "centre" (409 otherwise). */
+  centre: (camera: number, target: PtzCentre) => post<PtzControlState>(`${ptzOf(camera)}/centre/`, target),
+  home: (camera: number) => post<PtzControlState>(`${ptzOf(camera)}/home/`),
+  presets: (camera: number) => get<PtzPreset[]>(`${ptzOf(camera)}/presets/`),
+  /** Where the camera looks now, under this name. */
+  savePreset: (camera: number, name: string) => post<PtzPreset>(`${ptzOf(camera)}/presets/`, { name }),
+  renamePreset: (camera: number, token: string, name: string) =>
+    patch<PtzPreset>(`${ptzOf(camera)}/presets/${encodeURIComponent(token)}/`, { name }),
+  deletePreset: (camera: number, token: string) => del(`${ptzOf(camera)}/presets/${encodeURIComponent(token)}/`),
+  goToPreset: (camera: number, token: string) =>
+    post<PtzControlState>(`${ptzOf(camera)}/presets/${encodeURIComponent(token)}/go/`),
+  /** Ask the camera over ONVIF whether it has PTZ; the camera as now kept (its `ptz`, `ptz_capabilities`). */
+  detect: (camera: number) => post<Camera>(`${ptzOf(camera)}/detect/`),
 };
 
 /** Floor plans and maps; the picture itself is at each plan's `image_url`. */

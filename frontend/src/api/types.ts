@@ -64,6 +64,26 @@ export type CameraInput = Schemas["CameraRequest"];
 
 export type StreamInfo = Schemas["StreamInfo"];
 
+/** What a PTZ camera can do ("centre": click to centre and drag a box to zoom): show only these controls. */
+export type PtzCapability = Schemas["PtzCapabilitiesEnum"];
+
+/** Who steers a PTZ camera: one person, or an alarm, at a time; `yours` when it is the one asking. */
+export type PtzControl = Schemas["PtzControl"];
+
+/** Who steers a PTZ camera now (null: nobody): what every PTZ command answers. */
+export type PtzControlState = Schemas["PtzControlState"];
+
+/** Where a PTZ camera looks (pan, tilt -1 to 1, zoom 0 to 1), whether it moves, and who steers it. */
+export type PtzStatus = Schemas["PtzStatus"];
+
+/** The joystick: speeds -1 to 1 (right, up, tele positive) for `seconds`, after which the camera stops by itself. */
+export type PtzMove = Schemas["PtzMoveRequest"];
+
+/** A point of the picture to bring to its middle (0-1 from the top left), with a box's size to zoom into it. */
+export type PtzCentre = Schemas["PtzCentreRequest"];
+
+export type PtzPreset = Schemas["PtzPreset"];
+
 /** A camera that answered a WS-Discovery probe. */
 export interface DiscoveredDevice {
   host: string;

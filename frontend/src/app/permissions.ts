@@ -12,6 +12,8 @@ export const PERMISSION = {
   exportClip: "devices.export_clip",
   viewUnmasked: "devices.view_unmasked",
   switchRelay: "devices.switch_relay",
+  controlPtz: "devices.control_ptz",
+  managePtzPresets: "devices.manage_ptz_presets",
   viewDeviceEvents: "devices.view_deviceevent",
   viewSitePlans: "devices.view_siteplan",
   addSitePlan: "devices.add_siteplan",

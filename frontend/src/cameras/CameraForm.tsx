@@ -1,7 +1,7 @@
 /**
  * Add or edit a camera: its streams (checked against the real camera), its name, recording, rotation, whether it is
  * thermal, analysis (by this server, by the camera's own analytics in its stream or over MQTT, or both), privacy
- * masking, and whether its own events (ONVIF) are received.
+ * masking, whether its own events (ONVIF) are received, and (saved, with an ONVIF host) whether it has PTZ.
  */
 
 import { useState } from "preact/hooks";
@@ -14,6 +14,7 @@ import { DYNAMIC_MASKING, MASK_STYLES, maskingCostWords } from "../privacy/maskW
 import { inputOf, type CameraDraft } from "./cameraDraft";
 import { LoginFields } from "./LoginFields";
 import { MqttFields } from "./MqttFields";
+import { PtzCheck } from "./PtzCheck";
 import { StreamCheck, type CheckState } from "./StreamCheck";
 import { useDeviceSave } from "./useDeviceSave";
 
@@ -40,6 +41,7 @@ interface CameraFormProps {
 
 export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCancel }: CameraFormProps) {
   const canSeeCameraEvents = useCan(PERMISSION.viewDeviceEvents);
+  const canChange = useCan(PERMISSION.changeCamera);
   const [check, setCheck] = useState<CheckState>({ state: "idle" });
   const { saving, error, form, submit } = useDeviceSave(() => {
     const input = inputOf(draft);
@@ -243,6 +245,10 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
           <p class="status-error" data-testid="events-error">Camera events: {camera.events_error}</p>
         )}
         {camera && canSeeCameraEvents && <a href={`/camera-events?camera=${camera.id}`}>Events this camera reported</a>}
+        {camera?.onvif_host && canChange && (
+          <PtzCheck camera={camera}
+            changed={draft.onvif_host.trim() !== camera.onvif_host || String(draft.onvif_port) !== String(camera.onvif_port)} />
+        )}
       </fieldset>
 
       <FormErrors error={error} />

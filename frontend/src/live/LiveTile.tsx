@@ -1,13 +1,15 @@
 /**
  * One camera's live picture, rotated as the camera is mounted, with what is wrong written over it and, for an
  * analysed camera, the boxes of the objects it tracks (each operator switches them on or off per camera). With an
- * unmasked-access token it shows the unmasked stream, badged so.
+ * unmasked-access token it shows the unmasked stream, badged so. A PTZ camera's may take clicks and boxes on its
+ * picture to centre and zoom (CentreLayer).
  */
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Rotation } from "../api/types";
+import type { PtzCentre, Rotation } from "../api/types";
 import { UnmaskedBadge } from "../privacy/UnmaskedBadge";
+import { CentreLayer } from "./CentreLayer";
 import { LivePlayer, type LiveView } from "./livePlayer";
 import { BoxSchedule } from "./overlay";
 import { OverlayCanvas } from "./OverlayCanvas";
@@ -22,6 +24,8 @@ interface LiveTileProps {
   /** The token of an unmasked access: show the unmasked stream. */
   unmasked?: string | null;
   onOpen?: () => void;
+  /** Click to centre is on: a click or a box on the picture is sent here. */
+  onCentre?: (target: PtzCentre) => void;
   /** Controls drawn over the tile (the camera picker of the grid). */
   children?: ComponentChildren;
 }
@@ -33,7 +37,7 @@ function aspect(view: LiveView): number {
   return view.rotation === 90 || view.rotation === 270 ? height / width : width / height;
 }
 
-export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null, onOpen, children }: LiveTileProps) {
+export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null, onOpen, onCentre, children }: LiveTileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const [view, setView] = useState<LiveView>({ state: "connecting", message: "Connecting…", rotation, width: null, height: null });
   const schedule = useMemo(() => new BoxSchedule(), [cameraId]);
@@ -51,6 +55,7 @@ export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null,
       <div class="tile-frame" style={{ "--aspect": String(aspect(view)) }}>
         <video ref={video} class={`rotate-${view.rotation}${portrait ? " portrait" : ""}`} muted playsInline autoplay />
         {analytics && boxesOn && <OverlayCanvas camera={cameraId} video={video} schedule={schedule} rotation={view.rotation} />}
+        {onCentre && <CentreLayer video={video} rotation={view.rotation} onCentre={onCentre} />}
       </div>
       <div class="tile-label"><span class={`dot dot-${view.state}`} />{name}</div>
       {unmasked && <UnmaskedBadge />}

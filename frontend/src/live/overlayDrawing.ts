@@ -48,6 +48,24 @@ export function pictureToFrame(rotation: Rotation, width: number, height: number
   };
 }
 
+/**
+ * The other way: where a point of a frame of `width` x `height` pixels is on the picture as recorded (0-1, x right,
+ * y down), undoing the rotation and the letterboxing as pictureToFrame does them; below 0 or above 1 outside the
+ * picture (on the black bars).
+ */
+export function frameToPicture(rotation: Rotation, width: number, height: number, videoWidth: number, videoHeight: number) {
+  const quarter = rotation === 90 || rotation === 270;
+  const scale = Math.min((quarter ? height : width) / videoWidth, (quarter ? width : height) / videoHeight);
+  const pictureWidth = videoWidth * scale;
+  const pictureHeight = videoHeight * scale;
+  const [cos, sin] = TURNS[rotation];
+  return (x: number, y: number): [number, number] => {
+    const fx = x - width / 2;
+    const fy = y - height / 2;
+    return [(fx * cos + fy * sin) / pictureWidth + 0.5, (-fx * sin + fy * cos) / pictureHeight + 0.5];
+  };
+}
+
 /** Each box outlined in its state's colour with its tag ("person 4s") on top; `scale` is device pixels per CSS pixel. */
 export function drawBoxes(context: CanvasRenderingContext2D, boxes: OverlayBox[], place: (box: Rect) => Rect, scale: number): void {
   const { width, height } = context.canvas;
