@@ -74,6 +74,12 @@ class Rule(models.Model):
                                      related_name="relays_switched_by_rules",
                                      help_text="The device whose relay output is switched; empty: the rule's camera")
     relay_seconds = models.FloatField(default=5, help_text="How long the relay output stays on")
+    # Gatekeeper: send a PTZ camera to one of its presets and hold it there (operators cannot steer it away) while the
+    # rule keeps firing, then home after ptz_hold_seconds without a new event; its footage of the event is kept.
+    ptz_camera = models.ForeignKey("devices.Camera", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="gatekeeper_rules", help_text="The PTZ camera to send; empty: none")
+    ptz_preset = models.CharField(max_length=100, blank=True, help_text="The preset's token, as the camera lists it")
+    ptz_hold_seconds = models.FloatField(default=30, help_text="Seconds without a new event before it goes home")
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

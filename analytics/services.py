@@ -20,7 +20,7 @@ from accounts import audit
 from accounts.models import AuditAction
 from analytics.choices import Condition, DeliveryStatus
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
-from devices import relays
+from devices import onvif, ptz_control, ptz_presets, relays
 from devices.choices import DeviceKind
 from devices.models import Camera, DeviceEvent
 from video.device_events import EventRuleSpec
@@ -101,6 +101,8 @@ def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, t
             transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
         if rule.relay_output:
             transaction.on_commit(lambda: enqueue_relay(event.pk))
+        if rule.ptz_camera_id:
+            transaction.on_commit(lambda: enqueue_gatekeeper(event.pk))
         # The other cameras whose footage of it is kept (those that see a radar's zone): an event of their own.
         Event.objects.bulk_create([
             Event(camera=camera, rule=rule, rule_name=rule.name, condition=rule.condition, started_at=at,
@@ -116,6 +118,8 @@ def cameras_to_record(rule: Rule) -> list[Camera]:
     placed on the radar's site plan whose view covers the rule's zone (as placed now: moved cameras count where they
     are)."""
     cameras = {camera.pk: camera for camera in rule.record_cameras.all()}
+    if rule.ptz_camera is not None:  # the gatekeeper's view of the event is kept too
+        cameras[rule.ptz_camera.pk] = rule.ptz_camera
     radar = rule.camera
     if rule.record_seeing_cameras and rule.zone is not None and radar.site_plan_id is not None:
         placed = Camera.objects.filter(kind=DeviceKind.CAMERA, site_plan_id=radar.site_plan_id, plan_x__isnull=False,
@@ -187,6 +191,42 @@ def enqueue_relay(event_id: int) -> None:
     from analytics.tasks import pulse_relay
 
     pulse_relay.delay(event_id)
+
+
+def enqueue_gatekeeper(event_id: int) -> None:
+    from analytics.tasks import send_ptz_camera
+
+    send_ptz_camera.delay(event_id)
+
+
+def send_ptz_camera(event_id: int) -> tuple[int, str, float] | None:
+    """Gatekeeper: send the rule's PTZ camera to its preset and hold it there for the rule's hold time (an alarm's
+    control of it: operators cannot steer it away; an admin steering it keeps it). Returns the camera, the rule's name
+    and in how many seconds to see whether it may go home; None when it was not sent."""
+    event = Event.objects.select_related("rule__ptz_camera").filter(pk=event_id).first()
+    if event is None or event.rule is None or event.rule.ptz_camera is None:
+        return None
+    rule, camera = event.rule, event.rule.ptz_camera
+    if ptz_control.take_for_alarm(camera, f"rule {rule.name}", rule.ptz_hold_seconds) is None:
+        return None
+    try:
+        ptz_presets.go_to(camera, rule.ptz_preset, rule=rule.name, event=event.pk)
+    except onvif.OnvifError as exc:
+        log.warning("camera %s: rule %r could not send it to preset %s: %s", camera.pk, rule.name, rule.ptz_preset,
+                    exc.message)
+    return camera.pk, rule.name, rule.ptz_hold_seconds
+
+
+def return_ptz_home(camera_id: int, rule_name: str) -> None:
+    """Gatekeeper: the hold is over unless a later event renewed it (its own check comes later) or someone steers
+    the camera now: then it goes home."""
+    camera = Camera.objects.filter(pk=camera_id).first()
+    if camera is None or ptz_control.holder_of(camera) is not None:
+        return
+    try:
+        ptz_presets.go_home(camera, rule=rule_name)
+    except onvif.OnvifError as exc:
+        log.warning("camera %s: could not send it home after rule %r: %s", camera_id, rule_name, exc.message)
 
 
 def switch_relay_on(event_id: int) -> tuple[int, str, float] | None:

@@ -1,11 +1,13 @@
 """Celery tasks of the analytics: webhook deliveries (retried with backoff), relay outputs switched by rules (and
-pulses by hand ended), and event-only footage."""
+pulses by hand ended), PTZ cameras sent to a preset by rules (gatekeeper) and home again, and event-only footage."""
 
 from celery import shared_task
 
 from analytics import services
 from analytics.footage import drop_footage_without_events as drop
 from devices import relays
+
+HOLD_SLACK_SECONDS = 1.0
 
 
 class DeliveryNotDone(Exception):
@@ -32,6 +34,21 @@ def pulse_relay(event_id: int) -> None:
     if switched is not None:
         device_id, token, seconds = switched
         release_relay.apply_async((event_id, token), {"device_id": device_id}, countdown=seconds)
+
+
+@shared_task(name="analytics.tasks.send_ptz_camera", ignore_result=True)
+def send_ptz_camera(event_id: int) -> None:
+    """Gatekeeper: send the rule's PTZ camera to its preset and hold it; home after the hold with no new event."""
+    sent = services.send_ptz_camera(event_id)
+    if sent is not None:
+        camera_id, rule_name, hold = sent
+        # A moment after the hold ends, so that it has ended unless a later event renewed it.
+        return_ptz_home.apply_async((camera_id, rule_name), countdown=hold + HOLD_SLACK_SECONDS)
+
+
+@shared_task(name="analytics.tasks.return_ptz_home", ignore_result=True)
+def return_ptz_home(camera_id: int, rule_name: str) -> None:
+    services.return_ptz_home(camera_id, rule_name)
 
 
 @shared_task(name="analytics.tasks.release_relay", ignore_result=True)

@@ -46,16 +46,20 @@ def delete(camera: Camera, token: str, request) -> None:
                  name=preset.name)
 
 
-def go_to(camera: Camera, token: str, request) -> None:
+def go_to(camera: Camera, token: str, request=None, **why) -> None:
+    """Send the camera to a preset: by the person at `request`, or by a rule (`why`: the rule and its event)."""
     # Looked up first: some cameras quietly ignore a token they do not have, and the audit names the preset.
     preset = _find(camera, token)
     ptz.go_to_preset(camera, token)
-    audit.record(AuditAction.PTZ_SENT, request=request, camera=camera, to="preset", preset=token, name=preset.name)
+    audit.record(AuditAction.PTZ_SENT, request=request, camera=camera, username="" if request else "rule",
+                 to="preset", preset=token, name=preset.name, **why)
 
 
-def go_home(camera: Camera, request) -> None:
+def go_home(camera: Camera, request=None, **why) -> None:
+    """Send the camera home: by the person at `request`, or by a rule (`why`)."""
     ptz.go_home(camera)
-    audit.record(AuditAction.PTZ_SENT, request=request, camera=camera, to="home")
+    audit.record(AuditAction.PTZ_SENT, request=request, camera=camera, username="" if request else "rule",
+                 to="home", **why)
 
 
 def _find(camera: Camera, token: str) -> ptz.Preset:

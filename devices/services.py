@@ -27,13 +27,14 @@ class CameraHasEvidence(Exception):
 
 
 class DeviceSwitchedByRules(Exception):
-    """Rules of other devices switch this device's relay outputs: deleting it would leave them switching nothing."""
+    """Rules of other devices switch this device's relay outputs or send it to a preset (gatekeeper): deleting it
+    would leave them acting on nothing."""
 
     def __init__(self, device: Camera, rules: list) -> None:
         self.rules = [rule.pk for rule in rules]
         listed = ", ".join(str(pk) for pk in self.rules)
-        super().__init__(f"Rules of other devices switch {device.name}'s relay outputs (rules {listed}): change "
-                         "them first.")
+        super().__init__(f"Rules of other devices switch {device.name}'s relay outputs or steer it (rules {listed}): "
+                         "change them first.")
 
 
 def changed_fields(camera: Camera, data: dict) -> list[str]:
@@ -63,7 +64,8 @@ def delete_camera(camera: Camera, request) -> None:
     exports = list(camera.exports.order_by("pk").values_list("pk", flat=True))
     if exports:
         raise CameraHasEvidence(camera, exports)
-    rules = list(camera.relays_switched_by_rules.exclude(camera=camera).order_by("pk"))
+    rules = list((camera.relays_switched_by_rules.all() | camera.gatekeeper_rules.all()).exclude(camera=camera)
+                 .distinct().order_by("pk"))
     if rules:
         raise DeviceSwitchedByRules(camera, rules)
     audit.record(AuditAction.CAMERA_DELETED, request=request, camera_id=camera.pk, camera_name=camera.name)

@@ -88,6 +88,11 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
     pre_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_PRE_ROLL_SECONDS, required=False)
     post_roll_seconds = serializers.FloatField(min_value=0, max_value=MAX_POST_ROLL_SECONDS, required=False)
     relay_seconds = serializers.FloatField(min_value=0.5, max_value=3600, required=False)
+    ptz_camera = VisibleDevices(
+        required=False, allow_null=True, kinds=[DeviceKind.CAMERA],
+        help_text="A PTZ camera the rule sends to a preset (gatekeeper); null: none")
+    ptz_preset = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    ptz_hold_seconds = serializers.FloatField(min_value=1, max_value=3600, required=False)
     event_items = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True),
                                         required=False, help_text=Rule._meta.get_field("event_items").help_text)
 
@@ -98,7 +103,8 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                   "speed_kmh", "heading_deg", "tolerance_deg",
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
                   "record_event", "record_cameras", "record_seeing_cameras", "pre_roll_seconds", "post_roll_seconds",
-                  "relay_output", "relay_device", "relay_seconds", "webhook_url", "webhook_secret",
+                  "relay_output", "relay_device", "relay_seconds", "ptz_camera", "ptz_preset", "ptz_hold_seconds",
+                  "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
 
@@ -139,6 +145,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
             raise serializers.ValidationError({"event_kind": "Choose the kind or the topic of the camera's events "
                                                              "this rule watches."})
         self._check_relay(self.context["camera"], current("relay_output"), current("relay_device"))
+        self._check_gatekeeper(current("ptz_camera"), current("ptz_preset"))
         items = attrs.get("event_items", {})
         if len(items) > MAX_EVENT_ITEMS or any(len(name) > 200 for name in items):
             raise serializers.ValidationError({"event_items": f"At most {MAX_EVENT_ITEMS} items, names of at most "
@@ -175,6 +182,19 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         if token and not device.onvif_host:
             raise serializers.ValidationError({"relay_output": f"{device.name}'s relay outputs are switched over "
                                                                "ONVIF: give its ONVIF host first."})
+
+    @staticmethod
+    def _check_gatekeeper(camera: Camera | None, preset: str) -> None:
+        if camera is None and preset:
+            raise serializers.ValidationError({"ptz_camera": "Choose the PTZ camera to send to this preset."})
+        if camera is None:
+            return
+        if not camera.has_ptz:
+            raise serializers.ValidationError({"ptz_camera": f"{camera.name} has no PTZ, as far as the VMS knows: "
+                                                             "check it for PTZ first."})
+        if not preset:
+            raise serializers.ValidationError({"ptz_preset": f"Choose which of {camera.name}'s presets to send it "
+                                                             "to."})
 
     def _set_secret(self, rule: Rule, validated_data: dict) -> None:
         if "webhook_secret" in validated_data:

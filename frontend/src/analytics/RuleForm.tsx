@@ -10,6 +10,7 @@ import type {
 } from "../api/types";
 import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
 import { EventItemsEditor } from "./EventItemsEditor";
+import { GatekeeperFields } from "./GatekeeperFields";
 import { RelayDeviceField, relayDevicesOf, RelayOutputField } from "./RelayOutputField";
 import { draftOf, inputOf, NEW_RULE, watchesObjects, zoneKindOf, type RuleDraft } from "./ruleDraft";
 import { ScheduleEditor } from "./ScheduleEditor";
@@ -279,6 +280,14 @@ export function RuleForm({ camera, rule, zones, noVideo, devices, onSaved, onCan
             </Field>
           </div>
         )}
+        <GatekeeperFields devices={devices.filter((device) => device.id !== camera)} camera={draft.ptz_camera}
+          preset={draft.ptz_preset} holdSeconds={draft.ptz_hold_seconds} error={error}
+          onChange={(change) => setDraft({
+            ...draft,
+            ptz_camera: change.camera !== undefined ? change.camera : draft.ptz_camera,
+            ptz_preset: change.preset ?? draft.ptz_preset,
+            ptz_hold_seconds: change.holdSeconds ?? draft.ptz_hold_seconds,
+          })} />
         <div class="field-row">
           <Field label="Webhook URL" name="webhook_url" error={error} hint="Each event is also sent here. Empty: no webhook.">
             <input name="webhook_url" type="url" placeholder="https://" spellcheck={false} value={draft.webhook_url}

@@ -56,6 +56,9 @@ function actionWords(rule: Rule, devices: Camera[]): string {
     rule.record_event && "Recording",
     rule.record_cameras.length > 0 && `Recording ${rule.record_cameras.length} ${rule.record_cameras.length === 1 ? "camera" : "cameras"}`,
     rule.relay_output && relayWords(rule, devices),
+    rule.ptz_camera !== null &&
+      `Sends ${devices.find((each) => each.id === rule.ptz_camera)?.name ?? `camera ${rule.ptz_camera}`} to a preset`,
+    rule.record_seeing_cameras && "Recording the cameras that see it",
     rule.webhook_url && "Webhook",
   ].filter(Boolean);
   return actions.length ? actions.join(", ") : "Event only";

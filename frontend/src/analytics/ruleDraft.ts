@@ -43,6 +43,9 @@ export interface RuleDraft {
   relay_output: string;
   relay_device: number | null;
   relay_seconds: string;
+  ptz_camera: number | null;
+  ptz_preset: string;
+  ptz_hold_seconds: string;
   webhook_url: string;
   /** Typed only to set a new one: the API never sends the secret back. */
   webhook_secret: string;
@@ -75,6 +78,9 @@ export const NEW_RULE: RuleDraft = {
   relay_output: "",
   relay_device: null,
   relay_seconds: "5",
+  ptz_camera: null,
+  ptz_preset: "",
+  ptz_hold_seconds: "30",
   webhook_url: "",
   webhook_secret: "",
 };
@@ -120,6 +126,9 @@ export function draftOf(rule: Rule): RuleDraft {
     relay_output: rule.relay_output,
     relay_device: rule.relay_device ?? null,
     relay_seconds: String(rule.relay_seconds),
+    ptz_camera: rule.ptz_camera ?? null,
+    ptz_preset: rule.ptz_preset,
+    ptz_hold_seconds: String(rule.ptz_hold_seconds),
     webhook_url: rule.webhook_url,
     webhook_secret: "",
   };
@@ -157,6 +166,9 @@ export function inputOf(draft: RuleDraft): RuleInput {
     relay_output: draft.relay_output.trim(),
     relay_device: draft.relay_output.trim() ? draft.relay_device : null,
     relay_seconds: Number(draft.relay_seconds),
+    ptz_camera: draft.ptz_camera,
+    ptz_preset: draft.ptz_camera === null ? "" : draft.ptz_preset,
+    ptz_hold_seconds: Number(draft.ptz_hold_seconds),
     webhook_url: draft.webhook_url.trim(),
   };
   if (draft.webhook_secret) input.webhook_secret = draft.webhook_secret;

@@ -1525,6 +1525,11 @@ export interface components {
       relay_device?: number | null;
       /** Format: double */
       relay_seconds?: number;
+      /** @description A PTZ camera the rule sends to a preset (gatekeeper); null: none */
+      ptz_camera?: number | null;
+      ptz_preset?: string;
+      /** Format: double */
+      ptz_hold_seconds?: number;
       webhook_url?: string;
       webhook_secret?: string;
     };
@@ -1902,6 +1907,11 @@ export interface components {
       relay_device: number | null;
       /** Format: double */
       relay_seconds: number;
+      /** @description A PTZ camera the rule sends to a preset (gatekeeper); null: none */
+      ptz_camera: number | null;
+      ptz_preset: string;
+      /** Format: double */
+      ptz_hold_seconds: number;
       webhook_url: string;
       has_webhook_secret: boolean;
     };
@@ -1963,6 +1973,11 @@ export interface components {
       relay_device?: number | null;
       /** Format: double */
       relay_seconds?: number;
+      /** @description A PTZ camera the rule sends to a preset (gatekeeper); null: none */
+      ptz_camera?: number | null;
+      ptz_preset?: string;
+      /** Format: double */
+      ptz_hold_seconds?: number;
       webhook_url?: string;
       webhook_secret?: string;
     };
