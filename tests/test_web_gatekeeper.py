@@ -1,0 +1,47 @@
+"""Gatekeeper in Chromium: an admin makes a rule on one camera send a PTZ camera to one of its presets, picked from
+those the PTZ camera lists; the rule as saved names them. The PTZ camera is ipycam's digital PTZ
+(tests/standins/ptz_camera.py), as in tests/test_web_ptz.py."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from analytics.models import Rule
+from devices.models import Camera
+from tests.browser import chromium_page
+from tests.conftest import client_for
+from tests.test_ptz import camera_of, go, url
+from tests.test_web_app import SERVER_ENV, WAIT_MS, log_in, snap
+from tests.web_server import web_server
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def test_an_admin_makes_a_rule_send_a_ptz_camera_to_a_preset(ptz_device, admin_user, tmp_path):
+    ptz = camera_of(ptz_device)
+    admin = client_for(admin_user)
+    assert admin.post(url(ptz, "detect/")).status_code == 200
+    go(admin, ptz, "position/", {"pan": 0.5, "tilt": -0.3, "zoom": 0.4})
+    gate = go(admin, ptz, "presets/", {"name": "Gate"})["token"]
+    admin.delete(url(ptz, "control/"))
+    door = Camera.objects.create(name="Door", main_url="rtsp://127.0.0.1:9/door")
+
+    with web_server(tmp_path, **SERVER_ENV) as base, chromium_page() as page:
+        log_in(page, base, admin_user.username, f"/cameras/{door.pk}/analytics")
+        page.get_by_role("button", name="Add rule").click()
+        page.get_by_label("Rule name").fill("Door opened")
+        page.get_by_label("Condition").select_option("offline")
+        gatekeeper = page.get_by_test_id("gatekeeper")
+        gatekeeper.get_by_label("Send a PTZ camera").select_option(str(ptz.pk))
+        preset = gatekeeper.get_by_label("To its preset")
+        expect(preset.locator(f"option[value='{gate}']")).to_have_text("Gate", timeout=WAIT_MS)
+        preset.select_option(gate)
+        gatekeeper.get_by_label("Home after (seconds without an event)").fill("20")
+        gatekeeper.scroll_into_view_if_needed()
+        snap(page, "gatekeeper-rule")
+        page.get_by_role("button", name="Save rule").click()
+        expect(page.locator("[data-rule-id]")).to_contain_text("Sends Yard PTZ to a preset", timeout=WAIT_MS)
+
+    rule = Rule.objects.get(camera=door, name="Door opened")
+    assert (rule.ptz_camera_id, rule.ptz_preset, rule.ptz_hold_seconds) == (ptz.pk, gate, 20)
