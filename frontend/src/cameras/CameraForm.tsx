@@ -14,6 +14,7 @@ import { DYNAMIC_MASKING, MASK_STYLES, maskingCostWords } from "../privacy/maskW
 import { inputOf, type CameraDraft } from "./cameraDraft";
 import { LoginFields } from "./LoginFields";
 import { MqttFields } from "./MqttFields";
+import { OnvifAddressFields } from "./OnvifAddressFields";
 import { PtzCheck } from "./PtzCheck";
 import { StreamCheck, type CheckState } from "./StreamCheck";
 import { useDeviceSave } from "./useDeviceSave";
@@ -221,17 +222,8 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
 
       <fieldset class="card">
         <legend>Camera events (ONVIF)</legend>
-        <div class="field-row">
-          <Field label="ONVIF host" name="onvif_host" error={error}
-            hint="The camera's address, without http:// or a port, e.g. 192.168.1.20">
-            <input name="onvif_host" value={draft.onvif_host} placeholder="192.168.1.20" spellcheck={false}
-              onInput={(e) => set("onvif_host", e.currentTarget.value)} />
-          </Field>
-          <Field label="ONVIF port" name="onvif_port" error={error}>
-            <input name="onvif_port" type="number" required min={1} max={65535} step={1} value={draft.onvif_port}
-              onInput={(e) => set("onvif_port", e.currentTarget.value)} />
-          </Field>
-        </div>
+        <OnvifAddressFields host={draft.onvif_host} port={draft.onvif_port} example="192.168.1.20" required={false}
+          error={error} set={set} />
         <label class="checkbox">
           <input type="checkbox" name="listen_events" checked={draft.listen_events}
             onChange={(e) => set("listen_events", e.currentTarget.checked)} />

@@ -10,6 +10,7 @@ import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
 import { Field, FormErrors } from "../components/Field";
 import { LoginFields } from "./LoginFields";
+import { OnvifAddressFields } from "./OnvifAddressFields";
 import { useDeviceSave } from "./useDeviceSave";
 
 export interface IoModuleDraft {
@@ -72,17 +73,8 @@ export function IoModuleForm({ module, submitLabel, onSaved, onCancel }: IoModul
       </fieldset>
       <fieldset class="card">
         <legend>Its inputs and outputs (ONVIF)</legend>
-        <div class="field-row">
-          <Field label="ONVIF host" name="onvif_host" error={error}
-            hint="The module's address, without http:// or a port, e.g. 192.168.1.30">
-            <input name="onvif_host" required value={draft.onvif_host} placeholder="192.168.1.30" spellcheck={false}
-              onInput={(e) => set("onvif_host", e.currentTarget.value)} />
-          </Field>
-          <Field label="ONVIF port" name="onvif_port" error={error}>
-            <input name="onvif_port" type="number" required min={1} max={65535} step={1} value={draft.onvif_port}
-              onInput={(e) => set("onvif_port", e.currentTarget.value)} />
-          </Field>
-        </div>
+        <OnvifAddressFields host={draft.onvif_host} port={draft.onvif_port} example="192.168.1.30" required
+          error={error} set={set} />
         <LoginFields username={draft.username} password={draft.password} hasPassword={!!module?.has_password}
           error={error} set={set} />
         <p class="field-hint">
