@@ -79,6 +79,9 @@ class AuditAction(models.TextChoices):
     PTZ_CONTROL_ENDED = "ptz_control_ended", "PTZ control ended (handed back, taken over or expired)"
     PTZ_PRESET_CHANGED = "ptz_preset_changed", "PTZ preset saved, renamed or deleted"
     PTZ_SENT = "ptz_sent", "PTZ camera sent to a preset or home"
+    PTZ_TOUR_CHANGED = "ptz_tour_changed", "PTZ tour created, changed or deleted"
+    PTZ_TOUR_STARTED = "ptz_tour_started", "PTZ tour started"
+    PTZ_TOUR_STOPPED = "ptz_tour_stopped", "PTZ tour stopped"
 
 
 class AuditEntry(models.Model):

@@ -256,3 +256,45 @@ class DeviceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.at.isoformat()}"
+
+
+class PtzTour(models.Model):
+    """A PTZ camera's tour: its presets visited in turn, each for its dwell time, on demand or within its schedule
+    (devices/ptz_tours.py runs it)."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="ptz_tours")
+    name = models.CharField(max_length=120)
+    steps = models.JSONField(default=list, help_text='[{"preset": token, "dwell_seconds": 1-3600}, ...]: 2 or more, '
+                                                     "in order")
+    schedule = models.JSONField(
+        default=list, blank=True,
+        help_text='[{"days": [0-6, 0 Monday], "start": "HH:MM", "end": "HH:MM"}], as a rule\'s; empty: only on '
+                  "demand")
+    enabled = models.BooleanField(default=True, help_text="Runs by itself within its schedule; off: only on demand")
+    # Set when someone stops the tour while its schedule has it run: it stays stopped until its window ends.
+    stopped_in_window = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ["camera", "name"]
+        constraints = [models.UniqueConstraint(fields=["camera", "name"], name="ptz_tour_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PtzTourRun(models.Model):
+    """The tour running on a camera (one at a time), and where it is: kept in the database, so a restarted worker
+    carries on where the last one left off."""
+
+    camera = models.OneToOneField(Camera, on_delete=models.CASCADE, related_name="ptz_tour_run")
+    tour = models.ForeignKey(PtzTour, on_delete=models.CASCADE, related_name="runs")
+    started_by = models.CharField(max_length=150, help_text='The user who started it, or "schedule"')
+    started_at = models.DateTimeField(auto_now_add=True)
+    step = models.PositiveIntegerField(default=0, help_text="The index of the next step to go to")
+    due_at = models.DateTimeField(db_index=True, help_text="When the camera goes to that step")
+    paused_by = models.CharField(max_length=150, blank=True,
+                                 help_text="Who has control of the camera while the tour waits for it; empty: running")
+    problem = models.CharField(max_length=500, blank=True, help_text="Why the last step failed, if it did")
+
+    def __str__(self) -> str:
+        return f"{self.tour} on {self.camera}"

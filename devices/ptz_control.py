@@ -1,7 +1,8 @@
 """Who steers a PTZ camera: one person (or one alarm) at a time. Each command renews its holder's control until
 PTZ_CONTROL_SECONDS after it; someone of a higher role (Admin over Operator) or an alarm takes over, anyone else waits.
 Each control session is audited once when it starts and once when it ends (handed back, taken over or expired), never
-per command.
+per command. A tour (devices/ptz_tours.py) holds control the least: anyone, person or alarm, takes over from it, and it
+takes control again only once nobody has it.
 
 The holder is kept in the Django cache: Redis when VMS_REDIS_URL is set, so every web node and worker sees the same
 one; without Redis, the web process's memory, enough on one box where that one process serves the API. A session that
@@ -30,9 +31,10 @@ from devices.models import Camera
 
 log = logging.getLogger(__name__)
 ALARM = "alarm"
+TOUR = "tour"
 # A higher rank takes over; an equal or lower one waits. An alarm takes over from an operator (and from an earlier
-# alarm, whose hold it renews), not from an admin steering by hand.
-_RANKS = {OPERATOR: 1, ALARM: 2, ADMIN: 3}
+# alarm, whose hold it renews), not from an admin steering by hand. Anyone takes over from a tour, whatever their role.
+_RANKS = {TOUR: 0, OPERATOR: 1, ALARM: 2, ADMIN: 3}
 # An expired session is kept this long for its end to be audited, then the cache forgets it.
 _KEEP_SECONDS = 24 * 3600
 _LOCK_SECONDS = 5
@@ -54,8 +56,12 @@ class Holder:
     def by_alarm(self) -> bool:
         return self.role == ALARM
 
+    @property
+    def by_tour(self) -> bool:
+        return self.role == TOUR
+
     def held_by(self, user) -> bool:
-        return not self.by_alarm and self.user_id == user.pk
+        return not self.by_alarm and not self.by_tour and self.user_id == user.pk
 
 
 class ControlHeld(Exception):
@@ -63,7 +69,8 @@ class ControlHeld(Exception):
 
     def __init__(self, camera: Camera, holder: Holder) -> None:
         self.holder = holder
-        who = f"An alarm ({holder.reason})" if holder.by_alarm else f"{holder.username} ({holder.role or 'no role'})"
+        who = (f"An alarm ({holder.reason})" if holder.by_alarm else f"A tour ({holder.reason})" if holder.by_tour
+               else f"{holder.username} ({holder.role or 'no role'})")
         super().__init__(f"{who} has control of {camera.name}: it is free when handed back, or "
                          f"{settings.PTZ_CONTROL_SECONDS:g} s after the last move.")
 
@@ -84,7 +91,7 @@ def claim(camera: Camera, request) -> Holder:
         now = timezone.now()
         if holder is not None and holder.held_by(user):
             return _keep(camera, replace(holder, expires_at=now + _seconds()))
-        if holder is not None and _RANKS.get(role, 0) <= _RANKS.get(holder.role, 0):
+        if holder is not None and not holder.by_tour and _RANKS.get(role, 0) <= _RANKS.get(holder.role, 0):
             raise ControlHeld(camera, holder)
         if holder is not None:
             _end(camera, holder, "taken_over", by=user.get_username())
@@ -131,6 +138,32 @@ def release_alarm(camera: Camera) -> None:
     with _locked(camera.pk):
         holder = _current(camera)
         if holder is not None and holder.by_alarm:
+            _end(camera, holder, "handed_back")
+            cache.delete(_key(camera.pk))
+
+
+def take_for_tour(camera: Camera, reason: str, seconds: float) -> Holder:
+    """Control of the camera for a tour (`reason`: which), for `seconds` (until a little after its next step is due):
+    taken only when nobody has it, renewed when a tour has it. Raises ControlHeld when anyone else has it: the tour
+    waits."""
+    with _locked(camera.pk):
+        holder = _current(camera)
+        until = timezone.now() + timedelta(seconds=seconds)
+        if holder is not None and holder.by_tour:
+            return _keep(camera, replace(holder, expires_at=until, reason=reason))
+        if holder is not None:
+            raise ControlHeld(camera, holder)
+        new = _keep(camera, Holder(uuid.uuid4().hex, None, TOUR, TOUR, timezone.now(), until, reason))
+        audit.record(AuditAction.PTZ_CONTROL_STARTED, camera=camera, username=TOUR, session=new.session,
+                     reason=reason, took_over_from="")
+        return new
+
+
+def release_tour(camera: Camera) -> None:
+    """A tour hands control back (it stopped), if it has it."""
+    with _locked(camera.pk):
+        holder = _current(camera)
+        if holder is not None and holder.by_tour:
             _end(camera, holder, "handed_back")
             cache.delete(_key(camera.pk))
 

@@ -46,12 +46,13 @@ def delete(camera: Camera, token: str, request) -> None:
                  name=preset.name)
 
 
-def go_to(camera: Camera, token: str, request=None, **why) -> None:
-    """Send the camera to a preset: by the person at `request`, or by a rule (`why`: the rule and its event)."""
+def go_to(camera: Camera, token: str, request=None, by: str = "rule", **why) -> None:
+    """Send the camera to a preset: by the person at `request`, or else by a rule or a tour (`by`; `why`: which rule
+    and its event, which tour and step)."""
     # Looked up first: some cameras quietly ignore a token they do not have, and the audit names the preset.
     preset = _find(camera, token)
     ptz.go_to_preset(camera, token)
-    audit.record(AuditAction.PTZ_SENT, request=request, camera=camera, username="" if request else "rule",
+    audit.record(AuditAction.PTZ_SENT, request=request, camera=camera, username="" if request else by,
                  to="preset", preset=token, name=preset.name, **why)
 
 

@@ -39,6 +39,8 @@ MATRIX = [
     ("delete", "/api/v1/cameras/{cam}/ptz/presets/1/", ALLOWED, DENIED, DENIED),
     ("post", "/api/v1/cameras/{cam}/ptz/presets/1/go/", ALLOWED, ALLOWED, DENIED),
     ("post", "/api/v1/cameras/{cam}/ptz/detect/", ALLOWED, DENIED, DENIED),
+    ("get", "/api/v1/cameras/{cam}/ptz/tours/", ALLOWED, ALLOWED, DENIED),
+    ("post", "/api/v1/cameras/{cam}/ptz/tours/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/cameras/{cam}/segments/?" + SPAN, ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/cameras/{cam}/timeline/?" + SPAN, ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/cameras/{cam}/playlist.m3u8?" + SPAN, HIDDEN, HIDDEN, HIDDEN),

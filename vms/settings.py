@@ -234,6 +234,10 @@ WEBHOOK_ATTEMPTS = env_int("VMS_WEBHOOK_ATTEMPTS", 5, minimum=1)
 PTZ_CONTROL_SECONDS = env_float("VMS_PTZ_CONTROL_SECONDS", 30.0, minimum=5.0)
 CELERY_BEAT_SCHEDULE["ptz-control"] = {"task": "devices.tasks.end_expired_ptz_control",
                                        "schedule": PTZ_CONTROL_SECONDS / 2}
+# PTZ tours: how often a worker looks for tours whose next step is due (devices/ptz_tours.py); a late tick is dropped.
+PTZ_TOUR_TICK_SECONDS = env_float("VMS_PTZ_TOUR_TICK_SECONDS", 1.0, minimum=0.2)
+CELERY_BEAT_SCHEDULE["ptz-tours"] = {"task": "devices.tasks.advance_ptz_tours", "schedule": PTZ_TOUR_TICK_SECONDS,
+                                     "options": {"expires": PTZ_TOUR_TICK_SECONDS}}
 
 # Security: webhooks never reach this server, link-local (cloud metadata), multicast or reserved addresses, and
 # cameras/ONVIF never link-local, multicast or unspecified ones (vms/outbound.py), unless a network is listed here.

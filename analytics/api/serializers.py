@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
-
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
@@ -15,7 +13,13 @@ from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
 from devices.choices import DeviceKind
 from devices.models import Camera
 from vms import outbound
-from vms.api.fields import InstantField, PicturePointsField, UniqueNamePerCamera
+from vms.api.fields import (
+    InstantField,
+    PicturePointsField,
+    ScheduleWindowSerializer,
+    UniqueNamePerCamera,
+    check_schedule,
+)
 
 MAX_POST_ROLL_SECONDS = 600
 MAX_EVENT_ITEMS = 16
@@ -41,20 +45,6 @@ class ZoneSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                 and self.instance.rules.exists():
             raise serializers.ValidationError({"kind": "Rules use this zone: it cannot change between area and line."})
         return attrs
-
-
-class ScheduleWindowSerializer(serializers.Serializer):
-    days = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1)
-    start = serializers.TimeField(format="%H:%M")
-    end = serializers.TimeField(format="%H:%M")
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        return {"days": sorted(set(value["days"])), "start": value["start"].strftime("%H:%M"),
-                "end": value["end"].strftime("%H:%M")}
-
-    def to_representation(self, value):
-        return {"days": value["days"], "start": value["start"], "end": value["end"]}
 
 
 class VisibleDevices(serializers.PrimaryKeyRelatedField):
@@ -150,9 +140,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         if len(items) > MAX_EVENT_ITEMS or any(len(name) > 200 for name in items):
             raise serializers.ValidationError({"event_items": f"At most {MAX_EVENT_ITEMS} items, names of at most "
                                                               "200 characters."})
-        for window in attrs.get("schedule", []):
-            if time.fromisoformat(window["start"]) == time.fromisoformat(window["end"]):
-                raise serializers.ValidationError({"schedule": "A window must not start and end at the same time."})
+        check_schedule(attrs.get("schedule", []))
         return attrs
 
     @staticmethod

@@ -14,7 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from devices import onvif, ptz, ptz_control, ptz_presets, services
+from accounts.models import AuditAction
+from devices import onvif, ptz, ptz_control, ptz_presets, ptz_tours, services
 from devices.api.serializers import (
     CameraSerializer,
     PtzCentreRequestSerializer,
@@ -25,8 +26,11 @@ from devices.api.serializers import (
     PtzPresetRequestSerializer,
     PtzPresetSerializer,
     PtzStatusSerializer,
+    PtzTourRunSerializer,
+    PtzTourSerializer,
 )
-from devices.models import Camera
+from devices.models import Camera, PtzTour
+from vms.api.camera_scoped import CameraScopedViewSet
 from vms.api.errors import CameraUnavailable, problem
 from vms.api.permissions import requires
 from vms.api.schema import PROBLEM
@@ -72,7 +76,7 @@ class PtzActions:
         now = _asked(ptz.status, camera)
         return Response(PtzStatusSerializer({
             "position": dataclasses.asdict(now.position) if now.position else None, "moving": now.moving,
-            "control": _control(ptz_control.holder_of(camera), request)}).data)
+            "control": _control(ptz_control.holder_of(camera), request), "tour": ptz_tours.running(camera)}).data)
 
     @extend_schema(request=None, responses={200: PtzControlStateSerializer})
     @action(detail=True, methods=["get"], url_path="ptz/control", permission_classes=[CONTROLS])
@@ -226,10 +230,57 @@ def _valid(serializer_class, request) -> dict:
 def _control(holder: ptz_control.Holder | None, request) -> dict | None:
     if holder is None:
         return None
-    return PtzControlSerializer({**dataclasses.asdict(holder), "by_alarm": holder.by_alarm,
+    return PtzControlSerializer({**dataclasses.asdict(holder), "by_alarm": holder.by_alarm, "by_tour": holder.by_tour,
                                  "yours": holder.held_by(request.user)}).data
 
 
 def _held(exc: ptz_control.ControlHeld, request) -> HttpResponse:
     return problem(status.HTTP_409_CONFLICT, str(exc), type_="ptz_control_held",
                    errors={"control": _control(exc.holder, request)})
+
+
+class ManagesPresetsToChangeTours(ManagesPresetsToChangeThem):
+    message = "Your role does not allow changing tours."
+
+
+class PtzTourViewSet(CameraScopedViewSet):
+    """A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+    changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it."""
+
+    audit_action = AuditAction.PTZ_TOUR_CHANGED
+    what = "tour"
+    queryset = PtzTour.objects.select_related("camera")
+    serializer_class = PtzTourSerializer
+    permission_classes = [CONTROLS, ManagesPresetsToChangeTours]
+    pagination_class = None
+
+    @property
+    def camera(self) -> Camera:
+        camera = super().camera
+        if not camera.has_ptz:
+            raise NoPtz(f"{camera.name} has no PTZ: it has no tours.")
+        return camera
+
+    def perform_destroy(self, instance: PtzTour) -> None:
+        running = ptz_tours.running(self.camera)
+        if running is not None and running.tour_id == instance.pk:
+            ptz_tours.stop(self.camera, self.request, why="deleted")
+        super().perform_destroy(instance)
+
+    @extend_schema(request=None, responses={200: PtzTourRunSerializer, 404: PROBLEM})
+    @action(detail=True, methods=["post"], permission_classes=[CONTROLS])
+    def start(self, request, camera_id=None, pk=None):
+        """Start the tour now (another one running on the camera stops); audited. It moves the camera whenever
+        nobody else has control of it."""
+        run = ptz_tours.start(self.get_object(), request)
+        return Response(PtzTourRunSerializer(run).data)
+
+    @extend_schema(request=None, responses={204: None, 404: PROBLEM})
+    @action(detail=True, methods=["post"], permission_classes=[CONTROLS])
+    def stop(self, request, camera_id=None, pk=None):
+        """Stop the tour, if it runs; audited. A tour its schedule started stays stopped until its window ends."""
+        tour = self.get_object()
+        running = ptz_tours.running(self.camera)
+        if running is not None and running.tour_id == tour.pk:
+            ptz_tours.stop(self.camera, request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

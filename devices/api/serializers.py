@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from devices import site_plans
+from devices import onvif, ptz_presets, site_plans
 from devices.choices import (
     AnalysisSource,
     CameraStatus,
@@ -20,10 +20,10 @@ from devices.choices import (
     RelayLogicalState,
 )
 from devices.metadata_feed import check_broker_url
-from devices.models import Camera, DeviceEvent, PrivacyMask, SitePlan
+from devices.models import Camera, DeviceEvent, PrivacyMask, PtzTour, PtzTourRun, SitePlan
 from devices.stream_urls import validate_stream_url
 from video.source import split_credentials
-from vms.api.fields import PicturePointsField, UniqueNamePerCamera
+from vms.api.fields import PicturePointsField, ScheduleWindowSerializer, UniqueNamePerCamera, check_schedule
 
 # A host name (letters, digits, dots, hyphens), an IPv4 address or an IPv6 address in brackets or bare.
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?")
@@ -344,10 +344,11 @@ class PtzPositionSerializer(serializers.Serializer):
 class PtzControlSerializer(serializers.Serializer):
     """Who steers a PTZ camera: one person, or an alarm, at a time."""
 
-    username = serializers.CharField(help_text="The user steering it, or alarm")
-    role = serializers.CharField(help_text="Their role (Admin, Operator), or alarm: a higher role takes over")
+    username = serializers.CharField(help_text="The user steering it, alarm or tour")
+    role = serializers.CharField(help_text="Their role (Admin, Operator), alarm or tour: a higher role takes over")
     by_alarm = serializers.BooleanField()
-    reason = serializers.CharField(help_text="What raised the alarm; empty for a user")
+    by_tour = serializers.BooleanField(help_text="A tour has it: anyone who steers takes over from it")
+    reason = serializers.CharField(help_text="What raised the alarm, or which tour; empty for a user")
     since = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(help_text="When it is free again unless they move it meanwhile")
     yours = serializers.BooleanField(help_text="Whether the one asking has it")
@@ -359,10 +360,64 @@ class PtzControlStateSerializer(serializers.Serializer):
     control = PtzControlSerializer(allow_null=True, help_text="Null: nobody")
 
 
+class PtzTourRunSerializer(serializers.ModelSerializer):
+    """A tour running on a camera, and where it is."""
+
+    tour_name = serializers.CharField(source="tour.name", read_only=True)
+
+    class Meta:
+        model = PtzTourRun
+        fields = ["tour", "tour_name", "started_by", "started_at", "step", "due_at", "paused_by", "problem"]
+        read_only_fields = fields
+
+
+class PtzTourStepSerializer(serializers.Serializer):
+    preset = serializers.CharField(max_length=64, help_text="The preset's token, as listed")
+    dwell_seconds = serializers.IntegerField(min_value=1, max_value=3600, help_text="How long it stays there")
+
+
+MAX_TOUR_STEPS = 64
+
+
+class PtzTourSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
+    """A PTZ camera's tour: its presets in order, each with its dwell time, and when it runs by itself."""
+
+    steps = PtzTourStepSerializer(many=True, min_length=2, max_length=MAX_TOUR_STEPS)
+    schedule = ScheduleWindowSerializer(many=True, required=False)
+    running = serializers.SerializerMethodField(help_text="Whether it runs now on the camera")
+
+    class Meta:
+        model = PtzTour
+        fields = ["id", "camera", "name", "steps", "schedule", "enabled", "running"]
+        read_only_fields = ["camera"]
+
+    def get_running(self, tour: PtzTour) -> bool:
+        return PtzTourRun.objects.filter(tour=tour).exists()
+
+    def validate_steps(self, steps: list[dict]) -> list[dict]:
+        """The presets must be the camera's; a camera that cannot be asked now is taken at its word (a step whose
+        preset is gone is reported while the tour runs)."""
+        camera = self.context["camera"]
+        try:
+            tokens = {preset.token for preset in ptz_presets.listed(camera)}
+        except onvif.OnvifError:
+            return [dict(step) for step in steps]
+        unknown = sorted({step["preset"] for step in steps} - tokens)
+        if unknown:
+            raise serializers.ValidationError(f"{camera.name} has no preset {', '.join(unknown)}: list its presets "
+                                              "again.")
+        return [dict(step) for step in steps]
+
+    def validate(self, attrs: dict) -> dict:
+        check_schedule(attrs.get("schedule", []))
+        return attrs
+
+
 class PtzStatusSerializer(serializers.Serializer):
     position = PtzPositionSerializer(allow_null=True, help_text="Null when the camera does not say")
     moving = serializers.BooleanField(allow_null=True, help_text="Null when the camera does not say")
     control = PtzControlSerializer(allow_null=True, help_text="Who steers it; null: nobody")
+    tour = PtzTourRunSerializer(allow_null=True, help_text="The tour running on it; null: none")
 
 
 class PtzMoveRequestSerializer(serializers.Serializer):

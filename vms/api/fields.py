@@ -3,7 +3,7 @@ camera, and the API's one reading of a point in time (ISO 8601 with its offset).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -104,3 +104,24 @@ class InstantFilter(django_filters.IsoDateTimeFilter):
     """A filter on a point in time, read like every other time the API takes (see parse_instant)."""
 
     field_class = InstantFormField
+
+
+class ScheduleWindowSerializer(serializers.Serializer):
+    days = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1)
+    start = serializers.TimeField(format="%H:%M")
+    end = serializers.TimeField(format="%H:%M")
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return {"days": sorted(set(value["days"])), "start": value["start"].strftime("%H:%M"),
+                "end": value["end"].strftime("%H:%M")}
+
+    def to_representation(self, value):
+        return {"days": value["days"], "start": value["start"], "end": value["end"]}
+
+
+def check_schedule(windows: list[dict]) -> None:
+    """A schedule (a rule's, a PTZ tour's) as video.rules.Schedule reads it: no window of no length."""
+    for window in windows:
+        if time.fromisoformat(window["start"]) == time.fromisoformat(window["end"]):
+            raise serializers.ValidationError({"schedule": "A window must not start and end at the same time."})

@@ -24,6 +24,7 @@ from analytics.api.views import (
     WebhookDeliveryViewSet,
     ZoneViewSet,
 )
+from devices.api.ptz_views import PtzTourViewSet
 from devices.api.views import (
     CameraViewSet,
     DeviceEventViewSet,
@@ -58,6 +59,7 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-
 router.register(r"cameras/(?P<camera_id>[0-9]+)/zones", ZoneViewSet, basename="camera-zone")
 router.register(r"cameras/(?P<camera_id>[0-9]+)/rules", RuleViewSet, basename="camera-rule")
 router.register(r"cameras/(?P<camera_id>[0-9]+)/privacy-masks", PrivacyMaskViewSet, basename="camera-privacy-mask")
+router.register(r"cameras/(?P<camera_id>[0-9]+)/ptz/tours", PtzTourViewSet, basename="camera-ptz-tour")
 router.register("exports", ExportViewSet, basename="export")
 router.register("site-plans", SitePlanViewSet, basename="site-plan")
 

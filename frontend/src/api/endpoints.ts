@@ -27,6 +27,9 @@ import type {
   PtzMove,
   PtzPreset,
   PtzStatus,
+  PtzTour,
+  PtzTourInput,
+  PtzTourRun,
   RelayLogicalState,
   RelayOutput,
   RelaySwitch,
@@ -103,6 +106,14 @@ export const ptz = {
   deletePreset: (camera: number, token: string) => del(`${ptzOf(camera)}/presets/${encodeURIComponent(token)}/`),
   goToPreset: (camera: number, token: string) =>
     post<PtzControlState>(`${ptzOf(camera)}/presets/${encodeURIComponent(token)}/go/`),
+  tours: (camera: number) => get<PtzTour[]>(`${ptzOf(camera)}/tours/`),
+  createTour: (camera: number, tour: PtzTourInput) => post<PtzTour>(`${ptzOf(camera)}/tours/`, tour),
+  updateTour: (camera: number, id: number, tour: PtzTourInput) =>
+    patch<PtzTour>(`${ptzOf(camera)}/tours/${id}/`, tour),
+  deleteTour: (camera: number, id: number) => del(`${ptzOf(camera)}/tours/${id}/`),
+  /** The tour moves the camera whenever nobody else has control of it. */
+  startTour: (camera: number, id: number) => post<PtzTourRun>(`${ptzOf(camera)}/tours/${id}/start/`),
+  stopTour: (camera: number, id: number) => post<void>(`${ptzOf(camera)}/tours/${id}/stop/`),
   /** Ask the camera over ONVIF whether it has PTZ; the camera as now kept (its `ptz`, `ptz_capabilities`). */
   detect: (camera: number) => post<Camera>(`${ptzOf(camera)}/detect/`),
 };

@@ -132,6 +132,51 @@ export interface paths {
     /** @description Areas of a camera's picture masked in the stream itself, before anything is stored, shown or analysed. */
     patch: operations["v1_cameras_privacy_masks_partial_update"];
   };
+  "/api/v1/cameras/{camera_id}/ptz/tours/": {
+    /**
+     * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+     * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+     */
+    get: operations["v1_cameras_ptz_tours_list"];
+    /**
+     * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+     * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+     */
+    post: operations["v1_cameras_ptz_tours_create"];
+  };
+  "/api/v1/cameras/{camera_id}/ptz/tours/{id}/": {
+    /**
+     * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+     * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+     */
+    get: operations["v1_cameras_ptz_tours_retrieve"];
+    /**
+     * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+     * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+     */
+    put: operations["v1_cameras_ptz_tours_update"];
+    /**
+     * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+     * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+     */
+    delete: operations["v1_cameras_ptz_tours_destroy"];
+    /**
+     * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+     * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+     */
+    patch: operations["v1_cameras_ptz_tours_partial_update"];
+  };
+  "/api/v1/cameras/{camera_id}/ptz/tours/{id}/start/": {
+    /**
+     * @description Start the tour now (another one running on the camera stops); audited. It moves the camera whenever
+     * nobody else has control of it.
+     */
+    post: operations["v1_cameras_ptz_tours_start_create"];
+  };
+  "/api/v1/cameras/{camera_id}/ptz/tours/{id}/stop/": {
+    /** @description Stop the tour, if it runs; audited. A tour its schedule started stays stopped until its window ends. */
+    post: operations["v1_cameras_ptz_tours_stop_create"];
+  };
   "/api/v1/cameras/{camera_id}/rules/": {
     /** @description What the analytics watch for on a camera, when, and what they do when it happens. */
     get: operations["v1_cameras_rules_list"];
@@ -505,9 +550,12 @@ export interface components {
      * * `ptz_control_ended` - PTZ control ended (handed back, taken over or expired)
      * * `ptz_preset_changed` - PTZ preset saved, renamed or deleted
      * * `ptz_sent` - PTZ camera sent to a preset or home
+     * * `ptz_tour_changed` - PTZ tour created, changed or deleted
+     * * `ptz_tour_started` - PTZ tour started
+     * * `ptz_tour_stopped` - PTZ tour stopped
      * @enum {string}
      */
-    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched" | "site_plan_changed" | "ptz_control_started" | "ptz_control_ended" | "ptz_preset_changed" | "ptz_sent";
+    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched" | "site_plan_changed" | "ptz_control_started" | "ptz_control_ended" | "ptz_preset_changed" | "ptz_sent" | "ptz_tour_changed" | "ptz_tour_started" | "ptz_tour_stopped";
     Alarm: {
       id: number;
       camera: number;
@@ -1467,6 +1515,14 @@ export interface components {
     PatchedPtzPresetRequest: {
       name?: string;
     };
+    /** @description A PTZ camera's tour: its presets in order, each with its dwell time, and when it runs by itself. */
+    PatchedPtzTourRequest: {
+      name?: string;
+      steps?: components["schemas"]["PtzTourStepRequest"][];
+      schedule?: components["schemas"]["ScheduleWindowRequest"][];
+      /** @description Runs by itself within its schedule; off: only on demand */
+      enabled?: boolean;
+    };
     /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
     PatchedRuleRequest: {
       name?: string;
@@ -1658,12 +1714,14 @@ export interface components {
     };
     /** @description Who steers a PTZ camera: one person, or an alarm, at a time. */
     PtzControl: {
-      /** @description The user steering it, or alarm */
+      /** @description The user steering it, alarm or tour */
       username: string;
-      /** @description Their role (Admin, Operator), or alarm: a higher role takes over */
+      /** @description Their role (Admin, Operator), alarm or tour: a higher role takes over */
       role: string;
       by_alarm: boolean;
-      /** @description What raised the alarm; empty for a user */
+      /** @description A tour has it: anyone who steers takes over from it */
+      by_tour: boolean;
+      /** @description What raised the alarm, or which tour; empty for a user */
       reason: string;
       /** Format: date-time */
       since: string;
@@ -1748,6 +1806,60 @@ export interface components {
       moving: boolean | null;
       /** @description Who steers it; null: nobody */
       control: components["schemas"]["PtzControl"] | null;
+      /** @description The tour running on it; null: none */
+      tour: components["schemas"]["PtzTourRun"] | null;
+    };
+    /** @description A PTZ camera's tour: its presets in order, each with its dwell time, and when it runs by itself. */
+    PtzTour: {
+      id: number;
+      camera: number;
+      name: string;
+      steps: components["schemas"]["PtzTourStep"][];
+      schedule: components["schemas"]["ScheduleWindow"][];
+      /** @description Runs by itself within its schedule; off: only on demand */
+      enabled: boolean;
+      /** @description Whether it runs now on the camera */
+      running: boolean;
+    };
+    /** @description A PTZ camera's tour: its presets in order, each with its dwell time, and when it runs by itself. */
+    PtzTourRequest: {
+      name: string;
+      steps: components["schemas"]["PtzTourStepRequest"][];
+      schedule?: components["schemas"]["ScheduleWindowRequest"][];
+      /** @description Runs by itself within its schedule; off: only on demand */
+      enabled?: boolean;
+    };
+    /** @description A tour running on a camera, and where it is. */
+    PtzTourRun: {
+      tour: number;
+      tour_name: string;
+      /** @description The user who started it, or "schedule" */
+      started_by: string;
+      /** Format: date-time */
+      started_at: string;
+      /** @description The index of the next step to go to */
+      step: number;
+      /**
+       * Format: date-time
+       * @description When the camera goes to that step
+       */
+      due_at: string;
+      /** @description Who has control of the camera while the tour waits for it; empty: running */
+      paused_by: string;
+      /** @description Why the last step failed, if it did */
+      problem: string;
+    };
+    PtzTourStep: {
+      /** @description The preset's token, as listed */
+      preset: string;
+      /** @description How long it stays there */
+      dwell_seconds: number;
+    };
+    PtzTourStepRequest: {
+      /** @description The preset's token, as listed */
+      preset: string;
+      /** @description How long it stays there */
+      dwell_seconds: number;
     };
     /**
      * @description * `continuous` - Continuous
@@ -2433,8 +2545,11 @@ export interface operations {
          * * `ptz_control_ended` - PTZ control ended (handed back, taken over or expired)
          * * `ptz_preset_changed` - PTZ preset saved, renamed or deleted
          * * `ptz_sent` - PTZ camera sent to a preset or home
+         * * `ptz_tour_changed` - PTZ tour created, changed or deleted
+         * * `ptz_tour_started` - PTZ tour started
+         * * `ptz_tour_stopped` - PTZ tour stopped
          */
-        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "ptz_control_ended" | "ptz_control_started" | "ptz_preset_changed" | "ptz_sent" | "relay_switched" | "site_plan_changed" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
+        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "ptz_control_ended" | "ptz_control_started" | "ptz_preset_changed" | "ptz_sent" | "ptz_tour_changed" | "ptz_tour_started" | "ptz_tour_stopped" | "relay_switched" | "site_plan_changed" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
         camera?: number;
         /** @description Entries before this time */
         end?: string;
@@ -3467,6 +3582,352 @@ export interface operations {
       };
       /** @description Unsupported media type */
       415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+   * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+   */
+  v1_cameras_ptz_tours_list: {
+    parameters: {
+      path: {
+        camera_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzTour"][];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+   * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+   */
+  v1_cameras_ptz_tours_create: {
+    parameters: {
+      path: {
+        camera_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PtzTourRequest"];
+      };
+    };
+    responses: {
+      201: {
+        content: {
+          "application/json": components["schemas"]["PtzTour"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+   * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+   */
+  v1_cameras_ptz_tours_retrieve: {
+    parameters: {
+      path: {
+        camera_id: string;
+        /** @description A unique integer value identifying this ptz tour. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzTour"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+   * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+   */
+  v1_cameras_ptz_tours_update: {
+    parameters: {
+      path: {
+        camera_id: string;
+        /** @description A unique integer value identifying this ptz tour. */
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PtzTourRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzTour"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+   * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+   */
+  v1_cameras_ptz_tours_destroy: {
+    parameters: {
+      path: {
+        camera_id: string;
+        /** @description A unique integer value identifying this ptz tour. */
+        id: number;
+      };
+    };
+    responses: {
+      /** @description No response body */
+      204: {
+        content: never;
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description A PTZ camera's tours (/cameras/{id}/ptz/tours/): listing, starting and stopping them takes control_ptz,
+   * changing them manage_ptz_presets. A running tour moves the camera only while nobody else has control of it.
+   */
+  v1_cameras_ptz_tours_partial_update: {
+    parameters: {
+      path: {
+        camera_id: string;
+        /** @description A unique integer value identifying this ptz tour. */
+        id: number;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["PatchedPtzTourRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzTour"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Start the tour now (another one running on the camera stops); audited. It moves the camera whenever
+   * nobody else has control of it.
+   */
+  v1_cameras_ptz_tours_start_create: {
+    parameters: {
+      path: {
+        camera_id: string;
+        /** @description A unique integer value identifying this ptz tour. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["PtzTourRun"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description Stop the tour, if it runs; audited. A tour its schedule started stays stopped until its window ends. */
+  v1_cameras_ptz_tours_stop_create: {
+    parameters: {
+      path: {
+        camera_id: string;
+        /** @description A unique integer value identifying this ptz tour. */
+        id: number;
+      };
+    };
+    responses: {
+      /** @description No response body */
+      204: {
+        content: never;
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -84,6 +84,13 @@ export type PtzCentre = Schemas["PtzCentreRequest"];
 
 export type PtzPreset = Schemas["PtzPreset"];
 
+/** A PTZ camera's tour: its presets in order with their dwell times; `running` when it runs now. */
+export type PtzTour = Omit<Schemas["PtzTour"], "schedule"> & { schedule?: ScheduleWindow[] };
+export type PtzTourStep = Schemas["PtzTourStep"];
+export type PtzTourInput = Pick<PtzTour, "name" | "steps"> & { schedule?: ScheduleWindow[]; enabled?: boolean };
+/** The tour running on a camera, and where it is (`paused_by`: who has control while it waits). */
+export type PtzTourRun = Schemas["PtzTourRun"];
+
 /** A camera that answered a WS-Discovery probe. */
 export interface DiscoveredDevice {
   host: string;

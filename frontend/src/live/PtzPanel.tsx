@@ -1,12 +1,13 @@
 /** Steering a PTZ camera beside its live picture: who has control (asked every few seconds), the joystick, home,
  * click to centre (and drag a box to zoom) on the picture, and the presets; why a command was refused. Only the
- * controls the camera has (its ptz_capabilities) are shown. Nothing here waits for the video to play. */
+ * controls the camera has (its ptz_capabilities) are shown; tours with the presets. Nothing here waits for the video to play. */
 
 import { ptz } from "../api/endpoints";
 import type { Camera } from "../api/types";
 import { controlWords, type PtzSession } from "./usePtzControl";
 import { PtzJoystick } from "./PtzJoystick";
 import { PtzPresets } from "./PtzPresets";
+import { PtzTours } from "./PtzTours";
 
 interface PtzPanelProps {
   camera: Camera;
@@ -44,6 +45,7 @@ export function PtzPanel({ camera, session, centring, onCentring }: PtzPanelProp
       </p>
       {refusal && <p class="status-error" role="alert" data-testid="ptz-refusal">{refusal}</p>}
       {can("presets") && <PtzPresets camera={camera.id} session={session} />}
+      {can("presets") && <PtzTours camera={camera.id} />}
     </aside>
   );
 }

@@ -28,6 +28,7 @@ export function controlWords(control: PtzControl | null | undefined): string {
   if (control === null) return "Nobody has control: the first command takes it.";
   if (control.yours) return "You have control";
   if (control.by_alarm) return `An alarm has control${control.reason ? ` (${control.reason})` : ""}`;
+  if (control.by_tour) return `A ${control.reason || "tour"} has control: any command takes over`;
   return `${control.username} (${control.role}) has control`;
 }
 
