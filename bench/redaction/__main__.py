@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.redaction.evaluation import Evaluation, evaluate, person_of_track, tracks_per_person
+from bench.redaction.evaluation import Evaluation, evaluate, person_of_track, switched_tracks, tracks_per_person
 from bench.redaction.judges import FINDER_LEAK_SCORE, IDENTITY_LEAK, FaceFinder
 from bench.redaction.scenes import COUNTED_SHARE, Scene, SceneSpec, make_scene
 from video.redaction import find_tracks, render
@@ -62,6 +62,7 @@ class Run:
     footage: float  # seconds
     evaluation: Evaluation | None = None
     tracks_per_person: float | None = None
+    switched: int | None = None
     error: str = ""
 
     @property
@@ -90,7 +91,7 @@ def run_ours(clip: str, scene: Scene, workdir: Path, reference: Path, finder: Fa
 
     wall, tracks = timed(work)
     return Run(clip, scene.spec.seed, "ours", wall, scene.spec.seconds, evaluate(scene, output, reference, finder),
-               tracks_per_person(scene, tracks))
+               tracks_per_person(scene, tracks), switched_tracks(scene, tracks))
 
 
 def deface_cli() -> Path | str:
@@ -143,7 +144,7 @@ def percent(value: float) -> str:
 
 def print_table(runs: list[Run]) -> None:
     header = (f"{'clip':<15} {'seed':>4} {'who':<7} {'faces':>6} {'leak% det':>9} {'ident':>7} {'either':>7} "
-              f"{'POI SSIM':>8} {'over%':>6} {'trk/pers':>8} {'speed':>7}")
+              f"{'POI SSIM':>8} {'over%':>6} {'trk/pers':>8} {'switch':>6} {'speed':>7}")
     print(header)
     print("-" * len(header))
     for run in runs:
@@ -152,6 +153,7 @@ def print_table(runs: list[Run]) -> None:
             print(f"{run.clip:<15} {run.seed:>4} {run.who:<7} {'-':>6}  {run.error}")
             continue
         tracks = f"{run.tracks_per_person:8.2f}" if run.tracks_per_person is not None else f"{'-':>8}"
+        tracks += f" {run.switched:>6}" if run.switched is not None else f" {'-':>6}"
         print(f"{run.clip:<15} {run.seed:>4} {run.who:<7} {len(e.verdicts):>6} {percent(e.leak_rate('finder')):>9} "
               f"{percent(e.leak_rate('identity')):>7} {percent(e.leak_rate()):>7} {e.poi_fidelity:8.3f} "
               f"{percent(e.over_redaction):>6} {tracks} {run.speed:6.2f}x")
@@ -223,7 +225,8 @@ def main() -> None:
           f"the LBP cascade has >= {FINDER_LEAK_SCORE} windows on the true face; ident: its 2-13 cycles/face-width "
           f"detail correlates >= {IDENTITY_LEAK} with the original; either: one or both. POI SSIM: the kept face "
           "against the original (deface masks it too). over%: pixels outside the true faces (grown 30%) changed "
-          "by more than encoding noise. trk/pers: face tracks matched to a real person, per person. speed: seconds "
+          "by more than encoding noise. trk/pers: face tracks matched to a real person, per person. switch: tracks "
+          "that follow one person's face and then another's (each on 3 or more detected frames). speed: seconds "
           "of footage per wall second (detection, tracking, masking, encoding).")
     say("done")
 

@@ -147,3 +147,27 @@ def tracks_per_person(scene: Scene, tracks: Sequence[RedactionTrack]) -> float:
     people = {f.person for frame in scene.faces for f in frame if f.counted}
     matched = [p for p in (person_of_track(scene, t) for t in tracks) if p is not None]
     return len(matched) / len(people) if people else 0.0
+
+
+# A track switched people when the real face it overlaps most (by IoU MATCH_IOU or more) is one person on at least
+# this many of its detected frames and another on at least as many.
+SWITCH_FRAMES = 3
+
+
+def switched_tracks(scene: Scene, tracks: Sequence[RedactionTrack]) -> int:
+    """How many tracks follow one real person's face and then another's, on the frames they were detected on: the
+    privacy failure of a kept track that carries a bystander."""
+    switched = 0
+    for track in tracks:
+        frames: dict[int, int] = {}
+        for index in track.scores:
+            if index >= len(scene.faces) or index not in track.boxes:
+                continue
+            box = track.boxes[index]
+            best = max(((max(iou(box, f.box.clipped()), iou(box, f.visible)), f.person)
+                        for f in scene.faces[index] if f.shown > 0), default=(0.0, None))
+            if best[0] >= MATCH_IOU:
+                frames[best[1]] = frames.get(best[1], 0) + 1
+        switched += sum(n >= SWITCH_FRAMES for n in frames.values()) >= 2
+    return switched
+
