@@ -1,7 +1,7 @@
 """The channel layer of one box without Redis: Channels' in-memory layer, safe to publish to from other threads.
 
-There the recorder, the analytics and the job progress relay run as threads of the web process and publish on an
-event loop of their own (vms.realtime's). Channels' in-memory layer keeps asyncio queues that belong to the
+There the recorder, the analytics and the job progress relay run as threads of the web process and publish with
+`async_to_sync`, on event loops of their own. Channels' in-memory layer keeps asyncio queues that belong to the
 server's loop, and a message put on one from another thread wakes no one until that loop wakes for some other
 reason (measured: up to seconds on a quiet server). This layer hands such sends over to the server's loop.
 """
