@@ -61,7 +61,10 @@ def test_an_ended_track_is_kept_on_our_clock_without_its_masked_part_and_found_b
     person = ObjectTrack.objects.get(camera=camera, device_track="walker-1")
     assert person.object_class == "person" and person.score == pytest.approx(0.9)
     assert before <= person.started_at < person.ended_at <= after, "on our clock, not the camera's hour ahead"
-    assert person.ended_at - person.started_at >= timedelta(seconds=2), "the 2 s walk, as the camera timed it"
+    start, end = publisher.summaries["walker-1"]
+    # The camera's timestamps are kept to the microsecond (as its stamps are written), shifted to our clock.
+    assert abs((person.ended_at - person.started_at) - (end - start)) < timedelta(milliseconds=1), \
+        "the walk as long as the camera timed it"
     assert person.path and all(x + w / 2 < 0.5 for _, x, _, w, _ in person.path), "nothing under the mask"
     assert not ObjectTrack.objects.filter(device_track="hidden-2").exists(), "seen only under the mask: not kept"
     event = Event.objects.get(rule__name="Anyone", track_id=person.track)
@@ -73,8 +76,9 @@ def test_an_ended_track_is_kept_on_our_clock_without_its_masked_part_and_found_b
     grant(camera, group="Investigator")
     found = investigator_client.get(url, span)
     assert found.status_code == 200, found.json()
-    assert [t["object_class"] for t in found.json()["tracks"]] == ["person", "car"]
-    assert found.json()["tracks"][0]["path"][0].keys() == {"ms", "x", "y", "w", "h"}
+    # Both started in the same frame; each summary is placed on our clock by its own arrival, so either may be first.
+    assert sorted(t["object_class"] for t in found.json()["tracks"]) == ["car", "person"]
+    assert all(t["path"][0].keys() == {"ms", "x", "y", "w", "h"} for t in found.json()["tracks"])
     assert "image" not in str(found.json())
     cars = investigator_client.get(url, {**span, "object_class": "car"}).json()["tracks"]
     assert [t["device_track"] for t in cars] == ["car-3"]

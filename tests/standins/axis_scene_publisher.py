@@ -83,6 +83,7 @@ class AxisScenePublisher(MqttPublisher):
     def __init__(self, topic: str | None = None, clock_offset: float = 0.0, track_topic: str | None = None) -> None:
         super().__init__(topic or f"axis/B8A44F{uuid.uuid4().hex[:6].upper()}/scene/frame", clock_offset)
         self.track_topic = track_topic
+        self.summaries: dict[str, tuple[datetime, datetime]] = {}  # track id -> (start, end) as sent, device clock
 
     def play(self, walkers: Sequence[Walker], fps: float = 10.0) -> None:
         """Send the walkers' frames from now on, ending each track when its walker is done (and summing it up on
@@ -103,6 +104,7 @@ class AxisScenePublisher(MqttPublisher):
                                 [w.track_id for w in ended]))
                 for w in ended:
                     if self.track_topic and paths[w.track_id]:
+                        self.summaries[w.track_id] = (paths[w.track_id][0][0], paths[w.track_id][-1][0])
                         self.send(object_track(w, paths[w.track_id]), self.track_topic)
                 self.stop_event.wait(1 / fps)
                 t += 1 / fps
