@@ -44,8 +44,7 @@ class MetadataDocuments:
     whose end never comes (dropped with a log line, and counted in `dropped`), and nothing more: the next document
     starts afresh at its own opening tag."""
 
-    def __init__(self, name: str = "metadata track") -> None:
-        self.name = name
+    def __init__(self) -> None:
         self.dropped = 0
         self._pending = bytearray()
 
@@ -67,7 +66,7 @@ class MetadataDocuments:
 
     def _drop(self, size: int, why: str) -> None:
         self.dropped += 1
-        log.warning("%s: dropped %d bytes of a metadata document: %s", self.name, size, why)
+        log.warning("metadata track: dropped %d bytes of a metadata document: %s", size, why)
 
 
 def _document_start(text: bytes, starts: list[int]) -> int:

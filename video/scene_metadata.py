@@ -235,8 +235,8 @@ class NumberedTracks:
 
     def _forget_later(self, ended: dict[str, int]) -> None:
         self._ended.update(ended)
-        for oldest in list(self._ended)[:max(0, len(self._ended) - MAX_ENDED_REMEMBERED)]:
-            del self._ended[oldest]
+        while len(self._ended) > MAX_ENDED_REMEMBERED:  # the oldest first (dicts keep their order)
+            del self._ended[next(iter(self._ended))]
 
     def _current(self, t: float) -> list[tuple[int, Seen, bool]]:
         """(number, as last seen, missing) of the tracks reported within `max_missing_seconds` of `t`, `missing`
