@@ -1,6 +1,6 @@
 """PTZ in Chromium: an operator steers a PTZ camera from its live view (the joystick while held, Home, a preset the
 admin saved, click to centre) and is told who has control when an admin takes it over; an admin asks a camera whether
-it has PTZ from its edit form. The camera is ipycam's digital PTZ (tests/standins/ptz_camera.py), which serves no video:
+it has PTZ from its edit form, and makes a tour of two presets with a schedule and runs it. The camera is ipycam's digital PTZ (tests/standins/ptz_camera.py), which serves no video:
 the PTZ panel must not wait for the picture to play. Positions are read back from the stand-in itself."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
+from devices import ptz_tours
 from tests.browser import chromium_page
 from tests.conftest import client_for
 from tests.recording_checks import wait_for
@@ -97,3 +99,52 @@ def test_an_admin_asks_a_camera_whether_it_has_ptz_from_its_edit_form(ptz_device
         snap(page, "ptz-check")
     camera.refresh_from_db()
     assert camera.has_ptz and "centre" in camera.ptz_capabilities
+
+
+def test_an_admin_makes_a_tour_with_a_schedule_and_runs_it_from_the_live_view(ptz_device, admin_user, tmp_path):
+    camera = camera_of(ptz_device)
+    admin = client_for(admin_user)
+    assert admin.post(url(camera, "detect/")).status_code == 200
+    positions = {"Door": {"pan": 0.5, "tilt": 0.1, "zoom": 0.2}, "Yard": {"pan": -0.5, "tilt": -0.1, "zoom": 0.4}}
+    for name, position in positions.items():
+        go(admin, camera, "position/", position)
+        go(admin, camera, "presets/", {"name": name})
+    go(admin, camera, "home/")
+    assert admin.delete(url(camera, "control/")).status_code == 204
+
+    def at(name: str) -> bool:
+        state = ptz_device.state()
+        return not state["moving"] and all(abs(state[axis] - v) < 0.01 for axis, v in positions[name].items())
+
+    with web_server(tmp_path, **SERVER_ENV) as base, chromium_page() as page, ThreadPoolExecutor(1) as beat:
+        log_in(page, base, admin_user.username, f"/live/{camera.pk}")
+        tours = page.get_by_test_id("ptz-tours")
+        expect(tours).to_contain_text("No tours yet", timeout=WAIT_MS)
+        tours.get_by_role("button", name="New tour").click()
+        editor = tours.get_by_role("form", name="Tour")
+        editor.get_by_label("Name of the tour").fill("Round")
+        for step, preset in ((1, "Door"), (2, "Yard")):
+            editor.get_by_role("button", name="Add step").click()
+            editor.get_by_label(f"Preset of step {step}").select_option(label=preset)
+            editor.get_by_label(f"Seconds at step {step}").fill("1")
+        expect(editor.get_by_test_id("schedule-always")).to_contain_text("Runs only when started")
+        editor.get_by_role("button", name="Add time window").click()
+        editor.get_by_label("Runs by itself in these time windows").uncheck()
+        snap(page, "ptz-tour-editor")
+        editor.get_by_role("button", name="Save tour").click()
+        tour = tours.locator("li", has_text="Round")
+        expect(tour).to_be_visible(timeout=WAIT_MS)
+
+        saved = beat.submit(lambda: admin.get(url(camera, "tours/")).json()).result()
+        assert [(t["name"], len(t["steps"]), t["enabled"]) for t in saved] == [("Round", 2, False)]
+        assert saved[0]["schedule"] == [{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]
+
+        tour.get_by_role("button", name="Start").click()
+        expect(tours.get_by_test_id("ptz-tour-running")).to_contain_text("Running: Round", timeout=WAIT_MS)
+        # The beat's tick, as Celery beat runs it, from a thread (Django refuses the ORM in Playwright's loop).
+        for name in ("Door", "Yard", "Door"):
+            beat.submit(wait_for, lambda name=name: ptz_tours.tick() or at(name), 30, f"the tour to reach {name}",
+                        every=0.2).result()
+        tour.get_by_role("button", name="Stop").click()
+        expect(tours.get_by_test_id("ptz-tour-running")).to_have_count(0, timeout=WAIT_MS)
+        beat.submit(lambda: connection.close()).result()

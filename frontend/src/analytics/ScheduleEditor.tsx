@@ -1,4 +1,4 @@
-/** When a rule is active: time windows on chosen days. No window means always. */
+/** Time windows on chosen days: when a rule is active (no window: always), or when a PTZ tour runs by itself. */
 
 import type { ScheduleWindow } from "../api/types";
 import { nestedFieldErrors } from "../components/Field";
@@ -9,11 +9,15 @@ interface ScheduleEditorProps {
   onChange: (schedule: ScheduleWindow[]) => void;
   /** The last failed save, for what the API said about the schedule. */
   error: unknown;
+  /** What having no time window means. */
+  withoutWindows?: string;
 }
 
 const WORKING_HOURS: ScheduleWindow = { days: [0, 1, 2, 3, 4], start: "08:00", end: "18:00" };
 
-export function ScheduleEditor({ schedule, onChange, error }: ScheduleEditorProps) {
+const ALWAYS = "Always active. Add a time window to limit the rule to some days and hours.";
+
+export function ScheduleEditor({ schedule, onChange, error, withoutWindows = ALWAYS }: ScheduleEditorProps) {
   const change = (index: number, window: ScheduleWindow) => onChange(schedule.map((old, i) => (i === index ? window : old)));
   const withDay = (days: number[], day: number, on: boolean) =>
     on ? [...new Set([...days, day])].sort((a, b) => a - b) : days.filter((d) => d !== day);
@@ -23,7 +27,7 @@ export function ScheduleEditor({ schedule, onChange, error }: ScheduleEditorProp
     <fieldset class="schedule" data-testid="schedule">
       <legend>Schedule</legend>
       {schedule.length === 0 && (
-        <p class="muted small" data-testid="schedule-always">Always active. Add a time window to limit the rule to some days and hours.</p>
+        <p class="muted small" data-testid="schedule-always">{withoutWindows}</p>
       )}
       {schedule.map((window, index) => (
         <fieldset class="schedule-window" data-testid="schedule-window">

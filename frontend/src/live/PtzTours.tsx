@@ -1,11 +1,12 @@
 /** A PTZ camera's tours: which one runs (asked every few seconds), start and stop; and for those allowed to manage
- * presets, a small editor (name, and the steps: a preset and how long the camera stays there, in order). A tour's
- * schedule is kept as the API was given it. */
+ * presets, an editor: name, the steps (a preset and how long the camera stays there, in order) and when the tour
+ * runs by itself (time windows, and whether it does). */
 
 import { useEffect, useState } from "preact/hooks";
 import { ptz } from "../api/endpoints";
 import { messageOf } from "../api/http";
-import type { PtzPreset, PtzTour, PtzTourStep } from "../api/types";
+import type { PtzPreset, PtzTour, PtzTourStep, ScheduleWindow } from "../api/types";
+import { ScheduleEditor } from "../analytics/ScheduleEditor";
 import { PERMISSION } from "../app/permissions";
 import { useCan } from "../app/session";
 
@@ -15,12 +16,17 @@ interface Draft {
   id: number | null;
   name: string;
   steps: PtzTourStep[];
+  schedule: ScheduleWindow[];
+  enabled: boolean;
 }
+
+const ON_DEMAND = "Runs only when started. Add a time window to run it by itself on some days and hours.";
 
 export function PtzTours({ camera }: { camera: number }) {
   const canManage = useCan(PERMISSION.managePtzPresets);
   const [tours, setTours] = useState<PtzTour[] | null>(null);
   const [failure, setFailure] = useState("");
+  const [saveError, setSaveError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [presets, setPresets] = useState<PtzPreset[]>([]);
@@ -56,8 +62,11 @@ export function PtzTours({ camera }: { camera: number }) {
 
   function edit(tour: PtzTour | null) {
     ptz.presets(camera).then(setPresets, (error) => setFailure(messageOf(error)));
-    setDraft(tour ? { id: tour.id, name: tour.name, steps: tour.steps.map((step) => ({ ...step })) }
-      : { id: null, name: "", steps: [] });
+    setSaveError(null);
+    setDraft(tour ? {
+      id: tour.id, name: tour.name, steps: tour.steps.map((step) => ({ ...step })), schedule: tour.schedule ?? [],
+      enabled: tour.enabled ?? true,
+    } : { id: null, name: "", steps: [], schedule: [], enabled: true });
   }
 
   function setStep(index: number, change: Partial<PtzTourStep>) {
@@ -76,9 +85,13 @@ export function PtzTours({ camera }: { camera: number }) {
   async function save(event: Event) {
     event.preventDefault();
     if (!draft) return;
-    const body = { name: draft.name.trim(), steps: draft.steps };
+    const body = { name: draft.name.trim(), steps: draft.steps, schedule: draft.schedule, enabled: draft.enabled };
+    setSaveError(null);
     const saved = await act(() => (draft.id === null ? ptz.createTour(camera, body)
-      : ptz.updateTour(camera, draft.id, body)));
+      : ptz.updateTour(camera, draft.id, body)).catch((error: unknown) => {
+      setSaveError(error);
+      throw error;
+    }));
     if (saved) setDraft(null);
   }
 
@@ -140,6 +153,15 @@ export function PtzTours({ camera }: { camera: number }) {
           <button type="button" disabled={presets.length === 0}
             onClick={() => setDraft({ ...draft, steps: [...draft.steps, { preset: presets[0].token, dwell_seconds: 10 }] })}>
             Add step</button>
+          <ScheduleEditor schedule={draft.schedule} onChange={(schedule) => setDraft({ ...draft, schedule })}
+            error={saveError} withoutWindows={ON_DEMAND} />
+          {draft.schedule.length > 0 && (
+            <label class="checkbox">
+              <input type="checkbox" checked={draft.enabled}
+                onChange={(event) => setDraft({ ...draft, enabled: event.currentTarget.checked })} />
+              Runs by itself in these time windows
+            </label>
+          )}
           <button type="submit" disabled={busy || !draft.name.trim() || draft.steps.length < 2}
             title="At least two steps">Save tour</button>
           <button type="button" onClick={() => setDraft(null)}>Cancel</button>
