@@ -36,11 +36,20 @@ class RelayOutput:
 
 
 def relay_outputs(camera: Camera) -> list[RelayOutput]:
-    """The camera's relay outputs, as it lists them. Raises onvif.OnvifError."""
+    """The camera's relay outputs, as it lists them (none when it does not do relay outputs at all: ONVIF's
+    ter:ActionNotSupported, "Optional Action Not Implemented", which some cameras say only in words). Raises
+    onvif.OnvifError."""
 
     async def ask() -> list[RelayOutput]:
         async with asyncio.timeout(TIMEOUT_SECONDS), _device(camera) as device:
-            outputs = await device.GetRelayOutputs()
+            try:
+                outputs = await device.GetRelayOutputs()
+            except zeep.exceptions.Fault as exc:
+                reason = (exc.message or "").lower()
+                if ("actionnotsupported" in onvif.fault_names(exc) or "not supported" in reason
+                        or "not implemented" in reason):
+                    return []
+                raise
         return [RelayOutput(str(output.token), str(output.Properties.Mode), str(output.Properties.IdleState))
                 for output in outputs or []]
 
