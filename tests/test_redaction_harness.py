@@ -235,3 +235,26 @@ def test_a_small_face_a_bystander_passes_over_is_not_counted_as_theirs(scene):
     track = RedactionTrack(99, "face", dict.fromkeys(frames, tiny), 0.0, 1.0)
     assert person_of_track(scene, track) is None
     assert person_of_track(scene, scene.true_track(person)) == person
+
+
+def test_a_face_with_its_eyes_above_the_top_edge_is_masked(tmp_path, finder):
+    # Seed 6 peeks a 66 px face in through the top edge and keeps it there, nose, mouth and chin in view: searched
+    # at FACE_SCALE, CenterFace scored it 0.01-0.1 and it went unmasked for 5 s of a 15 s scene; the edge strips are
+    # searched at full size.
+    scene = make_scene(SceneSpec(seed=6, width=1280, height=720, fps=12.5, seconds=6, people=6))
+    peek = [i for i in range(scene.spec.frame_count) if (f := scene.face_of(4, i)) and f.counted]
+    assert peek and all(scene.face_of(4, i).box.y < 0 for i in peek)
+    detector = FaceDetector(FACE_SCORE, round(1280 * FACE_SCALE))
+    with av.open(str(scene.path)) as container:
+        small = [f.reformat(*detector.input_size(1280, 720), format="bgr24", interpolation="AREA").to_ndarray()
+                 for i, f in enumerate(container.decode(video=0)) if i in peek]
+    found = [any(iou(d.box, scene.face_of(4, i).box) >= 0.2 for d in detector.detect(picture))
+             for i, picture in zip(peek, small, strict=True)]
+    assert sum(found) < len(peek) / 2, "the whole picture's search alone finds it: the scene no longer shows the case"
+
+    reference = tmp_path / "reference.mp4"
+    render(scene.path, reference)
+    redacted = render_with(scene, tmp_path / "redacted.mp4", find_tracks(scene.path, {"faces"}), [], "blur")
+    judged = [v for v in evaluate(scene, redacted, reference, finder).verdicts if v.person == 4]
+    assert len(judged) == len(peek)
+    assert [(v.frame, v.finder, round(v.identity, 2)) for v in judged if v.leaked] == []

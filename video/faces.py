@@ -47,11 +47,19 @@ class FaceDetector(ScaledNet):
     def detect(self, frame: np.ndarray) -> list[Detection]:
         """The faces in a BGR frame, as Detection("face", score, box normalised to the frame)."""
         height, width = frame.shape[:2]
-        in_w, in_h = self.input_size(width, height)
+        return self._detect(frame, self.input_size(width, height))
+
+    def detect_at_own_size(self, image: np.ndarray) -> list[Detection]:
+        """The faces in a BGR image searched at its own size (to the net's multiple of 32), whatever `input_width`
+        is: for a strip of a frame searched at full resolution."""
+        height, width = image.shape[:2]
+        return self._detect(image, (max(32, round(width / 32) * 32), max(32, round(height / 32) * 32)))
+
+    def _detect(self, image: np.ndarray, input_size: tuple[int, int]) -> list[Detection]:
         # CenterFace was trained on RGB pixels 0-255, with no mean subtracted.
-        blob = cv2.dnn.blobFromImage(frame, 1.0, (in_w, in_h), (0, 0, 0), swapRB=True, crop=False)
+        blob = cv2.dnn.blobFromImage(image, 1.0, input_size, (0, 0, 0), swapRB=True, crop=False)
         heatmap, scale, offset, _ = self.forward(blob, _OUTPUTS)
-        return decode_centerface(heatmap, scale, offset, (in_w, in_h), self.score_threshold)
+        return decode_centerface(heatmap, scale, offset, input_size, self.score_threshold)
 
 
 def decode_centerface(

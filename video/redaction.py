@@ -67,6 +67,12 @@ DETECTION_WIDTH = 640
 # at 0.75 it scores 0.46-0.71. The cost grows with the square: 2.25 times the half-size search. Pictures narrower
 # than DETECTION_WIDTH / FACE_SCALE are scaled up to DETECTION_WIDTH, where small faces become findable.
 FACE_SCALE = 0.75
+# A face cut by the picture's edge shows less of itself and needs more pixels: a 66 px face with its eyes above the
+# top edge of a 720p picture (its nose, mouth and chin in view, 40 px high) scored 0.01-0.1 searched at FACE_SCALE and
+# 0.42-0.59 at the picture's own size. So the strips along the four edges, this share of the picture's height deep,
+# are searched again at full size (about two thirds more face search at 720p), and a face found there that reaches
+# the edge and that the whole picture's search missed is added.
+EDGE_STRIP = 1 / 8
 # Faces whose boxes are mostly under this share of the picture's height (29 px at 720p) are distant passers-by:
 # near the smallest the detector finds at FACE_SCALE (24 px at 720p) and too small to recognise anyone by,
 # so an investigator does not look for a person of interest among them. They are grouped for review, and masked
@@ -247,18 +253,13 @@ def find_tracks(
     *,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-    face_detector: FaceDetector | None = None,
     person_detector: Detector | None = None,
-    face_rate: float = FACE_RATE,
-    face_width: int | None = None,
     workers: int | None = None,
 ) -> list[RedactionTrack]:
     """The tracks of the given kinds ("faces", "people", "motion", "text") in the video clip `source`, ids from 1 in
     order of appearance. `on_progress` gets the share of the clip done (0-1); setting `stop` abandons the work
-    with RedactionCancelled. Detectors are made here unless given (a given face detector is shared by the
-    workers, one inference at a time). `face_rate` is face detections per second of footage, `face_width` the
-    width frames are scaled to for the face detector (by default FACE_SCALE of theirs, at least DETECTION_WIDTH);
-    `workers` is how many frames are searched at once (one per core by default). Raises ValueError for a clip
+    with RedactionCancelled. The person detector is made here unless given (then shared by the workers, one
+    inference at a time). `workers` is how many frames are searched at once (one per core by default). Raises ValueError for a clip
     without video, ModelError when a packaged model is missing.
     """
     kinds = set(kinds)
@@ -282,10 +283,9 @@ def find_tracks(
         if "faces" in kinds:
             # One net per worker: a net runs one inference at a time, and on one core each, two frames searched
             # side by side go twice as fast as one frame on two cores (OpenCV's own threads scale poorly here).
-            width = face_width or max(DETECTION_WIDTH, round(stream.codec_context.width * FACE_SCALE))
-            faces = _Pool([face_detector] if face_detector else
-                          [FaceDetector(FACE_SCORE, width) for _ in range(workers)])
-        face_stride = max(1, round(fps / face_rate))
+            width = max(DETECTION_WIDTH, round(stream.codec_context.width * FACE_SCALE))
+            faces = _Pool([FaceDetector(FACE_SCORE, width) for _ in range(workers)])
+        face_stride = max(1, round(fps / FACE_RATE))
         person_stride = max(1, round(fps / PERSON_RATE))
         motion_stride = max(1, round(fps / MOTION_RATE))
         text_stride = max(1, round(fps / TEXT_RATE))
@@ -315,7 +315,8 @@ def find_tracks(
             jobs: dict[str, _Search] = {}
             if faces is not None and index % face_stride == 0:
                 small = picture.small(*faces.first.input_size(frame.width, frame.height))
-                jobs[FACE] = (pool.submit(faces.run, lambda d, image=small: d.detect(image)), small)
+                jobs[FACE] = (pool.submit(faces.run, lambda d, image=small, whole=picture: _faces(d, image, whole)),
+                              small)
             if people is not None and index % person_stride == 0:
                 small = picture.small(DETECTION_WIDTH, _height_for(DETECTION_WIDTH, frame.width, frame.height))
                 jobs[PERSON] = (pool.submit(people.run, lambda d, image=small: _people_in(d, image)), small)
@@ -366,6 +367,44 @@ class _Pool(Generic[D]):
             return work(detector)
         finally:
             self._free.put(detector)
+
+
+def _faces(detector: FaceDetector, small: np.ndarray, picture: _Picture) -> list[Detection]:
+    """The faces of a frame: those found in `small` (the frame scaled for the detector) and, when that is smaller
+    than the frame, those cut by the frame's edge that only a search of the edge strips at full size finds."""
+    found = detector.detect(small)
+    if small.shape[1] >= picture.frame.width:
+        return found
+    return found + [cut for cut in _cut_faces(detector, picture.full())
+                    if not any(_mostly_inside(cut.box, face.box) for face in found)]
+
+
+def _cut_faces(detector: FaceDetector, frame: np.ndarray) -> list[Detection]:
+    """The faces reaching the frame's edge found in the strips along it (EDGE_STRIP deep; the left and right ones
+    between the top and bottom ones), searched at full size; boxes normalised to the frame."""
+    height, width = frame.shape[:2]
+    depth = max(32, round(height * EDGE_STRIP / 32) * 32)
+    strips = {"top": (0, 0, width, depth), "bottom": (0, height - depth, width, height),
+              "left": (0, depth, depth, height - depth), "right": (width - depth, depth, width, height - depth)}
+    edge = 2 / min(width, height)  # within two pixels: the detector's box was cut there
+    cut = []
+    for side, (x1, y1, x2, y2) in strips.items():
+        if x2 <= x1 or y2 <= y1:
+            continue
+        for found in detector.detect_at_own_size(frame[y1:y2, x1:x2]):
+            b = found.box
+            box = Box((x1 + b.x * (x2 - x1)) / width, (y1 + b.y * (y2 - y1)) / height, b.w * (x2 - x1) / width,
+                      b.h * (y2 - y1) / height)
+            reaches = {"top": box.y <= edge, "bottom": box.y2 >= 1 - edge, "left": box.x <= edge,
+                       "right": box.x2 >= 1 - edge}[side]
+            if reaches:
+                cut.append(Detection(found.label, found.score, box))
+    return cut
+
+
+def _mostly_inside(inner: Box, outer: Box) -> bool:
+    """Whether most of `inner` lies inside `outer`: the same face found by both searches."""
+    return overlap(inner, outer) >= 0.5 * inner.area
 
 
 def _people_in(detector: Detector, image: np.ndarray) -> list[Detection]:
