@@ -23,11 +23,12 @@ from accounts.models import AuditAction
 from devices.models import Announcement, Camera
 from devices.stream_urls import pinned_stream_url
 from video import backchannel
-from video.announcements import RATE
+from video.announcements import RATE, recording_chime
 
 log = logging.getLogger(__name__)
 SPEAKER_HOLD_SECONDS = 30
 RENEW_SECONDS = 10
+BUILT_IN_CHIME = "You are being recorded (chime)"
 
 
 class SpeakerBusy(Exception):
@@ -104,6 +105,14 @@ def audit_talk_ended(camera: Camera, scope, user, session: str, started_at: date
     audit.record(AuditAction.TALK_ENDED, request=scope, user=user, camera=camera, session=session,
                  started_at=started_at.isoformat(),
                  seconds=round((timezone.now() - started_at).total_seconds(), 1))
+
+
+def add_built_in_chime(**_: object) -> None:
+    """Add the built-in "you are being recorded" chime, made here of tones, unless it is there (a post_migrate
+    receiver, so that a flushed database has it again too)."""
+    if not Announcement.objects.filter(built_in=True).exists():
+        sound = recording_chime()
+        Announcement.objects.create(name=BUILT_IN_CHIME, sound=sound, seconds=len(sound) / 2 / RATE, built_in=True)
 
 
 def play_announcement(camera: Camera, announcement: Announcement, **why: object) -> str:

@@ -34,7 +34,8 @@ def speakers_free() -> None:
 
 
 def speaker_camera_row(speaker, name: str = "Gate") -> Camera:
-    camera = Camera(name=name, main_url=speaker.url, username=speaker.user or "", speaker_codec="" if speaker.codec == "none" else speaker.codec)
+    camera = Camera(name=name, main_url=speaker.url, username=speaker.user or "",
+                    speaker_codec="" if speaker.codec == "none" else speaker.codec)
     camera.password = speaker.password or ""
     camera.save()
     return camera

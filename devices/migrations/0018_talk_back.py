@@ -2,14 +2,6 @@
 
 from django.db import migrations, models
 
-from video.announcements import RATE, recording_chime
-
-
-def add_built_in_chime(apps, schema_editor):
-    sound = recording_chime()
-    apps.get_model("devices", "Announcement").objects.create(
-        name="You are being recorded (chime)", sound=sound, seconds=len(sound) / 2 / RATE, built_in=True)
-
 
 class Migration(migrations.Migration):
 
@@ -41,5 +33,4 @@ class Migration(migrations.Migration):
             name='speaker_codec',
             field=models.CharField(blank=True, editable=False, help_text='What its speaker takes over the ONVIF audio back channel (PCMU or PCMA); empty: it has none', max_length=8),
         ),
-        migrations.RunPython(add_built_in_chime, migrations.RunPython.noop),
     ]
