@@ -14,6 +14,8 @@ export const PERMISSION = {
   switchRelay: "devices.switch_relay",
   controlPtz: "devices.control_ptz",
   managePtzPresets: "devices.manage_ptz_presets",
+  talk: "devices.talk",
+  manageAnnouncements: "devices.add_announcement",
   viewDeviceEvents: "devices.view_deviceevent",
   viewSitePlans: "devices.view_siteplan",
   addSitePlan: "devices.add_siteplan",
