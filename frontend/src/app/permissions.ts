@@ -15,6 +15,7 @@ export const PERMISSION = {
   controlPtz: "devices.control_ptz",
   managePtzPresets: "devices.manage_ptz_presets",
   talk: "devices.talk",
+  viewAnnouncements: "devices.view_announcement",
   manageAnnouncements: "devices.add_announcement",
   viewDeviceEvents: "devices.view_deviceevent",
   viewSitePlans: "devices.view_siteplan",
