@@ -28,6 +28,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count", "redaction.work_on_all_exports",
     ],
+    # Operators talk through cameras' speakers, as they steer PTZ and switch relays: they watch live and deal with
+    # what happens on site. Investigators work on recordings after the fact: nobody to talk to.
     OPERATOR: [
         "devices.view_camera", "devices.view_live", "devices.view_recording", "devices.view_deviceevent",
         "devices.switch_relay", "devices.control_ptz", "devices.talk", "devices.view_siteplan",

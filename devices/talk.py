@@ -85,11 +85,6 @@ def release_speaker(camera_id: int, session: str) -> None:
         cache.delete(_key(camera_id))
 
 
-def speaker_holder(camera: Camera) -> dict | None:
-    """Who talks through the camera's speaker now: {"session", "who", "since"}, or None."""
-    return cache.get(_key(camera.pk))
-
-
 def back_channel_url(camera: Camera) -> str:
     """The camera's main stream URL, pinned to an address the outbound policy allows. Raises
     outbound.DestinationDenied or socket.gaierror."""

@@ -46,10 +46,11 @@ BackChannelErrorReason = Literal[
 class BackChannelError(Exception):
     """The back channel cannot be opened or was lost. str() is a sentence for the user."""
 
-    def __init__(self, reason: BackChannelErrorReason, message: str) -> None:
+    def __init__(self, reason: BackChannelErrorReason, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.status = status  # the camera's RTSP status code, when it answered with an error
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ class _RtspConnection:
                 raise BackChannelError("not_found", f"The camera at {self.where} has no stream at this path.")
             if response.status >= 300:
                 raise BackChannelError("rejected", f"The camera at {self.where} answered {method} with "
-                                                   f"{response.status} {response.reason}.")
+                                                   f"{response.status} {response.reason}.", response.status)
             if "session" in response.headers:
                 session, *options = response.headers["session"].split(";")
                 self.session = session.strip()
@@ -304,7 +305,7 @@ async def _describe(connection: _RtspConnection) -> BackChannel | None:
                                             {"Accept": "application/sdp", "Require": REQUIRE})
     except BackChannelError as exc:
         # A camera without back channel may refuse the Require header itself: 551 Option not supported.
-        if exc.reason == "rejected" and " 551 " in exc.message:
+        if exc.status == 551:
             return None
         raise
     base = response.headers.get("content-base", connection.url).rstrip("/")

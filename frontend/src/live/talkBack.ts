@@ -47,6 +47,8 @@ export class TalkBack {
   private waiting: ArrayBuffer[] = [];
   private open = false;
   private stopped = false;
+  /** Refused or failed: said once. */
+  private ended = false;
 
   constructor(cameraId: number, private readonly onState: (state: TalkState) => void) {
     onState({ state: "connecting" });
@@ -54,7 +56,8 @@ export class TalkBack {
     this.socket.binaryType = "arraybuffer";
     this.socket.onmessage = (event) => this.message(JSON.parse(event.data as string));
     this.socket.onclose = (event) => {
-      if (event.code === 4403) this.onState({ state: "refused", detail: "You may not talk through this camera." });
+      if (event.code === 4403) this.end("refused", "You may not talk through this camera.");
+      else if (!this.stopped && !this.ended) this.end("failed", "The connection to the server was lost.");
       this.release();
     };
     void this.capture();
@@ -71,7 +74,13 @@ export class TalkBack {
 
   private close(): void {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(1000);
-    this.onState({ state: "idle" });
+    if (!this.ended) this.onState({ state: "idle" });
+  }
+
+  private end(state: "refused" | "failed", detail: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onState({ state, detail });
   }
 
   private message(message: { type: string; data: { detail?: string; codec?: string } }): void {
@@ -82,7 +91,7 @@ export class TalkBack {
       if (this.stopped) this.close();
       else this.onState({ state: "talking", codec: message.data.codec ?? "" });
     } else if (message.type === "talk.refused" || message.type === "talk.failed") {
-      this.onState({ state: message.type === "talk.refused" ? "refused" : "failed", detail: message.data.detail ?? "" });
+      this.end(message.type === "talk.refused" ? "refused" : "failed", message.data.detail ?? "");
       this.release();
     }
   }
@@ -104,9 +113,9 @@ export class TalkBack {
       this.sendFormat();
     } catch (error) {
       const denied = error instanceof DOMException && (error.name === "NotAllowedError" || error.name === "SecurityError");
-      this.onState({ state: "failed", detail: denied
+      this.end("failed", denied
         ? "The browser may not use the microphone: allow it for this site (it needs https, or this computer)."
-        : "No microphone could be opened." });
+        : "No microphone could be opened.");
       this.stop();
     }
   }
