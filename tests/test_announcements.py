@@ -77,6 +77,16 @@ def test_the_speaker_is_found_in_the_sdp_when_the_camera_is_probed(admin_client,
         assert admin_client.get(f"/api/v1/cameras/{camera.pk}/").json()["speaker"] == codec
 
 
+def test_the_speaker_is_found_when_a_camera_is_added(admin_client, speaker_camera, tmp_path):
+    speaker = speaker_camera(user="cam", password="pw-2", digest=True)
+    with celery_worker(tmp_path, "celery"):
+        created = admin_client.post("/api/v1/cameras/", {
+            "name": "Gate", "main_url": speaker.url, "username": "cam", "password": "pw-2"}, format="json")
+        assert created.status_code == 201, created.json()
+        wait_for(lambda: Camera.objects.get(pk=created.json()["id"]).speaker_codec, 60, "the speaker to be found")
+    assert Camera.objects.get(pk=created.json()["id"]).speaker_codec == "PCMU"
+
+
 def test_a_rule_on_a_camera_without_speaker_cannot_announce(admin_client, camera):
     chime = Announcement.objects.get(built_in=True)
     refused = admin_client.post(f"/api/v1/cameras/{camera.pk}/rules/", {

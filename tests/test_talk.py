@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 
-from accounts.models import AuditAction, AuditEntry
+from accounts.models import AuditAction, AuditEntry, CameraAccess
 from devices.consumers import NO_SPEAKER, SPEAKER_BUSY
 from devices.models import Camera
 from tests.audio_checks import dominant_frequency, loud_seconds, tone
@@ -150,3 +150,17 @@ async def test_an_unreachable_camera_fails_in_words(admin_user):
     # The speaker is free again: the failed attempt does not keep it.
     again, _connected, _ = await open_talk(camera, admin_user)
     assert (await again.receive_json_from(timeout=10))["type"] == "talk.failed"
+
+
+async def test_revoking_camera_access_mid_talk_ends_the_talk_and_it_is_audited(
+        speaker_camera, admin_client, operator_user):
+    camera = await database_sync_to_async(speaker_camera_row)(speaker_camera())
+    await database_sync_to_async(grant)(camera, user=operator_user)
+    communicator, connected, _ = await open_talk(camera, operator_user)
+    assert connected and (await communicator.receive_json_from(timeout=10))["type"] == "talk.start"
+    entry = await database_sync_to_async(CameraAccess.objects.get)(camera=camera, user=operator_user)
+    revoked = await database_sync_to_async(admin_client.delete)(f"/api/v1/camera-access/{entry.pk}/")
+    assert revoked.status_code == 204
+    assert (await communicator.receive_output(timeout=10)) == {"type": "websocket.close", "code": FORBIDDEN}
+    ended = await database_sync_to_async(AuditEntry.objects.filter(action=AuditAction.TALK_ENDED).count)()
+    assert ended == 1
