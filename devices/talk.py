@@ -3,8 +3,9 @@ has one (found in its SDP when it is probed), who talks through it (one person o
 the audit of each talk session and each announcement played.
 
 Who has the speaker is kept in the Django cache (Redis when VMS_REDIS_URL is set, so every web node and worker sees
-the same holder), for SPEAKER_HOLD_SECONDS, renewed while the talk goes on: a web node that dies frees the speaker
-soon after."""
+the same holder; without Redis, each process's memory, enough on one box for people talking through the one web
+process, though a worker's announcement does not see them), for SPEAKER_HOLD_SECONDS, renewed while the talk goes on:
+a web node that dies frees the speaker soon after."""
 
 from __future__ import annotations
 
