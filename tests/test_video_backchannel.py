@@ -44,6 +44,13 @@ def test_a_speaker_taking_neither_g711_is_named_in_words():
     assert raised.value.reason == "unsupported_codec"
 
 
+@pytest.mark.parametrize("offer", ["m=\r\na=sendonly\r\n", "m=audio 0 RTP/AVP x 0\r\na=sendonly\r\n",
+                                   "garbage\r\nm=audio\r\n", ""])
+def test_a_garbled_sdp_is_read_without_crashing(offer):
+    channel = parse_back_channel(sdp(offer), BASE)
+    assert channel is None or channel.codec == "PCMU"
+
+
 @pytest.mark.parametrize("digest", [False, True])
 def test_sound_reaches_the_speaker_over_udp(speaker_camera, digest):
     speaker = speaker_camera(user="cam", password="pw-1", digest=digest)

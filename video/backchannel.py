@@ -81,7 +81,7 @@ def parse_back_channel(sdp: str, base_url: str) -> BackChannel | None:
     offered = []
     for media in medias:
         fields = media[0][2:].split()
-        if fields[0] != "audio" or "a=sendonly" not in media:
+        if not fields or fields[0] != "audio" or "a=sendonly" not in media:
             continue
         rtpmap = {}
         for line in media:
@@ -89,9 +89,9 @@ def parse_back_channel(sdp: str, base_url: str) -> BackChannel | None:
                 rtpmap[int(match[1])] = (match[2].upper(), int(match[3]))
         control = next((line[len("a=control:"):] for line in media if line.startswith("a=control:")), "")
         url = control if "://" in control else urljoin(base.rstrip("/") + "/", control) if control else base
-        for payload in fields[3:]:
-            name, rate = rtpmap.get(int(payload), STATIC_RTPMAP.get(int(payload), ("?", 8000)))
-            offered.append((name, int(payload), rate, url))
+        for payload in (int(field) for field in fields[3:] if field.isdigit()):
+            name, rate = rtpmap.get(payload, STATIC_RTPMAP.get(payload, ("?", 8000)))
+            offered.append((name, payload, rate, url))
     if not offered:
         return None
     for codec in G711:
