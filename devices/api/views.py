@@ -86,12 +86,12 @@ class CameraViewSet(PtzActions, viewsets.ModelViewSet):
         return cameras_visible_to(self.request.user).select_related("recorder")
 
     def perform_create(self, serializer: CameraSerializer) -> None:
-        services.audit_created(serializer.save(), self.request)
+        services.camera_added(serializer.save(), self.request)
 
     def perform_update(self, serializer: CameraSerializer) -> None:
         changed = services.changed_fields(serializer.instance, serializer.validated_data)
         forgotten = services.forget_ptz_if_moved(serializer.instance, serializer.validated_data)
-        services.audit_changed(serializer.save(**forgotten), self.request, changed)
+        services.camera_changed(serializer.save(**forgotten), self.request, changed)
 
     @extend_schema(responses={204: None, 409: PROBLEM})
     def destroy(self, request, *args, **kwargs):
