@@ -82,6 +82,10 @@ class AuditAction(models.TextChoices):
     PTZ_TOUR_CHANGED = "ptz_tour_changed", "PTZ tour created, changed or deleted"
     PTZ_TOUR_STARTED = "ptz_tour_started", "PTZ tour started"
     PTZ_TOUR_STOPPED = "ptz_tour_stopped", "PTZ tour stopped"
+    TALK_STARTED = "talk_started", "Talked through a camera's speaker"
+    TALK_ENDED = "talk_ended", "Talk through a camera's speaker ended"
+    ANNOUNCEMENT_PLAYED = "announcement_played", "Announcement played on a camera's speaker"
+    ANNOUNCEMENT_CHANGED = "announcement_changed", "Announcement added, changed or deleted"
 
 
 class AuditEntry(models.Model):

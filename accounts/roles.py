@@ -14,7 +14,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.view_camera", "devices.add_camera", "devices.change_camera", "devices.delete_camera",
         "devices.view_live", "devices.view_recording", "devices.export_clip",
         "devices.access_all_cameras", "devices.use_file_source", "devices.view_unmasked", "devices.switch_relay",
-        "devices.control_ptz", "devices.manage_ptz_presets",
+        "devices.control_ptz", "devices.manage_ptz_presets", "devices.talk",
+        "devices.view_announcement", "devices.add_announcement", "devices.change_announcement",
+        "devices.delete_announcement",
         "devices.view_privacymask", "devices.add_privacymask", "devices.change_privacymask",
         "devices.delete_privacymask", "devices.view_deviceevent",
         "devices.view_siteplan", "devices.add_siteplan", "devices.change_siteplan", "devices.delete_siteplan",
@@ -26,9 +28,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count", "redaction.work_on_all_exports",
     ],
+    # Operators talk through cameras' speakers, as they steer PTZ and switch relays: they watch live and deal with
+    # what happens on site. Investigators work on recordings after the fact: nobody to talk to.
     OPERATOR: [
         "devices.view_camera", "devices.view_live", "devices.view_recording", "devices.view_deviceevent",
-        "devices.switch_relay", "devices.control_ptz", "devices.view_siteplan",
+        "devices.switch_relay", "devices.control_ptz", "devices.talk", "devices.view_siteplan",
         "analytics.view_zone", "analytics.view_rule", "analytics.view_event", "analytics.view_alarm",
         "analytics.acknowledge_alarm", "analytics.view_count",
     ],

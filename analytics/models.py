@@ -80,6 +80,12 @@ class Rule(models.Model):
                                    related_name="gatekeeper_rules", help_text="The PTZ camera to send; empty: none")
     ptz_preset = models.CharField(max_length=100, blank=True, help_text="The preset's token, as the camera lists it")
     ptz_hold_seconds = models.FloatField(default=30, help_text="Seconds without a new event before it goes home")
+    # Play a recorded announcement on a camera's speaker (its ONVIF audio back channel) when the rule fires.
+    announcement = models.ForeignKey("devices.Announcement", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="rules", help_text="What to play; empty: none")
+    announcement_camera = models.ForeignKey("devices.Camera", null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="announcing_rules",
+                                            help_text="The camera whose speaker plays it; empty: the rule's camera")
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

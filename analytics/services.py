@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,7 +21,7 @@ from accounts import audit
 from accounts.models import AuditAction
 from analytics.choices import Condition, DeliveryStatus
 from analytics.models import Alarm, Count, Event, Rule, WebhookDelivery, Zone
-from devices import onvif, ptz_control, ptz_presets, relays
+from devices import onvif, ptz_control, ptz_presets, relays, talk
 from devices.choices import DeviceKind
 from devices.models import Camera, DeviceEvent
 from video.device_events import EventRuleSpec
@@ -31,6 +32,7 @@ from vms import outbound, realtime
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT_SECONDS = 10
+ANNOUNCEMENT_TASK = "analytics.tasks.play_announcement"
 
 
 class AlreadyAcknowledged(Exception):
@@ -103,6 +105,8 @@ def start_event(camera_id: int, rule_id: int, at: datetime, object_class: str, t
             transaction.on_commit(lambda: enqueue_relay(event.pk))
         if rule.ptz_camera_id:
             transaction.on_commit(lambda: enqueue_gatekeeper(event.pk))
+        if rule.announcement_id:
+            transaction.on_commit(lambda: current_app.send_task(ANNOUNCEMENT_TASK, (event.pk,)))
         # The other cameras whose footage of it is kept (those that see a radar's zone): an event of their own.
         Event.objects.bulk_create([
             Event(camera=camera, rule=rule, rule_name=rule.name, condition=rule.condition, started_at=at,
@@ -215,6 +219,18 @@ def send_ptz_camera(event_id: int) -> tuple[int, str, float] | None:
         log.warning("camera %s: rule %r could not send it to preset %s: %s", camera.pk, rule.name, rule.ptz_preset,
                     exc.message)
     return camera.pk, rule.name, rule.ptz_hold_seconds
+
+
+def play_announcement(event_id: int) -> None:
+    """Play the announcement of the rule that made the event on its camera's speaker (the rule's own camera unless
+    it names another); audited, played or not."""
+    event = Event.objects.select_related("rule__announcement", "rule__announcement_camera", "camera").filter(
+        pk=event_id).first()
+    if event is None or event.rule is None or event.rule.announcement is None:
+        return
+    rule = event.rule
+    talk.play_announcement(rule.announcement_camera or event.camera, rule.announcement, rule=rule.name,
+                           event=event.pk)
 
 
 def return_ptz_home(camera_id: int, rule_name: str) -> None:

@@ -1,5 +1,6 @@
 """Celery tasks of the analytics: webhook deliveries (retried with backoff), relay outputs switched by rules (and
-pulses by hand ended), PTZ cameras sent to a preset by rules (gatekeeper) and home again, and event-only footage."""
+pulses by hand ended), PTZ cameras sent to a preset by rules (gatekeeper) and home again, announcements played on
+cameras' speakers, and event-only footage."""
 
 from celery import shared_task
 
@@ -44,6 +45,12 @@ def send_ptz_camera(event_id: int) -> None:
         camera_id, rule_name, hold = sent
         # A moment after the hold ends, so that it has ended unless a later event renewed it.
         return_ptz_home.apply_async((camera_id, rule_name), countdown=hold + HOLD_SLACK_SECONDS)
+
+
+@shared_task(name="analytics.tasks.play_announcement", ignore_result=True)
+def play_announcement(event_id: int) -> None:
+    """Play the announcement of the rule that made the event on a camera's speaker."""
+    services.play_announcement(event_id)
 
 
 @shared_task(name="analytics.tasks.return_ptz_home", ignore_result=True)

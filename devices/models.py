@@ -131,6 +131,11 @@ class Camera(models.Model):
                                         help_text="{token: name}: names its presets were given here since they "
                                                   "were saved (ONVIF cannot rename a preset)")
 
+    # Talk-back, over the ONVIF audio back channel (devices/talk.py): found in its SDP when probed, never typed in.
+    speaker_codec = models.CharField(max_length=8, blank=True, editable=False,
+                                     help_text="What its speaker takes over the ONVIF audio back channel (PCMU or "
+                                               "PCMA); empty: it has none")
+
     relay_outputs = models.JSONField(default=dict, blank=True, editable=False,
                                      help_text='{token: {"active", "changed_at", "error"}}: the last switch of each '
                                                "relay output")
@@ -157,6 +162,7 @@ class Camera(models.Model):
             ("switch_relay", "Can switch a camera's relay outputs by hand (each switch audited)"),
             ("control_ptz", "Can steer PTZ cameras and send them to presets (each control session audited)"),
             ("manage_ptz_presets", "Can save, rename and delete PTZ presets (each change audited)"),
+            ("talk", "Can talk through a camera's speaker (each talk session audited)"),
         ]
 
     def __str__(self) -> str:
@@ -185,6 +191,10 @@ class Camera(models.Model):
     @property
     def has_ptz(self) -> bool:
         return bool(self.ptz_profile)
+
+    @property
+    def has_speaker(self) -> bool:
+        return bool(self.speaker_codec)
 
     @property
     def is_radar(self) -> bool:
@@ -298,3 +308,20 @@ class PtzTourRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tour} on {self.camera}"
+
+
+class Announcement(models.Model):
+    """A short recorded message (or the built-in chime) that rules play on a camera's speaker: kept as 16-bit mono
+    PCM at 8 kHz, what every back channel takes once encoded as G.711."""
+
+    name = models.CharField(max_length=120, unique=True)
+    sound = models.BinaryField(editable=False, help_text="16-bit little-endian mono PCM, 8000 samples a second")
+    seconds = models.FloatField(editable=False)
+    built_in = models.BooleanField(default=False, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

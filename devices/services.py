@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from celery import current_app
 from django.db import transaction
 
 from accounts import audit
@@ -12,6 +13,7 @@ from devices import ptz
 from devices.models import Camera
 from recordings.recorder import camera_directory
 
+SPEAKER_TASK = "devices.tasks.detect_speaker"
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
                   "retention_gib", "rotation")
 
@@ -45,13 +47,26 @@ def changed_fields(camera: Camera, data: dict) -> list[str]:
     return changed
 
 
-def audit_created(camera: Camera, request) -> None:
+def camera_added(camera: Camera, request) -> None:
+    """What follows adding a camera: the audit, and asking it whether it has a speaker."""
     audit.record(AuditAction.CAMERA_CREATED, request=request, camera=camera, main_url=camera.main_url)
+    _detect_speaker_later(camera)
 
 
-def audit_changed(camera: Camera, request, changed: list[str]) -> None:
+def camera_changed(camera: Camera, request, changed: list[str]) -> None:
+    """What follows changing a camera's `changed` fields: the audit, and, when its stream or login changed, asking it
+    whether it has a speaker."""
     if changed:
         audit.record(AuditAction.CAMERA_CHANGED, request=request, camera=camera, fields=changed)
+    if {"main_url", "username", "password"} & set(changed):
+        _detect_speaker_later(camera)
+
+
+def _detect_speaker_later(camera: Camera) -> None:
+    """Ask the camera whether it has a speaker once the change is committed (devices.tasks.detect_speaker)."""
+    if camera.main_url:
+        camera_id = camera.pk
+        transaction.on_commit(lambda: current_app.send_task(SPEAKER_TASK, (camera_id,)))
 
 
 @transaction.atomic
@@ -82,7 +97,7 @@ def detect_ptz(camera: Camera, request) -> None:
     if (profile, capabilities) != (camera.ptz_profile, camera.ptz_capabilities):
         camera.ptz_profile, camera.ptz_capabilities = profile, capabilities
         camera.save(update_fields=["ptz_profile", "ptz_capabilities"])
-        audit_changed(camera, request, ["ptz"])
+        camera_changed(camera, request, ["ptz"])
 
 
 def forget_ptz_if_moved(camera: Camera, data: dict) -> dict:

@@ -14,9 +14,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @contextmanager
-def chromium_page() -> Iterator[Page]:
+def chromium_page(*flags: str) -> Iterator[Page]:
+    """A page of a new headless Chromium; `flags` are added to FLAGS (e.g. a fake microphone)."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*FLAGS, *flags])
         try:
             yield browser.new_page(viewport={"width": 1280, "height": 720})
         finally:

@@ -45,6 +45,8 @@ MATRIX = [
     ("get", "/api/v1/cameras/{cam}/timeline/?" + SPAN, ALLOWED, ALLOWED, ALLOWED),
     ("get", "/api/v1/cameras/{cam}/playlist.m3u8?" + SPAN, HIDDEN, HIDDEN, HIDDEN),
     ("get", "/api/v1/cameras/{cam}/clip/?" + SPAN, HIDDEN, DENIED, HIDDEN),
+    ("get", "/api/v1/announcements/", ALLOWED, DENIED, DENIED),
+    ("post", "/api/v1/announcements/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/users/", ALLOWED, DENIED, DENIED),
     ("post", "/api/v1/users/", ALLOWED, DENIED, DENIED),
     ("get", "/api/v1/camera-access/", ALLOWED, DENIED, DENIED),

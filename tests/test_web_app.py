@@ -88,8 +88,8 @@ def test_each_role_sees_only_the_pages_it_may_use(admin_user, operator_user, inv
         snap(page, "login")
 
         log_in(page, base, admin_user.username)
-        assert menu(page) == ["Live", "Cameras", "Site plans", "Recordings", "Events", "Camera events", "Exports",
-                              "Users and access", "Audit log", "Health"]
+        assert menu(page) == ["Live", "Cameras", "Site plans", "Announcements", "Recordings", "Events",
+                              "Camera events", "Exports", "Users and access", "Audit log", "Health"]
         expect(page.get_by_test_id("who")).to_contain_text("Admin")
         page.click("nav.menu >> text=Users and access")
         expect(page.locator(f"tr[data-username={operator_user.username}]")).to_contain_text("Operator")

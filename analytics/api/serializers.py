@@ -11,7 +11,7 @@ from analytics.choices import OBJECT_CLASSES, RADAR_CLASSES, RADAR_CONDITIONS, Z
 from analytics.footage import MAX_PRE_ROLL_SECONDS
 from analytics.models import Alarm, Event, Rule, WebhookDelivery, Zone
 from devices.choices import DeviceKind
-from devices.models import Camera
+from devices.models import Announcement, Camera
 from vms import outbound
 from vms.api.fields import (
     InstantField,
@@ -83,6 +83,12 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         help_text="A PTZ camera the rule sends to a preset (gatekeeper); null: none")
     ptz_preset = serializers.CharField(max_length=100, required=False, allow_blank=True)
     ptz_hold_seconds = serializers.FloatField(min_value=1, max_value=3600, required=False)
+    announcement = serializers.PrimaryKeyRelatedField(
+        queryset=Announcement.objects.all(), required=False, allow_null=True,
+        help_text="The announcement the rule plays on a camera's speaker; null: none")
+    announcement_camera = VisibleDevices(
+        required=False, allow_null=True, kinds=[DeviceKind.CAMERA],
+        help_text="The camera whose speaker plays the announcement; null: the rule's own camera")
     event_items = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True),
                                         required=False, help_text=Rule._meta.get_field("event_items").help_text)
 
@@ -94,7 +100,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
                   "record_event", "record_cameras", "record_seeing_cameras", "pre_roll_seconds", "post_roll_seconds",
                   "relay_output", "relay_device", "relay_seconds", "ptz_camera", "ptz_preset", "ptz_hold_seconds",
-                  "webhook_url", "webhook_secret",
+                  "announcement", "announcement_camera", "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
 
@@ -136,6 +142,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                                                              "this rule watches."})
         self._check_relay(self.context["camera"], current("relay_output"), current("relay_device"))
         self._check_gatekeeper(current("ptz_camera"), current("ptz_preset"))
+        self._check_announcement(self.context["camera"], current("announcement"), current("announcement_camera"))
         items = attrs.get("event_items", {})
         if len(items) > MAX_EVENT_ITEMS or any(len(name) > 200 for name in items):
             raise serializers.ValidationError({"event_items": f"At most {MAX_EVENT_ITEMS} items, names of at most "
@@ -183,6 +190,17 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
         if not preset:
             raise serializers.ValidationError({"ptz_preset": f"Choose which of {camera.name}'s presets to send it "
                                                              "to."})
+
+    @staticmethod
+    def _check_announcement(camera: Camera, announcement: Announcement | None, speaker: Camera | None) -> None:
+        if announcement is None and speaker is not None:
+            raise serializers.ValidationError({"announcement": f"Choose what {speaker.name}'s speaker plays."})
+        if announcement is None:
+            return
+        speaker = speaker or camera
+        if not speaker.has_speaker:
+            raise serializers.ValidationError({"announcement_camera": f"{speaker.name} has no speaker, as far as the "
+                                                                      "VMS knows: probe it again if it has one now."})
 
     def _set_secret(self, rule: Rule, validated_data: dict) -> None:
         if "webhook_secret" in validated_data:

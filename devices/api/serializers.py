@@ -20,8 +20,9 @@ from devices.choices import (
     RelayLogicalState,
 )
 from devices.metadata_feed import check_broker_url
-from devices.models import Camera, DeviceEvent, PrivacyMask, PtzTour, PtzTourRun, SitePlan
+from devices.models import Announcement, Camera, DeviceEvent, PrivacyMask, PtzTour, PtzTourRun, SitePlan
 from devices.stream_urls import validate_stream_url
+from video.announcements import MAX_BYTES, RATE, AnnouncementError, decode_announcement
 from video.source import split_credentials
 from vms.api.fields import PicturePointsField, ScheduleWindowSerializer, UniqueNamePerCamera, check_schedule
 
@@ -75,6 +76,9 @@ class CameraSerializer(serializers.ModelSerializer):
                                    help_text="Whether it is a PTZ camera, as it said when asked (ptz/detect/)")
     ptz_capabilities = serializers.ListField(child=serializers.ChoiceField(PtzCapability.choices), read_only=True,
                                              help_text="What its PTZ can do: show only these controls")
+    speaker = serializers.CharField(source="speaker_codec", read_only=True,
+                                    help_text="What its speaker takes over the ONVIF audio back channel (PCMU or "
+                                              "PCMA), as it said when probed; empty: it has no speaker (no talk-back)")
 
     class Meta:
         model = Camera
@@ -85,8 +89,8 @@ class CameraSerializer(serializers.ModelSerializer):
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
             "has_metadata_password", "metadata_topic", "track_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
-            "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "site_plan", "plan_x",
-            "plan_y", "plan_heading", "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
+            "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "speaker", "site_plan",
+            "plan_x", "plan_y", "plan_heading", "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
         ]
         read_only_fields = ["masking_cost", "events_error", "relay_outputs", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
@@ -468,3 +472,45 @@ class PtzPresetSerializer(serializers.Serializer):
 
 class PtzPresetRequestSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
+
+
+class AnnouncementSerializer(serializers.ModelSerializer):
+    sound = serializers.CharField(write_only=True, help_text="The sound file (WAV, MP3, Ogg, FLAC, AAC), base64 (a "
+                                  "data: URL too), at most 10 MB and 30 seconds")
+    sound_url = serializers.SerializerMethodField(help_text="The sound as the speakers get it, as a WAV file")
+
+    class Meta:
+        model = Announcement
+        fields = ["id", "name", "sound", "sound_url", "seconds", "built_in", "updated_at"]
+        read_only_fields = ["seconds", "built_in", "updated_at"]
+
+    def get_sound_url(self, announcement: Announcement) -> str:
+        return f"/api/v1/announcements/{announcement.pk}/sound/"
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list):
+            fields["sound"].required = False  # a change may keep the sound
+        return fields
+
+    def validate_sound(self, value: str) -> bytes:
+        if value.startswith("data:"):
+            value = value.partition(",")[2]
+        if len(value) > MAX_BYTES * 4 // 3 + 4:
+            raise serializers.ValidationError(f"The file is over {MAX_BYTES // 2**20} MB.")
+        try:
+            data = base64.b64decode(value, validate=True)
+        except ValueError:
+            raise serializers.ValidationError("The file is not base64.") from None
+        try:
+            return decode_announcement(data)
+        except AnnouncementError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate(self, attrs: dict) -> dict:
+        if self.instance is not None and self.instance.built_in and attrs:
+            raise serializers.ValidationError("The built-in chime cannot be changed: upload an announcement of "
+                                              "your own.")
+        if "sound" in attrs:
+            attrs["seconds"] = len(attrs["sound"]) / 2 / RATE
+        return attrs

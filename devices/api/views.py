@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
+import logging
 import socket
+import wave
 
 import django_filters
 from django.conf import settings
@@ -22,9 +25,10 @@ from rest_framework.views import APIView
 from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
-from devices import onvif, relays, services
+from devices import onvif, relays, services, talk
 from devices.api.ptz_views import PtzActions
 from devices.api.serializers import (
+    AnnouncementSerializer,
     CameraSerializer,
     DeviceEventSerializer,
     DiscoveryRequestSerializer,
@@ -40,9 +44,11 @@ from devices.api.serializers import (
     UnmaskedAccessSerializer,
 )
 from devices.choices import RelayLogicalState
-from devices.models import DeviceEvent, PrivacyMask, SitePlan
+from devices.models import Announcement, DeviceEvent, PrivacyMask, SitePlan
 from devices.stream_urls import pinned_stream_url
 from recordings import unmasked
+from video.announcements import RATE
+from video.backchannel import BackChannelError
 from video.probe import StreamError, classify_error, probe_stream
 from vms import outbound
 from vms.api.camera_scoped import CameraScopedViewSet
@@ -51,6 +57,8 @@ from vms.api.fields import InstantFilter
 from vms.api.filters import StrictFilterSet
 from vms.api.permissions import ModelPermissionsByAction, requires, requires_any
 from vms.api.schema import PROBLEM
+
+log = logging.getLogger(__name__)
 
 
 def probe_or_raise(url: str, username: str, password: str, field: str) -> Response:
@@ -78,12 +86,12 @@ class CameraViewSet(PtzActions, viewsets.ModelViewSet):
         return cameras_visible_to(self.request.user).select_related("recorder")
 
     def perform_create(self, serializer: CameraSerializer) -> None:
-        services.audit_created(serializer.save(), self.request)
+        services.camera_added(serializer.save(), self.request)
 
     def perform_update(self, serializer: CameraSerializer) -> None:
         changed = services.changed_fields(serializer.instance, serializer.validated_data)
         forgotten = services.forget_ptz_if_moved(serializer.instance, serializer.validated_data)
-        services.audit_changed(serializer.save(**forgotten), self.request, changed)
+        services.camera_changed(serializer.save(**forgotten), self.request, changed)
 
     @extend_schema(responses={204: None, 409: PROBLEM})
     def destroy(self, request, *args, **kwargs):
@@ -124,9 +132,15 @@ class CameraViewSet(PtzActions, viewsets.ModelViewSet):
                    operation_id="cameras_probe_saved")
     @action(detail=True, methods=["post"], url_path="probe", permission_classes=[requires("devices.change_camera")])
     def probe_saved(self, request, pk=None):
-        """Probe this camera's main stream with its stored credentials."""
+        """Probe this camera's main stream with its stored credentials, and ask it whether it has a speaker (its
+        ONVIF audio back channel): kept as its `speaker`."""
         camera = self.get_object()
-        return probe_or_raise(camera.main_url, camera.username, camera.password, "main_url")
+        response = probe_or_raise(camera.main_url, camera.username, camera.password, "main_url")
+        try:
+            talk.detect_speaker(camera, request)
+        except (BackChannelError, outbound.DestinationDenied, socket.gaierror) as exc:
+            log.info("camera %s: whether it has a speaker is unknown: %s", camera.pk, exc)
+        return response
 
     @extend_schema(request=None, responses={200: RelayOutputSerializer(many=True), 502: PROBLEM})
     @action(detail=True, methods=["get"], url_path="relay-outputs", pagination_class=None,
@@ -226,6 +240,54 @@ class SitePlanViewSet(viewsets.ModelViewSet):
         response = HttpResponse(bytes(plan.image), content_type=plan.image_type)
         response["Cache-Control"] = "private, max-age=60"
         return response
+
+
+class AnnouncementViewSet(viewsets.ModelViewSet):
+    """Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+    Every change is audited; one that rules play cannot be deleted."""
+
+    queryset = Announcement.objects.all()
+    serializer_class = AnnouncementSerializer
+    permission_classes = [ModelPermissionsByAction]
+    permission_model = "devices.announcement"
+    pagination_class = None
+
+    def perform_create(self, serializer: AnnouncementSerializer) -> None:
+        self._audit("created", serializer.save())
+
+    def perform_update(self, serializer: AnnouncementSerializer) -> None:
+        self._audit("changed", serializer.save(), fields=sorted(serializer.validated_data))
+
+    @extend_schema(responses={204: None, 409: PROBLEM})
+    def destroy(self, request, *args, **kwargs):
+        announcement = self.get_object()
+        if announcement.built_in:
+            return problem(status.HTTP_409_CONFLICT, "The built-in chime cannot be deleted.")
+        rules = sorted(announcement.rules.values_list("pk", flat=True))
+        if rules:
+            return problem(status.HTTP_409_CONFLICT, f"Rules play {announcement.name} (rules "
+                           f"{', '.join(map(str, rules))}): change them first.", type_="announcement_in_use",
+                           errors={"rules": rules})
+        self._audit("deleted", announcement)
+        announcement.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _audit(self, change: str, announcement: Announcement, **detail) -> None:
+        audit.record(AuditAction.ANNOUNCEMENT_CHANGED, request=self.request, change=change,
+                     announcement=announcement.pk, name=announcement.name, **detail)
+
+    @extend_schema(responses={(200, "audio/wav"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="sound")
+    def sound(self, request, pk=None):
+        """The announcement as the speakers get it (8 kHz mono), as a WAV file to listen to."""
+        announcement = self.get_object()
+        wav = io.BytesIO()
+        with wave.open(wav, "wb") as writer:
+            writer.setnchannels(1)
+            writer.setsampwidth(2)
+            writer.setframerate(RATE)
+            writer.writeframes(bytes(announcement.sound))
+        return HttpResponse(wav.getvalue(), content_type="audio/wav")
 
 
 class PrivacyMaskViewSet(CameraScopedViewSet):

@@ -13,7 +13,7 @@ from tests.standins import redaction_scene as scenes
 from tests.standins.footage import PeopleClip
 from tests.standins.onvif_event_camera import OnvifEventCamera
 from tests.standins.ptz_camera import PtzCamera
-from tests.standins.rtsp_servers import FileRtspServer, GstCamera, OnvifMetadataCamera
+from tests.standins.rtsp_servers import FileRtspServer, GstCamera, OnvifMetadataCamera, SpeakerCamera
 from video.pattern_clip import make_clip
 
 
@@ -99,6 +99,22 @@ def onvif_metadata_camera() -> Iterator[Callable[..., OnvifMetadataCamera]]:
 
     def start(**options: Any) -> OnvifMetadataCamera:
         camera = OnvifMetadataCamera(**options)
+        cameras.append(camera)
+        return camera.start()
+
+    yield start
+    for camera in cameras:
+        camera.stop()
+
+
+@pytest.fixture
+def speaker_camera(tmp_path: Path) -> Iterator[Callable[..., SpeakerCamera]]:
+    """A factory of started cameras with a speaker (ONVIF audio back channel), taking SpeakerCamera's arguments but
+    `out`; all are stopped after the test."""
+    cameras: list[SpeakerCamera] = []
+
+    def start(**options: Any) -> SpeakerCamera:
+        camera = SpeakerCamera(tmp_path / f"speaker-{len(cameras)}.raw", **options)
         cameras.append(camera)
         return camera.start()
 

@@ -339,6 +339,45 @@ class OnvifMetadataCamera(RtspCamera):
         return argv
 
 
+class SpeakerCamera(RtspCamera):
+    """A live camera with a speaker (see backchannel_camera.py): an ONVIF audio back channel taking `codec` (PCMU,
+    PCMA, or "none" for a camera without one); what it hears is kept in `out` (16-bit mono PCM at 8 kHz) and when
+    each part arrived in `arrivals`. With `user`, Basic authentication, or Digest when `digest`."""
+
+    RATE = 8000
+
+    def __init__(
+        self,
+        out: Path,
+        path: str = "/stream",
+        *,
+        codec: str = "PCMU",
+        user: str | None = None,
+        password: str | None = None,
+        digest: bool = False,
+        port: int | None = None,
+        start_timeout: float = 10,
+    ) -> None:
+        super().__init__(path, user, password, port, start_timeout)
+        self.out = Path(out)
+        self.arrivals = self.out.with_suffix(".arrivals")
+        self.codec = codec
+        self.digest = digest
+
+    def argv(self) -> list[str]:
+        argv = [SYSTEM_PYTHON, str(_HERE / "backchannel_camera.py"), "--port", str(self.port), "--path", self.path,
+                "--codec", self.codec, "--out", str(self.out), "--arrivals", str(self.arrivals)]
+        if self.user is not None:
+            argv += ["--user", self.user, "--password", self.password or ""]
+        if self.digest:
+            argv.append("--digest")
+        return argv
+
+    def heard(self) -> bytes:
+        """What the speaker has received so far: s16le mono PCM at RATE."""
+        return self.out.read_bytes() if self.out.exists() else b""
+
+
 class FileRtspServer(ServerProcess):
     """aio-rtsp-toolkit serving the clips of a directory, each looping forever at its own frame rate.
 

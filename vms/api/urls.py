@@ -26,6 +26,7 @@ from analytics.api.views import (
 )
 from devices.api.ptz_views import PtzTourViewSet
 from devices.api.views import (
+    AnnouncementViewSet,
     CameraViewSet,
     DeviceEventViewSet,
     OnvifDiscoveryView,
@@ -62,6 +63,7 @@ router.register(r"cameras/(?P<camera_id>[0-9]+)/privacy-masks", PrivacyMaskViewS
 router.register(r"cameras/(?P<camera_id>[0-9]+)/ptz/tours", PtzTourViewSet, basename="camera-ptz-tour")
 router.register("exports", ExportViewSet, basename="export")
 router.register("site-plans", SitePlanViewSet, basename="site-plan")
+router.register("announcements", AnnouncementViewSet, basename="announcement")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

@@ -10,6 +10,7 @@ import type {
 } from "../api/types";
 import { Field, fieldErrors, focusFirstInvalid, FormErrors } from "../components/Field";
 import { EventItemsEditor } from "./EventItemsEditor";
+import { AnnouncementFields } from "./AnnouncementFields";
 import { GatekeeperFields } from "./GatekeeperFields";
 import { RelayDeviceField, relayDevicesOf, RelayOutputField } from "./RelayOutputField";
 import { draftOf, inputOf, NEW_RULE, watchesObjects, zoneKindOf, type RuleDraft } from "./ruleDraft";
@@ -288,6 +289,9 @@ export function RuleForm({ camera, rule, zones, noVideo, devices, onSaved, onCan
             ptz_preset: change.preset ?? draft.ptz_preset,
             ptz_hold_seconds: change.holdSeconds ?? draft.ptz_hold_seconds,
           })} />
+        <AnnouncementFields camera={camera} devices={devices} announcement={draft.announcement}
+          speaker={draft.announcement_camera} error={error}
+          onChange={(change) => setDraft({ ...draft, announcement: change.announcement, announcement_camera: change.speaker })} />
         <div class="field-row">
           <Field label="Webhook URL" name="webhook_url" error={error} hint="Each event is also sent here. Empty: no webhook.">
             <input name="webhook_url" type="url" placeholder="https://" spellcheck={false} value={draft.webhook_url}

@@ -58,6 +58,9 @@ function actionWords(rule: Rule, devices: Camera[]): string {
     rule.relay_output && relayWords(rule, devices),
     rule.ptz_camera !== null &&
       `Sends ${devices.find((each) => each.id === rule.ptz_camera)?.name ?? `camera ${rule.ptz_camera}`} to a preset`,
+    rule.announcement !== null && `Announcement on ${rule.announcement_camera === null
+      ? "its speaker"
+      : `${devices.find((each) => each.id === rule.announcement_camera)?.name ?? `camera ${rule.announcement_camera}`}'s speaker`}`,
     rule.record_seeing_cameras && "Recording the cameras that see it",
     rule.webhook_url && "Webhook",
   ].filter(Boolean);

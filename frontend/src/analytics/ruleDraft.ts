@@ -46,6 +46,10 @@ export interface RuleDraft {
   ptz_camera: number | null;
   ptz_preset: string;
   ptz_hold_seconds: string;
+  /** The announcement played on a camera's speaker when the rule fires; null for none. */
+  announcement: number | null;
+  /** The camera whose speaker plays it; null for the rule's own camera. */
+  announcement_camera: number | null;
   webhook_url: string;
   /** Typed only to set a new one: the API never sends the secret back. */
   webhook_secret: string;
@@ -81,6 +85,8 @@ export const NEW_RULE: RuleDraft = {
   ptz_camera: null,
   ptz_preset: "",
   ptz_hold_seconds: "30",
+  announcement: null,
+  announcement_camera: null,
   webhook_url: "",
   webhook_secret: "",
 };
@@ -129,6 +135,8 @@ export function draftOf(rule: Rule): RuleDraft {
     ptz_camera: rule.ptz_camera ?? null,
     ptz_preset: rule.ptz_preset,
     ptz_hold_seconds: String(rule.ptz_hold_seconds),
+    announcement: rule.announcement ?? null,
+    announcement_camera: rule.announcement_camera ?? null,
     webhook_url: rule.webhook_url,
     webhook_secret: "",
   };
@@ -169,6 +177,8 @@ export function inputOf(draft: RuleDraft): RuleInput {
     ptz_camera: draft.ptz_camera,
     ptz_preset: draft.ptz_camera === null ? "" : draft.ptz_preset,
     ptz_hold_seconds: Number(draft.ptz_hold_seconds),
+    announcement: draft.announcement,
+    announcement_camera: draft.announcement === null ? null : draft.announcement_camera,
     webhook_url: draft.webhook_url.trim(),
   };
   if (draft.webhook_secret) input.webhook_secret = draft.webhook_secret;

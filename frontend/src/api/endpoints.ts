@@ -2,6 +2,8 @@
 
 import { del, get, getAll, patch, post, put, query, request } from "./http";
 import type {
+  Announcement,
+  AnnouncementInput,
   Alarm,
   AuditEntry,
   Camera,
@@ -127,6 +129,12 @@ export const sitePlans = {
   remove: (id: number) => del(`${API}/site-plans/${id}/`),
   /** The plan's picture; a replaced picture gets a new address, so no browser shows the old one from its cache. */
   pictureUrl: (plan: SitePlan) => `${plan.image_url}${query({ v: plan.updated_at })}`,
+};
+
+export const announcements = {
+  list: () => get<Announcement[]>(`${API}/announcements/`),
+  create: (input: AnnouncementInput) => post<Announcement>(`${API}/announcements/`, input),
+  remove: (id: number) => del(`${API}/announcements/${id}/`),
 };
 
 export const onvif = {

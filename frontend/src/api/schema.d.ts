@@ -17,6 +17,44 @@ export interface paths {
     /** @description Alarms of the cameras the user may see: unacknowledged first, then by severity and time. */
     post: operations["v1_alarms_acknowledge_create"];
   };
+  "/api/v1/announcements/": {
+    /**
+     * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+     * Every change is audited; one that rules play cannot be deleted.
+     */
+    get: operations["v1_announcements_list"];
+    /**
+     * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+     * Every change is audited; one that rules play cannot be deleted.
+     */
+    post: operations["v1_announcements_create"];
+  };
+  "/api/v1/announcements/{id}/": {
+    /**
+     * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+     * Every change is audited; one that rules play cannot be deleted.
+     */
+    get: operations["v1_announcements_retrieve"];
+    /**
+     * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+     * Every change is audited; one that rules play cannot be deleted.
+     */
+    put: operations["v1_announcements_update"];
+    /**
+     * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+     * Every change is audited; one that rules play cannot be deleted.
+     */
+    delete: operations["v1_announcements_destroy"];
+    /**
+     * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+     * Every change is audited; one that rules play cannot be deleted.
+     */
+    patch: operations["v1_announcements_partial_update"];
+  };
+  "/api/v1/announcements/{id}/sound/": {
+    /** @description The announcement as the speakers get it (8 kHz mono), as a WAV file to listen to. */
+    get: operations["v1_announcements_sound_retrieve"];
+  };
   "/api/v1/audit/": {
     /** @description The audit log, newest first; filter by start, end, username, action, camera, ip. */
     get: operations["v1_audit_list"];
@@ -235,7 +273,10 @@ export interface paths {
     patch: operations["v1_cameras_partial_update"];
   };
   "/api/v1/cameras/{id}/probe/": {
-    /** @description Probe this camera's main stream with its stored credentials. */
+    /**
+     * @description Probe this camera's main stream with its stored credentials, and ask it whether it has a speaker (its
+     * ONVIF audio back channel): kept as its `speaker`.
+     */
     post: operations["cameras_probe_saved"];
   };
   "/api/v1/cameras/{id}/ptz/": {
@@ -553,9 +594,13 @@ export interface components {
      * * `ptz_tour_changed` - PTZ tour created, changed or deleted
      * * `ptz_tour_started` - PTZ tour started
      * * `ptz_tour_stopped` - PTZ tour stopped
+     * * `talk_started` - Talked through a camera's speaker
+     * * `talk_ended` - Talk through a camera's speaker ended
+     * * `announcement_played` - Announcement played on a camera's speaker
+     * * `announcement_changed` - Announcement added, changed or deleted
      * @enum {string}
      */
-    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched" | "site_plan_changed" | "ptz_control_started" | "ptz_control_ended" | "ptz_preset_changed" | "ptz_sent" | "ptz_tour_changed" | "ptz_tour_started" | "ptz_tour_stopped";
+    ActionEnum: "login" | "login_failed" | "logout" | "tokens_revoked" | "camera_created" | "camera_changed" | "camera_deleted" | "user_created" | "user_changed" | "user_deleted" | "access_granted" | "access_revoked" | "playback" | "clip_download" | "live_view" | "analytics_changed" | "alarm_acknowledged" | "masks_changed" | "unmasked_view" | "export_requested" | "export_reviewed" | "export_approved" | "export_downloaded" | "export_released" | "export_verified" | "relay_switched" | "site_plan_changed" | "ptz_control_started" | "ptz_control_ended" | "ptz_preset_changed" | "ptz_sent" | "ptz_tour_changed" | "ptz_tour_started" | "ptz_tour_stopped" | "talk_started" | "talk_ended" | "announcement_played" | "announcement_changed";
     Alarm: {
       id: number;
       camera: number;
@@ -578,6 +623,22 @@ export interface components {
      * @enum {string}
      */
     AnalysisSourceEnum: "server" | "camera" | "both";
+    Announcement: {
+      id: number;
+      name: string;
+      /** @description The sound as the speakers get it, as a WAV file */
+      sound_url: string;
+      /** Format: double */
+      seconds: number;
+      built_in: boolean;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    AnnouncementRequest: {
+      name: string;
+      /** @description The sound file (WAV, MP3, Ogg, FLAC, AAC), base64 (a data: URL too), at most 10 MB and 30 seconds */
+      sound: string;
+    };
     /** @description A token as listed: never its key. */
     ApiToken: {
       id: number;
@@ -688,6 +749,8 @@ export interface components {
       ptz: boolean;
       /** @description What its PTZ can do: show only these controls */
       ptz_capabilities: readonly components["schemas"]["PtzCapabilitiesEnum"][];
+      /** @description What its speaker takes over the ONVIF audio back channel (PCMU or PCMA), as it said when probed; empty: it has no speaker (no talk-back) */
+      speaker: string;
       site_plan: number | null;
       /** Format: double */
       plan_x: number | null;
@@ -1430,6 +1493,11 @@ export interface components {
       previous: string | null;
       results: components["schemas"]["Zone"][];
     };
+    PatchedAnnouncementRequest: {
+      name?: string;
+      /** @description The sound file (WAV, MP3, Ogg, FLAC, AAC), base64 (a data: URL too), at most 10 MB and 30 seconds */
+      sound?: string;
+    };
     PatchedCameraRequest: {
       name?: string;
       kind?: components["schemas"]["DeviceKindEnum"];
@@ -1586,6 +1654,10 @@ export interface components {
       ptz_preset?: string;
       /** Format: double */
       ptz_hold_seconds?: number;
+      /** @description The announcement the rule plays on a camera's speaker; null: none */
+      announcement?: number | null;
+      /** @description The camera whose speaker plays the announcement; null: the rule's own camera */
+      announcement_camera?: number | null;
       webhook_url?: string;
       webhook_secret?: string;
     };
@@ -2024,6 +2096,10 @@ export interface components {
       ptz_preset: string;
       /** Format: double */
       ptz_hold_seconds: number;
+      /** @description The announcement the rule plays on a camera's speaker; null: none */
+      announcement: number | null;
+      /** @description The camera whose speaker plays the announcement; null: the rule's own camera */
+      announcement_camera: number | null;
       webhook_url: string;
       has_webhook_secret: boolean;
     };
@@ -2090,6 +2166,10 @@ export interface components {
       ptz_preset?: string;
       /** Format: double */
       ptz_hold_seconds?: number;
+      /** @description The announcement the rule plays on a camera's speaker; null: none */
+      announcement?: number | null;
+      /** @description The camera whose speaker plays the announcement; null: the rule's own camera */
+      announcement_camera?: number | null;
       webhook_url?: string;
       webhook_secret?: string;
     };
@@ -2509,6 +2589,294 @@ export interface operations {
       };
     };
   };
+  /**
+   * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+   * Every change is audited; one that rules play cannot be deleted.
+   */
+  v1_announcements_list: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Announcement"][];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+   * Every change is audited; one that rules play cannot be deleted.
+   */
+  v1_announcements_create: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AnnouncementRequest"];
+      };
+    };
+    responses: {
+      201: {
+        content: {
+          "application/json": components["schemas"]["Announcement"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+   * Every change is audited; one that rules play cannot be deleted.
+   */
+  v1_announcements_retrieve: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this announcement. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Announcement"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+   * Every change is audited; one that rules play cannot be deleted.
+   */
+  v1_announcements_update: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this announcement. */
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AnnouncementRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Announcement"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+   * Every change is audited; one that rules play cannot be deleted.
+   */
+  v1_announcements_destroy: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this announcement. */
+        id: number;
+      };
+    };
+    responses: {
+      /** @description No response body */
+      204: {
+        content: never;
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * @description Recorded announcements that rules play on cameras' speakers, and the built-in chime (which stays as it is).
+   * Every change is audited; one that rules play cannot be deleted.
+   */
+  v1_announcements_partial_update: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this announcement. */
+        id: number;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["PatchedAnnouncementRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Announcement"];
+        };
+      };
+      /** @description Invalid request */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unsupported media type */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** @description The announcement as the speakers get it (8 kHz mono), as a WAV file to listen to. */
+  v1_announcements_sound_retrieve: {
+    parameters: {
+      path: {
+        /** @description A unique integer value identifying this announcement. */
+        id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "audio/wav": string;
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** @description The audit log, newest first; filter by start, end, username, action, camera, ip. */
   v1_audit_list: {
     parameters: {
@@ -2548,8 +2916,12 @@ export interface operations {
          * * `ptz_tour_changed` - PTZ tour created, changed or deleted
          * * `ptz_tour_started` - PTZ tour started
          * * `ptz_tour_stopped` - PTZ tour stopped
+         * * `talk_started` - Talked through a camera's speaker
+         * * `talk_ended` - Talk through a camera's speaker ended
+         * * `announcement_played` - Announcement played on a camera's speaker
+         * * `announcement_changed` - Announcement added, changed or deleted
          */
-        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "ptz_control_ended" | "ptz_control_started" | "ptz_preset_changed" | "ptz_sent" | "ptz_tour_changed" | "ptz_tour_started" | "ptz_tour_stopped" | "relay_switched" | "site_plan_changed" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
+        action?: ("access_granted" | "access_revoked" | "alarm_acknowledged" | "analytics_changed" | "announcement_changed" | "announcement_played" | "camera_changed" | "camera_created" | "camera_deleted" | "clip_download" | "export_approved" | "export_downloaded" | "export_released" | "export_requested" | "export_reviewed" | "export_verified" | "live_view" | "login" | "login_failed" | "logout" | "masks_changed" | "playback" | "ptz_control_ended" | "ptz_control_started" | "ptz_preset_changed" | "ptz_sent" | "ptz_tour_changed" | "ptz_tour_started" | "ptz_tour_stopped" | "relay_switched" | "site_plan_changed" | "talk_ended" | "talk_started" | "tokens_revoked" | "unmasked_view" | "user_changed" | "user_created" | "user_deleted")[];
         camera?: number;
         /** @description Entries before this time */
         end?: string;
@@ -4787,7 +5159,10 @@ export interface operations {
       };
     };
   };
-  /** @description Probe this camera's main stream with its stored credentials. */
+  /**
+   * @description Probe this camera's main stream with its stored credentials, and ask it whether it has a speaker (its
+   * ONVIF audio back channel): kept as its `speaker`.
+   */
   cameras_probe_saved: {
     parameters: {
       path: {

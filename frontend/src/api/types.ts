@@ -55,6 +55,8 @@ export type DeviceKind = Schemas["DeviceKindEnum"];
 /** A floor plan or map of the site: devices are placed on it (fractions of its picture, y down) and a radar's zones
  * drawn on it; `width_m` is how many metres the picture's width spans. */
 export type SitePlan = Schemas["SitePlan"];
+export type Announcement = Schemas["Announcement"];
+export type AnnouncementInput = Schemas["AnnouncementRequest"];
 
 /** What the site plan form sends: the picture (a data: URL) on create, and on change only when replaced. */
 export type SitePlanInput = Schemas["SitePlanRequest"];

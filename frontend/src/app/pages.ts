@@ -2,6 +2,7 @@
 
 import type { ComponentType } from "preact";
 import { CameraAnalyticsPage } from "../analytics/CameraAnalyticsPage";
+import { AnnouncementsPage } from "../announcements/AnnouncementsPage";
 import { AuditPage } from "../audit/AuditPage";
 import { AddCameraPage } from "../cameras/AddCameraPage";
 import { AddIoModulePage } from "../cameras/AddIoModulePage";
@@ -47,6 +48,7 @@ export const PAGES: PageRoute[] = [
   { pattern: "/cameras/:camera/privacy", permission: PERMISSION.changeCamera, component: PrivacyMasksPage },
   { pattern: "/site-plans", permission: PERMISSION.viewSitePlans, component: SitePlansPage, menu: "Site plans" },
   { pattern: "/site-plans/:plan", permission: PERMISSION.viewSitePlans, component: SitePlanPage },
+  { pattern: "/announcements", permission: PERMISSION.viewAnnouncements, component: AnnouncementsPage, menu: "Announcements" },
   { pattern: "/recordings", permission: PERMISSION.viewRecordings, component: RecordingsIndexPage, menu: "Recordings" },
   { pattern: "/recordings/:camera", permission: PERMISSION.viewRecordings, component: RecordingsPage },
   { pattern: "/events", permission: PERMISSION.viewRecordings, component: EventsPage, menu: "Events" },

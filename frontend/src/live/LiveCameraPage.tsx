@@ -1,6 +1,6 @@
 /** One camera live, as large as the screen allows; unmasked, with a reason, for those allowed to see it so; beside it
  * the PTZ controls of a PTZ camera, for those allowed to steer it; and its relay outputs, for those allowed to switch
- * them. */
+ * them. Push to talk on a camera with a speaker, for those allowed to talk. */
 
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { cameras, ptz } from "../api/endpoints";
@@ -42,6 +42,7 @@ export function LiveCameraPage({ camera: id }: { camera: string }) {
 
 function LiveCamera({ camera, unmasked }: { camera: Camera; unmasked: string | null }) {
   const canSwitchRelays = useCan(PERMISSION.switchRelay);
+  const talks = useCan(PERMISSION.talk) && Boolean(camera.speaker);
   const steers = useCan(PERMISSION.controlPtz) && camera.ptz;
   const session = usePtzControl(camera.id, steers);
   const [centring, setCentring] = useState(false);
@@ -54,7 +55,7 @@ function LiveCamera({ camera, unmasked }: { camera: Camera; unmasked: string | n
       <div class={steers ? "live-body with-ptz" : "live-body"}>
         <div class="live-grid single" style={{ "--columns": "1" }}>
           <LiveTile cameraId={camera.id} name={camera.name} rotation={camera.rotation} analytics={camera.analytics_enabled}
-            unmasked={unmasked} onCentre={centres ? centre : undefined} />
+            unmasked={unmasked} onCentre={centres ? centre : undefined} talk={talks} />
         </div>
         {steers && <PtzPanel camera={camera} session={session} centring={centring} onCentring={setCentring} />}
       </div>

@@ -14,6 +14,7 @@ import { LiveTile } from "./LiveTile";
 
 export function LivePage() {
   const canAdd = useCan(PERMISSION.addCamera);
+  const canTalk = useCan(PERMISSION.talk);
   const [list, setList] = useState<Camera[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [editing, setEditing] = useState(false);
@@ -58,7 +59,7 @@ export function LivePage() {
           }
           return (
             <LiveTile key={`${index}-${camera.id}`} cameraId={camera.id} name={camera.name} rotation={camera.rotation}
-              analytics={camera.analytics_enabled}
+              analytics={camera.analytics_enabled} talk={canTalk && Boolean(camera.speaker)}
               onOpen={editing ? undefined : () => navigate(`/live/${camera.id}`)}>
               {editing && picker}
             </LiveTile>

@@ -2,7 +2,7 @@
  * One camera's live picture, rotated as the camera is mounted, with what is wrong written over it and, for an
  * analysed camera, the boxes of the objects it tracks (each operator switches them on or off per camera). With an
  * unmasked-access token it shows the unmasked stream, badged so. A PTZ camera's may take clicks and boxes on its
- * picture to centre and zoom (CentreLayer).
+ * picture to centre and zoom (CentreLayer). A camera with a speaker has push to talk, for users allowed to talk.
  */
 
 import type { ComponentChildren } from "preact";
@@ -14,6 +14,7 @@ import { LivePlayer, type LiveView } from "./livePlayer";
 import { BoxSchedule } from "./overlay";
 import { OverlayCanvas } from "./OverlayCanvas";
 import { useOverlaySwitch } from "./overlaySwitch";
+import { TalkButton } from "./TalkButton";
 
 interface LiveTileProps {
   cameraId: number;
@@ -26,6 +27,8 @@ interface LiveTileProps {
   onOpen?: () => void;
   /** Click to centre is on: a click or a box on the picture is sent here. */
   onCentre?: (target: PtzCentre) => void;
+  /** Offer push to talk (the camera has a speaker and the user may talk). */
+  talk?: boolean;
   /** Controls drawn over the tile (the camera picker of the grid). */
   children?: ComponentChildren;
 }
@@ -37,7 +40,7 @@ function aspect(view: LiveView): number {
   return view.rotation === 90 || view.rotation === 270 ? height / width : width / height;
 }
 
-export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null, onOpen, onCentre, children }: LiveTileProps) {
+export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null, onOpen, onCentre, talk = false, children }: LiveTileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const [view, setView] = useState<LiveView>({ state: "connecting", message: "Connecting…", rotation, width: null, height: null });
   const schedule = useMemo(() => new BoxSchedule(), [cameraId]);
@@ -63,6 +66,7 @@ export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null,
         <button type="button" class="overlay-switch" aria-pressed={boxesOn} title={boxesOn ? "Hide the boxes" : "Show the boxes"}
           onClick={(event) => { event.stopPropagation(); setBoxesOn(!boxesOn); }}>Boxes</button>
       )}
+      {talk && <TalkButton cameraId={cameraId} name={name} />}
       {view.message && <div class={`tile-message tile-${view.state}`} role="status">{view.message}</div>}
       {children}
     </div>

@@ -4,21 +4,13 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { sitePlans } from "../api/endpoints";
 import type { SitePlan, SitePlanInput } from "../api/types";
 import { Field, focusFirstInvalid, FormErrors } from "../components/Field";
+import { readAsDataUrl } from "../components/fileData";
 
 interface SitePlanFormProps {
   /** The plan being changed; absent when uploading one. */
   plan?: SitePlan;
   onSaved: (plan: SitePlan) => void;
   onCancel: () => void;
-}
-
-function readAsDataUrl(file: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
-    reader.onerror = () => reject(reader.error ?? new Error("The file could not be read."));
-    reader.readAsDataURL(file);
-  });
 }
 
 export function SitePlanForm({ plan, onSaved, onCancel }: SitePlanFormProps) {
