@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 import zeep.exceptions
 from django.conf import settings
+from django.core.cache import cache
 from onvif import ONVIFCamera, ONVIFService
 
 from devices import onvif
@@ -29,6 +31,14 @@ PTZ_SERVICE = "http://www.onvif.org/ver20/ptz/wsdl"
 FOV_SPACE = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationSpaceFov"
 
 T = TypeVar("T")
+# What each command does to where the camera looks, for the recorder's masks fixed to the scene (devices/ptz_position):
+# a joystick move turns it at a speed it can follow; the others may jump it anywhere at once.
+STEERS = "steers"
+JUMPS = "jumps"
+_MOVES = {"ContinuousMove": STEERS, "Stop": STEERS, "AbsoluteMove": JUMPS, "RelativeMove": JUMPS,
+          "GotoPreset": JUMPS, "GotoHomePosition": JUMPS}
+# Kept a minute: long after the recorder has seen it (it looks a few times a second), short of piling up.
+_COMMAND_KEEP_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,11 @@ def go_home(camera: Camera) -> None:
 
 
 def status(camera: Camera) -> Status:
-    answer = _command(camera, "GetStatus")
+    return status_of(_command(camera, "GetStatus"))
+
+
+def status_of(answer: Any) -> Status:
+    """The Status of a GetStatus answer."""
     position = getattr(answer, "Position", None)
     moves = getattr(answer, "MoveStatus", None)
     states = [str(s).upper() for s in (getattr(moves, "PanTilt", None), getattr(moves, "Zoom", None))
@@ -150,15 +164,35 @@ def remove_preset(camera: Camera, token: str) -> None:
     _command(camera, "RemovePreset", PresetToken=token)
 
 
+def last_command(camera_id: int) -> tuple[float, str] | None:
+    """When (time.time()) the VMS last told the camera to move, and how (STEERS or JUMPS); None if not lately."""
+    found = cache.get(_command_key(camera_id))
+    return (found[0], found[1]) if found else None
+
+
+def _note_command(camera: Camera, operation: str) -> None:
+    cache.set(_command_key(camera.pk), (time.time(), _MOVES[operation]), _COMMAND_KEEP_SECONDS)
+
+
+def _command_key(camera_id: int) -> str:
+    return f"ptz-command:{camera_id}"
+
+
 def _command(camera: Camera, operation: str, **arguments: Any) -> Any:
-    """Ask the camera's PTZ service `operation` on the camera's PTZ profile."""
+    """Ask the camera's PTZ service `operation` on the camera's PTZ profile. A move is noted first (last_command), so
+    the recorder knows before the picture changes."""
+    if operation in _MOVES:
+        _note_command(camera, operation)
 
     async def ask(client: ONVIFCamera) -> Any:
         if PTZ_SERVICE not in client.xaddrs:
             raise _no_ptz(camera)
         service = await client.create_ptz_service()
         try:
-            return await getattr(service, operation)({"ProfileToken": camera.ptz_profile, **arguments})
+            answer = await getattr(service, operation)({"ProfileToken": camera.ptz_profile, **arguments})
+            if operation in _MOVES:
+                _note_command(camera, operation)
+            return answer
         except zeep.exceptions.Fault as exc:
             error = _refusal(exc, camera)
             if error is None:

@@ -1,0 +1,186 @@
+"""Where a PTZ camera looks while the recorder masks it: follows its position (ONVIF GetStatus on one session, often
+while it moves and seldom while it stands still, and the VMS's own move commands) and gives, for each frame, its
+privacy masks fixed to the scene as masks of that frame's picture.
+
+A frame is masked a little after the camera took it (up to FRAME_DELAY), and the position is known only as of the
+last answer: while the camera may be moving, each mask covers everywhere it could be from any position the camera can
+have reached in that time at its top speed; while the position is unknown (no answer yet, answers stopped) or after a
+jump (a preset, home, an absolute move: it may be anywhere at once), the whole picture is masked. Masks are never left
+off to keep a picture clear: only a camera known to stand still gets them exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from devices import onvif, ptz
+from devices.models import Camera
+from video.masking import PrivacyMask, Style, color_from_hex
+from video.ptz_view import WHOLE_PICTURE, Optics, View, covering
+
+log = logging.getLogger(__name__)
+
+# How long after the camera took a frame it may still be masked (camera encoding, network, the recorder's decoding).
+FRAME_DELAY = 0.5
+# How often GetStatus is asked while the camera moves (or was told to), and while it stands still; how often the VMS's
+# own commands are looked for (a cache read).
+MOVING_POLL_SECONDS = 0.1
+IDLE_POLL_SECONDS = 1.0
+COMMAND_POLL_SECONDS = 0.04
+# A position older than this (the camera stopped answering) is no position: the whole picture is masked.
+STALE_SECONDS = 3.0
+# The linear model's error on an optical camera, as a share of the picture's width (nothing on a digital one).
+OPTICAL_MARGIN = 0.02
+
+
+@dataclass(frozen=True)
+class SceneMask:
+    """A privacy mask fixed to the scene: its polygon in scene degrees (video.ptz_view), style and BGR colour."""
+
+    points: tuple[tuple[float, float], ...]
+    style: Style
+    color: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One GetStatus answer: the position, whether it moved, and when it was asked and answered (time.time())."""
+
+    view: View
+    moving: bool
+    asked_at: float
+    answered_at: float
+
+
+def scene_masks_of(camera: Camera) -> list[SceneMask]:
+    """The camera's privacy masks fixed to the scene (its others are masked as drawn)."""
+    return [SceneMask(tuple((p, t) for p, t in mask.scene_points), mask.style, color_from_hex(mask.color))
+            for mask in camera.privacy_masks.all() if mask.scene_points is not None]
+
+
+class PositionFollower:
+    """Follows one PTZ camera's position in a thread of its own; `masks()` may be called from any thread (the camera's,
+    for each frame). `set` replaces the masks and the optics; `close` stops following."""
+
+    def __init__(self, camera: Camera, masks: Sequence[SceneMask], optics: Optics, top_speed: float) -> None:
+        self.camera = camera
+        self.error = ""
+        self._masks, self._optics, self._top_speed = tuple(masks), optics, top_speed
+        self._answer: _Answer | None = None
+        # The latest time the camera may have been moving, and until when it may be anywhere (math.inf: until an answer
+        # says it stands still); both in time.time().
+        self._moving_until = math.inf
+        self._anywhere_until = math.inf
+        self._command_seen = 0.0
+        self._jump_pending = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}-ptz-position", daemon=True)
+        self._thread.start()
+
+    def set(self, masks: Sequence[SceneMask], optics: Optics, top_speed: float) -> None:
+        self._masks, self._optics, self._top_speed = tuple(masks), optics, top_speed
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def masks(self, now: float | None = None) -> list[PrivacyMask]:
+        """The masks of the frame being masked now, as masks of its picture."""
+        masks, optics = self._masks, self._optics
+        if not masks:
+            return []
+        now = time.time() if now is None else now
+        with self._lock:
+            answer, moving_until, anywhere_until = self._answer, self._moving_until, self._anywhere_until
+        if answer is None or now - answer.answered_at > STALE_SECONDS or now < anywhere_until:
+            return [PrivacyMask(WHOLE_PICTURE, "solid", (0, 0, 0))]
+        spread = View(0, 0, 0)
+        if now - FRAME_DELAY <= moving_until:
+            reach = self._top_speed * max(now - answer.asked_at, FRAME_DELAY)
+            spread = View(reach, reach, reach)
+        margin = 0.0 if optics.digital else OPTICAL_MARGIN
+        found = []
+        for mask in masks:
+            polygon = covering(mask.points, answer.view, optics, spread, margin)
+            if polygon is not None:
+                found.append(PrivacyMask(polygon, mask.style, mask.color))
+        return found
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                asyncio.run(self._follow())
+            except Exception as exc:  # noqa: BLE001  (unreachable, refused, broken: masked whole until it answers)
+                if str(exc) != self.error:
+                    log.warning("camera %s: PTZ position unknown, its picture is masked whole: %s", self.camera.pk,
+                                exc)
+                self.error = str(exc)
+            self._stop.wait(IDLE_POLL_SECONDS)
+
+    async def _follow(self) -> None:
+        camera = self.camera
+        async with onvif.session(camera.onvif_host, camera.onvif_port, camera.username, camera.password,
+                                 settings.OUTBOUND_ALLOW, ptz.TIMEOUT_SECONDS) as client:
+            await onvif.find_services(client)
+            service = await client.create_ptz_service()
+            next_poll = 0.0
+            while not self._stop.is_set():
+                if self._take_command() or time.time() >= next_poll:
+                    asked_at = time.time()
+                    answer = await asyncio.wait_for(service.GetStatus({"ProfileToken": camera.ptz_profile}),
+                                                    ptz.TIMEOUT_SECONDS)
+                    self._take(ptz.status_of(answer), asked_at, time.time())
+                    self.error = ""
+                    moving = self._moving_until == math.inf or self._anywhere_until == math.inf
+                    next_poll = time.time() + (MOVING_POLL_SECONDS if moving else IDLE_POLL_SECONDS)
+                await asyncio.sleep(COMMAND_POLL_SECONDS)
+
+    def _take_command(self) -> bool:
+        """Note a move command the VMS gave since the last look; whether there was one. A command is noted before it
+        is sent and again once the camera took it: only an answer asked after that says where it went."""
+        command = ptz.last_command(self.camera.pk)
+        if command is None or command[0] <= self._command_seen:
+            return False
+        self._command_seen, kind = command
+        with self._lock:
+            self._moving_until = math.inf
+            if kind == ptz.JUMPS:
+                self._jump_pending = True
+                self._anywhere_until = math.inf
+        return True
+
+    def _take(self, status: ptz.Status, asked_at: float, answered_at: float) -> None:
+        position = status.position
+        if position is None or None in (position.pan, position.tilt, position.zoom):
+            return  # no position: the last one goes stale
+        view = View(position.pan, position.tilt, position.zoom)
+        with self._lock:
+            last = self._answer
+            if last is not None and _jumped(last, view, asked_at, self._top_speed):
+                self._anywhere_until = max(self._anywhere_until, answered_at + FRAME_DELAY)
+            if not status.moving and self._command_seen < asked_at:
+                # It may have moved until it was asked; frames taken before then arrive until FRAME_DELAY after.
+                self._moving_until = min(self._moving_until, asked_at)
+                if self._jump_pending:
+                    self._jump_pending = False
+                    self._anywhere_until = answered_at + FRAME_DELAY
+            else:
+                self._moving_until = math.inf
+            if last is None and not self._jump_pending:
+                # From the first answer on, the spread covers frames taken before it.
+                self._anywhere_until = answered_at
+            self._answer = _Answer(view, bool(status.moving), asked_at, answered_at)
+
+
+def _jumped(last: _Answer, view: View, asked_at: float, top_speed: float) -> bool:
+    """Whether the camera moved further since the last answer than its top speed allows (someone else's preset)."""
+    allowed = top_speed * (asked_at - last.asked_at) + 0.01
+    return max(abs(view.pan - last.view.pan), abs(view.tilt - last.view.tilt), abs(view.zoom - last.view.zoom)) > allowed
