@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -281,6 +281,8 @@ class Masker:
         self._last_at: float | None = None
         self._people: _PeopleWatcher | None = None
         self._stopped_analysis_cpu = 0.0  # of people analysis threads stopped so far
+        self._moving_masks: Callable[[], Sequence[PrivacyMask]] | None = None
+        self._moving_regions: tuple[tuple, list[Region | None]] = ((), [])  # the last ones rasterised, by masks + size
         # Every camera masks in its own thread; OpenCV's process-wide pool would make them fight over the cores
         # (as in video.detection), and the recorder could not tell each camera's cost.
         cv2.setNumThreads(1)
@@ -298,11 +300,16 @@ class Masker:
         with self._lock:
             self._settings = settings
 
+    def follow(self, masks: Callable[[], Sequence[PrivacyMask]] | None) -> None:
+        """Mask each frame also with what `masks()` gives at that moment (called from the masking thread, once a
+        frame): masks that move with a PTZ camera's position. None stops it."""
+        self._moving_masks = masks
+
     @property
     def active(self) -> bool:
         """Whether anything is masked at all."""
         settings = self._settings
-        return bool(settings.masks) or settings.dynamic is not None
+        return bool(settings.masks) or settings.dynamic is not None or self._moving_masks is not None
 
     @property
     def error(self) -> str | None:
@@ -383,6 +390,15 @@ class Masker:
                     _rasterise(mask, width, height, half) for mask in settings.masks
                 ]
             for mask, region in zip(settings.masks, regions, strict=True):
+                if region is not None:
+                    paint(planes, region, mask.style, mask.color, _cell(mask.style, width), yuv)
+        moving = self._moving_masks
+        if moving is not None:
+            masks = tuple(moving())
+            key = (masks, width, height)
+            if self._moving_regions[0] != key:
+                self._moving_regions = (key, [_rasterise(mask, width, height, half) for mask in masks])
+            for mask, region in zip(masks, self._moving_regions[1], strict=True):
                 if region is not None:
                     paint(planes, region, mask.style, mask.color, _cell(mask.style, width), yuv)
 
