@@ -265,6 +265,10 @@ class PrivacyMask(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def fixed_to_scene(self) -> bool:
+        return self.scene_points is not None
+
 
 class DeviceEvent(models.Model):
     """Something a camera reported itself (ONVIF events): motion, tamper, a digital input, one of its own analytics
