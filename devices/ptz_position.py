@@ -22,7 +22,8 @@ from django.conf import settings
 
 from devices import onvif, ptz
 from devices.models import Camera
-from video.masking import PrivacyMask, Style, color_from_hex
+from devices.ptz_masks import SceneMask
+from video.masking import PrivacyMask
 from video.ptz_view import WHOLE_PICTURE, Optics, View, covering
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,6 @@ OPTICAL_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
-class SceneMask:
-    """A privacy mask fixed to the scene: its polygon in scene degrees (video.ptz_view), style and BGR colour."""
-
-    points: tuple[tuple[float, float], ...]
-    style: Style
-    color: tuple[int, int, int]
-
-
-@dataclass(frozen=True)
 class _Answer:
     """One GetStatus answer: the position, whether it moved, and when it was asked and answered (time.time())."""
 
@@ -57,12 +49,6 @@ class _Answer:
     moving: bool
     asked_at: float
     answered_at: float
-
-
-def scene_masks_of(camera: Camera) -> list[SceneMask]:
-    """The camera's privacy masks fixed to the scene (its others are masked as drawn)."""
-    return [SceneMask(tuple((p, t) for p, t in mask.scene_points), mask.style, color_from_hex(mask.color))
-            for mask in camera.privacy_masks.all() if mask.scene_points is not None]
 
 
 class PositionFollower:
@@ -183,4 +169,5 @@ class PositionFollower:
 def _jumped(last: _Answer, view: View, asked_at: float, top_speed: float) -> bool:
     """Whether the camera moved further since the last answer than its top speed allows (someone else's preset)."""
     allowed = top_speed * (asked_at - last.asked_at) + 0.01
-    return max(abs(view.pan - last.view.pan), abs(view.tilt - last.view.tilt), abs(view.zoom - last.view.zoom)) > allowed
+    moved = max(abs(view.pan - last.view.pan), abs(view.tilt - last.view.tilt), abs(view.zoom - last.view.zoom))
+    return moved > allowed

@@ -1,5 +1,4 @@
-"""Camera operations shared by the API, admin and commands: audited changes and deletion, PTZ detection, and where a
-mask drawn on a PTZ camera's view lies in its scene."""
+"""Camera operations shared by the API, admin and commands: audited changes and deletion."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from accounts.models import AuditAction
 from devices import ptz
 from devices.models import Camera
 from recordings.recorder import camera_directory
-from video.ptz_view import View, to_scene
 
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
                   "retention_gib", "rotation", "ptz_wide_angle", "ptz_zoom_ratio", "ptz_pan_range", "ptz_tilt_range",
@@ -94,14 +92,3 @@ def forget_ptz_if_moved(camera: Camera, data: dict) -> dict:
         return {"ptz_profile": "", "ptz_capabilities": []}
     return {}
 
-
-def scene_points(camera: Camera, points: list[list[float]], view: View | None) -> list[list[float]]:
-    """A polygon drawn on a PTZ camera's picture, in its scene (video.ptz_view): drawn on `view`, or, when None, on
-    where the camera looks now (asked). Raises onvif.OnvifError, and ValueError when the camera does not say."""
-    if view is None:
-        here = ptz.status(camera).position
-        if here is None or None in (here.pan, here.tilt, here.zoom):
-            raise ValueError(f"{camera.name} does not say where it looks (pan, tilt and zoom), so a mask drawn on its "
-                             "picture cannot be fixed to its scene: give the view it was drawn on.")
-        view = View(here.pan, here.tilt, here.zoom)
-    return [[round(pan, 6), round(tilt, 6)] for pan, tilt in to_scene(points, view, camera.ptz_optics)]

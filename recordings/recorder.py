@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from devices.choices import CameraStatus, DeviceKind, RecordingMode
 from devices.models import Camera
-from devices.ptz_position import PositionFollower, scene_masks_of
+from devices.ptz_masks import scene_masks_of
+from devices.ptz_position import PositionFollower
 from devices.status import publish_status
 from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from devices import onvif, ptz_presets, services, site_plans
+from devices import onvif, ptz_masks, ptz_presets, site_plans
 from devices.choices import (
     AnalysisSource,
     CameraStatus,
@@ -287,7 +287,7 @@ class PrivacyMaskSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
             points = attrs.get("points", self.instance.points if self.instance is not None else None)
             drawn_on = View(**view) if view is not None else None
             try:
-                attrs["scene_points"] = services.scene_points(camera, points, drawn_on)
+                attrs["scene_points"] = ptz_masks.scene_points(camera, points, drawn_on)
             except ValueError as exc:
                 raise serializers.ValidationError({"view": str(exc)}) from exc
             except onvif.OnvifError as exc:
