@@ -157,7 +157,8 @@ def _grown(polygon: list[Point], margin: float, aspect: float) -> list[Point]:
 
 
 def _area(points: Sequence[Point]) -> float:
-    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, [*points[1:], points[0]]))) / 2
+    following = [*points[1:], points[0]]
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, following, strict=True))) / 2
 
 
 def _wrapped(pan: float, optics: Optics) -> float:
