@@ -146,10 +146,15 @@ def test_a_masked_marker_never_shows_while_the_camera_pans_and_zooms_across_it(p
     recorder.start()
     try:
         wait_for(lambda: Segment.objects.filter(camera=camera, unmasked=False).count() >= 2, 60, "recording")
-        # Pan right across the marker (it leaves the view), then zoom out until the whole scene shows again.
+        # Pan right across the marker (it leaves the view), jump back onto it (an absolute move: no speed to
+        # follow), then zoom out until the whole scene shows again.
         go(admin_client, camera, "move/", {"pan": 0.5, "seconds": 4.0})
         wait_for(lambda: ptz_video_device.state()["pan"] >= 0.99 and not ptz_video_device.state()["moving"], 30,
                  "the pan to end")
+        go(admin_client, camera, "position/", {"pan": -1.0, "tilt": 0.0, "zoom": 0.6})
+        count = Segment.objects.filter(camera=camera, unmasked=False).count()
+        wait_for(lambda: Segment.objects.filter(camera=camera, unmasked=False).count() >= count + 2, 60,
+                 "footage after the jump")
         go(admin_client, camera, "move/", {"zoom": -0.5, "seconds": 1.5})
         wait_for(lambda: ptz_video_device.state()["zoom"] <= 0.01 and not ptz_video_device.state()["moving"], 30,
                  "the zoom to end")
