@@ -78,6 +78,12 @@ class PositionFollower:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    @property
+    def moving(self) -> bool:
+        """Whether the camera may be moving now, as far as it knows (told to, or said so)."""
+        with self._lock:
+            return self._moving_until == math.inf or self._anywhere_until == math.inf
+
     def masks(self, now: float | None = None) -> list[PrivacyMask]:
         """The masks of the frame being masked now, as masks of its picture."""
         masks, optics = self._masks, self._optics
@@ -125,8 +131,7 @@ class PositionFollower:
                                                     ptz.TIMEOUT_SECONDS)
                     self._take(ptz.status_of(answer), asked_at, time.time())
                     self.error = ""
-                    moving = self._moving_until == math.inf or self._anywhere_until == math.inf
-                    next_poll = time.time() + (MOVING_POLL_SECONDS if moving else IDLE_POLL_SECONDS)
+                    next_poll = time.time() + (MOVING_POLL_SECONDS if self.moving else IDLE_POLL_SECONDS)
                 await asyncio.sleep(COMMAND_POLL_SECONDS)
 
     def _take_command(self) -> bool:
