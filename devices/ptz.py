@@ -62,6 +62,18 @@ class Status:
 
     position: Position | None
     moving: bool | None
+    pan_tilt_moving: bool | None = None
+    zoom_moving: bool | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A move the VMS told a camera to make: when (time.time()), how (STEERS or JUMPS), and which of "pan_tilt" and
+    "zoom" it moves."""
+
+    at: float
+    kind: str
+    axes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -140,9 +152,14 @@ def status_of(answer: Any) -> Status:
     """The Status of a GetStatus answer."""
     position = getattr(answer, "Position", None)
     moves = getattr(answer, "MoveStatus", None)
-    states = [str(s).upper() for s in (getattr(moves, "PanTilt", None), getattr(moves, "Zoom", None))
-              if s is not None and str(s).upper() in ("IDLE", "MOVING")]
-    return Status(_position(position), ("MOVING" in states) if states else None)
+    pan_tilt, zoom = (_moving(getattr(moves, axis, None)) for axis in ("PanTilt", "Zoom"))
+    states = [state for state in (pan_tilt, zoom) if state is not None]
+    return Status(_position(position), any(states) if states else None, pan_tilt, zoom)
+
+
+def _moving(state: Any) -> bool | None:
+    text = str(state).upper() if state is not None else ""
+    return text == "MOVING" if text in ("IDLE", "MOVING") else None
 
 
 def presets(camera: Camera) -> list[Preset]:
@@ -164,14 +181,19 @@ def remove_preset(camera: Camera, token: str) -> None:
     _command(camera, "RemovePreset", PresetToken=token)
 
 
-def last_command(camera_id: int) -> tuple[float, str] | None:
-    """When (time.time()) the VMS last told the camera to move, and how (STEERS or JUMPS); None if not lately."""
+def last_command(camera_id: int) -> Command | None:
+    """The last move the VMS told the camera to make; None if none lately."""
     found = cache.get(_command_key(camera_id))
-    return (found[0], found[1]) if found else None
+    return Command(*found) if found else None
 
 
-def _note_command(camera: Camera, operation: str) -> None:
-    cache.set(_command_key(camera.pk), (time.time(), _MOVES[operation]), _COMMAND_KEEP_SECONDS)
+def _note_command(camera: Camera, operation: str, arguments: dict[str, Any]) -> None:
+    axes = ("pan_tilt", "zoom")
+    if operation == "ContinuousMove":  # only the axes it gives a speed move
+        speeds = arguments["Velocity"]
+        axes = tuple(axis for axis, key in (("pan_tilt", "PanTilt"), ("zoom", "Zoom"))
+                     if any(speeds[key].values()))
+    cache.set(_command_key(camera.pk), (time.time(), _MOVES[operation], axes), _COMMAND_KEEP_SECONDS)
 
 
 def _command_key(camera_id: int) -> str:
@@ -182,7 +204,7 @@ def _command(camera: Camera, operation: str, **arguments: Any) -> Any:
     """Ask the camera's PTZ service `operation` on the camera's PTZ profile. A move is noted first (last_command), so
     the recorder knows before the picture changes."""
     if operation in _MOVES:
-        _note_command(camera, operation)
+        _note_command(camera, operation, arguments)
 
     async def ask(client: ONVIFCamera) -> Any:
         if PTZ_SERVICE not in client.xaddrs:
@@ -191,7 +213,7 @@ def _command(camera: Camera, operation: str, **arguments: Any) -> Any:
         try:
             answer = await getattr(service, operation)({"ProfileToken": camera.ptz_profile, **arguments})
             if operation in _MOVES:
-                _note_command(camera, operation)
+                _note_command(camera, operation, arguments)
             return answer
         except zeep.exceptions.Fault as exc:
             error = _refusal(exc, camera)

@@ -39,6 +39,7 @@ COMMAND_POLL_SECONDS = 0.04
 STALE_SECONDS = 3.0
 # The linear model's error on an optical camera, as a share of the picture's width (nothing on a digital one).
 OPTICAL_MARGIN = 0.02
+AXES = ("pan_tilt", "zoom")
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,9 @@ class PositionFollower:
         self.error = ""
         self._masks, self._optics, self._top_speed = tuple(masks), optics, top_speed
         self._answer: _Answer | None = None
-        # The latest time the camera may have been moving, and until when it may be anywhere (math.inf: until an answer
-        # says it stands still); both in time.time().
-        self._moving_until = math.inf
+        # The latest time each axis ("pan_tilt", "zoom") may have been moving, and until when the camera may be anywhere
+        # (math.inf: until an answer says it stands still); in time.time().
+        self._moving_until = dict.fromkeys(AXES, math.inf)
         self._anywhere_until = math.inf
         self._command_seen = 0.0
         self._jump_pending = False
@@ -82,7 +83,7 @@ class PositionFollower:
     def moving(self) -> bool:
         """Whether the camera may be moving now, as far as it knows (told to, or said so)."""
         with self._lock:
-            return self._moving_until == math.inf or self._anywhere_until == math.inf
+            return math.inf in (*self._moving_until.values(), self._anywhere_until)
 
     def masks(self, now: float | None = None) -> list[PrivacyMask]:
         """The masks of the frame being masked now, as masks of its picture."""
@@ -91,13 +92,12 @@ class PositionFollower:
             return []
         now = time.time() if now is None else now
         with self._lock:
-            answer, moving_until, anywhere_until = self._answer, self._moving_until, self._anywhere_until
+            answer, moving_until, anywhere_until = self._answer, dict(self._moving_until), self._anywhere_until
         if answer is None or now - answer.answered_at > STALE_SECONDS or now < anywhere_until:
             return [PrivacyMask(WHOLE_PICTURE, "solid", (0, 0, 0))]
-        spread = View(0, 0, 0)
-        if now - FRAME_DELAY <= moving_until:
-            reach = self._top_speed * max(now - answer.asked_at, FRAME_DELAY)
-            spread = View(reach, reach, reach)
+        reach = self._top_speed * max(now - answer.asked_at, FRAME_DELAY)
+        pan_tilt, zoom = (reach if now - FRAME_DELAY <= moving_until[axis] else 0.0 for axis in AXES)
+        spread = View(pan_tilt, pan_tilt, zoom)
         margin = 0.0 if optics.digital else OPTICAL_MARGIN
         found = []
         for mask in masks:
@@ -138,12 +138,13 @@ class PositionFollower:
         """Note a move command the VMS gave since the last look; whether there was one. A command is noted before it
         is sent and again once the camera took it: only an answer asked after that says where it went."""
         command = ptz.last_command(self.camera.pk)
-        if command is None or command[0] <= self._command_seen:
+        if command is None or command.at <= self._command_seen:
             return False
-        self._command_seen, kind = command
+        self._command_seen = command.at
         with self._lock:
-            self._moving_until = math.inf
-            if kind == ptz.JUMPS:
+            for axis in command.axes:
+                self._moving_until[axis] = math.inf
+            if command.kind == ptz.JUMPS:
                 self._jump_pending = True
                 self._anywhere_until = math.inf
         return True
@@ -157,14 +158,19 @@ class PositionFollower:
             last = self._answer
             if last is not None and _jumped(last, view, asked_at, self._top_speed):
                 self._anywhere_until = max(self._anywhere_until, answered_at + FRAME_DELAY)
-            if not status.moving and self._command_seen < asked_at:
-                # It may have moved until it was asked; frames taken before then arrive until FRAME_DELAY after.
-                self._moving_until = min(self._moving_until, asked_at)
-                if self._jump_pending:
-                    self._jump_pending = False
-                    self._anywhere_until = answered_at + FRAME_DELAY
-            else:
-                self._moving_until = math.inf
+            after_command = self._command_seen < asked_at
+            for axis, moving in zip(AXES, (status.pan_tilt_moving, status.zoom_moving), strict=True):
+                moving = status.moving if moving is None else moving
+                if moving is None:  # the camera does not say: it moves if it moved since the last answer
+                    moving = last is None or _moved(last.view, view, axis)
+                if moving is False and after_command:
+                    # It may have moved until it was asked; frames taken before then arrive until FRAME_DELAY after.
+                    self._moving_until[axis] = min(self._moving_until[axis], asked_at)
+                elif moving is not False:
+                    self._moving_until[axis] = math.inf
+            if self._jump_pending and after_command and math.inf not in self._moving_until.values():
+                self._jump_pending = False
+                self._anywhere_until = answered_at + FRAME_DELAY
             if last is None and not self._jump_pending:
                 # From the first answer on, the spread covers frames taken before it.
                 self._anywhere_until = answered_at
@@ -176,3 +182,9 @@ def _jumped(last: _Answer, view: View, asked_at: float, top_speed: float) -> boo
     allowed = top_speed * (asked_at - last.asked_at) + 0.01
     moved = max(abs(view.pan - last.view.pan), abs(view.tilt - last.view.tilt), abs(view.zoom - last.view.zoom))
     return moved > allowed
+
+
+def _moved(before: View, after: View, axis: str) -> bool:
+    if axis == "zoom":
+        return abs(after.zoom - before.zoom) > 1e-4
+    return max(abs(after.pan - before.pan), abs(after.tilt - before.tilt)) > 1e-4
