@@ -1,5 +1,6 @@
 """Privacy masks fixed to a PTZ camera's scene: drawn on a panned and zoomed view and kept in scene coordinates (API),
-and masked on every recorded frame while the camera pans and zooms across them, whole while its position is unknown.
+and masked on every recorded and live frame while the camera pans and zooms across them, whole while its position is
+unknown.
 
 The camera is the PTZ stand-in with video (tests/standins/ptz_camera.py): ipycam's digital PTZ, a crop of a large
 scene with coloured squares at known places, in a network namespace of its own. What the camera shows is checked by
@@ -7,6 +8,8 @@ colour in the recorded frames; the unmasked copy the recorder keeps beside them 
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import shutil
 import threading
@@ -19,6 +22,7 @@ import pytest
 from accounts.models import AuditAction, AuditEntry
 from devices import ptz_control
 from devices.models import Camera, PrivacyMask
+from recordings.live import LiveFragment, LiveStart, hub
 from recordings.models import Segment
 from recordings.recorder import Recorder
 from tests.recording_checks import wait_for
@@ -88,6 +92,39 @@ def recorded_pictures(camera: Camera, unmasked: bool) -> list[np.ndarray]:
     return pictures
 
 
+class LiveWatcher:
+    """Watches a camera's live feed (as a browser's socket does, from the recorder's fan-out) in a thread of its own
+    until stopped; `pictures()` decodes what came, from the first start of the stream on."""
+
+    def __init__(self, camera_id: int) -> None:
+        self.camera_id = camera_id
+        self.received: list[bytes] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True)
+        self.thread.start()
+
+    async def _watch(self) -> None:
+        subscription = hub().subscribe(self.camera_id)
+        try:
+            while not self.stop.is_set():
+                try:
+                    item = await asyncio.wait_for(anext(subscription), 0.5)
+                except TimeoutError:
+                    continue
+                if isinstance(item, LiveStart) and not self.received:
+                    self.received = [item.init, *(data for _seq, _key, data in item.fragments)]
+                elif isinstance(item, LiveFragment) and self.received:
+                    self.received.append(item.data)
+        finally:
+            await subscription.aclose()
+
+    def pictures(self) -> list[np.ndarray]:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        with av.open(io.BytesIO(b"".join(self.received))) as container:
+            return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+
 def test_a_mask_drawn_on_a_panned_and_zoomed_view_is_kept_in_scene_coordinates(ptz_video_device, admin_client):
     camera = camera_of(ptz_video_device, admin_client)
     go(admin_client, camera, "position/", {"pan": 0.6, "tilt": -0.4, "zoom": 0.5})
@@ -146,6 +183,8 @@ def test_a_masked_marker_never_shows_while_the_camera_pans_and_zooms_across_it(p
     recorder.start()
     try:
         wait_for(lambda: Segment.objects.filter(camera=camera, unmasked=False).count() >= 2, 60, "recording")
+        live = LiveWatcher(camera.pk)
+        wait_for(lambda: live.received, 30, "live video")
         # Pan right across the marker (it leaves the view), jump back onto it (an absolute move: no speed to
         # follow), then zoom out until the whole scene shows again.
         go(admin_client, camera, "move/", {"pan": 0.5, "seconds": 4.0})
@@ -161,6 +200,7 @@ def test_a_masked_marker_never_shows_while_the_camera_pans_and_zooms_across_it(p
         count = Segment.objects.filter(camera=camera, unmasked=False).count()
         wait_for(lambda: Segment.objects.filter(camera=camera, unmasked=False).count() >= count + 3, 60,
                  "footage of the camera standing still")
+        watched = live.pictures()
     finally:
         stop.set()
         recorder.join(timeout=30)
@@ -171,6 +211,11 @@ def test_a_masked_marker_never_shows_while_the_camera_pans_and_zooms_across_it(p
     assert len(masked) > 100
     leaks = [(index, shown(picture, "red")) for index, picture in enumerate(masked) if shown(picture, "red") > 10]
     assert leaks == [], "frames (index, red pixels) where the masked marker shows"
+    assert len(watched) > 100, "live video all through the moves"
+    live_leaks = [(index, shown(picture, "red")) for index, picture in enumerate(watched)
+                  if shown(picture, "red") > 10]
+    assert live_leaks == [], "live frames (index, red pixels) where the masked marker shows"
+    assert shown(watched[-1], "green") > 500
     # Standing still at the end, wide: the other markers show where they are, the masked one is covered.
     last = masked[-1]
     for marker in ("green", "blue"):
