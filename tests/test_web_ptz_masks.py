@@ -62,3 +62,9 @@ def test_an_admin_draws_a_mask_on_the_current_view_of_a_ptz_camera(ptz_video_dev
         right = (outline["x"] + outline["width"] - picture["x"]) / picture["width"]
         assert (left, right) == pytest.approx((0.60, 0.70), abs=0.02)
         snap(page, "ptz-mask-after-zoom")
+
+        # The optics the masks are placed by are the camera's settings.
+        page.goto(f"{base}/cameras/{camera.pk}/edit")
+        optics = page.get_by_test_id("ptz-optics")
+        expect(optics.locator("input[name='ptz_zoom_ratio']")).to_have_value("4", timeout=WAIT_MS)
+        expect(optics.locator("input[name='ptz_digital']")).to_be_checked()
