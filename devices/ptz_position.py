@@ -1,12 +1,14 @@
-"""Where a PTZ camera looks while the recorder masks it: follows its position (ONVIF GetStatus on one session, often
-while it moves and seldom while it stands still, and the VMS's own move commands) and gives, for each frame, its
-privacy masks fixed to the scene as masks of that frame's picture.
+"""Where a PTZ camera looks while the recorder masks it (and its own analytics leave out what lies under its masks):
+follows its position (ONVIF GetStatus on one session, often while it moves and seldom while it stands still, and the
+VMS's own move commands) and gives, for each frame, its privacy masks fixed to the scene as masks of that frame's
+picture.
 
 A frame is masked a little after the camera took it (up to FRAME_DELAY), and the position is known only as of the
 last answer: while the camera may be moving, each mask covers everywhere it could be from any position the camera can
 have reached in that time at its top speed; while the position is unknown (no answer yet, answers stopped) or after a
 jump (a preset, home, an absolute move: it may be anywhere at once), the whole picture is masked. Masks are never left
-off to keep a picture clear: only a camera known to stand still gets them exactly."""
+off to keep a picture clear: only a camera known to stand still gets them exactly. A frame masked later than FRAME_DELAY
+after it was taken (a recorder far behind its camera) is not covered by that."""
 
 from __future__ import annotations
 
@@ -44,10 +46,9 @@ AXES = ("pan_tilt", "zoom")
 
 @dataclass(frozen=True)
 class _Answer:
-    """One GetStatus answer: the position, whether it moved, and when it was asked and answered (time.time())."""
+    """One GetStatus answer: the position, and when it was asked and answered (time.time())."""
 
     view: View
-    moving: bool
     asked_at: float
     answered_at: float
 
@@ -174,7 +175,7 @@ class PositionFollower:
             if last is None and not self._jump_pending:
                 # From the first answer on, the spread covers frames taken before it.
                 self._anywhere_until = answered_at
-            self._answer = _Answer(view, bool(status.moving), asked_at, answered_at)
+            self._answer = _Answer(view, asked_at, answered_at)
 
 
 def _jumped(last: _Answer, view: View, asked_at: float, top_speed: float) -> bool:
