@@ -14,19 +14,25 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import av
 import numpy as np
 import pytest
 
 from accounts.models import AuditAction, AuditEntry
+from analytics.worker import CameraAnalytics
 from devices import ptz_control
+from devices.choices import AnalysisSource
 from devices.models import Camera, PrivacyMask
 from recordings.live import LiveFragment, LiveStart, hub
 from recordings.models import Segment
 from recordings.recorder import Recorder
 from tests.recording_checks import wait_for
 from tests.standins.ptz_camera import MARKER_SIZE, MARKERS, MAX_ZOOM, SCENE_HEIGHT, SCENE_WIDTH, PtzCamera
+from video.geometry import Box
+from video.ptz_view import WHOLE_PICTURE
+from video.scene_metadata import SceneFrame, SceneObject, outside_masks
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 WIDE_ANGLE = 64.0  # any: the scene's degrees are the stand-in's wide picture's
@@ -246,3 +252,30 @@ def test_the_whole_picture_is_masked_while_the_position_is_unknown(ptz_video_dev
     masked = recorded_pictures(camera, unmasked=False)
     assert masked
     assert all(picture.max() < 40 for picture in masked), "every frame masked whole (black)"
+
+
+def test_the_cameras_own_analytics_leave_out_objects_under_a_scene_mask_where_the_camera_looks(ptz_video_device,
+                                                                                                admin_client):
+    camera = camera_of(ptz_video_device, admin_client, analysis_source=AnalysisSource.CAMERA, analytics_enabled=True)
+    go(admin_client, camera, "position/", {"pan": 0.0, "tilt": 0.0, "zoom": 0.0})
+    created = admin_client.post(f"/api/v1/cameras/{camera.pk}/privacy-masks/",
+                                {"name": "Neighbour", "points": around("red", 0.0, 0.0, 0.0)}, format="json")
+    assert created.status_code == 201, created.json()
+    # Zoomed in on the right: the red marker's part of the scene is now off to the left of the picture's middle.
+    go(admin_client, camera, "position/", {"pan": -0.6, "tilt": 0.0, "zoom": 0.5})
+    camera = Camera.objects.prefetch_related("privacy_masks").get(pk=camera.pk)
+    analytics = CameraAnalytics(camera, detector=lambda: None)
+    try:
+        red_now = on_view(MARKERS["red"][0], -0.6, 0.0, 0.5)
+        where_it_was = on_view(MARKERS["red"][0], 0.0, 0.0, 0.0)
+        seen = SceneFrame(datetime.now(UTC), [
+            SceneObject("under", "person", 0.9, Box(red_now[0] - 0.02, red_now[1] - 0.02, 0.04, 0.04)),
+            SceneObject("drawn-here", "person", 0.9, Box(where_it_was[0] - 0.02, where_it_was[1] - 0.02, 0.04, 0.04)),
+        ])
+        # Until the camera's position is known and it has stood still a moment, the mask covers more (all of the
+        # picture at first): what is left out settles to what lies under the mask.
+        wait_for(lambda: [item.id for item in outside_masks(seen, analytics._masks()).objects] == ["drawn-here"], 20,
+                 "only the object under the mask left out")
+        assert analytics.position.masks()[0].points != WHOLE_PICTURE
+    finally:
+        analytics.position.close()
