@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import shutil
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import av
@@ -37,14 +34,6 @@ from video.scene_metadata import SceneFrame, SceneObject, outside_masks
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 WIDE_ANGLE = 64.0  # any: the scene's degrees are the stand-in's wide picture's
 BGR = {name: np.array(colour) for name, ((_x, _y), colour) in MARKERS.items()}
-
-
-@pytest.fixture(scope="module")
-def ptz_video_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PtzCamera]:
-    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
-        pytest.skip("the PTZ stand-in needs root, unshare and ip for its network namespace and veth pair")
-    with PtzCamera(tmp_path_factory.mktemp("ptz"), video=True) as device:
-        yield device
 
 
 def camera_of(device: PtzCamera, admin_client, **fields) -> Camera:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from devices.models import PrivacyMask
 from tests.browser import chromium_page
 from tests.conftest import client_for
-from tests.test_ptz_masks import camera_of, go, in_degrees, on_view, ptz_video_device  # noqa: F401  (a fixture)
+from tests.test_ptz_masks import camera_of, go, in_degrees, on_view
 from tests.test_web_app import SERVER_ENV, WAIT_MS, log_in, snap
 from tests.test_web_zones import click_at
 from tests.web_server import web_server
@@ -23,7 +23,7 @@ VIEW = {"pan": 0.5, "tilt": 0.2, "zoom": 0.4}
 SCENE_SQUARE = [(0.60, 0.35), (0.70, 0.35), (0.70, 0.50), (0.60, 0.50)]  # fractions of the stand-in's scene
 
 
-def test_an_admin_draws_a_mask_on_the_current_view_of_a_ptz_camera(ptz_video_device, admin_user, tmp_path):  # noqa: F811
+def test_an_admin_draws_a_mask_on_the_current_view_of_a_ptz_camera(ptz_video_device, admin_user, tmp_path):
     admin = client_for(admin_user)
     camera = camera_of(ptz_video_device, admin)
     go(admin, camera, "position/", VIEW)
