@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from devices.models import PrivacyMask
@@ -21,6 +22,14 @@ from tests.web_server import web_server
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 VIEW = {"pan": 0.5, "tilt": 0.2, "zoom": 0.4}
 SCENE_SQUARE = [(0.60, 0.35), (0.70, 0.35), (0.70, 0.50), (0.60, 0.50)]  # fractions of the stand-in's scene
+
+
+def saved_mask(camera) -> PrivacyMask:
+    """The camera's one mask, read in a thread of its own, which then closes its database connection."""
+    try:
+        return PrivacyMask.objects.get(camera=camera)
+    finally:
+        connection.close()
 
 
 def test_an_admin_draws_a_mask_on_the_current_view_of_a_ptz_camera(ptz_video_device, admin_user, tmp_path):
@@ -48,7 +57,7 @@ def test_an_admin_draws_a_mask_on_the_current_view_of_a_ptz_camera(ptz_video_dev
 
         # (From a thread: Playwright runs an event loop in this one, where Django refuses the ORM.)
         with ThreadPoolExecutor(1) as thread:
-            mask = thread.submit(PrivacyMask.objects.get, camera=camera).result()
+            mask = thread.submit(saved_mask, camera).result()
             assert np.allclose(mask.scene_points, [in_degrees(point) for point in SCENE_SQUARE], atol=0.6)
             # Zoomed out: the editor, on a new picture, shows the mask where that part of the scene now is.
             thread.submit(go, admin, camera, "position/", {"pan": 0.0, "tilt": 0.0, "zoom": 0.0}).result()
