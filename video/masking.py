@@ -252,8 +252,9 @@ def yuv_planes(data: np.ndarray, width: int, height: int) -> list[Plane]:
 class Masker:
     """The privacy masks of one camera, applied to each of its frames.
 
-    `set` may be called from any thread at any time; the next frame masked uses the new setting. `apply` and
-    `mask_frame` are called from one thread (the camera's). Static masks are applied last, so a person shown
+    `set` may be called from any thread at any time; the next frame masked uses the new setting. `follow` adds
+    masks asked for at each frame (a PTZ camera's, where its position puts them). `apply` and `mask_frame` are
+    called from one thread (the camera's). Static masks are applied last, so a person shown
     by "background" mode inside a static mask stays masked. `close` when done (it stops the people analysis).
 
     Dynamic modes: "motion" masks what moves (for stable, well-lit scenes: someone who stands still long enough
