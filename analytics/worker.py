@@ -24,6 +24,8 @@ from analytics import services
 from devices.choices import AnalysisSource, CameraStatus, MetadataTransport
 from devices.metadata_feed import BrokerState, MetadataFeed, broker_of
 from devices.models import Camera
+from devices.ptz_masks import scene_masks_of
+from devices.ptz_position import PositionFollower
 from devices.status import publish_status
 from recordings import object_tracks
 from recordings.leases import CameraThread, LeasingProcess
@@ -130,8 +132,13 @@ class CameraAnalytics(CameraThread):
         # For a camera whose metadata comes in its stream: when the analytics started, and whether any came since.
         self.started_at = time.time()
         self.metadata_seen = False
-        # The camera analyses its scene before any privacy mask: its objects under one are left out.
-        self.masks = masks_of(camera) if camera.analysis_source != AnalysisSource.SERVER else []
+        # The camera analyses its scene before any privacy mask: its objects under one are left out. A PTZ camera's
+        # masks fixed to its scene are where its position puts them at the moment (devices/ptz_position).
+        by_camera = camera.analysis_source != AnalysisSource.SERVER
+        self.masks = masks_of(camera) if by_camera else []
+        scene_masks = scene_masks_of(camera) if by_camera else []
+        self.position = (PositionFollower(camera, scene_masks, camera.ptz_optics, camera.ptz_max_speed)
+                         if scene_masks else None)
         self.stored = SceneMetadataWriter(camera.pk) if camera.records else None
         self.scene_tracks = SceneTracks()  # the camera's own, from its metadata
         self.server_tracks: list[Track] = []  # the latest of this server's, for a camera analysed both ways
@@ -175,6 +182,8 @@ class CameraAnalytics(CameraThread):
                                "they start again by themselves.")
         finally:
             self.stop_event.set()
+            if self.position is not None:
+                self.position.close()
             if self.stored is not None:
                 self.stored.flush()
             self._record(self.engine.end_all(time.time()), None, datetime.now(UTC))
@@ -236,7 +245,13 @@ class CameraAnalytics(CameraThread):
         """The device summed up a track as it ended: the track leaves the scene now, and its summary is kept for
         searching what passed."""
         number = self._end_track(summary.id)
-        object_tracks.keep(self.camera_id, summary, number, datetime.fromtimestamp(arrived, UTC), self.masks)
+        object_tracks.keep(self.camera_id, summary, number, datetime.fromtimestamp(arrived, UTC), self._masks())
+
+    def _masks(self) -> list[list[tuple[float, float]]]:
+        """The privacy masks on the camera's picture now."""
+        if self.position is None:
+            return self.masks
+        return self.masks + [list(mask.points) for mask in self.position.masks()]
 
     def _end_track(self, device_track: str) -> int | None:
         return self.scene_tracks.end(device_track)
@@ -261,7 +276,7 @@ class CameraAnalytics(CameraThread):
         if pts is None and self.clock is not None:
             pts = self.clock.pts_at(arrived)
         self.last_pts = pts if pts is not None else self.last_pts
-        tracks = self.scene_tracks.update(outside_masks(frame, self.masks), arrived)
+        tracks = self.scene_tracks.update(outside_masks(frame, self._masks()), arrived)
         if self.stored is not None and at is not None:
             self.stored.add(at, tracks)
         self._apply(Analysis(arrived, None, None, [], tracks, None), arrived)
@@ -391,13 +406,15 @@ def _snapshot(analysis: Analysis | None, box: Box | None) -> bytes | None:
 
 
 def masks_of(camera: Camera) -> list[list[tuple[float, float]]]:
-    return [[(x, y) for x, y in mask.points] for mask in camera.privacy_masks.all()]
+    """The camera's privacy masks on its picture (not those fixed to a PTZ camera's scene)."""
+    return [[(x, y) for x, y in mask.points] for mask in camera.privacy_masks.all() if mask.scene_points is None]
 
 
 def config_of(camera: Camera) -> tuple:
     """What, when changed, restarts a camera's analytics (zones and rules are applied without a restart)."""
     return (camera.analytics_fps, camera.analysis_source, camera.metadata_transport, broker_of(camera),
-            camera.records, masks_of(camera) if camera.analysis_source != AnalysisSource.SERVER else None,
+            camera.records,
+            (masks_of(camera), scene_masks_of(camera)) if camera.analysis_source != AnalysisSource.SERVER else None,
             placement_of(camera))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from devices.choices import (
@@ -16,6 +17,7 @@ from devices.choices import (
     Rotation,
 )
 from devices.credentials import decrypt_password, encrypt_password
+from video.ptz_view import Optics
 from video.radar import PlanPlacement
 
 
@@ -136,6 +138,27 @@ class Camera(models.Model):
                                      help_text="What its speaker takes over the ONVIF audio back channel (PCMU or "
                                                "PCMA); empty: it has none")
 
+    # How its position maps to where it looks (video.ptz_view.Optics), for privacy masks fixed to the scene. The
+    # defaults are those of a typical outdoor dome; set them from the camera's datasheet.
+    ptz_wide_angle = models.FloatField("PTZ field of view", default=60,
+                                       validators=[MinValueValidator(1), MaxValueValidator(180)],
+                                       help_text="Horizontal field of view at the widest zoom, degrees")
+    ptz_zoom_ratio = models.FloatField("PTZ zoom ratio", default=20,
+                                       validators=[MinValueValidator(1), MaxValueValidator(100)],
+                                       help_text="Magnification at full zoom (30 for a 30x camera)")
+    ptz_pan_range = models.FloatField("PTZ pan range", default=360,
+                                      validators=[MinValueValidator(0), MaxValueValidator(360)],
+                                      help_text="Degrees the camera turns from pan -1 to 1 (360: all the way round)")
+    ptz_tilt_range = models.FloatField("PTZ tilt range", default=180,
+                                       validators=[MinValueValidator(0), MaxValueValidator(360)],
+                                       help_text="Degrees the camera tilts from tilt -1 to 1")
+    ptz_digital = models.BooleanField("digital PTZ", default=False,
+                                      help_text="Its PTZ crops its wide picture (it looks no further than that)")
+    ptz_max_speed = models.FloatField("PTZ top speed", default=2.0,
+                                      validators=[MinValueValidator(0.01), MaxValueValidator(100)],
+                                      help_text="The fastest it pans, tilts or zooms, in ONVIF position units (-1 to "
+                                                "1) per second: how far masks are grown while it moves")
+
     relay_outputs = models.JSONField(default=dict, blank=True, editable=False,
                                      help_text='{token: {"active", "changed_at", "error"}}: the last switch of each '
                                                "relay output")
@@ -197,6 +220,13 @@ class Camera(models.Model):
         return bool(self.speaker_codec)
 
     @property
+    def ptz_optics(self) -> Optics:
+        """Its PTZ optics, for masks fixed to the scene; the picture's aspect as its stream last was (else 16:9)."""
+        aspect = self.width / self.height if self.width and self.height else 16 / 9
+        return Optics(self.ptz_wide_angle, aspect, self.ptz_zoom_ratio, self.ptz_pan_range, self.ptz_tilt_range,
+                      self.ptz_digital)
+
+    @property
     def is_radar(self) -> bool:
         return self.kind == DeviceKind.RADAR
 
@@ -233,6 +263,10 @@ class PrivacyMask(models.Model):
     points = models.JSONField(help_text="[[x, y], ...], three or more, normalised 0-1 on the camera's picture")
     style = models.CharField(max_length=10, choices=MaskStyle.choices, default=MaskStyle.SOLID)
     color = models.CharField(max_length=7, default="#000000")
+    # On a PTZ camera: the polygon in the camera's scene, [[pan, tilt], ...] in degrees (video.ptz_view), where it
+    # stays however the camera turns and zooms; `points` is then where it was drawn, on the view it was drawn on.
+    scene_points = models.JSONField(null=True, blank=True, editable=False,
+                                    help_text="[[pan, tilt], ...] in degrees: a mask fixed to a PTZ camera's scene")
 
     class Meta:
         ordering = ["camera", "name"]
@@ -240,6 +274,10 @@ class PrivacyMask(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def fixed_to_scene(self) -> bool:
+        return self.scene_points is not None
 
 
 class DeviceEvent(models.Model):

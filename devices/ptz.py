@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 import zeep.exceptions
 from django.conf import settings
+from django.core.cache import cache
 from onvif import ONVIFCamera, ONVIFService
 
 from devices import onvif
@@ -29,6 +31,14 @@ PTZ_SERVICE = "http://www.onvif.org/ver20/ptz/wsdl"
 FOV_SPACE = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationSpaceFov"
 
 T = TypeVar("T")
+# What each command does to where the camera looks, for the recorder's masks fixed to the scene (devices/ptz_position):
+# a joystick move turns it at a speed it can follow; the others may jump it anywhere at once.
+STEERS = "steers"
+JUMPS = "jumps"
+_MOVES = {"ContinuousMove": STEERS, "Stop": STEERS, "AbsoluteMove": JUMPS, "RelativeMove": JUMPS,
+          "GotoPreset": JUMPS, "GotoHomePosition": JUMPS}
+# Kept a minute: long after the recorder has seen it (it looks a few times a second), short of piling up.
+_COMMAND_KEEP_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,18 @@ class Status:
 
     position: Position | None
     moving: bool | None
+    pan_tilt_moving: bool | None = None
+    zoom_moving: bool | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A move the VMS told a camera to make: when (time.time()), how (STEERS or JUMPS), and which of "pan_tilt" and
+    "zoom" it moves."""
+
+    at: float
+    kind: str
+    axes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -123,12 +145,21 @@ def go_home(camera: Camera) -> None:
 
 
 def status(camera: Camera) -> Status:
-    answer = _command(camera, "GetStatus")
+    return status_of(_command(camera, "GetStatus"))
+
+
+def status_of(answer: Any) -> Status:
+    """The Status of a GetStatus answer."""
     position = getattr(answer, "Position", None)
     moves = getattr(answer, "MoveStatus", None)
-    states = [str(s).upper() for s in (getattr(moves, "PanTilt", None), getattr(moves, "Zoom", None))
-              if s is not None and str(s).upper() in ("IDLE", "MOVING")]
-    return Status(_position(position), ("MOVING" in states) if states else None)
+    pan_tilt, zoom = (_moving(getattr(moves, axis, None)) for axis in ("PanTilt", "Zoom"))
+    states = [state for state in (pan_tilt, zoom) if state is not None]
+    return Status(_position(position), any(states) if states else None, pan_tilt, zoom)
+
+
+def _moving(state: Any) -> bool | None:
+    text = str(state).upper() if state is not None else ""
+    return text == "MOVING" if text in ("IDLE", "MOVING") else None
 
 
 def presets(camera: Camera) -> list[Preset]:
@@ -150,15 +181,40 @@ def remove_preset(camera: Camera, token: str) -> None:
     _command(camera, "RemovePreset", PresetToken=token)
 
 
+def last_command(camera_id: int) -> Command | None:
+    """The last move the VMS told the camera to make; None if none lately."""
+    found = cache.get(_command_key(camera_id))
+    return Command(*found) if found else None
+
+
+def _note_command(camera: Camera, operation: str, arguments: dict[str, Any]) -> None:
+    axes = ("pan_tilt", "zoom")
+    if operation == "ContinuousMove":  # only the axes it gives a speed move
+        speeds = arguments["Velocity"]
+        axes = tuple(axis for axis, key in (("pan_tilt", "PanTilt"), ("zoom", "Zoom"))
+                     if any(speeds[key].values()))
+    cache.set(_command_key(camera.pk), (time.time(), _MOVES[operation], axes), _COMMAND_KEEP_SECONDS)
+
+
+def _command_key(camera_id: int) -> str:
+    return f"ptz-command:{camera_id}"
+
+
 def _command(camera: Camera, operation: str, **arguments: Any) -> Any:
-    """Ask the camera's PTZ service `operation` on the camera's PTZ profile."""
+    """Ask the camera's PTZ service `operation` on the camera's PTZ profile. A move is noted first (last_command), so
+    the recorder knows before the picture changes."""
+    if operation in _MOVES:
+        _note_command(camera, operation, arguments)
 
     async def ask(client: ONVIFCamera) -> Any:
         if PTZ_SERVICE not in client.xaddrs:
             raise _no_ptz(camera)
         service = await client.create_ptz_service()
         try:
-            return await getattr(service, operation)({"ProfileToken": camera.ptz_profile, **arguments})
+            answer = await getattr(service, operation)({"ProfileToken": camera.ptz_profile, **arguments})
+            if operation in _MOVES:
+                _note_command(camera, operation, arguments)
+            return answer
         except zeep.exceptions.Fault as exc:
             error = _refusal(exc, camera)
             if error is None:

@@ -15,7 +15,8 @@ from recordings.recorder import camera_directory
 
 SPEAKER_TASK = "devices.tasks.detect_speaker"
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
-                  "retention_gib", "rotation")
+                  "retention_gib", "rotation", "ptz_wide_angle", "ptz_zoom_ratio", "ptz_pan_range", "ptz_tilt_range",
+                  "ptz_digital", "ptz_max_speed")
 
 
 class CameraHasEvidence(Exception):
@@ -105,3 +106,4 @@ def forget_ptz_if_moved(camera: Camera, data: dict) -> dict:
     if any(field in data and data[field] != getattr(camera, field) for field in ("onvif_host", "onvif_port")):
         return {"ptz_profile": "", "ptz_capabilities": []}
     return {}
+

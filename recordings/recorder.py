@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from devices.choices import CameraStatus, DeviceKind, RecordingMode
 from devices.models import Camera
+from devices.ptz_masks import scene_masks_of
+from devices.ptz_position import PositionFollower
 from devices.status import publish_status
 from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess
@@ -62,6 +64,9 @@ class CameraRecorder(CameraThread):
         self.rotation = camera.rotation
         self.records = camera.recording_mode != RecordingMode.OFF
         self.masker = Masker(*masking_of(camera)) if is_masked(camera) else None
+        self.position: PositionFollower | None = None
+        if self.masker is not None:
+            self.follow_scene(camera)
         self.keep_unmasked = self.masker is not None and camera.keep_unmasked
         self.reads_metadata = camera.metadata_in_stream
         self.unmasked_live: LivePublisher | None = None
@@ -119,7 +124,19 @@ class CameraRecorder(CameraThread):
             backoff = min(backoff * 2, settings.RECONNECT_MAX_SECONDS)
         if self.masker is not None:
             self.masker.close()
+        if self.position is not None:
+            self.position.close()
         log.info("camera %s: recording stopped", self.camera_id)
+
+    def follow_scene(self, camera: Camera) -> None:
+        """Mask the camera's privacy masks fixed to the scene where its position puts them on each frame (following
+        its position while it has any)."""
+        masks = scene_masks_of(camera)
+        if masks and self.position is None:
+            self.position = PositionFollower(camera, masks, camera.ptz_optics, camera.ptz_max_speed)
+            self.masker.follow(self.position.masks)
+        elif self.position is not None:
+            self.position.set(masks, camera.ptz_optics, camera.ptz_max_speed)
 
     def unmasked_copy(self) -> UnmaskedCopy | None:
         """Where the camera's video goes unmasked, when the admin keeps it (and the camera records)."""
@@ -308,9 +325,10 @@ def is_masked(camera: Camera) -> bool:
 
 
 def masking_of(camera: Camera) -> tuple[list[PrivacyMask], str | None, str]:
-    """The camera's masks as the masker takes them: static masks, dynamic mode, dynamic style."""
+    """The camera's masks as the masker takes them: static masks, dynamic mode, dynamic style. Masks fixed to a PTZ
+    camera's scene are not among them: they move with its position (CameraRecorder.follow_scene)."""
     masks = [PrivacyMask(tuple(tuple(point) for point in mask.points), mask.style, color_from_hex(mask.color))
-             for mask in camera.privacy_masks.all()]
+             for mask in camera.privacy_masks.all() if mask.scene_points is None]
     return masks, camera.dynamic_masking or None, camera.dynamic_mask_style
 
 
@@ -335,3 +353,4 @@ class Recorder(LeasingProcess):
         for camera_id, thread in self.threads.items():
             if thread.masker is not None:
                 thread.masker.set(*masking_of(mine[camera_id]))
+                thread.follow_scene(mine[camera_id])

@@ -1,5 +1,5 @@
 """Privacy masks on pictures: each style in BGR and in YUV, motion masking, people and background masking on real
-footage, and masks changed from another thread."""
+footage, masks changed from another thread, and masks that follow a PTZ camera frame by frame."""
 
 import threading
 import time
@@ -188,6 +188,24 @@ def test_set_from_another_thread_takes_effect_on_the_next_frame(picture):
         stop.set()
         flipper.join()
     assert seen == {"left", "right"}
+
+
+def test_followed_masks_are_asked_for_each_frame_on_top_of_the_set_ones(picture):
+    left = PrivacyMask(((0, 0), (0.5, 0), (0.5, 1), (0, 1)), "solid", (0, 0, 255))
+    top = PrivacyMask(((0, 0), (1, 0), (1, 0.3), (0, 0.3)), "solid", (255, 0, 0))
+    bottom = PrivacyMask(((0, 0.7), (1, 0.7), (1, 1), (0, 1)), "mosaic")
+    now = [top]  # where a PTZ camera's position puts its masks, frame by frame
+    masker = Masker([left])
+    masker.follow(lambda: now)
+
+    assert (masker.apply(picture) == Masker([left, top]).apply(picture)).all()
+    now = [bottom]
+    assert (masker.apply(picture) == Masker([left, bottom]).apply(picture)).all()
+    now = []
+    assert (masker.apply(picture) == Masker([left]).apply(picture)).all()
+    masker.follow(None)
+    now = [top]
+    assert (masker.apply(picture) == Masker([left]).apply(picture)).all()
 
 
 class HeldSegmenter:

@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -252,8 +252,9 @@ def yuv_planes(data: np.ndarray, width: int, height: int) -> list[Plane]:
 class Masker:
     """The privacy masks of one camera, applied to each of its frames.
 
-    `set` may be called from any thread at any time; the next frame masked uses the new setting. `apply` and
-    `mask_frame` are called from one thread (the camera's). Static masks are applied last, so a person shown
+    `set` may be called from any thread at any time; the next frame masked uses the new setting. `follow` adds
+    masks asked for at each frame (a PTZ camera's, where its position puts them). `apply` and `mask_frame` are
+    called from one thread (the camera's). Static masks are applied last, so a person shown
     by "background" mode inside a static mask stays masked. `close` when done (it stops the people analysis).
 
     Dynamic modes: "motion" masks what moves (for stable, well-lit scenes: someone who stands still long enough
@@ -281,6 +282,8 @@ class Masker:
         self._last_at: float | None = None
         self._people: _PeopleWatcher | None = None
         self._stopped_analysis_cpu = 0.0  # of people analysis threads stopped so far
+        self._moving_masks: Callable[[], Sequence[PrivacyMask]] | None = None
+        self._moving_regions: tuple[tuple, list[Region | None]] = ((), [])  # the last ones rasterised, by masks + size
         # Every camera masks in its own thread; OpenCV's process-wide pool would make them fight over the cores
         # (as in video.detection), and the recorder could not tell each camera's cost.
         cv2.setNumThreads(1)
@@ -298,11 +301,16 @@ class Masker:
         with self._lock:
             self._settings = settings
 
+    def follow(self, masks: Callable[[], Sequence[PrivacyMask]] | None) -> None:
+        """Mask each frame also with what `masks()` gives at that moment (called from the masking thread, once a
+        frame): masks that move with a PTZ camera's position. None stops it."""
+        self._moving_masks = masks
+
     @property
     def active(self) -> bool:
         """Whether anything is masked at all."""
         settings = self._settings
-        return bool(settings.masks) or settings.dynamic is not None
+        return bool(settings.masks) or settings.dynamic is not None or self._moving_masks is not None
 
     @property
     def error(self) -> str | None:
@@ -383,6 +391,15 @@ class Masker:
                     _rasterise(mask, width, height, half) for mask in settings.masks
                 ]
             for mask, region in zip(settings.masks, regions, strict=True):
+                if region is not None:
+                    paint(planes, region, mask.style, mask.color, _cell(mask.style, width), yuv)
+        moving = self._moving_masks
+        if moving is not None:
+            masks = tuple(moving())
+            key = (masks, width, height)
+            if self._moving_regions[0] != key:
+                self._moving_regions = (key, [_rasterise(mask, width, height, half) for mask in masks])
+            for mask, region in zip(masks, self._moving_regions[1], strict=True):
                 if region is not None:
                     paint(planes, region, mask.style, mask.color, _cell(mask.style, width), yuv)
 

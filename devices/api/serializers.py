@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from devices import onvif, ptz_presets, site_plans
+from devices import onvif, ptz_masks, ptz_presets, site_plans
 from devices.choices import (
     AnalysisSource,
     CameraStatus,
@@ -23,7 +23,9 @@ from devices.metadata_feed import check_broker_url
 from devices.models import Announcement, Camera, DeviceEvent, PrivacyMask, PtzTour, PtzTourRun, SitePlan
 from devices.stream_urls import validate_stream_url
 from video.announcements import MAX_BYTES, RATE, AnnouncementError, decode_announcement
+from video.ptz_view import View
 from video.source import split_credentials
+from vms.api.errors import CameraUnavailable
 from vms.api.fields import PicturePointsField, ScheduleWindowSerializer, UniqueNamePerCamera, check_schedule
 
 # A host name (letters, digits, dots, hyphens), an IPv4 address or an IPv6 address in brackets or bare.
@@ -89,7 +91,8 @@ class CameraSerializer(serializers.ModelSerializer):
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
             "has_metadata_password", "metadata_topic", "track_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
-            "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "speaker", "site_plan",
+            "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "ptz_wide_angle",
+            "ptz_zoom_ratio", "ptz_pan_range", "ptz_tilt_range", "ptz_digital", "ptz_max_speed", "speaker", "site_plan",
             "plan_x", "plan_y", "plan_heading", "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
         ]
         read_only_fields = ["masking_cost", "events_error", "relay_outputs", "created_at", "updated_at"]
@@ -247,14 +250,54 @@ class DiscoveryRequestSerializer(serializers.Serializer):
     timeout = serializers.FloatField(min_value=0.5, max_value=10, default=3)
 
 
+class PtzViewSerializer(serializers.Serializer):
+    """A PTZ camera's position, all three given."""
+
+    pan = serializers.FloatField(min_value=-1, max_value=1, help_text="-1 to 1, right positive")
+    tilt = serializers.FloatField(min_value=-1, max_value=1, help_text="-1 to 1, up positive")
+    zoom = serializers.FloatField(min_value=0, max_value=1, help_text="0 (wide) to 1 (tele)")
+
+
 class PrivacyMaskSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
+    """A privacy mask. On a PTZ camera it is fixed to the scene: `points` are drawn on a view of the camera (`view`,
+    else where it looks when saved) and kept in `scene_points`, where it stays however the camera moves."""
+
     color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
-    points = PicturePointsField(min_points=3)
+    points = PicturePointsField(min_points=3, help_text="[[x, y], ...] on the picture; on a PTZ camera, as drawn on "
+                                                        "the view it was drawn on")
+    view = PtzViewSerializer(write_only=True, required=False,
+                             help_text="PTZ cameras: the position of the view the points were drawn on; left out, "
+                                       "where the camera looks when the mask is saved")
+    scene_points = serializers.JSONField(read_only=True, help_text="PTZ cameras: [[pan, tilt], ...] in degrees "
+                                                                   "from home, right and up positive; else null")
+    fixed_to_scene = serializers.BooleanField(read_only=True, help_text="Whether the mask stays on its part of the "
+                                                                        "scene as a PTZ camera moves")
 
     class Meta:
         model = PrivacyMask
-        fields = ["id", "camera", "name", "points", "style", "color"]
+        fields = ["id", "camera", "name", "points", "style", "color", "view", "scene_points", "fixed_to_scene"]
         read_only_fields = ["camera"]
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        camera = self.context["camera"]
+        view = attrs.pop("view", None)
+        if not camera.has_ptz:
+            if view is not None:
+                raise serializers.ValidationError({"view": f"{camera.name} has no PTZ: its masks are drawn on its "
+                                                           "one view."})
+            return attrs
+        if "points" in attrs or view is not None:
+            points = attrs.get("points", self.instance.points if self.instance is not None else None)
+            drawn_on = View(**view) if view is not None else None
+            try:
+                attrs["scene_points"] = ptz_masks.scene_points(camera, points, drawn_on)
+            except ValueError as exc:
+                raise serializers.ValidationError({"view": str(exc)}) from exc
+            except onvif.OnvifError as exc:
+                raise CameraUnavailable(exc.reason, f"{exc.message} (A PTZ camera's mask is fixed to the scene from "
+                                                    "where the camera looks: give the view it was drawn on.)") from exc
+        return attrs
 
 
 

@@ -147,3 +147,13 @@ def ptz_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PtzCamera]:
         pytest.skip("the PTZ stand-in needs root, unshare and ip for its network namespace and veth pair")
     with PtzCamera(tmp_path_factory.mktemp("ptz")) as camera:
         yield camera
+
+
+@pytest.fixture(scope="module")
+def ptz_video_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PtzCamera]:
+    """The PTZ camera of `ptz_device`, serving the video of its digital PTZ too (`rtsp_url`): a crop of a scene with
+    coloured squares at known places (tests/standins/ptz_camera.py, MARKERS)."""
+    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
+        pytest.skip("the PTZ stand-in needs root, unshare and ip for its network namespace and veth pair")
+    with PtzCamera(tmp_path_factory.mktemp("ptz"), video=True) as camera:
+        yield camera

@@ -3,8 +3,11 @@ network namespace of its own, which this host reaches over a veth pair on a priv
 
 ipycam binds 0.0.0.0 and multicasts, so it runs only in that namespace: `PtzCamera` starts this module under
 `unshare --net --pid` (the namespace and the veth pair vanish with its process, which dies with whoever started it),
-the module waits there for its end of the pair, and serves ONVIF on it. Only the ONVIF service is started (no video, no
-WS-Discovery): PTZ needs nothing else. Its presets are kept in `ptz_presets.json` in its working directory.
+the module waits there for its end of the pair, and serves ONVIF on it. Only the ONVIF service is started (no
+WS-Discovery), and with `video=True` the video of its digital PTZ: a crop of SCENE, a large picture with coloured
+squares at known places (MARKERS), moved and scaled by ipycam itself, served over RTSP (tests/standins/ptz_video.py,
+GStreamer, in the same namespace) at `camera.rtsp_url`, the address its GetStreamUri gives. Its presets are kept in
+`ptz_presets.json` in its working directory.
 
 ipycam's PTZ service has gaps a standard client (onvif-zeep-async, what the VMS uses) trips on; `StandardPtzService`
 fills them as the ONVIF PTZ specification says: it declares the `ptz:`/`tptz:` prefixes its answers use, fills
@@ -42,6 +45,17 @@ LINK_INSIDE = "cam0"
 SUBNETS = ipaddress.ip_network("10.213.128.0/17")
 PTZ_WSDL = "http://www.onvif.org/ver20/ptz/wsdl"
 FOV_SPACE = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationSpaceFov"
+SYSTEM_PYTHON = "/usr/bin/python3"  # GStreamer's Python bindings (python3-gi) are the system's
+# The large picture the digital PTZ crops (at zoom 0 it shows all of it), and what it sends.
+SCENE_WIDTH, SCENE_HEIGHT = 1920, 1080
+VIDEO_WIDTH, VIDEO_HEIGHT = 640, 360
+VIDEO_FPS = 15
+MAX_ZOOM = 4.0  # ipycam's: the crop at zoom 1 is a quarter of the scene's width
+RTSP_PORT = 8554
+# Squares on the scene: their centres as fractions of the scene (x right, y down) and their colours (BGR).
+MARKER_SIZE = 0.05  # of the scene's width
+MARKERS = {"red": ((0.30, 0.45), (0, 0, 255)), "green": ((0.70, 0.45), (0, 255, 0)),
+           "blue": ((0.50, 0.75), (255, 0, 0))}
 _FAULT = """<?xml version="1.0" encoding="UTF-8"?>
 <s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:ter="http://www.onvif.org/ver10/error">
 <s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>ter:InvalidArgVal</s:Value>
@@ -55,8 +69,9 @@ _FAULT = """<?xml version="1.0" encoding="UTF-8"?>
 class PtzCamera:
     """Start with `with PtzCamera(workdir) as camera:`; the camera answers ONVIF at `camera.host`:`camera.port`."""
 
-    def __init__(self, workdir: Path, username: str = "ptz", password: str = "s3cret-ptz", port: int = 8080) -> None:
-        self.workdir, self.username, self.password, self.port = workdir, username, password, port
+    def __init__(self, workdir: Path, username: str = "ptz", password: str = "s3cret-ptz", port: int = 8080,
+                 video: bool = False) -> None:
+        self.workdir, self.username, self.password, self.port, self.video = workdir, username, password, port, video
         self.link = f"vmsptz{os.getpid() % 100000}{random.randrange(100)}"
         subnet = _free_subnet()
         self.host_side, self.host = (str(address) for address in list(subnet.hosts())[:2])
@@ -77,7 +92,8 @@ class PtzCamera:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [*NAMESPACE, sys.executable, "-m", "tests.standins.ptz_camera", "--address", f"{self.host}/{self.prefix}",
-             "--port", str(self.port), "--username", self.username, "--password", self.password],
+             "--port", str(self.port), "--username", self.username, "--password", self.password,
+             *(["--video"] if self.video else [])],
             cwd=self.workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
             preexec_fn=_die_with_parent)
         if _read_line(self.process, 30) != "namespace":
@@ -101,6 +117,11 @@ class PtzCamera:
             time.sleep(0.05)  # the kernel tears a dead namespace down in the background
         if link_exists(self.link):
             _ip("link", "del", self.link)
+
+    @property
+    def rtsp_url(self) -> str:
+        """Its video (started with `video=True`), without credentials: it asks for the camera's own."""
+        return f"rtsp://{self.host}:{RTSP_PORT}/video_main"
 
     def state(self) -> dict[str, Any]:
         """Where ipycam's PTZ is, as ipycam itself says (its web API, not ONVIF): pan, tilt, zoom, moving."""
@@ -226,19 +247,65 @@ def _standard_service_class():
     return StandardPtzService
 
 
-def serve(address: str, port: int, username: str, password: str) -> None:
+def scene_picture() -> Any:
+    """SCENE: a grey ramp with a grid (so a crop shows where it is) and the MARKERS, BGR."""
+    import numpy as np
+
+    ramp = np.linspace(70, 150, SCENE_WIDTH, dtype=np.float32)[None, :] + np.zeros((SCENE_HEIGHT, 1), np.float32)
+    picture = np.repeat(ramp.astype(np.uint8)[..., None], 3, axis=2)
+    picture[::120, :] = 200
+    picture[:, ::120] = 200
+    half = round(MARKER_SIZE * SCENE_WIDTH / 2)
+    for (x, y), colour in MARKERS.values():
+        cx, cy = round(x * SCENE_WIDTH), round(y * SCENE_HEIGHT)
+        picture[cy - half:cy + half, cx - half:cx + half] = colour
+    return picture
+
+
+def stream_video(camera: Any, address: str, username: str, password: str) -> None:
+    """Serve the digital PTZ's view of SCENE over RTSP: a thread renders it VIDEO_FPS times a second (ipycam's crop)
+    into ptz_video.py, which encodes and serves the newest picture."""
+    import cv2
+
+    server = subprocess.Popen(
+        [SYSTEM_PYTHON, str(Path(__file__).with_name("ptz_video.py")), "--address", address, "--port", str(RTSP_PORT),
+         "--path", "/" + camera.config.main_stream_name, "--width", str(VIDEO_WIDTH), "--height", str(VIDEO_HEIGHT),
+         "--fps", str(VIDEO_FPS), "--user", username, "--password", password],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=False, preexec_fn=_die_with_parent)
+    if server.stdout.readline().strip() != b"READY":
+        raise RuntimeError("the PTZ camera's video server did not start")
+    scene = scene_picture()
+
+    def render() -> None:
+        due = time.monotonic()
+        while True:
+            view = camera.ptz.apply_ptz(scene)
+            if view.shape[:2] != (VIDEO_HEIGHT, VIDEO_WIDTH):  # ipycam leaves the home view uncropped
+                view = cv2.resize(view, (VIDEO_WIDTH, VIDEO_HEIGHT), interpolation=cv2.INTER_AREA)
+            server.stdin.write(cv2.cvtColor(view, cv2.COLOR_BGR2YUV_I420).tobytes())
+            server.stdin.flush()
+            due += 1 / VIDEO_FPS
+            time.sleep(max(0.0, due - time.monotonic()))
+
+    threading.Thread(target=render, daemon=True).start()
+
+
+def serve(address: str, port: int, username: str, password: str, video: bool) -> None:
     from ipycam import CameraConfig, IPCamera
     from ipycam.camera import ReusableThreadingTCPServer
     from ipycam.http import IPCameraHTTPHandler
 
     config = CameraConfig(local_ip=address, onvif_port=port, username=username, password=password,
-                          main_width=1280, main_height=720, sub_width=640, sub_height=360, sub_bitrate="1M",
-                          hw_accel="cpu")
+                          main_width=VIDEO_WIDTH, main_height=VIDEO_HEIGHT, sub_width=640, sub_height=360,
+                          sub_bitrate="1M", hw_accel="cpu", rtsp_port=RTSP_PORT)
     camera = IPCamera(config)
+    camera.ptz.max_zoom = MAX_ZOOM
     camera.onvif = _standard_service_class()(config, camera.ptz)
     IPCameraHTTPHandler.camera = camera
     server = ReusableThreadingTCPServer(("", port), IPCameraHTTPHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    if video:
+        stream_video(camera, address, username, password)
     print(json.dumps({"onvif": f"http://{address}:{port}/onvif/device_service"}), flush=True)
 
 
@@ -250,6 +317,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--username", default="ptz")
     parser.add_argument("--password", default="s3cret-ptz")
+    parser.add_argument("--video", action="store_true", help="serve the digital PTZ's view of SCENE over RTSP")
     args = parser.parse_args(argv)
     # Started by hand on the host, this would bind and multicast there: refuse unless in a fresh namespace.
     if not only_loopback_network():
@@ -268,7 +336,7 @@ def main(argv: list[str]) -> int:
     stopping = threading.Event()
     # As the namespace's first process, it would ignore SIGTERM without a handler.
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    serve(args.address.split("/")[0], args.port, args.username, args.password)
+    serve(args.address.split("/")[0], args.port, args.username, args.password, args.video)
     stopping.wait()
     return 0
 

@@ -749,6 +749,38 @@ export interface components {
       ptz: boolean;
       /** @description What its PTZ can do: show only these controls */
       ptz_capabilities: readonly components["schemas"]["PtzCapabilitiesEnum"][];
+      /**
+       * PTZ field of view
+       * Format: double
+       * @description Horizontal field of view at the widest zoom, degrees
+       */
+      ptz_wide_angle: number;
+      /**
+       * Format: double
+       * @description Magnification at full zoom (30 for a 30x camera)
+       */
+      ptz_zoom_ratio: number;
+      /**
+       * Format: double
+       * @description Degrees the camera turns from pan -1 to 1 (360: all the way round)
+       */
+      ptz_pan_range: number;
+      /**
+       * Format: double
+       * @description Degrees the camera tilts from tilt -1 to 1
+       */
+      ptz_tilt_range: number;
+      /**
+       * Digital PTZ
+       * @description Its PTZ crops its wide picture (it looks no further than that)
+       */
+      ptz_digital: boolean;
+      /**
+       * PTZ top speed
+       * Format: double
+       * @description The fastest it pans, tilts or zooms, in ONVIF position units (-1 to 1) per second: how far masks are grown while it moves
+       */
+      ptz_max_speed: number;
       /** @description What its speaker takes over the ONVIF audio back channel (PCMU or PCMA), as it said when probed; empty: it has no speaker (no talk-back) */
       speaker: string;
       site_plan: number | null;
@@ -844,6 +876,38 @@ export interface components {
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
       listen_events?: boolean;
+      /**
+       * PTZ field of view
+       * Format: double
+       * @description Horizontal field of view at the widest zoom, degrees
+       */
+      ptz_wide_angle?: number;
+      /**
+       * Format: double
+       * @description Magnification at full zoom (30 for a 30x camera)
+       */
+      ptz_zoom_ratio?: number;
+      /**
+       * Format: double
+       * @description Degrees the camera turns from pan -1 to 1 (360: all the way round)
+       */
+      ptz_pan_range?: number;
+      /**
+       * Format: double
+       * @description Degrees the camera tilts from tilt -1 to 1
+       */
+      ptz_tilt_range?: number;
+      /**
+       * Digital PTZ
+       * @description Its PTZ crops its wide picture (it looks no further than that)
+       */
+      ptz_digital?: boolean;
+      /**
+       * PTZ top speed
+       * Format: double
+       * @description The fastest it pans, tilts or zooms, in ONVIF position units (-1 to 1) per second: how far masks are grown while it moves
+       */
+      ptz_max_speed?: number;
       site_plan?: number | null;
       /** Format: double */
       plan_x?: number | null;
@@ -1555,6 +1619,38 @@ export interface components {
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
       listen_events?: boolean;
+      /**
+       * PTZ field of view
+       * Format: double
+       * @description Horizontal field of view at the widest zoom, degrees
+       */
+      ptz_wide_angle?: number;
+      /**
+       * Format: double
+       * @description Magnification at full zoom (30 for a 30x camera)
+       */
+      ptz_zoom_ratio?: number;
+      /**
+       * Format: double
+       * @description Degrees the camera turns from pan -1 to 1 (360: all the way round)
+       */
+      ptz_pan_range?: number;
+      /**
+       * Format: double
+       * @description Degrees the camera tilts from tilt -1 to 1
+       */
+      ptz_tilt_range?: number;
+      /**
+       * Digital PTZ
+       * @description Its PTZ crops its wide picture (it looks no further than that)
+       */
+      ptz_digital?: boolean;
+      /**
+       * PTZ top speed
+       * Format: double
+       * @description The fastest it pans, tilts or zooms, in ONVIF position units (-1 to 1) per second: how far masks are grown while it moves
+       */
+      ptz_max_speed?: number;
       site_plan?: number | null;
       /** Format: double */
       plan_x?: number | null;
@@ -1573,12 +1669,18 @@ export interface components {
        */
       plan_range_m?: number;
     };
-    /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
+    /**
+     * @description A privacy mask. On a PTZ camera it is fixed to the scene: `points` are drawn on a view of the camera (`view`,
+     * else where it looks when saved) and kept in `scene_points`, where it stays however the camera moves.
+     */
     PatchedPrivacyMaskRequest: {
       name?: string;
+      /** @description [[x, y], ...] on the picture; on a PTZ camera, as drawn on the view it was drawn on */
       points?: [number, number][];
       style?: components["schemas"]["MaskStyleEnum"];
       color?: string;
+      /** @description PTZ cameras: the position of the view the points were drawn on; left out, where the camera looks when the mask is saved */
+      view?: components["schemas"]["PtzViewRequest"];
     };
     PatchedPtzPresetRequest: {
       name?: string;
@@ -1713,21 +1815,35 @@ export interface components {
       /** Format: double */
       h: number;
     };
-    /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
+    /**
+     * @description A privacy mask. On a PTZ camera it is fixed to the scene: `points` are drawn on a view of the camera (`view`,
+     * else where it looks when saved) and kept in `scene_points`, where it stays however the camera moves.
+     */
     PrivacyMask: {
       id: number;
       camera: number;
       name: string;
+      /** @description [[x, y], ...] on the picture; on a PTZ camera, as drawn on the view it was drawn on */
       points: [number, number][];
       style: components["schemas"]["MaskStyleEnum"];
       color: string;
+      /** @description PTZ cameras: [[pan, tilt], ...] in degrees from home, right and up positive; else null */
+      scene_points: unknown;
+      /** @description Whether the mask stays on its part of the scene as a PTZ camera moves */
+      fixed_to_scene: boolean;
     };
-    /** @description For serializers of things a camera has several of (zones, rules, masks): one name once per camera. */
+    /**
+     * @description A privacy mask. On a PTZ camera it is fixed to the scene: `points` are drawn on a view of the camera (`view`,
+     * else where it looks when saved) and kept in `scene_points`, where it stays however the camera moves.
+     */
     PrivacyMaskRequest: {
       name: string;
+      /** @description [[x, y], ...] on the picture; on a PTZ camera, as drawn on the view it was drawn on */
       points: [number, number][];
       style?: components["schemas"]["MaskStyleEnum"];
       color?: string;
+      /** @description PTZ cameras: the position of the view the points were drawn on; left out, where the camera looks when the mask is saved */
+      view?: components["schemas"]["PtzViewRequest"];
     };
     ProbeRequest: {
       url: string;
@@ -1932,6 +2048,42 @@ export interface components {
       preset: string;
       /** @description How long it stays there */
       dwell_seconds: number;
+    };
+    /** @description A PTZ camera's position, all three given. */
+    PtzView: {
+      /**
+       * Format: double
+       * @description -1 to 1, right positive
+       */
+      pan: number;
+      /**
+       * Format: double
+       * @description -1 to 1, up positive
+       */
+      tilt: number;
+      /**
+       * Format: double
+       * @description 0 (wide) to 1 (tele)
+       */
+      zoom: number;
+    };
+    /** @description A PTZ camera's position, all three given. */
+    PtzViewRequest: {
+      /**
+       * Format: double
+       * @description -1 to 1, right positive
+       */
+      pan: number;
+      /**
+       * Format: double
+       * @description -1 to 1, up positive
+       */
+      tilt: number;
+      /**
+       * Format: double
+       * @description 0 (wide) to 1 (tele)
+       */
+      zoom: number;
     };
     /**
      * @description * `continuous` - Continuous

@@ -241,6 +241,40 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
           <PtzCheck camera={camera}
             changed={draft.onvif_host.trim() !== camera.onvif_host || String(draft.onvif_port) !== String(camera.onvif_port)} />
         )}
+        {camera?.ptz && (
+          <div data-testid="ptz-optics">
+            <p class="muted small">
+              Its optics, from its datasheet: where its privacy masks, fixed to the scene, land as it pans, tilts and zooms.
+            </p>
+            <div class="field-row">
+              <Field label="Field of view, widest (°)" name="ptz_wide_angle" error={error} hint="Across, at zoom 0">
+                <input name="ptz_wide_angle" type="number" min={1} max={180} step="any" value={draft.ptz_wide_angle}
+                  onInput={(e) => set("ptz_wide_angle", e.currentTarget.value)} />
+              </Field>
+              <Field label="Zoom ratio" name="ptz_zoom_ratio" error={error} hint="30 for a 30x camera">
+                <input name="ptz_zoom_ratio" type="number" min={1} max={100} step="any" value={draft.ptz_zoom_ratio}
+                  onInput={(e) => set("ptz_zoom_ratio", e.currentTarget.value)} />
+              </Field>
+              <Field label="Pan range (°)" name="ptz_pan_range" error={error} hint="360: turns all the way round">
+                <input name="ptz_pan_range" type="number" min={0} max={360} step="any" value={draft.ptz_pan_range}
+                  onInput={(e) => set("ptz_pan_range", e.currentTarget.value)} />
+              </Field>
+              <Field label="Tilt range (°)" name="ptz_tilt_range" error={error}>
+                <input name="ptz_tilt_range" type="number" min={0} max={360} step="any" value={draft.ptz_tilt_range}
+                  onInput={(e) => set("ptz_tilt_range", e.currentTarget.value)} />
+              </Field>
+              <Field label="Top speed" name="ptz_max_speed" error={error} hint="Position units (-1 to 1) a second">
+                <input name="ptz_max_speed" type="number" min={0.01} max={100} step="any" value={draft.ptz_max_speed}
+                  onInput={(e) => set("ptz_max_speed", e.currentTarget.value)} />
+              </Field>
+            </div>
+            <label class="checkbox">
+              <input type="checkbox" name="ptz_digital" checked={draft.ptz_digital}
+                onChange={(e) => set("ptz_digital", e.currentTarget.checked)} />
+              Digital PTZ (it crops its wide picture)
+            </label>
+          </div>
+        )}
       </fieldset>
 
       <FormErrors error={error} />

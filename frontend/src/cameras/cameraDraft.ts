@@ -38,6 +38,12 @@ export interface CameraDraft {
   onvif_host: string;
   onvif_port: string;
   listen_events: boolean;
+  ptz_wide_angle: string;
+  ptz_zoom_ratio: string;
+  ptz_pan_range: string;
+  ptz_tilt_range: string;
+  ptz_digital: boolean;
+  ptz_max_speed: string;
 }
 
 export const EMPTY_DRAFT: CameraDraft = {
@@ -66,6 +72,12 @@ export const EMPTY_DRAFT: CameraDraft = {
   onvif_host: "",
   onvif_port: "80",
   listen_events: false,
+  ptz_wide_angle: "60",
+  ptz_zoom_ratio: "20",
+  ptz_pan_range: "360",
+  ptz_tilt_range: "180",
+  ptz_digital: false,
+  ptz_max_speed: "2",
 };
 
 export function draftOf(camera: Camera): CameraDraft {
@@ -96,6 +108,12 @@ export function draftOf(camera: Camera): CameraDraft {
     onvif_host: camera.onvif_host,
     onvif_port: String(camera.onvif_port),
     listen_events: camera.listen_events,
+    ptz_wide_angle: String(camera.ptz_wide_angle),
+    ptz_zoom_ratio: String(camera.ptz_zoom_ratio),
+    ptz_pan_range: String(camera.ptz_pan_range),
+    ptz_tilt_range: String(camera.ptz_tilt_range),
+    ptz_digital: camera.ptz_digital,
+    ptz_max_speed: String(camera.ptz_max_speed),
   };
 }
 
@@ -131,6 +149,12 @@ export function inputOf(draft: CameraDraft): CameraInput {
     onvif_host: draft.onvif_host.trim(),
     onvif_port: Number(draft.onvif_port),
     listen_events: draft.listen_events,
+    ptz_wide_angle: Number(draft.ptz_wide_angle),
+    ptz_zoom_ratio: Number(draft.ptz_zoom_ratio),
+    ptz_pan_range: Number(draft.ptz_pan_range),
+    ptz_tilt_range: Number(draft.ptz_tilt_range),
+    ptz_digital: draft.ptz_digital,
+    ptz_max_speed: Number(draft.ptz_max_speed),
   };
   if (draft.password) input.password = draft.password;
   if (draft.metadata_password) input.metadata_password = draft.metadata_password;

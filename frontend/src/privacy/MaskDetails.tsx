@@ -9,17 +9,20 @@ import { ErrorNote } from "../components/Notice";
 import { useShapeForm } from "../drawing/useShapeForm";
 import { MASK_STYLES } from "./maskWords";
 import type { MaskOutline } from "./MaskShape";
+import type { PtzView } from "./ptzView";
 
 interface MaskDetailsProps {
   camera: number;
   mask: MaskOutline;
+  /** A new mask on a PTZ camera: the view it was drawn on (null: where the camera looks when it is saved). */
+  view?: PtzView | null;
   onSaved: (mask: PrivacyMask) => void;
   onDeleted: () => void;
   /** Discard a drawn mask, or stop editing a saved one. */
   onClose: () => void;
 }
 
-export function MaskDetails({ camera, mask, onSaved, onDeleted, onClose }: MaskDetailsProps) {
+export function MaskDetails({ camera, mask, view, onSaved, onDeleted, onClose }: MaskDetailsProps) {
   const [name, setName] = useState(mask.name);
   const [style, setStyle] = useState<MaskStyle>(mask.style);
   const [color, setColor] = useState(mask.color);
@@ -28,7 +31,7 @@ export function MaskDetails({ camera, mask, onSaved, onDeleted, onClose }: MaskD
     save: () => {
       const input = { name: name.trim(), style, color };
       return mask.id === undefined
-        ? privacyMasks.create(camera, { ...input, points: mask.points })
+        ? privacyMasks.create(camera, { ...input, points: mask.points, ...(view ? { view } : {}) })
         : privacyMasks.update(camera, mask.id, input);
     },
     remove: () => privacyMasks.remove(camera, mask.id!),
@@ -39,6 +42,7 @@ export function MaskDetails({ camera, mask, onSaved, onDeleted, onClose }: MaskD
   return (
     <form class="shape-details" onSubmit={submit} data-testid="mask-details">
       <h3>{isNew ? "New mask" : `The mask “${mask.name}”`}</h3>
+      {mask.fixed_to_scene && <p class="muted small">Fixed to the scene: it stays on this part of the scene as the camera moves.</p>}
       <FormErrors error={error} />
       {fieldErrors(error, "points").map((message) => <div class="field-error" role="alert">{message}</div>)}
       <Field label="Mask name" name="name" error={error}>

@@ -1,6 +1,7 @@
 /** A camera's privacy masks on its picture: draw areas nobody may see; name, restyle, recolour or delete them. */
 
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+import { ptz } from "../api/endpoints";
 import type { Camera, Point, PrivacyMask } from "../api/types";
 import { useCameraPicture } from "../analytics/useCameraPicture";
 import { ErrorNote } from "../components/Notice";
@@ -8,6 +9,7 @@ import { PictureCanvas } from "../drawing/PictureCanvas";
 import { MaskDetails } from "./MaskDetails";
 import { MaskPatterns, MaskShape, type MaskOutline } from "./MaskShape";
 import { MASK_STYLE_WORDS } from "./maskWords";
+import { onView, type PtzView } from "./ptzView";
 
 const HOW_TO = {
   drawing: "Click to add corners. Click the first corner, double-click or press Enter to close the mask; Escape cancels.",
@@ -23,6 +25,17 @@ interface MaskEditorProps {
 
 export function MaskEditor({ camera, masks, onChanged }: MaskEditorProps) {
   const { taking, picture, size, error, retake } = useCameraPicture(camera);
+  // A PTZ camera's picture shows one view of its scene: where it looked once the picture was taken.
+  const [view, setView] = useState<PtzView | null>(null);
+  useEffect(() => {
+    if (!camera.ptz || taking) return;
+    ptz.status(camera.id).then(({ position }) => {
+      const known = position && position.pan !== null && position.tilt !== null && position.zoom !== null;
+      setView(known ? { pan: position.pan!, tilt: position.tilt!, zoom: position.zoom! } : null);
+    }, () => setView(null));
+  }, [camera.id, camera.ptz, taking]);
+  const shown = masks.map((mask) =>
+    mask.scene_points && view ? { ...mask, points: onView(mask.scene_points as Point[], view, camera) } : mask);
   const [drawing, setDrawing] = useState(false);
   const [sketch, setSketch] = useState<MaskOutline | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
@@ -36,7 +49,8 @@ export function MaskEditor({ camera, masks, onChanged }: MaskEditorProps) {
 
   function drawn(_kind: string, points: Point[]) {
     setDrawing(false);
-    setSketch({ name: `Mask ${masks.length + 1}`, points, style: "solid", color: "#000000" });
+    setSketch({ name: `Mask ${masks.length + 1}`, points, style: "solid", color: "#000000", scene_points: null,
+      fixed_to_scene: camera.ptz });
   }
 
   // Picking another mask leaves a drawn one unsaved; a click beside every mask keeps it.
@@ -59,12 +73,21 @@ export function MaskEditor({ camera, masks, onChanged }: MaskEditorProps) {
           The picture is shown as the camera sends it, before the {camera.rotation}° rotation: masks belong to the camera's own picture.
         </p>
       )}
+      {camera.ptz && (
+        <p class="note" data-testid="mask-fixed-to-scene">
+          {camera.name} is a PTZ camera: a mask is drawn on the view it shows now and stays fixed to that part of the
+          scene however the camera pans, tilts and zooms.{" "}
+          {view
+            ? `This picture was taken at pan ${view.pan.toFixed(2)}, tilt ${view.tilt.toFixed(2)}, zoom ${view.zoom.toFixed(2)}.`
+            : "Where it looks could not be read: a new mask is placed from where it looks when saved."}
+        </p>
+      )}
       <ErrorNote error={error} title="No picture from the camera; masks can still be drawn on the empty frame." />
       <div class="picture-workspace">
         <PictureCanvas picture={picture} alt="What the camera sees" size={size} tool={drawing ? "area" : null} layerId="mask-layer"
           onDrawn={drawn} onCancel={() => setDrawing(false)} onClickBeside={() => select(null)}>
           <MaskPatterns size={size} />
-          {masks.map((mask) => (
+          {shown.map((mask) => (
             <MaskShape key={mask.id} mask={mask} size={size} picture={picture} selected={mask.id === selected}
               onSelect={() => select(mask.id)} />
           ))}
@@ -80,13 +103,14 @@ export function MaskEditor({ camera, masks, onChanged }: MaskEditorProps) {
                     <span class="swatch" style={{ background: mask.color }} />
                     {mask.name}
                     <span class="muted small">{MASK_STYLE_WORDS[mask.style]}</span>
+                    {mask.fixed_to_scene && <span class="muted small">fixed to the scene</span>}
                   </button>
                 </li>
               ))}
             </ul>
           )}
           {sketch && (
-            <MaskDetails key="new" camera={camera.id} mask={sketch}
+            <MaskDetails key="new" camera={camera.id} mask={sketch} view={view}
               onSaved={(mask) => { setSketch(null); setSelected(mask.id); onChanged(); }}
               onDeleted={onChanged} onClose={() => setSketch(null)} />
           )}
