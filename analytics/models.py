@@ -80,6 +80,8 @@ class Rule(models.Model):
                                    related_name="gatekeeper_rules", help_text="The PTZ camera to send; empty: none")
     ptz_preset = models.CharField(max_length=100, blank=True, help_text="The preset's token, as the camera lists it")
     ptz_hold_seconds = models.FloatField(default=30, help_text="Seconds without a new event before it goes home")
+    ptz_follow = models.BooleanField(default=False, help_text="A radar's rule: the PTZ camera points at the object "
+                                                              "and follows it, instead of going to a preset")
     # Play a recorded announcement on a camera's speaker (its ONVIF audio back channel) when the rule fires.
     announcement = models.ForeignKey("devices.Announcement", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="rules", help_text="What to play; empty: none")

@@ -22,6 +22,8 @@ from video.track_summaries import TrackSummary
 SILENT_SECONDS = 10.0
 # How often a reporting radar's last-heard time is written.
 HEARD_WRITE_SECONDS = 5.0
+# A PTZ camera that follows a radar's object is turned towards it at most this often, and only when it moved.
+FOLLOW_EVERY_SECONDS = 1.0
 
 
 class RadarAnalytics(CameraAnalytics):
@@ -32,6 +34,7 @@ class RadarAnalytics(CameraAnalytics):
         self.tracks = RadarTracks(self.placement) if self.placement is not None else None
         self.heard_at = 0.0
         self.heard_written = 0.0
+        self.followed: dict[int, tuple[float, tuple[float, float]]] = {}  # event -> when and where it last turned
 
     def _engine_for(self, scene: services.Scene) -> RadarRuleEngine:
         return RadarRuleEngine(radar_rules(scene.rules))
@@ -73,7 +76,24 @@ class RadarAnalytics(CameraAnalytics):
         update = self.engine.update(now, tracks, active=self.scene.active_rules(at))
         analysis = Analysis(now, None, None, [], [as_track(track, self.placement) for track in tracks], None)
         self._record(update, analysis, at)
+        self._follow(tracks, now)
         self._publish_boxes(analysis, now, update.box_states)
+
+    def _follow(self, tracks, now: float) -> None:
+        """Turn the PTZ camera of each open event whose rule follows its object towards where the object is now."""
+        seen = {track.id: track for track in tracks if not track.missing}
+        open_events = set()
+        for (rule_id, track_id), event in self.events.items():
+            open_events.add(event["id"])
+            track = seen.get(track_id)
+            if rule_id not in self.scene.followed or track is None:
+                continue
+            last = self.followed.get(event["id"])
+            if last is not None and (now - last[0] < FOLLOW_EVERY_SECONDS or last[1] == track.point):
+                continue
+            self.followed[event["id"]] = (now, track.point)
+            services.enqueue_follow(event["id"], track.point, first=last is None)
+        self.followed = {event: turned for event, turned in self.followed.items() if event in open_events}
 
     def _heard(self, now: float) -> None:
         if not self.heard_at:

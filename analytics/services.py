@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from http import HTTPStatus
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -26,7 +28,8 @@ from devices.choices import DeviceKind
 from devices.models import Camera, DeviceEvent
 from video.device_events import EventRuleSpec
 from video.geometry import polygons_overlap
-from video.radar import coverage
+from video.ptz_view import aimed
+from video.radar import coverage, from_plan
 from video.rules import Crossing, RuleSpec, Schedule, ZoneSpec
 from vms import outbound, realtime
 
@@ -47,6 +50,7 @@ class Scene:
     rules: tuple[RuleSpec, ...]
     schedules: dict[int, Schedule]
     signature: str
+    followed: frozenset[int] = frozenset()  # the rules whose PTZ camera follows their object (a radar's)
 
     def active_rules(self, moment: datetime) -> set[int]:
         local = timezone.localtime(moment)
@@ -56,9 +60,11 @@ class Scene:
 def scene_of(camera_id: int) -> Scene:
     zones = {zone.pk: ZoneSpec(zone.pk, zone.kind, tuple(tuple(point) for point in zone.points))
              for zone in Zone.objects.filter(camera_id=camera_id)}
-    rules, schedules = [], {}
+    rules, schedules, followed = [], {}, set()
     for rule in Rule.objects.filter(camera_id=camera_id, enabled=True).exclude(
             condition=Condition.CAMERA_EVENT).order_by("pk"):
+        if rule.ptz_follow and rule.ptz_camera_id:
+            followed.add(rule.pk)
         rules.append(RuleSpec(
             id=rule.pk, condition=rule.condition, zone=zones.get(rule.zone_id),
             classes=frozenset(rule.object_classes), dwell_seconds=rule.dwell_seconds, direction=rule.direction,
@@ -66,8 +72,9 @@ def scene_of(camera_id: int) -> Scene:
             speed_kmh=rule.speed_kmh, heading_deg=rule.heading_deg, tolerance_deg=rule.tolerance_deg,
         ))
         schedules[rule.pk] = Schedule.parse(rule.schedule)
-    signature = hashlib.sha256(repr((sorted(zones.items()), rules, sorted(schedules.items()))).encode()).hexdigest()
-    return Scene(tuple(zones.values()), tuple(rules), schedules, signature)
+    signature = hashlib.sha256(repr((sorted(zones.items()), rules, sorted(schedules.items()),
+                                     sorted(followed))).encode()).hexdigest()
+    return Scene(tuple(zones.values()), tuple(rules), schedules, signature, frozenset(followed))
 
 
 def camera_event_rules_of(camera_id: int) -> tuple[list[EventRuleSpec], dict[int, Schedule]]:
@@ -197,13 +204,34 @@ def enqueue_relay(event_id: int) -> None:
     pulse_relay.delay(event_id)
 
 
+def enqueue_follow(event_id: int, point: tuple[float, float], first: bool) -> None:
+    from analytics.tasks import follow_with_ptz
+
+    follow_with_ptz.delay(event_id, point, first)
+
+
 def enqueue_gatekeeper(event_id: int) -> None:
     from analytics.tasks import send_ptz_camera
 
     send_ptz_camera.delay(event_id)
 
 
-def send_ptz_camera(event_id: int) -> tuple[int, str, float] | None:
+@dataclass(frozen=True)
+class Hold:
+    """A gatekeeper's hold of a PTZ camera: whether it may go home is seen `seconds` from now (unless renewed), and
+    it goes home once for the alarm's control `session`."""
+
+    camera_id: int
+    rule_name: str
+    seconds: float
+    session: str
+
+
+# How long a hold's trip home is remembered, against a second check sending it home again.
+HOME_SENT_KEEP_SECONDS = 3600
+
+
+def send_ptz_camera(event_id: int) -> Hold | None:
     """Gatekeeper: send the rule's PTZ camera to its preset and hold it there for the rule's hold time (an alarm's
     control of it: operators cannot steer it away; an admin steering it keeps it). Returns the camera, the rule's name
     and in how many seconds to see whether it may go home; None when it was not sent."""
@@ -211,14 +239,17 @@ def send_ptz_camera(event_id: int) -> tuple[int, str, float] | None:
     if event is None or event.rule is None or event.rule.ptz_camera is None:
         return None
     rule, camera = event.rule, event.rule.ptz_camera
-    if ptz_control.take_for_alarm(camera, f"rule {rule.name}", rule.ptz_hold_seconds) is None:
+    held = ptz_control.take_for_alarm(camera, f"rule {rule.name}", rule.ptz_hold_seconds)
+    if held is None:
         return None
+    if rule.ptz_follow:
+        return Hold(camera.pk, rule.name, rule.ptz_hold_seconds, held.session)  # the analytics turn it to the object
     try:
         ptz_presets.go_to(camera, rule.ptz_preset, rule=rule.name, event=event.pk)
     except onvif.OnvifError as exc:
         log.warning("camera %s: rule %r could not send it to preset %s: %s", camera.pk, rule.name, rule.ptz_preset,
                     exc.message)
-    return camera.pk, rule.name, rule.ptz_hold_seconds
+    return Hold(camera.pk, rule.name, rule.ptz_hold_seconds, held.session)
 
 
 def play_announcement(event_id: int) -> None:
@@ -233,11 +264,41 @@ def play_announcement(event_id: int) -> None:
                            event=event.pk)
 
 
-def return_ptz_home(camera_id: int, rule_name: str) -> None:
+# How wide a scene a PTZ camera following an object shows around it, at the object's distance: a person or a car
+# with room around them.
+FOLLOW_VIEW_M = 10.0
+
+
+def follow_with_ptz(event_id: int, point: tuple[float, float], first: bool) -> Hold | None:
+    """Gatekeeper following a radar's object: point the rule's PTZ camera at the object's place on the site plan
+    (`point`, fractions of the plan) from where the camera stands on it (its home view pointing the way it is
+    placed), zoomed so that FOLLOW_VIEW_M of the scene there fills the picture, and hold it as send_ptz_camera does;
+    the first turn of an event is audited. Returns as send_ptz_camera."""
+    event = Event.objects.select_related("rule__ptz_camera__site_plan").filter(pk=event_id).first()
+    if event is None or event.rule is None or event.rule.ptz_camera is None or not event.rule.ptz_follow:
+        return None
+    rule, camera = event.rule, event.rule.ptz_camera
+    placement = camera.plan_placement
+    held = ptz_control.take_for_alarm(camera, f"rule {rule.name}", rule.ptz_hold_seconds) if placement else None
+    if held is None:
+        return None
+    right, ahead = from_plan(placement, *point)
+    width = 2 * math.degrees(math.atan2(FOLLOW_VIEW_M / 2, max(math.hypot(right, ahead), 1.0)))
+    pan, zoom = aimed(math.degrees(math.atan2(right, ahead)), width, camera.ptz_optics)
+    try:
+        ptz_presets.point_at(camera, pan, zoom, audited=first, rule=rule.name, event=event.pk)
+    except onvif.OnvifError as exc:
+        log.warning("camera %s: rule %r could not turn it towards its object: %s", camera.pk, rule.name, exc.message)
+    return Hold(camera.pk, rule.name, rule.ptz_hold_seconds, held.session)
+
+
+def return_ptz_home(camera_id: int, rule_name: str, session: str = "") -> None:
     """Gatekeeper: the hold is over unless a later event renewed it (its own check comes later) or someone steers
-    the camera now: then it goes home."""
+    the camera now: then it goes home, once for the alarm's control `session` however many checks find it over."""
     camera = Camera.objects.filter(pk=camera_id).first()
     if camera is None or ptz_control.holder_of(camera) is not None:
+        return
+    if session and not cache.add(f"vms:ptz-home:{camera_id}:{session}", True, HOME_SENT_KEEP_SECONDS):
         return
     try:
         ptz_presets.go_home(camera, rule=rule_name)

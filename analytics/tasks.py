@@ -1,6 +1,6 @@
 """Celery tasks of the analytics: webhook deliveries (retried with backoff), relay outputs switched by rules (and
-pulses by hand ended), PTZ cameras sent to a preset by rules (gatekeeper) and home again, announcements played on
-cameras' speakers, and event-only footage."""
+pulses by hand ended), PTZ cameras sent to a preset by rules (gatekeeper) or turned to follow a radar's object, and
+home again, announcements played on cameras' speakers, and event-only footage."""
 
 from celery import shared_task
 
@@ -40,11 +40,21 @@ def pulse_relay(event_id: int) -> None:
 @shared_task(name="analytics.tasks.send_ptz_camera", ignore_result=True)
 def send_ptz_camera(event_id: int) -> None:
     """Gatekeeper: send the rule's PTZ camera to its preset and hold it; home after the hold with no new event."""
-    sent = services.send_ptz_camera(event_id)
-    if sent is not None:
-        camera_id, rule_name, hold = sent
-        # A moment after the hold ends, so that it has ended unless a later event renewed it.
-        return_ptz_home.apply_async((camera_id, rule_name), countdown=hold + HOLD_SLACK_SECONDS)
+    _check_home_after(services.send_ptz_camera(event_id))
+
+
+@shared_task(name="analytics.tasks.follow_with_ptz", ignore_result=True)
+def follow_with_ptz(event_id: int, point: tuple[float, float], first: bool) -> None:
+    """Gatekeeper following a radar's object: turn the rule's PTZ camera towards it and hold it; home after the
+    hold once the object is no longer followed."""
+    _check_home_after(services.follow_with_ptz(event_id, tuple(point), first))
+
+
+def _check_home_after(hold: services.Hold | None) -> None:
+    """A moment after the hold ends, see whether it has (unless a later event renewed it) and send the camera home."""
+    if hold is not None:
+        return_ptz_home.apply_async((hold.camera_id, hold.rule_name, hold.session),
+                                    countdown=hold.seconds + HOLD_SLACK_SECONDS)
 
 
 @shared_task(name="analytics.tasks.play_announcement", ignore_result=True)
@@ -54,8 +64,8 @@ def play_announcement(event_id: int) -> None:
 
 
 @shared_task(name="analytics.tasks.return_ptz_home", ignore_result=True)
-def return_ptz_home(camera_id: int, rule_name: str) -> None:
-    services.return_ptz_home(camera_id, rule_name)
+def return_ptz_home(camera_id: int, rule_name: str, session: str = "") -> None:
+    services.return_ptz_home(camera_id, rule_name, session)
 
 
 @shared_task(name="analytics.tasks.release_relay", ignore_result=True)

@@ -1,4 +1,4 @@
-"""A PTZ camera's presets and home position as operators use them. The camera keeps its presets; names given to one
+"""A PTZ camera's presets and home position as operators use them, and the turns a rule makes to follow an object. The camera keeps its presets; names given to one
 later are kept here, because ONVIF has no rename (saving a preset again moves it to where the camera looks now). Each
 preset saved, renamed or deleted, and each trip to a preset or home, is audited. Raises onvif.OnvifError."""
 
@@ -61,6 +61,16 @@ def go_home(camera: Camera, request=None, **why) -> None:
     ptz.go_home(camera)
     audit.record(AuditAction.PTZ_SENT, request=request, camera=camera, username="" if request else "rule",
                  to="home", **why)
+
+
+def point_at(camera: Camera, pan: float, zoom: float, *, audited: bool, **why) -> None:
+    """Turn the camera to `pan` and `zoom` (ONVIF generic positions), its tilt kept as it is: a rule following an
+    object. The first turn of an event is audited (`audited`; `why`: which rule and event), not each one after it."""
+    status = ptz.status(camera)
+    tilt = status.position.tilt if status.position is not None and status.position.tilt is not None else 0.0
+    ptz.go_to(camera, pan, tilt, zoom)
+    if audited:
+        audit.record(AuditAction.PTZ_SENT, camera=camera, username="rule", to="object", **why)
 
 
 def _find(camera: Camera, token: str) -> ptz.Preset:

@@ -1,20 +1,26 @@
 """Gatekeeper: a rule on one camera's event sends a PTZ camera to a preset and holds it there (an alarm's control:
 an operator cannot steer it away meanwhile), keeps its footage of the event, and sends it home once the hold passed
 with no new event. The event comes from the ONVIF event stand-in (tests/standins/onvif_event_camera.py); the PTZ
-camera is ipycam's digital PTZ in a network namespace of its own (tests/standins/ptz_camera.py), as in test_ptz.py."""
+camera is ipycam's digital PTZ in a network namespace of its own (tests/standins/ptz_camera.py), as in test_ptz.py. A
+radar's rule may have the camera follow its object instead (the Axis-format stand-in radar of test_radar.py)."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from accounts.models import AuditAction, AuditEntry
-from analytics.models import Event
+from analytics.models import Event, Zone
+from analytics.worker import AnalyticsWorker
 from devices.event_listener import EventListener
 from devices.models import Camera
 from tests.recording_checks import running, wait_for
+from tests.standins.radar_publisher import Mover
 from tests.test_camera_events import camera_of as event_camera_of
 from tests.test_ptz import camera_of as ptz_camera_of
 from tests.test_ptz import go, url
+from tests.test_radar import CAR_PARK, plan, publisher  # noqa: F401 (fixtures)
 from tests.web_server import celery_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,3 +86,60 @@ def test_a_gatekeeper_rule_needs_a_ptz_camera_and_its_preset(admin_client, onvif
                              format="json").status_code == 201
     refused = admin_client.delete(f"/api/v1/cameras/{still.pk}/")
     assert refused.status_code == 409 and refused.json()["type"] == "device_switched_by_rules"
+
+
+def test_a_radars_rule_has_the_ptz_camera_follow_the_object_and_then_go_home(
+        settings, tmp_path, admin_client, plan, publisher, ptz_device):
+    # The PTZ camera stands where the radar does, its home view along the radar's boresight: a car crossing 45 m
+    # ahead from 40 m left to 40 m right is at -42 degrees, then +42 (pan -0.23 to +0.23 on a dome turning 360).
+    settings.RECORDER_LEASE_SECONDS = 3.0
+    ptz = ptz_camera_of(ptz_device)
+    assert admin_client.post(url(ptz, "detect/")).status_code == 200
+    go(admin_client, ptz, "home/")
+    admin_client.delete(url(ptz, "control/"))
+    Camera.objects.filter(pk=ptz.pk).update(site_plan=plan, plan_x=0.5, plan_y=0.9, plan_heading=0)
+    radar = Camera.objects.create(name="Yard radar", kind="radar", main_url="", recording_mode="off",
+                                  analytics_enabled=True, analysis_source="camera", metadata_transport="mqtt",
+                                  metadata_broker="mqtt://127.0.0.1:1883", metadata_topic=publisher.topic,
+                                  site_plan=plan, plan_x=0.5, plan_y=0.9, plan_heading=0)
+    car_park = Zone.objects.create(camera=radar, name="Car park", kind="area", points=CAR_PARK)
+    created = admin_client.post(f"/api/v1/cameras/{radar.pk}/rules/", {
+        "name": "Car in the car park", "condition": "enter", "zone": car_park.pk, "object_classes": ["vehicle"],
+        "raise_alarm": False, "ptz_camera": ptz.pk, "ptz_follow": True, "ptz_hold_seconds": 3}, format="json")
+    assert created.status_code == 201, created.json()
+    car = Mover("c0de-car", "Vehicle", ((-40.0, 45.0), (40.0, 45.0)), seconds=12.0, score=0.95)
+
+    pans = []
+    with celery_worker(tmp_path, "celery"), running(AnalyticsWorker(tick_seconds=0.5)):
+        wait_for(lambda: Camera.objects.filter(pk=radar.pk, analyser__isnull=False).exists(), 30, "a lease")
+        publisher.play([car])
+        while publisher.thread.is_alive():
+            pans.append(ptz_device.state()["pan"])
+            time.sleep(0.2)
+        wait_for(lambda: at(ptz_device, HOME), 60, "the PTZ camera home once the car has gone")
+
+    turned = [pan for pan in pans if abs(pan) > 0.05]
+    assert min(turned) < -0.1 and max(turned) > 0.1, pans
+    assert turned.index(min(turned)) < turned.index(max(turned)), "it turned from left to right with the car"
+    assert max(turned) < 0.3 and min(turned) > -0.3, "never beyond where the car was"
+    event = Event.objects.get(rule__name="Car in the car park", camera=radar)
+    assert Event.objects.get(caused_by=event).camera_id == ptz.pk, "the PTZ camera's view of the event is kept"
+    sent = AuditEntry.objects.filter(action=AuditAction.PTZ_SENT, username="rule").order_by("at", "id")
+    assert [(a.detail["to"], a.detail.get("event")) for a in sent] == [("object", event.pk), ("home", None)]
+
+
+def test_only_a_radars_rule_follows_and_its_ptz_camera_must_be_on_the_radars_plan(admin_client, plan,
+                                                                                    onvif_event_camera):
+    ptz = Camera.objects.create(name="Dome", main_url="rtsp://127.0.0.1:9/dome", ptz_profile="profile_1")
+    radar = Camera.objects.create(name="Radar", kind="radar", site_plan=plan, plan_x=0.5, plan_y=0.9)
+    car_park = Zone.objects.create(camera=radar, name="Car park", kind="area", points=CAR_PARK)
+    follow = {"name": "Follow", "condition": "enter", "zone": car_park.pk, "ptz_camera": ptz.pk, "ptz_follow": True}
+    refused = admin_client.post(f"/api/v1/cameras/{radar.pk}/rules/", follow, format="json")
+    assert refused.status_code == 400 and "site plan" in refused.json()["errors"]["ptz_camera"][0]
+    Camera.objects.filter(pk=ptz.pk).update(site_plan=plan, plan_x=0.2, plan_y=0.9)
+    assert admin_client.post(f"/api/v1/cameras/{radar.pk}/rules/", follow, format="json").status_code == 201
+    gate = event_camera_of(onvif_event_camera)
+    refused = admin_client.post(f"/api/v1/cameras/{gate.pk}/rules/", {
+        "name": "Follow", "condition": "camera_event", "event_kind": "motion", "ptz_camera": ptz.pk,
+        "ptz_follow": True}, format="json")
+    assert refused.status_code == 400 and "Only a radar" in refused.json()["errors"]["ptz_follow"][0]

@@ -1,13 +1,14 @@
 """Scene points of a PTZ camera's picture and back (video/ptz_view): exact for a digital PTZ's crop, generous while
 the position is uncertain."""
 
+import math
 import random
 
 import cv2
 import numpy as np
 import pytest
 
-from video.ptz_view import Optics, View, clip_to_picture, covering, to_picture, to_scene
+from video.ptz_view import Optics, View, aimed, centre, clip_to_picture, covering, field_of_view, to_picture, to_scene
 
 DIGITAL = Optics(wide_angle=64.0, aspect=16 / 9, zoom_ratio=4.0, digital=True)
 
@@ -80,3 +81,16 @@ def test_it_refuses_impossible_optics():
         Optics(zoom_ratio=0.5)
     with pytest.raises(ValueError, match="field of view"):
         Optics(wide_angle=0)
+
+
+def test_a_view_is_aimed_at_a_direction_with_a_field_of_view_as_wide_as_asked():
+    dome = Optics(wide_angle=60, zoom_ratio=20, pan_range=360)
+    pan, zoom = aimed(90.0, 2 * math.degrees(math.atan2(5, 50)), dome)
+    assert pan == pytest.approx(0.5) and zoom == pytest.approx((60 / 11.421 - 1) / 19, abs=1e-3)
+    assert centre(View(pan, 0, zoom), dome)[0] == pytest.approx(90.0)
+    assert field_of_view(View(pan, 0, zoom), dome)[0] == pytest.approx(11.421, abs=1e-3)
+    # Behind the camera, the short way round; wider than it sees or narrower than it zooms: as far as it goes.
+    assert aimed(270.0, 30.0, dome)[0] == pytest.approx(-0.5)
+    assert aimed(0.0, 120.0, dome)[1] == 0.0 and aimed(0.0, 0.5, dome)[1] == 1.0
+    # A camera that turns 180 degrees stops at its end.
+    assert aimed(120.0, 30.0, Optics(pan_range=180))[0] == 1.0

@@ -1,18 +1,21 @@
 """Gatekeeper in Chromium: an admin makes a rule on one camera send a PTZ camera to one of its presets, picked from
 those the PTZ camera lists; the rule as saved names them. The PTZ camera is ipycam's digital PTZ
-(tests/standins/ptz_camera.py), as in tests/test_web_ptz.py."""
+(tests/standins/ptz_camera.py), as in tests/test_web_ptz.py. A radar's rule, set on the site plan, has a PTZ camera
+placed there follow its object instead."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from analytics.models import Rule
-from devices.models import Camera
+from analytics.models import Rule, Zone
+from devices.models import Camera, SitePlan
 from tests.browser import chromium_page
 from tests.conftest import client_for
 from tests.test_ptz import camera_of, go, url
+from tests.test_radar import CAR_PARK
 from tests.test_web_app import SERVER_ENV, WAIT_MS, log_in, snap
+from tests.test_web_site_plans import SIDE_PX, plan_png
 from tests.web_server import web_server
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -45,3 +48,34 @@ def test_an_admin_makes_a_rule_send_a_ptz_camera_to_a_preset(ptz_device, admin_u
 
     rule = Rule.objects.get(camera=door, name="Door opened")
     assert (rule.ptz_camera_id, rule.ptz_preset, rule.ptz_hold_seconds) == (ptz.pk, gate, 20)
+
+
+def test_an_admin_makes_a_radars_rule_have_a_ptz_camera_follow_the_object(admin_user, tmp_path):
+    picture = tmp_path / "yard.png"
+    plan_png(picture)
+    plan = SitePlan.objects.create(name="Yard", image=picture.read_bytes(), image_type="image/png",
+                                   image_width=SIDE_PX, image_height=SIDE_PX, width_m=100)
+    radar = Camera.objects.create(name="Yard radar", kind="radar", main_url="", recording_mode="off",
+                                  site_plan=plan, plan_x=0.5, plan_y=0.9)
+    dome = Camera.objects.create(name="Dome", main_url="rtsp://127.0.0.1:9/dome", ptz_profile="profile_1",
+                                 site_plan=plan, plan_x=0.4, plan_y=0.9)
+    Zone.objects.create(camera=radar, name="Car park", kind="area", points=CAR_PARK)
+
+    with web_server(tmp_path, **SERVER_ENV) as base, chromium_page() as page:
+        log_in(page, base, admin_user.username, f"/site-plans/{plan.pk}")
+        page.get_by_role("button", name="Yard radar").click()
+        analytics = page.get_by_test_id("radar-analytics")
+        analytics.get_by_role("button", name="Add rule").click()
+        analytics.get_by_label("Rule name").fill("Car in the car park")
+        analytics.get_by_label("Zone or line").select_option(label="Car park")
+        gatekeeper = analytics.get_by_test_id("gatekeeper")
+        gatekeeper.get_by_label("Send a PTZ camera").select_option(str(dome.pk))
+        gatekeeper.get_by_label("Follow the object").check()
+        expect(gatekeeper.get_by_label("To its preset")).to_have_count(0)
+        gatekeeper.scroll_into_view_if_needed()
+        snap(page, "gatekeeper-follow-rule")
+        analytics.get_by_role("button", name="Save rule").click()
+        expect(analytics.locator("[data-rule-id]")).to_contain_text("Follows the object with Dome", timeout=WAIT_MS)
+
+    rule = Rule.objects.get(camera=radar)
+    assert (rule.ptz_camera_id, rule.ptz_follow, rule.ptz_preset) == (dome.pk, True, "")

@@ -74,6 +74,19 @@ def centre(view: View, optics: Optics) -> Point:
     return _clamp(view.pan, -1, 1) * reach_x, _clamp(view.tilt, -1, 1) * reach_y
 
 
+def aimed(pan_deg: float, width_deg: float, optics: Optics) -> tuple[float, float]:
+    """The pan and zoom (ONVIF generic) that turn the view's middle to `pan_deg` degrees from home with a field of
+    view `width_deg` wide, as near as the camera's zoom and reach allow."""
+    width = min(max(width_deg, optics.wide_angle / optics.zoom_ratio), optics.wide_angle)
+    zoom = (optics.wide_angle / width - 1) / (optics.zoom_ratio - 1) if optics.zoom_ratio > 1 else 0.0
+    if optics.digital:
+        reach = (optics.wide_angle - width) / 2
+    else:
+        reach = optics.pan_range / 2
+        pan_deg = (pan_deg + 180) % 360 - 180 if optics.pan_range >= 360 else pan_deg
+    return (_clamp(pan_deg / reach, -1, 1) if reach > 0 else 0.0), _clamp(zoom, 0, 1)
+
+
 def to_scene(points: Sequence[Point], view: View, optics: Optics) -> list[Point]:
     """Points of the view's picture (0-1, x right, y down) as scene points (pan, tilt in degrees)."""
     (pan, tilt), (width, height) = centre(view, optics), field_of_view(view, optics)

@@ -99,7 +99,7 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                   "speed_kmh", "heading_deg", "tolerance_deg",
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
                   "record_event", "record_cameras", "record_seeing_cameras", "pre_roll_seconds", "post_roll_seconds",
-                  "relay_output", "relay_device", "relay_seconds", "ptz_camera", "ptz_preset", "ptz_hold_seconds",
+                  "relay_output", "relay_device", "relay_seconds", "ptz_camera", "ptz_preset", "ptz_hold_seconds", "ptz_follow",
                   "announcement", "announcement_camera", "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
@@ -141,7 +141,8 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
             raise serializers.ValidationError({"event_kind": "Choose the kind or the topic of the camera's events "
                                                              "this rule watches."})
         self._check_relay(self.context["camera"], current("relay_output"), current("relay_device"))
-        self._check_gatekeeper(current("ptz_camera"), current("ptz_preset"))
+        self._check_gatekeeper(self.context["camera"], current("ptz_camera"), current("ptz_preset"),
+                               current("ptz_follow"))
         self._check_announcement(self.context["camera"], current("announcement"), current("announcement_camera"))
         items = attrs.get("event_items", {})
         if len(items) > MAX_EVENT_ITEMS or any(len(name) > 200 for name in items):
@@ -179,14 +180,25 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                                                                "ONVIF: give its ONVIF host first."})
 
     @staticmethod
-    def _check_gatekeeper(camera: Camera | None, preset: str) -> None:
-        if camera is None and preset:
-            raise serializers.ValidationError({"ptz_camera": "Choose the PTZ camera to send to this preset."})
+    def _check_gatekeeper(device: Camera, camera: Camera | None, preset: str, follow: bool) -> None:
+        """A PTZ camera goes to one of its presets, or follows a radar's object from where it stands on the radar's
+        site plan (its home view pointing the way it is placed)."""
+        if follow and not device.is_radar:
+            raise serializers.ValidationError({"ptz_follow": "Only a radar knows where its object is on the site "
+                                                             "plan: send the PTZ camera to a preset instead."})
+        if camera is None and (preset or follow):
+            raise serializers.ValidationError({"ptz_camera": "Choose the PTZ camera to send."})
         if camera is None:
             return
         if not camera.has_ptz:
             raise serializers.ValidationError({"ptz_camera": f"{camera.name} has no PTZ, as far as the VMS knows: "
                                                              "check it for PTZ first."})
+        if follow:
+            if camera.site_plan_id != device.site_plan_id or camera.plan_placement is None:
+                raise serializers.ValidationError({"ptz_camera": f"Place {camera.name} on {device.name}'s site plan "
+                                                                 "(where it stands, and the way its home view points): "
+                                                                 "it is aimed at the object from there."})
+            return
         if not preset:
             raise serializers.ValidationError({"ptz_preset": f"Choose which of {camera.name}'s presets to send it "
                                                              "to."})

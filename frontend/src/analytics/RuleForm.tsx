@@ -282,12 +282,14 @@ export function RuleForm({ camera, rule, zones, noVideo, devices, onSaved, onCan
           </div>
         )}
         <GatekeeperFields devices={devices.filter((device) => device.id !== camera)} camera={draft.ptz_camera}
-          preset={draft.ptz_preset} holdSeconds={draft.ptz_hold_seconds} error={error}
+          preset={draft.ptz_preset} holdSeconds={draft.ptz_hold_seconds} follow={radar ? draft.ptz_follow : undefined}
+          error={error}
           onChange={(change) => setDraft({
             ...draft,
             ptz_camera: change.camera !== undefined ? change.camera : draft.ptz_camera,
             ptz_preset: change.preset ?? draft.ptz_preset,
             ptz_hold_seconds: change.holdSeconds ?? draft.ptz_hold_seconds,
+            ptz_follow: change.follow ?? draft.ptz_follow,
           })} />
         <AnnouncementFields camera={camera} devices={devices} announcement={draft.announcement}
           speaker={draft.announcement_camera} error={error}

@@ -51,13 +51,14 @@ function relayWords(rule: Rule, devices: Camera[]): string {
 
 /** What the rule does when it fires, e.g. "Alarm, Recording, Relay AlarmOut_0 of Gate I/O for 5 s". */
 function actionWords(rule: Rule, devices: Camera[]): string {
+  const ptzName = devices.find((each) => each.id === rule.ptz_camera)?.name ?? `camera ${rule.ptz_camera}`;
   const actions = [
     rule.raise_alarm && "Alarm",
     rule.record_event && "Recording",
     rule.record_cameras.length > 0 && `Recording ${rule.record_cameras.length} ${rule.record_cameras.length === 1 ? "camera" : "cameras"}`,
     rule.relay_output && relayWords(rule, devices),
     rule.ptz_camera !== null &&
-      `Sends ${devices.find((each) => each.id === rule.ptz_camera)?.name ?? `camera ${rule.ptz_camera}`} to a preset`,
+      (rule.ptz_follow ? `Follows the object with ${ptzName}` : `Sends ${ptzName} to a preset`),
     rule.announcement !== null && `Announcement on ${rule.announcement_camera === null
       ? "its speaker"
       : `${devices.find((each) => each.id === rule.announcement_camera)?.name ?? `camera ${rule.announcement_camera}`}'s speaker`}`,

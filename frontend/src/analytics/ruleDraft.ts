@@ -46,6 +46,7 @@ export interface RuleDraft {
   ptz_camera: number | null;
   ptz_preset: string;
   ptz_hold_seconds: string;
+  ptz_follow: boolean;
   /** The announcement played on a camera's speaker when the rule fires; null for none. */
   announcement: number | null;
   /** The camera whose speaker plays it; null for the rule's own camera. */
@@ -85,6 +86,7 @@ export const NEW_RULE: RuleDraft = {
   ptz_camera: null,
   ptz_preset: "",
   ptz_hold_seconds: "30",
+  ptz_follow: false,
   announcement: null,
   announcement_camera: null,
   webhook_url: "",
@@ -135,6 +137,7 @@ export function draftOf(rule: Rule): RuleDraft {
     ptz_camera: rule.ptz_camera ?? null,
     ptz_preset: rule.ptz_preset,
     ptz_hold_seconds: String(rule.ptz_hold_seconds),
+    ptz_follow: rule.ptz_follow,
     announcement: rule.announcement ?? null,
     announcement_camera: rule.announcement_camera ?? null,
     webhook_url: rule.webhook_url,
@@ -177,6 +180,7 @@ export function inputOf(draft: RuleDraft): RuleInput {
     ptz_camera: draft.ptz_camera,
     ptz_preset: draft.ptz_camera === null ? "" : draft.ptz_preset,
     ptz_hold_seconds: Number(draft.ptz_hold_seconds),
+    ptz_follow: draft.ptz_camera !== null && draft.ptz_follow,
     announcement: draft.announcement,
     announcement_camera: draft.announcement === null ? null : draft.announcement_camera,
     webhook_url: draft.webhook_url.trim(),

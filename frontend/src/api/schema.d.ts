@@ -1756,6 +1756,8 @@ export interface components {
       ptz_preset?: string;
       /** Format: double */
       ptz_hold_seconds?: number;
+      /** @description A radar's rule: the PTZ camera points at the object and follows it, instead of going to a preset */
+      ptz_follow?: boolean;
       /** @description The announcement the rule plays on a camera's speaker; null: none */
       announcement?: number | null;
       /** @description The camera whose speaker plays the announcement; null: the rule's own camera */
@@ -2248,6 +2250,8 @@ export interface components {
       ptz_preset: string;
       /** Format: double */
       ptz_hold_seconds: number;
+      /** @description A radar's rule: the PTZ camera points at the object and follows it, instead of going to a preset */
+      ptz_follow: boolean;
       /** @description The announcement the rule plays on a camera's speaker; null: none */
       announcement: number | null;
       /** @description The camera whose speaker plays the announcement; null: the rule's own camera */
@@ -2318,6 +2322,8 @@ export interface components {
       ptz_preset?: string;
       /** Format: double */
       ptz_hold_seconds?: number;
+      /** @description A radar's rule: the PTZ camera points at the object and follows it, instead of going to a preset */
+      ptz_follow?: boolean;
       /** @description The announcement the rule plays on a camera's speaker; null: none */
       announcement?: number | null;
       /** @description The camera whose speaker plays the announcement; null: the rule's own camera */
