@@ -141,6 +141,9 @@ class Camera(models.Model):
     masking_cost = models.FloatField(null=True, blank=True, help_text="% of a CPU core the masking transcode uses")
     keep_unmasked = models.BooleanField(default=False, help_text="Also record the video without its masks, for "
                                         "users allowed to see it")
+    # Audio is personal data in most places: off unless an admin turns it on (each switch audited).
+    record_audio = models.BooleanField(default=False, help_text="Record the camera's sound with its video, and let "
+                                       "operators listen to it live")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -13,7 +13,7 @@ from devices.models import Camera
 from recordings.recorder import camera_directory
 
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
-                  "retention_gib", "rotation")
+                  "retention_gib", "rotation", "record_audio")
 
 
 class CameraHasEvidence(Exception):
@@ -50,8 +50,11 @@ def audit_created(camera: Camera, request) -> None:
 
 
 def audit_changed(camera: Camera, request, changed: list[str]) -> None:
+    """Audit a change by the names of the fields it changed; turning audio recording on or off also says which,
+    since audio is personal data."""
     if changed:
-        audit.record(AuditAction.CAMERA_CHANGED, request=request, camera=camera, fields=changed)
+        detail = {"record_audio": camera.record_audio} if "record_audio" in changed else {}
+        audit.record(AuditAction.CAMERA_CHANGED, request=request, camera=camera, fields=changed, **detail)
 
 
 @transaction.atomic
