@@ -84,7 +84,8 @@ class CameraSerializer(serializers.ModelSerializer):
             "analytics_fps", "analytics_notice",
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
             "has_metadata_password", "metadata_topic", "track_topic",
-            "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "record_audio", "onvif_host", "onvif_port",
+            "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "record_audio",
+            "onvif_host", "onvif_port",
             "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "site_plan", "plan_x",
             "plan_y", "plan_heading", "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
         ]

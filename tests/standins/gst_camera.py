@@ -17,7 +17,6 @@ gi.require_version("GstController", "1.0")
 from gi.repository import GLib, Gst, GstController, GstRtspServer  # noqa: E402
 from gst_auth import require_basic_auth  # noqa: E402
 
-
 # The audio track of each --audio choice: its sample rate, encoder and RTP payloader. AAC at 48 kHz: its encoder's
 # priming delay (1024 samples, which RTP cannot signal) is then 21 ms of sound, as a real camera's.
 AUDIO = {
