@@ -161,7 +161,7 @@ def record(
             # A forward jump longer than read_timeout cannot be a real pause: we would have given up first.
             max_gap_seconds=read_timeout,
             camera_clock=urlsplit(url).scheme != "file",
-            live=LiveMuxer(output, on_live) if on_live else None,
+            live=LiveMuxer(output, on_live, audio=sound) if on_live else None,
             audio=sound,
         )
         recordings = [recording]
@@ -342,8 +342,8 @@ class _SegmentedRecording:
 
     def add_audio(self, packet: av.Packet) -> None:
         """Take the camera's next audio packet: placed on the video's repaired clock by its RTP time (FFmpeg puts
-        both tracks on one clock), it waits for its segment; left out when it is further
-        than AUDIO_CLOCK_TOLERANCE from the latest frame (around a jump of the camera's clock)."""
+        both tracks on one clock), it goes to live viewers at once and waits for its segment; left out when it is
+        further than AUDIO_CLOCK_TOLERANCE from the latest frame (around a jump of the camera's clock)."""
         if packet.pts is None:
             return
         camera_pts = round(packet.pts * packet.time_base / self.time_base)
@@ -353,6 +353,9 @@ class _SegmentedRecording:
         self._take_sound(self._audio.add(packet, round(repaired * self.time_base / self._audio.time_base)))
 
     def _take_sound(self, samples: list[AudioSample]) -> None:
+        for sample in samples:
+            if self._live is not None:
+                self._live.add_audio(sample)
         if self._segment_path is not None:
             self._sound += samples
 

@@ -674,6 +674,8 @@ export interface components {
        * @description % of a CPU core the masking transcode uses
        */
       masking_cost: number | null;
+      /** @description Record the camera's sound with its video, and let operators listen to it live */
+      record_audio: boolean;
       onvif_host: string;
       onvif_port: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
@@ -777,6 +779,8 @@ export interface components {
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
       keep_unmasked?: boolean;
+      /** @description Record the camera's sound with its video, and let operators listen to it live */
+      record_audio?: boolean;
       onvif_host?: string;
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
@@ -1483,6 +1487,8 @@ export interface components {
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
       keep_unmasked?: boolean;
+      /** @description Record the camera's sound with its video, and let operators listen to it live */
+      record_audio?: boolean;
       onvif_host?: string;
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
