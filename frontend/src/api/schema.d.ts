@@ -981,6 +981,10 @@ export interface components {
       /** @description Fixed areas: [{"points": [[x, y], ...]}] */
       areas: unknown;
       style: components["schemas"]["MaskStyleEnum"];
+      /** @description Leave the recorded sound out of the export */
+      mute_audio: boolean;
+      /** @description The rendered export has sound */
+      has_audio: boolean;
       reason: string;
       status: components["schemas"]["ExportStatusEnum"];
       /** Format: double */
@@ -1015,6 +1019,11 @@ export interface components {
       areas?: components["schemas"]["AreaRequest"][];
       /** @default blur */
       style?: components["schemas"]["MaskStyleEnum"];
+      /**
+       * @description Leave the recorded sound out of the export
+       * @default false
+       */
+      mute_audio?: boolean;
       reason: string;
     };
     /**
