@@ -84,6 +84,16 @@ def test_a_camera_without_sound_is_recorded_and_its_status_says_so(fast_segments
     assert all(codecs(segment) == ["h264"] for segment in Segment.objects.filter(camera=camera))
 
 
+def test_sound_in_a_codec_not_recorded_leaves_the_video_recorded_and_the_status_says_so(fast_segments):
+    with GstCamera("/door", audio="opus") as door:
+        camera = Camera.objects.create(name="Door", main_url=door.url, record_audio=True)
+        with recording(camera, 2):
+            wait_for(lambda: "OPUS, which is not recorded" in Camera.objects.get(pk=camera.pk).last_error, 30,
+                     "the notice")
+    assert all(codecs(segment) == ["h264"] for segment in Segment.objects.filter(camera=camera))
+    assert Camera.objects.get(pk=camera.pk).status == "online"
+
+
 def test_turning_sound_recording_on_and_off_is_audited(admin_user):
     camera = Camera.objects.create(name="Door", main_url="rtsp://127.0.0.1:9/door")
     client = client_for(admin_user)

@@ -13,8 +13,8 @@ import av
 from av.audio.stream import AudioStream
 
 COPIED = "aac"
-# FFmpeg's decoders of the codecs transcoded to AAC (G.726 comes as big- or little-endian bit packing).
-TRANSCODED = {"pcm_mulaw": "G.711 mu-law", "pcm_alaw": "G.711 A-law", "adpcm_g726": "G.726", "adpcm_g726le": "G.726"}
+# FFmpeg's decoders of the codecs transcoded to AAC (G.726 comes with its bits packed either way; RTP's is "le").
+TRANSCODED = {"pcm_mulaw": "G.711 mu-law", "pcm_alaw": "G.711 A-law", "g726": "G.726", "g726le": "G.726"}
 # A gap in the sound longer than this (in samples) restarts the AAC encoder, which otherwise counts time by the
 # samples it was given and would drift from the video.
 _ENCODER_SLACK = 1024

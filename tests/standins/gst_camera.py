@@ -23,6 +23,8 @@ AUDIO = {
     "aac": (48000, "voaacenc bitrate=64000 ! rtpmp4gpay"),
     "pcmu": (8000, "mulawenc ! rtppcmupay"),
     "pcma": (8000, "alawenc ! rtppcmapay"),
+    # A codec the recorder does not record: it must record the video all the same, and say so.
+    "opus": (48000, "opusenc ! rtpopuspay"),
 }
 CLICK_SECONDS = 0.02
 CLICKS_KEPT = 4 * 3600  # seconds of media time the clicks and flashes are scheduled for

@@ -198,7 +198,7 @@ class GstCamera(RtspCamera):
 
     With `slices` > 1 (H.264 only), PyAV returns each keyframe as that many packets with one DTS. With
     `rewind_on_play`, each new viewer's PLAY seeks the shared pipeline to 0, so the DTS of every viewer
-    already watching jumps back to 0 mid-stream. With `audio` ("aac", "pcmu" or "pcma") it sends a sound track
+    already watching jumps back to 0 mid-stream. With `audio` ("aac", "pcmu", "pcma" or "opus") it sends a sound track
     too, and with `clicks` a white frame and a loud click at every whole second of media time (see gst_camera.py).
     """
 
