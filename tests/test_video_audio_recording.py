@@ -1,0 +1,34 @@
+"""record() with sound on a camera that rewinds its clock mid-stream: the timestamp repair closes the jump for the
+sound as for the video, so they stay in sync after it (measured on the click and white frame the stand-in burns in
+every second)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.recording_checks import wait_for
+from tests.sync_marks import sync_offsets
+from tests.test_video_recording import Recording
+from video.probe import probe_stream
+
+pytestmark = pytest.mark.rtsp
+
+SYNC_TOLERANCE = 0.05
+
+
+def test_sound_stays_in_sync_when_the_camera_rewinds_its_clock(gst_camera, tmp_path):
+    # Each new viewer's PLAY sends every viewer's timestamps, sound and video, back to 0.
+    camera = gst_camera(path="/shared", audio="pcmu", clicks=True, rewind_on_play=True)
+    run = Recording(camera.url, tmp_path).start(audio=True, segment_seconds=2.0)
+    wait_for(lambda: len(run.segments) >= 2, 60, "two segments")
+    before = len(run.segments)
+    probe_stream(camera.url)  # a second viewer
+    wait_for(lambda: len(run.segments) >= before + 3, 60, "three segments after the rewind")
+    run.finish()
+    assert run.error is None, str(run.error)
+    offsets = []
+    for segment in run.segments[before:]:
+        offsets += sync_offsets(segment.path)
+    assert len(offsets) >= 3, offsets
+    assert max(abs(offset) for offset in offsets) < SYNC_TOLERANCE, offsets
+    assert all(a.end == b.start for a, b in zip(run.segments, run.segments[1:], strict=False))
