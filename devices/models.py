@@ -57,6 +57,8 @@ class Camera(models.Model):
 
     status = models.CharField(max_length=20, choices=CameraStatus.choices, default=CameraStatus.UNKNOWN)
     codec = models.CharField(max_length=20, blank=True)
+    audio_codec = models.CharField(max_length=40, blank=True, help_text="The sound as it is recorded, e.g. "
+                                   '"G.711 mu-law (as AAC)"; empty when none is')
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)

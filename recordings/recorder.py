@@ -244,8 +244,8 @@ class CameraRecorder(CameraThread):
             return
         self.last_status_write = now
         self.notice = status.notice
-        fields = {"codec": status.codec, "width": status.width, "height": status.height, "fps": status.fps,
-                  "bitrate": status.bitrate, "last_frame_at": status.last_frame_at,
+        fields = {"codec": status.codec, "audio_codec": status.audio, "width": status.width, "height": status.height,
+                  "fps": status.fps, "bitrate": status.bitrate, "last_frame_at": status.last_frame_at,
                   "masking_cost": None if status.masking_cost is None else round(status.masking_cost, 1)}
         self.set_state(CameraStatus.ONLINE, status.notice, **fields)
 

@@ -48,8 +48,8 @@ def codecs(segment: Segment) -> list[str]:
     return [stream["codec_name"] for stream in ffprobe(segment.file)["streams"]]
 
 
-@pytest.mark.parametrize("sound", ["aac", "pcmu"])
-def test_sound_is_recorded_as_aac_in_sync_with_the_video_in_every_segment(fast_segments, sound):
+@pytest.mark.parametrize(("sound", "recorded_as"), [("aac", "AAC"), ("pcmu", "G.711 mu-law (as AAC)")])
+def test_sound_is_recorded_as_aac_in_sync_with_the_video_in_every_segment(fast_segments, sound, recorded_as):
     with GstCamera("/door", audio=sound, clicks=True) as door:
         camera = Camera.objects.create(name="Door", main_url=door.url, record_audio=True)
         with recording(camera, 4):
@@ -64,7 +64,7 @@ def test_sound_is_recorded_as_aac_in_sync_with_the_video_in_every_segment(fast_s
     assert len(offsets) >= len(segments) - 1, offsets
     assert max(abs(offset) for offset in offsets) < SYNC_TOLERANCE, offsets
     camera.refresh_from_db()
-    assert camera.last_error == ""
+    assert camera.last_error == "" and camera.audio_codec == recorded_as
 
 
 def test_with_the_switch_off_no_sound_is_stored(fast_segments):

@@ -34,6 +34,8 @@ class CameraStatusSerializer(serializers.Serializer):
 
     state = serializers.ChoiceField(CameraStatus.choices, source="status")
     codec = serializers.CharField()
+    audio = serializers.CharField(source="audio_codec", help_text='The sound as it is recorded, e.g. "AAC" or '
+                                  '"G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked)')
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     fps = serializers.FloatField(allow_null=True)

@@ -816,6 +816,8 @@ export interface components {
     CameraStatus: {
       state: components["schemas"]["CameraStateEnum"];
       codec: string;
+      /** @description The sound as it is recorded, e.g. "AAC" or "G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked) */
+      audio: string;
       width: number | null;
       height: number | null;
       /** Format: double */
@@ -835,6 +837,8 @@ export interface components {
     CameraStatusRequest: {
       state: components["schemas"]["CameraStateEnum"];
       codec: string;
+      /** @description The sound as it is recorded, e.g. "AAC" or "G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked) */
+      audio: string;
       width: number | null;
       height: number | null;
       /** Format: double */
