@@ -1,5 +1,5 @@
-"""An investigator in Chromium asks for a redacted export with its sound muted: the form's "Mute audio" box goes
-with the request, the export renders without sound, and its page and signed manifest say the sound was muted."""
+"""Recorded sound in Chromium: the recordings player plays it muted until the investigator unmutes it, and a redacted
+export asked for with "Mute audio" ticked renders without sound, and its page and signed manifest say so."""
 
 from __future__ import annotations
 
@@ -19,6 +19,28 @@ from tests.web_server import celery_worker, web_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 JOB_MS = 180_000
+
+
+# Bytes of sound Chromium's decoder has taken from what the player plays (Chromium's own counter).
+SOUND_DECODED = "document.querySelector('[data-testid=player] video').webkitAudioDecodedByteCount"
+PLAYER_MUTED = "document.querySelector('[data-testid=player] video').muted"
+
+
+def test_the_player_plays_the_recorded_sound_muted_until_unmuted(heard_camera, investigator_user,  # noqa: F811
+                                                                 settings):
+    camera = heard_camera
+    first = Segment.objects.filter(camera=camera).order_by("start").first()
+    with web_server(settings.RECORDINGS_ROOT.parent, **SERVER_ENV) as base, chromium_page() as page:
+        log_in(page, base, investigator_user.username, "/recordings")
+        at = (first.start + timedelta(seconds=0.5)).isoformat().replace("+", "%2B")
+        page.goto(f"{base}/recordings/{camera.pk}?at={at}")
+        switch = page.get_by_test_id("playback-sound")
+        expect(switch).to_have_attribute("aria-pressed", "false")
+        page.wait_for_function(f"{SOUND_DECODED} > 0", timeout=30_000)
+        assert page.evaluate(PLAYER_MUTED) is True
+        switch.click()
+        expect(switch).to_have_attribute("aria-pressed", "true")
+        assert page.evaluate(PLAYER_MUTED) is False
 
 
 def test_an_investigator_mutes_the_sound_of_a_redacted_export(heard_camera, investigator_user,  # noqa: F811
