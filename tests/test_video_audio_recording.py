@@ -1,6 +1,6 @@
-"""record() with sound on a camera that rewinds its clock mid-stream: the timestamp repair closes the jump for the
-sound as for the video, so they stay in sync after it (measured on the click and white frame the stand-in burns in
-every second)."""
+"""record() with sound: on a camera that rewinds its clock mid-stream, the timestamp repair closes the jump for the
+sound as for the video, so they stay in sync after it; and the live fragments carry the sound in sync (measured on
+the click and white frame the stand-in burns in every second)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,19 @@ def test_sound_stays_in_sync_when_the_camera_rewinds_its_clock(gst_camera, tmp_p
     assert len(offsets) >= 3, offsets
     assert max(abs(offset) for offset in offsets) < SYNC_TOLERANCE, offsets
     assert all(a.end == b.start for a, b in zip(run.segments, run.segments[1:], strict=False))
+
+
+def test_live_fragments_carry_the_sound_in_sync_with_the_video(gst_camera, tmp_path):
+    camera = gst_camera(path="/live", audio="aac", clicks=True)
+    chunks = []
+    run = Recording(camera.url, tmp_path)
+    run.segment_path = None
+    run.start(audio=True, on_live=chunks.append)
+    wait_for(lambda: sum(chunk.keyframe for chunk in chunks) >= 6, 60, "six seconds of live fragments")
+    run.finish()
+    assert chunks[0].init and chunks[0].audio and chunks[0].mime.endswith('mp4a.40.2"')
+    watched = tmp_path / "live.mp4"
+    watched.write_bytes(b"".join(chunk.data for chunk in chunks))
+    offsets = sync_offsets(watched)
+    assert len(offsets) >= 4, offsets
+    assert max(abs(offset) for offset in offsets) < SYNC_TOLERANCE, offsets

@@ -3,7 +3,7 @@
 Media Source Extensions take the init segment once and then each fragment as it comes, so a frame can
 be shown as soon as it arrives; a viewer joining late gets the init segment and the fragments since the
 last keyframe. Stream copy only: nothing is decoded. The camera's sound, when it is recorded, goes in the same
-fragmented MP4 as a second track (AAC, see video.audio), one fragment per AAC frame.
+fragmented MP4 as a second track (AAC, see video.audio), its fragments sent with the next video frame's.
 """
 
 from collections import deque
@@ -20,6 +20,10 @@ from video.timestamps import Sample
 
 # One fragment per frame (frag_every_frame) instead of one per keyframe: that is what keeps latency low.
 _MUX_OPTIONS = {"movflags": "empty_moov+default_base_moof+frag_every_frame"}
+# With sound, a fragment per sample of either track by a fragment duration of 1 us: with frag_every_frame, FFmpeg's
+# muxer gives two fragments of sound in a row the same start time (tfdt; seen with PyAV 18's FFmpeg), and players
+# would play them over each other.
+_MUX_OPTIONS_WITH_SOUND = {"movflags": "empty_moov+default_base_moof", "frag_duration": "1"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class LiveMuxer:
         self._first_dts = 0
         self._init = b""
         self._moof = b""
+        self._sound = bytearray()  # fragments of sound waiting for the next video fragment
         self._keyframes: deque[bool] = deque()  # of the samples whose fragments are not out yet
         self._picture: PictureFormat | None = None  # when the camera changed it since it was opened
 
@@ -101,7 +106,8 @@ class LiveMuxer:
         if self._output is None:
             if not sample.is_keyframe:
                 return
-            self._output = av.open(self._output_buffer, "w", format="mp4", options=_MUX_OPTIONS)
+            options = _MUX_OPTIONS_WITH_SOUND if self._audio is not None else _MUX_OPTIONS
+            self._output = av.open(self._output_buffer, "w", format="mp4", options=options)
             self._stream = self._output.add_stream_from_template(self._video)
             self._video_track = self._stream.index + 1
             if self._picture is not None:
@@ -110,6 +116,7 @@ class LiveMuxer:
             if self._audio is not None:
                 self._audio_stream = self._audio.add_stream(self._output)
                 self._last_audio_pts = None
+                self._sound = bytearray()
             self._first_dts = sample.dts
         packet = av.Packet(sample.data)
         packet.dts = sample.dts - self._first_dts
@@ -156,10 +163,14 @@ class LiveMuxer:
             elif kind == b"moof":
                 self._moof = box
             elif kind == b"mdat":
-                # One sample per fragment: a video frame (in the order they were muxed) or a frame of sound.
-                video = _track_of(self._moof) == self._video_track
-                keyframe = self._keyframes.popleft() if video else False
-                self._on_chunk(LiveChunk(self._moof + box, init=False, keyframe=keyframe))
+                # One sample per fragment: a video frame (in the order they were muxed) or a frame of sound. The
+                # sound's fragments go out with the next video frame's, in one chunk: a third of the messages to
+                # each viewer at 48 kHz, for at most a frame interval more latency of the sound.
+                if _track_of(self._moof) != self._video_track:
+                    self._sound += self._moof + box
+                    continue
+                data, self._sound = bytes(self._sound) + self._moof + box, bytearray()
+                self._on_chunk(LiveChunk(data, init=False, keyframe=self._keyframes.popleft()))
 
     def close(self) -> None:
         if self._output is not None:
