@@ -48,6 +48,7 @@ class Run:
     how: str
     core_per_camera: float
     mbit_per_camera: float
+    cameras_writing: int  # of the cameras, how many wrote during the window
     has_audio: bool  # a finished segment of the run has an AAC track
 
 
@@ -84,6 +85,8 @@ def record_cameras(url: str, cameras: int, directory: Path, sound: bool) -> None
     threads = [threading.Thread(target=one, args=(index,)) for index in range(cameras)]
     for thread in threads:
         thread.start()
+        # GStreamer's server refuses (500) a session set up while another is being prepared on its shared media.
+        time.sleep(0.5)
     for thread in threads:
         thread.join()
 
@@ -112,24 +115,27 @@ def has_aac(directory: Path) -> bool:
     return False
 
 
-def measure(argvs: list[list[str]], cameras: int, directory: Path, warmup: float, window: float) -> tuple[float, float]:
-    """Run `argvs` until they write under `directory`, warm up, then return (share of a core per camera, Mbit/s
-    per camera written)."""
-    children = [subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for argv in argvs]
+def measure(argvs: list[list[str]], folders: list[Path], warmup: float, window: float) -> tuple[float, float, int]:
+    """Run `argvs` until each camera's folder has bytes, warm up, then return (share of a core per camera, Mbit/s
+    written per camera, how many cameras wrote during the window)."""
+    children = []
+    for argv in argvs:
+        children.append(subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)  # one session at a time, as in record_cameras
     try:
         processes = [psutil.Process(child.pid) for child in children]
         waited = time.monotonic()
-        while written(directory) == 0:
+        while not all(written(folder) for folder in folders):
             if any(child.poll() is not None for child in children) or time.monotonic() - waited > START_TIMEOUT:
-                raise RuntimeError(f"{argvs[0][0]} wrote nothing")
+                raise RuntimeError(f"{argvs[0][0]}: not every camera wrote within {START_TIMEOUT:g} s")
             time.sleep(0.5)
         time.sleep(warmup)
-        cpu_before, bytes_before, at = cpu(processes), written(directory), time.monotonic()
+        cpu_before, bytes_before, at = cpu(processes), [written(folder) for folder in folders], time.monotonic()
         time.sleep(window)
         seconds = time.monotonic() - at
-        return ((cpu(processes) - cpu_before) / seconds / cameras,
-                (written(directory) - bytes_before) * 8 / seconds / cameras / 1e6)
+        grew = [written(folder) - before for folder, before in zip(folders, bytes_before, strict=True)]
+        return ((cpu(processes) - cpu_before) / seconds / len(folders), sum(grew) * 8 / seconds / len(folders) / 1e6,
+                sum(size > 0 for size in grew))
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
@@ -144,10 +150,10 @@ def measure(argvs: list[list[str]], cameras: int, directory: Path, warmup: float
 def print_report(runs: list[Run], args: argparse.Namespace) -> None:
     print(f"\n{args.cameras} cameras, {args.width}x{args.height} 25 fps H.264 with sound, {args.window:g} s windows, "
           f"{psutil.cpu_count()} cores; segments of {SEGMENT_SECONDS} s")
-    print(f"{'sound':<6} {'recorded by':<44} {'%core/cam':>9} {'Mbit/s/cam':>10} {'AAC in file':>11}")
+    print(f"{'sound':<6} {'recorded by':<44} {'%core/cam':>9} {'Mbit/s/cam':>10} {'writing':>7} {'AAC in file':>11}")
     for run in runs:
         print(f"{run.sound:<6} {run.how:<44} {run.core_per_camera * 100:>9.2f} {run.mbit_per_camera:>10.2f} "
-              f"{'yes' if run.has_audio else 'NO':>11}")
+              f"{run.cameras_writing:>3}/{args.cameras:<3} {'yes' if run.has_audio else 'NO':>11}")
     for sound in FFMPEG_AUDIO:
         ffmpeg = next((run.core_per_camera for run in runs if run.sound == sound and run.how.startswith("ffmpeg")), 0)
         ours = next((run.core_per_camera for run in runs if run.sound == sound and run.how == "ours with sound"), 0)
@@ -172,24 +178,24 @@ def main(argv: list[str]) -> None:
     runs: list[Run] = []
     try:
         for sound in FFMPEG_AUDIO:
-            # One shared encoder serves every session, as a real camera does: the stand-in costs the same for 1 or N.
-            with GstCamera(f"/{sound}", audio=sound, width=args.width, height=args.height) as camera:
-                ffmpeg = workdir / sound / "ffmpeg"
-                cameras = [ffmpeg / str(index) for index in range(args.cameras)]
-                for folder in cameras:
-                    folder.mkdir(parents=True)
-                ways = [
-                    (f"ffmpeg -c:v copy -c:a {FFMPEG_AUDIO[sound]} -f segment", ffmpeg,
-                     [ffmpeg_argv(camera.url, sound, folder) for folder in cameras]),
-                    ("ours with sound", workdir / sound / "ours",
-                     [ours_argv(camera.url, args.cameras, True, workdir / sound / "ours")]),
-                    ("ours without sound (reference)", workdir / sound / "silent",
-                     [ours_argv(camera.url, args.cameras, False, workdir / sound / "silent")]),
-                ]
-                for how, directory, argvs in ways:
+            for how in (f"ffmpeg -c:v copy -c:a {FFMPEG_AUDIO[sound]} -f segment", "ours with sound",
+                        "ours without sound (reference)"):
+                # A fresh stand-in for each run, shared by the run's N sessions as a real camera's encoder is; for
+                # the reference one without sound (GStreamer's server refuses some of several sessions that set up
+                # the video alone of a media with sound).
+                codec = "none" if "without" in how else sound
+                with GstCamera(f"/{sound}", audio=codec, width=args.width, height=args.height) as camera:
+                    directory = workdir / sound / how.split(" ")[0] / ("silent" if "without" in how else "sound")
+                    folders = [directory / f"camera-{index}" for index in range(args.cameras)]
+                    if how.startswith("ffmpeg"):
+                        for folder in folders:
+                            folder.mkdir(parents=True)
+                        argvs = [ffmpeg_argv(camera.url, sound, folder) for folder in folders]
+                    else:
+                        argvs = [ours_argv(camera.url, args.cameras, "without" not in how, directory)]
                     say(f"{sound}: {how}")
-                    share, rate = measure(argvs, args.cameras, directory, args.warmup, args.window)
-                    runs.append(Run(sound, how, share, rate, has_aac(directory)))
+                    share, rate, writing = measure(argvs, folders, args.warmup, args.window)
+                    runs.append(Run(sound, how, share, rate, writing, has_aac(folders[0])))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print_report(runs, args)
