@@ -23,7 +23,9 @@ def test_sound_stays_in_sync_when_the_camera_rewinds_its_clock(gst_camera, tmp_p
     wait_for(lambda: len(run.segments) >= 2, 60, "two segments")
     before = len(run.segments)
     probe_stream(camera.url)  # a second viewer
-    wait_for(lambda: len(run.segments) >= before + 3, 60, "three segments after the rewind")
+    # The segment of the rewind loses up to a second of sound (FFmpeg re-times the tracks apart on the camera's next
+    # RTCP reports, and sound further than 2 s from the video's clock is left out meanwhile); the ones after have it.
+    wait_for(lambda: len(run.segments) >= before + 5, 60, "five segments after the rewind")
     run.finish()
     assert run.error is None, str(run.error)
     offsets = []
