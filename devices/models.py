@@ -59,6 +59,8 @@ class Camera(models.Model):
 
     status = models.CharField(max_length=20, choices=CameraStatus.choices, default=CameraStatus.UNKNOWN)
     codec = models.CharField(max_length=20, blank=True)
+    audio_codec = models.CharField(max_length=40, blank=True, help_text="The sound as it is recorded, e.g. "
+                                   '"G.711 mu-law (as AAC)"; empty when none is')
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
@@ -169,6 +171,9 @@ class Camera(models.Model):
     masking_cost = models.FloatField(null=True, blank=True, help_text="% of a CPU core the masking transcode uses")
     keep_unmasked = models.BooleanField(default=False, help_text="Also record the video without its masks, for "
                                         "users allowed to see it")
+    # Audio is personal data in most places: off unless an admin turns it on (each switch audited).
+    record_audio = models.BooleanField(default=False, help_text="Record the camera's sound with its video, and let "
+                                       "operators listen to it live")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -16,7 +16,7 @@ from recordings.recorder import camera_directory
 SPEAKER_TASK = "devices.tasks.detect_speaker"
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
                   "retention_gib", "rotation", "ptz_wide_angle", "ptz_zoom_ratio", "ptz_pan_range", "ptz_tilt_range",
-                  "ptz_digital", "ptz_max_speed")
+                  "ptz_digital", "ptz_max_speed", "record_audio")
 
 
 class CameraHasEvidence(Exception):
@@ -55,10 +55,12 @@ def camera_added(camera: Camera, request) -> None:
 
 
 def camera_changed(camera: Camera, request, changed: list[str]) -> None:
-    """What follows changing a camera's `changed` fields: the audit, and, when its stream or login changed, asking it
-    whether it has a speaker."""
+    """What follows changing a camera's `changed` fields: the audit (turning audio recording on or off also says
+    which, since audio is personal data), and, when its stream or login changed, asking it whether it has a
+    speaker."""
     if changed:
-        audit.record(AuditAction.CAMERA_CHANGED, request=request, camera=camera, fields=changed)
+        detail = {"record_audio": camera.record_audio} if "record_audio" in changed else {}
+        audit.record(AuditAction.CAMERA_CHANGED, request=request, camera=camera, fields=changed, **detail)
     if {"main_url", "username", "password"} & set(changed):
         _detect_speaker_later(camera)
 

@@ -316,7 +316,7 @@ class LivePublisher:
 
     def __call__(self, chunk: LiveChunk) -> None:
         if chunk.init:
-            self.meta = {**self.meta, "mime": chunk.mime}
+            self.meta = {**self.meta, "mime": chunk.mime, "audio": chunk.audio}
             self.init, self.gop = chunk.data, []
             if self.watched:
                 self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)

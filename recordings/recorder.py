@@ -69,6 +69,7 @@ class CameraRecorder(CameraThread):
             self.follow_scene(camera)
         self.keep_unmasked = self.masker is not None and camera.keep_unmasked
         self.reads_metadata = camera.metadata_in_stream
+        self.records_audio = camera.record_audio
         self.unmasked_live: LivePublisher | None = None
         self.stop_event = threading.Event()
         self.live: LivePublisher | None = None
@@ -105,7 +106,8 @@ class CameraRecorder(CameraThread):
                        on_status=self.report_status, stop=self.stop_event,
                        read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker,
                        unmasked=self.unmasked_copy(),
-                       on_metadata=self.publish_metadata if self.reads_metadata else None)
+                       on_metadata=self.publish_metadata if self.reads_metadata else None,
+                       audio=self.records_audio and self.records)
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
                 self.set_state(state, str(exc))
@@ -259,8 +261,8 @@ class CameraRecorder(CameraThread):
             return
         self.last_status_write = now
         self.notice = status.notice
-        fields = {"codec": status.codec, "width": status.width, "height": status.height, "fps": status.fps,
-                  "bitrate": status.bitrate, "last_frame_at": status.last_frame_at,
+        fields = {"codec": status.codec, "audio_codec": status.audio, "width": status.width, "height": status.height,
+                  "fps": status.fps, "bitrate": status.bitrate, "last_frame_at": status.last_frame_at,
                   "masking_cost": None if status.masking_cost is None else round(status.masking_cost, 1)}
         self.set_state(CameraStatus.ONLINE, status.notice, **fields)
 
@@ -316,7 +318,7 @@ def config_of(camera: Camera) -> tuple:
     """What, when changed, makes the recorder reopen the camera (changed masks do not: they apply at once)."""
     return (camera.main_url, camera.sub_url, camera.username, camera.password_encrypted, camera.rotation,
             camera.recording_mode == RecordingMode.OFF, is_masked(camera), camera.keep_unmasked,
-            camera.metadata_in_stream)
+            camera.metadata_in_stream, camera.record_audio)
 
 
 def is_masked(camera: Camera) -> bool:

@@ -27,6 +27,8 @@ class Export(models.Model):
                               '(licence plates and other visible text)')
     areas = models.JSONField(default=list, blank=True, help_text='Fixed areas: [{"points": [[x, y], ...]}]')
     style = models.CharField(max_length=10, choices=MaskStyle.choices, default=MaskStyle.BLUR)
+    mute_audio = models.BooleanField(default=False, help_text="Leave the recorded sound out of the export")
+    has_audio = models.BooleanField(default=False, help_text="The rendered export has sound")
     reason = models.CharField(max_length=500)
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.DETECTING)
     progress = models.FloatField(default=0)

@@ -68,8 +68,9 @@ def _needs_another_approver(export: Export, user) -> bool:
 
 
 def request_export(camera, start: datetime, end: datetime, *, redact: list[str], areas: list[dict], style: str,
-                   reason: str, user, request=None) -> Export:
-    """Record the request, lock its source footage against retention and queue the first job."""
+                   reason: str, user, request=None, mute_audio: bool = False) -> Export:
+    """Record the request, lock its source footage against retention and queue the first job. With `mute_audio`
+    the export leaves the recorded sound out."""
     with transaction.atomic():
         # Locked rows first: retention deleting some of them meanwhile waits, or has already taken them out.
         segments = list(segments_in_span(camera.pk, start, end).select_for_update())
@@ -82,13 +83,15 @@ def request_export(camera, start: datetime, end: datetime, *, redact: list[str],
                             "server's disk; ask an administrator to check the recordings folder.")
         export = Export.objects.create(
             camera=camera, start=start, end=end, redact=sorted(set(redact)), areas=areas, style=style, reason=reason,
+            mute_audio=mute_audio,
             requested_by=user, requested_by_name=user.get_username(),
             status=ExportStatus.DETECTING, lead_seconds=clip_lead_seconds(segments, start),
         )
         export.source_segments.set(segments)
         Segment.objects.filter(pk__in=[s.pk for s in segments]).update(locked=True)
         audit.record(AuditAction.EXPORT_REQUESTED, request=request, user=user, camera=camera, export=export.pk,
-                     start=start.isoformat(), end=end.isoformat(), redact=export.redact, reason=reason)
+                     start=start.isoformat(), end=end.isoformat(), redact=export.redact, reason=reason,
+                     mute_audio=mute_audio)
         if redact:
             _queue(export, ExportStatus.DETECTING)
         elif _needs_another_approver(export, user):
@@ -326,12 +329,15 @@ def render_export(export: Export) -> None:
         with tempfile.TemporaryDirectory() as directory:
             source = _source_clip(export, Path(directory))
             result = render(source, partial, tracks=tracks, kept=kept, manual=manual, areas=areas,
-                            style=export.style, on_progress=_progress(export, 0.0, 0.99))
+                            style=export.style, on_progress=_progress(export, 0.0, 0.99),
+                            sound=not export.mute_audio)
         export.file, export.file_size, export.sha256 = name, result.size, result.sha256
+        export.has_audio = result.sound
         export.manifest = signing.sign(manifest_of(export, [t.id for t in tracks]))
         with transaction.atomic():
             _report(export, claimed=True, status=ExportStatus.DONE, progress=1.0, finished_at=timezone.now(),
-                    worker="", file=name, file_size=result.size, sha256=result.sha256, manifest=export.manifest)
+                    worker="", file=name, file_size=result.size, sha256=result.sha256, manifest=export.manifest,
+                    has_audio=result.sound)
             partial.replace(settings.EXPORTS_ROOT / name)
     finally:
         partial.unlink(missing_ok=True)
@@ -351,6 +357,8 @@ def manifest_of(export: Export, masked: list[int]) -> dict:
                       "tracks_masked": sorted(masked), "tracks_kept": export.kept_visible, "manual": export.manual,
                       "kept": _kept_in_manifest(export), "masked_ranges": export.masked_ranges,
                       "followed": export.followed},
+        # Sound is personal data: whether the export has the recorded sound, and whether it was muted on request.
+        "audio": {"included": export.has_audio, "muted": export.mute_audio},
         "reason": export.reason,
         "requested_by": export.requested_by_name,
         "approved_by": export.approved_by_name,

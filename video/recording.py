@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import av
 from av.video.stream import VideoStream
 
+from video.audio import AudioSample, AudioTrack, UnsupportedAudio
 from video.live import LiveChunk, LiveMuxer
 from video.masked_stream import MaskedStream
 from video.masking import Masker
@@ -44,6 +45,11 @@ NOTICE_SECONDS = 60.0
 # A metadata document further than this from the latest video frame on the camera's clock is on a clock the video
 # has left or not yet reached (FFmpeg re-times each track on its first RTCP report): it is placed by its arrival.
 METADATA_CLOCK_TOLERANCE = 2.0
+# The same for the camera's sound: a packet that far from the latest video frame is left out.
+AUDIO_CLOCK_TOLERANCE = 2.0
+# How long a finished segment stays open for its last sound after the next segment started: an AAC encoder hands
+# out its frames up to about 0.3 s after their sound came in (at 8 kHz), and sound and video arrive unevenly.
+SOUND_LAG = 1.0
 
 
 @dataclass
@@ -62,6 +68,9 @@ class StreamStatus:
     # What went wrong with the stream in the last NOTICE_SECONDS that recording survived, as a sentence; "" if
     # nothing did (a camera that changed its picture size, sent damaged parameter sets or an unplayable segment).
     notice: str = ""
+    # What the recording does with the camera's sound, when asked to record it: "AAC", "G.711 mu-law (as AAC)",
+    # or "" when it records none (the notice says why).
+    audio: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ def record(
     masker: Masker | None = None,
     unmasked: UnmaskedCopy | None = None,
     on_metadata: Callable[[CameraMetadata], None] | None = None,
+    audio: bool = False,
 ) -> None:
     """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
 
@@ -123,9 +133,15 @@ def record(
     documents goes to on_metadata placed on the recording's timelines; a stream without one is recorded all the
     same. Only the video counts for the stream's health: a camera whose video stops while its metadata goes on
     has stopped.
+
+    With `audio`, the camera's sound is read in the same session and goes into the segments and live fragments
+    with the video, on its clock (see video.audio): AAC as it is, G.711 and G.726 as AAC. A camera that sends no
+    sound, or sound in another codec, is recorded without, and its status says so; without `audio` no sound is
+    read at all.
     """
     try:
-        container = open_stream(url, username, password, timeout=read_timeout, metadata=on_metadata is not None)
+        container = open_stream(url, username, password, timeout=read_timeout, metadata=on_metadata is not None,
+                                audio=audio)
     except Exception as exc:
         # from None: the PyAV error in the chain may name the URL with its password.
         raise classify_error(exc, url) from None
@@ -134,6 +150,7 @@ def record(
         masked = MaskedStream(video, masker) if masker is not None else None
         output = masked.stream if masked is not None else video
         meter = _StreamMeter(video, masking_cpu=(lambda: masked.cpu_seconds) if masked is not None else None)
+        sound = _audio_track(container, meter) if audio else None
         recording = _SegmentedRecording(
             meter,
             video,
@@ -144,7 +161,8 @@ def record(
             # A forward jump longer than read_timeout cannot be a real pause: we would have given up first.
             max_gap_seconds=read_timeout,
             camera_clock=urlsplit(url).scheme != "file",
-            live=LiveMuxer(output, on_live) if on_live else None,
+            live=LiveMuxer(output, on_live, audio=sound) if on_live else None,
+            audio=sound,
         )
         recordings = [recording]
         if masked is not None and unmasked is not None:
@@ -160,7 +178,8 @@ def record(
         lost = "the camera closed the connection"
         try:
             last_arrival = time.monotonic()
-            for packet in container.demux(video, *([metadata.stream] if metadata else [])):
+            extra = ([metadata.stream] if metadata else []) + ([sound.stream] if sound else [])
+            for packet in container.demux(video, *extra):
                 if stop.is_set():
                     return
                 arrival = time.monotonic()
@@ -173,6 +192,9 @@ def record(
                     continue
                 if metadata is not None and packet.stream is metadata.stream:
                     metadata.add(packet)
+                    continue
+                if sound is not None and packet.stream is sound.stream:
+                    recording.add_audio(packet)
                     continue
                 last_arrival = arrival
                 for copy in recordings:
@@ -194,6 +216,22 @@ def record(
             if masked is not None:
                 masked.close()
     raise StreamError("stream_lost", f"The stream from {camera_address(url)} stopped: {lost}.")
+
+
+def _audio_track(container, meter: _StreamMeter) -> AudioTrack | None:
+    """The camera's sound as it is recorded; None, said in the status, when it sends none or in a codec we cannot
+    record (a file plays its video only)."""
+    if isinstance(container, FileCamera) or not container.streams.audio:
+        meter.lasting_notice("The camera sends no sound: the video is recorded without. Turn its audio on in the "
+                             "camera's settings, or turn off recording sound here.")
+        return None
+    try:
+        track = AudioTrack(container.streams.audio[0])
+    except UnsupportedAudio as problem:
+        meter.lasting_notice(str(problem))
+        return None
+    meter.audio = f"{track.codec} (as AAC)" if track.transcoded else track.codec
+    return track
 
 
 def _metadata_track(container, recording: _SegmentedRecording,
@@ -246,6 +284,7 @@ class _SegmentedRecording:
         max_gap_seconds: float,
         camera_clock: bool,
         live: LiveMuxer | None,
+        audio: AudioTrack | None = None,
     ) -> None:
         self._meter = meter
         self._video = video
@@ -278,6 +317,12 @@ class _SegmentedRecording:
         self._writer: SegmentWriter | None = None
         self._segment_first_dts = 0
         self._last: Sample | None = None
+        self._audio = audio
+        # Sound waiting for the video to pass it, so that each sample goes into the segment of its moment.
+        self._sound: list[AudioSample] = []
+        # The segment before the current one, with the dts its video ended at and its end on the wall clock, while
+        # it waits for the last of its sound (see SOUND_LAG).
+        self._ending: tuple[SegmentWriter, int, datetime] | None = None
 
     def add(self, packet: av.Packet, camera_start_us: int | None) -> None:
         """Take the next packet; camera_start_us is the container's start_time_realtime, None until known."""
@@ -295,6 +340,47 @@ class _SegmentedRecording:
         for ready in self._transcoded(self._repair.push(sample)):
             self._take(ready, live=True)
 
+    def add_audio(self, packet: av.Packet) -> None:
+        """Take the camera's next audio packet: placed on the video's repaired clock by its RTP time (FFmpeg puts
+        both tracks on one clock), it goes to live viewers at once and waits for its segment; left out when it is
+        further than AUDIO_CLOCK_TOLERANCE from the latest frame (around a jump of the camera's clock)."""
+        if packet.pts is None:
+            return
+        camera_pts = round(packet.pts * packet.time_base / self.time_base)
+        repaired = self._repair.repaired(camera_pts, round(AUDIO_CLOCK_TOLERANCE / self.time_base))
+        if repaired is None:
+            return
+        self._take_sound(self._audio.add(packet, round(repaired * self.time_base / self._audio.time_base)))
+
+    def _take_sound(self, samples: list[AudioSample]) -> None:
+        for sample in samples:
+            if self._live is not None:
+                self._live.add_audio(sample)
+        if self._segment_path is not None:
+            self._sound += samples
+
+    def _write_sound(self, until: int) -> None:
+        """Write the sound that starts before `until` (video dts) into the segment of its moment; sound from before
+        the first segment is left out. The segment before the current one is finished once its sound is all in:
+        sound from after its end came, or the video went SOUND_LAG past it."""
+        while self._sound and self._sound[0].pts * self._audio.time_base < until * self.time_base:
+            sample = self._sound.pop(0)
+            if self._ending is not None:
+                writer, ended, end = self._ending
+                if sample.pts * self._audio.time_base < ended * self.time_base:
+                    writer.write_audio(sample)
+                    continue
+                self._finish_ending()
+            if self._writer is not None:
+                self._writer.write_audio(sample)
+        if self._ending is not None and (until - self._ending[1]) * self.time_base >= SOUND_LAG:
+            self._finish_ending()
+
+    def _finish_ending(self) -> None:
+        writer, _, end = self._ending
+        self._ending = None
+        self._report(writer, end)
+
     def finish(self) -> None:
         """Write what is left and close the current segment."""
         ready = self._transcoded(self._repair.flush())
@@ -304,9 +390,14 @@ class _SegmentedRecording:
             self._take(sample, live=False)
         if self._clock_start is None and self._waiting:
             self._start_clock(self._waiting[0][0], use_camera=False)
+        if self._audio is not None:
+            self._take_sound(self._audio.flush())
         if self._writer is not None:
             last = self._last
-            self._close_segment(self._wall(last.dts + last.duration))
+            self._write_sound(last.dts + last.duration)
+            self._close_segment(last.dts + last.duration)
+        if self._ending is not None:
+            self._finish_ending()
         if self._live is not None:
             self._live.close()
 
@@ -393,10 +484,11 @@ class _SegmentedRecording:
 
     def _write(self, sample: Sample, picture: PictureFormat | None = None) -> None:
         """Write a sample into the current segment; a new one starts at a keyframe `segment_seconds` after it, or
-        with a new `picture` format."""
+        with a new `picture` format. The sound before it goes first, into the segment it belongs to."""
+        self._write_sound(sample.dts)
         if picture is not None:
             if self._writer is not None:
-                self._close_segment(self._wall(sample.dts))
+                self._close_segment(sample.dts)
             self._segment_picture = picture
         if self._writer is None:
             if not sample.is_keyframe:
@@ -406,7 +498,7 @@ class _SegmentedRecording:
             sample.is_keyframe
             and float((sample.dts - self._segment_first_dts) * self.time_base) >= self._segment_seconds
         ):
-            self._close_segment(self._wall(sample.dts))
+            self._close_segment(sample.dts)
             self._open_segment(sample)
         try:
             self._writer.write(sample)
@@ -419,11 +511,21 @@ class _SegmentedRecording:
 
     def _open_segment(self, sample: Sample) -> None:
         start = self._wall(sample.dts)
-        self._writer = SegmentWriter(self._segment_path(start), start, self._output, self._segment_picture)
+        self._writer = SegmentWriter(self._segment_path(start), start, self._output, self._segment_picture,
+                                     audio=self._audio)
         self._segment_first_dts = sample.dts
 
-    def _close_segment(self, end: datetime) -> None:
+    def _close_segment(self, end_dts: int) -> None:
+        """Close the current segment, whose video ends at `end_dts`; with sound, once its last sound is in."""
         writer, self._writer = self._writer, None
+        if self._ending is not None:
+            self._finish_ending()
+        if self._audio is not None:
+            self._ending = (writer, end_dts, self._wall(end_dts))
+        else:
+            self._report(writer, self._wall(end_dts))
+
+    def _report(self, writer: SegmentWriter, end: datetime) -> None:
         try:
             segment = writer.close(end)
         except UnreadableSegment as problem:
@@ -458,11 +560,18 @@ class _StreamMeter:
         self._size: tuple[int, int] | None = None  # the picture's, when it changed since the camera was opened
         self._notice = ""
         self._notice_at = 0.0
+        self._lasting_notice = ""  # what is wrong for as long as the stream is open (it sends no sound)
+        self.audio = ""  # StreamStatus.audio
         self._changed = False  # a status is due before the end of the window
 
     def notice(self, text: str) -> None:
         """Say in the status, from now for NOTICE_SECONDS, what went wrong with the stream."""
         self._notice, self._notice_at, self._changed = text, time.monotonic(), True
+
+    def lasting_notice(self, text: str) -> None:
+        """Say in the status, for as long as the stream is open, what is wrong with it."""
+        logger.warning("%s", text)
+        self._lasting_notice, self._changed = text, True
 
     def picture_changed(self, picture: PictureFormat) -> None:
         self._size, self._changed = (picture.width, picture.height), True
@@ -512,7 +621,8 @@ class _StreamMeter:
             bitrate=self._bitrate,
             last_frame_at=self._last_frame_at,
             masking_cost=self._masking_cost,
-            notice=self._notice if time.monotonic() - self._notice_at < NOTICE_SECONDS else "",
+            notice=self._notice if time.monotonic() - self._notice_at < NOTICE_SECONDS else self._lasting_notice,
+            audio=self.audio,
         )
 
 

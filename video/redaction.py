@@ -200,6 +200,7 @@ class RenderResult:
     sha256: str
     width: int
     height: int
+    sound: bool = False  # the output has the source's sound
 
 
 ProgressCallback = Callable[[float], None]
@@ -554,6 +555,7 @@ def render(
     style: str = "blur",
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
+    sound: bool = True,
 ) -> RenderResult:
     """Write `source` to `output` as H.264 (yuv420p, faststart MP4) with these masked: `tracks` on their frames
     (a face as a feathered oval over the whole face and hair, other kinds as their box a little enlarged),
@@ -566,6 +568,9 @@ def render(
     `uncertain` spans, where they may be someone else. Elsewhere a kept face stays visible where a masked face
     behind it overlaps it: a larger face is nearer the camera, so a masked face smaller than the kept one is
     behind it and one as large or larger is in front, and masked over it.
+
+    The source's sound (AAC) is copied as it is, in step with the frames, unless `sound` is False (muted); the
+    result says whether the output has sound.
     """
     if style not in STYLES:
         raise ValueError(f"unknown redaction style {style!r}: choose among {', '.join(STYLES)}")
@@ -576,7 +581,7 @@ def render(
     output = Path(output)
     try:
         result = _render(Path(source), output, list(tracks), list(kept), list(manual), polygons, style, on_progress,
-                         stop)
+                         stop, sound)
     except BaseException:
         output.unlink(missing_ok=True)
         raise
@@ -593,8 +598,11 @@ def _render(
     style: str,
     on_progress: ProgressCallback | None,
     stop: threading.Event | None,
+    sound: bool,
 ) -> RenderResult:
     with _open(source) as (container, stream):
+        audio = container.streams.audio[0] if sound and container.streams.audio else None
+        soundtrack: _Soundtrack | None = None
         fps = _frame_rate(stream)
         progress = _Progress(on_progress, _frame_count(stream, fps))
         half_frame = 0.5 / fps
@@ -606,15 +614,28 @@ def _render(
         plan: dict[int, _FrameMasks] = {}
         with av.open(str(output), mode="w", format="mp4", options=_MUX_OPTIONS) as out:
             encoder = None
-            for index, frame in enumerate(container.decode(stream)):
+            early_sound: list[av.Packet] = []  # before the first frame: written once its time is known
+            index = -1
+            for frame in _frames_and_sound(container, stream, audio):
                 if stop is not None and stop.is_set():
                     raise RedactionCancelled()
+                if isinstance(frame, av.Packet):
+                    if soundtrack is None:
+                        early_sound.append(frame)
+                    else:
+                        soundtrack.write(frame)
+                    continue
+                index += 1
                 if encoder is None:
                     width, height = frame.width, frame.height
                     encoder = _encoder(out, stream, width, height, fps)
                     masker = _Masker(width, height, style, polygons)
                     plan = _plan(tracks, kept, width, height)
                     first_pts = frame.pts if frame.pts is not None else 0
+                    if audio is not None:
+                        soundtrack = _Soundtrack(out, audio, first_pts * stream.time_base)
+                        for early in early_sound:
+                            soundtrack.write(early)
                 t = _seconds(frame, first_pts, index, fps)
                 masks = plan.get(index, _FrameMasks())
                 boxes = list(masks.boxes)
@@ -637,7 +658,43 @@ def _render(
         seconds = float(last_pts * stream.time_base) + 1 / fps
     size, digest = _file_digest(output)
     progress.done()
-    return RenderResult(frames, round(seconds, 6), size, digest, width, height)
+    return RenderResult(frames, round(seconds, 6), size, digest, width, height,
+                        sound=soundtrack is not None and soundtrack.written)
+
+
+def _frames_and_sound(container: av.container.InputContainer, video: av.video.stream.VideoStream,
+                      audio: av.audio.stream.AudioStream | None) -> Iterator[av.VideoFrame | av.Packet]:
+    """The video's decoded frames and the sound's packets (not decoded), in the order they are stored."""
+    for packet in container.demux(video, *([audio] if audio is not None else [])):
+        if packet.stream is audio:
+            if packet.size:
+                yield packet
+        else:
+            yield from packet.decode()
+
+
+class _Soundtrack:
+    """The source's sound copied into the rendered file, on the frames' timeline: from `origin` (seconds, the first
+    frame's time in the source), which becomes 0."""
+
+    def __init__(self, out: av.container.OutputContainer, audio: av.audio.stream.AudioStream,
+                 origin: Fraction) -> None:
+        self._out = out
+        self._stream = out.add_stream_from_template(audio)
+        self._time_base = audio.time_base
+        self._origin = round(origin / audio.time_base)
+        self._last: int | None = None
+        self.written = False
+
+    def write(self, packet: av.Packet) -> None:
+        pts = packet.pts - self._origin
+        if pts < 0 or (self._last is not None and pts <= self._last):
+            return
+        packet.dts = packet.pts = pts
+        packet.time_base = self._time_base
+        packet.stream = self._stream
+        self._out.mux(packet)
+        self._last, self.written = pts, True
 
 
 @dataclass(frozen=True)

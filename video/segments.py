@@ -15,6 +15,7 @@ from typing import BinaryIO
 import av
 from av.video.stream import VideoStream
 
+from video.audio import AudioSample, AudioTrack
 from video.parameter_sets import PictureFormat, apply_picture_format
 from video.timestamps import Sample
 
@@ -97,9 +98,10 @@ class SegmentWriter:
     each file, so every segment plays on its own (an HLS playlist marks each with EXT-X-DISCONTINUITY).
 
     The init segment describes `video`, or `picture` when the camera changed its picture format since it
-    was opened (see video.parameter_sets)."""
+    was opened (see video.parameter_sets), and the camera's sound when `audio` is given (see write_audio)."""
 
-    def __init__(self, path: Path, start: datetime, video: VideoStream, picture: PictureFormat | None = None) -> None:
+    def __init__(self, path: Path, start: datetime, video: VideoStream, picture: PictureFormat | None = None,
+                 audio: AudioTrack | None = None) -> None:
         if path.exists():
             raise FileExistsError(f"segment {path} already exists; refusing to overwrite a recording")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,6 +116,10 @@ class SegmentWriter:
             apply_picture_format(self._stream, picture)
         self._time_base = video.time_base
         self._first_dts: int | None = None
+        self._audio = audio.add_stream(self._container) if audio is not None else None
+        self._audio_time_base = audio.time_base if audio is not None else None
+        self._audio_start = 0  # the first video frame's time in the audio's time base
+        self._last_audio_pts: int | None = None
 
     def write(self, sample: Sample) -> None:
         """Mux one sample (timestamps in the source stream's time base)."""
@@ -129,6 +135,25 @@ class SegmentWriter:
         packet.is_keyframe = sample.is_keyframe
         packet.stream = self._stream
         self._container.mux(packet)
+        self._raise_disk_failure()
+
+    def write_audio(self, sample: AudioSample) -> None:
+        """Mux one AAC sample, whose pts is on the same clock as the video samples' dts (in the audio's time base).
+        Sound from before the segment's first frame, or not after the last sample written, is left out."""
+        if self._audio is None or self._first_dts is None:
+            return
+        if self._last_audio_pts is None:
+            self._audio_start = round(self._first_dts * self._time_base / self._audio_time_base)
+        pts = sample.pts - self._audio_start
+        if pts < 0 or (self._last_audio_pts is not None and pts <= self._last_audio_pts):
+            return
+        packet = av.Packet(sample.data)
+        packet.dts = packet.pts = pts
+        packet.duration = sample.duration
+        packet.time_base = self._audio_time_base
+        packet.stream = self._audio
+        self._container.mux(packet)
+        self._last_audio_pts = pts
         self._raise_disk_failure()
 
     def close(self, end: datetime) -> RecordedSegment:

@@ -121,13 +121,14 @@ class FileCamera:
 
 def open_stream(
     url: str, username: str | None = None, password: str | None = None, timeout: float = 5.0,
-    metadata: bool = False,
+    metadata: bool = False, audio: bool = False,
 ) -> InputContainer | FileCamera:
     """Open a camera's stream for demuxing; a dead camera raises within about `timeout` seconds.
 
     rtsp:// and rtsps:// go over TCP (no lost packets, passes NAT) and open fast. Credentials given
     here replace any in the URL. file:// plays a file like a live camera (see FileCamera). With `metadata`, an
-    RTSP session also sets up the camera's metadata track (ONVIF Profile M), a `data` stream beside the video.
+    RTSP session also sets up the camera's metadata track (ONVIF Profile M), a `data` stream beside the video,
+    and with `audio` its sound.
     Raises ValueError for a malformed URL, TimeoutError when nothing answered in time, else PyAV's error.
     """
     camera_address(url)
@@ -139,10 +140,10 @@ def open_stream(
     options = {
         "rtsp_transport": "tcp",
         "timeout": str(int(timeout * 1_000_000)),
-        # Recording and probing want the video only, and the camera's metadata when asked; leaving out audio also
-        # keeps FFmpeg from re-timing the streams against each other when the first RTCP report arrives (with
-        # metadata it does: TimestampRepair closes that jump).
-        "allowed_media_types": "video+data" if metadata else "video",
+        # Recording and probing want the video only, and the camera's metadata and sound when asked; leaving them
+        # out also keeps FFmpeg from re-timing the streams against each other when the first RTCP report arrives
+        # (with them it does: TimestampRepair closes that jump).
+        "allowed_media_types": "+".join(["video", *(["audio"] if audio else []), *(["data"] if metadata else [])]),
     }
     url = url_with_credentials(url, username, password)
     container = _open(url, {**options, **_FAST_OPEN}, timeout)

@@ -121,12 +121,12 @@ def summary(name: str, values: list[float]) -> str:
             f"   ({len(ordered)} clicks)")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clicks", type=int, default=40)
     parser.add_argument("--every", type=float, default=0.5, help="seconds between clicks")
     parser.add_argument("--redis", default=REDIS_URL, help="the Redis database the VMS under test uses")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.clicks <= SKIPPED or args.every < 0.3:
         parser.error(f"more than {SKIPPED} clicks, at least 0.3 s apart")
     workdir = Path(tempfile.mkdtemp(prefix="vms-bench-talk-"))

@@ -37,6 +37,8 @@ class CameraStatusSerializer(serializers.Serializer):
 
     state = serializers.ChoiceField(CameraStatus.choices, source="status")
     codec = serializers.CharField()
+    audio = serializers.CharField(source="audio_codec", help_text='The sound as it is recorded, e.g. "AAC" or '
+                                  '"G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked)')
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     fps = serializers.FloatField(allow_null=True)
@@ -90,8 +92,8 @@ class CameraSerializer(serializers.ModelSerializer):
             "analytics_fps", "analytics_notice",
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
             "has_metadata_password", "metadata_topic", "track_topic",
-            "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "onvif_host", "onvif_port",
-            "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "ptz_wide_angle",
+            "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "record_audio", "onvif_host",
+            "onvif_port", "listen_events", "events_error", "relay_outputs", "ptz", "ptz_capabilities", "ptz_wide_angle",
             "ptz_zoom_ratio", "ptz_pan_range", "ptz_tilt_range", "ptz_digital", "ptz_max_speed", "speaker", "site_plan",
             "plan_x", "plan_y", "plan_heading", "plan_fov", "plan_range_m", "live_status", "created_at", "updated_at",
         ]

@@ -25,6 +25,7 @@ class ExportRequestSerializer(serializers.Serializer):
     redact = serializers.ListField(child=serializers.ChoiceField(list(REDACT)), required=False, default=list)
     areas = AreaSerializer(many=True, required=False, default=list)
     style = serializers.ChoiceField(MaskStyle.choices, default=MaskStyle.BLUR)
+    mute_audio = serializers.BooleanField(default=False, help_text="Leave the recorded sound out of the export")
     reason = serializers.CharField(max_length=500, min_length=3)
 
     def validate(self, attrs: dict) -> dict:
@@ -79,9 +80,9 @@ class ExportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Export
-        fields = ["id", "camera", "camera_name", "start", "end", "redact", "areas", "style", "reason", "status",
-                  "progress", "error", "requested_by", "approved_by", "kept_visible", "manual", "masked_ranges",
-                  "followed", "created_at",
+        fields = ["id", "camera", "camera_name", "start", "end", "redact", "areas", "style", "mute_audio", "has_audio",
+                  "reason", "status", "progress", "error", "requested_by", "approved_by", "kept_visible", "manual",
+                  "masked_ranges", "followed", "created_at",
                   "finished_at", "file_size", "sha256", "download_url", "manifest_url", "source_locked"]
 
     def get_approved_by(self, export: Export) -> str | None:

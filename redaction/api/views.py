@@ -57,6 +57,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         try:
             export = services.request_export(camera, data["start"], data["end"], redact=data["redact"],
                                              areas=data["areas"], style=data["style"], reason=data["reason"],
+                                             mute_audio=data["mute_audio"],
                                              user=request.user, request=request)
         except services.NoFootage as exc:
             return problem(status.HTTP_404_NOT_FOUND, str(exc), type_="no_footage")

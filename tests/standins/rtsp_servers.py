@@ -198,7 +198,8 @@ class GstCamera(RtspCamera):
 
     With `slices` > 1 (H.264 only), PyAV returns each keyframe as that many packets with one DTS. With
     `rewind_on_play`, each new viewer's PLAY seeks the shared pipeline to 0, so the DTS of every viewer
-    already watching jumps back to 0 mid-stream.
+    already watching jumps back to 0 mid-stream. With `audio` ("aac", "pcmu", "pcma" or "opus") it sends a sound track
+    too, and with `clicks` a white frame and a loud click at every whole second of media time (see gst_camera.py).
     """
 
     def __init__(
@@ -215,10 +216,14 @@ class GstCamera(RtspCamera):
         gop: int = 25,
         slices: int = 2,
         rewind_on_play: bool = False,
+        audio: str = "none",
+        clicks: bool = False,
         port: int | None = None,
         start_timeout: float = 10,
     ) -> None:
         super().__init__(path, user, password, port, start_timeout)
+        self.audio = audio
+        self.clicks = clicks
         self.codec = codec
         self.width = width
         self.height = height
@@ -239,6 +244,7 @@ class GstCamera(RtspCamera):
             "--bitrate-kbps": self.bitrate_kbps,
             "--gop": self.gop,
             "--slices": self.slices,
+            "--audio": self.audio,
         }
         if self.user is not None:
             options.update({"--user": self.user, "--password": self.password or ""})
@@ -247,6 +253,8 @@ class GstCamera(RtspCamera):
             argv += [flag, str(value)]
         if self.rewind_on_play:
             argv.append("--rewind-on-play")
+        if self.clicks:
+            argv.append("--clicks")
         return argv
 
 

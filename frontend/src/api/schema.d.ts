@@ -735,6 +735,8 @@ export interface components {
        * @description % of a CPU core the masking transcode uses
        */
       masking_cost: number | null;
+      /** @description Record the camera's sound with its video, and let operators listen to it live */
+      record_audio: boolean;
       onvif_host: string;
       onvif_port: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
@@ -872,6 +874,8 @@ export interface components {
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
       keep_unmasked?: boolean;
+      /** @description Record the camera's sound with its video, and let operators listen to it live */
+      record_audio?: boolean;
       onvif_host?: string;
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */
@@ -939,6 +943,8 @@ export interface components {
     CameraStatus: {
       state: components["schemas"]["CameraStateEnum"];
       codec: string;
+      /** @description The sound as it is recorded, e.g. "AAC" or "G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked) */
+      audio: string;
       width: number | null;
       height: number | null;
       /** Format: double */
@@ -958,6 +964,8 @@ export interface components {
     CameraStatusRequest: {
       state: components["schemas"]["CameraStateEnum"];
       codec: string;
+      /** @description The sound as it is recorded, e.g. "AAC" or "G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked) */
+      audio: string;
       width: number | null;
       height: number | null;
       /** Format: double */
@@ -1104,6 +1112,10 @@ export interface components {
       /** @description Fixed areas: [{"points": [[x, y], ...]}] */
       areas: unknown;
       style: components["schemas"]["MaskStyleEnum"];
+      /** @description Leave the recorded sound out of the export */
+      mute_audio: boolean;
+      /** @description The rendered export has sound */
+      has_audio: boolean;
       reason: string;
       status: components["schemas"]["ExportStatusEnum"];
       /** Format: double */
@@ -1138,6 +1150,11 @@ export interface components {
       areas?: components["schemas"]["AreaRequest"][];
       /** @default blur */
       style?: components["schemas"]["MaskStyleEnum"];
+      /**
+       * @description Leave the recorded sound out of the export
+       * @default false
+       */
+      mute_audio?: boolean;
       reason: string;
     };
     /**
@@ -1615,6 +1632,8 @@ export interface components {
       dynamic_mask_style?: components["schemas"]["MaskStyleEnum"];
       /** @description Also record the video without its masks, for users allowed to see it */
       keep_unmasked?: boolean;
+      /** @description Record the camera's sound with its video, and let operators listen to it live */
+      record_audio?: boolean;
       onvif_host?: string;
       onvif_port?: number;
       /** @description Subscribe to the camera's own events (ONVIF) */

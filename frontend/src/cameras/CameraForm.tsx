@@ -217,6 +217,11 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
         {camera && camera.masking_cost !== null && (
           <p class="muted" data-testid="masking-cost">{maskingCostWords(camera.masking_cost)}</p>
         )}
+        <label class="checkbox">
+          <input type="checkbox" name="record_audio" checked={draft.record_audio}
+            onChange={(e) => set("record_audio", e.currentTarget.checked)} />
+          Record sound, and let operators listen live (sound is personal data: turning this on or off is audited)
+        </label>
         {camera && <a href={`/cameras/${camera.id}/privacy`}>Privacy masks of this camera</a>}
       </fieldset>
 

@@ -1,5 +1,6 @@
-/** A camera's live status in words: a coloured state, the stream facts when online, the error when not, why its
- * analytics or its own events are not working, and what to know about how it is analysed. */
+/** A camera's live status in words: a coloured state, the stream facts (its sound too) when online, the error when
+ * not and what went wrong with a stream recording survived (no sound, say) when online, why its analytics or its own
+ * events are not working, and what to know about how it is analysed. */
 
 import type { LiveStatus } from "../api/types";
 import { ago, bitrate, codec, fps, resolution } from "../components/format";
@@ -26,13 +27,15 @@ interface CameraStatusProps {
 
 export function CameraStatus({ status, eventsError, analyticsNotice }: CameraStatusProps) {
   const facts = status.state === "online"
-    ? [codec(status.codec), resolution(status.width, status.height), fps(status.fps), bitrate(status.bitrate)].filter(Boolean).join(" · ")
+    ? [codec(status.codec), resolution(status.width, status.height), fps(status.fps), bitrate(status.bitrate),
+      status.audio && `sound ${status.audio}`].filter(Boolean).join(" · ")
     : "";
   return (
     <div class="camera-status" data-testid="camera-status" data-state={status.state}>
       <StateBadge state={status.state} />
       {facts && <span class="facts">{facts}</span>}
       {status.state !== "online" && status.last_error && <span class="status-error">{status.last_error}</span>}
+      {status.state === "online" && status.last_error && <span class="note" data-testid="stream-notice">{status.last_error}</span>}
       {status.analytics_error && <span class="status-error" data-testid="analytics-error">Analytics: {status.analytics_error}</span>}
       {eventsError && <span class="status-error" data-testid="events-error">Camera events: {eventsError}</span>}
       {analyticsNotice && <span class="note" data-testid="analytics-notice">{analyticsNotice}</span>}

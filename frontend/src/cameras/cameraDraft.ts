@@ -35,6 +35,7 @@ export interface CameraDraft {
   dynamic_masking: DynamicMasking;
   dynamic_mask_style: MaskStyle;
   keep_unmasked: boolean;
+  record_audio: boolean;
   onvif_host: string;
   onvif_port: string;
   listen_events: boolean;
@@ -69,6 +70,7 @@ export const EMPTY_DRAFT: CameraDraft = {
   dynamic_masking: "",
   dynamic_mask_style: "blur",
   keep_unmasked: false,
+  record_audio: false,
   onvif_host: "",
   onvif_port: "80",
   listen_events: false,
@@ -105,6 +107,7 @@ export function draftOf(camera: Camera): CameraDraft {
     dynamic_masking: camera.dynamic_masking,
     dynamic_mask_style: camera.dynamic_mask_style,
     keep_unmasked: camera.keep_unmasked,
+    record_audio: camera.record_audio,
     onvif_host: camera.onvif_host,
     onvif_port: String(camera.onvif_port),
     listen_events: camera.listen_events,
@@ -146,6 +149,7 @@ export function inputOf(draft: CameraDraft): CameraInput {
     dynamic_masking: draft.dynamic_masking,
     dynamic_mask_style: draft.dynamic_mask_style,
     keep_unmasked: draft.keep_unmasked,
+    record_audio: draft.record_audio,
     onvif_host: draft.onvif_host.trim(),
     onvif_port: Number(draft.onvif_port),
     listen_events: draft.listen_events,

@@ -16,6 +16,12 @@ import { REDACTION_STYLE_WORDS, redactWords, spanWords } from "./exportWords";
 import { ApproveExport } from "./ApproveExport";
 import { ReleaseSource } from "./ReleaseSource";
 
+function soundWords(item: Export): string {
+  if (item.mute_audio) return "Muted: the recorded sound is left out";
+  if (!item.finished_at) return "Kept, where recorded";
+  return item.has_audio ? "Included" : "None was recorded";
+}
+
 function ExportFacts({ item }: { item: Export }) {
   return (
     <dl class="facts-list" data-testid="export-facts">
@@ -23,6 +29,7 @@ function ExportFacts({ item }: { item: Export }) {
       <dt>Span</dt><dd>{spanWords(item.start, item.end)}</dd>
       <dt>Redacts</dt><dd>{redactWords(item)}</dd>
       <dt>Style</dt><dd>{REDACTION_STYLE_WORDS[item.style] ?? item.style}</dd>
+      <dt>Sound</dt><dd data-testid="export-sound">{soundWords(item)}</dd>
       <dt>Reason</dt><dd>{item.reason}</dd>
       <dt>Requested by</dt><dd>{item.requested_by}, {dateTime(item.created_at)}</dd>
       {item.approved_by && <><dt>Approved by</dt><dd>{item.approved_by}</dd></>}

@@ -1,6 +1,6 @@
 /**
  * Ask for a redacted export of a span: what to find and mask (faces, people, licence plates and text, everything
- * that moves), fixed areas drawn on a frame of the video, the style and the reason. The export then goes on at
+ * that moves), fixed areas drawn on a frame of the video, the style, whether to mute the sound, and the reason. The export then goes on at
  * /exports/<id>.
  */
 
@@ -27,6 +27,7 @@ export function RedactedExportForm({ camera, span, frame, onCancel }: RedactedEx
   const [areas, setAreas] = useState<ExportArea[]>([]);
   const [drawing, setDrawing] = useState(false);
   const [style, setStyle] = useState<MaskStyle>("blur");
+  const [muteAudio, setMuteAudio] = useState(false);
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -56,6 +57,7 @@ export function RedactedExportForm({ camera, span, frame, onCancel }: RedactedEx
         redact,
         areas,
         style,
+        mute_audio: muteAudio,
         reason: reason.trim(),
       });
       navigate(`/exports/${created.id}`);
@@ -127,6 +129,10 @@ export function RedactedExportForm({ camera, span, frame, onCancel }: RedactedEx
             <input name="export-reason" required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           </Field>
         </div>
+        <label class="checkbox">
+          <input type="checkbox" name="mute_audio" checked={muteAudio} onChange={(e) => setMuteAudio(e.currentTarget.checked)} />
+          Mute audio: leave the recorded sound out of the export (the signed manifest says so)
+        </label>
         <div class="actions">
           <button type="button" onClick={onCancel}>Cancel</button>
           <button type="submit" class="primary" disabled={busy}>{busy ? "Starting…" : "Start redacted export"}</button>

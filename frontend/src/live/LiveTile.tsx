@@ -2,7 +2,8 @@
  * One camera's live picture, rotated as the camera is mounted, with what is wrong written over it and, for an
  * analysed camera, the boxes of the objects it tracks (each operator switches them on or off per camera). With an
  * unmasked-access token it shows the unmasked stream, badged so. A PTZ camera's may take clicks and boxes on its
- * picture to centre and zoom (CentreLayer). A camera with a speaker has push to talk, for users allowed to talk.
+ * picture to centre and zoom (CentreLayer). A camera with a speaker has push to talk, for users allowed to talk. A
+ * camera whose sound is recorded gets a speaker button: its sound plays muted until the operator unmutes it.
  */
 
 import type { ComponentChildren } from "preact";
@@ -42,13 +43,17 @@ function aspect(view: LiveView): number {
 
 export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null, onOpen, onCentre, talk = false, children }: LiveTileProps) {
   const video = useRef<HTMLVideoElement>(null);
-  const [view, setView] = useState<LiveView>({ state: "connecting", message: "Connecting…", rotation, width: null, height: null });
+  const [view, setView] = useState<LiveView>({
+    state: "connecting", message: "Connecting…", rotation, width: null, height: null, audio: false, muted: true,
+  });
+  const player = useRef<LivePlayer | null>(null);
   const schedule = useMemo(() => new BoxSchedule(), [cameraId]);
   const [boxesOn, setBoxesOn] = useOverlaySwitch(cameraId);
 
   useEffect(() => {
-    const player = new LivePlayer(video.current!, cameraId, unmasked, rotation, setView, (boxes) => schedule.add(boxes));
-    return () => player.stop();
+    const live = new LivePlayer(video.current!, cameraId, unmasked, rotation, setView, (boxes) => schedule.add(boxes));
+    player.current = live;
+    return () => live.stop();
   }, [cameraId, unmasked]);
 
   const portrait = view.rotation === 90 || view.rotation === 270;
@@ -67,6 +72,13 @@ export function LiveTile({ cameraId, name, rotation, analytics, unmasked = null,
           onClick={(event) => { event.stopPropagation(); setBoxesOn(!boxesOn); }}>Boxes</button>
       )}
       {talk && <TalkButton cameraId={cameraId} name={name} />}
+      {view.audio && (
+        <button type="button" class="sound-switch" aria-pressed={!view.muted} data-testid="sound-switch"
+          title={view.muted ? "Unmute the sound" : "Mute the sound"} aria-label={view.muted ? "Unmute" : "Mute"}
+          onClick={(event) => { event.stopPropagation(); player.current?.setMuted(!view.muted); }}>
+          {view.muted ? "🔇" : "🔊"}
+        </button>
+      )}
       {view.message && <div class={`tile-message tile-${view.state}`} role="status">{view.message}</div>}
       {children}
     </div>

@@ -8,6 +8,9 @@
  * it has appended ({"type":"ack","received":n}, counted from the live.start); the server skips a viewer that
  * falls too far behind ahead to the next keyframe instead of queueing for it. The analytics boxes of analysed
  * frames ({"type":"overlay.boxes"}) come on the same socket and are handed on as they arrive.
+ *
+ * A camera whose sound is recorded sends it in the same fragments (live.start says `audio`); it plays muted until
+ * the operator unmutes it (setMuted).
  */
 
 import { query } from "../api/http";
@@ -23,10 +26,15 @@ export interface LiveView {
   rotation: Rotation;
   width: number | null;
   height: number | null;
+  /** The stream has sound. */
+  audio: boolean;
+  /** Its sound is muted (always, until the operator unmutes it). */
+  muted: boolean;
 }
 
 interface LiveStart {
   mime: string;
+  audio?: boolean;
   width?: number;
   height?: number;
   rotation?: Rotation;
@@ -77,7 +85,7 @@ export class LivePlayer {
     this.video = video;
     this.onChange = onChange;
     this.onBoxes = onBoxes;
-    this.view = { state: "connecting", message: "Connecting…", rotation, width: null, height: null };
+    this.view = { state: "connecting", message: "Connecting…", rotation, width: null, height: null, audio: false, muted: true };
     video.muted = true;
     video.playsInline = true;
     video.addEventListener("playing", this.onPlaying);
@@ -95,6 +103,12 @@ export class LivePlayer {
     this.socket.close();
     this.video.removeEventListener("playing", this.onPlaying);
     this.teardown();
+  }
+
+  /** Mute or unmute the camera's sound. */
+  setMuted(muted: boolean): void {
+    this.video.muted = muted;
+    this.set({ muted });
   }
 
   private set(change: Partial<LiveView>): void {
@@ -147,6 +161,7 @@ export class LivePlayer {
       rotation: header.rotation ?? this.view.rotation,
       width: header.width ?? null,
       height: header.height ?? null,
+      audio: Boolean(header.audio),
     });
     if (!header.mime || !window.MediaSource || !MediaSource.isTypeSupported(header.mime)) {
       this.set({ state: "unsupported", message: `This browser cannot play this camera's video (${header.mime || "unknown format"}).` });

@@ -1,7 +1,8 @@
 /**
  * One camera's recordings of one day: the player, its controls, the timeline with the day's events, clip
  * download and redacted export, the unmasked recording for those allowed to see it, and the boxes of the camera's
- * own analytics as recorded. `?at=<ISO time>` (from an alarm or an event) opens the day of that moment and plays
+ * own analytics as recorded, and for a camera whose sound is recorded a switch for it (muted until unmuted, as
+ * live). `?at=<ISO time>` (from an alarm or an event) opens the day of that moment and plays
  * from it.
  */
 
@@ -60,6 +61,8 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
   const [camera, setCamera] = useState<Camera | null>(null);
   const [cameraList, setCameraList] = useState<Camera[]>([]);
   const [cameraError, setCameraError] = useState<unknown>(null);
+  /** The recorded sound plays muted until the user unmutes it, as live. */
+  const [muted, setMuted] = useState(true);
   const [recorded, setRecorded] = useState<Recorded[] | null>(null);
   const [timelineError, setTimelineError] = useState<unknown>(null);
   const [view, setView] = useState<Window>(day);
@@ -237,7 +240,7 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
       <ErrorNote error={timelineError} title="The recordings could not be loaded." />
       <div class={`recordings-body${canExport ? " with-side" : ""}`}>
         <div class="player" data-testid="player" data-rotation={rotation}>
-          <video ref={video} class={`rotate-${rotation}${rotation % 180 ? " portrait" : ""}`} muted playsInline onEnded={onEnded}
+          <video ref={video} class={`rotate-${rotation}${rotation % 180 ? " portrait" : ""}`} muted={muted} playsInline onEnded={onEnded}
             onLoadedMetadata={(e) => { e.currentTarget.playbackRate = rate; }} />
           {cameraBoxes && sceneFrames.length > 0 && (
             <OverlayCanvas camera={cameraId} video={video} schedule={sceneReplay} rotation={rotation} logged={false} />
@@ -262,6 +265,13 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
               onChange={(e) => setCameraBoxes(e.currentTarget.checked)} />
             Camera's boxes
           </label>
+        )}
+        {camera?.record_audio && (
+          <button type="button" class="sound-switch-playback" aria-pressed={!muted} data-testid="playback-sound"
+            title={muted ? "Unmute the recorded sound" : "Mute the recorded sound"}
+            onClick={() => setMuted(!muted)}>
+            {muted ? "🔇 Sound off" : "🔊 Sound on"}
+          </button>
         )}
       </PlaybackControls>
       <Timeline day={day} view={view} recorded={spans} events={eventMarks} playhead={playhead} selection={selection}
