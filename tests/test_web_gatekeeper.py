@@ -1,7 +1,8 @@
 """Gatekeeper in Chromium: an admin makes a rule on one camera send a PTZ camera to one of its presets, picked from
 those the PTZ camera lists; the rule as saved names them. The PTZ camera is ipycam's digital PTZ
 (tests/standins/ptz_camera.py), as in tests/test_web_ptz.py. A radar's rule, set on the site plan, has a PTZ camera
-placed there follow its object instead."""
+placed there follow its object instead. And the whole of it: a rule made in the browser sends the PTZ camera to its
+preset when a person enters the zone, and its live view says an alarm has control."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics.models import Rule, Zone
+from analytics.worker import AnalyticsWorker
 from devices.models import Camera, SitePlan
 from tests.browser import chromium_page
+from recordings.recorder import Recorder
 from tests.conftest import client_for
+from tests.recording_checks import running, wait_for
+from tests.test_gatekeeper import GATE, at
 from tests.test_ptz import camera_of, go, url
 from tests.test_radar import CAR_PARK
 from tests.test_web_app import SERVER_ENV, WAIT_MS, log_in, snap
 from tests.test_web_site_plans import SIDE_PX, plan_png
-from tests.web_server import web_server
+from tests.web_server import celery_worker, web_server
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -79,3 +84,41 @@ def test_an_admin_makes_a_radars_rule_have_a_ptz_camera_follow_the_object(admin_
 
     rule = Rule.objects.get(camera=radar)
     assert (rule.ptz_camera_id, rule.ptz_follow, rule.ptz_preset) == (dome.pk, True, "")
+
+
+def test_a_person_entering_a_zone_sends_the_ptz_camera_to_its_preset_and_the_live_view_says_why(
+        settings, ptz_device, onvif_metadata_camera, admin_user, tmp_path):
+    # The rule is made in the browser on a camera whose own analytics report people (an ONVIF Profile M stand-in
+    # whose first person walks in at once); the operator's view of the PTZ camera then says an alarm steers it.
+    settings.RECORDER_LEASE_SECONDS = 3.0
+    ptz = camera_of(ptz_device)
+    admin = client_for(admin_user)
+    assert admin.post(url(ptz, "detect/")).status_code == 200
+    go(admin, ptz, "position/", GATE)
+    gate = go(admin, ptz, "presets/", {"name": "Gate"})["token"]
+    go(admin, ptz, "home/")
+    admin.delete(url(ptz, "control/"))
+    porch = Camera.objects.create(name="Porch", main_url=onvif_metadata_camera(fps=10, pixel_coordinates=True).url,
+                                  analytics_enabled=True, analysis_source="camera")
+    Zone.objects.create(camera=porch, name="Path", kind="area", points=[[0, 0], [1, 0], [1, 1], [0, 1]])
+
+    with web_server(tmp_path, **SERVER_ENV) as base, chromium_page() as page:
+        log_in(page, base, admin_user.username, f"/cameras/{porch.pk}/analytics")
+        page.get_by_role("button", name="Add rule").click()
+        page.get_by_label("Rule name").fill("Someone on the path")
+        page.get_by_label("Condition").select_option("enter")
+        page.get_by_label("Zone or line").select_option(label="Path")
+        gatekeeper = page.get_by_test_id("gatekeeper")
+        gatekeeper.get_by_label("Send a PTZ camera").select_option(str(ptz.pk))
+        expect(gatekeeper.get_by_label("To its preset").locator(f"option[value='{gate}']")).to_have_count(
+            1, timeout=WAIT_MS)
+        gatekeeper.get_by_label("To its preset").select_option(gate)
+        page.get_by_role("button", name="Save rule").click()
+        expect(page.locator("[data-rule-id]")).to_contain_text("Sends Yard PTZ to a preset", timeout=WAIT_MS)
+
+        with celery_worker(tmp_path, "celery"), running(Recorder(tick_seconds=0.5), AnalyticsWorker(tick_seconds=0.5)):
+            page.goto(f"{base}/live/{ptz.pk}")
+            control = page.get_by_test_id("ptz-panel").get_by_test_id("ptz-control")
+            expect(control).to_contain_text("An alarm has control (rule Someone on the path)", timeout=60_000)
+            wait_for(lambda: at(ptz_device, GATE), 60, "the PTZ camera at the gate preset")
+            snap(page, "gatekeeper-fired")
