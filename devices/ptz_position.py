@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 
 # How long after the camera took a frame it may still be masked (camera encoding, network, the recorder's decoding).
 FRAME_DELAY = 0.5
-# How often GetStatus is asked while the camera moves (or was told to), and while it stands still; how often the VMS's
-# own commands are looked for (a cache read).
+# How often GetStatus is asked while the camera moves (or was told to), and while it stands still: a move someone else
+# starts (another client, the camera's own tour) is seen within IDLE_POLL_SECONDS, and its frames until then leak;
+# how often the VMS's own commands are looked for (a cache read).
 MOVING_POLL_SECONDS = 0.1
-IDLE_POLL_SECONDS = 1.0
+IDLE_POLL_SECONDS = 0.25
 COMMAND_POLL_SECONDS = 0.04
 # A position older than this (the camera stopped answering) is no position: the whole picture is masked.
 STALE_SECONDS = 3.0
