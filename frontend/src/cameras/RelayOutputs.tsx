@@ -21,7 +21,7 @@ function stateWords(state: RelayState | undefined): string {
   return state.active ? "On" : "Off";
 }
 
-/** Nothing for a camera without an ONVIF host, whose relay outputs cannot be switched. */
+/** Nothing for a camera without an ONVIF host, whose relay outputs cannot be switched, or one that lists none. */
 export function RelayOutputs({ camera }: { camera: Camera }) {
   const canSwitch = useCan(PERMISSION.switchRelay);
   const [states, setStates] = useState<Record<string, RelayState>>(camera.relay_outputs);
@@ -66,7 +66,8 @@ export function RelayOutputs({ camera }: { camera: Camera }) {
 
   const listed = listing?.state === "listed" ? listing.tokens : [];
   const tokens = [...listed, ...Object.keys(states).filter((token) => !listed.includes(token))];
-  if (!tokens.length && !camera.onvif_host) return null;
+  // A device that lists no relay output has none: nothing to show.
+  if (!tokens.length && (!camera.onvif_host || listing?.state === "listed")) return null;
   const device = `the ${KIND_NAME[camera.kind]}`;
   return (
     <section class="card" data-testid="relay-outputs">
