@@ -1,6 +1,7 @@
-"""A PTZ camera's presets and home position as operators use them, and the turns a rule makes to follow an object. The camera keeps its presets; names given to one
-later are kept here, because ONVIF has no rename (saving a preset again moves it to where the camera looks now). Each
-preset saved, renamed or deleted, and each trip to a preset or home, is audited. Raises onvif.OnvifError."""
+"""A PTZ camera's presets and home position as operators use them, and the turns a rule makes to follow an object.
+The camera keeps its presets; names given to one later are kept here, because ONVIF has no rename (saving a preset
+again moves it to where the camera looks now). Each preset saved, renamed or deleted, and each trip to a preset or
+home, is audited. Raises onvif.OnvifError."""
 
 from __future__ import annotations
 

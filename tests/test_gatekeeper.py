@@ -7,6 +7,7 @@ radar's rule may have the camera follow its object instead (the Axis-format stan
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,17 +17,23 @@ from analytics.worker import AnalyticsWorker
 from devices.event_listener import EventListener
 from devices.models import Camera
 from tests.recording_checks import running, wait_for
-from tests.standins.radar_publisher import Mover
+from tests.standins.radar_publisher import AxisRadarPublisher, Mover
 from tests.test_camera_events import camera_of as event_camera_of
 from tests.test_ptz import camera_of as ptz_camera_of
 from tests.test_ptz import go, url
-from tests.test_radar import CAR_PARK, plan, publisher  # noqa: F401 (fixtures)
+from tests.test_radar import CAR_PARK, yard_plan
 from tests.web_server import celery_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MOTION = "tns1:VideoSource/MotionAlarm"
 GATE = {"pan": 0.5, "tilt": -0.3, "zoom": 0.4}
 HOME = {"pan": 0.0, "tilt": 0.0, "zoom": 0.0}
+
+
+@pytest.fixture
+def radar_publisher() -> Iterator[AxisRadarPublisher]:
+    with AxisRadarPublisher() as publisher:
+        yield publisher
 
 
 def at(device, position: dict) -> bool:
@@ -89,7 +96,8 @@ def test_a_gatekeeper_rule_needs_a_ptz_camera_and_its_preset(admin_client, onvif
 
 
 def test_a_radars_rule_has_the_ptz_camera_follow_the_object_and_then_go_home(
-        settings, tmp_path, admin_client, plan, publisher, ptz_device):
+        settings, tmp_path, admin_client, radar_publisher, ptz_device):
+    plan, publisher = yard_plan(), radar_publisher
     # The PTZ camera stands where the radar does, its home view along the radar's boresight: a car crossing 45 m
     # ahead from 40 m left to 40 m right is at -42 degrees, then +42 (pan -0.23 to +0.23 on a dome turning 360).
     settings.RECORDER_LEASE_SECONDS = 3.0
@@ -128,8 +136,8 @@ def test_a_radars_rule_has_the_ptz_camera_follow_the_object_and_then_go_home(
     assert [(a.detail["to"], a.detail.get("event")) for a in sent] == [("object", event.pk), ("home", None)]
 
 
-def test_only_a_radars_rule_follows_and_its_ptz_camera_must_be_on_the_radars_plan(admin_client, plan,
-                                                                                    onvif_event_camera):
+def test_only_a_radars_rule_follows_and_its_ptz_camera_must_be_on_the_radars_plan(admin_client, onvif_event_camera):
+    plan = yard_plan()
     ptz = Camera.objects.create(name="Dome", main_url="rtsp://127.0.0.1:9/dome", ptz_profile="profile_1")
     radar = Camera.objects.create(name="Radar", kind="radar", site_plan=plan, plan_x=0.5, plan_y=0.9)
     car_park = Zone.objects.create(camera=radar, name="Car park", kind="area", points=CAR_PARK)

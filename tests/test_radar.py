@@ -36,11 +36,15 @@ def picture(width: int = 400, height: int = 400, kind: str = ".png") -> str:
     return base64.b64encode(cv2.imencode(kind, image)[1].tobytes()).decode()
 
 
+def yard_plan() -> SitePlan:
+    """A 100 m square site plan, 400 px a side."""
+    return SitePlan.objects.create(name="Yard", image=base64.b64decode(picture()), image_type="image/png",
+                                   image_width=400, image_height=400, width_m=100)
+
+
 @pytest.fixture
 def plan(db) -> SitePlan:
-    data = base64.b64decode(picture())
-    return SitePlan.objects.create(name="Yard", image=data, image_type="image/png", image_width=400,
-                                   image_height=400, width_m=100)
+    return yard_plan()
 
 
 @pytest.mark.django_db

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from analytics.models import Rule, Zone
 from analytics.worker import AnalyticsWorker
 from devices.models import Camera, SitePlan
-from tests.browser import chromium_page
 from recordings.recorder import Recorder
+from tests.browser import chromium_page
 from tests.conftest import client_for
 from tests.recording_checks import running, wait_for
 from tests.test_gatekeeper import GATE, at

@@ -1,7 +1,8 @@
 """PTZ in Chromium: an operator steers a PTZ camera from its live view (the joystick while held, Home, a preset the
 admin saved, click to centre) and is told who has control when an admin takes it over; an admin asks a camera whether
-it has PTZ from its edit form, and makes a tour of two presets with a schedule and runs it. The camera is ipycam's digital PTZ (tests/standins/ptz_camera.py), which serves no video:
-the PTZ panel must not wait for the picture to play. Positions are read back from the stand-in itself."""
+it has PTZ from its edit form, and makes a tour of two presets with a schedule and runs it. The camera is ipycam's
+digital PTZ (tests/standins/ptz_camera.py), which serves no video: the PTZ panel must not wait for the picture to
+play. Positions are read back from the stand-in itself."""
 
 from __future__ import annotations
 

@@ -260,8 +260,8 @@ def find_tracks(
     """The tracks of the given kinds ("faces", "people", "motion", "text") in the video clip `source`, ids from 1 in
     order of appearance. `on_progress` gets the share of the clip done (0-1); setting `stop` abandons the work
     with RedactionCancelled. The person detector is made here unless given (then shared by the workers, one
-    inference at a time). `workers` is how many frames are searched at once (one per core by default). Raises ValueError for a clip
-    without video, ModelError when a packaged model is missing.
+    inference at a time). `workers` is how many frames are searched at once (one per core by default). Raises
+    ValueError for a clip without video, ModelError when a packaged model is missing.
     """
     kinds = set(kinds)
     unknown = kinds - REDACT.keys()

@@ -99,8 +99,8 @@ class RuleSerializer(UniqueNamePerCamera, serializers.ModelSerializer):
                   "speed_kmh", "heading_deg", "tolerance_deg",
                   "min_duration_seconds", "schedule", "severity", "raise_alarm",
                   "record_event", "record_cameras", "record_seeing_cameras", "pre_roll_seconds", "post_roll_seconds",
-                  "relay_output", "relay_device", "relay_seconds", "ptz_camera", "ptz_preset", "ptz_hold_seconds", "ptz_follow",
-                  "announcement", "announcement_camera", "webhook_url", "webhook_secret",
+                  "relay_output", "relay_device", "relay_seconds", "ptz_camera", "ptz_preset", "ptz_hold_seconds",
+                  "ptz_follow", "announcement", "announcement_camera", "webhook_url", "webhook_secret",
                   "has_webhook_secret"]
         read_only_fields = ["camera"]
 
