@@ -42,6 +42,7 @@ def _message(message_type: str, data: dict) -> str:
 class TalkConsumer(AccessWatchingConsumer, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.camera_id = int(self.scope["url_route"]["kwargs"]["camera_id"])
+        self.started_at = timezone.now()  # the button's press: what the browser hears from then on reaches the camera
         self.talk: backchannel.Talk | None = None
         self.session = ""
         self.rate = 8000
@@ -71,7 +72,6 @@ class TalkConsumer(AccessWatchingConsumer, AsyncWebsocketConsumer):
             log.warning("camera %s: talk not opened: %s", self.camera_id, detail)
             await self._refuse("talk.failed", detail, CAMERA_UNAVAILABLE)
             return
-        self.started_at = timezone.now()
         await database_sync_to_async(talk.audit_talk_started)(self.camera, self.scope, user, self.session, self.talk)
         self.renewing = asyncio.create_task(self._renew())
         await self.send(text_data=_message("talk.start", {"codec": self.talk.codec, "rate": self.talk.rate}))
