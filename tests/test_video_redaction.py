@@ -299,16 +299,17 @@ def frame_times(path: Path) -> list[float]:
 
 def test_track_boxes_interpolate_between_detections_and_reach_beyond_the_ends():
     times = [i / 10 for i in range(30)]
-    a, b = Box(0.3, 0.3, 0.1, 0.1), Box(0.5, 0.7, 0.2, 0.1)
+    a, b = Box(0.3, 0.3, 0.1, 0.1), Box(0.34, 0.38, 0.2, 0.1)
     boxes = track_boxes([(10, a), (14, b)], times, extend=0.2)
     assert sorted(boxes) == list(range(8, 17))
     assert [tuple(vars(boxes[i]).values()) for i in (10, 14)] == [pytest.approx((0.3, 0.3, 0.1, 0.1)),
-                                                                   pytest.approx((0.5, 0.7, 0.2, 0.1))]
+                                                                   pytest.approx((0.34, 0.38, 0.2, 0.1))]
     middle = boxes[12]
-    assert (middle.x, middle.y, middle.w, middle.h) == pytest.approx((0.4, 0.5, 0.15, 0.1))
-    # Beyond the ends it moves on at the speed between them (its centre: 0.625/s across, 1.0/s down).
-    assert (boxes[16].x, boxes[16].y) == pytest.approx((0.5 + 0.125, 0.7 + 0.2))
-    assert (boxes[8].x, boxes[8].y) == pytest.approx((0.3 - 0.125, 0.3 - 0.2))
+    assert (middle.x, middle.y, middle.w, middle.h) == pytest.approx((0.32, 0.34, 0.15, 0.1))
+    # Beyond the ends it moves on at the speed between them (its centre: 0.225/s across, 0.2/s down), which
+    # does not take it to the picture's edge within EDGE_REACH.
+    assert (boxes[16].x, boxes[16].y) == pytest.approx((0.34 + 0.045, 0.38 + 0.04))
+    assert (boxes[8].x, boxes[8].y) == pytest.approx((0.3 - 0.045, 0.3 - 0.04))
     # Clipped to the frame, and left out once nothing of it is inside.
     edge = track_boxes([(0, Box(-0.05, 0.0, 0.1, 0.1)), (1, Box(-0.09, 0.0, 0.1, 0.1))], times, extend=0.3)
     assert (edge[0].x, edge[0].w, edge[1].x, edge[1].w) == pytest.approx((0.0, 0.05, 0.0, 0.01))
@@ -325,6 +326,19 @@ def test_a_track_found_at_the_picture_edge_is_followed_out_of_it():
     # In the middle of the picture, the usual reach.
     inside = track_boxes([(20, Box(0.5, 0.4, 0.1, 0.15)), (25, Box(0.5, 0.45, 0.1, 0.15))], times, extend=0.2)
     assert (min(inside), max(inside)) == (18, 27)
+
+
+def test_a_track_first_found_inside_the_picture_on_its_way_in_from_the_edge_is_followed_back_to_it():
+    # A small face walking in from the left at 0.3/s, first found weakly 0.15 in (half a second after it came in)
+    # and last found on its way out through the right: its boxes go back to the edge and on out of the picture.
+    times = [i / 10 for i in range(60)]
+    boxes = track_boxes([(20, Box(0.15, 0.5, 0.02, 0.04)), (25, Box(0.3, 0.5, 0.02, 0.04)),
+                         (45, Box(0.9, 0.5, 0.02, 0.04))], times, extend=0.2)
+    assert boxes[min(boxes)].x == 0.0 and min(boxes) < 20 - 2
+    assert boxes[max(boxes)].x2 == 1.0 and max(boxes) > 45 + 2
+    # Walking slowly away from the edge, it could not have come in through it within EDGE_REACH: the usual reach.
+    slow = track_boxes([(20, Box(0.15, 0.5, 0.02, 0.04)), (25, Box(0.155, 0.5, 0.02, 0.04))], times, extend=0.2)
+    assert (min(slow), max(slow)) == (18, 27)
 
 
 def test_manual_boxes_are_masked_as_drawn(tmp_path):

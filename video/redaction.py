@@ -90,9 +90,10 @@ _MUX_OPTIONS = {"movflags": "+faststart"}  # the index first, so a player or bro
 _PROGRESS_STEP = 0.01
 
 
-# A track first or last found at the picture's edge (`_at_edge`) came in or went out through it, partly in view:
-# a detector rarely finds the half of a face or a body it then shows, so its box goes on until it has left the
-# picture (the boxes are clipped to it), for up to this many seconds.
+# A track first or last found at the picture's edge, or moving from or to it fast enough to reach it within
+# EDGE_REACH (`_through_edge`), came in or went out through it, partly in view and then whole: a detector rarely
+# finds the half of a face or a body it then shows, nor a small face at once, so its box goes on until it has left
+# the picture (the boxes are clipped to it), for up to this many seconds.
 EDGE_REACH = 1.0
 _EDGE = 1e-3  # a box this close to the frame's edge (normalised) is cut by it: its size there is not the face's
 
@@ -227,12 +228,12 @@ def track_boxes(detections: Sequence[tuple[int, Box]], times: Sequence[float], e
     boxes[last_index] = b_last
     positions = [(t, box) for _, t, box in timed]
     v_start, v_end = end_velocity(positions, at_start=True), end_velocity(positions, at_start=False)
-    reach_start = EDGE_REACH if _at_edge(b_first) else extend
+    reach_start = EDGE_REACH if _through_edge(b_first, v_start, -EDGE_REACH) else extend
     i = first_index - 1
     while i >= 0 and t_first - times[i] <= reach_start + 1e-9:
         boxes[i] = shifted(b_first, v_start, times[i] - t_first)
         i -= 1
-    reach_end = EDGE_REACH if _at_edge(b_last) else extend
+    reach_end = EDGE_REACH if _through_edge(b_last, v_end, EDGE_REACH) else extend
     i = last_index + 1
     while i < len(times) and times[i] - t_last <= reach_end + 1e-9:
         boxes[i] = shifted(b_last, v_end, times[i] - t_last)
@@ -1041,6 +1042,13 @@ def _pixel_rect(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
     x1, y1 = math.floor(box.x * width), math.floor(box.y * height)
     x2, y2 = math.ceil(box.x2 * width), math.ceil(box.y2 * height)
     return max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
+
+
+def _through_edge(box: Box, velocity: tuple[float, float], seconds: float) -> bool:
+    """Whether a track whose end is `box`, moving at `velocity`, came in or goes out through the picture's edge
+    within `seconds` (negative: before): found there, or on its way there (a small or turned face, found weakly, is
+    often found only well inside the picture, after it came in)."""
+    return _at_edge(box) or _at_edge(shifted(box, velocity, seconds))
 
 
 def _at_edge(box: Box) -> bool:
