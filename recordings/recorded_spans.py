@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.apps import apps as installed_apps
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 
 from recordings.models import RecordedSpan, Segment
@@ -181,12 +181,16 @@ def _merge_in_python(rows: Iterable[tuple[int, datetime, datetime]]) -> list[Isl
 
 
 def rebuild(camera_ids: list[int] | None = None, apps=installed_apps) -> int:
-    """Build the cameras' (or all) spans again from their segments; `apps` is a migration's. Returns how many."""
+    """Build the cameras' (or all) spans again from their segments, holding them meanwhile; `apps` is a migration's.
+    Returns how many there are."""
     spans = apps.get_model("recordings", "RecordedSpan")
-    existing = spans.objects.all() if camera_ids is None else spans.objects.filter(camera_id__in=camera_ids)
-    existing.delete()
-    built = spans.objects.bulk_create(
-        spans(camera_id=camera, start=start, end=end, longest_segment=longest)
-        for camera, start, end, longest in islands(camera_ids)
-    )
+    cameras = apps.get_model("devices", "Camera").objects.all()
+    with transaction.atomic():
+        lock_cameras(cameras.values_list("pk", flat=True) if camera_ids is None else camera_ids)
+        existing = spans.objects.all() if camera_ids is None else spans.objects.filter(camera_id__in=camera_ids)
+        existing.delete()
+        built = spans.objects.bulk_create(
+            spans(camera_id=camera, start=start, end=end, longest_segment=longest)
+            for camera, start, end, longest in islands(camera_ids)
+        )
     return len(built)
