@@ -55,6 +55,29 @@ class Segment(models.Model):
         return settings.RECORDINGS_ROOT / self.path
 
 
+class RecordedSpan(models.Model):
+    """One continuous recording of a camera as the timeline shows it: its (masked) segments merged where less than
+    the timeline's gap tolerance lies between them. Kept by recordings.recorded_spans in the same transaction as the
+    segment index changes, so that the timeline reads a few rows instead of merging every segment."""
+
+    camera = models.ForeignKey("devices.Camera", on_delete=models.CASCADE, related_name="recorded_spans")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    longest_segment = models.FloatField(
+        help_text="Seconds: no segment of the span lasts longer (not lowered when segments go, so an upper bound); "
+        "it bounds how far back a deletion must look to find where the span splits")
+
+    class Meta:
+        ordering = ["camera", "start"]
+        indexes = [
+            models.Index(fields=["camera", "end"], name="recordedspan_camera_end"),
+            models.Index(fields=["camera", "start"], name="recordedspan_camera_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.start.isoformat()} - {self.end.isoformat()}"
+
+
 class SceneMetadata(models.Model):
     """What a camera's own analytics saw over a few seconds (its metadata track or MQTT), as the VMS tracked it:
     kept beside the recording, for as long as footage of that time is, so that replay and redaction can show and

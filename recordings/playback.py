@@ -1,12 +1,15 @@
-"""Playback of recordings: which segments cover a span, the HLS playlist over them, and clips."""
+"""Playback of recordings: which segments cover a span, the HLS playlists of the footage around the playhead, and
+clips."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db.models import QuerySet
 
 from recordings.models import Segment
@@ -21,6 +24,32 @@ def segments_in_span(camera_id: int, since: datetime, until: datetime, unmasked:
     """The camera's footage of the span: as everyone sees it (masked), or its unmasked copy."""
     return Segment.objects.filter(camera_id=camera_id, end__gt=since, start__lt=until,
                                   unmasked=unmasked).order_by("start")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The footage of a playlist: its segments, and the start of the first segment after them in the span asked
+    for (None: the span's footage ends with them)."""
+
+    segments: list[Segment]
+    next_start: datetime | None
+
+
+def playback_window(camera_id: int, until: datetime, at: datetime, unmasked: bool = False) -> Window:
+    """The footage up to `until` from the segment playing at `at` (or the next one) for
+    settings.PLAYBACK_WINDOW_SECONDS. Windows hold the segments that start within them, so the window from one's
+    next_start on follows it without a segment twice or one left out. Every query is a range of the camera's
+    starts, however long the span."""
+    footage = Segment.objects.filter(camera_id=camera_id, unmasked=unmasked, start__lt=until)
+    first = footage.filter(start__lte=at).order_by("-start").first()
+    if first is None or (first.end <= at and first.start < at):  # `at` lies between recordings: the next one
+        first = footage.filter(start__gt=at).order_by("start").first()
+    if first is None:
+        raise NoFootage
+    window_end = min(until, first.start + timedelta(seconds=settings.PLAYBACK_WINDOW_SECONDS))
+    segments = list(footage.filter(start__gte=first.start, start__lt=window_end).order_by("start"))
+    following = footage.filter(start__gte=window_end).order_by("start").values_list("start", flat=True).first()
+    return Window(segments, following)
 
 
 def hls_playlist(segments: list[Segment], media_url, init_url, playback_id: int) -> str:

@@ -21,6 +21,7 @@ from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
 from recordings.models import Segment
+from recordings.services import index_segments
 from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
@@ -191,11 +192,11 @@ class CameraRecorder(CameraThread):
             segment, unmasked = self.unindexed[0]
             path = str(segment.path.relative_to(settings.RECORDINGS_ROOT))
             try:
-                Segment.objects.create(
+                index_segments([Segment(
                     camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
                     size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked,
                     path=path,
-                )
+                )])
             except IntegrityError:
                 # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
                 if not Segment.objects.filter(path=path).exists():

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from devices.models import Camera
-from recordings import object_tracks, scene_metadata
+from recordings import object_tracks, recorded_spans, scene_metadata
 from recordings.models import Segment
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ class RetentionReport:
 
 
 def delete_segments(segments: list[tuple[int, int, str, int]], report: RetentionReport) -> None:
-    """Delete those of the (id, camera_id, path, size) rows that are still unlocked, then their files.
+    """Delete those of the (id, camera_id, path, size) rows that are still unlocked, then their files; the cameras'
+    recorded spans shrink or split in the same transaction.
 
     The rows are locked and re-read first: an export may have locked some since they were chosen, and only the
     files of rows actually deleted go. The index never points at a missing file; a crash between the two steps
@@ -42,10 +43,18 @@ def delete_segments(segments: list[tuple[int, int, str, int]], report: Retention
     if not segments:
         return
     with transaction.atomic():
+        # The cameras' spans first, then the rows: the recorder indexing takes them in the same order.
+        recorded_spans.lock_cameras(s[1] for s in segments)
         doomed = list(Segment.objects.select_for_update().filter(pk__in=[s[0] for s in segments], locked=False)
-                      .values_list("pk", "camera_id", "path", "size"))
+                      .values_list("pk", "camera_id", "path", "size", "start", "end", "unmasked"))
         Segment.objects.filter(pk__in=[row[0] for row in doomed]).delete()
-    for _pk, camera_id, path, size in doomed:
+        masked: dict[int, list] = {}
+        for _pk, camera_id, _path, _size, start, end, unmasked in doomed:
+            if not unmasked:
+                masked.setdefault(camera_id, []).append((start, end))
+        for camera_id, removed in masked.items():
+            recorded_spans.segments_removed(camera_id, removed)
+    for _pk, camera_id, path, size, *_ in doomed:
         (settings.RECORDINGS_ROOT / path).unlink(missing_ok=True)
         report.deleted += 1
         report.freed_bytes += size

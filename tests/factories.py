@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 
 from recordings.models import Segment
+from recordings.services import index_segments
 
 
 class SegmentFactory(factory.django.DjangoModelFactory):
@@ -28,4 +29,4 @@ def record_run(camera, start, count: int, seconds: float = 10.0, **fields) -> li
                     sha256="0" * 64, init_size=800, path=f"{camera.pk}/{start:%Y%m%d%H%M%S}-{i:07d}.mp4",
                     locked=fields.get("locked", False))
             for i in range(count)]
-    return Segment.objects.bulk_create(rows)
+    return index_segments(rows)

@@ -21,9 +21,8 @@ from tests.web_server import web_server
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 
 
-@pytest.fixture
-def recorded_camera(settings, tmp_path):
-    """A camera with about 12 s of footage in 2 s segments, recorded from a live RTSP camera."""
+def record_hall(settings, tmp_path, enough, what: str) -> Camera:
+    """A camera recorded from a live RTSP camera in 2 s segments until `enough(camera)`."""
     settings.RECORDINGS_ROOT = tmp_path / "media" / "recordings"
     settings.SEGMENT_SECONDS = 2.0
     settings.RECORDER_LEASE_SECONDS = 4.0
@@ -32,10 +31,26 @@ def recorded_camera(settings, tmp_path):
         camera = Camera.objects.create(name="Hall", main_url=hall.url)
         recorder = threading.Thread(target=Recorder(tick_seconds=0.5).run, args=(stop,), daemon=True)
         recorder.start()
-        wait_for(lambda: Segment.objects.filter(camera=camera).count() >= 6, 60, "six segments")
+        wait_for(lambda: enough(camera), 90, what)
         stop.set()
         recorder.join(timeout=30)
     return camera
+
+
+@pytest.fixture
+def recorded_camera(settings, tmp_path):
+    """A camera with about 12 s of footage in 2 s segments."""
+    return record_hall(settings, tmp_path, lambda camera: Segment.objects.filter(camera=camera).count() >= 6,
+                       "six segments")
+
+
+@pytest.fixture
+def longer_recorded_camera(settings, tmp_path):
+    """A camera with 16 s of footage or more (in seconds: a camera slow to start writes short first segments)."""
+    def enough(camera) -> bool:
+        return sum((s.end - s.start).total_seconds() for s in Segment.objects.filter(camera=camera)) >= 16
+
+    return record_hall(settings, tmp_path, enough, "16 s of footage")
 
 
 def iso(moment) -> str:
@@ -113,3 +128,43 @@ def test_chromium_plays_a_clip_after_a_browser_login(recorded_camera, investigat
         log_in(page, base, investigator_user.username, PASSWORD)
         played = page.evaluate(PLAY_IN_A_VIDEO_ELEMENT, clip_url)
     assert played["time"] >= 1.5 and played["frames"] > 10 and played["width"] == 640
+
+
+WATCH_THE_PLAYER = """() => {
+    const video = document.querySelector('[data-testid=player] video');
+    const seen = {emptied: 0, back: 0, last: 0};
+    video.addEventListener('emptied', () => { seen.emptied += 1; });
+    video.addEventListener('timeupdate', () => {
+        if (video.currentTime < seen.last - 0.01) seen.back += 1;
+        seen.last = video.currentTime;
+    });
+    window.playerSeen = seen;
+}"""
+
+
+def test_chromium_plays_on_across_playlists_of_short_windows(longer_recorded_camera, investigator_user, settings):
+    """Playlists of 4 s of footage: the page plays on from one into the next and the one after, in the same video
+    (never emptied, never jumping back), asking for each next one as part of the one audited playback."""
+    grant(longer_recorded_camera, user=investigator_user)
+    segments = list(Segment.objects.filter(camera=longer_recorded_camera).order_by("start"))
+    at = segments[0].start + timedelta(seconds=0.1)
+    # A window holds the segments starting within its 4 s; the third starts after the first two.
+    first_two = [s for s in segments if s.start < segments[0].start + timedelta(seconds=4)]
+    second = [s for s in segments[len(first_two):] if s.start < segments[len(first_two)].start + timedelta(seconds=4)]
+    boundaries = [sum(s.duration for s in first_two), sum(s.duration for s in first_two + second)]
+    assert len(segments) > len(first_two) + len(second), "footage for a third window"
+    playlists: list[str] = []
+    with web_server(settings.RECORDINGS_ROOT.parent, VMS_PLAYBACK_WINDOW_SECONDS="4") as base, \
+            chromium_page() as page:
+        page.on("request", lambda asked: playlists.append(asked.url) if "playlist.m3u8" in asked.url else None)
+        log_in(page, base, investigator_user.username, PASSWORD)
+        page.goto(f"{base}/recordings/{longer_recorded_camera.pk}?at={at.isoformat().replace('+', '%2B')}")
+        page.wait_for_selector("[data-testid=player] video", state="attached")
+        page.evaluate(WATCH_THE_PLAYER)
+        video = "document.querySelector('[data-testid=player] video')"
+        page.wait_for_function(f"{video}.currentTime > {boundaries[1] + 0.5}", timeout=60_000)
+        seen = page.evaluate("window.playerSeen")
+    assert seen["emptied"] == 0 and seen["back"] == 0, f"one video played on without a reload: {seen}"
+    assert len(playlists) >= 3, playlists
+    entry = AuditEntry.objects.get(action=AuditAction.PLAYBACK, user=investigator_user)
+    assert all(f"playback={entry.pk}" in url for url in playlists[1:]), playlists

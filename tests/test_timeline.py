@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from recordings import timeline
+from recordings import recorded_spans, timeline
 from tests.factories import record_run
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,8 @@ def test_it_clips_recordings_to_the_span_and_tolerates_small_jitter(camera, sett
 
 
 def insert_month(camera) -> None:
-    """30 days of 10 s segments, each day ending with an hour's outage (248,400 rows, inserted in SQL)."""
+    """30 days of 10 s segments, each day ending with an hour's outage (248,400 rows, inserted in SQL, as a bulk
+    load or the footage of an older version would be), and their spans built from them."""
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO recordings_segment (camera_id, start, "end", duration, size, sha256, path, init_size,
@@ -57,14 +58,16 @@ def insert_month(camera) -> None:
                WHERE n %% 8640 < 8280""",
             [camera.pk, T0],
         )
+    recorded_spans.rebuild([camera.pk])
 
 
-def test_a_month_of_segments_merges_in_one_query(camera, django_assert_num_queries):
+def test_a_month_of_recordings_is_read_in_one_query(camera, django_assert_num_queries):
     insert_month(camera)
     with django_assert_num_queries(1):
         spans = timeline.recorded_spans(camera.pk, T0, T0 + timedelta(days=30))
     assert len(spans) == 30
     assert spans[0] == timeline.Span(T0, T0 + timedelta(hours=23))
+    assert spans[-1] == timeline.Span(T0 + timedelta(days=29), T0 + timedelta(days=29, hours=23))
 
 
 @pytest.mark.parametrize(

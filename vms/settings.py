@@ -213,6 +213,9 @@ CAMERA_READ_TIMEOUT = env_float("VMS_CAMERA_READ_TIMEOUT", 5.0, minimum=1.0)
 RECONNECT_MAX_SECONDS = env_float("VMS_RECONNECT_MAX_SECONDS", 30.0, minimum=1.0)
 MIN_FREE_DISK_GIB = env_float("VMS_MIN_FREE_DISK_GIB", 5.0, minimum=0.0)
 TIMELINE_GAP_SECONDS = env_float("VMS_TIMELINE_GAP_SECONDS", 1.0, minimum=0.0)
+# Playback asks for the footage around the playhead: a playlist holds this much, and the player asks for the next
+# as it plays (a day of 10 s segments in one playlist took a second to make and weighed 1.7 MB).
+PLAYBACK_WINDOW_SECONDS = env_float("VMS_PLAYBACK_WINDOW_SECONDS", 3600.0, minimum=1.0)
 
 # Analytics
 ANALYTICS_IN_WEB = env_bool("VMS_ANALYTICS_IN_WEB", REDIS_URL is None)

@@ -26,6 +26,21 @@ class SpanQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class PlaylistQuerySerializer(SpanQuerySerializer):
+    at = InstantField(required=False, help_text="ISO 8601 with its offset: the playlist holds the footage from the "
+                      "segment playing then (default: the span's start) for an hour (VMS_PLAYBACK_WINDOW_SECONDS)")
+    playback = serializers.IntegerField(required=False, min_value=1,
+                                        help_text="The playback this playlist continues (its audit entry, as in the "
+                                        "first playlist's Playback-Id header): not audited again")
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        attrs.setdefault("at", attrs["start"])
+        if not attrs["start"] <= attrs["at"] < attrs["end"]:
+            raise serializers.ValidationError({"at": ["The moment must lie within the span."]})
+        return attrs
+
+
 class SegmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Segment

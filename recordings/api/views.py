@@ -22,6 +22,7 @@ from recordings import object_tracks, playback, scene_metadata, timeline, unmask
 from recordings.api.serializers import (
     ObjectTrackQuerySerializer,
     ObjectTracksSerializer,
+    PlaylistQuerySerializer,
     SceneMetadataSerializer,
     SegmentSerializer,
     SpanQuerySerializer,
@@ -137,22 +138,42 @@ def unmasked_token(request, camera_id: int) -> str:
 
 
 class CameraPlaylist(APIView):
-    """HLS playlist (fMP4) over the recorded segments of a span; each request is audited as a playback."""
+    """HLS playlist (fMP4) of the footage of a span around a moment: an hour of it (VMS_PLAYBACK_WINDOW_SECONDS) from
+    the segment playing at `at`. When more of the span was recorded after it, a `Link: <...>; rel="next"` header
+    gives the playlist that follows, which players ask for as they play. Each playback is audited once: the first
+    playlist's audit entry is its `Playback-Id` header, and playlists that carry it as `playback` (the next links
+    do) for the same span are not audited again."""
 
     permission_classes = [requires("devices.view_recording")]
 
-    @extend_schema(parameters=SPAN_PARAMETERS, responses={(200, "application/vnd.apple.mpegurl"): str})
+    @extend_schema(parameters=[*SPAN_PARAMETERS,
+                               OpenApiParameter("at", OpenApiTypes.DATETIME, description="ISO 8601 with offset"),
+                               OpenApiParameter("playback", OpenApiTypes.INT)],
+                   responses={(200, "application/vnd.apple.mpegurl"): str})
     def get(self, request, camera_id: int):
         camera = visible_camera(request, camera_id)
-        start, end = span_of(request)
+        query = PlaylistQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end, at = (query.validated_data[name] for name in ("start", "end", "at"))
         token = unmasked_token(request, camera.pk)
-        segments = list(playback.segments_in_span(camera.pk, start, end, unmasked=bool(token)))
-        if not segments:
-            raise NotFound(NO_FOOTAGE.format(start=start.isoformat(), end=end.isoformat()))
-        entry = audit.record(AuditAction.PLAYBACK, request=request, camera=camera, start=start.isoformat(),
-                             end=end.isoformat(), **({"unmasked": True} if token else {}))
-        text = playback.hls_playlist(segments, _part_url("media", token), _part_url("init", token), entry.pk)
-        return HttpResponse(text, content_type="application/vnd.apple.mpegurl")
+        try:
+            window = playback.playback_window(camera.pk, end, at, unmasked=bool(token))
+        except playback.NoFootage:
+            raise NotFound(NO_FOOTAGE.format(start=at.isoformat(), end=end.isoformat())) from None
+        detail = {"start": start.isoformat(), "end": end.isoformat(), **({"unmasked": True} if token else {})}
+        entry = AuditEntry.objects.filter(pk=query.validated_data.get("playback"), user=request.user,
+                                          action=AuditAction.PLAYBACK, camera=camera).first()
+        if entry is None or entry.detail != detail:
+            entry = audit.record(AuditAction.PLAYBACK, request=request, camera=camera, **detail)
+        text = playback.hls_playlist(window.segments, _part_url("media", token), _part_url("init", token), entry.pk)
+        response = HttpResponse(text, content_type="application/vnd.apple.mpegurl")
+        response["Playback-Id"] = str(entry.pk)
+        if window.next_start is not None:
+            following = {"start": start.isoformat(), "end": end.isoformat(), "at": window.next_start.isoformat(),
+                         "playback": entry.pk, **({"unmasked": token} if token else {})}
+            url = reverse("camera-playlist", args=[camera.pk]) + "?" + urlencode(following)
+            response["Link"] = f'<{url}>; rel="next"'
+        return response
 
 
 class SegmentPart(APIView):

@@ -181,9 +181,10 @@ export const recordings = {
   sceneMetadata: (camera: number, start: Date, end: Date, signal?: AbortSignal) =>
     get<SceneMetadata>(`${API}/cameras/${camera}/scene-metadata/${query({ start: start.toISOString(), end: end.toISOString() })}`,
       signal),
-  /** With an unmasked-access token, the playlist of the unmasked recording. */
-  playlistUrl: (camera: number, start: Date, end: Date, unmasked: string | null = null) =>
-    `${API}/cameras/${camera}/playlist.m3u8${query({ start: start.toISOString(), end: end.toISOString(), unmasked })}`,
+  /** The playlist of the footage of a span from `at` (an hour of it; its Link header names the next), as part of the
+   * audited `playback` when given; with an unmasked-access token, of the unmasked recording. */
+  playlistUrl: (camera: number, start: Date, end: Date, at: Date, unmasked: string | null = null, playback: string | null = null) =>
+    `${API}/cameras/${camera}/playlist.m3u8${query({ start: start.toISOString(), end: end.toISOString(), at: at.toISOString(), unmasked, playback })}`,
   clipUrl: (camera: number, start: Date, end: Date) =>
     `${API}/cameras/${camera}/clip/${query({ start: start.toISOString(), end: end.toISOString() })}`,
 };

@@ -151,7 +151,13 @@ export interface paths {
     get: operations["v1_cameras_object_tracks_retrieve"];
   };
   "/api/v1/cameras/{camera_id}/playlist.m3u8": {
-    /** @description HLS playlist (fMP4) over the recorded segments of a span; each request is audited as a playback. */
+    /**
+     * @description HLS playlist (fMP4) of the footage of a span around a moment: an hour of it (VMS_PLAYBACK_WINDOW_SECONDS) from
+     * the segment playing at `at`. When more of the span was recorded after it, a `Link: <...>; rel="next"` header
+     * gives the playlist that follows, which players ask for as they play. Each playback is audited once: the first
+     * playlist's audit entry is its `Playback-Id` header, and playlists that carry it as `playback` (the next links
+     * do) for the same span are not audited again.
+     */
     get: operations["v1_cameras_playlist.m3u8_retrieve"];
   };
   "/api/v1/cameras/{camera_id}/privacy-masks/": {
@@ -3824,12 +3830,21 @@ export interface operations {
       };
     };
   };
-  /** @description HLS playlist (fMP4) over the recorded segments of a span; each request is audited as a playback. */
+  /**
+   * @description HLS playlist (fMP4) of the footage of a span around a moment: an hour of it (VMS_PLAYBACK_WINDOW_SECONDS) from
+   * the segment playing at `at`. When more of the span was recorded after it, a `Link: <...>; rel="next"` header
+   * gives the playlist that follows, which players ask for as they play. Each playback is audited once: the first
+   * playlist's audit entry is its `Playback-Id` header, and playlists that carry it as `playback` (the next links
+   * do) for the same span are not audited again.
+   */
   "v1_cameras_playlist.m3u8_retrieve": {
     parameters: {
       query: {
         /** @description ISO 8601 with offset */
+        at?: string;
+        /** @description ISO 8601 with offset */
         end: string;
+        playback?: number;
         /** @description ISO 8601 with offset */
         start: string;
       };

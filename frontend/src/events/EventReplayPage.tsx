@@ -6,7 +6,6 @@ import type { Camera, CameraEvent } from "../api/types";
 import { ErrorNote, Loading } from "../components/Notice";
 import { clock } from "../components/format";
 import { RecordingPlayback, type PlaybackProblem } from "../recordings/recordingPlayback";
-import { HOUR } from "../recordings/timelineMath";
 import { usePlayhead } from "../recordings/usePlayhead";
 import { EventFacts } from "./EventFacts";
 import { boxAt, rotatedBox, timedBoxes } from "./replayBoxes";
@@ -15,10 +14,8 @@ import { useShownFrame } from "./useShownFrame";
 
 /** Replay starts this long before the event, to see the object arrive. */
 const LEAD_MS = 3_000;
-/** The playlist reaches this far past both ends, so a little before and after can be watched too. */
+/** The replay reaches this far past both ends, so a little before and after can be watched too. */
 const MARGIN_MS = 30_000;
-/** A playlist of hours is thousands of entries; a longer event is replayed from its start up to this. */
-const LONGEST_MS = 3 * HOUR;
 
 export function EventReplayPage({ event: id }: { event: string }) {
   const [event, setEvent] = useState<CameraEvent | null>(null);
@@ -51,7 +48,7 @@ export function EventReplayPage({ event: id }: { event: string }) {
 
   function replay(which: CameraEvent) {
     const started = Date.parse(which.started_at);
-    const ended = Math.min(which.ended_at ? Date.parse(which.ended_at) : Date.now(), started + LONGEST_MS);
+    const ended = which.ended_at ? Date.parse(which.ended_at) : Date.now();
     playback.current!.playFrom(which.camera, started - LEAD_MS, new Date(started - MARGIN_MS), new Date(Math.max(ended, started) + MARGIN_MS));
   }
 

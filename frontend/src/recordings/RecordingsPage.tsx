@@ -32,7 +32,6 @@ import {
   clampWindow,
   dayKey,
   dayWindow,
-  HOUR,
   MINUTE,
   follow,
   nextRecording,
@@ -44,8 +43,6 @@ import {
 } from "./timelineMath";
 
 const REFRESH_TODAY_MS = 30_000;
-const PLAYLIST_BEFORE = HOUR;
-const PLAYLIST_AFTER = 3 * HOUR;
 /** Opened at a moment, the timeline shows this much either side of it, where events and seconds can be told apart. */
 const AROUND_AT = 5 * MINUTE;
 
@@ -147,11 +144,8 @@ export function RecordingsPage({ camera: id }: { camera: string }) {
     setNote(inside ? "" : `Nothing was recorded at ${clock(new Date(moment))}; playing from ${clock(new Date(target))}.`);
     const shown = follow(latest.current.view, target, day);
     if (shown !== latest.current.view) setView(shown);
-    // The playlist covers the visible span, but at most some hours of it: a whole day of 10 s segments is
-    // thousands of entries. Playing past its end loads the next part (onEnded).
-    const start = Math.max(shown.start, target - PLAYLIST_BEFORE);
-    const end = Math.min(shown.end, target + PLAYLIST_AFTER);
-    playback.current!.playFrom(cameraId, target, new Date(start), new Date(Math.max(end, target + 1000)));
+    // The day's footage from the target on, an hour at a time as it plays; past its end, onEnded carries on.
+    playback.current!.playFrom(cameraId, target, new Date(day.start), new Date(day.end));
   }
 
   function toggle() {

@@ -1,12 +1,14 @@
 /**
- * Plays recorded footage with hls.js over the server's playlist of a span, and maps the video's media time to
- * wall-clock time with each segment's EXT-X-PROGRAM-DATE-TIME (gaps between recordings are left out of the
- * media timeline, so media time alone says nothing about the time of day).
+ * Plays recorded footage with hls.js over the server's playlists of a span (an hour at a time, joined as it plays:
+ * playlistWindows.ts), and maps the video's media time to wall-clock time with each segment's
+ * EXT-X-PROGRAM-DATE-TIME (gaps between recordings are left out of the media timeline, so media time alone says
+ * nothing about the time of day).
  */
 
 import type Hls from "hls.js/light";
 import type { Fragment } from "hls.js/light";
 import { recordings } from "../api/endpoints";
+import { PlaylistWindows, windowsLoader } from "./playlistWindows";
 
 // hls.js is most of the app's weight and only this page needs it: it loads on the first playback.
 type HlsModule = typeof import("hls.js/light");
@@ -55,6 +57,15 @@ export function wallTimeOf(pieces: Piece[], media: number): number | null {
   return found.wall + Math.max(0, Math.min(media - found.start, found.duration)) * 1000;
 }
 
+/** What is being played: the span asked for, its playlists, and the user's choice of recording. */
+interface Session {
+  camera: number;
+  start: number;
+  end: number;
+  unmasked: string | null;
+  windows: PlaylistWindows;
+}
+
 export class RecordingPlayback {
   private readonly video: HTMLVideoElement;
   private readonly events: PlaybackEvents;
@@ -62,7 +73,7 @@ export class RecordingPlayback {
   /** Counts loads, so a load overtaken by a newer one while hls.js was loading gives way. */
   private generation = 0;
   private pieces: Piece[] = [];
-  private loaded: { camera: number; start: number; end: number; unmasked: string | null } | null = null;
+  private session: Session | null = null;
   /** The token of an unmasked access: while set, playlists are of the unmasked recording. */
   private unmasked: string | null = null;
 
@@ -81,11 +92,13 @@ export class RecordingPlayback {
     return this.pieces.length ? wallTimeOf(this.pieces, media) : null;
   }
 
-  /** Whether `wall` lies in what is loaded, so a seek needs no new playlist. */
+  /** Whether `wall` lies in the footage loaded so far, so a seek needs no new playlist. */
   covers(camera: number, wall: number): boolean {
-    const loaded = this.loaded;
-    return Boolean(loaded && loaded.camera === camera && loaded.unmasked === this.unmasked && wall >= loaded.start
-      && wall < loaded.end && this.pieces.length);
+    const session = this.session;
+    const first = this.pieces[0];
+    const last = this.pieces[this.pieces.length - 1];
+    return Boolean(session && session.camera === camera && session.unmasked === this.unmasked && first
+      && wall >= first.wall && wall < last.wall + last.duration * 1000);
   }
 
   /** Play the unmasked recording with this token from the next playFrom on; null goes back to the masked one. */
@@ -93,7 +106,10 @@ export class RecordingPlayback {
     this.unmasked = token;
   }
 
-  /** Play from `wall` (ms), loading the playlist of [start, end) first unless it is loaded already. */
+  /**
+   * Play the footage of [start, end) from `wall` (ms): a seek when that is loaded already, else the playlists from
+   * there on, as part of the same audited playback when the span and the recording are the same.
+   */
   playFrom(camera: number, wall: number, start: Date, end: Date): void {
     this.events.onProblem(null);
     if (this.covers(camera, wall)) {
@@ -109,9 +125,22 @@ export class RecordingPlayback {
     this.load(camera, wall, start, end);
   }
 
+  /** Seconds of loaded footage after the playhead. */
+  private ahead(): number {
+    const last = this.pieces[this.pieces.length - 1];
+    return last ? last.start + last.duration - this.video.currentTime : 0;
+  }
+
   private async load(camera: number, wall: number, start: Date, end: Date): Promise<void> {
+    const before = this.session;
+    const same = before && before.camera === camera && before.start === start.getTime() && before.end === end.getTime()
+      && before.unmasked === this.unmasked;
+    const playback = same ? before.windows.playback : null;
     this.destroy();
     const generation = this.generation;
+    const url = recordings.playlistUrl(camera, start, end, new Date(wall), this.unmasked, playback);
+    const windows = new PlaylistWindows(url, () => this.ahead());
+    this.session = { camera, start: start.getTime(), end: end.getTime(), unmasked: this.unmasked, windows };
     this.events.onLoading(true);
     let module: HlsModule;
     try {
@@ -122,7 +151,7 @@ export class RecordingPlayback {
       return;
     }
     if (generation !== this.generation) return;
-    const { default: HlsPlayer, Events, ErrorTypes } = module;
+    const { default: HlsPlayer, Events, ErrorTypes, LoadStats } = module;
     if (!HlsPlayer.isSupported()) {
       this.events.onLoading(false);
       this.events.onProblem({ kind: "error", message: "This browser cannot play recordings (no Media Source Extensions)." });
@@ -133,14 +162,19 @@ export class RecordingPlayback {
       enableWorker: true,
       maxBufferLength: 20,
       backBufferLength: 30,
-      // A recording is VOD: no live sync, no ABR (one quality).
+      // A recording has one quality: no ABR.
       capLevelToPlayerSize: false,
+      pLoader: windowsLoader(windows, LoadStats),
     });
     this.hls = hls;
-    this.loaded = { camera, start: start.getTime(), end: end.getTime(), unmasked: this.unmasked };
-    hls.on(Events.LEVEL_LOADED, (_event, data) => {
-      if (hls !== this.hls) return;
-      this.pieces = piecesOf(data.details.fragments);
+    // Each playlist hls.js reads (the joined windows, longer as they are appended) places every segment in media time.
+    hls.on(Events.LEVEL_UPDATED, (_event, data) => {
+      if (hls === this.hls) this.pieces = piecesOf(data.details.fragments);
+    });
+    let started = false;
+    hls.on(Events.LEVEL_LOADED, () => {
+      if (hls !== this.hls || started) return;
+      started = true;
       const media = mediaTimeOf(this.pieces, wall);
       if (media === null) {
         this.events.onLoading(false);
@@ -175,7 +209,7 @@ export class RecordingPlayback {
       this.events.onProblem({ kind: "error", message: words });
       this.destroy();
     });
-    hls.loadSource(recordings.playlistUrl(camera, start, end, this.unmasked));
+    hls.loadSource(url);
     hls.attachMedia(this.video);
   }
 
@@ -184,6 +218,6 @@ export class RecordingPlayback {
     this.hls?.destroy();
     this.hls = null;
     this.pieces = [];
-    this.loaded = null;
+    this.session = null;
   }
 }
