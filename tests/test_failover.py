@@ -5,24 +5,27 @@ takes cameras at segment boundaries, and no time of a camera is ever indexed twi
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from channels.layers import get_channel_layer
+from django.db import connection
 from django.utils import timezone
 
 from devices.choices import AnalysisSource, CameraStatus, MetadataTransport
 from devices.models import Camera
 from recordings.models import RecorderProcess, Segment
 from tests.recording_checks import assert_no_time_twice, assert_segment_intact, assert_segment_playable, wait_for
-from tests.standins.rtsp_servers import GstCamera
+from tests.standins.rtsp_servers import GstCamera, free_port
 from tests.web_server import server_env
 from vms.realtime import camera_group
 
@@ -55,9 +58,9 @@ class Cluster:
         self.logs = logs
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, command: str = "recorder") -> subprocess.Popen:
+    def start(self, command: str = "recorder", **env: str) -> subprocess.Popen:
         log = open(self.logs / f"{command}-{len(self.processes)}.log", "wb")  # noqa: SIM115  (the process's log)
-        process = subprocess.Popen([sys.executable, "manage.py", command], cwd=ROOT, env=self.env,
+        process = subprocess.Popen([sys.executable, "manage.py", command], cwd=ROOT, env={**self.env, **env},
                                    stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         wait_for(lambda: RecorderProcess.objects.filter(pid=process.pid).exists(), 60, f"{command} to register")
@@ -186,6 +189,50 @@ def test_a_frozen_recorder_says_lost_and_indexes_nothing_of_the_time_the_other_t
         assert frozen.poll() is None, "the resumed recorder should carry on"
         assert holder_pid(camera) == other.pid
         assert state()["state"] == CameraStatus.ONLINE
+    assert_whole_and_once(camera)
+
+
+@contextmanager
+def database_relay() -> Iterator[tuple[str, Callable[[int], None]]]:
+    """A TCP relay to the test database (socat, a process per connection, in a session of its own): yields the
+    database URL through it, and a function that sends a signal to the whole relay (SIGSTOP cuts the network
+    without closing a connection, as a pulled cable; SIGCONT mends it)."""
+    db = connection.settings_dict
+    port = free_port()
+    relay = subprocess.Popen(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
+                              f"TCP:{db['HOST']}:{db['PORT']}"], start_new_session=True)
+    url = f"postgresql://{db['USER']}@127.0.0.1:{port}/{db['NAME']}"
+    wait_for(lambda: answers_tcp(port), 10, "the relay to listen")
+    try:
+        yield url, lambda sig: os.killpg(relay.pid, sig)
+    finally:
+        os.killpg(relay.pid, signal.SIGCONT)
+        os.killpg(relay.pid, signal.SIGTERM)
+        relay.wait(timeout=10)
+
+
+def answers_tcp(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_recorder_cut_off_from_the_database_stops_before_the_other_takes_over(cluster):
+    with GstCamera("/cut") as source, database_relay() as (url, signal_relay):
+        camera = Camera.objects.create(name="Cut off", main_url=source.url)
+        cut_off = cluster.start(VMS_DATABASE_URL=url)
+        wait_for(lambda: len(segments_of(camera)) >= 2, 60, "segments from the first recorder")
+        other = cluster.start()
+        signal_relay(signal.SIGSTOP)  # it records on, but reaches the database no more
+        wait_for(lambda: holder_pid(camera) == other.pid, 30, "the other recorder to take the camera over")
+        taken_at = timezone.now()
+        wait_for(lambda: len(segments_since(camera, taken_at)) >= 2, 40, "the other recorder to record")
+        signal_relay(signal.SIGCONT)
+        wait_for(lambda: "recording stopped" in cluster.log_of(cut_off), 30,
+                 "the reconnected recorder to stop recording the camera")
+        resumed_at = timezone.now()
+        wait_for(lambda: len(segments_since(camera, resumed_at)) >= 1, 30, "another segment by the other")
+        assert cut_off.poll() is None, "the reconnected recorder should carry on"
+        assert holder_pid(camera) == other.pid
     assert_whole_and_once(camera)
 
 
