@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -192,23 +192,34 @@ def test_a_frozen_recorder_says_lost_and_indexes_nothing_of_the_time_the_other_t
     assert_whole_and_once(camera)
 
 
-@contextmanager
-def database_relay() -> Iterator[tuple[str, Callable[[int], None]]]:
-    """A TCP relay to the test database (socat, a process per connection, in a session of its own): yields the
-    database URL through it, and a function that sends a signal to the whole relay (SIGSTOP cuts the network
-    without closing a connection, as a pulled cable; SIGCONT mends it)."""
-    db = connection.settings_dict
-    port = free_port()
-    relay = subprocess.Popen(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
-                              f"TCP:{db['HOST']}:{db['PORT']}"], start_new_session=True)
-    url = f"postgresql://{db['USER']}@127.0.0.1:{port}/{db['NAME']}"
-    wait_for(lambda: answers_tcp(port), 10, "the relay to listen")
-    try:
-        yield url, lambda sig: os.killpg(relay.pid, sig)
-    finally:
-        os.killpg(relay.pid, signal.SIGCONT)
-        os.killpg(relay.pid, signal.SIGTERM)
-        relay.wait(timeout=10)
+class DatabaseRelay:
+    """A TCP relay to the test database (socat, a process per connection, in a session of its own): the network
+    between a recorder and the database, cut by killing the relay (its connections break, new ones are refused)
+    and mended by starting it again on the same port."""
+
+    def __init__(self) -> None:
+        db = connection.settings_dict
+        self.port = free_port()
+        self.upstream = f"TCP:{db['HOST']}:{db['PORT']}"
+        self.url = f"postgresql://{db['USER']}@127.0.0.1:{self.port}/{db['NAME']}"
+        self.relay: subprocess.Popen | None = None
+
+    def mend(self) -> None:
+        self.relay = subprocess.Popen(["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr,fork",
+                                       self.upstream], start_new_session=True)
+        wait_for(lambda: answers_tcp(self.port), 10, "the relay to listen")
+
+    def cut(self) -> None:
+        if self.relay is not None and self.relay.poll() is None:
+            os.killpg(self.relay.pid, signal.SIGKILL)
+            self.relay.wait()
+
+    def __enter__(self) -> DatabaseRelay:
+        self.mend()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cut()
 
 
 def answers_tcp(port: int) -> bool:
@@ -217,16 +228,16 @@ def answers_tcp(port: int) -> bool:
 
 
 def test_a_recorder_cut_off_from_the_database_stops_before_the_other_takes_over(cluster):
-    with GstCamera("/cut") as source, database_relay() as (url, signal_relay):
+    with GstCamera("/cut") as source, DatabaseRelay() as relay:
         camera = Camera.objects.create(name="Cut off", main_url=source.url)
-        cut_off = cluster.start(VMS_DATABASE_URL=url)
+        cut_off = cluster.start(VMS_DATABASE_URL=relay.url)
         wait_for(lambda: len(segments_of(camera)) >= 2, 60, "segments from the first recorder")
         other = cluster.start()
-        signal_relay(signal.SIGSTOP)  # it records on, but reaches the database no more
+        relay.cut()  # it records on, but cannot renew its lease nor index
         wait_for(lambda: holder_pid(camera) == other.pid, 30, "the other recorder to take the camera over")
         taken_at = timezone.now()
         wait_for(lambda: len(segments_since(camera, taken_at)) >= 2, 40, "the other recorder to record")
-        signal_relay(signal.SIGCONT)
+        relay.mend()
         wait_for(lambda: "recording stopped" in cluster.log_of(cut_off), 30,
                  "the reconnected recorder to stop recording the camera")
         resumed_at = timezone.now()
