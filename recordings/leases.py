@@ -230,7 +230,8 @@ class LeasingProcess:
         return Q(**{f"{self.holder_field}__heartbeat_at__lt": Now() - self.lease})
 
     def tick(self) -> None:
-        RecorderProcess.objects.filter(heartbeat_at__lt=Now() - FORGET_DEAD_PROCESSES_AFTER).delete()
+        RecorderProcess.objects.filter(heartbeat_at__lt=Now() - FORGET_DEAD_PROCESSES_AFTER).exclude(
+            pk=self.process.pk).delete()
         eligible = self.eligible_cameras()
         # Let go of what is no longer to be handled.
         self._mine(Camera.objects.exclude(pk__in=eligible.values("pk"))).update(**{self.holder_field: None})
