@@ -161,7 +161,9 @@ class CameraAnalytics(CameraThread):
             if self.source != AnalysisSource.CAMERA:  # with the camera's metadata alone, nothing is decoded
                 self.analyser = FrameAnalyser(self.detector(), settings.DETECTIONS_PER_SECOND)
                 self._tell_problem("")
-            while not self.stop_event.is_set():
+            # A worker that cannot confirm its lease stops (to start again once it can, if the camera is still its
+            # own): another worker may be analysing the camera by now, and both would raise its events.
+            while not self.stop_event.is_set() and self.lease.valid():
                 self._apply_pending_scene()
                 self._check_metadata_comes(time.time())
                 try:
@@ -426,7 +428,7 @@ def placement_of(camera: Camera) -> PlanPlacement | None:
 class AnalyticsWorker(LeasingProcess):
     kind = "analytics"
     holder_field = "analyser"
-    expires_field = "analysis_lease_expires_at"
+    epoch_field = "analysis_lease_epoch"
 
     def __init__(self, tick_seconds: float | None = None) -> None:
         super().__init__(tick_seconds)

@@ -12,4 +12,4 @@ class CameraAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     exclude = ["password_encrypted"]
     readonly_fields = ["status", "codec", "width", "height", "fps", "bitrate", "last_frame_at", "last_error",
-                       "status_changed_at", "recorder", "lease_expires_at"]
+                       "status_changed_at", "recorder", "lease_epoch"]

@@ -17,6 +17,8 @@ class CameraStatus(models.TextChoices):
     OFFLINE = "offline", "Offline"
     ERROR = "error", "Error"
     DISABLED = "disabled", "Disabled"
+    # Not stored: said while the recorder that holds the camera has stopped answering (Camera.live_state).
+    RECORDER_LOST = "recorder_lost", "Recorder lost"
 
 
 class DeviceKind(models.TextChoices):

@@ -167,7 +167,7 @@ def _clock_offset(camera_now: datetime | None) -> timedelta:
 class EventListener(LeasingProcess):
     kind = "events"
     holder_field = "event_listener"
-    expires_field = "event_lease_expires_at"
+    epoch_field = "event_lease_epoch"
 
     def eligible_cameras(self):
         return eligible_cameras()

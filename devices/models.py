@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from devices.choices import (
     AnalysisSource,
@@ -69,11 +73,13 @@ class Camera(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
-    # The recorder lease: which recorder process records this camera, and until when unless renewed.
+    # The recorder lease: which recorder process records this camera, held while that process's heartbeat is
+    # fresh (see recordings.leases); the epoch grows with each claim, so a segment is indexed only by the holder
+    # of the epoch it was recorded under.
     recorder = models.ForeignKey(
         "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="cameras"
     )
-    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_epoch = models.PositiveBigIntegerField(default=0)
 
     thermal = models.BooleanField(default=False, help_text="A thermal camera: it shows shapes and temperatures, "
                                   "not faces")
@@ -101,7 +107,7 @@ class Camera(models.Model):
     analyser = models.ForeignKey(
         "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="analysed_cameras"
     )
-    analysis_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    analysis_lease_epoch = models.PositiveBigIntegerField(default=0)
 
     # The camera's ONVIF device service, for its events (PullPoint subscription), logged in to with the camera's
     # username and password.
@@ -114,7 +120,7 @@ class Camera(models.Model):
     event_listener = models.ForeignKey(
         "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="listened_cameras"
     )
-    event_lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    event_lease_epoch = models.PositiveBigIntegerField(default=0)
 
     # Where the device stands on a site plan, which way it looks (degrees clockwise from the plan's up), how wide
     # (degrees) and how far (metres) it sees.
@@ -215,6 +221,33 @@ class Camera(models.Model):
     @property
     def records(self) -> bool:
         return self.enabled and self.recording_mode != RecordingMode.OFF
+
+    @property
+    def recorder_lost_at(self) -> datetime | None:
+        """When the camera's recorder was lost: its heartbeat is older than the lease, so it no longer records the
+        camera and another recorder may take it over (see recordings.leases); None while it answers, or none holds
+        it. Read from the heartbeat, so that the status says so however the recorder died."""
+        recorder = self.recorder
+        if recorder is None:
+            return None
+        lost_at = recorder.heartbeat_at + timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
+        return lost_at if lost_at < timezone.now() else None
+
+    @property
+    def live_state(self) -> str:
+        """The state the live status gives: the recorder's word, unless the recorder itself is lost."""
+        return CameraStatus.RECORDER_LOST if self.recorder_lost_at else self.status
+
+    @property
+    def live_error(self) -> str:
+        if self.recorder_lost_at:
+            return (f"Its recorder ({self.recorder.hostname}) stopped answering: the camera is not recorded until "
+                    "another recorder takes it over.")
+        return self.last_error
+
+    @property
+    def live_changed_at(self) -> datetime | None:
+        return self.recorder_lost_at or self.status_changed_at
 
     @property
     def has_ptz(self) -> bool:

@@ -73,6 +73,7 @@ class CameraRecorder(CameraThread):
         self.records_audio = camera.record_audio
         self.unmasked_live: LivePublisher | None = None
         self.stop_event = threading.Event()
+        self.hand_over_event = threading.Event()
         self.live: LivePublisher | None = None
         self.live_failing = False
         self.state = ""
@@ -92,9 +93,17 @@ class CameraRecorder(CameraThread):
     def stop(self) -> None:
         self.stop_event.set()
 
+    def hand_over(self) -> None:
+        """Stop at the end of the segment being written; at once when nothing is being recorded."""
+        self.hand_over_event.set()
+        if not self.records:
+            self.stop()
+
     def record_until_stopped(self) -> None:
         backoff = 1.0
-        while not self.stop_event.is_set():
+        # While the lease is not confirmed (the database is out of reach) nothing is written, not even the rescue of
+        # an interrupted segment: another recorder may hold the camera by now.
+        while self.lease.wait_until_valid(self.stop_event):
             self.opened = False
             self.recover_interrupted_segments()
             self.live = hub().publisher(self.camera_id)
@@ -108,7 +117,8 @@ class CameraRecorder(CameraThread):
                        read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker,
                        unmasked=self.unmasked_copy(),
                        on_metadata=self.publish_metadata if self.reads_metadata else None,
-                       audio=self.records_audio and self.records)
+                       audio=self.records_audio and self.records, lease_end=lambda: self.lease.valid_until,
+                       hand_over=self.hand_over_event)
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
                 self.set_state(state, str(exc))
@@ -122,7 +132,7 @@ class CameraRecorder(CameraThread):
                 self.publish_live(None, self.unmasked_live)
             if self.opened:
                 backoff = 1.0
-            if self.stop_event.wait(backoff):
+            if self.hand_over_event.is_set() or self.stop_event.wait(backoff):
                 break
             backoff = min(backoff * 2, settings.RECONNECT_MAX_SECONDS)
         if self.masker is not None:
@@ -192,11 +202,15 @@ class CameraRecorder(CameraThread):
             segment, unmasked = self.unindexed[0]
             path = str(segment.path.relative_to(settings.RECORDINGS_ROOT))
             try:
-                index_segments([Segment(
+                indexed = self.lease.fenced(index_segments, segments=[Segment(
                     camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
                     size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked,
                     path=path,
                 )])
+                if not indexed:
+                    # Its time may be another recorder's by now: the file stays, out of the index.
+                    log.warning("camera %s: %s left out of the index: another recorder holds the camera now",
+                                self.camera_id, path)
             except IntegrityError:
                 # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
                 if not Segment.objects.filter(path=path).exists():
@@ -340,7 +354,7 @@ class Recorder(LeasingProcess):
 
     kind = "recorder"
     holder_field = "recorder"
-    expires_field = "lease_expires_at"
+    epoch_field = "lease_epoch"
 
     def eligible_cameras(self):
         return eligible_cameras()
@@ -350,6 +364,11 @@ class Recorder(LeasingProcess):
 
     def start_camera(self, camera: Camera) -> CameraRecorder:
         return CameraRecorder(camera)
+
+    def holders_lost(self, camera_ids: list[int]) -> None:
+        """Tell the cameras' watchers that their recorder is lost (their live status says so once read)."""
+        for camera_id in camera_ids:
+            publish_status(camera_id)
 
     def after_tick(self, mine: dict[int, Camera]) -> None:
         """Changed masks take effect within a lease round, without reopening the camera."""

@@ -94,3 +94,12 @@ def init_picture_size(init: bytes) -> tuple[int, int]:
     box = init[at : at + int.from_bytes(init[at : at + 4], "big")]
     # A tkhd ends with the width and height as 16.16 fixed point.
     return int.from_bytes(box[-8:-4], "big") >> 16, int.from_bytes(box[-4:], "big") >> 16
+
+
+def assert_no_time_twice(segments: list[Segment], tolerance: float = 0.15) -> None:
+    """No moment of a camera is in two of its segments (beyond `tolerance` seconds): whoever recorded them, one
+    recorder at a time held the camera. `segments` are one camera's, of one kind (masked or unmasked)."""
+    ordered = sorted(segments, key=lambda s: s.start)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        overlap = (before.end - after.start).total_seconds()
+        assert overlap <= tolerance, f"{before.path} and {after.path} both hold {overlap:.3f} s of the same time"

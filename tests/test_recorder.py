@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from devices.models import Camera
+from recordings.leases import Lease
 from recordings.models import RecorderProcess, Segment
 from recordings.recorder import CameraRecorder, Recorder
 from tests.recording_checks import assert_contiguous, assert_segment_intact, wait_for
@@ -46,6 +47,14 @@ def running_recorder(fast_recorder):
 
     yield stop_recorder
     stop_recorder()
+
+
+def lease_of(camera: Camera) -> Lease:
+    """The camera's lease, claimed by a recorder process that runs no round (for a recorder thread run by hand)."""
+    recorder = Recorder()
+    recorder.process = recorder.register()
+    recorder.claim(Camera.objects.filter(pk=camera.pk), share=1)
+    return recorder.leases[camera.pk]
 
 
 def segments_of(camera: Camera) -> list[Segment]:
@@ -155,7 +164,9 @@ def test_a_segment_finished_but_not_indexed_when_the_recorder_died_is_indexed_on
     *older, newest = segments_of(camera)
     orphans = {s.path: s.sha256 for s in (older[1], newest)}
     Segment.objects.filter(pk__in=[older[1].pk, newest.pk]).delete()  # the rows, not the files
-    CameraRecorder(camera).recover_interrupted_segments()
+    thread = CameraRecorder(camera)
+    thread.lease = lease_of(camera)
+    thread.recover_interrupted_segments()
     found = {s.path: s.sha256 for s in segments_of(camera)}
     assert found[newest.path] == orphans[newest.path]
     assert older[1].path not in found, "an older file without a row was being removed: it stays unindexed"

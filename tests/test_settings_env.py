@@ -54,3 +54,12 @@ def test_the_server_refuses_to_start_without_a_secret_key():
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "VMS_SECRET_KEY (or VMS_SECRET_KEY_FILE) must be set" in result.stderr
+
+
+def test_a_heartbeat_longer_than_half_the_lease_is_refused():
+    """One late heartbeat would let the lease lapse, and every camera of the process stop."""
+    env = {**os.environ, "VMS_RECORDER_LEASE_SECONDS": "3", "VMS_RECORDER_HEARTBEAT_SECONDS": "2"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "VMS_RECORDER_HEARTBEAT_SECONDS (2) must be at most half of VMS_RECORDER_LEASE_SECONDS (3)" in result.stderr

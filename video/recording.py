@@ -50,6 +50,13 @@ AUDIO_CLOCK_TOLERANCE = 2.0
 # How long a finished segment stays open for its last sound after the next segment started: an AAC encoder hands
 # out its frames up to about 0.3 s after their sound came in (at 8 kHz), and sound and video arrive unevenly.
 SOUND_LAG = 1.0
+# With `lease_end`, how long before it recording stops, so that the segment is finished in time: finishing one took
+# tens of milliseconds (flushing the last frames, fsync, the playability check).
+FINISH_MARGIN = 0.5
+
+
+class HandedOver(Exception):
+    """Raised inside the recording at the end of a segment once `hand_over` is set: nothing more is written."""
 
 
 @dataclass
@@ -111,6 +118,8 @@ def record(
     unmasked: UnmaskedCopy | None = None,
     on_metadata: Callable[[CameraMetadata], None] | None = None,
     audio: bool = False,
+    lease_end: Callable[[], float] | None = None,
+    hand_over: threading.Event | None = None,
 ) -> None:
     """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
 
@@ -138,6 +147,12 @@ def record(
     with the video, on its clock (see video.audio): AAC as it is, G.711 and G.726 as AAC. A camera that sends no
     sound, or sound in another codec, is recorded without, and its status says so; without `audio` no sound is
     read at all.
+
+    With `lease_end` (a time on time.monotonic's clock, asked at each packet: the recorder's lease of the camera,
+    which may be extended meanwhile), recording stops FINISH_MARGIN before it, as if `stop` were set; if it has passed
+    all the same (the process was frozen), the segment being written is left as it is, without another byte: the
+    recorder that took the camera over rescues it. With `hand_over`, once it is set, recording ends at the end of the
+    segment being written (the next one is not started) and this returns.
     """
     try:
         container = open_stream(url, username, password, timeout=read_timeout, metadata=on_metadata is not None,
@@ -158,6 +173,7 @@ def record(
             segment_seconds=segment_seconds,
             segment_path=segment_path,
             on_segment=on_segment,
+            hand_over=hand_over,
             # A forward jump longer than read_timeout cannot be a real pause: we would have given up first.
             max_gap_seconds=read_timeout,
             camera_clock=urlsplit(url).scheme != "file",
@@ -180,7 +196,7 @@ def record(
             last_arrival = time.monotonic()
             extra = ([metadata.stream] if metadata else []) + ([sound.stream] if sound else [])
             for packet in container.demux(video, *extra):
-                if stop.is_set():
+                if stop.is_set() or (lease_end is not None and time.monotonic() >= lease_end() - FINISH_MARGIN):
                     return
                 arrival = time.monotonic()
                 if arrival - last_arrival >= read_timeout:
@@ -201,14 +217,20 @@ def record(
                     copy.add(packet, container.start_time_realtime)
                 if (status := meter.add(packet)) is not None:
                     on_status(status)
+        except HandedOver:
+            return
         except av.error.ExitError:
             lost = silent
         except av.FFmpegError as exc:
             lost = exc.strerror or type(exc).__name__
         finally:
+            fenced = lease_end is not None and time.monotonic() >= lease_end()
             for copy in recordings:
                 try:
-                    copy.finish()
+                    if fenced:
+                        copy.abandon()
+                    else:
+                        copy.finish()
                 except av.FFmpegError:
                     # The muxer failed above and fails again here: the camera's error is the one to report.
                     # What its segment held is rescued from the .part file when the camera is opened again.
@@ -285,6 +307,7 @@ class _SegmentedRecording:
         camera_clock: bool,
         live: LiveMuxer | None,
         audio: AudioTrack | None = None,
+        hand_over: threading.Event | None = None,
     ) -> None:
         self._meter = meter
         self._video = video
@@ -323,6 +346,8 @@ class _SegmentedRecording:
         # The segment before the current one, with the dts its video ended at and its end on the wall clock, while
         # it waits for the last of its sound (see SOUND_LAG).
         self._ending: tuple[SegmentWriter, int, datetime] | None = None
+        self._hand_over = hand_over
+        self._handed_over = False
 
     def add(self, packet: av.Packet, camera_start_us: int | None) -> None:
         """Take the next packet; camera_start_us is the container's start_time_realtime, None until known."""
@@ -380,6 +405,16 @@ class _SegmentedRecording:
         writer, _, end = self._ending
         self._ending = None
         self._report(writer, end)
+
+    def abandon(self) -> None:
+        """Close the segments being written without another byte (the lease of the camera ran out): their .part
+        files stay as they are, for the recorder that holds the camera now to rescue."""
+        for writer in (self._writer, self._ending[0] if self._ending is not None else None):
+            if writer is not None:
+                writer.abandon()
+        self._writer = self._ending = None
+        if self._live is not None:
+            self._live.close()
 
     def finish(self) -> None:
         """Write what is left and close the current segment."""
@@ -484,7 +519,10 @@ class _SegmentedRecording:
 
     def _write(self, sample: Sample, picture: PictureFormat | None = None) -> None:
         """Write a sample into the current segment; a new one starts at a keyframe `segment_seconds` after it, or
-        with a new `picture` format. The sound before it goes first, into the segment it belongs to."""
+        with a new `picture` format. The sound before it goes first, into the segment it belongs to. Once handed
+        over, nothing is."""
+        if self._handed_over:
+            return
         self._write_sound(sample.dts)
         if picture is not None:
             if self._writer is not None:
@@ -499,6 +537,9 @@ class _SegmentedRecording:
             and float((sample.dts - self._segment_first_dts) * self.time_base) >= self._segment_seconds
         ):
             self._close_segment(sample.dts)
+            if self._hand_over is not None and self._hand_over.is_set():
+                self._handed_over = True
+                raise HandedOver
             self._open_segment(sample)
         try:
             self._writer.write(sample)

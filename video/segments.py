@@ -20,6 +20,8 @@ from video.parameter_sets import PictureFormat, apply_picture_format
 from video.timestamps import Sample
 
 PART_SUFFIX = ".part"
+# Where recover_partial copies a .part before it takes the final name.
+RESCUE_SUFFIX = ".rescue"
 # Where each file says when its first frame was recorded, so a crashed .part can be indexed.
 START_TAG = "vms_start"
 
@@ -67,6 +69,10 @@ class _HashingFile:
         self.sha256 = hashlib.sha256()
         self.size = 0
         self.failure: OSError | None = None
+
+    def drop_writes(self) -> None:
+        """Drop every later write, as after a failure (the muxer must not be told)."""
+        self.failure = self.failure or OSError("the segment was abandoned")
 
     @property
     def closed(self) -> bool:
@@ -177,6 +183,12 @@ class SegmentWriter:
             init_size=init_size,
         )
 
+    def abandon(self) -> None:
+        """Close the file without writing another byte into it (the muxer's last fragment is dropped): the .part
+        stays as it was, for recover_partial."""
+        self._file.drop_writes()
+        self.stop_writing()
+
     def stop_writing(self) -> None:
         """Close the muxer and the file as they are; after a write failed, what the file holds up to its last
         complete fragment is rescued by recover_partial when the camera is opened again."""
@@ -197,22 +209,32 @@ def part_path_of(path: Path) -> Path:
 
 
 def recover_partial(part_path: Path) -> RecordedSegment | None:
-    """Rescue a `.part` segment left by a killed recorder: cut it after its last complete fragment, hash it
-    and rename it to its final name. Returns None, and deletes the file, when no fragment is complete or its
-    first picture does not decode (see _check_readable)."""
-    with open(part_path, "r+b") as file:
+    """Rescue a `.part` segment left by a recorder that was killed or lost the camera's lease: copy it up to its last
+    complete fragment to its final name, hash it and delete the .part. Returns None, and deletes the file, when no
+    fragment is complete or its first picture does not decode (see _check_readable).
+
+    A copy, not the file cut and renamed: a recorder that was frozen (not dead) checks its lease before each write
+    but not within one, so it may write once more into the file it had open; that must not reach the file indexed."""
+    final = part_path.with_name(part_path.name.removesuffix(PART_SUFFIX))
+    rescue = final.with_name(final.name + RESCUE_SUFFIX)
+    with open(part_path, "rb") as file:
         length = _complete_length(file)
-        file.truncate(length)
-        os.fsync(file.fileno())
+        if length:
+            file.seek(0)
+            with open(rescue, "wb") as out:
+                while out.tell() < length:
+                    out.write(file.read(min(1024 * 1024, length - out.tell())))
+                os.fsync(out.fileno())
     if length == 0:
         part_path.unlink()
         return None
     try:
-        _check_readable(part_path)
+        _check_readable(rescue)
     except UnreadableSegment:
+        part_path.unlink()
         return None
-    final = part_path.with_name(part_path.name.removesuffix(PART_SUFFIX))
-    os.replace(part_path, final)
+    os.replace(rescue, final)
+    part_path.unlink()
     _fsync_directory(final.parent)
     return describe_segment(final)
 

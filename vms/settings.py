@@ -205,7 +205,16 @@ CELERY_BEAT_SCHEDULE = {
 
 # Recording
 SEGMENT_SECONDS = env_float("VMS_SEGMENT_SECONDS", 10.0, minimum=1.0)
-RECORDER_LEASE_SECONDS = env_float("VMS_RECORDER_LEASE_SECONDS", 15.0, minimum=3.0)
+# Recorders, analytics workers and event listeners share cameras by lease. Each process writes a heartbeat every
+# RECORDER_HEARTBEAT_SECONDS; a process whose heartbeat is older than the lease is "lost": its cameras may be taken
+# over, and it has stopped writing them by then (it fences itself on its own clock, see recordings.leases). The
+# lease bounds the footage gap when a recorder dies (measured by bench/cluster.py): 3 s gave a median gap under 5 s.
+RECORDER_LEASE_SECONDS = env_float("VMS_RECORDER_LEASE_SECONDS", 3.0, minimum=1.0)
+RECORDER_HEARTBEAT_SECONDS = env_float("VMS_RECORDER_HEARTBEAT_SECONDS", 1.0, minimum=0.1)
+if RECORDER_HEARTBEAT_SECONDS * 2 > RECORDER_LEASE_SECONDS:
+    raise SettingError(f"VMS_RECORDER_HEARTBEAT_SECONDS ({RECORDER_HEARTBEAT_SECONDS:g}) must be at most half of "
+                       f"VMS_RECORDER_LEASE_SECONDS ({RECORDER_LEASE_SECONDS:g}): one late heartbeat would otherwise "
+                       "stop a recorder's cameras")
 RECORDER_MAX_CAMERAS = env_int("VMS_RECORDER_MAX_CAMERAS", 200, minimum=1)
 # On one box without Redis the recorder runs inside the web process, which shares live video in memory.
 RECORDER_IN_WEB = env_bool("VMS_RECORDER_IN_WEB", REDIS_URL is None)

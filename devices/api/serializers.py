@@ -35,7 +35,9 @@ _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?")
 class CameraStatusSerializer(serializers.Serializer):
     """A camera's live status: `live_status` of a camera in REST and of a `camera.status` socket message."""
 
-    state = serializers.ChoiceField(CameraStatus.choices, source="status")
+    state = serializers.ChoiceField(CameraStatus.choices, source="live_state",
+                                    help_text="recorder_lost: the recorder that holds the camera stopped answering, "
+                                              "and the camera is not recorded until another takes it over")
     codec = serializers.CharField()
     audio = serializers.CharField(source="audio_codec", help_text='The sound as it is recorded, e.g. "AAC" or '
                                   '"G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked)')
@@ -44,9 +46,9 @@ class CameraStatusSerializer(serializers.Serializer):
     fps = serializers.FloatField(allow_null=True)
     bitrate = serializers.IntegerField(allow_null=True, help_text="bits per second")
     last_frame_at = serializers.DateTimeField(allow_null=True)
-    last_error = serializers.CharField()
+    last_error = serializers.CharField(source="live_error")
     analytics_error = serializers.CharField(help_text="Why the camera's analytics do not run; empty when they do")
-    changed_at = serializers.DateTimeField(source="status_changed_at", allow_null=True)
+    changed_at = serializers.DateTimeField(source="live_changed_at", allow_null=True)
     recorder = serializers.CharField(source="recorder.name", default=None, allow_null=True)
 
 

@@ -942,11 +942,22 @@ export interface components {
      * * `offline` - Offline
      * * `error` - Error
      * * `disabled` - Disabled
+     * * `recorder_lost` - Recorder lost
      * @enum {string}
      */
-    CameraStateEnum: "unknown" | "online" | "offline" | "error" | "disabled";
+    CameraStateEnum: "unknown" | "online" | "offline" | "error" | "disabled" | "recorder_lost";
     /** @description A camera's live status: `live_status` of a camera in REST and of a `camera.status` socket message. */
     CameraStatus: {
+      /**
+       * @description recorder_lost: the recorder that holds the camera stopped answering, and the camera is not recorded until another takes it over
+       *
+       * * `unknown` - Not yet connected
+       * * `online` - Online
+       * * `offline` - Offline
+       * * `error` - Error
+       * * `disabled` - Disabled
+       * * `recorder_lost` - Recorder lost
+       */
       state: components["schemas"]["CameraStateEnum"];
       codec: string;
       /** @description The sound as it is recorded, e.g. "AAC" or "G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked) */
@@ -968,6 +979,16 @@ export interface components {
     };
     /** @description A camera's live status: `live_status` of a camera in REST and of a `camera.status` socket message. */
     CameraStatusRequest: {
+      /**
+       * @description recorder_lost: the recorder that holds the camera stopped answering, and the camera is not recorded until another takes it over
+       *
+       * * `unknown` - Not yet connected
+       * * `online` - Online
+       * * `offline` - Offline
+       * * `error` - Error
+       * * `disabled` - Disabled
+       * * `recorder_lost` - Recorder lost
+       */
       state: components["schemas"]["CameraStateEnum"];
       codec: string;
       /** @description The sound as it is recorded, e.g. "AAC" or "G.711 mu-law (as AAC)"; empty when none is (last_error says why, if it was asked) */
@@ -3666,8 +3687,9 @@ export interface operations {
          * * `offline` - Offline
          * * `error` - Error
          * * `disabled` - Disabled
+         * * `recorder_lost` - Recorder lost
          */
-        status?: "disabled" | "error" | "offline" | "online" | "unknown";
+        status?: "disabled" | "error" | "offline" | "online" | "recorder_lost" | "unknown";
       };
     };
     responses: {
@@ -5858,8 +5880,9 @@ export interface operations {
          * * `offline` - Offline
          * * `error` - Error
          * * `disabled` - Disabled
+         * * `recorder_lost` - Recorder lost
          */
-        status?: "disabled" | "error" | "offline" | "online" | "unknown";
+        status?: "disabled" | "error" | "offline" | "online" | "recorder_lost" | "unknown";
       };
       path: {
         /** @description A unique integer value identifying this camera. */
@@ -6188,8 +6211,9 @@ export interface operations {
          * * `offline` - Offline
          * * `error` - Error
          * * `disabled` - Disabled
+         * * `recorder_lost` - Recorder lost
          */
-        status?: "disabled" | "error" | "offline" | "online" | "unknown";
+        status?: "disabled" | "error" | "offline" | "online" | "recorder_lost" | "unknown";
       };
       path: {
         /** @description A unique integer value identifying this camera. */

@@ -11,6 +11,7 @@ const LABELS: Record<LiveStatus["state"], string> = {
   error: "Error",
   disabled: "Disabled",
   unknown: "Not yet connected",
+  recorder_lost: "Recorder lost",
 };
 
 export function StateBadge({ state }: { state: LiveStatus["state"] }) {
