@@ -4,12 +4,14 @@ listeners.
 A process holds the cameras it claimed for as long as its heartbeat (every RECORDER_HEARTBEAT_SECONDS, one UPDATE of
 its own row) is younger than the lease (RECORDER_LEASE_SECONDS). A process whose heartbeat is older is lost: the
 others claim its cameras (SELECT ... FOR UPDATE SKIP LOCKED, up to a fair share each), and each claim raises the
-camera's lease epoch. So that two processes never write the same camera at once, a holder fences itself: on its own
+camera's lease epoch. So that two processes never index the same time of a camera, a holder fences itself: on its own
 monotonic clock a camera's lease is valid until one lease after the start of the last heartbeat that found the camera
-still its own under the same epoch (the others count from the heartbeat's time in the database, which is later), its
-camera thread stops writing before then (Lease.valid_until), and what it wrote is indexed only while the database
-still says the camera is its own under that epoch (Lease.fenced). When a process joins, the others hand it cameras
-over at segment boundaries (CameraThread.hand_over); a process that stops lets its cameras go at once."""
+still its own under the same epoch (the others count from the heartbeat's time in the database, which is later): its
+camera thread ends the segments it writes before then (Lease.valid_until) and holds what it records after apart
+until a heartbeat confirms the lease again (the database may only have been restarting), and what it wrote is
+indexed only while the database still says the camera is its own under that epoch (Lease.fenced). When a process
+joins, the others hand it cameras over at segment boundaries (CameraThread.hand_over); a process that stops lets its
+cameras go at once."""
 
 from __future__ import annotations
 
@@ -56,7 +58,8 @@ class Lease:
         self.valid_until = valid_until
 
     def valid(self) -> bool:
-        """Whether the camera may be written now, with time to finish a segment before the lease can pass."""
+        """Whether the lease is confirmed now, with time to finish a segment before it can pass: segments begun
+        while it is not are held apart."""
         return time.monotonic() < self.valid_until - FINISH_MARGIN
 
     def wait_until_valid(self, stop: threading.Event) -> bool:
@@ -201,7 +204,8 @@ class LeasingProcess:
                 self.heartbeat()
             except DatabaseError as exc:
                 if not failing:
-                    log.warning("%s %s: heartbeat failed, its cameras stop within %g s unless it comes back: %s",
+                    log.warning("%s %s: heartbeat failed, its cameras' footage is held apart after %g s unless it "
+                                "comes back: %s",
                                 self.kind, self.name, self.lease_seconds, exc)
                 failing = True
                 connection.close()

@@ -26,7 +26,7 @@ from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
 from video.recording import CameraMetadata, StreamStatus, UnmaskedCopy, record
-from video.segments import RecordedSegment, describe_segment, recover_partial
+from video.segments import PART_SUFFIX, RecordedSegment, describe_segment, recover_partial
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,31 @@ OFFLINE_REASONS = {"unreachable", "refused", "timeout", "stream_lost"}
 STATUS_WRITE_SECONDS = 5.0
 
 
+# Segments recorded while the lease of the camera could not be confirmed (the database out of reach: restarting, or
+# this node cut off while another took the camera over) wait here, apart from those that recovery indexes.
+HELD = "held"
+
+
 def camera_directory(camera_id: int, unmasked: bool = False) -> Path:
     """Where a camera's segments go: <root>/<camera>, and its unmasked copy's <root>/<camera>-unmasked."""
     return settings.RECORDINGS_ROOT / (f"{camera_id}-unmasked" if unmasked else str(camera_id))
 
 
-def segment_path(camera_id: int, start: datetime, unmasked: bool = False) -> Path:
-    """<camera directory>/<YYYY-MM-DD>/<HHMMSS.ffffff>.mp4, in UTC."""
+def segment_path(camera_id: int, start: datetime, unmasked: bool = False, held: bool = False) -> Path:
+    """<camera directory>/<YYYY-MM-DD>/<HHMMSS.ffffff>.mp4, in UTC; a segment `held` (recorded while the recorder's
+    lease of the camera was not confirmed) under <camera directory>/held/, until it is."""
     start = start.astimezone(UTC)
-    return camera_directory(camera_id, unmasked) / f"{start:%Y-%m-%d}" / f"{start:%H%M%S.%f}.mp4"
+    directory = camera_directory(camera_id, unmasked)
+    return (directory / HELD if held else directory) / f"{start:%Y-%m-%d}" / f"{start:%H%M%S.%f}.mp4"
+
+
+def held_files(camera_id: int, unmasked: bool) -> list[Path]:
+    """The camera's held segments, finished or half-written, oldest first."""
+    return sorted((camera_directory(camera_id, unmasked) / HELD).glob("*/*.mp4*"))
+
+
+def is_held(path: Path, camera_id: int, unmasked: bool) -> bool:
+    return path.is_relative_to(camera_directory(camera_id, unmasked) / HELD)
 
 
 def eligible_cameras():
@@ -82,6 +98,7 @@ class CameraRecorder(CameraThread):
         self.last_status_write = 0.0
         # Finished segments the database could not take yet (it was restarting): indexed in order once it is back.
         self.unindexed: list[tuple[RecordedSegment, bool]] = []
+        self.released: set[Path] = set()  # held segments moved beside the others, not indexed yet
         self.database_failing = False
 
     def run(self) -> None:
@@ -101,8 +118,9 @@ class CameraRecorder(CameraThread):
 
     def record_until_stopped(self) -> None:
         backoff = 1.0
-        # While the lease is not confirmed (the database is out of reach) nothing is written, not even the rescue of
-        # an interrupted segment: another recorder may hold the camera by now.
+        # A camera is opened only while its lease is confirmed, and so is the rescue of an interrupted segment: another
+        # recorder may hold the camera by now. Once it is open, a lapse does not stop the recording (the database may
+        # only be restarting): what is recorded meanwhile is held apart until the lease is confirmed (segment_path).
         while self.lease.wait_until_valid(self.stop_event):
             self.opened = False
             self.recover_interrupted_segments()
@@ -111,7 +129,7 @@ class CameraRecorder(CameraThread):
             try:
                 record(self.url, username=self.username or None, password=self.password or None,
                        segment_seconds=settings.SEGMENT_SECONDS,
-                       segment_path=(lambda start: segment_path(self.camera_id, start)) if self.records else None,
+                       segment_path=self.path_of if self.records else None,
                        on_segment=self.index_segment if self.records else None,
                        on_status=self.report_status, stop=self.stop_event,
                        read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker,
@@ -155,9 +173,13 @@ class CameraRecorder(CameraThread):
         """Where the camera's video goes unmasked, when the admin keeps it (and the camera records)."""
         if not (self.keep_unmasked and self.records):
             return None
-        return UnmaskedCopy(segment_path=lambda start: segment_path(self.camera_id, start, unmasked=True),
+        return UnmaskedCopy(segment_path=lambda start: self.path_of(start, unmasked=True),
                             on_segment=lambda segment: self.index_segment(segment, unmasked=True),
                             on_live=lambda chunk: self.publish_live(chunk, self.unmasked_live))
+
+    def path_of(self, start: datetime, unmasked: bool = False) -> Path:
+        """Where a new segment goes: held apart while the lease is not confirmed."""
+        return segment_path(self.camera_id, start, unmasked, held=not self.lease.valid())
 
     def recover_interrupted_segments(self) -> None:
         """Index what a killed recorder, or a full disk, left half-written for this camera, and the segment it had
@@ -181,6 +203,31 @@ class CameraRecorder(CameraThread):
                 if segment is not None:
                     self.index_segment(segment, unmasked=copy)
                     log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
+            self.recover_held_segments(copy)
+
+    def recover_held_segments(self, unmasked: bool) -> None:
+        """Index the segments a recorder held while its lease was not confirmed and could not index before it
+        stopped (killed while the database was away), where no indexed footage covers their time: another
+        recorder may have recorded it meanwhile. The others are deleted."""
+        waiting = {segment.path for segment, _ in self.unindexed}
+        for path in held_files(self.camera_id, unmasked):
+            if path in waiting:
+                continue
+            try:
+                segment = recover_partial(path) if path.suffix == PART_SUFFIX else describe_segment(path)
+            except Exception:
+                log.exception("camera %s: cannot recover held segment %s", self.camera_id, path)
+                continue
+            if segment is None:
+                continue
+            recorded = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked, start__lt=segment.end,
+                                              end__gt=segment.start)
+            if recorded.exists():
+                segment.path.unlink(missing_ok=True)
+                log.warning("camera %s: held segment of %s deleted: other footage covers its time", self.camera_id,
+                            segment.start.isoformat())
+                continue
+            self.index_segment(segment, unmasked)
 
     def unindexed_files(self, unmasked: bool) -> list[Path]:
         """Finished segment files newer than the camera's newest indexed one, which the index does not know.
@@ -196,10 +243,17 @@ class CameraRecorder(CameraThread):
 
     def index_segment(self, segment: RecordedSegment, unmasked: bool = False) -> None:
         """Index a finished segment, after any the database could not take earlier; while it is away, the
-        camera goes on recording and the segments wait here, so that a database restart loses no footage."""
+        camera goes on recording and the segments wait here, so that a database restart loses no footage. A held
+        segment waits for the lease to be confirmed, then takes its place beside the others."""
         self.unindexed.append((segment, unmasked))
         while self.unindexed:
             segment, unmasked = self.unindexed[0]
+            held = is_held(segment.path, self.camera_id, unmasked)
+            if held and not self.lease.valid():
+                return
+            if held:
+                segment = self.unhold(segment, unmasked)
+                self.unindexed[0] = (segment, unmasked)
             path = str(segment.path.relative_to(settings.RECORDINGS_ROOT))
             try:
                 indexed = self.lease.fenced(index_segments, segments=[Segment(
@@ -208,9 +262,7 @@ class CameraRecorder(CameraThread):
                     path=path,
                 )])
                 if not indexed:
-                    # Its time may be another recorder's by now: the file stays, out of the index.
-                    log.warning("camera %s: %s left out of the index: another recorder holds the camera now",
-                                self.camera_id, path)
+                    self.left_out(segment, unmasked)
             except IntegrityError:
                 # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
                 if not Segment.objects.filter(path=path).exists():
@@ -220,7 +272,27 @@ class CameraRecorder(CameraThread):
                 self.database_unavailable(f"{len(self.unindexed)} segments wait to be indexed", exc)
                 return
             self.unindexed.pop(0)
+            self.released.discard(segment.path)
         self.database_failing = False
+
+    def unhold(self, segment: RecordedSegment, unmasked: bool) -> RecordedSegment:
+        """Move a held segment to where the camera's segments go (the lease is confirmed)."""
+        final = segment_path(self.camera_id, segment.start, unmasked)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        segment.path.rename(final)
+        self.released.add(final)
+        return replace(segment, path=final)
+
+    def left_out(self, segment: RecordedSegment, unmasked: bool) -> None:
+        """The database says another recorder holds the camera now, and the segment's time may be its own."""
+        if segment.path in self.released:
+            # Recorded while this recorder's lease was not confirmed: the other's by now.
+            segment.path.unlink(missing_ok=True)
+            log.warning("camera %s: segment of %s recorded while cut off deleted: another recorder holds the camera",
+                        self.camera_id, segment.start.isoformat())
+        else:
+            log.warning("camera %s: %s left out of the index: another recorder holds the camera now",
+                        self.camera_id, segment.path.name)
 
     def database_unavailable(self, what: str, exc: DatabaseError) -> None:
         """Recording goes on while the database is away: say so once; the next query opens a new connection."""

@@ -45,7 +45,7 @@ def cluster(settings, tmp_path) -> Iterator[Cluster]:
     settings.RECORDINGS_ROOT = media / "recordings"
     # The web side reads the lease the processes use: it says when a recorder is lost.
     settings.RECORDER_LEASE_SECONDS = LEASE_SECONDS
-    cluster = Cluster(server_env(media, **FAST_FAILOVER), tmp_path)
+    cluster = Cluster(server_env(media, **FAST_FAILOVER), tmp_path, media)
     yield cluster
     cluster.stop_all()
 
@@ -53,9 +53,10 @@ def cluster(settings, tmp_path) -> Iterator[Cluster]:
 class Cluster:
     """VMS worker processes of this test (`manage.py recorder` or `analytics`), each signalled by its own pid."""
 
-    def __init__(self, env: dict, logs: Path) -> None:
+    def __init__(self, env: dict, logs: Path, media: Path) -> None:
         self.env = env
         self.logs = logs
+        self.media = media
         self.processes: list[subprocess.Popen] = []
 
     def start(self, command: str = "recorder", **env: str) -> subprocess.Popen:
@@ -227,7 +228,7 @@ def answers_tcp(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_a_recorder_cut_off_from_the_database_stops_before_the_other_takes_over(cluster):
+def test_a_recorder_cut_off_from_the_database_indexes_nothing_of_the_time_the_other_took_over(cluster):
     with GstCamera("/cut") as source, DatabaseRelay() as relay:
         camera = Camera.objects.create(name="Cut off", main_url=source.url)
         cut_off = cluster.start(VMS_DATABASE_URL=relay.url)
@@ -244,6 +245,30 @@ def test_a_recorder_cut_off_from_the_database_stops_before_the_other_takes_over(
         wait_for(lambda: len(segments_since(camera, resumed_at)) >= 1, 30, "another segment by the other")
         assert cut_off.poll() is None, "the reconnected recorder should carry on"
         assert holder_pid(camera) == other.pid
+    assert_whole_and_once(camera)
+
+
+def test_a_lone_recorder_cut_off_from_the_database_holds_its_footage_and_indexes_it_once_back(cluster):
+    # The database restarting, as far as the recorder can tell: nobody else could record the camera meanwhile.
+    with GstCamera("/alone") as source, DatabaseRelay() as relay:
+        camera = Camera.objects.create(name="Alone", main_url=source.url)
+        recorder = cluster.start(VMS_DATABASE_URL=relay.url)
+        wait_for(lambda: len(segments_of(camera)) >= 2, 60, "segments before the cut")
+        relay.cut()
+        cut_at = timezone.now()
+        held = cluster.media / "recordings" / str(camera.pk) / "held"
+        wait_for(lambda: len(list(held.glob("*/*.mp4"))) >= 2, 60, "segments held while the database is away")
+        relay.mend()
+        mended_at = timezone.now()
+        wait_for(lambda: len(segments_since(camera, mended_at)) >= 1, 60, "segments after the database is back")
+        assert recorder.poll() is None and holder_pid(camera) == recorder.pid
+    assert not list(held.glob("*/*")), "every held segment is indexed"
+    during = [s for s in segments_of(camera) if cut_at <= s.start < mended_at]
+    assert len(during) >= 2 and all(s.path.startswith(f"{camera.pk}/{s.start:%Y-%m-%d}/") for s in during)
+    segments = segments_of(camera)
+    gaps = [(after.start - before.end).total_seconds() for before, after in zip(segments, segments[1:], strict=False)]
+    # Where the lease lapsed the segment being written ends, and the next starts at the next keyframe (a second).
+    assert max(gaps) < SEGMENT_SECONDS, gaps
     assert_whole_and_once(camera)
 
 

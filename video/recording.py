@@ -149,10 +149,11 @@ def record(
     read at all.
 
     With `lease_end` (a time on time.monotonic's clock, asked at each packet: the recorder's lease of the camera,
-    which may be extended meanwhile), recording stops FINISH_MARGIN before it, as if `stop` were set; if it has passed
-    all the same (the process was frozen), the segment being written is left as it is, without another byte: the
-    recorder that took the camera over rescues it. With `hand_over`, once it is set, recording ends at the end of the
-    segment being written (the next one is not started) and this returns.
+    which may be extended meanwhile), the segments being written end FINISH_MARGIN before it and recording goes on
+    into new ones, which `segment_path` puts aside until the lease is confirmed again (the database may only be
+    restarting); if it has passed all the same (the process was frozen), the segment being written is left as it
+    is, without another byte: the recorder that took the camera over rescues it. With `hand_over`, once it is set,
+    recording ends at the end of the segment being written (the next one is not started) and this returns.
     """
     try:
         container = open_stream(url, username, password, timeout=read_timeout, metadata=on_metadata is not None,
@@ -192,12 +193,20 @@ def record(
         on_status(meter.status())
         silent = f"no video arrived for {read_timeout:g} seconds"
         lost = "the camera closed the connection"
+        aside = False  # the lease lapsed: segments are written aside (segment_path's choice) until it is confirmed
         try:
             last_arrival = time.monotonic()
             extra = ([metadata.stream] if metadata else []) + ([sound.stream] if sound else [])
             for packet in container.demux(video, *extra):
-                if stop.is_set() or (lease_end is not None and time.monotonic() >= lease_end() - FINISH_MARGIN):
+                if stop.is_set():
                     return
+                if lease_end is not None:
+                    lapsed = time.monotonic() >= lease_end() - FINISH_MARGIN
+                    if lapsed and not aside:
+                        past = time.monotonic() >= lease_end()
+                        for copy in recordings:
+                            copy.cut(abandon=past)
+                    aside = lapsed
                 arrival = time.monotonic()
                 if arrival - last_arrival >= read_timeout:
                     # When PyAV's timeout interrupts FFmpeg, FFmpeg hands out the partial frame it holds
@@ -405,6 +414,23 @@ class _SegmentedRecording:
         writer, _, end = self._ending
         self._ending = None
         self._report(writer, end)
+
+    def cut(self, *, abandon: bool) -> None:
+        """End the segments being written here; recording goes on into a new one from the next keyframe. Abandoned
+        (the lease of the camera ran out before this was told), their .part files stay as they were, without another
+        byte, for the recorder that may hold the camera now to rescue; else they are finished."""
+        if abandon:
+            for writer in (self._writer, self._ending[0] if self._ending is not None else None):
+                if writer is not None:
+                    writer.abandon()
+            self._writer = self._ending = None
+            return
+        if self._writer is not None:
+            end = self._last.dts + self._last.duration
+            self._write_sound(end)
+            self._close_segment(end)
+        if self._ending is not None:
+            self._finish_ending()
 
     def abandon(self) -> None:
         """Close the segments being written without another byte (the lease of the camera ran out): their .part
