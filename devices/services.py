@@ -12,6 +12,7 @@ from accounts.models import AuditAction
 from devices import ptz
 from devices.models import Camera
 from recordings.recorder import camera_directory
+from storage.configured import recordings_store
 
 SPEAKER_TASK = "devices.tasks.detect_speaker"
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
@@ -74,7 +75,8 @@ def _detect_speaker_later(camera: Camera) -> None:
 
 @transaction.atomic
 def delete_camera(camera: Camera, request) -> None:
-    """Delete the camera, its segment index and, once that is committed, its footage and its unmasked copy.
+    """Delete the camera, its segment index and, once that is committed, its footage and its unmasked copy (from the
+    store, and from this machine's recordings folder).
 
     A camera with exports is refused (CameraHasEvidence), and a device whose relay outputs other devices' rules
     switch (DeviceSwitchedByRules). Its recorder notices at the next lease renewal
@@ -89,7 +91,14 @@ def delete_camera(camera: Camera, request) -> None:
     audit.record(AuditAction.CAMERA_DELETED, request=request, camera_id=camera.pk, camera_name=camera.name)
     directories = [camera_directory(camera.pk), camera_directory(camera.pk, unmasked=True)]
     camera.delete()
-    transaction.on_commit(lambda: [shutil.rmtree(directory, ignore_errors=True) for directory in directories])
+    transaction.on_commit(lambda: _delete_footage(directories))
+
+
+def _delete_footage(directories) -> None:
+    store = recordings_store()
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)
+        store.delete_under(f"{directory.name}/")
 
 
 def detect_ptz(camera: Camera, request) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from devices.choices import CameraStatus, DeviceKind, RecordingMode
@@ -21,6 +21,7 @@ from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
 from recordings.models import Segment
+from recordings.uploader import SegmentUploader, keeps_local_copy, segment_key
 from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
@@ -78,14 +79,17 @@ class CameraRecorder(CameraThread):
         self.notice = ""
         self.opened = False
         self.last_status_write = 0.0
-        # Finished segments the database could not take yet (it was restarting): indexed in order once it is back.
-        self.unindexed: list[tuple[RecordedSegment, bool]] = []
-        self.database_failing = False
+        # Finished segments go into the store and the index from a thread of their own, in order.
+        self.uploader = SegmentUploader(self.camera_id, on_camera_gone=self.stop)
+        self.database_failing = False  # said once in the log until a status is written again
 
     def run(self) -> None:
+        self.uploader.start()
         try:
             self.record_until_stopped()
         finally:
+            self.uploader.stop()
+            self.uploader.join()
             connection.close()
 
     def stop(self) -> None:
@@ -149,8 +153,8 @@ class CameraRecorder(CameraThread):
                             on_live=lambda chunk: self.publish_live(chunk, self.unmasked_live))
 
     def recover_interrupted_segments(self) -> None:
-        """Index what a killed recorder, or a full disk, left half-written for this camera, and the segment it had
-        finished but not yet indexed when it was killed."""
+        """Store and index what a killed recorder, or a full disk, left half-written for this camera, and the
+        segments it had finished but not yet stored and indexed when it was killed."""
         for copy in (False, True):
             # The finished files first: a .part is newer than any of them, and indexed would hide them.
             for path in self.unindexed_files(copy):
@@ -172,40 +176,28 @@ class CameraRecorder(CameraThread):
                     log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
 
     def unindexed_files(self, unmasked: bool) -> list[Path]:
-        """Finished segment files newer than the camera's newest indexed one, which the index does not know.
-        Only newer ones: an older file without a row is one retention or a deletion was removing."""
+        """Finished segment files on this disk the index does not know (and the uploader does not hold yet).
+
+        Where the store is this folder, only those newer than the camera's newest indexed one: an older file without
+        a row is one retention or a deletion was removing. Where the store is elsewhere, every file here is one not
+        yet stored, or stored and indexed but not yet removed here (removed now)."""
         indexed = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked)
-        newest = indexed.order_by("-start").values_list("path", flat=True).first() or ""
-        # Paths name the day, then the time (UTC): in one camera's directory they sort as the recordings do.
-        names = {str(f.relative_to(settings.RECORDINGS_ROOT)): f
-                 for f in camera_directory(self.camera_id, unmasked).glob("*/*.mp4")}
-        newer = sorted(name for name in names if name > newest)
-        known = set(indexed.filter(path__in=newer).values_list("path", flat=True))
-        return [names[name] for name in newer if name not in known]
+        files = {segment_key(f): f for f in camera_directory(self.camera_id, unmasked).glob("*/*.mp4")
+                 if not self.uploader.has(f)}
+        if files and keeps_local_copy(next(iter(files.values()))):
+            newest = indexed.order_by("-start").values_list("path", flat=True).first() or ""
+            # Paths name the day, then the time (UTC): in one camera's directory they sort as the recordings do.
+            files = {name: f for name, f in files.items() if name > newest}
+        known = set(indexed.filter(path__in=list(files)).values_list("path", flat=True))
+        for name in known:
+            if not keeps_local_copy(files[name]):
+                files[name].unlink(missing_ok=True)
+        return [files[name] for name in sorted(files) if name not in known]
 
     def index_segment(self, segment: RecordedSegment, unmasked: bool = False) -> None:
-        """Index a finished segment, after any the database could not take earlier; while it is away, the
-        camera goes on recording and the segments wait here, so that a database restart loses no footage."""
-        self.unindexed.append((segment, unmasked))
-        while self.unindexed:
-            segment, unmasked = self.unindexed[0]
-            path = str(segment.path.relative_to(settings.RECORDINGS_ROOT))
-            try:
-                Segment.objects.create(
-                    camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
-                    size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked,
-                    path=path,
-                )
-            except IntegrityError:
-                # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
-                if not Segment.objects.filter(path=path).exists():
-                    segment.path.unlink(missing_ok=True)
-                    self.stop()
-            except DatabaseError as exc:
-                self.database_unavailable(f"{len(self.unindexed)} segments wait to be indexed", exc)
-                return
-            self.unindexed.pop(0)
-        self.database_failing = False
+        """Hand a finished segment to the uploader, which stores and indexes it; while the store or the database is
+        away, the camera goes on recording and the segments wait on the disk, so that an outage loses no footage."""
+        self.uploader.add(segment, unmasked)
 
     def database_unavailable(self, what: str, exc: DatabaseError) -> None:
         """Recording goes on while the database is away: say so once; the next query opens a new connection."""
@@ -279,6 +271,7 @@ class CameraRecorder(CameraThread):
         except DatabaseError as exc:
             self.database_unavailable("its status is written later", exc)
             return
+        self.database_failing = False
         self.state = state
         if changed:
             publish_status(self.camera_id)
