@@ -44,7 +44,7 @@ class SegmentUploader(threading.Thread):
         self.on_camera_gone = on_camera_gone
         self.waiting: queue.Queue[tuple[RecordedSegment, bool]] = queue.Queue()
         self.queued: set[Path] = set()
-        self.stopping = threading.Event()
+        self.finishing = threading.Event()
         self.problem = ""
 
     def add(self, segment: RecordedSegment, unmasked: bool = False) -> None:
@@ -57,30 +57,29 @@ class SegmentUploader(threading.Thread):
         return local in self.queued
 
     def stop(self) -> None:
-        """Stop after the segment in hand; those still waiting stay on the disk for the next start's recovery."""
-        self.stopping.set()
+        """Store and index the segments handed over so far (the camera's last one too), then end; at the first
+        failure from then on, end at once: what is left stays on the disk for the next start's recovery."""
+        self.finishing.set()
         self.waiting.put(None)
 
     def run(self) -> None:
         try:
-            while not self.stopping.is_set():
-                item = self.waiting.get()
-                if item is None:
+            while (item := self.waiting.get()) is not None:
+                if not self.store_until_done(*item):
                     break
-                self.store_until_done(*item)
                 self.queued.discard(item[0].path)
                 if self.waiting.empty():
                     self.report("")
         finally:
             connection.close()
 
-    def store_until_done(self, segment: RecordedSegment, unmasked: bool) -> None:
-        """Upload and index one segment, trying again after a doubling pause until it is in or the camera stops."""
+    def store_until_done(self, segment: RecordedSegment, unmasked: bool) -> bool:
+        """Upload and index one segment, trying again after a doubling pause; False when the camera stopped first."""
         pause = FIRST_RETRY_SECONDS
-        while not self.stopping.is_set():
+        while True:
             try:
                 self.store(segment, unmasked)
-                return
+                return True
             except StoreUnavailable as exc:
                 self.report(f"Recordings cannot be stored ({exc}); {self.backlog()} kept on the recorder's disk "
                             "until they can.")
@@ -88,7 +87,8 @@ class SegmentUploader(threading.Thread):
                 connection.close()  # the next query opens a new connection
                 self.report(f"Recordings cannot be indexed (database unavailable: {exc}); {self.backlog()} kept "
                             "on the recorder's disk until they can.")
-            self.stopping.wait(pause)
+            if self.finishing.is_set() or self.finishing.wait(pause):
+                return False
             pause = min(pause * 2, settings.STORAGE_RETRY_MAX_SECONDS)
 
     def store(self, segment: RecordedSegment, unmasked: bool) -> None:
