@@ -38,10 +38,11 @@ def make_segments(folder: Path, count: int, size: int) -> list[tuple[Path, str]]
     return files
 
 
-def timed(upload: Callable[[Path, str, str], None], files: list[tuple[Path, str]], round_: int) -> float:
+def timed(upload: Callable[[str, Path, str], None], files: list[tuple[Path, str]], round_: int) -> float:
+    """Seconds to put every file, one after the other, as Store.put takes them: (key, file, its SHA-256)."""
     started = time.perf_counter()
     for path, sha256 in files:
-        upload(path, f"round-{round_}/{path.name}", sha256)
+        upload(f"round-{round_}/{path.name}", path, sha256)
     return time.perf_counter() - started
 
 
@@ -66,9 +67,9 @@ def main() -> None:
         copies.mkdir()
         plain = TransferConfig(multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES,
                                use_threads=False)
-        ways: dict[str, Callable[[Path, str, str], None]] = {
-            "disk copy (baseline)": lambda path, key, _sha: shutil.copyfile(path, copies / key.replace("/", "-")),
-            "boto3 upload_file (baseline)": lambda path, key, _sha: client.upload_file(
+        ways: dict[str, Callable[[str, Path, str], None]] = {
+            "disk copy (baseline)": lambda key, path, _sha: shutil.copyfile(path, copies / key.replace("/", "-")),
+            "boto3 upload_file (baseline)": lambda key, path, _sha: client.upload_file(
                 str(path), "bench", f"plain/{key}", Config=plain),
             "S3Store.put (upload + read back)": store.put,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 from celery import current_app
@@ -12,7 +13,10 @@ from accounts.models import AuditAction
 from devices import ptz
 from devices.models import Camera
 from recordings.recorder import camera_directory
+from storage import StoreUnavailable
 from storage.configured import recordings_store
+
+log = logging.getLogger(__name__)
 
 SPEAKER_TASK = "devices.tasks.detect_speaker"
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
@@ -98,7 +102,12 @@ def _delete_footage(directories) -> None:
     store = recordings_store()
     for directory in directories:
         shutil.rmtree(directory, ignore_errors=True)
-        store.delete_under(f"{directory.name}/")
+        try:
+            store.delete_under(f"{directory.name}/")
+        except StoreUnavailable as exc:
+            # The camera is gone from the index already; its objects are left for an administrator to remove.
+            log.error("the footage of deleted camera %s stays in the store under %s/: %s", directory.name,
+                      directory.name, exc)
 
 
 def detect_ptz(camera: Camera, request) -> None:

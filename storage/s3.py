@@ -24,6 +24,8 @@ READ_AHEAD = 1024 * 1024
 
 
 class S3Store:
+    """Files as objects `prefix/key` of one bucket."""
+
     def __init__(self, *, bucket: str, prefix: str, endpoint: str | None, region: str, access_key: str,
                  secret_key: str) -> None:
         self.bucket = bucket
