@@ -8,10 +8,10 @@ PORT ?= 8000
 
 export VMS_DATA_ROOT ?= $(CURDIR)/var
 
-# Debian packages the recorder, the tests and the RTSP/ONVIF stand-ins need.
+# Debian packages the recorder, the tests and the RTSP/ONVIF/S3 stand-ins need (Ceph: a real S3 server for tests).
 APT_PACKAGES := ffmpeg gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-tools \
-	iproute2 util-linux chromium mosquitto
+	iproute2 util-linux chromium mosquitto ceph-mon ceph-osd radosgw ceph-common
 
 .PHONY: run test test-latest lock setup setup-test lint services system-packages api-types
 

@@ -71,6 +71,9 @@ class Camera(models.Model):
     bitrate = models.PositiveBigIntegerField(null=True, blank=True)
     last_frame_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    storage_error = models.CharField(max_length=500, blank=True,
+                                     help_text="Why recorded segments wait on the recorder's disk, in plain words; "
+                                               "empty when all are stored and indexed")
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
     # The recorder lease: which recorder process records this camera, held while that process's heartbeat is

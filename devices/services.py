@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 from celery import current_app
@@ -11,7 +12,11 @@ from accounts import audit
 from accounts.models import AuditAction
 from devices import ptz
 from devices.models import Camera
-from recordings.recorder import camera_directory
+from recordings.segment_files import camera_directory
+from storage import StoreUnavailable
+from storage.configured import recordings_store
+
+log = logging.getLogger(__name__)
 
 SPEAKER_TASK = "devices.tasks.detect_speaker"
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
@@ -74,7 +79,8 @@ def _detect_speaker_later(camera: Camera) -> None:
 
 @transaction.atomic
 def delete_camera(camera: Camera, request) -> None:
-    """Delete the camera, its segment index and, once that is committed, its footage and its unmasked copy.
+    """Delete the camera, its segment index and, once that is committed, its footage and its unmasked copy (from the
+    store, and from this machine's recordings folder).
 
     A camera with exports is refused (CameraHasEvidence), and a device whose relay outputs other devices' rules
     switch (DeviceSwitchedByRules). Its recorder notices at the next lease renewal
@@ -89,7 +95,19 @@ def delete_camera(camera: Camera, request) -> None:
     audit.record(AuditAction.CAMERA_DELETED, request=request, camera_id=camera.pk, camera_name=camera.name)
     directories = [camera_directory(camera.pk), camera_directory(camera.pk, unmasked=True)]
     camera.delete()
-    transaction.on_commit(lambda: [shutil.rmtree(directory, ignore_errors=True) for directory in directories])
+    transaction.on_commit(lambda: _delete_footage(directories))
+
+
+def _delete_footage(directories) -> None:
+    store = recordings_store()
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)
+        try:
+            store.delete_under(f"{directory.name}/")
+        except StoreUnavailable as exc:
+            # The camera is gone from the index already; its objects are left for an administrator to remove.
+            log.error("the footage of deleted camera %s stays in the store under %s/: %s", directory.name,
+                      directory.name, exc)
 
 
 def detect_ptz(camera: Camera, request) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
 from django.db import models
+
+from storage.configured import recordings_store
 
 
 class RecorderProcess(models.Model):
@@ -51,8 +52,9 @@ class Segment(models.Model):
         return f"{self.camera_id} {self.start.isoformat()}"
 
     @property
-    def file(self) -> Path:
-        return settings.RECORDINGS_ROOT / self.path
+    def file(self) -> Path | None:
+        """Where the segment is on this machine's disk, when the recordings store is a folder; None otherwise."""
+        return recordings_store().local_path(self.path)
 
 
 class RecordedSpan(models.Model):

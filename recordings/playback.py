@@ -7,13 +7,15 @@ import math
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db.models import QuerySet
 
 from recordings.models import Segment
-from video.clips import clip_lead, iter_clip
+from storage.configured import recordings_store
+from video.clips import SegmentSource, clip_lead, iter_clip
 
 
 class NoFootage(Exception):
@@ -78,12 +80,16 @@ def hls_playlist(segments: list[Segment], media_url, init_url, playback_id: int)
 
 
 def read_part(segment: Segment, part: str) -> bytes:
-    """The init segment (ftyp+moov) or the media part (moof+mdat...) of a recorded segment file."""
-    with open(segment.file, "rb") as file:
-        if part == "init":
-            return file.read(segment.init_size)
-        file.seek(segment.init_size)
-        return file.read()
+    """The init segment (ftyp+moov) or the media part (moof+mdat...) of a recorded segment, from the store."""
+    if part == "init":
+        return recordings_store().read(segment.path, 0, segment.init_size)
+    return recordings_store().read(segment.path, segment.init_size)
+
+
+def sources_of(segments: list[Segment]) -> list[SegmentSource]:
+    """The segments as the clip maker reads them: a path on this disk, or the store's file, opened when reached."""
+    store = recordings_store()
+    return [s.file or partial(store.open, s.path) for s in segments]
 
 
 def clip_chunks(segments: list[Segment], since: datetime, until: datetime) -> Iterator[bytes]:
@@ -95,12 +101,12 @@ def clip_chunks(segments: list[Segment], since: datetime, until: datetime) -> It
     start_offset = max(0.0, (since - segments[0].start).total_seconds())
     last = segments[-1]
     end = sum(s.duration for s in segments[:-1]) + min(last.duration, (until - last.start).total_seconds())
-    return iter_clip([s.file for s in segments], start_offset, end)
+    return iter_clip(sources_of(segments), start_offset, end)
 
 
 def clip_lead_seconds(segments: list[Segment], since: datetime) -> float:
     """How much earlier than `since` the clip of clip_chunks starts: clips start on a keyframe."""
-    return clip_lead([s.file for s in segments], max(0.0, (since - segments[0].start).total_seconds()))
+    return clip_lead(sources_of(segments), max(0.0, (since - segments[0].start).total_seconds()))
 
 
 async def in_worker_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:

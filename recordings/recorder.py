@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from devices.choices import CameraStatus, DeviceKind, RecordingMode
@@ -21,7 +21,8 @@ from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
 from recordings.models import Segment
-from recordings.services import index_segments
+from recordings.segment_files import camera_directory, held_files, segment_path
+from recordings.uploader import SegmentUploader, keeps_local_copy, segment_key
 from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
@@ -33,33 +34,6 @@ log = logging.getLogger(__name__)
 # Reasons a stream fails that another try may cure (the camera is away), as opposed to a setting to fix.
 OFFLINE_REASONS = {"unreachable", "refused", "timeout", "stream_lost"}
 STATUS_WRITE_SECONDS = 5.0
-
-
-# Segments recorded while the lease of the camera could not be confirmed (the database out of reach: restarting, or
-# this node cut off while another took the camera over) wait here, apart from those that recovery indexes.
-HELD = "held"
-
-
-def camera_directory(camera_id: int, unmasked: bool = False) -> Path:
-    """Where a camera's segments go: <root>/<camera>, and its unmasked copy's <root>/<camera>-unmasked."""
-    return settings.RECORDINGS_ROOT / (f"{camera_id}-unmasked" if unmasked else str(camera_id))
-
-
-def segment_path(camera_id: int, start: datetime, unmasked: bool = False, held: bool = False) -> Path:
-    """<camera directory>/<YYYY-MM-DD>/<HHMMSS.ffffff>.mp4, in UTC; a segment `held` (recorded while the recorder's
-    lease of the camera was not confirmed) under <camera directory>/held/, until it is."""
-    start = start.astimezone(UTC)
-    directory = camera_directory(camera_id, unmasked)
-    return (directory / HELD if held else directory) / f"{start:%Y-%m-%d}" / f"{start:%H%M%S.%f}.mp4"
-
-
-def held_files(camera_id: int, unmasked: bool) -> list[Path]:
-    """The camera's held segments, finished or half-written, oldest first."""
-    return sorted((camera_directory(camera_id, unmasked) / HELD).glob("*/*.mp4*"))
-
-
-def is_held(path: Path, camera_id: int, unmasked: bool) -> bool:
-    return path.is_relative_to(camera_directory(camera_id, unmasked) / HELD)
 
 
 def eligible_cameras():
@@ -96,15 +70,17 @@ class CameraRecorder(CameraThread):
         self.notice = ""
         self.opened = False
         self.last_status_write = 0.0
-        # Finished segments the database could not take yet (it was restarting): indexed in order once it is back.
-        self.unindexed: list[tuple[RecordedSegment, bool]] = []
-        self.released: set[Path] = set()  # held segments moved beside the others, not indexed yet
-        self.database_failing = False
+        # Finished segments go into the store and the index from a thread of their own, in order.
+        self.uploader = SegmentUploader(self.camera_id, lease=lambda: self.lease, on_camera_gone=self.stop)
+        self.database_failing = False  # said once in the log until a status is written again
 
     def run(self) -> None:
+        self.uploader.start()
         try:
             self.record_until_stopped()
         finally:
+            self.uploader.stop()
+            self.uploader.join()
             connection.close()
 
     def stop(self) -> None:
@@ -182,8 +158,8 @@ class CameraRecorder(CameraThread):
         return segment_path(self.camera_id, start, unmasked, held=not self.lease.valid())
 
     def recover_interrupted_segments(self) -> None:
-        """Index what a killed recorder, or a full disk, left half-written for this camera, and the segment it had
-        finished but not yet indexed when it was killed."""
+        """Store and index what a killed recorder, or a full disk, left half-written for this camera, and the
+        segments it had finished but not yet stored and indexed when it was killed."""
         for copy in (False, True):
             # The finished files first: a .part is newer than any of them, and indexed would hide them.
             for path in self.unindexed_files(copy):
@@ -209,9 +185,8 @@ class CameraRecorder(CameraThread):
         """Index the segments a recorder held while its lease was not confirmed and could not index before it
         stopped (killed while the database was away), where no indexed footage covers their time: another
         recorder may have recorded it meanwhile. The others are deleted."""
-        waiting = {segment.path for segment, _ in self.unindexed}
         for path in held_files(self.camera_id, unmasked):
-            if path in waiting:
+            if self.uploader.has(path):
                 continue
             try:
                 segment = recover_partial(path) if path.suffix == PART_SUFFIX else describe_segment(path)
@@ -230,69 +205,28 @@ class CameraRecorder(CameraThread):
             self.index_segment(segment, unmasked)
 
     def unindexed_files(self, unmasked: bool) -> list[Path]:
-        """Finished segment files newer than the camera's newest indexed one, which the index does not know.
-        Only newer ones: an older file without a row is one retention or a deletion was removing."""
+        """Finished segment files on this disk the index does not know (and the uploader does not hold yet).
+
+        Where the store is this folder, only those newer than the camera's newest indexed one: an older file without
+        a row is one retention or a deletion was removing. Where the store is elsewhere, every file here is one not
+        yet stored, or stored and indexed but not yet removed here (removed now)."""
         indexed = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked)
-        newest = indexed.order_by("-start").values_list("path", flat=True).first() or ""
-        # Paths name the day, then the time (UTC): in one camera's directory they sort as the recordings do.
-        names = {str(f.relative_to(settings.RECORDINGS_ROOT)): f
-                 for f in camera_directory(self.camera_id, unmasked).glob("*/*.mp4")}
-        newer = sorted(name for name in names if name > newest)
-        known = set(indexed.filter(path__in=newer).values_list("path", flat=True))
-        return [names[name] for name in newer if name not in known]
+        files = {segment_key(f): f for f in camera_directory(self.camera_id, unmasked).glob("*/*.mp4")
+                 if not self.uploader.has(f)}
+        if files and keeps_local_copy(next(iter(files.values()))):
+            newest = indexed.order_by("-start").values_list("path", flat=True).first() or ""
+            # Paths name the day, then the time (UTC): in one camera's directory they sort as the recordings do.
+            files = {name: f for name, f in files.items() if name > newest}
+        known = set(indexed.filter(path__in=list(files)).values_list("path", flat=True))
+        for name in known:
+            if not keeps_local_copy(files[name]):
+                files[name].unlink(missing_ok=True)
+        return [files[name] for name in sorted(files) if name not in known]
 
     def index_segment(self, segment: RecordedSegment, unmasked: bool = False) -> None:
-        """Index a finished segment, after any the database could not take earlier; while it is away, the
-        camera goes on recording and the segments wait here, so that a database restart loses no footage. A held
-        segment waits for the lease to be confirmed, then takes its place beside the others."""
-        self.unindexed.append((segment, unmasked))
-        while self.unindexed:
-            segment, unmasked = self.unindexed[0]
-            held = is_held(segment.path, self.camera_id, unmasked)
-            if held and not self.lease.valid():
-                return
-            if held:
-                segment = self.unhold(segment, unmasked)
-                self.unindexed[0] = (segment, unmasked)
-            path = str(segment.path.relative_to(settings.RECORDINGS_ROOT))
-            try:
-                indexed = self.lease.fenced(index_segments, segments=[Segment(
-                    camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
-                    size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked,
-                    path=path,
-                )])
-                if not indexed:
-                    self.left_out(segment, unmasked)
-            except IntegrityError:
-                # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
-                if not Segment.objects.filter(path=path).exists():
-                    segment.path.unlink(missing_ok=True)
-                    self.stop()
-            except DatabaseError as exc:
-                self.database_unavailable(f"{len(self.unindexed)} segments wait to be indexed", exc)
-                return
-            self.unindexed.pop(0)
-            self.released.discard(segment.path)
-        self.database_failing = False
-
-    def unhold(self, segment: RecordedSegment, unmasked: bool) -> RecordedSegment:
-        """Move a held segment to where the camera's segments go (the lease is confirmed)."""
-        final = segment_path(self.camera_id, segment.start, unmasked)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        segment.path.rename(final)
-        self.released.add(final)
-        return replace(segment, path=final)
-
-    def left_out(self, segment: RecordedSegment, unmasked: bool) -> None:
-        """The database says another recorder holds the camera now, and the segment's time may be its own."""
-        if segment.path in self.released:
-            # Recorded while this recorder's lease was not confirmed: the other's by now.
-            segment.path.unlink(missing_ok=True)
-            log.warning("camera %s: segment of %s recorded while cut off deleted: another recorder holds the camera",
-                        self.camera_id, segment.start.isoformat())
-        else:
-            log.warning("camera %s: %s left out of the index: another recorder holds the camera now",
-                        self.camera_id, segment.path.name)
+        """Hand a finished segment to the uploader, which stores and indexes it; while the store or the database is
+        away, the camera goes on recording and the segments wait on the disk, so that an outage loses no footage."""
+        self.uploader.add(segment, unmasked)
 
     def database_unavailable(self, what: str, exc: DatabaseError) -> None:
         """Recording goes on while the database is away: say so once; the next query opens a new connection."""
@@ -366,6 +300,7 @@ class CameraRecorder(CameraThread):
         except DatabaseError as exc:
             self.database_unavailable("its status is written later", exc)
             return
+        self.database_failing = False
         self.state = state
         if changed:
             publish_status(self.camera_id)

@@ -4,7 +4,6 @@ cameras' own analytics metadata of times no footage is left of."""
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +15,8 @@ from django.utils import timezone
 from devices.models import Camera
 from recordings import object_tracks, recorded_spans, scene_metadata
 from recordings.models import Segment
+from storage import StoreUnavailable
+from storage.configured import recordings_store
 
 log = logging.getLogger(__name__)
 DISK_BATCH = 50
@@ -34,8 +35,8 @@ class RetentionReport:
 
 
 def delete_segments(segments: list[tuple[int, int, str, int]], report: RetentionReport) -> None:
-    """Delete those of the (id, camera_id, path, size) rows that are still unlocked, then their files; the cameras'
-    recorded spans shrink or split in the same transaction.
+    """Delete those of the (id, camera_id, path, size) rows that are still unlocked, then their files (or objects);
+    the cameras' recorded spans shrink or split in the same transaction.
 
     The rows are locked and re-read first: an export may have locked some since they were chosen, and only the
     files of rows actually deleted go. The index never points at a missing file; a crash between the two steps
@@ -54,8 +55,9 @@ def delete_segments(segments: list[tuple[int, int, str, int]], report: Retention
                 masked.setdefault(camera_id, []).append((start, end))
         for camera_id, removed in masked.items():
             recorded_spans.segments_removed(camera_id, removed)
+    store = recordings_store()
     for _pk, camera_id, path, size, *_ in doomed:
-        (settings.RECORDINGS_ROOT / path).unlink(missing_ok=True)
+        store.delete(path)
         report.deleted += 1
         report.freed_bytes += size
         report.by_camera[camera_id] = report.by_camera.get(camera_id, 0) + 1
@@ -65,14 +67,21 @@ def oldest_unlocked(queryset):
     return queryset.filter(locked=False).order_by("start").values_list("pk", "camera_id", "path", "size")
 
 
-def free_disk_gib() -> float:
-    settings.RECORDINGS_ROOT.mkdir(parents=True, exist_ok=True)
-    return shutil.disk_usage(settings.RECORDINGS_ROOT).free / 2**30
+def free_disk_gib() -> float | None:
+    """Free space where the recordings are kept; None for a store without a disk of its own to fill (a bucket)."""
+    free = recordings_store().free_bytes()
+    return None if free is None else free / 2**30
 
 
 def apply_retention(now: datetime | None = None) -> RetentionReport:
     now = now or timezone.now()
     report = RetentionReport()
+    try:
+        recordings_store().check()
+    except StoreUnavailable as exc:
+        # Rows deleted now would leave their files in the store for good: the next round deletes both.
+        log.warning("retention waits: %s", exc)
+        return report
     for camera in Camera.objects.exclude(retention_days=None, retention_gib=None):
         footage = Segment.objects.filter(camera=camera)
         if camera.retention_days:
@@ -87,7 +96,7 @@ def apply_retention(now: datetime | None = None) -> RetentionReport:
                 doomed.append(row)
                 excess -= row[3]
             delete_segments(doomed, report)
-    while free_disk_gib() < settings.MIN_FREE_DISK_GIB:
+    while (free := free_disk_gib()) is not None and free < settings.MIN_FREE_DISK_GIB:
         batch = list(oldest_unlocked(Segment.objects.all())[:DISK_BATCH])
         if not batch:
             report.disk_floor_unreachable = True

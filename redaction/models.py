@@ -68,10 +68,6 @@ class Export(models.Model):
     def __str__(self) -> str:
         return f"export {self.pk} of {self.camera_id}"
 
-    @property
-    def path(self):
-        return settings.EXPORTS_ROOT / self.file
-
 
 class ExportTrack(models.Model):
     """A face, person or moving object found in the span, for the investigator to mask or keep visible."""

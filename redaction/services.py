@@ -22,6 +22,7 @@ from recordings.playback import clip_chunks, clip_lead_seconds, segments_in_span
 from redaction import signing, weak_frames
 from redaction.models import Export, ExportStatus, ExportTrack, ExportTrackPicture
 from redaction.progress import publish_progress
+from storage.configured import exports_store, recordings_store
 from video.box_follow import follow_box
 from video.geometry import Box
 from video.redaction import ManualBox, RedactionTrack, find_tracks, render
@@ -77,10 +78,11 @@ def request_export(camera, start: datetime, end: datetime, *, redact: list[str],
         if not segments:
             raise NoFootage(
                 f"No footage of {camera.name} was recorded between {start.isoformat()} and {end.isoformat()}.")
-        missing = sum(not segment.file.is_file() for segment in segments)
+        store = recordings_store()
+        missing = sum(not store.exists(segment.path) for segment in segments)
         if missing:
-            raise NoFootage(f"{missing} of the {len(segments)} recordings of this span are missing from the "
-                            "server's disk; ask an administrator to check the recordings folder.")
+            raise NoFootage(f"{missing} of the {len(segments)} recordings of this span are missing from where the "
+                            "recordings are kept; ask an administrator to check the recordings store.")
         export = Export.objects.create(
             camera=camera, start=start, end=end, redact=sorted(set(redact)), areas=areas, style=style, reason=reason,
             mute_audio=mute_audio,
@@ -322,8 +324,9 @@ def render_export(export: Export) -> None:
     areas = [[tuple(point) for point in area["points"]] for area in export.areas]
     settings.EXPORTS_ROOT.mkdir(parents=True, exist_ok=True)
     name = f"export-{export.pk}.mp4"
-    # Rendered under a name of this worker's and renamed when whole, while it still holds the job: a crash never
-    # leaves a half file under the real name, and a worker that lost the job never overwrites the winner's.
+    # Rendered on this disk under a name of this worker's, and put into the store when whole while it still holds
+    # the job (its row locked by the claimed update): a crash never leaves a half file under the real name, and a
+    # worker that lost the job never overwrites the winner's.
     partial = settings.EXPORTS_ROOT / f"{name}.{hashlib.sha256(export.worker.encode()).hexdigest()[:12]}.part"
     try:
         with tempfile.TemporaryDirectory() as directory:
@@ -338,7 +341,7 @@ def render_export(export: Export) -> None:
             _report(export, claimed=True, status=ExportStatus.DONE, progress=1.0, finished_at=timezone.now(),
                     worker="", file=name, file_size=result.size, sha256=result.sha256, manifest=export.manifest,
                     has_audio=result.sound)
-            partial.replace(settings.EXPORTS_ROOT / name)
+            exports_store().put(name, partial, result.sha256)
     finally:
         partial.unlink(missing_ok=True)
     log.info("export %s: rendered %s (%d bytes)", export.pk, name, result.size)

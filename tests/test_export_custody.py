@@ -254,7 +254,7 @@ def test_an_export_of_footage_missing_from_disk_is_refused_in_words(footage, cam
     response = investigator_client.post("/api/v1/exports/", {
         "camera": camera.pk, "start": START.isoformat(), "end": (START + timedelta(seconds=30)).isoformat(),
         "reason": "case 2026-208"}, format="json")
-    assert response.status_code == 404 and "missing from the server's disk" in response.json()["detail"]
+    assert response.status_code == 404 and "missing from where the recordings are kept" in response.json()["detail"]
     assert not Export.objects.exists()
 
 

@@ -164,9 +164,12 @@ def test_a_segment_finished_but_not_indexed_when_the_recorder_died_is_indexed_on
     *older, newest = segments_of(camera)
     orphans = {s.path: s.sha256 for s in (older[1], newest)}
     Segment.objects.filter(pk__in=[older[1].pk, newest.pk]).delete()  # the rows, not the files
-    thread = CameraRecorder(camera)
-    thread.lease = lease_of(camera)
-    thread.recover_interrupted_segments()
+    recorder = CameraRecorder(camera)
+    recorder.lease = lease_of(camera)
+    recorder.uploader.start()
+    recorder.recover_interrupted_segments()
+    recorder.uploader.stop()  # once what recovery handed it is stored and indexed
+    recorder.uploader.join()
     found = {s.path: s.sha256 for s in segments_of(camera)}
     assert found[newest.path] == orphans[newest.path]
     assert older[1].path not in found, "an older file without a row was being removed: it stays unindexed"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vms.env import SettingError, database_from_url, env_bool, env_float, env_str
+from vms.env import SettingError, database_from_url, env_bool, env_float, env_str, storage_from_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,3 +63,36 @@ def test_a_heartbeat_longer_than_half_the_lease_is_refused():
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "VMS_RECORDER_HEARTBEAT_SECONDS (2) must be at most half of VMS_RECORDER_LEASE_SECONDS (3)" in result.stderr
+
+
+def test_storage_urls():
+    assert storage_from_url(None) is None
+    assert storage_from_url("file:///srv/vms-media") == {"backend": "filesystem", "root": Path("/srv/vms-media")}
+    assert storage_from_url("s3://footage/site-a?endpoint=http://10.0.0.5:7480&region=eu-west-1") == {
+        "backend": "s3", "bucket": "footage", "prefix": "site-a", "endpoint": "http://10.0.0.5:7480",
+        "region": "eu-west-1"}
+    assert storage_from_url("s3://footage")["endpoint"] is None
+    for url, message in (("ftp://footage/x", "must start with file:// or s3://"),
+                         ("file://server/share", "file:///path/to/folder"),
+                         ("s3://Foot_Age/x", "must name a bucket"),
+                         ("s3://footage?endpoint=10.0.0.5:7480", "endpoint must be http://host:port"),
+                         ("s3://footage?bucket=other", "knows only the options endpoint and region"),
+                         ("s3://footage?region=a&region=b", "once, with a value")):
+        with pytest.raises(SettingError, match=message):
+            storage_from_url(url)
+
+
+def test_the_server_refuses_an_object_store_without_its_keys(tmp_path):
+    env = {**os.environ, "VMS_STORAGE_URL": "s3://footage?endpoint=http://127.0.0.1:9"}
+    env.pop("VMS_STORAGE_ACCESS_KEY", None)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "VMS_STORAGE_ACCESS_KEY and VMS_STORAGE_SECRET_KEY (or their _FILE variants) must be set" in result.stderr
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    env.update(VMS_STORAGE_ACCESS_KEY="vms", VMS_STORAGE_SECRET_KEY_FILE=str(secret))
+    result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c",
+                             "from django.conf import settings; print(settings.STORAGE['secret_key'])"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines()[-1] == "from-a-file", result.stderr

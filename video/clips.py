@@ -1,9 +1,12 @@
 """Stream one MP4 of a span of recorded segments, remuxed on the fly: no transcode, nothing on disk. The sound goes
-with the video when the segments have it."""
+with the video when the segments have it. A segment is a file's path, or a function that opens it (a store's file
+read as it is read), called only when the clip comes to that segment."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing, nullcontext
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 from av.audio.stream import AudioStream
@@ -11,12 +14,14 @@ from av.video.stream import VideoStream
 
 from video.muxer_output import MuxerOutput
 
+SegmentSource = Path | Callable[[], BinaryIO]
+
 # Fragmented, so the muxer never seeks back and every byte can go to the client as soon as it is written.
 _MUX_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
 
 
 def iter_clip(
-    segment_paths: list[Path], start_offset: float, end: float, chunk_size: int = 256 * 1024
+    segments: list[SegmentSource], start_offset: float, end: float, chunk_size: int = 256 * 1024
 ) -> Iterator[bytes]:
     """Yield one fragmented MP4 of consecutive segments, from `start_offset` to `end` seconds after the start
     of the first segment, as the muxer writes it.
@@ -33,7 +38,7 @@ def iter_clip(
         stream = sound = None
         origin = None
         last_sound = -1
-        for packet, dts, pts, video, audio in _packets_in_span(segment_paths, Fraction(start_offset), Fraction(end)):
+        for packet, dts, pts, video, audio in _packets_in_span(segments, Fraction(start_offset), Fraction(end)):
             if stream is None:
                 stream = output.add_stream_from_template(video)
                 stream.time_base = video.time_base
@@ -64,24 +69,26 @@ def iter_clip(
         yield chunks.take()
 
 
-def clip_lead(segment_paths: list[Path], start_offset: float) -> float:
+def clip_lead(segments: list[SegmentSource], start_offset: float) -> float:
     """How many seconds before `start_offset` the clip iter_clip makes really starts (at the keyframe before it)."""
-    for packet, dts, *_ in _packets_in_span(segment_paths, Fraction(start_offset), Fraction(start_offset)):
+    for packet, dts, *_ in _packets_in_span(segments, Fraction(start_offset), Fraction(start_offset)):
         if packet.stream.type == "video":
             return max(0.0, start_offset - float(dts))
     raise ValueError("no recorded video in this span")
 
 
 def _packets_in_span(
-    segment_paths: list[Path], start_offset: Fraction, end: Fraction
+    segments: list[SegmentSource], start_offset: Fraction, end: Fraction
 ) -> Iterator[tuple[av.Packet, Fraction, Fraction, VideoStream, AudioStream | None]]:
     """Yield (packet, dts, pts, the segment's video, its sound or None) of the span, times in seconds since the first
     segment's start; sound from the first frame yielded on (its keyframe), placed by the video's first dts."""
     segment_start = Fraction(0)
     opening_gop: list[tuple[av.Packet, Fraction, Fraction]] = []  # from the last keyframe before the start, with sound
     started = False
-    for index, path in enumerate(segment_paths):
-        with av.open(str(path)) as container:
+    for index, source in enumerate(segments):
+        # FFmpeg reads a path itself; a file object it reads through Python, which closes it afterwards.
+        with (nullcontext(str(source)) if isinstance(source, Path) else closing(source())) as file, \
+                av.open(file) as container:
             # Yielded with every packet, even earlier segments' ones, because the output stream is made
             # from it and a closed container's stream must not be used.
             video = container.streams.video[0]
@@ -118,7 +125,7 @@ def _packets_in_span(
                 if packet.is_keyframe and dts >= end:
                     return
                 yield packet, dts, pts, video, audio
-            if not started and index == len(segment_paths) - 1 and start_offset < segment_end:
+            if not started and index == len(segments) - 1 and start_offset < segment_end:
                 # The span starts in the recording's last GOP.
                 for early in opening_gop:
                     yield (*early, video, audio)

@@ -170,7 +170,7 @@ class SegmentWriter:
         self._raise_disk_failure()
         _check_readable(self._part)
         os.replace(self._part, self.path)
-        _fsync_directory(self.path.parent)
+        fsync_directory(self.path.parent)
         with open(self.path, "rb") as file:
             init_size = _init_size(file)
         return RecordedSegment(
@@ -235,7 +235,7 @@ def recover_partial(part_path: Path) -> RecordedSegment | None:
         return None
     os.replace(rescue, final)
     part_path.unlink()
-    _fsync_directory(final.parent)
+    fsync_directory(final.parent)
     return describe_segment(final)
 
 
@@ -330,7 +330,7 @@ def _media_duration(container: av.container.InputContainer) -> float:
     return 0.0 if first is None else float((end - first) * video.time_base)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make a rename in `directory` survive a power cut."""
     fd = os.open(directory, os.O_RDONLY)
     try:

@@ -16,6 +16,7 @@ from vms.env import (
     env_path,
     env_str,
     redis_url,
+    storage_from_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -257,6 +258,21 @@ OUTBOUND_ALLOW = env_networks("VMS_OUTBOUND_ALLOW")
 
 # Exports
 EXPORTS_ROOT = MEDIA_ROOT / "exports"
+
+# Where recordings and exports are kept (storage/): unset, the media folder (RECORDINGS_ROOT, EXPORTS_ROOT); or
+# file:///path, another folder; or s3://bucket/prefix?endpoint=...&region=..., an S3-compatible object store, which
+# recorders upload each finished segment to from RECORDINGS_ROOT on their own disk.
+STORAGE = storage_from_url(env_str("VMS_STORAGE_URL"))
+_storage_keys = (env_str("VMS_STORAGE_ACCESS_KEY"), env_str("VMS_STORAGE_SECRET_KEY"))
+if STORAGE is not None and STORAGE["backend"] == "s3":
+    if not all(_storage_keys):
+        raise SettingError("VMS_STORAGE_ACCESS_KEY and VMS_STORAGE_SECRET_KEY (or their _FILE variants) must be "
+                           "set for an s3:// VMS_STORAGE_URL")
+    STORAGE["access_key"], STORAGE["secret_key"] = _storage_keys
+elif any(_storage_keys):
+    raise SettingError("VMS_STORAGE_ACCESS_KEY and VMS_STORAGE_SECRET_KEY are for an s3:// VMS_STORAGE_URL only")
+# A recorder that cannot upload keeps the segments on its disk and tries again after a pause that doubles up to this.
+STORAGE_RETRY_MAX_SECONDS = env_float("VMS_STORAGE_RETRY_MAX_SECONDS", 30.0, minimum=1.0)
 SIGNING_KEY_FILE = env_path("VMS_SIGNING_KEY_FILE", DATA_ROOT / "signing_key.pem")
 EXPORT_MAX_SECONDS = env_float("VMS_EXPORT_MAX_SECONDS", 3 * 3600.0, minimum=1.0)
 # "self": the requester approves their own export by rendering it; "other": someone else must (four eyes).

@@ -48,6 +48,8 @@ class CameraStatusSerializer(serializers.Serializer):
     last_frame_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField(source="live_error")
     analytics_error = serializers.CharField(help_text="Why the camera's analytics do not run; empty when they do")
+    storage_error = serializers.CharField(help_text="Why recorded segments wait on the recorder's disk (the store or "
+                                          "the database cannot take them); empty when all are stored")
     changed_at = serializers.DateTimeField(source="live_changed_at", allow_null=True)
     recorder = serializers.CharField(source="recorder.name", default=None, allow_null=True)
 

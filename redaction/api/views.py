@@ -28,6 +28,7 @@ from redaction.api.serializers import (
     SigningKeySerializer,
 )
 from redaction.models import Export, ExportStatus, ExportTrackPicture
+from storage.configured import exports_store
 from vms.api.errors import problem
 from vms.api.permissions import requires
 from vms.api.schema import PROBLEM
@@ -124,7 +125,7 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
             return export
         audit.record(AuditAction.EXPORT_DOWNLOADED, request=request, camera=export.camera, export=export.pk,
                      sha256=export.sha256)
-        return FileResponse(open(export.path, "rb"), as_attachment=True, filename=export.file,  # noqa: SIM115
+        return FileResponse(exports_store().open(export.file), as_attachment=True, filename=export.file,
                             content_type="video/mp4")
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: PROBLEM})
@@ -152,8 +153,8 @@ class ExportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         if export.status != ExportStatus.DONE:
             return problem(status.HTTP_409_CONFLICT,
                            f"This export is not ready: {export.get_status_display().lower()}.")
-        if not export.path.is_file():
-            return problem(status.HTTP_404_NOT_FOUND, "The export's file is missing from the server.")
+        if not exports_store().exists(export.file):
+            return problem(status.HTTP_404_NOT_FOUND, "The export's file is missing from where exports are kept.")
         return export
 
 

@@ -11,6 +11,7 @@ import pytest
 from tests.standins import footage
 from tests.standins import redaction_scene as scenes
 from tests.standins.footage import PeopleClip
+from tests.standins.object_store import CephObjectGateway, S3Bucket
 from tests.standins.onvif_event_camera import OnvifEventCamera
 from tests.standins.ptz_camera import PtzCamera
 from tests.standins.rtsp_servers import FileRtspServer, GstCamera, OnvifMetadataCamera, SpeakerCamera
@@ -157,3 +158,19 @@ def ptz_video_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PtzCa
         pytest.skip("the PTZ stand-in needs root, unshare and ip for its network namespace and veth pair")
     with PtzCamera(tmp_path_factory.mktemp("ptz"), video=True) as camera:
         yield camera
+
+
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[CephObjectGateway]:
+    """A real S3 server (Ceph's RADOS Gateway on a single-node cluster) for the session."""
+    with CephObjectGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def s3_recordings(settings, object_store: CephObjectGateway) -> Iterator[S3Bucket]:
+    """Recordings and exports kept in a bucket of their own on the S3 server, as VMS_STORAGE_URL would say."""
+    bucket = S3Bucket(object_store)
+    settings.STORAGE = bucket.setting
+    yield bucket
+    bucket.empty()

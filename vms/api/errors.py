@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
+
+from storage import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 TITLES = {
     400: "Invalid request",
@@ -51,6 +57,10 @@ def problem(status_code: int, detail: str, *, type_: str | None = None, errors: 
 
 
 def problem_exception_handler(exc, context):
+    if isinstance(exc, StoreUnavailable):
+        log.warning("%s", exc)
+        return problem(503, "The recordings cannot be read right now: their store does not answer. Try again in a "
+                       "moment; an administrator sees why on the health page.", type_="store_unavailable")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     response = exception_handler(exc, context)

@@ -1,4 +1,5 @@
-"""GET /api/v1/health/: database, Redis, each recorder process and its cameras, and free disk."""
+"""GET /api/v1/health/: database, Redis, each recorder process and its cameras, free disk, and the recordings
+store."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from rest_framework.views import APIView
 
 from devices.models import Camera
 from recordings.models import RecorderProcess
+from storage import StoreUnavailable
+from storage.configured import recordings_store
 from vms.api.permissions import requires
 
 
@@ -62,8 +65,24 @@ def disk() -> dict:
             "free_gib": round(free_gib, 2), "floor_gib": settings.MIN_FREE_DISK_GIB}
 
 
+def storage() -> dict:
+    """Where recordings are kept, whether this server reaches it, and the cameras whose segments wait on their
+    recorder's disk because the store (or the database) does not take them."""
+    store = recordings_store()
+    report = {"ok": True, "location": store.location}
+    try:
+        store.check()
+    except StoreUnavailable as exc:
+        report.update(ok=False, error=str(exc))
+    report["waiting"] = list(Camera.objects.filter(enabled=True).exclude(storage_error="")
+                             .values("name", "storage_error").order_by("name"))
+    report["ok"] = report["ok"] and not report["waiting"]
+    return report
+
+
 class HealthView(APIView):
-    """Overall `ok` is false when the database, Redis or the disk fails, or an enabled camera has no live
+    """Overall `ok` is false when the database, Redis, the disk or the recordings store fails, segments wait on a
+    recorder's disk, or an enabled camera has no live
     recorder (or, with analytics on, no live analytics worker, or analytics that cannot run)."""
 
     permission_classes = [requires("recordings.view_recorderprocess")]
@@ -88,9 +107,10 @@ class HealthView(APIView):
             for camera in Camera.objects.filter(enabled=True, analytics_enabled=True).exclude(analytics_error="")
             .values("name", "analytics_error")
         ]
-        report = {"database": check_database(), "redis": check_redis(), "disk": disk(), "recorders": processes,
+        report = {"database": check_database(), "redis": check_redis(), "disk": disk(), "storage": storage(),
+                  "recorders": processes,
                   "cameras_without_recorder": unrecorded, "analytics": analysers,
                   "cameras_without_analytics": unanalysed, "analytics_problems": analytics_problems}
-        report["ok"] = (all(report[k]["ok"] for k in ("database", "redis", "disk"))
+        report["ok"] = (all(report[k]["ok"] for k in ("database", "redis", "disk", "storage"))
                         and not unrecorded and not unanalysed and not analytics_problems)
         return Response(report, status=200 if report["ok"] else 503)

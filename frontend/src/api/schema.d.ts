@@ -464,7 +464,8 @@ export interface paths {
   };
   "/api/v1/health/": {
     /**
-     * @description Overall `ok` is false when the database, Redis or the disk fails, or an enabled camera has no live
+     * @description Overall `ok` is false when the database, Redis, the disk or the recordings store fails, segments wait on a
+     * recorder's disk, or an enabled camera has no live
      * recorder (or, with analytics on, no live analytics worker, or analytics that cannot run).
      */
     get: operations["v1_health_retrieve"];
@@ -973,6 +974,8 @@ export interface components {
       last_error: string;
       /** @description Why the camera's analytics do not run; empty when they do */
       analytics_error: string;
+      /** @description Why recorded segments wait on the recorder's disk (the store or the database cannot take them); empty when all are stored */
+      storage_error: string;
       /** Format: date-time */
       changed_at: string | null;
       recorder: string | null;
@@ -1004,6 +1007,8 @@ export interface components {
       last_error: string;
       /** @description Why the camera's analytics do not run; empty when they do */
       analytics_error: string;
+      /** @description Why recorded segments wait on the recorder's disk (the store or the database cannot take them); empty when all are stored */
+      storage_error: string;
       /** Format: date-time */
       changed_at: string | null;
       recorder?: string | null;
@@ -7240,7 +7245,8 @@ export interface operations {
     };
   };
   /**
-   * @description Overall `ok` is false when the database, Redis or the disk fails, or an enabled camera has no live
+   * @description Overall `ok` is false when the database, Redis, the disk or the recordings store fails, segments wait on a
+   * recorder's disk, or an enabled camera has no live
    * recorder (or, with analytics on, no live analytics worker, or analytics that cannot run).
    */
   v1_health_retrieve: {

@@ -163,6 +163,7 @@ export interface Health {
   database: HealthCheck & { engine?: string };
   redis: HealthCheck & { used?: boolean; detail?: string };
   disk: HealthCheck & { path: string; total_gib: number; free_gib: number; floor_gib: number };
+  storage: HealthCheck & { location: string; waiting: { name: string; storage_error: string }[] };
   recorders: RecorderReport[];
   cameras_without_recorder: string[];
   cameras_without_analytics: string[];

@@ -38,6 +38,7 @@ export function CameraStatus({ status, eventsError, analyticsNotice }: CameraSta
       {status.state !== "online" && status.last_error && <span class="status-error">{status.last_error}</span>}
       {status.state === "online" && status.last_error && <span class="note" data-testid="stream-notice">{status.last_error}</span>}
       {status.analytics_error && <span class="status-error" data-testid="analytics-error">Analytics: {status.analytics_error}</span>}
+      {status.storage_error && <span class="status-error" data-testid="storage-error">Storage: {status.storage_error}</span>}
       {eventsError && <span class="status-error" data-testid="events-error">Camera events: {eventsError}</span>}
       {analyticsNotice && <span class="note" data-testid="analytics-notice">{analyticsNotice}</span>}
       {status.changed_at && <span class="muted small" title={status.changed_at}>changed {ago(status.changed_at)}</span>}

@@ -1,4 +1,5 @@
-/** Is the VMS well: database, Redis, disk, each recorder and its cameras, and cameras nobody records. */
+/** Is the VMS well: database, Redis, disk, the recordings store, each recorder and its cameras, and cameras nobody
+ * records. */
 
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
@@ -82,6 +83,7 @@ export function HealthPage() {
               <div>{report.disk.free_gib} GiB free of {report.disk.total_gib} GiB</div>
               <div class="muted small">Oldest recordings are deleted below {report.disk.floor_gib} GiB · {report.disk.path}</div>
             </Check>
+            <Check title="Storage" check={report.storage}><div class="muted small">{report.storage.location}</div></Check>
           </div>
           {report.cameras_without_recorder.length > 0 && (
             <div class="notice notice-error" data-testid="unrecorded">
@@ -93,6 +95,11 @@ export function HealthPage() {
               Not being analysed although they should be: {report.cameras_without_analytics.join(", ")}. Is an analytics worker running?
             </div>
           )}
+          {report.storage.waiting.map((camera) => (
+            <div class="notice notice-error" data-testid="storage-waiting" key={camera.name}>
+              Recordings of {camera.name} wait on their recorder: {camera.storage_error}
+            </div>
+          ))}
           {report.analytics_problems.map((problem) => (
             <div class="notice notice-error" data-testid="analytics-problem" key={problem.camera}>
               Analytics of {problem.camera} do not run: {problem.error}

@@ -1,0 +1,176 @@
+"""Each finished segment of a camera goes from the recorder's disk into the recordings store, checked whole, and only
+then into the index; then the recorder's copy goes (unless it is the store's own file). A thread per camera, apart
+from the camera's packets: a store or database outage holds the segments on the disk, in order, and the camera goes on
+recording; the camera's `storage_error` says so until they are all in."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection
+
+from devices.models import Camera
+from devices.status import publish_status
+from recordings.leases import Lease
+from recordings.models import Segment
+from recordings.segment_files import is_held, segment_path
+from recordings.services import index_segments
+from storage import StoreUnavailable
+from storage.configured import recordings_store
+from video.segments import RecordedSegment
+
+log = logging.getLogger(__name__)
+
+
+class LeaseUnconfirmed(Exception):
+    """A held segment waits: the recorder's lease of the camera is not confirmed yet."""
+FIRST_RETRY_SECONDS = 1.0
+
+
+def segment_key(local: Path) -> str:
+    """The index's and the store's name of a segment written at `local`: its path under the recordings folder."""
+    return str(local.relative_to(settings.RECORDINGS_ROOT))
+
+
+def keeps_local_copy(local: Path) -> bool:
+    """Whether the recorder's file stays once indexed: it is the store's own file (the store is this folder)."""
+    return recordings_store().local_path(segment_key(local)) == local
+
+
+class SegmentUploader(threading.Thread):
+    """Puts a camera's finished segments into the store and the index, in the order they were finished."""
+
+    def __init__(self, camera_id: int, lease: Callable[[], Lease], on_camera_gone: Callable[[], None]) -> None:
+        super().__init__(name=f"camera-{camera_id}-uploads", daemon=True)
+        self.camera_id = camera_id
+        self.lease = lease
+        self.on_camera_gone = on_camera_gone
+        self.waiting: queue.Queue[tuple[RecordedSegment, bool]] = queue.Queue()
+        self.queued: set[Path] = set()
+        self.finishing = threading.Event()
+        self.problem = ""
+
+    def add(self, segment: RecordedSegment, unmasked: bool = False) -> None:
+        """Take a finished segment (from the packet path: never blocks)."""
+        self.queued.add(segment.path)
+        self.waiting.put((segment, unmasked))
+
+    def has(self, local: Path) -> bool:
+        """Whether the segment at `local` waits here already (recovery must not add it twice)."""
+        return local in self.queued
+
+    def stop(self) -> None:
+        """Store and index the segments handed over so far (the camera's last one too), then end; at the first
+        failure from then on, end at once: what is left stays on the disk for the next start's recovery."""
+        self.finishing.set()
+        self.waiting.put(None)
+
+    def run(self) -> None:
+        try:
+            while (item := self.waiting.get()) is not None:
+                if not self.store_until_done(*item):
+                    break
+                self.queued.discard(item[0].path)
+                if self.waiting.empty():
+                    self.report("")
+        finally:
+            connection.close()
+
+    def store_until_done(self, segment: RecordedSegment, unmasked: bool) -> bool:
+        """Upload and index one segment, trying again after a doubling pause; False when the camera stopped first."""
+        pause = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                self.store(segment, unmasked)
+                return True
+            except LeaseUnconfirmed:
+                self.report(f"The recorder cannot confirm it still records this camera (the database is out of "
+                            f"reach); {self.backlog()} held on its disk until it can.")
+            except StoreUnavailable as exc:
+                self.report(f"Recordings cannot be stored ({exc}); {self.backlog()} kept on the recorder's disk "
+                            "until they can.")
+            except DatabaseError as exc:
+                connection.close()  # the next query opens a new connection
+                self.report(f"Recordings cannot be indexed (database unavailable: {exc}); {self.backlog()} kept "
+                            "on the recorder's disk until they can.")
+            if self.finishing.is_set() or self.finishing.wait(pause):
+                return False
+            pause = min(pause * 2, settings.STORAGE_RETRY_MAX_SECONDS)
+
+    def store(self, segment: RecordedSegment, unmasked: bool) -> None:
+        """Store and index one segment; a held one (recorded while the lease was not confirmed) first waits for the
+        lease and moves beside the others. Indexed only while the camera is still this recorder's (Lease.fenced)."""
+        if not segment.path.exists():
+            return  # added twice (a recovery raced the camera's own report): the first one took it
+        held = is_held(segment.path, self.camera_id, unmasked)
+        if held:
+            if not self.lease().valid():
+                raise LeaseUnconfirmed
+            final = segment_path(self.camera_id, segment.start, unmasked)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            segment.path.rename(final)
+            segment = replace(segment, path=final)
+        store, key = recordings_store(), segment_key(segment.path)
+        store.put(key, segment.path, segment.sha256)
+        try:
+            indexed = self.lease().fenced(index_segments, segments=[Segment(
+                camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
+                size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked, path=key)])
+        except DatabaseError:
+            if held:  # back to where it waits, until the database answers
+                segment.path.rename(segment_path(self.camera_id, segment.start, unmasked, held=True))
+            raise
+        except IntegrityError:
+            # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
+            if not Segment.objects.filter(path=key).exists():
+                store.delete(key)
+                segment.path.unlink(missing_ok=True)
+                self.on_camera_gone()
+                return
+        if not indexed:
+            self.left_out(segment, key, held)
+            return
+        if not keeps_local_copy(segment.path):
+            segment.path.unlink(missing_ok=True)
+
+    def left_out(self, segment: RecordedSegment, key: str, held: bool) -> None:
+        """The database says another recorder holds the camera now, and the segment's time may be its own: it stays
+        out of the index and the store. Recorded while the lease was not confirmed, it is deleted; else it stays on
+        this disk."""
+        if not keeps_local_copy(segment.path):
+            recordings_store().delete(key)
+        if held:
+            segment.path.unlink(missing_ok=True)
+            log.warning("camera %s: segment of %s recorded while cut off deleted: another recorder holds the camera",
+                        self.camera_id, segment.start.isoformat())
+        else:
+            log.warning("camera %s: %s left out of the index: another recorder holds the camera now",
+                        self.camera_id, segment.path.name)
+
+    def backlog(self) -> str:
+        count = self.waiting.qsize() + 1
+        return "1 segment is" if count == 1 else f"{count} segments are"
+
+    def report(self, problem: str) -> None:
+        """Say in the camera's status (and once in the log) that segments wait, or that they no longer do."""
+        if problem == self.problem:
+            return
+        if problem and not self.problem:
+            log.warning("camera %s: %s", self.camera_id, problem)
+        elif not problem:
+            log.info("camera %s: the recordings that waited on the recorder's disk are stored and indexed",
+                     self.camera_id)
+        try:
+            Camera.objects.filter(pk=self.camera_id).update(storage_error=problem[:500])
+        except DatabaseError:
+            connection.close()
+            return  # said once the database is back
+        if bool(problem) != bool(self.problem):
+            publish_status(self.camera_id)
+        self.problem = problem
