@@ -385,13 +385,6 @@ class Talk:
         await self.connection.close()
 
 
-# GStreamer's ONVIF server (and cameras built on it) answers PLAY before its back-channel pipeline plays: sound sent at
-# once was now and then lost for the whole session (one session in each of 3 runs of the talk tests on a loaded
-# machine, over TCP and UDP alike); sent this long after PLAY, none was (3 runs, same load). The first words of a
-# talk wait for it, once per session.
-PLAY_SETTLE_SECONDS = 0.3
-
-
 async def open_talk(url: str, username: str = "", password: str = "", transport: Literal["tcp", "udp"] = "tcp"
                     ) -> Talk:
     """Open the back channel of the camera at `url`: DESCRIBE, SETUP of its sendonly audio, PLAY. Raises
@@ -410,7 +403,6 @@ async def open_talk(url: str, username: str = "", password: str = "", transport:
         else:
             udp = _udp_to(connection, await _setup_udp(connection, channel))
         await connection.request("PLAY", connection.url, {"Range": "npt=0.000-", "Require": REQUIRE})
-        await asyncio.sleep(PLAY_SETTLE_SECONDS)
         return Talk(connection, channel, udp)
     except BaseException:
         if udp is not None:

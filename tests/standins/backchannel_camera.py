@@ -33,7 +33,7 @@ SPEAKERS = {
 VIDEO = (
     "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=10/1"
     " ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 threads=1"
-    " ! video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+    " ! video/x-h264,profile=baseline ! tee allow-not-linked=true ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
 )
 
 
