@@ -99,3 +99,13 @@ def small_disk(tmp_path):
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
     yield mount_point
     subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
+
+
+@pytest.fixture
+def fast_recorder(settings):
+    """Short segments, leases and retries, so that a recorder in the test's own process reacts within seconds."""
+    settings.SEGMENT_SECONDS = 2.0
+    settings.RECORDER_LEASE_SECONDS = 4.0
+    settings.CAMERA_READ_TIMEOUT = 3.0
+    settings.RECONNECT_MAX_SECONDS = 2.0
+    settings.STORAGE_RETRY_MAX_SECONDS = 2.0

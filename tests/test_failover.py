@@ -100,6 +100,17 @@ def segments_since(camera: Camera, moment: datetime) -> list[Segment]:
     return [s for s in segments_of(camera) if s.start >= moment]
 
 
+def back_and_letting_go(cluster: Cluster, returned: subprocess.Popen, camera: Camera, other: subprocess.Popen) -> None:
+    """A recorder that comes back (resumed, or reconnected to the database) finds the camera is not its own any more
+    and lets its thread go, carrying on itself, while the other records on."""
+    wait_for(lambda: "recording stopped" in cluster.log_of(returned), 30,
+             "the returned recorder to stop recording the camera")
+    returned_at = timezone.now()
+    wait_for(lambda: len(segments_since(camera, returned_at)) >= 1, 30, "another segment by the other")
+    assert returned.poll() is None, "the returned recorder should carry on"
+    assert holder_pid(camera) == other.pid
+
+
 def assert_whole_and_once(camera: Camera) -> None:
     segments = segments_of(camera)
     assert_no_time_twice(segments)
@@ -182,13 +193,7 @@ def test_a_frozen_recorder_says_lost_and_indexes_nothing_of_the_time_the_other_t
         taken_at = timezone.now()
         wait_for(lambda: len(segments_since(camera, taken_at)) >= 2, 40, "the other recorder to record")
         frozen.send_signal(signal.SIGCONT)
-        # Its heartbeat comes back; it finds the camera is not its own any more and lets its thread go.
-        wait_for(lambda: "recording stopped" in cluster.log_of(frozen), 30,
-                 "the resumed recorder to stop recording the camera")
-        resumed_at = timezone.now()
-        wait_for(lambda: len(segments_since(camera, resumed_at)) >= 1, 30, "another segment by the other")
-        assert frozen.poll() is None, "the resumed recorder should carry on"
-        assert holder_pid(camera) == other.pid
+        back_and_letting_go(cluster, frozen, camera, other)
         assert state()["state"] == CameraStatus.ONLINE
     assert_whole_and_once(camera)
 
@@ -239,12 +244,7 @@ def test_a_recorder_cut_off_from_the_database_indexes_nothing_of_the_time_the_ot
         taken_at = timezone.now()
         wait_for(lambda: len(segments_since(camera, taken_at)) >= 2, 40, "the other recorder to record")
         relay.mend()
-        wait_for(lambda: "recording stopped" in cluster.log_of(cut_off), 30,
-                 "the reconnected recorder to stop recording the camera")
-        resumed_at = timezone.now()
-        wait_for(lambda: len(segments_since(camera, resumed_at)) >= 1, 30, "another segment by the other")
-        assert cut_off.poll() is None, "the reconnected recorder should carry on"
-        assert holder_pid(camera) == other.pid
+        back_and_letting_go(cluster, cut_off, camera, other)
     assert_whole_and_once(camera)
 
 

@@ -24,7 +24,7 @@ from tests.recording_checks import (
 )
 from tests.standins.hostile_camera import split_annex_b
 from tests.standins.rtsp_servers import FileRtspServer, HostileCamera
-from tests.test_recorder import fast_recorder, running_recorder, segments_of  # noqa: F401  (fixtures)
+from tests.test_recorder import running_recorder, segments_of  # noqa: F401  (a fixture)
 from tests.test_video_segments import segments_from_clip
 from video.live import LiveChunk
 from video.parameter_sets import START_CODE, PictureFormat, leading_parameter_sets

@@ -36,15 +36,6 @@ from video.pattern_clip import make_clip
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
 
 
-@pytest.fixture
-def fast_recorder(settings):
-    settings.SEGMENT_SECONDS = 2.0
-    settings.RECORDER_LEASE_SECONDS = 4.0
-    settings.CAMERA_READ_TIMEOUT = 3.0
-    settings.RECONNECT_MAX_SECONDS = 2.0
-    settings.STORAGE_RETRY_MAX_SECONDS = 2.0
-
-
 def object_key(segment: Segment) -> str:
     return f"site/recordings/{segment.path}"
 

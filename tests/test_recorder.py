@@ -26,14 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def fast_recorder(settings):
-    settings.SEGMENT_SECONDS = 2.0
-    settings.RECORDER_LEASE_SECONDS = 4.0
-    settings.CAMERA_READ_TIMEOUT = 3.0
-    settings.RECONNECT_MAX_SECONDS = 2.0
-
-
-@pytest.fixture
 def running_recorder(fast_recorder):
     """A recorder in this process; the test may stop it early by calling what this yields."""
     stop = threading.Event()
