@@ -1,25 +1,12 @@
-"""factory_boy factories of recorded segments (rows only; tests that need real files write them)."""
+"""Recorded segments made for tests (rows only; tests that need real files write them), indexed as the recorder
+indexes them."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import factory
-
 from recordings.models import Segment
 from recordings.services import index_segments
-
-
-class SegmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Segment
-
-    duration = 10.0
-    end = factory.LazyAttribute(lambda s: s.start + timedelta(seconds=s.duration))
-    size = 5_000_000
-    sha256 = "0" * 64
-    init_size = 800
-    path = factory.Sequence(lambda n: f"test/{n:08d}.mp4")
 
 
 def record_run(camera, start, count: int, seconds: float = 10.0, **fields) -> list[Segment]:
