@@ -15,6 +15,7 @@ from analytics.models import Alarm
 from bench.soak.harness import RunRecord
 from recordings.models import Segment
 from redaction.models import Export, ExportStatus
+from storage.configured import exports_store
 from video.segments import PART_SUFFIX
 
 COVERAGE_GOAL = 0.99
@@ -130,12 +131,14 @@ def check_coverage(rows: list[Coverage]) -> Check:
 def check_exports(record: RunRecord) -> Check:
     """Every export requested is done (its file whole) or failed; none is left detecting or rendering."""
     exports = list(Export.objects.filter(pk__in=record.exports))
+    store = exports_store()
     problems = []
     for export in exports:
         if export.status not in (ExportStatus.DONE, ExportStatus.FAILED):
             problems.append(f"export {export.pk}: stuck {export.status} at {export.progress:.0%}")
         elif export.status == ExportStatus.DONE and (
-                not export.path.is_file() or hashlib.sha256(export.path.read_bytes()).hexdigest() != export.sha256):
+                not store.exists(export.file)
+                or hashlib.sha256(store.read(export.file)).hexdigest() != export.sha256):
             problems.append(f"export {export.pk}: done, but its file is missing or differs from its sha256")
     counts = {status: sum(e.status == status for e in exports) for status in ExportStatus.values}
     failed = [f"export {e.pk}: failed: {e.error}" for e in exports if e.status == ExportStatus.FAILED]
