@@ -200,14 +200,14 @@ def record(
             for packet in container.demux(video, *extra):
                 if stop.is_set():
                     return
-                if lease_end is not None:
-                    lapsed = time.monotonic() >= lease_end() - FINISH_MARGIN
-                    if lapsed and not aside:
-                        past = time.monotonic() >= lease_end()
-                        for copy in recordings:
-                            copy.cut(abandon=past)
-                    aside = lapsed
                 arrival = time.monotonic()
+                if lease_end is not None:
+                    end = lease_end()
+                    lapsed = arrival >= end - FINISH_MARGIN
+                    if lapsed and not aside:
+                        for copy in recordings:
+                            copy.cut(abandon=arrival >= end)
+                    aside = lapsed
                 if arrival - last_arrival >= read_timeout:
                     # When PyAV's timeout interrupts FFmpeg, FFmpeg hands out the partial frame it holds
                     # and waits all over again (measured): a packet this late means the camera went silent.
@@ -420,10 +420,7 @@ class _SegmentedRecording:
         (the lease of the camera ran out before this was told), their .part files stay as they were, without another
         byte, for the recorder that may hold the camera now to rescue; else they are finished."""
         if abandon:
-            for writer in (self._writer, self._ending[0] if self._ending is not None else None):
-                if writer is not None:
-                    writer.abandon()
-            self._writer = self._ending = None
+            self._abandon_segments()
             return
         if self._writer is not None:
             end = self._last.dts + self._last.duration
@@ -435,12 +432,15 @@ class _SegmentedRecording:
     def abandon(self) -> None:
         """Close the segments being written without another byte (the lease of the camera ran out): their .part
         files stay as they are, for the recorder that holds the camera now to rescue."""
+        self._abandon_segments()
+        if self._live is not None:
+            self._live.close()
+
+    def _abandon_segments(self) -> None:
         for writer in (self._writer, self._ending[0] if self._ending is not None else None):
             if writer is not None:
                 writer.abandon()
         self._writer = self._ending = None
-        if self._live is not None:
-            self._live.close()
 
     def finish(self) -> None:
         """Write what is left and close the current segment."""
