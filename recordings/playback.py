@@ -104,6 +104,20 @@ def clip_chunks(segments: list[Segment], since: datetime, until: datetime) -> It
     return iter_clip(sources_of(segments), start_offset, end)
 
 
+def clip_seconds(segments: list[Segment], since: datetime, lead: float, at: datetime) -> float | None:
+    """Where the wall-clock time `at` lies in the clip of clip_chunks(segments, since, ...), which starts `lead`
+    seconds before `since` (clip_lead_seconds): seconds from its first frame. None in a gap between the segments
+    (left out of the clip) or outside them."""
+    offset = max(0.0, (since - segments[0].start).total_seconds()) - lead
+    before = 0.0
+    for segment in segments:
+        into = (at - segment.start).total_seconds()
+        if 0 <= into < segment.duration:
+            return before + into - offset
+        before += segment.duration
+    return None
+
+
 def clip_lead_seconds(segments: list[Segment], since: datetime) -> float:
     """How much earlier than `since` the clip of clip_chunks starts: clips start on a keyframe."""
     return clip_lead(sources_of(segments), max(0.0, (since - segments[0].start).total_seconds()))

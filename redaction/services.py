@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,14 +19,15 @@ from accounts import audit
 from accounts.access import cameras_visible_to
 from accounts.models import AuditAction
 from recordings.models import Segment
-from recordings.playback import clip_chunks, clip_lead_seconds, segments_in_span
+from recordings.playback import clip_chunks, clip_lead_seconds, clip_seconds, segments_in_span
+from recordings.scene_metadata import frames_between
 from redaction import signing, weak_frames
 from redaction.models import Export, ExportStatus, ExportTrack, ExportTrackPicture
 from redaction.progress import publish_progress
 from storage.configured import exports_store, recordings_store
 from video.box_follow import follow_box
 from video.geometry import Box
-from video.redaction import ManualBox, RedactionTrack, find_tracks, render
+from video.redaction import CameraSighting, ManualBox, RedactionTrack, find_tracks, render
 from video.track_strip import crop_strips, strip_frames
 
 log = logging.getLogger(__name__)
@@ -197,12 +199,18 @@ def _source_clip(export: Export, directory: Path) -> Path:
 
 
 def detect(export: Export) -> None:
-    """Find the faces, people or moving objects of the span, as tracks for the investigator to review."""
+    """Find the faces, people or moving objects of the span, as tracks for the investigator to review: those this
+    server finds, and those the camera's own analytics reported (kept with the recording)."""
     with tempfile.TemporaryDirectory() as directory:
         source = _source_clip(export, Path(directory))
-        tracks = find_tracks(source, set(export.redact), on_progress=_progress(export, 0.0, 0.95))
+        tracks = find_tracks(source, set(export.redact), on_progress=_progress(export, 0.0, 0.95),
+                             camera_sightings=_camera_sightings(export))
         strips = crop_strips(source, {track.id: {i: track.boxes[i] for i in strip_frames(list(track.boxes))}
                                       for track in tracks})
+    # The camera's tracks come without a picture of their own: the middle one of their strip shows them.
+    tracks = [track if track.thumbnail or not strips[track.id] else
+              replace(track, thumbnail=list(strips[track.id].values())[len(strips[track.id]) // 2])
+              for track in tracks]
     with transaction.atomic():
         _report(export, claimed=True, status=ExportStatus.REVIEW, progress=1.0, worker="")
         export.tracks.all().delete()
@@ -211,6 +219,21 @@ def detect(export: Export) -> None:
                         boxes=track.to_json(), thumbnail=track.thumbnail) for track in tracks])
         _save_strips(export, rows, tracks, strips)
     log.info("export %s: %d tracks to review", export.pk, len(tracks))
+
+
+def _camera_sightings(export: Export) -> list[CameraSighting]:
+    """The objects the camera's own analytics reported over the export's video, placed in its source clip. Only
+    people and moving objects: a camera's box is a whole object, not a face or a line of text."""
+    if not {"people", "motion"} & set(export.redact):
+        return []
+    segments = list(export.source_segments.order_by("start"))
+    video_start = export.start - timedelta(seconds=export.lead_seconds)
+    sightings = []
+    for frame in frames_between(export.camera_id, video_start, export.end):
+        t = clip_seconds(segments, export.start, export.lead_seconds, frame.at)
+        if t is not None:
+            sightings += [CameraSighting(t, seen.track, seen.label, seen.score, seen.box) for seen in frame.objects]
+    return sightings
 
 
 def _save_strips(export: Export, rows: list[ExportTrack], tracks: list[RedactionTrack],

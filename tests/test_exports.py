@@ -3,6 +3,7 @@ review, keep a person of interest, render, download, verify the signed manifest;
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from datetime import timedelta
@@ -16,12 +17,15 @@ from devices.models import Camera
 from recordings.models import Segment
 from recordings.recorder import Recorder
 from recordings.retention import apply_retention
+from recordings.scene_metadata import SceneMetadataWriter
 from redaction import signing, tasks
 from redaction.models import Export
 from redaction.verify import problems
 from tests.conftest import grant
 from tests.recording_checks import ffprobe, wait_for
 from tests.standins.rtsp_servers import FileRtspServer
+from video.geometry import Box
+from video.tracking import Track
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp, pytest.mark.slow]
 
@@ -147,6 +151,50 @@ def assert_masked_whole(video, lead: float, start: float, end: float) -> None:
                 outside.append(detail)
     assert inside and outside
     assert max(inside) < min(outside) / 10, (max(inside), min(outside))
+
+
+def test_what_the_cameras_own_analytics_reported_is_masked_too(recorded_scene, investigator_client):
+    # The camera reported someone standing still where this server sees nothing move (a patch of the CCTV footage's
+    # floor): its metadata, kept with the recording, makes a track of its own, reviewed and masked like the others.
+    # (Moving objects here, the cheapest search; people take the camera's people alike: test_video_redaction.py.)
+    camera = recorded_scene
+    segments = list(Segment.objects.filter(camera=camera).order_by("start"))
+    standing = Box(0.02, 0.62, 0.12, 0.3)
+    writer = SceneMetadataWriter(camera.pk)
+    seconds = (segments[-1].end - segments[0].start).total_seconds()
+    for step in range(int(seconds * 10)):
+        person = Track(42, "person", 0.9, standing, first_seen=0.0, last_seen=step / 10, missing=False, path=())
+        writer.add(segments[0].start + timedelta(seconds=step / 10), [person])
+    writer.flush()
+    start, end = span(camera)
+    response = investigator_client.post("/api/v1/exports/", {
+        "camera": camera.pk, "start": start, "end": end, "redact": ["motion"], "style": "solid",
+        "reason": "case 2026-115"}, format="json")
+    assert response.status_code == 201, response.json()
+    url = f"/api/v1/exports/{response.json()['id']}/"
+    tasks.detect(response.json()["id"])
+    tracks = investigator_client.get(url + "tracks/").json()
+    cameras = [t for t in tracks if t["group"] == "camera"]
+    assert [t["kind"] for t in cameras] == ["motion"]
+    reported = cameras[0]
+    assert investigator_client.get(reported["thumbnail_url"]).content[:2] == b"\xff\xd8"
+    # On the span's video from its start to its end, where the camera placed it.
+    export = Export.objects.get(pk=response.json()["id"])
+    times = [box["t"] for box in reported["boxes"]]
+    assert min(times) <= 0.1 and max(times) >= (export.end - export.start).total_seconds() - 0.1
+    assert all(box["x"] == pytest.approx(standing.x, abs=1e-3) for box in reported["boxes"])
+
+    assert investigator_client.post(url + "render/", {"keep_visible": []}, format="json").status_code == 202
+    tasks.render(response.json()["id"])
+    done = investigator_client.get(url).json()
+    video = io.BytesIO(b"".join(investigator_client.get(done["download_url"]).streaming_content))
+    with av.open(video) as container:
+        frames = [frame.to_ndarray(format="gray") for frame in container.decode(video=0)]
+    height, width = frames[0].shape
+    x, y = round(standing.x * width), round(standing.y * height)
+    patches = [frame[y + 4:y + round(standing.h * height) - 4, x + 4:x + round(standing.w * width) - 4]
+               for frame in frames]
+    assert max(float(patch.std()) for patch in patches) < 2, "filled solid on every frame"
 
 
 def test_an_export_without_redaction_renders_at_once(recorded_scene, investigator_client):

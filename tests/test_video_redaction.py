@@ -33,12 +33,16 @@ from video.detection import ModelError
 from video.faces import FaceDetector
 from video.geometry import Box, iou
 from video.redaction import (
+    CAMERA,
+    CAMERA_TRACK_GAP,
     EDGE_REACH,
     FACE_SCORE,
     SMALL,
+    CameraSighting,
     ManualBox,
     RedactionCancelled,
     RedactionTrack,
+    camera_tracks,
     find_tracks,
     render,
     track_boxes,
@@ -339,6 +343,31 @@ def test_a_track_first_found_inside_the_picture_on_its_way_in_from_the_edge_is_f
     # Walking slowly away from the edge, it could not have come in through it within EDGE_REACH: the usual reach.
     slow = track_boxes([(20, Box(0.15, 0.5, 0.02, 0.04)), (25, Box(0.155, 0.5, 0.02, 0.04))], times, extend=0.2)
     assert (min(slow), max(slow)) == (18, 27)
+
+
+def test_the_cameras_own_tracks_become_tracks_of_what_is_redacted():
+    times = [i / 10 for i in range(60)]  # 10 fps
+    walking = [CameraSighting(i / 25 + 0.004, 7, "person", 0.8, Box(0.1 + i / 250, 0.4, 0.1, 0.3)) for i in range(50)]
+    car = [CameraSighting(i / 25, 8, "car", 0.9, Box(0.6, 0.6, 0.2, 0.1)) for i in range(25)]
+    # The camera reuses number 7 for someone else after losing the first for longer than CAMERA_TRACK_GAP.
+    later = 2.0 + CAMERA_TRACK_GAP + 0.5
+    other = [CameraSighting(later + i / 25, 7, "person", 0.7, Box(0.7, 0.4, 0.1, 0.3)) for i in range(25)]
+    sightings = walking + car + other
+
+    people = camera_tracks(sightings, {"people"}, times, first_id=5)
+    assert [(t.id, t.kind, t.group) for t in people] == [(5, "person", CAMERA), (6, "person", CAMERA)]
+    first, second = people
+    # Each sighting on its nearest frame; the boxes reach beyond the ends as a person track's do.
+    assert first.boxes[10].x == pytest.approx(0.1 + 25 / 250)
+    assert min(first.scores) == 0 and max(first.scores) == 20 and first.score == 0.8
+    assert min(second.scores) == round(later * 10) and max(first.boxes) < min(second.boxes)
+    # Everything the camera reported for moving objects, its car too; nothing for faces or text.
+    moving = camera_tracks(sightings, {"motion"}, times, first_id=1)
+    assert sorted(t.kind for t in moving) == ["motion"] * 3
+    assert camera_tracks(sightings, {"faces", "text"}, times, first_id=1) == []
+    # A sighting between frames further than a frame from any (after the clip) is not placed.
+    assert camera_tracks([CameraSighting(9.0, 1, "person", 0.9, Box(0.1, 0.1, 0.1, 0.1))] * 2, {"people"}, times,
+                         first_id=1) == []
 
 
 def test_manual_boxes_are_masked_as_drawn(tmp_path):

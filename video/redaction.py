@@ -79,6 +79,11 @@ EDGE_STRIP = 1 / 8
 # like any other face.
 SMALL_FACE = 0.04
 SMALL = "small"
+# Tracks the camera's own analytics reported (kept with its recording) are grouped apart in review. A camera reports
+# an object on every frame it sees it; one that goes unreported this long has been lost by the camera, and what comes
+# under the same number after it (cameras reuse numbers) is not followed across the gap.
+CAMERA = "camera"
+CAMERA_TRACK_GAP = 1.0
 
 # An export is evidence: outside its masks it should look like the recording. At x264's CRF 18 (its "visually
 # lossless") a person of interest's face keeps an SSIM of 0.988-0.993 against the recording on the bench scenes, at
@@ -126,6 +131,18 @@ _LINKING = {
     # followed by position alone (its likeness was measured on faces), so pieces are not rejoined.
     TEXT: _Linking(max_gap=1.0, relink=0.0, extend=0.4, min_hits=2, sure=2.0, margin=0.1, max_distance=2.0),
 }
+
+
+@dataclass(frozen=True)
+class CameraSighting:
+    """An object the camera's own analytics reported on its frame `t` seconds into the clip: the camera's track
+    number, the VMS's class for it (video.scene_metadata.label_of), and its box."""
+
+    t: float
+    track: int
+    label: str
+    score: float
+    box: Box
 
 
 class RedactionCancelled(Exception):
@@ -257,12 +274,15 @@ def find_tracks(
     stop: threading.Event | None = None,
     person_detector: Detector | None = None,
     workers: int | None = None,
+    camera_sightings: Sequence[CameraSighting] = (),
 ) -> list[RedactionTrack]:
     """The tracks of the given kinds ("faces", "people", "motion", "text") in the video clip `source`, ids from 1 in
     order of appearance. `on_progress` gets the share of the clip done (0-1); setting `stop` abandons the work
     with RedactionCancelled. The person detector is made here unless given (then shared by the workers, one
-    inference at a time). `workers` is how many frames are searched at once (one per core by default). Raises
-    ValueError for a clip without video, ModelError when a packaged model is missing.
+    inference at a time). `workers` is how many frames are searched at once (one per core by default).
+    `camera_sightings`, what the camera's own analytics reported in the clip, add tracks of their own (`camera_tracks`)
+    beside the ones found here: privacy first, a person either found is masked. Raises ValueError for a clip without
+    video, ModelError when a packaged model is missing.
     """
     kinds = set(kinds)
     unknown = kinds - REDACT.keys()
@@ -350,8 +370,52 @@ def find_tracks(
                 uncertain=[(max(first, min(boxes)), min(last, max(boxes))) for first, last in history.unsure],
                 group=SMALL if linker.kind == FACE and _small(history) else "",
             ))
+    tracks += camera_tracks(camera_sightings, kinds, times, first_id=len(tracks) + 1)
     progress.done()
     return tracks
+
+
+def camera_tracks(sightings: Sequence[CameraSighting], kinds: set[str], times: Sequence[float],
+                  first_id: int) -> list[RedactionTrack]:
+    """The camera's own tracks for what is redacted: its people for "people", everything it reported for "motion"
+    (faces and text are left to this server's detectors: a camera's box is a whole object). Each sighting goes on the
+    clip's frame nearest it (none further than a frame away); a track is cut where the camera did not report it for
+    CAMERA_TRACK_GAP; boxes are interpolated and extended as for the server's own tracks of that kind."""
+    wanted = {PERSON} if "people" in kinds else set()
+    everything = "motion" in kinds
+    pieces: dict[tuple[str, int], list[list[tuple[int, float, CameraSighting]]]] = {}
+    frame_time = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 1.0
+    for sighting in sorted(sightings, key=lambda s: s.t):
+        kind = PERSON if sighting.label in wanted else MOTION if everything else None
+        index = _nearest_frame(times, sighting.t, frame_time)
+        if kind is None or index is None:
+            continue
+        track = pieces.setdefault((kind, sighting.track), [])
+        if not track or sighting.t - track[-1][-1][2].t > CAMERA_TRACK_GAP:
+            track.append([])
+        track[-1].append((index, sighting.score, sighting))
+    found = []
+    for (kind, _number), parts in pieces.items():
+        for seen in parts:
+            # A camera reporting more often than the clip has frames: the sighting nearest each frame's time.
+            nearest = {index: (index, score, s) for index, score, s in sorted(
+                seen, key=lambda each: -abs(times[each[0]] - each[2].t))}
+            part = sorted(nearest.values(), key=lambda each: each[0])
+            boxes = track_boxes([(index, s.box) for index, _, s in part], times, _LINKING[kind].extend)
+            if boxes:
+                found.append((kind, part, boxes))
+    found.sort(key=lambda item: min(item[2]))
+    return [RedactionTrack(id=first_id + n, kind=kind, boxes=boxes, first=times[min(boxes)], last=times[max(boxes)],
+                           times={i: times[i] for i in boxes}, score=max(score for _, score, _ in part),
+                           scores={index: score for index, score, _ in part}, group=CAMERA)
+            for n, (kind, part, boxes) in enumerate(found)]
+
+
+def _nearest_frame(times: Sequence[float], t: float, frame_time: float) -> int | None:
+    """The index of the frame nearest `t`, None when none is within a frame's time of it."""
+    i = bisect.bisect_left(times, t)
+    nearest = min((j for j in (i - 1, i) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t), default=None)
+    return nearest if nearest is not None and abs(times[nearest] - t) <= frame_time else None
 
 
 class _Pool(Generic[D]):

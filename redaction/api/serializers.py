@@ -119,7 +119,9 @@ class ExportTrackSerializer(serializers.ModelSerializer):
         help_text="[first, last] seconds where detection was weak or missing (boxes carried over)")
     uncertain = serializers.SerializerMethodField(
         help_text="[first, last] seconds where it may be someone else: masked even when the track is kept")
-    group = serializers.SerializerMethodField(help_text='"small" for the small faces of distant people, or ""')
+    group = serializers.SerializerMethodField(
+        help_text='"small" for the small faces of distant people, "camera" for what the camera\'s own analytics '
+        'reported (kept with the recording), or ""')
 
     class Meta:
         model = ExportTrack

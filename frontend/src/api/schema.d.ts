@@ -1215,7 +1215,7 @@ export interface components {
       weak: readonly number[][];
       /** @description [first, last] seconds where it may be someone else: masked even when the track is kept */
       uncertain: readonly number[][];
-      /** @description "small" for the small faces of distant people, or "" */
+      /** @description "small" for the small faces of distant people, "camera" for what the camera's own analytics reported (kept with the recording), or "" */
       group: string;
       /** @description Who chose to leave it visible */
       kept_by: string;

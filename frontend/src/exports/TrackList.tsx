@@ -1,7 +1,8 @@
 /**
  * The objects found in the export, each with a strip of pictures across its span (a switch from one person to
  * another shows), a bar marking where detection was weak or the tracker unsure, ticked to be masked or unticked to
- * stay visible with the reason why. The small faces of distant people are grouped, collapsed.
+ * stay visible with the reason why. The small faces of distant people are grouped, collapsed; what the camera's own
+ * analytics reported says so.
  */
 
 import type { ExportTrack } from "../api/types";
@@ -69,6 +70,7 @@ interface TrackRowProps {
 
 function TrackRow({ track, masked, reason, onMasked, onReason, onShow }: TrackRowProps) {
   const words = `${TRACK_WORDS[track.kind] ?? track.kind} ${track.id}`;
+  const reportedBy = track.group === "camera" ? " (reported by the camera)" : "";
   return (
     <tr data-track-id={track.id} data-masked={String(masked)}>
       <td>
@@ -76,7 +78,7 @@ function TrackRow({ track, masked, reason, onMasked, onReason, onShow }: TrackRo
       </td>
       <td class="track-thumb"><img src={track.thumbnail_url} alt={words} loading="lazy" /></td>
       <td>
-        {words}
+        {words}{reportedBy}
         <div class="muted small nowrap">{clock(new Date(track.first))} – {clock(new Date(track.last))}</div>
         <SpanBar track={track} />
         {track.strip.length > 0 && (
