@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -273,7 +274,7 @@ class LiveFeeds:
         self.hub = hub
         self.key = key
         # No silent reconnection: what was published meanwhile would be missing unnoticed.
-        self.client = aioredis.Redis.from_url(hub.url, retry=Retry(NoBackoff(), 0))
+        self.client = aioredis.Redis.from_url(hub.url, retry=Retry(NoBackoff(), 0), client_name=connection_name())
         self.pubsub = self.client.pubsub()
         self.feeds: dict[bytes, FeedState] = {}  # by channel
         self.watching: dict[Feed, tuple[int, asyncio.Task]] = {}  # by feed: its watching subscribers, the renewal
@@ -387,6 +388,11 @@ class LiveFeeds:
 
 
 _live_feeds: dict[tuple[str, asyncio.AbstractEventLoop], LiveFeeds] = {}
+
+
+def connection_name() -> str:
+    """How this process's connections to the fan-out are named in Redis's CLIENT LIST."""
+    return f"vms-live-{os.getpid()}"
 
 
 async def _follow(feeds: LiveFeeds | LocalHub, name: Feed,
