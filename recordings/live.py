@@ -89,7 +89,24 @@ def _metadata_feed(camera_id: int) -> str:
     return f"{camera_id}{METADATA_FEED}"
 
 
-class RedisHub:
+class LiveHub:
+    """What subscribers call, the same with Redis and in memory."""
+
+    def feeds(self) -> LiveFeeds | LocalHub:
+        """Where this event loop's subscribers join and leave feeds."""
+        raise NotImplementedError
+
+    def subscribe(self, camera_id: Feed, watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+        """The camera's live feed. Without `watch`, only while someone else watches: the recorder publishes then
+        (in memory every camera is published)."""
+        return _follow(self, camera_id, watch)
+
+    def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
+        """The documents of the camera's metadata track from now on, as its recorder reads them."""
+        return _follow(self, _metadata_feed(camera_id), watch=False)
+
+
+class RedisHub(LiveHub):
     def __init__(self, url: str) -> None:
         import redis
 
@@ -163,15 +180,7 @@ class RedisHub:
             return None
         return LiveStart(json.loads(meta), init, [_parse_item(item) for item in gop])
 
-    def subscribe(self, camera_id: Feed, watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
-        """The camera's live feed. Without `watch`, only while someone else watches: the recorder publishes then."""
-        return _follow(self._feeds(), camera_id, watch=watch)
-
-    def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
-        """The documents of the camera's metadata track from now on, as its recorder reads them."""
-        return _follow(self._feeds(), _metadata_feed(camera_id), watch=False)
-
-    def _feeds(self) -> LiveFeeds:
+    def feeds(self) -> LiveFeeds:
         """This event loop's connection to the fan-out, which all its subscribers share."""
         key = (self.url, asyncio.get_running_loop())
         feeds = _live_feeds.get(key)
@@ -360,7 +369,7 @@ class LiveFeeds:
         except (redis.RedisError, OSError) as exc:
             self._fail(exc)
 
-    async def _handle(self, feed: FeedState, kind: str, data) -> None:
+    async def _handle(self, feed: FeedState, kind: str, data: bytes | int) -> None:
         if isinstance(feed.name, str) and feed.name.endswith(METADATA_FEED):
             if kind == "message":
                 feed.tell(_parse_metadata_message(data))
@@ -395,8 +404,9 @@ def connection_name() -> str:
     return f"vms-live-{os.getpid()}"
 
 
-async def _follow(feeds: LiveFeeds | LocalHub, name: Feed,
+async def _follow(hub: LiveHub, name: Feed,
                   watch: bool) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded | CameraMetadata]:
+    feeds = hub.feeds()
     viewer = feeds.join(name, watch)
     try:
         while True:
@@ -405,7 +415,7 @@ async def _follow(feeds: LiveFeeds | LocalHub, name: Feed,
         feeds.leave(name, viewer, watch)
 
 
-class LocalHub:
+class LocalHub(LiveHub):
     """One process: the recorder threads and the websocket consumers share this object."""
 
     def __init__(self) -> None:
@@ -440,13 +450,8 @@ class LocalHub:
         with self._lock:
             self._feed(_metadata_feed(camera_id)).tell(metadata)
 
-    def subscribe(self, camera_id: Feed, watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
-        """The camera's live feed (`watch` changes nothing: in memory every camera is published)."""
-        return _follow(self, camera_id, watch)
-
-    def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
-        """The documents of the camera's metadata track from now on, as its recorder reads them."""
-        return _follow(self, _metadata_feed(camera_id), watch=False)
+    def feeds(self) -> LocalHub:
+        return self
 
     def join(self, name: Feed, _watch: bool) -> Viewer:
         viewer = Viewer(from_other_threads=True)  # the recorder threads publish
