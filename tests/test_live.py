@@ -23,6 +23,7 @@ from recordings import live
 from recordings.live import (
     VIEWER_BACKLOG,
     WATCH_CHECK_SECONDS,
+    LiveFeedLost,
     LiveFragment,
     LiveStart,
     LocalHub,
@@ -32,7 +33,7 @@ from recordings.live import (
 from recordings.recorder import Recorder
 from tests.conftest import api_key_for, grant
 from tests.recording_checks import ffprobe, wait_for
-from tests.standins.rtsp_servers import GstCamera
+from tests.standins.rtsp_servers import GstCamera, free_port
 from video.live import LiveChunk
 from video.recording import CameraMetadata
 from vms.asgi import application
@@ -421,3 +422,10 @@ async def test_viewers_are_fed_again_after_the_fan_out_connection_is_killed(live
     assert len(await fan_out_connections(redis_client)) == 1
     for communicator in viewers:
         await communicator.disconnect()
+
+
+async def test_a_subscription_while_redis_is_down_fails_at_once_and_leaves_nothing_behind():
+    down = RedisHub(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(LiveFeedLost):
+        await next_event(down.subscribe(1))
+    assert not [url for url, _loop in live._live_feeds if url == down.url], "the next subscription connects anew"
