@@ -3,8 +3,9 @@
 A stand-in camera (bench/live_camera.py) burns its wall-clock time into every frame; Chromium plays the
 camera through the VMS (recorder -> Redis -> daphne -> websocket -> MSE) and then through live HLS (ffmpeg
 -c copy -f hls, hls.js), and reads the time back from each frame it shows (bench/live_player.html). Then
-1, 10 and 50 websocket viewers watch the camera while the web server's CPU is measured. Run it as
-`.venv/bin/python bench/live.py`; see README.md.
+1, 10 and 30 websocket viewers watch the camera while the web server's CPU is measured, on the VMS's daphne
+(one subscription per camera, however many viewers) and on a baseline daphne whose viewers each subscribe on
+their own (bench/live_per_viewer.py). Run it as `.venv/bin/python bench/live.py`; see README.md.
 """
 
 from __future__ import annotations
@@ -127,10 +128,16 @@ class Counters:
     fragments: list[int]  # received so far by each viewer
 
 
+SHARED = "shared"
+PER_VIEWER = "per viewer"
+WEB_SERVERS = {SHARED: "vms.asgi:application", PER_VIEWER: "bench.live_per_viewer:application"}
+
+
 @dataclass
 class Load:
-    """What n viewers cost the server during one window."""
+    """What n viewers cost a web server during one window."""
 
+    server: str  # SHARED: the VMS; PER_VIEWER: the baseline
     viewers: int
     seconds: float
     daphne_cores: float
@@ -142,10 +149,11 @@ class Load:
     errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def between(cls, start: Counters, end: Counters, still_watching: int, errors: list[str]) -> Load:
+    def between(cls, server: str, start: Counters, end: Counters, still_watching: int, errors: list[str]) -> Load:
         seconds = end.at - start.at
         rates = [(after - before) / seconds for before, after in zip(start.fragments, end.fragments, strict=True)]
         return cls(
+            server=server,
             viewers=len(rates),
             seconds=seconds,
             daphne_cores=(end.daphne - start.daphne) / seconds,
@@ -347,6 +355,16 @@ def measure_hls(
 
 
 @dataclass
+class WebServer:
+    """A daphne the bench started, and where its viewers connect."""
+
+    process: subprocess.Popen
+    log: Path
+    origin: str
+    ws_url: str
+
+
+@dataclass
 class Servers:
     """The processes whose CPU the load windows read."""
 
@@ -376,9 +394,10 @@ def counters(servers: Servers, received: list[int]) -> Counters:
     )
 
 
-async def measure_load(viewers: int, url: str, origin: str, key: str, servers: Servers, warmup: float,
+async def measure_load(server: str, viewers: int, url: str, origin: str, key: str, servers: Servers, warmup: float,
                        window: float) -> Load:
-    """Connect `viewers` websocket viewers, wait until each gets video, warm up, then measure for `window` s."""
+    """Connect `viewers` websocket viewers to `servers.daphne`, wait until each gets video, warm up, then measure
+    for `window` s."""
     received = [0] * viewers
     async with aiohttp.ClientSession(headers=authorization(key)) as session:
         tasks = [asyncio.create_task(watch(session, url, origin, received, index)) for index in range(viewers)]
@@ -387,7 +406,8 @@ async def measure_load(viewers: int, url: str, origin: str, key: str, servers: S
             if any(task.done() for task in tasks):
                 break
             await asyncio.sleep(0.2)
-        say(f"{viewers} viewers: {sum(map(bool, received))} receive video after {time.monotonic() - waited:.1f} s")
+        say(f"{viewers} viewers ({server}): {sum(map(bool, received))} receive video after "
+            f"{time.monotonic() - waited:.1f} s")
         await asyncio.sleep(warmup)
         start = counters(servers, received)
         await asyncio.sleep(window)
@@ -397,7 +417,7 @@ async def measure_load(viewers: int, url: str, origin: str, key: str, servers: S
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return Load.between(start, end, still_watching, errors)
+    return Load.between(server, start, end, still_watching, errors)
 
 
 def latency_figures(latency: Latency) -> str:
@@ -440,27 +460,28 @@ def print_report(latencies: list[Latency], loads: list[Load], args: argparse.Nam
             if latency.errors or latency.restarts:
                 print(f"{latency.path}: {latency.restarts} restarts; errors: {'; '.join(latency.errors[:5])}")
     if loads:
-        idle = loads[0]
+        idle = {load.server: load for load in loads if not load.viewers}
         print(
             f"\nweb server (daphne) CPU with websocket viewers of the camera, {args.load_window:.0f} s windows; "
-            "per viewer: above the 0-viewer figure"
+            f"per viewer: above the same server's 0-viewer figure.\n{SHARED}: the VMS, one Redis subscription per "
+            f"camera in the process; {PER_VIEWER}: the baseline, each viewer its own (bench/live_per_viewer.py)"
         )
         print(
-            f"{'viewers':>7}  {'daphne %core':>12}  {'%core/viewer':>12}  {'redis %core':>11}  "
+            f"{'viewers':>7}  {'web server':>10}  {'daphne %core':>12}  {'%core/viewer':>12}  {'redis %core':>11}  "
             f"{'recorder %core':>14}  {'fragments/s per viewer min/median':>33}  {'box busy':>8}"
         )
         for load in loads:
             per_viewer = "-"
             rates = "-"
             if load.viewers:
-                per_viewer = f"{(load.daphne_cores - idle.daphne_cores) / load.viewers * 100:.3f}"
+                per_viewer = f"{(load.daphne_cores - idle[load.server].daphne_cores) / load.viewers * 100:.3f}"
                 slow = sum(rate < FPS * RATE_TOLERANCE for rate in load.fragments_per_second)
                 rates = f"{min(load.fragments_per_second):.1f} / {statistics.median(load.fragments_per_second):.1f}" + (
                     f" ({slow} slow)" if slow else ""
                 )
             busy = f"{load.box_busy:.0%}" + ("*" if load.box_busy > SATURATED else "")
             print(
-                f"{load.viewers:>7}  {load.daphne_cores * 100:>12.2f}  {per_viewer:>12}  "
+                f"{load.viewers:>7}  {load.server:>10}  {load.daphne_cores * 100:>12.2f}  {per_viewer:>12}  "
                 f"{load.redis_cores * 100:>11.2f}  {load.recorder_cores * 100:>14.2f}  {rates:>33}  {busy:>8}"
             )
         print(
@@ -470,7 +491,7 @@ def print_report(latencies: list[Latency], loads: list[Load], args: argparse.Nam
         for load in loads:
             if load.still_watching < load.viewers or load.errors:
                 print(
-                    f"{load.viewers} viewers: {load.viewers - load.still_watching} were disconnected: "
+                    f"{load.viewers} viewers ({load.server}): {load.viewers - load.still_watching} were disconnected: "
                     f"{'; '.join(load.errors[:3])}"
                 )
 
@@ -485,7 +506,8 @@ def main() -> None:
         default=0.5,
         help="the websocket player jumps to the live edge beyond this many seconds (the app: 1.0)",
     )
-    parser.add_argument("--viewers", type=int, nargs="+", default=[1, 10, 50], help="viewer counts to load with")
+    parser.add_argument("--viewers", type=int, nargs="+", default=[1, 10, 30], help="viewer counts to load with")
+    parser.add_argument("--skip-baseline", action="store_true", help="no per-viewer subscription baseline")
     parser.add_argument("--load-window", type=float, default=20, help="seconds measured per viewer count")
     parser.add_argument("--load-warmup", type=float, default=5, help="seconds, once every viewer gets video")
     parser.add_argument("--skip-latency", action="store_true", help="measure CPU per viewer only")
@@ -508,19 +530,24 @@ def main() -> None:
         camera_id, token = add_camera_and_operator(camera.url)
         say(f"database {DATABASE} created and migrated")
 
-        port = free_port()
-        daphne_argv = [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                       "vms.asgi:application"]  # fmt: skip
-        daphne = cleanup.enter_context(running(daphne_argv, logs / "daphne.log"))
+        web: dict[str, WebServer] = {}
+        for server, app in WEB_SERVERS.items():
+            if server == PER_VIEWER and (args.skip_load or args.skip_baseline):
+                continue
+            port = free_port()
+            log = logs / f"daphne-{server.replace(' ', '-')}.log"
+            argv = [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+            web[server] = WebServer(cleanup.enter_context(running(argv, log)), log, f"http://127.0.0.1:{port}",
+                                    f"ws://127.0.0.1:{port}/ws/live/{camera_id}/")  # fmt: skip
         recorder = cleanup.enter_context(running([sys.executable, "manage.py", "recorder"], logs / "recorder.log"))
-        origin = f"http://127.0.0.1:{port}"
-        ws_url = f"ws://127.0.0.1:{port}/ws/live/{camera_id}/"
-        try:
-            asyncio.run(wait_for_live(ws_url, origin, token, START_TIMEOUT))
-        except RuntimeError as exc:
-            daphne_log, recorder_log = log_tail(logs / "daphne.log"), log_tail(logs / "recorder.log")
-            sys.exit(f"{exc}\n\ndaphne:\n{daphne_log}\n\nrecorder:\n{recorder_log}")
+        for server, daphne in web.items():
+            try:
+                asyncio.run(wait_for_live(daphne.ws_url, daphne.origin, token, START_TIMEOUT))
+            except RuntimeError as exc:
+                recorder_log = log_tail(logs / "recorder.log")
+                sys.exit(f"{exc}\n\ndaphne ({server}):\n{log_tail(daphne.log)}\n\nrecorder:\n{recorder_log}")
         say("live video flows: camera -> recorder -> Redis -> daphne -> websocket")
+        origin, ws_url = web[SHARED].origin, web[SHARED].ws_url
 
         if not args.skip_latency:
             site = workdir / "site"
@@ -540,18 +567,19 @@ def main() -> None:
                     latencies.append(measure_hls(page, camera.url, site, base, args.warmup, args.window, logs))
 
         if not args.skip_load:
-            servers = Servers(*(psutil.Process(process.pid) for process in (daphne, recorder, redis_server)))
+            # The two servers take turns at each count, so both see the machine as it is at the time.
             for viewers in [0, *args.viewers]:
-                loads.append(
-                    asyncio.run(measure_load(viewers, ws_url, origin, token, servers, args.load_warmup,
-                                             args.load_window))
-                )
-                say(f"{viewers} viewers: daphne {loads[-1].daphne_cores * 100:.1f}% of a core")
+                for server, daphne in web.items():
+                    servers = Servers(*(psutil.Process(each.pid) for each in (daphne.process, recorder, redis_server)))
+                    loads.append(asyncio.run(measure_load(server, viewers, daphne.ws_url, daphne.origin, token,
+                                                          servers, args.load_warmup, args.load_window)))  # fmt: skip
+                    say(f"{viewers} viewers ({server}): daphne {loads[-1].daphne_cores * 100:.1f}% of a core")
 
-        for name, process in (("daphne", daphne), ("recorder", recorder)):
+        processes = [(f"daphne ({server})", daphne.process, daphne.log) for server, daphne in web.items()]
+        for name, process, log in [*processes, ("recorder", recorder, logs / "recorder.log")]:
             if process.poll() is not None:
-                say(f"{name} exited early with code {process.returncode}:\n{log_tail(logs / f'{name}.log')}")
-            errors = error_lines(logs / f"{name}.log")
+                say(f"{name} exited early with code {process.returncode}:\n{log_tail(log)}")
+            errors = error_lines(log)
             if errors:
                 say(f"{name} logged {len(errors)} error lines, the first: {errors[0]}")
     print_report(latencies, loads, args)

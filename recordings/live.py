@@ -5,6 +5,9 @@ keyframe are kept in keys, so a new viewer starts at once, and new fragments go 
 On one box without Redis the recorder runs inside the web process and the same happens in memory.
 Fragments are numbered so a viewer joining mid-way neither misses nor repeats one.
 
+Each web process (each event loop) follows a feed once, however many of its viewers watch it: one pub/sub
+connection for all its feeds, and per feed the current start in memory and one queue per viewer (LiveFeeds).
+
 The documents of a camera's metadata track (ONVIF Profile M), which the recorder reads in its RTSP session, go
 out on a channel of their own, whether anyone watches or not: the camera's analytics follow them.
 """
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from django.conf import settings
 
@@ -29,6 +34,9 @@ KEY_SECONDS = 30
 # A viewer says it watches for this long, and renews it; the recorder looks this often.
 WATCHED_SECONDS = 10
 WATCH_CHECK_SECONDS = 0.25
+# Fragments a subscriber may leave unread (four seconds at 25 fps) before it misses some, up to a keyframe.
+VIEWER_BACKLOG = 100
+METADATA_FEED = ":metadata"
 
 
 Fragment = tuple[int, bool, bytes]  # (sequence number, keyframe, fMP4 bytes)
@@ -78,10 +86,27 @@ def _parse_metadata_message(message: bytes) -> CameraMetadata:
 
 
 def _metadata_feed(camera_id: int) -> str:
-    return f"{camera_id}:metadata"
+    return f"{camera_id}{METADATA_FEED}"
 
 
-class RedisHub:
+class LiveHub:
+    """What subscribers call, the same with Redis and in memory."""
+
+    def feeds(self) -> LiveFeeds | LocalHub:
+        """Where this event loop's subscribers join and leave feeds."""
+        raise NotImplementedError
+
+    def subscribe(self, camera_id: Feed, watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
+        """The camera's live feed. Without `watch`, only while someone else watches: the recorder publishes then
+        (in memory every camera is published)."""
+        return _follow(self, camera_id, watch)
+
+    def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
+        """The documents of the camera's metadata track from now on, as its recorder reads them."""
+        return _follow(self, _metadata_feed(camera_id), watch=False)
+
+
+class RedisHub(LiveHub):
     def __init__(self, url: str) -> None:
         import redis
 
@@ -140,69 +165,12 @@ class RedisHub:
     def publish_metadata(self, client, camera_id: int, metadata: CameraMetadata) -> None:
         client.publish(f"{self.prefix}:{_metadata_feed(camera_id)}", _metadata_message(metadata))
 
-    async def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
-        """The documents of the camera's metadata track from now on, as its recorder reads them."""
-        import redis.asyncio as aioredis
+    def channel(self, feed: Feed) -> bytes:
+        return self._keys(feed)[0].encode()
 
-        client = aioredis.Redis.from_url(self.url)
-        pubsub = client.pubsub()
-        try:
-            await pubsub.subscribe(f"{self.prefix}:{_metadata_feed(camera_id)}")
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    yield _parse_metadata_message(message["data"])
-        finally:
-            await pubsub.aclose()
-            await client.aclose()
-
-    async def _keep_watching(self, client, camera_id: Feed) -> None:
-        """Tell the recorder someone watches (it publishes only then), for as long as the viewer stays."""
-        while True:
-            await client.set(self._watchers_key(camera_id), 1, ex=WATCHED_SECONDS)
-            await asyncio.sleep(WATCHED_SECONDS / 3)
-
-    async def subscribe(self, camera_id: Feed,
-                        watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
-        """The camera's live feed. Without `watch`, only while someone else watches: the recorder publishes then."""
-        import redis.asyncio as aioredis
-
-        channel, meta_key, init_key, gop_key = self._keys(camera_id)
-        client = aioredis.Redis.from_url(self.url)
-        pubsub = client.pubsub()
-        watching = asyncio.create_task(self._keep_watching(client, camera_id)) if watch else None
-        try:
-            # Subscribe before reading the keys, so nothing published in between is lost.
-            await pubsub.subscribe(channel)
-            start = await self._start(client, meta_key, init_key, gop_key)
-            last_seq = -1
-            if start is not None:
-                yield start
-                last_seq = start.fragments[-1][0] if start.fragments else -1
-            async for message in pubsub.listen():
-                if message["type"] != "message":
-                    continue
-                data = message["data"]
-                kind = data[:1]
-                if kind == b"F":
-                    seq, keyframe, fragment = _parse_item(data[1:])
-                    if seq > last_seq:
-                        last_seq = seq
-                        yield LiveFragment(seq, keyframe, fragment)
-                elif kind == b"I":
-                    start = await self._start(client, meta_key, init_key, gop_key)
-                    if start is not None:
-                        last_seq = start.fragments[-1][0] if start.fragments else last_seq
-                        yield start
-                else:
-                    yield LiveEnded()
-        finally:
-            if watching is not None:
-                watching.cancel()
-            await pubsub.aclose()
-            await client.aclose()
-
-    @staticmethod
-    async def _start(client, meta_key: str, init_key: str, gop_key: str) -> LiveStart | None:
+    async def read_start(self, client, feed: Feed) -> LiveStart | None:
+        """The feed's init segment and current GOP as the recorder keeps them in Redis (None: not published)."""
+        _channel, meta_key, init_key, gop_key = self._keys(feed)
         pipe = client.pipeline(transaction=True)
         pipe.get(meta_key)
         pipe.get(init_key)
@@ -212,14 +180,247 @@ class RedisHub:
             return None
         return LiveStart(json.loads(meta), init, [_parse_item(item) for item in gop])
 
+    def feeds(self) -> LiveFeeds:
+        """This event loop's connection to the fan-out, which all its subscribers share."""
+        key = (self.url, asyncio.get_running_loop())
+        feeds = _live_feeds.get(key)
+        if feeds is None:
+            feeds = _live_feeds[key] = LiveFeeds(self, key)
+        return feeds
 
-class LocalHub:
+
+class LiveFeedLost(ConnectionError):
+    """The process lost its connection to the fan-out (Redis); subscribe again."""
+
+
+class Viewer:
+    """One subscriber's queue of events. A subscriber that lets VIEWER_BACKLOG fragments pile up misses the next
+    ones until a keyframe: it never holds up the others, and its queue stays bounded."""
+
+    def __init__(self, from_other_threads: bool) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.skipping = False
+        loop = asyncio.get_running_loop()
+        self.tell = partial(loop.call_soon_threadsafe, self._tell) if from_other_threads else self._tell
+
+    def _tell(self, event: LiveStart | LiveFragment | LiveEnded | CameraMetadata | LiveFeedLost) -> None:
+        if isinstance(event, LiveFragment):
+            self.skipping = self.queue.qsize() >= VIEWER_BACKLOG or (self.skipping and not event.keyframe)
+            if self.skipping:
+                return
+        self.queue.put_nowait(event)
+
+    async def next(self) -> LiveStart | LiveFragment | LiveEnded | CameraMetadata:
+        event = await self.queue.get()
+        if isinstance(event, LiveFeedLost):
+            raise event
+        return event
+
+
+class FeedState:
+    """One feed as this process has it: its current start (init segment and GOP) and its subscribers here.
+
+    Every event is told to every subscriber, in order: the fragment bytes are shared, never copied; a subscriber
+    joining mid-way gets the current start from memory and then each newer fragment, none missed or repeated."""
+
+    def __init__(self, name: Feed) -> None:
+        self.name = name
+        self.start: LiveStart | None = None
+        self.last_seq = -1
+        self.viewers: set[Viewer] = set()
+
+    def _start_for(self, viewer: Viewer) -> None:
+        # Each its own list: the feed goes on appending to its GOP while the subscriber sends this one out.
+        viewer.tell(LiveStart(self.start.meta, self.start.init, list(self.start.fragments)))
+
+    def join(self, viewer: Viewer) -> None:
+        self.viewers.add(viewer)
+        if self.start is not None:
+            self._start_for(viewer)
+
+    def leave(self, viewer: Viewer) -> bool:
+        """Whether subscribers remain."""
+        self.viewers.discard(viewer)
+        return bool(self.viewers)
+
+    def started(self, start: LiveStart | None) -> None:
+        self.start = start
+        if start is None:
+            return
+        self.last_seq = start.fragments[-1][0] if start.fragments else -1
+        for viewer in self.viewers:
+            self._start_for(viewer)
+
+    def fragment(self, seq: int, keyframe: bool, data: bytes) -> None:
+        if self.start is None or seq <= self.last_seq:
+            return  # nothing to play it after, or already in the start a subscriber got
+        self.last_seq = seq
+        if keyframe:
+            self.start.fragments.clear()
+        self.start.fragments.append((seq, keyframe, data))
+        self.tell(LiveFragment(seq, keyframe, data))
+
+    def ended(self) -> None:
+        self.start = None
+        self.tell(LiveEnded())
+
+    def tell(self, event: LiveFragment | LiveEnded | CameraMetadata | LiveFeedLost) -> None:
+        for viewer in self.viewers:
+            viewer.tell(event)
+
+
+class LiveFeeds:
+    """One event loop's share of the Redis fan-out: one pub/sub connection for all the feeds its subscribers follow,
+    however many they are. The first subscriber of a feed subscribes to its channel, the last to leave unsubscribes;
+    while any of them watches, the feed is kept watched (so the recorder publishes it). If Redis fails, every
+    subscriber's iteration raises LiveFeedLost, and the next subscription opens a new connection."""
+
+    def __init__(self, hub: RedisHub, key: tuple[str, asyncio.AbstractEventLoop]) -> None:
+        import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        self.hub = hub
+        self.key = key
+        # No silent reconnection: what was published meanwhile would be missing unnoticed.
+        self.client = aioredis.Redis.from_url(hub.url, retry=Retry(NoBackoff(), 0), client_name=connection_name())
+        self.pubsub = self.client.pubsub()
+        self.feeds: dict[bytes, FeedState] = {}  # by channel
+        self.watching: dict[Feed, tuple[int, asyncio.Task]] = {}  # by feed: its watching subscribers, the renewal
+        self.changes: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()  # (un)subscriptions, sent in order
+        self.reading: asyncio.Task | None = None
+        self.running = asyncio.create_task(self._run())
+
+    def join(self, name: Feed, watch: bool) -> Viewer:
+        viewer = Viewer(from_other_threads=False)
+        channel = self.hub.channel(name)
+        feed = self.feeds.get(channel)
+        if feed is None:
+            feed = self.feeds[channel] = FeedState(name)
+            self.changes.put_nowait(("subscribe", channel))
+        feed.join(viewer)
+        if watch:
+            count, renewal = self.watching.get(name, (0, None))
+            self.watching[name] = (count + 1, renewal or asyncio.create_task(self._keep_watching(name)))
+        return viewer
+
+    def leave(self, name: Feed, viewer: Viewer, watch: bool) -> None:
+        channel = self.hub.channel(name)
+        feed = self.feeds.get(channel)
+        if feed is None:
+            return  # the connection failed: all is gone already
+        if watch:
+            count, renewal = self.watching.pop(name)
+            if count > 1:
+                self.watching[name] = (count - 1, renewal)
+            else:
+                renewal.cancel()  # the recorder stops publishing when the watched key expires
+        if feed.leave(viewer):
+            return
+        del self.feeds[channel]
+        if self.feeds:
+            self.changes.put_nowait(("unsubscribe", channel))
+        else:
+            self.close()
+
+    def close(self) -> None:
+        if _live_feeds.get(self.key) is self:
+            del _live_feeds[self.key]
+        for _count, renewal in self.watching.values():
+            renewal.cancel()
+        self.watching.clear()
+        if self.running is not asyncio.current_task():
+            self.running.cancel()
+
+    def _fail(self, error: Exception) -> None:
+        self.close()
+        lost = f"lost the live fan-out: {error}"
+        for feed in self.feeds.values():
+            feed.tell(LiveFeedLost(lost))
+        self.feeds.clear()
+
+    async def _run(self) -> None:
+        """Connect, start reading, then send the (un)subscriptions as subscribers come and go."""
+        import redis
+
+        try:
+            await self.pubsub.connect()
+            self.reading = asyncio.create_task(self._read())
+            while True:
+                change, channel = await self.changes.get()
+                await getattr(self.pubsub, change)(channel)
+        except (redis.RedisError, OSError) as exc:
+            self._fail(exc)
+        finally:
+            if self.reading is not None:
+                self.reading.cancel()
+            await self.pubsub.aclose()
+            await self.client.aclose()
+
+    async def _read(self) -> None:
+        import redis
+
+        try:
+            while True:
+                message = await self.pubsub.get_message(timeout=None)
+                feed = self.feeds.get(message["channel"]) if message else None
+                if feed is not None:
+                    await self._handle(feed, message["type"], message["data"])
+        except (redis.RedisError, OSError) as exc:
+            self._fail(exc)
+
+    async def _handle(self, feed: FeedState, kind: str, data: bytes | int) -> None:
+        if isinstance(feed.name, str) and feed.name.endswith(METADATA_FEED):
+            if kind == "message":
+                feed.tell(_parse_metadata_message(data))
+        elif kind == "subscribe" or data == b"I":
+            # Read after the subscription is confirmed, so nothing published since is missed; the newer
+            # fragments that arrive after are recognised by their numbers.
+            feed.started(await self.hub.read_start(self.client, feed.name))
+        elif kind != "message":
+            return
+        elif data[:1] == b"F":
+            feed.fragment(*_parse_item(data[1:]))
+        else:
+            feed.ended()
+
+    async def _keep_watching(self, name: Feed) -> None:
+        """Tell the recorders someone here watches the feed (it is published only then), until told to stop."""
+        import redis
+
+        try:
+            while True:
+                await self.client.set(self.hub._watchers_key(name), 1, ex=WATCHED_SECONDS)
+                await asyncio.sleep(WATCHED_SECONDS / 3)
+        except (redis.RedisError, OSError) as exc:
+            self._fail(exc)
+
+
+_live_feeds: dict[tuple[str, asyncio.AbstractEventLoop], LiveFeeds] = {}
+
+
+def connection_name() -> str:
+    """How this process's connections to the fan-out are named in Redis's CLIENT LIST."""
+    return f"vms-live-{os.getpid()}"
+
+
+async def _follow(hub: LiveHub, name: Feed,
+                  watch: bool) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded | CameraMetadata]:
+    feeds = hub.feeds()
+    viewer = feeds.join(name, watch)
+    try:
+        while True:
+            yield await viewer.next()
+    finally:
+        feeds.leave(name, viewer, watch)
+
+
+class LocalHub(LiveHub):
     """One process: the recorder threads and the websocket consumers share this object."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._starts: dict[int, LiveStart] = {}
-        self._viewers: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = {}
+        self._feeds: dict[Feed, FeedState] = {}
 
     def publisher(self, camera_id: Feed) -> LivePublisher:
         return LivePublisher(camera_id, None, self)
@@ -227,73 +428,40 @@ class LocalHub:
     def watched(self, _client, camera_id: Feed) -> bool:
         return True  # keeping the current GOP in memory costs next to nothing
 
+    def _feed(self, name: Feed) -> FeedState:
+        feed = self._feeds.get(name)
+        if feed is None:
+            feed = self._feeds[name] = FeedState(name)
+        return feed
+
     def publish_start(self, _client, camera_id: Feed, meta: dict, init: bytes, gop: list) -> None:
         with self._lock:
-            start = self._starts[camera_id] = LiveStart(meta, init, list(gop))
-        self._tell(camera_id, start)
+            self._feed(camera_id).started(LiveStart(meta, init, list(gop)))
 
     def publish_fragment(self, _client, camera_id: Feed, seq: int, keyframe: bool, data: bytes) -> None:
         with self._lock:
-            start = self._starts.get(camera_id)
-            if start is None:
-                return
-            if keyframe:
-                start.fragments.clear()
-            start.fragments.append((seq, keyframe, data))
-        self._tell(camera_id, LiveFragment(seq, keyframe, data))
+            self._feed(camera_id).fragment(seq, keyframe, data)
 
     def publish_end(self, _client, camera_id: Feed) -> None:
         with self._lock:
-            self._starts.pop(camera_id, None)
-        self._tell(camera_id, LiveEnded())
+            self._feed(camera_id).ended()
 
     def publish_metadata(self, _client, camera_id: int, metadata: CameraMetadata) -> None:
-        self._tell(_metadata_feed(camera_id), metadata)
-
-    async def subscribe_metadata(self, camera_id: int) -> AsyncIterator[CameraMetadata]:
-        """The documents of the camera's metadata track from now on, as its recorder reads them."""
-        viewer = (asyncio.get_running_loop(), asyncio.Queue())
-        feed = _metadata_feed(camera_id)
         with self._lock:
-            self._viewers.setdefault(feed, set()).add(viewer)
-        try:
-            while True:
-                yield await viewer[1].get()
-        finally:
-            with self._lock:
-                self._viewers[feed].discard(viewer)
+            self._feed(_metadata_feed(camera_id)).tell(metadata)
 
-    def _tell(self, camera_id: Feed, event: LiveStart | LiveFragment | LiveEnded | CameraMetadata) -> None:
-        with self._lock:
-            viewers = list(self._viewers.get(camera_id, ()))
-        for loop, queue in viewers:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+    def feeds(self) -> LocalHub:
+        return self
 
-    async def subscribe(self, camera_id: Feed,
-                        watch: bool = True) -> AsyncIterator[LiveStart | LiveFragment | LiveEnded]:
-        """The camera's live feed (`watch` changes nothing: in memory every camera is published)."""
-        viewer = (asyncio.get_running_loop(), asyncio.Queue())
+    def join(self, name: Feed, _watch: bool) -> Viewer:
+        viewer = Viewer(from_other_threads=True)  # the recorder threads publish
         with self._lock:
-            self._viewers.setdefault(camera_id, set()).add(viewer)
-            start = self._starts.get(camera_id)
-            start = start and LiveStart(start.meta, start.init, list(start.fragments))
-        try:
-            last_seq = -1
-            if start is not None:
-                last_seq = start.fragments[-1][0] if start.fragments else -1
-                yield start
-            while True:
-                event = await viewer[1].get()
-                if isinstance(event, LiveFragment):
-                    if event.seq <= last_seq:
-                        continue
-                    last_seq = event.seq
-                elif isinstance(event, LiveStart):
-                    event = LiveStart(event.meta, event.init, list(event.fragments))
-                yield event
-        finally:
-            with self._lock:
-                self._viewers[camera_id].discard(viewer)
+            self._feed(name).join(viewer)
+        return viewer
+
+    def leave(self, name: Feed, viewer: Viewer, _watch: bool) -> None:
+        with self._lock:
+            self._feeds[name].leave(viewer)
 
 
 class LivePublisher:

@@ -8,6 +8,7 @@ import io
 import json
 import random
 import threading
+import time
 from datetime import UTC, datetime
 
 import av
@@ -18,11 +19,21 @@ from django.conf import settings
 
 from accounts.models import AuditAction, AuditEntry
 from devices.models import Camera
-from recordings.live import WATCH_CHECK_SECONDS, LiveFragment, LiveStart, LocalHub, RedisHub
+from recordings import live
+from recordings.live import (
+    VIEWER_BACKLOG,
+    WATCH_CHECK_SECONDS,
+    LiveFeedLost,
+    LiveFragment,
+    LiveStart,
+    LocalHub,
+    RedisHub,
+    connection_name,
+)
 from recordings.recorder import Recorder
 from tests.conftest import api_key_for, grant
 from tests.recording_checks import ffprobe, wait_for
-from tests.standins.rtsp_servers import GstCamera
+from tests.standins.rtsp_servers import GstCamera, free_port
 from video.live import LiveChunk
 from video.recording import CameraMetadata
 from vms.asgi import application
@@ -32,6 +43,49 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 async def next_event(subscription):
     return await asyncio.wait_for(anext(subscription), 5)
+
+
+async def until(condition, what: str, timeout: float = 20.0):
+    """Await `condition()` (a coroutine function) until it is truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (result := await condition()):
+        assert time.monotonic() < deadline, f"gave up after {timeout} s waiting for {what}"
+        await asyncio.sleep(0.1)
+    return result
+
+
+async def fan_out_connections(client, kind: str = "pubsub") -> list[dict]:
+    """This process's connections to the live fan-out, as Redis lists them."""
+    return [entry for entry in await client.client_list(_type=kind) if entry["name"] == connection_name()]
+
+
+async def subscribers(client, live_hub: RedisHub, camera_id) -> int:
+    channel = live_hub.channel(camera_id)
+    return dict(await client.pubsub_numsub(channel))[channel]
+
+
+@pytest.fixture
+async def redis_client():
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+async def started_feed(live_hub, camera_id):
+    """A publisher of `camera_id` that has published its init segment and a keyframe, and a first subscriber
+    that has its start; return the publisher, a function that publishes a fragment, and the subscription."""
+    publisher = live_hub.publisher(camera_id)
+    publish = database_sync_to_async(lambda data, key: publisher(LiveChunk(data, init=False, keyframe=key)))
+    await database_sync_to_async(publisher)(LiveChunk(b"INIT", init=True, keyframe=False, mime="video/mp4"))
+    subscription = live_hub.subscribe(camera_id)
+    first = asyncio.ensure_future(anext(subscription))
+    await asyncio.sleep(WATCH_CHECK_SECONDS + 0.2)  # the recorder notices the viewer at its next look
+    await publish(b"k0", True)
+    start = await asyncio.wait_for(first, 5)
+    assert start.init == b"INIT" and [data for _seq, _key, data in start.fragments] == [b"k0"]
+    return publisher, publish, subscription
 
 
 @pytest.mark.parametrize("make_hub", [LocalHub, lambda: RedisHub(settings.REDIS_URL)])
@@ -258,3 +312,120 @@ async def test_instances_on_other_redis_databases_do_not_see_each_others_cameras
     with contextlib.suppress(asyncio.CancelledError):
         await waiting
     await subscription.aclose()
+
+
+async def test_viewers_in_one_process_share_one_subscription_and_a_late_one_starts_from_memory(redis_client):
+    live_hub = RedisHub(settings.REDIS_URL)
+    camera_id = random.randrange(10**6, 10**9)
+    publisher, publish, first = await started_feed(live_hub, camera_id)
+    await publish(b"p1", False)
+    assert (await next_event(first)).data == b"p1"
+    # The feed's keys are gone: a viewer joining now can only get its start from the process's memory.
+    await redis_client.delete(*live_hub._keys(camera_id)[1:])
+    late = live_hub.subscribe(camera_id)
+    start = await next_event(late)
+    assert start.init == b"INIT" and [data for _seq, _key, data in start.fragments] == [b"k0", b"p1"]
+    more = [b"p2", b"k1", b"p3"]
+    for data in more:
+        await publish(data, data.startswith(b"k"))
+    for subscription in (first, late):
+        assert [(await next_event(subscription)).data for _ in more] == more, "every fragment once, in order"
+    assert await subscribers(redis_client, live_hub, camera_id) == 1
+    assert len(await fan_out_connections(redis_client)) == 1
+    await first.aclose()
+    await late.aclose()
+    await database_sync_to_async(publisher.ended)()
+
+
+async def test_the_last_viewer_to_leave_unsubscribes_and_the_recorder_stops_publishing(redis_client, monkeypatch):
+    monkeypatch.setattr(live, "WATCHED_SECONDS", 2)
+    live_hub = RedisHub(settings.REDIS_URL)
+    camera_id = random.randrange(10**6, 10**9)
+    publisher, publish, first = await started_feed(live_hub, camera_id)
+    second = live_hub.subscribe(camera_id)
+    assert isinstance(await next_event(second), LiveStart)
+    await first.aclose()
+    await publish(b"p1", False)
+    assert (await next_event(second)).data == b"p1", "one viewer leaving leaves the feed to the others"
+    assert await subscribers(redis_client, live_hub, camera_id) == 1
+    await second.aclose()
+
+    async def unsubscribed() -> bool:
+        return await subscribers(redis_client, live_hub, camera_id) == 0
+
+    async def unwatched() -> bool:
+        return not await redis_client.exists(live_hub._watchers_key(camera_id))
+
+    async def not_published() -> bool:
+        await asyncio.sleep(WATCH_CHECK_SECONDS)
+        await publish(b"p", False)
+        return not publisher.watched
+
+    await until(unsubscribed, "the channel to be unsubscribed")
+    await until(unwatched, "the watched key to expire")
+    await until(not_published, "the recorder to stop publishing")
+    assert await fan_out_connections(redis_client) == [], "the process's only feed gone, its connection too"
+
+
+@pytest.mark.parametrize("make_hub", [LocalHub, lambda: RedisHub(settings.REDIS_URL)])
+async def test_a_viewer_that_does_not_read_misses_fragments_up_to_a_keyframe_and_holds_up_no_other(make_hub):
+    live_hub = make_hub()
+    camera_id = random.randrange(10**6, 10**9)
+    publisher, publish, slow = await started_feed(live_hub, camera_id)
+    fast = live_hub.subscribe(camera_id)
+    assert isinstance(await next_event(fast), LiveStart)
+    fast_got = []
+
+    async def send(fragments: list[tuple[bytes, bool]]) -> None:
+        """Publish `fragments` while the fast viewer reads each."""
+        wanted = len(fast_got) + len(fragments)
+
+        async def read_fast() -> None:
+            while len(fast_got) < wanted:
+                fast_got.append((await next_event(fast)).data)
+
+        reading = asyncio.ensure_future(read_fast())
+        for data, key in fragments:
+            await publish(data, key)
+        await asyncio.wait_for(reading, 30)
+
+    await send([(f"p{index}".encode(), False) for index in range(VIEWER_BACKLOG + 10)])
+    slow_got = [(await next_event(slow)).data for _ in range(VIEWER_BACKLOG)]
+    assert slow_got == fast_got[:VIEWER_BACKLOG], "a full backlog, and then it misses fragments"
+    await send([(b"q", False), (b"k1", True), (b"p", False)])
+    assert fast_got[VIEWER_BACKLOG + 10:] == [b"q", b"k1", b"p"], "the fast viewer got every fragment"
+    assert [(await next_event(slow)).data for _ in range(2)] == [b"k1", b"p"], "the slow one goes on from a keyframe"
+    await slow.aclose()
+    await fast.aclose()
+    await database_sync_to_async(publisher.ended)()
+
+
+async def test_viewers_are_fed_again_after_the_fan_out_connection_is_killed(live_camera, operator_user, redis_client):
+    camera, _gst = live_camera
+    viewers = [await open_live(camera.pk, operator_user) for _ in range(3)]
+    for communicator in viewers:
+        assert (await communicator.connect(timeout=10))[0]
+        await receive_live(communicator, 3)
+    live_hub = RedisHub(settings.REDIS_URL)
+    assert await subscribers(redis_client, live_hub, camera.pk) == 1, "three viewers, one subscription"
+    [connection] = await fan_out_connections(redis_client)
+    await redis_client.client_kill_filter(_id=connection["id"])
+    for communicator in viewers:
+        while True:
+            message = await communicator.receive_output(timeout=30)
+            if "text" in message and json.loads(message["text"])["type"] == "live.start":
+                break
+        init = (await communicator.receive_output(timeout=10))["bytes"]
+        fragment = (await communicator.receive_output(timeout=10))["bytes"]
+        assert init[4:8] == b"ftyp" and decoded_frames(init + fragment) == 1, "fed again from a keyframe"
+    assert await subscribers(redis_client, live_hub, camera.pk) == 1
+    assert len(await fan_out_connections(redis_client)) == 1
+    for communicator in viewers:
+        await communicator.disconnect()
+
+
+async def test_a_subscription_while_redis_is_down_fails_at_once_and_leaves_nothing_behind():
+    down = RedisHub(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(LiveFeedLost):
+        await next_event(down.subscribe(1))
+    assert not [url for url, _loop in live._live_feeds if url == down.url], "the next subscription connects anew"
