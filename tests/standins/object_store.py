@@ -130,8 +130,8 @@ rgw frontends = beast endpoint={self.address}:{self.port}
         return True
 
     def _run(self, *command: str) -> str:
-        done = subprocess.run([*self.run_in, command[0], "-c", str(self.conf), *command[1:]], capture_output=True, text=True,
-                              timeout=120, check=False)
+        done = subprocess.run([*self.run_in, command[0], "-c", str(self.conf), *command[1:]], capture_output=True,
+                              text=True, timeout=120, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
         return done.stdout
