@@ -1,12 +1,16 @@
 """`python -m bench.cluster failover`: kill -9 one of two recorder processes, again and again, and measure each of
 its cameras' footage gap and how long until the camera's status said "recorder lost", with this version's default
-lease and heartbeat beside the old defaults (a 15 s lease renewed every 5 s) in the same run. See bench/README.md."""
+lease and heartbeat beside the old defaults (a 15 s lease renewed every 5 s) in the same run.
+`python -m bench.cluster upload`: how fast a recorder puts its cameras' segments into the object store (Ceph's RADOS
+Gateway), measured on the backlog it kept while the store was down, beside boto3's plain upload of the same files.
+See bench/README.md."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -16,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.storage import plain_upload, timed
 from bench.vms_under_test import bench_database, set_environment
+from tests.standins.object_store import CephObjectGateway, S3Bucket
 from tests.standins.rtsp_servers import GstCamera
 
 DATABASE = "vms_bench_cluster"
@@ -183,17 +189,110 @@ def report(results: dict[str, Failovers], cameras: int, gop_seconds: float) -> N
           "`camera.status` message saying recorder_lost; time twice: pairs of segments of a camera that overlap.")
 
 
+@dataclass
+class Uploads:
+    """A backlog of finished segments and how long each way took to put all of it into the store."""
+
+    segments: int
+    size: int
+    seconds: dict[str, float]
+
+
+def measure_uploads(gateway: CephObjectGateway, bucket: S3Bucket, urls: list[str], backlog_seconds: float,
+                    work: Path) -> Uploads:
+    """The store goes down while a recorder records `urls`; what it kept on its disk meanwhile is the backlog. The
+    recorder's time to upload, read back and index all of it once the store is back (a thread per camera) is
+    measured beside boto3's plain upload of copies of the same files (a thread per camera too)."""
+    from bench.soak.processes import VmsProcess
+    from devices.models import Camera
+    from recordings.models import Segment
+    from tests.recording_checks import wait_for
+
+    cameras = [Camera.objects.create(name=f"Camera {i}", main_url=url) for i, url in enumerate(urls)]
+    recordings = Path(os.environ["VMS_MEDIA_ROOT"]) / "recordings"
+    recorder = VmsProcess("upload-recorder", [sys.executable, "manage.py", "recorder"], work)
+    recorder.start()
+    try:
+        wait_for(lambda: all(Segment.objects.filter(camera=c).exists() for c in cameras), 120, "a segment of each")
+        gateway.stop_gateway()
+        say(f"store down: {len(cameras)} cameras record onto the recorder's disk for {backlog_seconds:g} s")
+        time.sleep(backlog_seconds)
+        backlog = sorted(recordings.glob("*/*/*.mp4"))  # finished segments (the one being written is a .part)
+        copies = work / "backlog"
+        for path in backlog:
+            copy = copies / path.relative_to(recordings)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy)
+        keys = [str(path.relative_to(recordings)) for path in backlog]
+        gateway.start_gateway()
+        started = time.monotonic()
+        wait_for(lambda: Segment.objects.filter(path__in=keys).count() == len(keys), 600,
+                 "the backlog uploaded and indexed", every=0.05)
+        recorder_seconds = time.monotonic() - started
+    finally:
+        recorder.stop()
+    by_camera: dict[str, list[tuple[Path, str]]] = {}
+    for key in keys:
+        by_camera.setdefault(key.split("/")[0], []).append((copies / key, ""))
+    upload = plain_upload(bucket.client, bucket.name, "plain")
+    started = time.monotonic()
+    threads = [threading.Thread(target=timed, args=(upload, files, 0)) for files in by_camera.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    plain_seconds = time.monotonic() - started
+    return Uploads(len(keys), sum(path.stat().st_size for path in copies.rglob("*.mp4")),
+                   {"recorder: upload + read back + index": recorder_seconds,
+                    "boto3 upload_file (baseline)": plain_seconds})
+
+
+def report_uploads(uploads: Uploads, cameras: int, bitrate_kbps: int) -> None:
+    print(f"\nupload of a recorder's backlog: {uploads.segments} segments, {uploads.size / 2**20:.1f} MiB, from "
+          f"{cameras} cameras at {bitrate_kbps} kbit/s, to Ceph's RADOS Gateway (memstore OSD) on this machine")
+    print(f"{'way':40} {'seconds':>8} {'segments/s':>11} {'MiB/s':>7}")
+    for way, seconds in uploads.seconds.items():
+        print(f"{way:40} {seconds:8.2f} {uploads.segments / seconds:11.1f} {uploads.size / 2**20 / seconds:7.1f}")
+    print("recorder: from the store answering again until every segment of the backlog is indexed (its retry pause "
+          "is at most VMS_STORAGE_RETRY_MAX_SECONDS=1 s here; it records on meanwhile). Load average "
+          + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+
+
+def run_uploads(args: argparse.Namespace, work: Path) -> int:
+    fps = 25
+    with CephObjectGateway() as gateway:
+        bucket = S3Bucket(gateway)
+        set_environment(DATABASE, work / "media", REDIS_URL, VMS_SEGMENT_SECONDS=str(args.segment_seconds),
+                        VMS_LOG_LEVEL="INFO", VMS_STORAGE_RETRY_MAX_SECONDS="1", **bucket.env)
+        sources = [GstCamera(f"/cam{i}", fps=fps, gop=round(args.gop * fps), bitrate_kbps=args.bitrate).start()
+                   for i in range(args.cameras)]
+        say(f"{args.cameras} stand-in cameras and a Ceph gateway at {gateway.endpoint}; logs in {work}")
+        try:
+            with bench_database(DATABASE):
+                uploads = measure_uploads(gateway, bucket, [s.url for s in sources], args.backlog_seconds, work)
+        finally:
+            for source in sources:
+                source.stop()
+    report_uploads(uploads, args.cameras, args.bitrate)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__)
-    parser.add_argument("what", choices=["failover"])
+    parser.add_argument("what", choices=["failover", "upload"])
     parser.add_argument("--kills", type=int, default=10, help="kill -9 this many times per configuration (10)")
     parser.add_argument("--cameras", type=int, default=4, help="stand-in cameras shared by the two recorders (4)")
     parser.add_argument("--gop", type=float, default=1.0, help="the cameras' keyframe interval in seconds (1)")
     parser.add_argument("--segment-seconds", type=float, default=4.0,
                         help="VMS_SEGMENT_SECONDS (4; short, so that each round waits less for a segment's end)")
     parser.add_argument("--skip-baseline", action="store_true", help="measure this version's defaults only")
+    parser.add_argument("--backlog-seconds", type=float, default=60,
+                        help="upload: how long the store is down, the recorder keeping segments on its disk (60)")
+    parser.add_argument("--bitrate", type=int, default=4000, help="upload: the cameras' kbit/s (4000)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vms-bench-cluster-"))
+    if args.what == "upload":
+        return run_uploads(args, work)
     set_environment(DATABASE, work / "media", REDIS_URL, VMS_SEGMENT_SECONDS=str(args.segment_seconds),
                     VMS_LOG_LEVEL="INFO")
     configurations = {k: v for k, v in CONFIGURATIONS.items() if not (args.skip_baseline and v)}

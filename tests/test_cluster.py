@@ -144,7 +144,9 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         printed = manage(hosts, "web", files["web"], "bootstrap", "--no-demo")
         cluster.admin_password = re.search(r"with password\s+(\S+)", printed)[1]
         # The web unit listens on 127.0.0.1:8000 behind a proxy (deploy/Caddyfile); socat stands in for Caddy.
-        hosts.start("web", ["socat", f"TCP-LISTEN:80,bind={web},fork,reuseaddr", "TCP:127.0.0.1:8000"])
+        with open(folder / "proxy.log", "ab") as proxy_log:
+            hosts.start("web", ["socat", f"TCP-LISTEN:80,bind={web},fork,reuseaddr", "TCP:127.0.0.1:8000"],
+                        stdout=proxy_log, stderr=subprocess.STDOUT)
         start_unit(hosts, "web", files["web"], "vms-web.service", folder / "web.log")
         start_unit(hosts, "celery", files["celery"], "vms-worker.service", folder / "celery.log")
         start_unit(hosts, "celery", files["celery"], "vms-beat.service", folder / "beat.log")
