@@ -26,6 +26,7 @@ import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from recordings.models import Segment
@@ -36,6 +37,8 @@ from tests.standins.database_host import DatabaseHost
 from tests.standins.deployed_units import ROOT, HostFiles, manage, start_unit
 from tests.standins.object_store import ACCESS_KEY, SECRET_KEY, CephObjectGateway, S3Bucket, missing_programs
 from tests.standins.rtsp_servers import GstCamera
+from tests.test_web_app import WAIT_MS, log_in
+from tests.web_server import answers
 
 pytestmark = [
     pytest.mark.rtsp,
@@ -49,7 +52,6 @@ CAMERAS = 4
 # Short segments and lease, so that each failover takes seconds (the defaults are measured by bench/cluster.py).
 TUNING = {"VMS_SEGMENT_SECONDS": "3", "VMS_RECORDER_LEASE_SECONDS": "2", "VMS_RECORDER_HEARTBEAT_SECONDS": "0.5",
           "VMS_CAMERA_READ_TIMEOUT": "3", "VMS_RECONNECT_MAX_SECONDS": "2"}
-WAIT_MS = 60_000
 
 
 @dataclass
@@ -71,17 +73,18 @@ class Cluster:
         self.recorders[host] = start_unit(self.hosts, host, self.files[host], "vms-recorder.service",
                                           self.logs / f"{host}.log")
 
-    def api(self, method: str, path: str, body: dict | None = None) -> dict:
-        request = urllib.request.Request(self.base + path, method=method, headers={
-            "Authorization": f"Token {self.token}", "Content-Type": "application/json"},
-            data=None if body is None else json.dumps(body).encode())
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  (the cluster's web host)
-            return json.loads(response.read() or b"{}")
-
-    def download(self, path: str) -> bytes:
-        request = urllib.request.Request(self.base + path, headers={"Authorization": f"Token {self.token}"})
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+    def call(self, method: str, path: str, body: dict | None = None) -> bytes:
+        """A request to the web host as the admin (with their token, once they have one); the response's body."""
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Token {self.token}"
+        request = urllib.request.Request(self.base + path, method=method, headers=headers,
+                                         data=None if body is None else json.dumps(body).encode())
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310  (the cluster's web host)
             return response.read()
+
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
+        return json.loads(self.call(method, path, body) or b"{}")
 
     def query(self, sql: str, *params: object) -> list[tuple]:
         """The cluster's database, read from the workstation (as an admin's psql would)."""
@@ -152,8 +155,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         start_unit(hosts, "celery", files["celery"], "vms-beat.service", folder / "beat.log")
         cluster.base = f"http://{web}"
         wait_for(lambda: answers(cluster.base + "/api/v1/health/"), 60, "the web host to answer")
-        cluster.token = post_json(cluster.base + "/api/v1/auth/token/",
-                                  {"username": "admin", "password": cluster.admin_password})["token"]
+        cluster.token = cluster.api("POST", "/api/v1/auth/token/",
+                                    {"username": "admin", "password": cluster.admin_password})["token"]
         cameras = [GstCamera(f"/cam{i}", width=640, height=360, fps=10, gop=10, address=hosts.addresses["cameras"],
                              run_in=hosts.run_in("cameras")) for i in range(CAMERAS)]
         try:
@@ -172,23 +175,6 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             # The VMS processes go with their hosts (Hosts kills what runs in them), then the store and database.
 
 
-def answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=2)  # noqa: S310
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def post_json(url: str, body: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
 def wait_for_failover(cluster: Cluster, gone: str, taker: str, cameras: list[int], since: datetime) -> None:
     """Wait until `taker` holds and records each of `cameras`; print each one's footage gap around `since`."""
     wait_for(lambda: set(cameras) <= set(cluster.cameras_of(taker)), 60, f"{taker} to take {gone}'s cameras")
@@ -202,10 +188,6 @@ def wait_for_failover(cluster: Cluster, gone: str, taker: str, cameras: list[int
         print(f"camera {camera}: {gone} -> {taker}, footage gap {gap}")
 
 
-def now() -> datetime:
-    return datetime.now().astimezone()
-
-
 def test_both_recorder_hosts_record_their_share_of_the_cameras(cluster):
     wait_for(cluster.shared, 120, "the cameras shared by the two recorder hosts")
     for camera in cluster.camera_ids:
@@ -216,7 +198,7 @@ def test_a_killed_recorder_hosts_cameras_are_recorded_by_the_other(cluster):
     wait_for(cluster.shared, 120, "the cameras shared")
     moved = cluster.cameras_of("rec-a")
     cluster.hosts.kill_processes("rec-a")  # kill -9, everything of the host
-    wait_for_failover(cluster, "rec-a", "rec-b", moved, now())
+    wait_for_failover(cluster, "rec-a", "rec-b", moved, timezone.now())
     cluster.start_recorder("rec-a")
     wait_for(cluster.shared, 120, "the cameras shared again once rec-a is back")
 
@@ -225,12 +207,12 @@ def test_a_cut_off_recorder_hosts_cameras_go_to_the_other_and_nothing_is_indexed
     wait_for(cluster.shared, 120, "the cameras shared")
     moved = cluster.cameras_of("rec-b")
     cluster.hosts.cut("rec-b")
-    cut_at = now()
+    cut_at = timezone.now()
     try:
         wait_for_failover(cluster, "rec-b", "rec-a", moved, cut_at)
     finally:
         cluster.hosts.mend("rec-b")
-    mended_at = now()
+    mended_at = timezone.now()
     assert cluster.recorders["rec-b"].poll() is None, "the recorder of the cut-off host carries on"
     wait_for(cluster.shared, 120, "the cameras shared again once rec-b is back")
     for camera in cluster.camera_ids:
@@ -264,11 +246,7 @@ def test_a_viewer_on_the_web_host_plays_live_and_recorded_video_from_both_record
     watched = [cluster.cameras_of(host)[0] for host in RECORDERS]
     video_of = "(id) => document.querySelector(`[data-testid=live-tile][data-camera-id='${id}'] video`).currentTime"
     with chromium_page() as page:
-        page.goto(cluster.base + "/live")
-        page.fill("[data-testid=login-form] input[name=username]", "admin")
-        page.fill("[data-testid=login-form] input[name=password]", cluster.admin_password)
-        page.click("[data-testid=login-form] button[type=submit]")
-        expect(page.get_by_test_id("who")).to_contain_text("admin", timeout=WAIT_MS)
+        log_in(page, cluster.base, "admin", "/live", cluster.admin_password)
         for camera in watched:
             tile = page.locator(f"[data-testid=live-tile][data-camera-id='{camera}']")
             expect(tile).to_have_attribute("data-state", "playing", timeout=WAIT_MS)
@@ -292,8 +270,8 @@ def test_an_export_renders_on_the_celery_host_from_the_object_store(cluster, tmp
     done = wait_for(lambda: (e := state())["status"] in ("done", "failed") and e, 180, "the export to render", every=1)
     assert done["status"] == "done", done
     video, manifest, key = tmp_path / "export.mp4", tmp_path / "export.manifest.json", tmp_path / "key.pem"
-    video.write_bytes(cluster.download(f"/api/v1/exports/{export['id']}/download/"))
-    manifest.write_bytes(cluster.download(f"/api/v1/exports/{export['id']}/manifest/"))
+    video.write_bytes(cluster.call("GET", f"/api/v1/exports/{export['id']}/download/"))
+    manifest.write_bytes(cluster.call("GET", f"/api/v1/exports/{export['id']}/manifest/"))
     key.write_text(cluster.api("GET", "/api/v1/signing-key/")["public_key_pem"])
     verified = subprocess.run([sys.executable, str(ROOT / "redaction" / "verify.py"), str(video), str(manifest),
                                "--key", str(key)], capture_output=True, text=True, timeout=60, check=False)

@@ -89,7 +89,8 @@ def start_unit(hosts: Hosts, host: str, files: HostFiles, unit: str, log: Path) 
 def manage(hosts: Hosts, host: str, files: HostFiles, *command: str) -> str:
     """`/opt/vms/.venv/bin/python manage.py COMMAND` on `host` with its environment file, as the guide's one-off
     steps (migrate, bootstrap) run; returns what it printed."""
-    done = subprocess.run([*hosts.run_in(host), f"{ROOT}/.venv/bin/python", "manage.py", *command], cwd=ROOT,
+    python = files.relocate(f"{INSTALL}/.venv/bin/python")
+    done = subprocess.run([*hosts.run_in(host), python, "manage.py", *command], cwd=files.relocate(INSTALL),
                           env=files.environment(), capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(command)} on {host} failed: {done.stderr[-3000:]}")
