@@ -8,37 +8,24 @@ export renders on the Celery host. The footage gaps are printed, not asserted (b
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-import secrets
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import av
-import psycopg
 import pytest
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from recordings.models import Segment
 from tests.browser import chromium_page
 from tests.recording_checks import assert_no_time_twice, ffprobe, wait_for
-from tests.standins.cluster_hosts import Hosts
-from tests.standins.database_host import DatabaseHost
-from tests.standins.deployed_units import ROOT, HostFiles, manage, start_unit
-from tests.standins.object_store import ACCESS_KEY, SECRET_KEY, CephObjectGateway, S3Bucket, missing_programs
-from tests.standins.rtsp_servers import GstCamera
+from tests.standins.deployed_units import ROOT
+from tests.standins.object_store import missing_programs
+from tests.standins.vms_cluster import RECORDERS, Cluster, footage_gap, running_cluster
 from tests.test_web_app import WAIT_MS, log_in
-from tests.web_server import answers
 
 pytestmark = [
     pytest.mark.rtsp,
@@ -46,133 +33,16 @@ pytestmark = [
     pytest.mark.skipif(bool(missing_programs()), reason=f"Ceph programs missing: {missing_programs()}"),
 ]
 
-RECORDERS = ("rec-a", "rec-b")
-HOSTS = ("db", "store", "cameras", *RECORDERS, "web", "celery")
 CAMERAS = 4
 # Short segments and lease, so that each failover takes seconds (the defaults are measured by bench/cluster.py).
 TUNING = {"VMS_SEGMENT_SECONDS": "3", "VMS_RECORDER_LEASE_SECONDS": "2", "VMS_RECORDER_HEARTBEAT_SECONDS": "0.5",
           "VMS_CAMERA_READ_TIMEOUT": "3", "VMS_RECONNECT_MAX_SECONDS": "2"}
 
 
-@dataclass
-class Cluster:
-    """The running cluster, as its operator's workstation (this process) sees it."""
-
-    hosts: Hosts
-    database_url: str
-    bucket: S3Bucket
-    files: dict[str, HostFiles]
-    logs: Path
-    base: str = ""
-    admin_password: str = ""
-    token: str = ""
-    recorders: dict[str, subprocess.Popen] = field(default_factory=dict)
-    camera_ids: list[int] = field(default_factory=list)
-
-    def start_recorder(self, host: str) -> None:
-        self.recorders[host] = start_unit(self.hosts, host, self.files[host], "vms-recorder.service",
-                                          self.logs / f"{host}.log")
-
-    def call(self, method: str, path: str, body: dict | None = None) -> bytes:
-        """A request to the web host as the admin (with their token, once they have one); the response's body."""
-        headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Token {self.token}"
-        request = urllib.request.Request(self.base + path, method=method, headers=headers,
-                                         data=None if body is None else json.dumps(body).encode())
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310  (the cluster's web host)
-            return response.read()
-
-    def api(self, method: str, path: str, body: dict | None = None) -> dict:
-        return json.loads(self.call(method, path, body) or b"{}")
-
-    def query(self, sql: str, *params: object) -> list[tuple]:
-        """The cluster's database, read from the workstation (as an admin's psql would)."""
-        with psycopg.connect(self.database_url, connect_timeout=10) as connection:
-            return connection.execute(sql, params).fetchall()
-
-    def holders(self) -> dict[int, str | None]:
-        """camera id -> the recorder host holding it."""
-        host_of = {process.pid: host for host, process in self.recorders.items()}
-        rows = self.query("SELECT c.id, p.pid FROM devices_camera c "
-                          "LEFT JOIN recordings_recorderprocess p ON p.id = c.recorder_id")
-        return {camera: host_of.get(pid) for camera, pid in rows}
-
-    def cameras_of(self, host: str) -> list[int]:
-        return sorted(camera for camera, holder in self.holders().items() if holder == host)
-
-    def segments(self, camera: int) -> list[Segment]:
-        rows = self.query('SELECT start, "end", duration, size, sha256, path, init_size FROM recordings_segment '
-                          "WHERE camera_id = %s AND NOT unmasked ORDER BY start", camera)
-        return [Segment(camera_id=camera, start=r[0], end=r[1], duration=r[2], size=r[3], sha256=r[4], path=r[5],
-                        init_size=r[6]) for r in rows]
-
-    def shared(self) -> bool:
-        """Both recorder hosts hold half of the cameras each."""
-        held = self.holders()
-        return all(len([h for h in held.values() if h == host]) == CAMERAS // len(RECORDERS) for host in RECORDERS)
-
-
-def shared_secrets(folder: Path) -> dict[str, bytes]:
-    """The files every machine of the cluster shares (the guide: make them once, copy them to each)."""
-    signing = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return {"/etc/vms/secret_key": secrets.token_urlsafe(50).encode(),
-            "/etc/vms/credentials_key": Fernet.generate_key(),
-            "/etc/vms/signing_key.pem": signing,
-            "/etc/vms/storage_secret_key": SECRET_KEY.encode()}
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
-    folder = tmp_path_factory.mktemp("cluster")
-    with Hosts(HOSTS) as hosts, DatabaseHost(hosts, "db") as database, \
-            CephObjectGateway(hosts.addresses["store"], hosts.run_in("store")) as gateway:
-        bucket = S3Bucket(gateway)
-        web = hosts.addresses["web"]
-        settings = {"VMS_DATABASE_URL": database.database_url, "VMS_REDIS_URL": database.redis_url,
-                    "VMS_STORAGE_URL": bucket.url, "VMS_STORAGE_ACCESS_KEY": ACCESS_KEY,
-                    "VMS_STORAGE_SECRET_KEY_FILE": "/etc/vms/storage_secret_key",
-                    "VMS_ALLOWED_HOSTS": web, "VMS_CSRF_TRUSTED_ORIGINS": f"http://{web}",
-                    "VMS_SECURE_COOKIES": "false", **TUNING}
-        keys = shared_secrets(folder)
-        files = {}
-        for host in (*RECORDERS, "web", "celery"):
-            files[host] = HostFiles(folder / host)
-            for path, content in keys.items():
-                files[host].path(path).write_bytes(content)
-            files[host].write_environment(settings)
-        cluster = Cluster(hosts, database.database_url, bucket, files, folder)
-        manage(hosts, "web", files["web"], "migrate", "--no-input")
-        printed = manage(hosts, "web", files["web"], "bootstrap", "--no-demo")
-        cluster.admin_password = re.search(r"with password\s+(\S+)", printed)[1]
-        # The web unit listens on 127.0.0.1:8000 behind a proxy (deploy/Caddyfile); socat stands in for Caddy.
-        with open(folder / "proxy.log", "ab") as proxy_log:
-            hosts.start("web", ["socat", f"TCP-LISTEN:80,bind={web},fork,reuseaddr", "TCP:127.0.0.1:8000"],
-                        stdout=proxy_log, stderr=subprocess.STDOUT)
-        start_unit(hosts, "web", files["web"], "vms-web.service", folder / "web.log")
-        start_unit(hosts, "celery", files["celery"], "vms-worker.service", folder / "celery.log")
-        start_unit(hosts, "celery", files["celery"], "vms-beat.service", folder / "beat.log")
-        cluster.base = f"http://{web}"
-        wait_for(lambda: answers(cluster.base + "/api/v1/health/"), 60, "the web host to answer")
-        cluster.token = cluster.api("POST", "/api/v1/auth/token/",
-                                    {"username": "admin", "password": cluster.admin_password})["token"]
-        cameras = [GstCamera(f"/cam{i}", width=640, height=360, fps=10, gop=10, address=hosts.addresses["cameras"],
-                             run_in=hosts.run_in("cameras")) for i in range(CAMERAS)]
-        try:
-            for camera in cameras:
-                camera.start()
-                cluster.camera_ids.append(cluster.api("POST", "/api/v1/cameras/", {
-                    "name": f"Camera {camera.path[-1]}", "main_url": camera.url})["id"])
-            for host in RECORDERS:
-                cluster.start_recorder(host)
-            yield cluster
-        finally:
-            for camera in cameras:
-                camera.stop()
-            for log in sorted(folder.glob("*.log")):
-                print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
-            # The VMS processes go with their hosts (Hosts kills what runs in them), then the store and database.
+    with running_cluster(tmp_path_factory.mktemp("cluster"), CAMERAS, TUNING) as cluster:
+        yield cluster
 
 
 def wait_for_failover(cluster: Cluster, gone: str, taker: str, cameras: list[int], since: datetime) -> None:
@@ -181,11 +51,8 @@ def wait_for_failover(cluster: Cluster, gone: str, taker: str, cameras: list[int
     for camera in cameras:
         wait_for(lambda c=camera: any(s.start >= since for s in cluster.segments(c)), 60,
                  f"a segment of camera {camera} by {taker}")
-        segments = cluster.segments(camera)
-        before = max((s.end for s in segments if s.start < since), default=None)
-        after = min(s.start for s in segments if s.start >= since)
-        gap = f"{(after - before).total_seconds():.2f} s" if before else "(nothing before)"
-        print(f"camera {camera}: {gone} -> {taker}, footage gap {gap}")
+        gap = footage_gap(cluster.segments(camera), since)
+        print(f"camera {camera}: {gone} -> {taker}, footage gap " + (f"{gap:.2f} s" if gap is not None else "-"))
 
 
 def test_both_recorder_hosts_record_their_share_of_the_cameras(cluster):
