@@ -1,6 +1,7 @@
 """`python -m bench.cluster failover`: kill -9 one of two recorder processes, again and again, and measure each of
 its cameras' footage gap and how long until the camera's status said "recorder lost", with this version's default
-lease and heartbeat beside the old defaults (a 15 s lease renewed every 5 s) in the same run.
+lease and heartbeat beside the old defaults (a 15 s lease renewed every 5 s) in the same run; with `--netns`, kill -9
+every process of one recorder host of the namespaced cluster of tests/test_cluster.py instead, with the defaults.
 `python -m bench.cluster upload`: how fast a recorder puts its cameras' segments into the object store (Ceph's RADOS
 Gateway), measured on the backlog it kept while the store was down, beside boto3's plain upload of the same files.
 See bench/README.md."""
@@ -157,14 +158,65 @@ def run_failovers(label: str, extra: dict[str, str], urls: list[str], kills: int
         for camera in cameras:
             segments = list(Segment.objects.filter(camera=camera).order_by("start"))
             result.segments += len(segments)
-            result.overlaps += sum(1 for a, b in zip(segments, segments[1:], strict=False)
-                                   if (a.end - b.start).total_seconds() > 0.15)
+            result.overlaps += overlaps(segments)
     finally:
         for process in recorders:
             process.stop()
         os.environ.clear()
         os.environ.update(env_before)
     return result
+
+
+def overlaps(segments: list) -> int:
+    """Pairs of a camera's segments (in order) that hold the same time, beyond 0.15 s."""
+    return sum(1 for a, b in zip(segments, segments[1:], strict=False) if (a.end - b.start).total_seconds() > 0.15)
+
+
+def run_netns_failovers(kills: int, cameras: int, segment_seconds: float, work: Path) -> tuple[Failovers, list[float]]:
+    """The kills in the namespaced cluster of tests/test_cluster.py (each host its own network namespace, each VMS
+    process started from deploy/systemd): kill -9 everything of one recorder host, in turns, and start its recorder
+    again once its cameras moved. Returns the failovers and, per kill, the seconds until the other held them all."""
+    from tests.recording_checks import wait_for
+    from tests.standins.vms_cluster import RECORDERS, footage_gap, running_cluster
+
+    result, taken_over = Failovers(), []
+    with running_cluster(work / "cluster", cameras, {"VMS_SEGMENT_SECONDS": str(segment_seconds)}) as cluster:
+        say("namespaced cluster up")
+        wait_for(cluster.shared, 180, "the cameras shared by the two recorder hosts")
+        for kill in range(1, kills + 1):
+            victim, survivor = RECORDERS if kill % 2 else RECORDERS[::-1]
+            moved = cluster.cameras_of(victim)
+            killed_at = time.time()
+            cluster.hosts.kill_processes(victim)
+            since = epoch(killed_at)
+            wait_for(lambda m=moved, s=survivor: set(m) <= set(cluster.cameras_of(s)), 120,
+                     f"{survivor} to take {victim}'s cameras", every=0.05)
+            taken_over.append(time.time() - killed_at)
+            for camera in moved:
+                wait_for(lambda c=camera, t=since: any(s.start >= t for s in cluster.segments(c)), 120,
+                         f"a segment of camera {camera} by {survivor}")
+            gaps = [footage_gap(cluster.segments(camera), since) for camera in moved]
+            result.gaps += [gap for gap in gaps if gap is not None]
+            say(f"netns kill {kill}: {victim} -> {survivor}, taken over after {taken_over[-1]:.2f} s, gaps "
+                + ", ".join(f"{g:.2f}" for g in gaps if g is not None) + " s")
+            cluster.start_recorder(victim)
+            wait_for(cluster.shared, 180, "the cameras shared again")
+        for camera in cluster.camera_ids:
+            segments = cluster.segments(camera)
+            result.segments += len(segments)
+            result.overlaps += overlaps(segments)
+    return result, taken_over
+
+
+def report_netns(result: Failovers, taken_over: list[float], cameras: int) -> None:
+    print(f"\nfailover after kill -9 of every process of one of two recorder hosts (network namespaces), {cameras} "
+          "cameras, default lease and heartbeat")
+    print(f"{'kills':>5} {'moves':>5} {'taken over s (median worst)':>28} {'gap s (median worst)':>21} "
+          f"{'time twice':>10}")
+    print(f"{len(taken_over):>5} {len(result.gaps):>5} {figures(taken_over):>28} {figures(result.gaps):>21} "
+          f"{result.overlaps:>6}/{result.segments}")
+    print("taken over: from the kill until the other recorder host held all its cameras (polled every 50 ms). "
+          "Load average " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 
 def epoch(seconds: float) -> datetime:
@@ -294,6 +346,8 @@ def main() -> int:
     parser.add_argument("--segment-seconds", type=float, default=4.0,
                         help="VMS_SEGMENT_SECONDS (4; short, so that each round waits less for a segment's end)")
     parser.add_argument("--skip-baseline", action="store_true", help="measure this version's defaults only")
+    parser.add_argument("--netns", action="store_true",
+                        help="failover: kill recorder hosts of the namespaced cluster of tests/test_cluster.py (root)")
     parser.add_argument("--backlog-seconds", type=float, default=60,
                         help="upload: how long the store is down, the recorder keeping segments on its disk (60)")
     parser.add_argument("--bitrate", type=int, default=4000, help="upload: the cameras' kbit/s (4000)")
@@ -301,6 +355,14 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="vms-bench-cluster-"))
     if args.what == "upload":
         return run_uploads(args, work)
+    if args.netns:
+        set_environment(DATABASE, work / "media", REDIS_URL)  # this process only reads the cluster's own database
+        import django
+
+        django.setup()
+        result, taken_over = run_netns_failovers(args.kills, args.cameras, args.segment_seconds, work)
+        report_netns(result, taken_over, args.cameras)
+        return 0
     set_environment(DATABASE, work / "media", REDIS_URL, VMS_SEGMENT_SECONDS=str(args.segment_seconds),
                     VMS_LOG_LEVEL="INFO")
     configurations = {k: v for k, v in CONFIGURATIONS.items() if not (args.skip_baseline and v)}
