@@ -193,7 +193,7 @@ def run_netns_failovers(kills: int, cameras: int, segment_seconds: float, work: 
                      f"{survivor} to take {victim}'s cameras", every=0.05)
             taken_over.append(time.time() - killed_at)
             for camera in moved:
-                wait_for(lambda c=camera, t=since: any(s.start >= t for s in cluster.segments(c)), 120,
+                wait_for(lambda c=camera, t=since: cluster.segments(c, t), 120,
                          f"a segment of camera {camera} by {survivor}")
             gaps = [footage_gap(cluster.segments(camera), since) for camera in moved]
             result.gaps += [gap for gap in gaps if gap is not None]

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -82,9 +82,11 @@ class Cluster:
     def cameras_of(self, host: str) -> list[int]:
         return sorted(camera for camera, holder in self.holders().items() if holder == host)
 
-    def segments(self, camera: int) -> list[Segment]:
+    def segments(self, camera: int, since: datetime | None = None) -> list[Segment]:
+        """The camera's indexed segments (those starting at or after `since`, if given), in order."""
         rows = self.query('SELECT start, "end", duration, size, sha256, path, init_size FROM recordings_segment '
-                          "WHERE camera_id = %s AND NOT unmasked ORDER BY start", camera)
+                          "WHERE camera_id = %s AND NOT unmasked AND start >= %s ORDER BY start", camera,
+                          since or datetime.min.replace(tzinfo=UTC))
         return [Segment(camera_id=camera, start=r[0], end=r[1], duration=r[2], size=r[3], sha256=r[4], path=r[5],
                         init_size=r[6]) for r in rows]
 
