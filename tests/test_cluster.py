@@ -41,8 +41,13 @@ TUNING = {"VMS_SEGMENT_SECONDS": "3", "VMS_RECORDER_LEASE_SECONDS": "2", "VMS_RE
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
-    with running_cluster(tmp_path_factory.mktemp("cluster"), CAMERAS, TUNING) as cluster:
-        yield cluster
+    folder = tmp_path_factory.mktemp("cluster")
+    with running_cluster(folder, CAMERAS, TUNING) as cluster:
+        try:
+            yield cluster
+        finally:
+            for log in sorted(folder.glob("*.log")):
+                print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
 
 
 def wait_for_failover(cluster: Cluster, gone: str, taker: str, cameras: list[int], since: datetime) -> None:

@@ -136,6 +136,7 @@ def running_cluster(folder: Path, cameras: int, tuning: dict[str, str]) -> Itera
             files[host].write_environment(settings)
         cluster = Cluster(hosts, database.database_url, bucket, files, folder)
         manage(hosts, "web", files["web"], "migrate", "--no-input")
+        manage(hosts, "web", files["web"], "collectstatic", "--no-input", "--verbosity", "0")
         printed = manage(hosts, "web", files["web"], "bootstrap", "--no-demo")
         cluster.admin_password = re.search(r"with password\s+(\S+)", printed)[1]
         # The web unit listens on 127.0.0.1:8000 behind a proxy (deploy/Caddyfile); socat stands in for Caddy.
@@ -163,6 +164,4 @@ def running_cluster(folder: Path, cameras: int, tuning: dict[str, str]) -> Itera
         finally:
             for camera in cluster.cameras:
                 camera.stop()
-            for log in sorted(folder.glob("*.log")):
-                print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
             # The VMS processes go with their hosts (Hosts kills what runs in them), then the store and database.
