@@ -16,8 +16,8 @@ import signal
 import subprocess
 import time
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
+
+from tests.standins.started import Started
 
 PREFIX = "vmsc"
 SWITCH = "switch"
@@ -58,7 +58,7 @@ def remove_leftovers() -> None:
             ip("netns", "delete", namespace)
 
 
-class Hosts:
+class Hosts(Started):
     """The hosts named `names`, each a namespace with its address on the bridge; a context manager that removes
     them all (their processes killed) on exit, failed or not."""
 
@@ -90,20 +90,8 @@ class Hosts:
     def mend(self, host: str) -> None:
         ip("-n", self.namespace(host), "link", "set", "eth0", "up")
 
-    def __enter__(self) -> Self:
+    def set_up(self) -> None:
         remove_leftovers()
-        try:
-            self._make()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.close()
-
-    def _make(self) -> None:
         switch = self.namespace(SWITCH)
         ip("netns", "add", switch)
         ip("-n", switch, "link", "add", "br0", "type", "bridge")

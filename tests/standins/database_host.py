@@ -8,17 +8,16 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from tests.standins.cluster_hosts import Hosts
 from tests.standins.object_store import wait_until
+from tests.standins.started import Started, stop_processes
 
 POSTGRES_BIN = next(Path("/usr/lib/postgresql").glob("*/bin"), Path("/usr/lib/postgresql/15/bin"))
 AS_POSTGRES = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]  # PostgreSQL refuses root
 
 
-class DatabaseHost:
+class DatabaseHost(Started):
     """PostgreSQL (database and role `vms`) and Redis on `host`; `database_url` and `redis_url` are what every VMS
     machine's environment file says."""
 
@@ -30,18 +29,9 @@ class DatabaseHost:
         self.redis_url = f"redis://:{self.password}@{self.address}:6379/0"
         self.processes: list[subprocess.Popen] = []
 
-    def __enter__(self) -> Self:
-        try:
-            self._start_postgresql()
-            self._start_redis()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.close()
+    def set_up(self) -> None:
+        self._start_postgresql()
+        self._start_redis()
 
     def _start_postgresql(self) -> None:
         data, sockets = self.folder / "data", self.folder / "run"
@@ -77,12 +67,6 @@ class DatabaseHost:
               30, "Redis to start")
 
     def close(self) -> None:
-        for process in reversed(self.processes):
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(reversed(self.processes))
         self.processes.clear()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -19,12 +19,11 @@ import urllib.request
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import boto3
 
 from tests.standins.rtsp_servers import ServerStartError, free_port
+from tests.standins.started import Started, stop_processes
 
 ACCESS_KEY = "vms-test-access"
 SECRET_KEY = "vms-test-secret-key-0123456789"
@@ -35,7 +34,7 @@ def missing_programs() -> list[str]:
     return [program for program in PROGRAMS if shutil.which(program) is None]
 
 
-class CephObjectGateway:
+class CephObjectGateway(Started):
     """The cluster and its gateway, as a context manager; `endpoint` is the S3 address."""
 
     def __init__(self, address: str = "127.0.0.1", run_in: Sequence[str] = ()) -> None:
@@ -46,20 +45,11 @@ class CephObjectGateway:
         self.conf = self.folder / "ceph.conf"
         self.daemons: dict[str, subprocess.Popen] = {}
 
-    def __enter__(self) -> Self:
-        try:
-            self._make_cluster()
-            self.start_gateway()
-            self._run("radosgw-admin", "user", "create", "--uid", "vms", "--display-name", "VMS tests",
-                      "--access-key", ACCESS_KEY, "--secret", SECRET_KEY)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.close()
+    def set_up(self) -> None:
+        self._make_cluster()
+        self.start_gateway()
+        self._run("radosgw-admin", "user", "create", "--uid", "vms", "--display-name", "VMS tests",
+                  "--access-key", ACCESS_KEY, "--secret", SECRET_KEY)
 
     def _make_cluster(self) -> None:
         fsid, keyring = str(uuid.uuid4()), self.folder / "keyring"
@@ -142,14 +132,7 @@ rgw frontends = beast endpoint={self.address}:{self.port}
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def close(self) -> None:
-        for daemon in reversed(list(self.daemons.values())):
-            daemon.terminate()
-        for daemon in self.daemons.values():
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
+        stop_processes(reversed(list(self.daemons.values())))
         self.daemons.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 

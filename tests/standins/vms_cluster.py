@@ -164,4 +164,6 @@ def running_cluster(folder: Path, cameras: int, tuning: dict[str, str]) -> Itera
         finally:
             for camera in cluster.cameras:
                 camera.stop()
-            # The VMS processes go with their hosts (Hosts kills what runs in them), then the store and database.
+            # The VMS machines go first: PostgreSQL stops on SIGTERM only once its clients are gone.
+            for host in files:
+                hosts.kill_processes(host)
