@@ -42,11 +42,11 @@ def snap(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def log_in(page: Page, base: str, username: str, path: str = "/") -> None:
+def log_in(page: Page, base: str, username: str, path: str = "/", password: str = PASSWORD) -> None:
     """Log in through the app's own form; the page asked for appears once it knows who is there."""
     page.goto(base + path)
     page.fill("[data-testid=login-form] input[name=username]", username)
-    page.fill("[data-testid=login-form] input[name=password]", PASSWORD)
+    page.fill("[data-testid=login-form] input[name=password]", password)
     page.click("[data-testid=login-form] button[type=submit]")
     expect(page.get_by_test_id("who")).to_contain_text(username, timeout=WAIT_MS)
 

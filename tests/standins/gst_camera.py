@@ -1,6 +1,7 @@
 """A live RTSP test-pattern camera on GStreamer's RTSP server; run it with the system python (python3-gi).
 
-It binds 127.0.0.1 only and prints `READY rtsp://127.0.0.1:PORT/PATH` once it listens. With `--audio` it sends a
+It binds 127.0.0.1 (or `--address`, inside a network namespace a test made) and prints `READY rtsp://ADDRESS:PORT/PATH`
+once it listens. With `--audio` it sends a
 second track of sound (AAC, G.711 or G.726); with `--clicks` a white frame and a click of sound are burned into the
 video and the audio at every whole second of media time, to measure how well they stay in sync.
 """
@@ -78,7 +79,7 @@ def schedule_clicks(media: GstRtspServer.RTSPMedia, fps: int) -> None:
 def build_server(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
     """Return an RTSP server serving the test pattern at `args.path`, with basic auth if a user is given."""
     server = GstRtspServer.RTSPServer()
-    server.set_address("127.0.0.1")
+    server.set_address(args.address)
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(build_launch(args))
@@ -113,6 +114,7 @@ def answer_not_seekable(pad: Gst.Pad, info: Gst.PadProbeInfo) -> Gst.PadProbeRet
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--address", default="127.0.0.1", help="where to listen (another only in a test's namespace)")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--path", default="/stream")
     parser.add_argument("--user")
@@ -137,10 +139,10 @@ def main() -> None:
     loop = GLib.MainLoop()
     server = build_server(args)
     if server.attach(None) == 0:
-        sys.exit(f"cannot listen on 127.0.0.1:{args.port}")
+        sys.exit(f"cannot listen on {args.address}:{args.port}")
     for signum in (signal.SIGTERM, signal.SIGINT):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, loop.quit)
-    print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}{args.path}", flush=True)
+    print(f"READY rtsp://{args.address}:{server.get_bound_port()}{args.path}", flush=True)
     loop.run()
 
 

@@ -4,6 +4,8 @@ made in a temporary folder (one monitor, one OSD keeping its objects in memory),
 Ceph 16 (Debian 12) has no gateway backend without a cluster (`dbstore` came with 17), so the cluster is made as
 Ceph's own vstart.sh makes one: cephx keys, a monitor on messenger v1 only, a memstore OSD, pools of one copy. It
 starts in about 15 s. `stop_gateway()` and `start_gateway()` make a store outage while the cluster keeps its data.
+On a host of a namespaced test cluster, `run_in` prefixes every command (`ip netns exec HOST`) and `address` is the
+host's own, where the monitor and the gateway listen.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import boto3
 
 from tests.standins.rtsp_servers import ServerStartError, free_port
+from tests.standins.started import Started, stop_processes
 
 ACCESS_KEY = "vms-test-access"
 SECRET_KEY = "vms-test-secret-key-0123456789"
@@ -32,30 +34,22 @@ def missing_programs() -> list[str]:
     return [program for program in PROGRAMS if shutil.which(program) is None]
 
 
-class CephObjectGateway:
+class CephObjectGateway(Started):
     """The cluster and its gateway, as a context manager; `endpoint` is the S3 address."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: str = "127.0.0.1", run_in: Sequence[str] = ()) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="vms-ceph-"))
+        self.address, self.run_in = address, list(run_in)
         self.mon_port, self.port = free_port(), free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.endpoint = f"http://{address}:{self.port}"
         self.conf = self.folder / "ceph.conf"
         self.daemons: dict[str, subprocess.Popen] = {}
 
-    def __enter__(self) -> Self:
-        try:
-            self._make_cluster()
-            self.start_gateway()
-            self._run("radosgw-admin", "user", "create", "--uid", "vms", "--display-name", "VMS tests",
-                      "--access-key", ACCESS_KEY, "--secret", SECRET_KEY)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.close()
+    def set_up(self) -> None:
+        self._make_cluster()
+        self.start_gateway()
+        self._run("radosgw-admin", "user", "create", "--uid", "vms", "--display-name", "VMS tests",
+                  "--access-key", ACCESS_KEY, "--secret", SECRET_KEY)
 
     def _make_cluster(self) -> None:
         fsid, keyring = str(uuid.uuid4()), self.folder / "keyring"
@@ -63,7 +57,7 @@ class CephObjectGateway:
             (self.folder / name).mkdir()
         self.conf.write_text(f"""[global]
 fsid = {fsid}
-mon host = [v1:127.0.0.1:{self.mon_port}]
+mon host = [v1:{self.address}:{self.mon_port}]
 ms bind msgr2 = false
 keyring = {keyring}
 run dir = {self.folder / "run"}
@@ -85,7 +79,7 @@ mon data = {self.folder / "mon"}
 [osd.0]
 osd data = {self.folder / "osd"}
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:{self.port}
+rgw frontends = beast endpoint={self.address}:{self.port}
 """)
         self._run("ceph-authtool", "--create-keyring", str(keyring), "--gen-key", "-n", "mon.", "--cap", "mon",
                   "allow *")
@@ -96,7 +90,7 @@ rgw frontends = beast endpoint=127.0.0.1:{self.port}
                       *[arg for cap, allowed in zip(caps[::2], caps[1::2], strict=True)
                         for arg in ("--cap", cap, allowed)])
         monmap = self.folder / "monmap"
-        self._run("monmaptool", "--create", "--addv", "a", f"[v1:127.0.0.1:{self.mon_port}]", "--fsid", fsid,
+        self._run("monmaptool", "--create", "--addv", "a", f"[v1:{self.address}:{self.mon_port}]", "--fsid", fsid,
                   str(monmap))
         self._run("ceph-mon", "-i", "a", "--mkfs", "--monmap", str(monmap), "--keyring", str(keyring))
         self._daemon("mon", "ceph-mon", "-i", "a")
@@ -104,11 +98,11 @@ rgw frontends = beast endpoint=127.0.0.1:{self.port}
         self._run("ceph", "--connect-timeout", "30", "osd", "new", osd_uuid, "0")
         self._run("ceph-osd", "-i", "0", "--mkfs", "--osd-uuid", osd_uuid)
         self._daemon("osd", "ceph-osd", "-i", "0")
-        _wait(lambda: "1 up" in self._run("ceph", "--connect-timeout", "10", "osd", "stat"), 60, "the OSD up")
+        wait_until(lambda: "1 up" in self._run("ceph", "--connect-timeout", "10", "osd", "stat"), 60, "the OSD up")
 
     def start_gateway(self) -> None:
         self._daemon("rgw", "radosgw", "-n", "client.rgw")
-        _wait(self.answers, 90, "the RADOS Gateway to answer")
+        wait_until(self.answers, 90, "the RADOS Gateway to answer")
 
     def stop_gateway(self) -> None:
         """The S3 server goes away (connections refused) until start_gateway(); the cluster keeps the objects."""
@@ -126,26 +120,19 @@ rgw frontends = beast endpoint=127.0.0.1:{self.port}
         return True
 
     def _run(self, *command: str) -> str:
-        done = subprocess.run([command[0], "-c", str(self.conf), *command[1:]], capture_output=True, text=True,
-                              timeout=120, check=False)
+        done = subprocess.run([*self.run_in, command[0], "-c", str(self.conf), *command[1:]], capture_output=True,
+                              text=True, timeout=120, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
         return done.stdout
 
     def _daemon(self, name: str, *command: str) -> None:
         """A Ceph daemon in the foreground (-f), so that this process owns it and stops it."""
-        self.daemons[name] = subprocess.Popen([command[0], "-f", "-c", str(self.conf), *command[1:]],
+        self.daemons[name] = subprocess.Popen([*self.run_in, command[0], "-f", "-c", str(self.conf), *command[1:]],
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def close(self) -> None:
-        for daemon in reversed(list(self.daemons.values())):
-            daemon.terminate()
-        for daemon in self.daemons.values():
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
+        stop_processes(reversed(list(self.daemons.values())))
         self.daemons.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -178,7 +165,7 @@ class S3Bucket:
         self.client.delete_bucket(Bucket=self.name)
 
 
-def _wait(condition, timeout: float, what: str) -> None:
+def wait_until(condition, timeout: float, what: str) -> None:
     """Poll until `condition()` holds (no Django here: benchmarks use this module too)."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -177,11 +177,12 @@ class RtspCamera(ServerProcess):
         self.path = path if path.startswith("/") else "/" + path
         self.user = user
         self.password = password
+        self.address = "127.0.0.1"
 
     @property
     def url(self) -> str:
         """The stream's URL, without credentials."""
-        return f"rtsp://127.0.0.1:{self.port}{self.path}"
+        return f"rtsp://{self.address}:{self.port}{self.path}"
 
     @property
     def url_with_credentials(self) -> str:
@@ -190,7 +191,7 @@ class RtspCamera(ServerProcess):
             return self.url
         user = urllib.parse.quote(self.user, safe="")
         password = urllib.parse.quote(self.password or "", safe="")
-        return f"rtsp://{user}:{password}@127.0.0.1:{self.port}{self.path}"
+        return f"rtsp://{user}:{password}@{self.address}:{self.port}{self.path}"
 
 
 class GstCamera(RtspCamera):
@@ -200,6 +201,7 @@ class GstCamera(RtspCamera):
     `rewind_on_play`, each new viewer's PLAY seeks the shared pipeline to 0, so the DTS of every viewer
     already watching jumps back to 0 mid-stream. With `audio` ("aac", "pcmu", "pcma" or "opus") it sends a sound track
     too, and with `clicks` a white frame and a loud click at every whole second of media time (see gst_camera.py).
+    `run_in` prefixes its command (e.g. `ip netns exec HOST`) and `address` is where it listens there.
     """
 
     def __init__(
@@ -220,8 +222,12 @@ class GstCamera(RtspCamera):
         clicks: bool = False,
         port: int | None = None,
         start_timeout: float = 10,
+        address: str = "127.0.0.1",
+        run_in: Sequence[str] = (),
     ) -> None:
         super().__init__(path, user, password, port, start_timeout)
+        self.address = address
+        self.run_in = list(run_in)
         self.audio = audio
         self.clicks = clicks
         self.codec = codec
@@ -245,10 +251,11 @@ class GstCamera(RtspCamera):
             "--gop": self.gop,
             "--slices": self.slices,
             "--audio": self.audio,
+            "--address": self.address,
         }
         if self.user is not None:
             options.update({"--user": self.user, "--password": self.password or ""})
-        argv = [SYSTEM_PYTHON, str(_HERE / "gst_camera.py")]
+        argv = [*self.run_in, SYSTEM_PYTHON, str(_HERE / "gst_camera.py")]
         for flag, value in options.items():
             argv += [flag, str(value)]
         if self.rewind_on_play:
