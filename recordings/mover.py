@@ -105,10 +105,10 @@ def move_aged(now: datetime, cold: Store, report: MoveReport) -> None:
 
 
 def make_room(cold: Store, report: MoveReport) -> None:
-    """Move the oldest hot footage of any camera until the hot disk is below its high-water mark (rechecked every
-    batch: deleting a file frees its space at once)."""
-    for count, segment in enumerate(oldest_first(Segment.objects.filter(tier=Tier.HOT))):
-        if count % MOVE_BATCH == 0 and not over_high_water():
+    """Move the oldest hot footage of any camera until the hot disk is below its high-water mark (rechecked after
+    each segment, a statvfs call: deleting a file frees its space at once)."""
+    for segment in oldest_first(Segment.objects.filter(tier=Tier.HOT)):
+        if not over_high_water():
             return
         move(segment, cold, report)
 
