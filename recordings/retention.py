@@ -64,8 +64,8 @@ def delete_segments(segments: list[tuple[int, int, str, int]], report: Retention
         report.by_camera[camera_id] = report.by_camera.get(camera_id, 0) + 1
 
 
-def oldest_unlocked(queryset, tiers: list[str]):
-    """Unlocked footage in the tiers retention can delete from now, oldest first."""
+def oldest_unlocked(queryset, tiers: list[str] = Tier.values):
+    """Unlocked footage in `tiers` (those retention can delete from now), oldest first."""
     return (queryset.filter(locked=False, tier__in=tiers).order_by("start")
             .values_list("pk", "camera_id", "path", "size"))
 

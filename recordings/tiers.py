@@ -56,15 +56,19 @@ def stores() -> dict[str, Store]:
 
 
 def recording_rate(now: datetime | None = None) -> float | None:
-    """Bytes recorded a day: what was indexed over the last 24 hours, or over less when the recordings are younger;
-    None before there is any."""
+    """Bytes recorded a day: the footage of the last 24 hours, or of less when the recordings are younger; None
+    before there is any. Counted per tier (the (tier, start) index), wherever the footage is by now."""
     now = now or timezone.now()
-    recent = Segment.objects.filter(created_at__gte=now - RATE_WINDOW)
-    totals = recent.aggregate(size=Sum("size"), since=Min("created_at"))
-    if not totals["size"]:
+    size, since = 0, now
+    for tier in stores():
+        totals = Segment.objects.filter(tier=tier, start__gte=now - RATE_WINDOW).aggregate(
+            size=Sum("size"), since=Min("start"))
+        if totals["size"]:
+            size, since = size + totals["size"], min(since, totals["since"])
+    if not size:
         return None
-    seconds = max((now - totals["since"]).total_seconds(), 60.0)  # a first minute does not make an endless rate
-    return totals["size"] / min(seconds, RATE_WINDOW.total_seconds()) * 86400
+    seconds = max((now - since).total_seconds(), 60.0)  # a first minute does not make an endless rate
+    return size / seconds * 86400
 
 
 def tier_usage(now: datetime | None = None) -> list[dict]:

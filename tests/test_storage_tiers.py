@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from devices.models import Camera
 from recordings.choices import Tier
@@ -28,9 +29,11 @@ from recordings.recorder import Recorder
 from recordings.retention import apply_retention
 from recordings.segment_files import segment_path
 from recordings.services import index_segments
-from recordings.tiers import hot_used_percent
+from recordings.tiers import hot_used_percent, tier_usage
 from storage.configured import cold_store, recordings_store
-from tests.conftest import api_key_for
+from tests.browser import chromium_page, log_in
+from tests.conftest import PASSWORD, api_key_for
+from tests.factories import record_run
 from tests.recording_checks import assert_contiguous, ffprobe, running, wait_for
 from tests.standins.rtsp_servers import GstCamera
 from tests.test_video_segments import T0, segments_from_clip
@@ -184,6 +187,27 @@ def test_moves_cut_short_are_finished_by_the_next_pass(camera, cold_folder, foot
     assert_in_its_tier_only(segments)
 
 
+def test_each_tier_shows_its_footage_free_space_and_days_left(camera, cold_folder, admin_client):
+    now = timezone.now()
+    assert [tier["days_left"] for tier in tier_usage(now)] == [None, None]  # nothing recorded: no rate to go by
+    segments = record_run(camera, now - timedelta(hours=12), 10, size=1_000_000)
+    Segment.objects.filter(pk__in=[s.pk for s in segments[:4]]).update(tier=Tier.COLD)
+    rate = 10_000_000 / (12 * 3600) * 86400  # ten megabytes in the last twelve hours
+    hot, cold = tier_usage(now)
+    assert (hot["tier"], hot["location"], hot["used_bytes"], hot["ok"]) == (
+        "hot", str(django_settings.RECORDINGS_ROOT), 6_000_000, True)
+    assert (cold["tier"], cold["location"], cold["used_bytes"], cold["ok"]) == ("cold", str(cold_folder), 4_000_000,
+                                                                                 True)
+    for tier in (hot, cold):
+        assert tier["days_left"] == round(tier["free_bytes"] / rate, 1)
+    assert [tier["tier"] for tier in admin_client.get("/api/v1/health/").json()["storage"]["tiers"]] == ["hot", "cold"]
+
+
+def test_with_one_tier_the_health_page_shows_only_it(admin_client):
+    tiers = admin_client.get("/api/v1/health/").json()["storage"]["tiers"]
+    assert [(tier["tier"], tier["used_bytes"]) for tier in tiers] == [("hot", 0)]
+
+
 MOVE_IN_A_CHILD = """
 import django; django.setup()
 from recordings.mover import move_to_cold
@@ -236,9 +260,24 @@ def waits_for_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def assert_the_health_page_says(user, bucket, words: str) -> None:
+    """The health page in Chromium shows the cold tier's card with the outage in words."""
+    env = {"VMS_COLD_STORAGE_URL": bucket.url, "VMS_COLD_STORAGE_ACCESS_KEY": bucket.setting["access_key"],
+           "VMS_COLD_STORAGE_SECRET_KEY": bucket.setting["secret_key"]}
+    with web_server(django_settings.RECORDINGS_ROOT.parent, **env) as base, chromium_page() as page:
+        log_in(page, base, user.username, PASSWORD)
+        page.goto(f"{base}/health")
+        card = page.get_by_test_id("tier-cold")
+        expect(card).to_contain_text("Cold storage")
+        # The minute and the hot disk's use may have changed since the API was asked: the words up to them.
+        expect(card).to_contain_text(words.split(" since ")[0] + " since ")
+        expect(card).to_contain_text("footage stays on the hot tier (")
+        expect(page.get_by_test_id("tier-hot")).to_contain_text("Room for more footage at the current rate")
+
+
 @pytest.mark.rtsp
 def test_a_cold_object_store_outage_keeps_recording_on_hot_and_the_moves_catch_up(
-        settings, object_store, fast_recorder, admin_client):
+        settings, object_store, fast_recorder, admin_client, admin_user):
     from tests.standins.object_store import S3Bucket
 
     bucket = S3Bucket(object_store)
@@ -263,6 +302,7 @@ def test_a_cold_object_store_outage_keeps_recording_on_hot_and_the_moves_catch_u
                         f"Cold storage {cold_store().location} cannot be reached since "
                         f"{timezone.localtime(since):%H:%M}; footage stays on the hot tier (")
                     assert Camera.objects.get(pk=camera.pk).storage_error == ""  # recording is untouched
+                    assert_the_health_page_says(admin_user, bucket, cold_health["error"])
                 finally:
                     object_store.start_gateway()
                 wait_for(lambda: move_to_cold().moved >= 3, 60, "the moves to catch up")
