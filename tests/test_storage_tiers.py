@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 from devices.models import Camera
 from recordings.choices import Tier
 from recordings.models import Segment, StorageOutage, TierMove
-from recordings.mover import move_to_cold
+from recordings.mover import MOVER_LOCK, move_to_cold
 from recordings.recorder import Recorder
 from recordings.retention import apply_retention
 from recordings.segment_files import segment_path
@@ -210,7 +210,7 @@ def test_with_one_tier_the_health_page_shows_only_it(admin_client):
 
 MOVE_IN_A_CHILD = """
 import django; django.setup()
-from recordings.mover import move_to_cold
+from recordings.mover import MOVER_LOCK, move_to_cold
 move_to_cold()
 """
 
@@ -237,6 +237,8 @@ def test_a_mover_killed_between_copy_and_switch_loses_nothing(camera, cold_folde
             child.wait(timeout=30)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({WAITING_ON_US}) AS waiting")
+    # Its session ends a moment later, and only then lets go of the mover's lock (the next pass would skip).
+    wait_for(lambda: not mover_lock_held(), 30, "the killed mover's session to end")
     assert tiers_of(segments) == [Tier.COLD] * 2 + [Tier.HOT] * (len(segments) - 2)
     # A pass that does not move the held segment (not old enough by then) removes its copy the kill left in cold.
     move_to_cold(now=segments[1].end + timedelta(hours=1, seconds=0.1))
@@ -252,6 +254,15 @@ def test_a_mover_killed_between_copy_and_switch_loses_nothing(camera, cold_folde
 # The sessions waiting for a lock this test's session holds (pg_locks, unlike pg_stat_activity, is read afresh
 # within a transaction; other sessions of the server are none of the test's business).
 WAITING_ON_US = "SELECT DISTINCT pid FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+
+
+def mover_lock_held() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                          AND objid = %s
+                          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
+                       [MOVER_LOCK])
+        return cursor.fetchone()[0] > 0
 
 
 def waits_for_a_lock() -> bool:
