@@ -29,7 +29,7 @@ from recordings.recorder import Recorder
 from recordings.retention import apply_retention
 from recordings.segment_files import segment_path
 from recordings.services import index_segments
-from recordings.tiers import hot_used_percent, tier_usage
+from recordings.tiers import hot_used_percent, read_segment, tier_usage
 from storage.configured import cold_store, recordings_store
 from tests.browser import chromium_page, log_in
 from tests.conftest import PASSWORD, api_key_for
@@ -55,18 +55,19 @@ def footage_clip(tmp_path_factory) -> Path:
     return make_clip(tmp_path_factory.mktemp("tier-clips"), width=640, height=360, seconds=12, gop_seconds=1.0)
 
 
-def record_footage(camera: Camera, clip: Path, work: Path) -> list[Segment]:
-    """The clip as the recorder leaves it: 2 s segments in the hot tier (the recordings folder), indexed."""
+def record_footage(camera: Camera, clip: Path, work: Path, unmasked: bool = False) -> list[Segment]:
+    """The clip as the recorder leaves it: 2 s segments in the hot tier (the recordings folder), indexed; as the
+    camera's unmasked copy when `unmasked`."""
     rows = []
     for recorded in segments_from_clip(clip, work, seconds=2.0):
-        local = segment_path(camera.pk, recorded.start)
+        local = segment_path(camera.pk, recorded.start, unmasked)
         local.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(recorded.path, local)
         rows.append(Segment(camera=camera, start=recorded.start, end=recorded.end, duration=recorded.duration,
                             size=recorded.size, sha256=recorded.sha256, init_size=recorded.init_size,
-                            path=str(local.relative_to(django_settings.RECORDINGS_ROOT))))
+                            unmasked=unmasked, path=str(local.relative_to(django_settings.RECORDINGS_ROOT))))
     index_segments(rows)
-    return list(Segment.objects.filter(camera=camera).order_by("start"))
+    return list(Segment.objects.filter(camera=camera, unmasked=unmasked).order_by("start"))
 
 
 def sha256_of(data: bytes) -> str:
@@ -132,6 +133,21 @@ def test_playback_and_clips_cross_the_boundary_without_a_seam(camera, cold_folde
         assert seconds >= (end - start).total_seconds() - 0.1, (name, seconds)
         assert frames == sorted(frames), name
         assert float(ffprobe(copy)["format"]["duration"]) >= seconds - 0.1
+
+
+def test_the_unmasked_copy_moves_with_the_footage_and_plays_from_cold(
+        camera, cold_folder, footage_clip, tmp_path):
+    camera.cold_after_hours = 1
+    camera.save()
+    masked = record_footage(camera, footage_clip, tmp_path / "masked")
+    unmasked = record_footage(camera, footage_clip, tmp_path / "unmasked", unmasked=True)
+    stale = Segment.objects.get(pk=unmasked[0].pk)
+    assert move_to_cold(now=masked[-1].end + timedelta(hours=2)).moved == len(masked) + len(unmasked)
+    assert_in_its_tier_only(masked + unmasked)
+    assert all(s.path.split("/")[0] != str(camera.pk) for s in unmasked)  # kept apart in cold too
+    # A row read before the move (it still says hot) is read from cold: a reader that raced the move.
+    assert stale.tier == Tier.HOT
+    assert sha256_of(read_segment(stale)) == stale.sha256
 
 
 def test_past_the_high_water_mark_the_oldest_footage_moves_until_the_disk_is_below_it(
