@@ -59,6 +59,9 @@ class Camera(models.Model):
     recording_mode = models.CharField(max_length=20, choices=RecordingMode.choices, default=RecordingMode.CONTINUOUS)
     retention_days = models.PositiveIntegerField(null=True, blank=True)
     retention_gib = models.FloatField(null=True, blank=True)
+    cold_after_hours = models.FloatField(null=True, blank=True,
+                                         help_text="Recordings older than this move to the cold tier (when there is "
+                                         "one); empty: only when the hot tier's disk passes its high-water mark")
     rotation = models.PositiveSmallIntegerField(choices=Rotation.choices, default=Rotation.NONE)
 
     status = models.CharField(max_length=20, choices=CameraStatus.choices, default=CameraStatus.UNKNOWN)

@@ -13,15 +13,15 @@ from accounts.models import AuditAction
 from devices import ptz
 from devices.models import Camera
 from recordings.segment_files import camera_directory
+from recordings.tiers import stores
 from storage import StoreUnavailable
-from storage.configured import recordings_store
 
 log = logging.getLogger(__name__)
 
 SPEAKER_TASK = "devices.tasks.detect_speaker"
 AUDITED_FIELDS = ("name", "main_url", "sub_url", "username", "enabled", "recording_mode", "retention_days",
-                  "retention_gib", "rotation", "ptz_wide_angle", "ptz_zoom_ratio", "ptz_pan_range", "ptz_tilt_range",
-                  "ptz_digital", "ptz_max_speed", "record_audio")
+                  "retention_gib", "cold_after_hours", "rotation", "ptz_wide_angle", "ptz_zoom_ratio", "ptz_pan_range",
+                  "ptz_tilt_range", "ptz_digital", "ptz_max_speed", "record_audio")
 
 
 class CameraHasEvidence(Exception):
@@ -99,15 +99,15 @@ def delete_camera(camera: Camera, request) -> None:
 
 
 def _delete_footage(directories) -> None:
-    store = recordings_store()
     for directory in directories:
         shutil.rmtree(directory, ignore_errors=True)
-        try:
-            store.delete_under(f"{directory.name}/")
-        except StoreUnavailable as exc:
-            # The camera is gone from the index already; its objects are left for an administrator to remove.
-            log.error("the footage of deleted camera %s stays in the store under %s/: %s", directory.name,
-                      directory.name, exc)
+        for store in stores().values():
+            try:
+                store.delete_under(f"{directory.name}/")
+            except StoreUnavailable as exc:
+                # The camera is gone from the index already; its objects are left for an administrator to remove.
+                log.error("the footage of deleted camera %s stays in %s under %s/: %s", directory.name,
+                          store.location, directory.name, exc)
 
 
 def detect_ptz(camera: Camera, request) -> None:

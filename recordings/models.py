@@ -6,7 +6,9 @@ from pathlib import Path
 
 from django.db import models
 
-from storage.configured import recordings_store
+from recordings.choices import Tier
+from storage import Store
+from storage.configured import tier_store
 
 
 class RecorderProcess(models.Model):
@@ -39,11 +41,15 @@ class Segment(models.Model):
     unmasked = models.BooleanField(default=False, db_default=False,
                                    help_text="The camera's video without its privacy masks, kept apart for users "
                                    "allowed to see it (each view audited)")
+    tier = models.CharField(max_length=4, choices=Tier.choices, default=Tier.HOT, db_default=Tier.HOT,
+                            help_text="The store its bytes are in: hot (VMS_STORAGE_URL) or cold "
+                            "(VMS_COLD_STORAGE_URL); recordings.tiers moves them")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["camera", "start"]
         indexes = [
+            models.Index(fields=["tier", "start"], name="segment_tier_start"),
             models.Index(fields=["camera", "start"], name="segment_camera_start"),
             models.Index(fields=["camera", "end"], name="segment_camera_end"),
         ]
@@ -52,9 +58,37 @@ class Segment(models.Model):
         return f"{self.camera_id} {self.start.isoformat()}"
 
     @property
+    def store(self) -> Store:
+        """The store its bytes are in: its tier's. Every read, check and deletion of a segment's bytes goes here."""
+        return tier_store(self.tier)
+
+    @property
     def file(self) -> Path | None:
-        """Where the segment is on this machine's disk, when the recordings store is a folder; None otherwise."""
-        return recordings_store().local_path(self.path)
+        """Where the segment is on this machine's disk, when its tier's store is a folder; None otherwise."""
+        return self.store.local_path(self.path)
+
+
+class TierMove(models.Model):
+    """A segment on its way from the hot tier to the cold one (recordings.tiers): written before its copy, removed
+    once the copy it no longer needs is gone, so that a move cut short (a killed worker) is finished next time."""
+
+    path = models.CharField(max_length=500, unique=True, help_text="The segment's key, the same in both tiers")
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class StorageOutage(models.Model):
+    """A tier's store that cannot be reached, since when, and why in words (the health page shows it)."""
+
+    tier = models.CharField(max_length=4, choices=Tier.choices, unique=True)
+    location = models.CharField(max_length=500, help_text="The store's folder or s3://bucket/prefix")
+    since = models.DateTimeField()
+    error = models.CharField(max_length=500)
+
+    def __str__(self) -> str:
+        return f"{self.tier} since {self.since.isoformat()}"
 
 
 class RecordedSpan(models.Model):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from recordings.models import Segment
-from storage.configured import recordings_store
+from recordings.tiers import open_segment, read_segment
 from video.clips import SegmentSource, clip_lead, iter_clip
 
 
@@ -80,16 +80,16 @@ def hls_playlist(segments: list[Segment], media_url, init_url, playback_id: int)
 
 
 def read_part(segment: Segment, part: str) -> bytes:
-    """The init segment (ftyp+moov) or the media part (moof+mdat...) of a recorded segment, from the store."""
+    """The init segment (ftyp+moov) or the media part (moof+mdat...) of a recorded segment, from its tier."""
     if part == "init":
-        return recordings_store().read(segment.path, 0, segment.init_size)
-    return recordings_store().read(segment.path, segment.init_size)
+        return read_segment(segment, 0, segment.init_size)
+    return read_segment(segment, segment.init_size)
 
 
 def sources_of(segments: list[Segment]) -> list[SegmentSource]:
-    """The segments as the clip maker reads them: a path on this disk, or the store's file, opened when reached."""
-    store = recordings_store()
-    return [s.file or partial(store.open, s.path) for s in segments]
+    """The segments as the clip maker reads them: each opened from its tier when reached (by then it may have
+    moved to the cold tier)."""
+    return [partial(open_segment, s) for s in segments]
 
 
 def clip_chunks(segments: list[Segment], since: datetime, until: datetime) -> Iterator[bytes]:

@@ -21,10 +21,11 @@ from accounts.models import AuditAction
 from recordings.models import Segment
 from recordings.playback import clip_chunks, clip_lead_seconds, clip_seconds, segments_in_span
 from recordings.scene_metadata import frames_between
+from recordings.tiers import segment_exists
 from redaction import signing, weak_frames
 from redaction.models import Export, ExportStatus, ExportTrack, ExportTrackPicture
 from redaction.progress import publish_progress
-from storage.configured import exports_store, recordings_store
+from storage.configured import exports_store
 from video.box_follow import follow_box
 from video.geometry import Box
 from video.redaction import CameraSighting, ManualBox, RedactionTrack, find_tracks, render
@@ -80,8 +81,7 @@ def request_export(camera, start: datetime, end: datetime, *, redact: list[str],
         if not segments:
             raise NoFootage(
                 f"No footage of {camera.name} was recorded between {start.isoformat()} and {end.isoformat()}.")
-        store = recordings_store()
-        missing = sum(not store.exists(segment.path) for segment in segments)
+        missing = sum(not segment_exists(segment) for segment in segments)
         if missing:
             raise NoFootage(f"{missing} of the {len(segments)} recordings of this span are missing from where the "
                             "recordings are kept; ask an administrator to check the recordings store.")

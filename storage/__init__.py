@@ -53,6 +53,9 @@ class Store(Protocol):
     def free_bytes(self) -> int | None:
         """Free space left where the store writes, when it has such a limit (a disk); None otherwise."""
 
+    def total_bytes(self) -> int | None:
+        """The size of the disk the store writes to, when it has one; None otherwise."""
+
     def check(self) -> None:
         """Raise StoreUnavailable unless the store answers."""
 

@@ -88,6 +88,10 @@ class FilesystemStore:
         self.root.mkdir(parents=True, exist_ok=True)
         return shutil.disk_usage(self.root).free
 
+    def total_bytes(self) -> int | None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return shutil.disk_usage(self.root).total
+
     def check(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)

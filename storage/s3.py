@@ -135,6 +135,9 @@ class S3Store:
     def free_bytes(self) -> int | None:
         return None
 
+    def total_bytes(self) -> int | None:
+        return None
+
     def check(self) -> None:
         with self._answers(""):
             self.client.head_bucket(Bucket=self.bucket)

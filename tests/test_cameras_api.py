@@ -76,9 +76,11 @@ def test_file_sources_are_for_admins_only(admin_client, operator_user, tmp_path)
 
 
 def test_it_validates_retention_and_rotation(admin_client):
-    response = create(admin_client, retention_days=0, retention_gib=-1, rotation=45)
+    response = create(admin_client, retention_days=0, retention_gib=-1, cold_after_hours=0, rotation=45)
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"retention_days", "retention_gib", "rotation"}
+    assert set(response.json()["errors"]) == {"retention_days", "retention_gib", "cold_after_hours", "rotation"}
+    camera = create(admin_client, cold_after_hours=36).json()
+    assert Camera.objects.get(pk=camera["id"]).cold_after_hours == camera["cold_after_hours"] == 36
 
 
 def test_every_change_is_audited_without_the_password(admin_client):

@@ -94,9 +94,12 @@ def test_an_outage_of_the_store_keeps_recording_on_disk_and_loses_nothing(
     segments = list(Segment.objects.filter(camera=camera).order_by("start"))
     assert_contiguous(segments)  # no footage lost across the outage
     assert_stored_whole(s3_recordings, segments)
+    location = f"s3://{s3_recordings.name}/site/recordings at {object_store.endpoint}"
     assert admin_client.get("/api/v1/health/").json()["storage"] == {
-        "ok": True, "location": f"s3://{s3_recordings.name}/site/recordings at {object_store.endpoint}",
-        "waiting": []}
+        "ok": True, "location": location, "waiting": [],
+        # A bucket has no free space to go by: how long it lasts is unknown.
+        "tiers": [{"tier": "hot", "location": location, "ok": True, "error": "",
+                   "used_bytes": sum(s.size for s in segments), "free_bytes": None, "days_left": None}]}
 
 
 def test_segments_a_killed_recorder_left_on_its_disk_are_uploaded_and_indexed_on_the_next_start(

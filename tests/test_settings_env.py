@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vms.env import SettingError, database_from_url, env_bool, env_float, env_str, storage_from_url
+from vms.env import SettingError, database_from_url, env_bool, env_float, env_storage, env_str, storage_from_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +80,20 @@ def test_storage_urls():
                          ("s3://footage?region=a&region=b", "once, with a value")):
         with pytest.raises(SettingError, match=message):
             storage_from_url(url)
+
+
+def test_the_cold_tier_is_read_like_the_store_and_its_errors_name_it(monkeypatch):
+    monkeypatch.setenv("VMS_COLD_STORAGE_URL", "file:///mnt/nas/vms-cold")
+    assert env_storage("VMS_COLD_STORAGE") == {"backend": "filesystem", "root": Path("/mnt/nas/vms-cold")}
+    monkeypatch.setenv("VMS_COLD_STORAGE_URL", "s3://cold-footage/site?endpoint=http://10.0.0.5:7480")
+    with pytest.raises(SettingError, match="VMS_COLD_STORAGE_ACCESS_KEY and VMS_COLD_STORAGE_SECRET_KEY"):
+        env_storage("VMS_COLD_STORAGE")
+    monkeypatch.setenv("VMS_COLD_STORAGE_ACCESS_KEY", "vms")
+    monkeypatch.setenv("VMS_COLD_STORAGE_SECRET_KEY", "secret")
+    assert env_storage("VMS_COLD_STORAGE")["bucket"] == "cold-footage"
+    monkeypatch.setenv("VMS_COLD_STORAGE_URL", "ftp://nas/vms")
+    with pytest.raises(SettingError, match="VMS_COLD_STORAGE_URL must start with file:// or s3://"):
+        env_storage("VMS_COLD_STORAGE")
 
 
 def test_the_server_refuses_an_object_store_without_its_keys(tmp_path):

@@ -141,7 +141,7 @@ _STORAGE_OPTIONS = {"endpoint", "region"}
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
-def storage_from_url(url: str | None) -> dict | None:
+def storage_from_url(url: str | None, name: str = "VMS_STORAGE_URL") -> dict | None:
     """Where recordings and exports are kept: None when unset (the media folder, as on one box),
     {"backend": "filesystem", "root"} from file:///path, or {"backend": "s3", "bucket", "prefix", "endpoint",
     "region"} from s3://bucket/prefix?endpoint=http://host:port&region=... (credentials come apart)."""
@@ -150,28 +150,43 @@ def storage_from_url(url: str | None) -> dict | None:
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or parts.query or not parts.path.startswith("/"):
-            raise SettingError(f"VMS_STORAGE_URL must name a folder as file:///path/to/folder, not {url!r}")
+            raise SettingError(f"{name} must name a folder as file:///path/to/folder, not {url!r}")
         return {"backend": "filesystem", "root": Path(unquote(parts.path)).resolve()}
     if parts.scheme != "s3":
-        raise SettingError(f"VMS_STORAGE_URL must start with file:// or s3://, not {url!r}")
+        raise SettingError(f"{name} must start with file:// or s3://, not {url!r}")
     if not _BUCKET.fullmatch(parts.netloc):
-        raise SettingError("VMS_STORAGE_URL must name a bucket (3 to 63 lower-case letters, digits, dots and "
+        raise SettingError(f"{name} must name a bucket (3 to 63 lower-case letters, digits, dots and "
                            f"hyphens) as s3://bucket/prefix, not {parts.netloc!r}")
     try:
         options = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
-        raise SettingError(f"VMS_STORAGE_URL's options must read ?endpoint=...&region=..., "
+        raise SettingError(f"{name}'s options must read ?endpoint=...&region=..., "
                            f"not {parts.query!r}") from None
     unknown = set(options) - _STORAGE_OPTIONS
     if unknown:
-        raise SettingError(f"VMS_STORAGE_URL knows only the options endpoint and region, not {', '.join(unknown)}")
+        raise SettingError(f"{name} knows only the options endpoint and region, not {', '.join(unknown)}")
     if any(len(values) != 1 or not values[0] for values in options.values()):
-        raise SettingError("VMS_STORAGE_URL gives each of endpoint and region once, with a value")
+        raise SettingError(f"{name} gives each of endpoint and region once, with a value")
     endpoint = options.get("endpoint", [None])[0]
     if endpoint is not None:
         where = urlsplit(endpoint)
         if where.scheme not in ("http", "https") or not where.hostname or where.path not in ("", "/"):
-            raise SettingError(f"VMS_STORAGE_URL's endpoint must be http://host:port or https://host, "
+            raise SettingError(f"{name}'s endpoint must be http://host:port or https://host, "
                                f"not {endpoint!r}")
     return {"backend": "s3", "bucket": parts.netloc, "prefix": unquote(parts.path).strip("/"),
             "endpoint": endpoint, "region": options.get("region", ["us-east-1"])[0]}
+
+
+def env_storage(name: str) -> dict | None:
+    """A store named by NAME_URL (storage_from_url), with NAME_ACCESS_KEY and NAME_SECRET_KEY (or their _FILE
+    variants) for an s3:// one."""
+    config = storage_from_url(env_str(f"{name}_URL"), f"{name}_URL")
+    keys = (env_str(f"{name}_ACCESS_KEY"), env_str(f"{name}_SECRET_KEY"))
+    if config is not None and config["backend"] == "s3":
+        if not all(keys):
+            raise SettingError(f"{name}_ACCESS_KEY and {name}_SECRET_KEY (or their _FILE variants) must be set for "
+                               f"an s3:// {name}_URL")
+        config["access_key"], config["secret_key"] = keys
+    elif any(keys):
+        raise SettingError(f"{name}_ACCESS_KEY and {name}_SECRET_KEY are for an s3:// {name}_URL only")
+    return config

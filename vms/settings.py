@@ -14,9 +14,9 @@ from vms.env import (
     env_list,
     env_networks,
     env_path,
+    env_storage,
     env_str,
     redis_url,
-    storage_from_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -262,15 +262,16 @@ EXPORTS_ROOT = MEDIA_ROOT / "exports"
 # Where recordings and exports are kept (storage/): unset, the media folder (RECORDINGS_ROOT, EXPORTS_ROOT); or
 # file:///path, another folder; or s3://bucket/prefix?endpoint=...&region=..., an S3-compatible object store, which
 # recorders upload each finished segment to from RECORDINGS_ROOT on their own disk.
-STORAGE = storage_from_url(env_str("VMS_STORAGE_URL"))
-_storage_keys = (env_str("VMS_STORAGE_ACCESS_KEY"), env_str("VMS_STORAGE_SECRET_KEY"))
-if STORAGE is not None and STORAGE["backend"] == "s3":
-    if not all(_storage_keys):
-        raise SettingError("VMS_STORAGE_ACCESS_KEY and VMS_STORAGE_SECRET_KEY (or their _FILE variants) must be "
-                           "set for an s3:// VMS_STORAGE_URL")
-    STORAGE["access_key"], STORAGE["secret_key"] = _storage_keys
-elif any(_storage_keys):
-    raise SettingError("VMS_STORAGE_ACCESS_KEY and VMS_STORAGE_SECRET_KEY are for an s3:// VMS_STORAGE_URL only")
+STORAGE = env_storage("VMS_STORAGE")
+# The cold tier (unset: one tier): recordings move there from the store above (the hot tier) once they are older than
+# their camera's cold_after_hours, or when the hot tier's disk is fuller than the high-water mark; same URL forms.
+COLD_STORAGE = env_storage("VMS_COLD_STORAGE")
+HOT_HIGH_WATER_PERCENT = env_float("VMS_HOT_HIGH_WATER_PERCENT", 85.0, minimum=1.0)
+if HOT_HIGH_WATER_PERCENT > 99:
+    raise SettingError(f"VMS_HOT_HIGH_WATER_PERCENT must be at most 99, not {HOT_HIGH_WATER_PERCENT:g}")
+if COLD_STORAGE is not None:
+    CELERY_BEAT_SCHEDULE["tier-moves"] = {"task": "recordings.tasks.move_to_cold",
+                                          "schedule": env_float("VMS_TIER_MOVE_EVERY", 60.0, 5.0)}
 # A recorder that cannot upload keeps the segments on its disk and tries again after a pause that doubles up to this.
 STORAGE_RETRY_MAX_SECONDS = env_float("VMS_STORAGE_RETRY_MAX_SECONDS", 30.0, minimum=1.0)
 SIGNING_KEY_FILE = env_path("VMS_SIGNING_KEY_FILE", DATA_ROOT / "signing_key.pem")

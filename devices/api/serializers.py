@@ -92,8 +92,8 @@ class CameraSerializer(serializers.ModelSerializer):
         model = Camera
         fields = [
             "id", "name", "kind", "main_url", "sub_url", "username", "password", "has_password", "enabled",
-            "recording_mode", "retention_days", "retention_gib", "rotation", "thermal", "analytics_enabled",
-            "analytics_fps", "analytics_notice",
+            "recording_mode", "retention_days", "retention_gib", "cold_after_hours", "rotation", "thermal",
+            "analytics_enabled", "analytics_fps", "analytics_notice",
             "analysis_source", "metadata_transport", "metadata_broker", "metadata_username", "metadata_password",
             "has_metadata_password", "metadata_topic", "track_topic",
             "dynamic_masking", "dynamic_mask_style", "keep_unmasked", "masking_cost", "record_audio", "onvif_host",
@@ -103,6 +103,7 @@ class CameraSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["masking_cost", "events_error", "relay_outputs", "created_at", "updated_at"]
         extra_kwargs = {"retention_days": {"min_value": 1}, "retention_gib": {"min_value": 0.01},
+                        "cold_after_hours": {"min_value": 0.01},
                         "analytics_fps": {"min_value": 0.5, "max_value": 25},
                         "onvif_port": {"min_value": 1, "max_value": 65535},
                         "plan_x": {"min_value": 0, "max_value": 1}, "plan_y": {"min_value": 0, "max_value": 1},

@@ -1,5 +1,5 @@
 """GET /api/v1/health/: database, Redis, each recorder process and its cameras, free disk, and the recordings
-store."""
+store and its tiers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from devices.models import Camera
 from recordings.models import RecorderProcess
+from recordings.tiers import tier_usage
 from storage import StoreUnavailable
 from storage.configured import recordings_store
 from vms.api.permissions import requires
@@ -66,8 +67,9 @@ def disk() -> dict:
 
 
 def storage() -> dict:
-    """Where recordings are kept, whether this server reaches it, and the cameras whose segments wait on their
-    recorder's disk because the store (or the database) does not take them."""
+    """Where recordings are kept, whether this server reaches it, the cameras whose segments wait on their
+    recorder's disk because the store (or the database) does not take them, and each tier's use (hot, and cold when
+    there is one)."""
     store = recordings_store()
     report = {"ok": True, "location": store.location}
     try:
@@ -76,7 +78,8 @@ def storage() -> dict:
         report.update(ok=False, error=str(exc))
     report["waiting"] = list(Camera.objects.filter(enabled=True).exclude(storage_error="")
                              .values("name", "storage_error").order_by("name"))
-    report["ok"] = report["ok"] and not report["waiting"]
+    report["tiers"] = tier_usage()
+    report["ok"] = report["ok"] and not report["waiting"] and all(tier["ok"] for tier in report["tiers"])
     return report
 
 

@@ -699,6 +699,11 @@ export interface components {
       retention_days: number | null;
       /** Format: double */
       retention_gib: number | null;
+      /**
+       * Format: double
+       * @description Recordings older than this move to the cold tier (when there is one); empty: only when the hot tier's disk passes its high-water mark
+       */
+      cold_after_hours: number | null;
       rotation: components["schemas"]["RotationEnum"];
       /** @description A thermal camera: it shows shapes and temperatures, not faces */
       thermal: boolean;
@@ -845,6 +850,11 @@ export interface components {
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
+      /**
+       * Format: double
+       * @description Recordings older than this move to the cold tier (when there is one); empty: only when the hot tier's disk passes its high-water mark
+       */
+      cold_after_hours?: number | null;
       rotation?: components["schemas"]["RotationEnum"];
       /** @description A thermal camera: it shows shapes and temperatures, not faces */
       thermal?: boolean;
@@ -1628,6 +1638,11 @@ export interface components {
       retention_days?: number | null;
       /** Format: double */
       retention_gib?: number | null;
+      /**
+       * Format: double
+       * @description Recordings older than this move to the cold tier (when there is one); empty: only when the hot tier's disk passes its high-water mark
+       */
+      cold_after_hours?: number | null;
       rotation?: components["schemas"]["RotationEnum"];
       /** @description A thermal camera: it shows shapes and temperatures, not faces */
       thermal?: boolean;

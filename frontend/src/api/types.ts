@@ -158,12 +158,23 @@ export interface RecorderReport {
   cameras: { id: number; name: string; state: CameraState; last_frame_at: string | null; last_error: string }[];
 }
 
+/** One storage tier of the recordings: hot (where recorders write) or cold (where old footage moves). */
+export interface TierReport {
+  tier: "hot" | "cold";
+  location: string;
+  ok: boolean;
+  error: string;
+  used_bytes: number;
+  free_bytes: number | null;
+  days_left: number | null;
+}
+
 export interface Health {
   ok: boolean;
   database: HealthCheck & { engine?: string };
   redis: HealthCheck & { used?: boolean; detail?: string };
   disk: HealthCheck & { path: string; total_gib: number; free_gib: number; floor_gib: number };
-  storage: HealthCheck & { location: string; waiting: { name: string; storage_error: string }[] };
+  storage: HealthCheck & { location: string; waiting: { name: string; storage_error: string }[]; tiers: TierReport[] };
   recorders: RecorderReport[];
   cameras_without_recorder: string[];
   cameras_without_analytics: string[];

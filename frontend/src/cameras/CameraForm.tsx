@@ -116,6 +116,11 @@ export function CameraForm({ draft, onChange, camera, submitLabel, onSaved, onCa
             <input name="retention_gib" type="number" min={0.01} step="any" value={draft.retention_gib}
               onInput={(e) => set("retention_gib", e.currentTarget.value)} />
           </Field>
+          <Field label="Move to cold storage after (hours)" name="cold_after_hours" error={error}
+            hint="Only with a cold tier. Empty: only when the hot disk passes its high-water mark">
+            <input name="cold_after_hours" type="number" min={0.01} step="any" value={draft.cold_after_hours}
+              onInput={(e) => set("cold_after_hours", e.currentTarget.value)} />
+          </Field>
         </div>
         <div class="field-row">
           <Field label="Rotation" name="rotation" error={error} hint="90° and 270° show a corridor (portrait) picture.">

@@ -21,6 +21,7 @@ export interface CameraDraft {
   recording_mode: RecordingMode;
   retention_days: string;
   retention_gib: string;
+  cold_after_hours: string;
   rotation: Rotation;
   thermal: boolean;
   analytics_enabled: boolean;
@@ -57,6 +58,7 @@ export const EMPTY_DRAFT: CameraDraft = {
   recording_mode: "continuous",
   retention_days: "30",
   retention_gib: "",
+  cold_after_hours: "",
   rotation: 0,
   thermal: false,
   analytics_enabled: false,
@@ -93,6 +95,7 @@ export function draftOf(camera: Camera): CameraDraft {
     recording_mode: camera.recording_mode,
     retention_days: camera.retention_days?.toString() ?? "",
     retention_gib: camera.retention_gib?.toString() ?? "",
+    cold_after_hours: camera.cold_after_hours?.toString() ?? "",
     rotation: camera.rotation,
     thermal: camera.thermal,
     analytics_enabled: camera.analytics_enabled,
@@ -136,6 +139,7 @@ export function inputOf(draft: CameraDraft): CameraInput {
     recording_mode: draft.recording_mode,
     retention_days: numberOrNull(draft.retention_days),
     retention_gib: numberOrNull(draft.retention_gib),
+    cold_after_hours: numberOrNull(draft.cold_after_hours),
     rotation: draft.rotation,
     thermal: draft.thermal,
     analytics_enabled: draft.analytics_enabled,

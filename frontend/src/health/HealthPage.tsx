@@ -1,13 +1,13 @@
-/** Is the VMS well: database, Redis, disk, the recordings store, each recorder and its cameras, and cameras nobody
- * records. */
+/** Is the VMS well: database, Redis, disk, the recordings store and its tiers (use, days left), each recorder and
+ * its cameras, and cameras nobody records. */
 
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { health } from "../api/endpoints";
-import type { Health, HealthCheck, RecorderReport } from "../api/types";
+import type { Health, HealthCheck, RecorderReport, TierReport } from "../api/types";
 import { StateBadge } from "../cameras/CameraStatus";
 import { ErrorNote, Loading } from "../components/Notice";
-import { ago, dateTime } from "../components/format";
+import { ago, dateTime, fileSize } from "../components/format";
 
 function Check({ title, check, children }: { title: string; check: HealthCheck; children?: ComponentChildren }) {
   return (
@@ -16,6 +16,19 @@ function Check({ title, check, children }: { title: string; check: HealthCheck; 
       <div>{check.ok ? "Working" : "Not working"}</div>
       {check.error && <div class="status-error">{check.error}</div>}
       {children}
+    </div>
+  );
+}
+
+function Tier({ tier }: { tier: TierReport }) {
+  const days = tier.days_left === null ? "unknown" : `${tier.days_left} days`;
+  return (
+    <div class={`card check ${tier.ok ? "check-ok" : "check-bad"}`} data-testid={`tier-${tier.tier}`}>
+      <h2><span class={`dot ${tier.ok ? "dot-playing" : "dot-offline"}`} />{tier.tier === "hot" ? "Hot storage" : "Cold storage"}</h2>
+      <div>{fileSize(tier.used_bytes)} of footage{tier.free_bytes !== null && <> · {fileSize(tier.free_bytes)} free</>}</div>
+      <div>Room for more footage at the current rate: {days}</div>
+      {tier.error && <div class="status-error">{tier.error}</div>}
+      <div class="muted small">{tier.location}</div>
     </div>
   );
 }
@@ -84,6 +97,7 @@ export function HealthPage() {
               <div class="muted small">Oldest recordings are deleted below {report.disk.floor_gib} GiB · {report.disk.path}</div>
             </Check>
             <Check title="Storage" check={report.storage}><div class="muted small">{report.storage.location}</div></Check>
+            {report.storage.tiers.map((tier) => <Tier tier={tier} key={tier.tier} />)}
           </div>
           {report.cameras_without_recorder.length > 0 && (
             <div class="notice notice-error" data-testid="unrecorded">
