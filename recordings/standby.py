@@ -70,15 +70,17 @@ class CameraStandby(threading.Thread):
                 self.stream = stream
                 try:
                     stream.fill(self.stop_event)
+                    lost = "the camera closed the connection"
                 except Exception as exc:
-                    log.warning("camera %s: standby stream lost (again in %.0f s): %s", self.camera_id, backoff,
-                                classify_error(exc, self.url))
-                else:
-                    backoff = 1.0
+                    lost = str(classify_error(exc, self.url))
                 if self.taken:
                     return  # the camera's recording goes on with the stream
+                if stream.first_arrival is not None:
+                    backoff = 1.0  # it worked: a new failure starts afresh
                 self.stream = None
                 stream.close()
+                if not self.stop_event.is_set():
+                    log.warning("camera %s: standby stream lost (again in %.0f s): %s", self.camera_id, backoff, lost)
             if self.stop_event.wait(backoff):
                 break
             backoff = min(backoff * 2, settings.RECONNECT_MAX_SECONDS)
