@@ -109,12 +109,14 @@ class StandingBy:
         """Let go of the cameras not to stand by for any more, claim a fair share of those without a live standby,
         and start or stop the threads to match. `holding`: how many cameras the process records."""
         process = self.recorder.process
-        others = self.recorder.eligible_cameras().exclude(recording_mode=RecordingMode.OFF).filter(
-            recorder__isnull=False).exclude(recorder=process)
+        recorded = self.recorder.eligible_cameras().exclude(recording_mode=RecordingMode.OFF).filter(
+            recorder__isnull=False)
+        others = recorded.exclude(recorder=process)
         Camera.objects.filter(standby=process).exclude(pk__in=others.values("pk")).update(standby=None)
         alive = RecorderProcess.objects.filter(kind=self.recorder.kind,
                                                heartbeat_at__gte=Now() - self.recorder.lease).count()
-        share = min(math.ceil(others.count() / max(alive, 1)),
+        # Each recorded camera has one standby: the live processes share them as they share the cameras.
+        share = min(math.ceil(recorded.count() / max(alive, 1)),
                     2 * max(settings.RECORDER_MAX_CAMERAS - holding, 0))
         mine = list(others.filter(standby=process).order_by("pk").values_list("pk", flat=True))
         if len(mine) > share:
