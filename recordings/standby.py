@@ -115,8 +115,10 @@ class StandingBy:
         Camera.objects.filter(standby=process).exclude(pk__in=others.values("pk")).update(standby=None)
         alive = RecorderProcess.objects.filter(kind=self.recorder.kind,
                                                heartbeat_at__gte=Now() - self.recorder.lease).count()
-        # Each recorded camera has one standby: the live processes share them as they share the cameras.
-        share = min(math.ceil(recorded.count() / max(alive, 1)),
+        # Each recorded camera has one standby among the live processes but its holder: with a share of the cameras
+        # over those others, no camera is left without one for want of room (and the shares stay within one camera
+        # of each other while the cameras are shared evenly).
+        share = min(math.ceil(recorded.count() / max(alive - 1, 1)),
                     2 * max(settings.RECORDER_MAX_CAMERAS - holding, 0))
         mine = list(others.filter(standby=process).order_by("pk").values_list("pk", flat=True))
         if len(mine) > share:
