@@ -116,8 +116,8 @@ class StandingBy:
         alive = RecorderProcess.objects.filter(kind=self.recorder.kind,
                                                heartbeat_at__gte=Now() - self.recorder.lease).count()
         # Each recorded camera has one standby among the live processes but its holder: with a share of the cameras
-        # over those others, no camera is left without one for want of room (and the shares stay within one camera
-        # of each other while the cameras are shared evenly).
+        # over those others, no camera is left without one for want of room; the shares may be uneven (those that
+        # choose first take up to theirs).
         share = min(math.ceil(recorded.count() / max(alive - 1, 1)),
                     2 * max(settings.RECORDER_MAX_CAMERAS - holding, 0))
         mine = list(others.filter(standby=process).order_by("pk").values_list("pk", flat=True))
