@@ -206,8 +206,9 @@ def report(results: dict[str, Failovers], cameras: int, gop_seconds: float) -> N
         told = [t for t in result.lost_after if t is not None]
         print(f"{label:<16} {len(result.gaps):>5} {figures(result.gaps):>21} {figures(told):>27} "
               f"{result.lost_after.count(None):>10} {result.overlaps:>6}/{result.segments}")
-    print("gap: from the end of the last indexed footage before the kill (the rescued half-written segment) to the "
-          "start of the first segment of the recorder that took over.\ntold lost: from the kill to the "
+    print("gap: the longest hole in the footage from the last segment indexed before the kill, through the rescued "
+          "half-written one (and what a hot standby recorded from memory), to the first segment that starts after "
+          "the kill.\ntold lost: from the kill to the "
           "`camera.status` message saying recorder_lost; time twice: pairs of segments of a camera that overlap.")
 
 
