@@ -187,7 +187,8 @@ class CameraRecorder(CameraThread):
 
     def recover_interrupted_segments(self) -> None:
         """Store and index what a killed recorder, or a full disk, left half-written for this camera, and the
-        segments it had finished but not yet stored and indexed when it was killed."""
+        segments it had finished but not yet stored and indexed when it was killed, where no indexed footage covers
+        their time (see index_unless_covered)."""
         for copy in (False, True):
             # The finished files first: a .part is newer than any of them, and indexed would hide them.
             for path in self.unindexed_files(copy):
@@ -196,23 +197,21 @@ class CameraRecorder(CameraThread):
                 except Exception:
                     log.exception("camera %s: cannot index %s", self.camera_id, path)
                     continue
-                self.index_segment(segment, unmasked=copy)
-                log.info("camera %s: indexed finished segment %s", self.camera_id, path.name)
+                if self.index_unless_covered(segment, copy):
+                    log.info("camera %s: indexed finished segment %s", self.camera_id, path.name)
             for part in sorted(camera_directory(self.camera_id, copy).glob("*/*.part")):
                 try:
                     segment = recover_partial(part)
                 except Exception:
                     log.exception("camera %s: cannot recover %s", self.camera_id, part)
                     continue
-                if segment is not None:
-                    self.index_segment(segment, unmasked=copy)
+                if segment is not None and self.index_unless_covered(segment, copy):
                     log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
             self.recover_held_segments(copy)
 
     def recover_held_segments(self, unmasked: bool) -> None:
         """Index the segments a recorder held while its lease was not confirmed and could not index before it
-        stopped (killed while the database was away), where no indexed footage covers their time: another
-        recorder may have recorded it meanwhile. The others are deleted."""
+        stopped (killed while the database was away), where no indexed footage covers their time."""
         for path in held_files(self.camera_id, unmasked):
             if self.uploader.has(path):
                 continue
@@ -221,16 +220,23 @@ class CameraRecorder(CameraThread):
             except Exception:
                 log.exception("camera %s: cannot recover held segment %s", self.camera_id, path)
                 continue
-            if segment is None:
-                continue
-            recorded = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked, start__lt=segment.end,
-                                              end__gt=segment.start)
-            if recorded.exists():
-                segment.path.unlink(missing_ok=True)
-                log.warning("camera %s: held segment of %s deleted: other footage covers its time", self.camera_id,
-                            segment.start.isoformat())
-                continue
-            self.index_segment(segment, unmasked)
+            if segment is not None:
+                self.index_unless_covered(segment, unmasked)
+
+    def index_unless_covered(self, segment: RecordedSegment, unmasked: bool) -> bool:
+        """Index a segment a recorder left behind, unless indexed footage covers any of its time: another recorder
+        recorded the camera meanwhile (having taken it over while this one's database was away, or as its hot
+        standby, from memory, while the segment lay on a disk it could not see). Then it is deleted. Whether it
+        was indexed."""
+        recorded = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked, start__lt=segment.end,
+                                          end__gt=segment.start)
+        if recorded.exists():
+            segment.path.unlink(missing_ok=True)
+            log.warning("camera %s: recovered segment of %s deleted: other footage covers its time", self.camera_id,
+                        segment.start.isoformat())
+            return False
+        self.index_segment(segment, unmasked)
+        return True
 
     def unindexed_files(self, unmasked: bool) -> list[Path]:
         """Finished segment files on this disk the index does not know (and the uploader does not hold yet).
