@@ -5,6 +5,9 @@ within a group of pictures of where the indexed footage ended, and no time is in
 from __future__ import annotations
 
 import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -36,6 +39,15 @@ def start_pair(cluster: Cluster, camera: Camera) -> tuple[subprocess.Popen, subp
     came = timezone.now()
     wait_for(lambda: len(since(camera, came)) >= SEGMENTS_BEFORE_KILL, 60, "the holder to record on")
     return holder, standby
+
+
+def writing_for(disk: Path) -> float:
+    """How long the newest half-written segment on a recorder's disk has been written (from its name's time)."""
+    parts = sorted(disk.rglob("*.part"), key=lambda part: part.name)
+    if not parts:
+        return 0.0
+    start = datetime.strptime(f"{parts[-1].parent.name} {parts[-1].name[:13]}", "%Y-%m-%d %H%M%S.%f")
+    return time.time() - start.replace(tzinfo=UTC).timestamp()
 
 
 def assert_goes_on_within_a_gop(segments: list) -> None:
@@ -86,3 +98,33 @@ def test_the_standby_stands_by_again_after_the_camera_was_away(cluster):
         source.stop()
     assert_goes_on_within_a_gop(since(camera, back_at))
     assert_whole_and_once(camera)
+
+
+def test_a_standby_on_another_disk_records_what_the_killed_holder_left_there_and_that_is_not_indexed_again(cluster):
+    disks = {name: cluster.media.parent / f"disk-{name}" for name in ("holder", "standby")}
+    with GstCamera("/disks") as source:
+        camera = Camera.objects.create(name="Two disks", main_url=source.url)
+        holder = cluster.start(VMS_RECORDER_HOT_STANDBY="true", VMS_MEDIA_ROOT=str(disks["holder"]))
+        wait_for(lambda: holder_pid(camera) == holder.pid and segments_of(camera), 60, "the first recorder to record")
+        standby = cluster.start(VMS_RECORDER_HOT_STANDBY="true", VMS_MEDIA_ROOT=str(disks["standby"]))
+        wait_for(lambda: standby_pid(camera) == standby.pid, 30, "the second recorder to stand by for the camera")
+        came = timezone.now()
+        wait_for(lambda: len(since(camera, came)) >= SEGMENTS_BEFORE_KILL, 60, "the holder to record on")
+        # Killed with a group of pictures or more in its half-written segment (a whole fragment: rescuable), which
+        # stays on its disk, where the standby cannot see it.
+        wait_for(lambda: writing_for(disks["holder"]) >= 2 * GOP_SECONDS, 30, "the holder to be into a segment")
+        cluster.kill(holder)
+        killed_at = timezone.now()
+        wait_for(lambda: len(since(camera, killed_at)) >= 2, 40, "the standby to record")
+        left = list(disks["holder"].rglob("*.part"))
+        assert left, "the killed holder left a half-written segment"
+        # The holder's machine comes back, and gets the camera when the other dies in turn.
+        back = cluster.start(VMS_RECORDER_HOT_STANDBY="true", VMS_MEDIA_ROOT=str(disks["holder"]))
+        wait_for(lambda: standby_pid(camera) == back.pid, 30, "the returned recorder to stand by")
+        cluster.kill(standby)
+        wait_for(lambda: holder_pid(camera) == back.pid, 30, "the returned recorder to take the camera over")
+        wait_for(lambda: not any(part.exists() for part in left), 30, "the left segment to be recovered")
+        taken_at = timezone.now()
+        wait_for(lambda: len(since(camera, taken_at)) >= 1, 40, "the returned recorder to record")
+    assert "other footage covers its time" in cluster.log_of(back)
+    assert_no_time_twice(segments_of(camera))
