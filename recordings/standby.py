@@ -109,8 +109,9 @@ class StandingBy:
         """Let go of the cameras not to stand by for any more, claim a fair share of those without a live standby,
         and start or stop the threads to match. `holding`: how many cameras the process records."""
         process = self.recorder.process
-        recorded = self.recorder.eligible_cameras().exclude(recording_mode=RecordingMode.OFF).filter(
-            recorder__isnull=False)
+        # A file played as a camera (a demo) has no clock to place what would be kept on.
+        recorded = self.recorder.eligible_cameras().exclude(recording_mode=RecordingMode.OFF).exclude(
+            main_url__startswith="file:").filter(recorder__isnull=False)
         others = recorded.exclude(recorder=process)
         Camera.objects.filter(standby=process).exclude(pk__in=others.values("pk")).update(standby=None)
         alive = RecorderProcess.objects.filter(kind=self.recorder.kind,
