@@ -26,6 +26,7 @@ from devices.models import Camera
 from recordings.models import RecorderProcess
 from video.buffered_stream import BufferedStream
 from video.probe import classify_error
+from video.recording import CAMERA_CLOCK_TOLERANCE
 
 if TYPE_CHECKING:
     from recordings.recorder import Recorder
@@ -62,7 +63,7 @@ class CameraStandby(threading.Thread):
         backoff = 1.0
         while not self.stop_event.is_set():
             try:
-                stream = BufferedStream(self.open_camera(), keep_seconds(), MAX_BYTES)
+                stream = BufferedStream(self.open_camera(), keep_seconds(), MAX_BYTES, CAMERA_CLOCK_TOLERANCE)
             except Exception as exc:
                 log.warning("camera %s: cannot stand by for it (again in %.0f s): %s", self.camera_id, backoff,
                             classify_error(exc, self.url))

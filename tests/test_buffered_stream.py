@@ -11,6 +11,7 @@ from tests.standins.rtsp_servers import GstCamera
 from tests.test_video_recording import KEYFRAME_INTERVAL, Recording
 from tests.test_video_segments import assert_valid_segment
 from video.buffered_stream import BufferedStream
+from video.recording import CAMERA_CLOCK_TOLERANCE
 from video.source import open_stream
 
 pytest_plugins = ["tests.standins.fixtures"]
@@ -20,7 +21,8 @@ KEEP_SECONDS = 3.0
 
 def kept_stream(url: str) -> tuple[BufferedStream, threading.Event, threading.Thread]:
     """The camera's stream, filled in a thread until the event is set, once it kept KEEP_SECONDS and more."""
-    stream = BufferedStream(open_stream(url), KEEP_SECONDS, max_bytes=64 * 1024 * 1024)
+    stream = BufferedStream(open_stream(url), KEEP_SECONDS, max_bytes=64 * 1024 * 1024,
+                            clock_tolerance=CAMERA_CLOCK_TOLERANCE)
     until = threading.Event()
     filling = threading.Thread(target=stream.fill, args=(until,), daemon=True)
     filling.start()

@@ -3,7 +3,9 @@ on, so that a recording started later (by a hot standby taking the camera over, 
 footage from before it started. Nothing is decoded: packets wait as the camera sent them.
 
 Packets are placed on the camera's clock (its RTCP sender reports), so that the recording can start where footage
-recorded elsewhere ended: packets that arrive before the camera told its clock are not kept.
+recorded elsewhere ended: packets that arrive before the camera told its clock are not kept. A camera whose clock is
+further off ours than the recording tolerates (video.recording.CAMERA_CLOCK_TOLERANCE) is placed by when its packets
+arrived, as the recording then places it.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from av.container import InputContainer
 @dataclass
 class _GroupOfPictures:
     """A keyframe and the packets after it up to the next keyframe (of every stream read), with when the keyframe
-    was on the camera's clock and when it arrived here."""
+    was on the camera's clock (or ours, see above) and when it arrived here."""
 
-    keyframe_at: float  # seconds since the epoch, on the camera's clock
+    keyframe_at: float  # seconds since the epoch
     arrived_at: datetime
     packets: list[av.Packet] = field(default_factory=list)
     size: int = 0
@@ -40,8 +42,9 @@ class BufferedStream:
     The kept packets come out as fast as they are read: video.timestamps.TimestampRepair then sees no time pass
     between them, and closes a gap of more than its arrival slack in them as a jump of the camera's clock."""
 
-    def __init__(self, container: InputContainer, keep_seconds: float, max_bytes: int) -> None:
+    def __init__(self, container: InputContainer, keep_seconds: float, max_bytes: int, clock_tolerance: float) -> None:
         self._container = container
+        self._clock_tolerance = clock_tolerance
         self.streams = container.streams
         self._video = container.streams.video[0]
         self._keep_seconds = keep_seconds
@@ -92,7 +95,10 @@ class BufferedStream:
     def _start_group(self, keyframe: av.Packet, keyframe_at: float) -> None:
         """Begin a group at the keyframe; with the packets of its frame already kept (a keyframe in several packets,
         the flag on a later one) moved into it."""
-        group = _GroupOfPictures(keyframe_at, datetime.now(UTC))
+        arrived_at = datetime.now(UTC)
+        if abs(keyframe_at - arrived_at.timestamp()) > self._clock_tolerance:
+            keyframe_at = arrived_at.timestamp()
+        group = _GroupOfPictures(keyframe_at, arrived_at)
         if self._groups and keyframe.dts == self._frame_dts:
             before = self._groups[-1]
             group.packets = before.packets[self._frame_index:]
