@@ -1,6 +1,7 @@
 """`python -m bench.cluster failover`: kill -9 one of two recorder processes, again and again, and measure each of
 its cameras' footage gap and how long until the camera's status said "recorder lost", with this version's default
-lease and heartbeat beside the old defaults (a 15 s lease renewed every 5 s) in the same run; with `--netns`, kill -9
+lease and heartbeat beside the old defaults (a 15 s lease renewed every 5 s) in the same run; with `--hot-standby`,
+hot standby (VMS_RECORDER_HOT_STANDBY) beside the defaults instead; with `--netns`, kill -9
 every process of one recorder host of the namespaced cluster of tests/test_cluster.py instead, with the defaults.
 `python -m bench.cluster upload`: how fast a recorder puts its cameras' segments into the object store (Ceph's RADOS
 Gateway), measured on the backlog it kept while the store was down, beside boto3's plain upload of the same files.
@@ -31,6 +32,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 # Lease and heartbeat of each configuration: this version's defaults, and the old ones (a lease renewed every third).
 CONFIGURATIONS = {"defaults": {}, "old 15 s lease": {"VMS_RECORDER_LEASE_SECONDS": "15",
                                                      "VMS_RECORDER_HEARTBEAT_SECONDS": "5"}}
+HOT_STANDBY = {"defaults": {}, "hot standby": {"VMS_RECORDER_HOT_STANDBY": "true"}}
 started = time.monotonic()
 
 
@@ -130,6 +132,9 @@ def run_failovers(label: str, extra: dict[str, str], urls: list[str], kills: int
         wait_for(lambda: all(Segment.objects.filter(camera=c).exists() for c in cameras), 120, "a segment of each")
         with StatusWatch([c.pk for c in cameras]) as watch:
             for kill in range(1, kills + 1):
+                if "VMS_RECORDER_HOT_STANDBY" in extra:
+                    wait_for_standbys(cameras)
+                indexed = set(Segment.objects.values_list("pk", flat=True))
                 held = holders()
                 victim = max((r for r in recorders if r.running), key=lambda r: held.get(r.process.pid, 0))
                 survivor = next(r for r in recorders if r.running and r is not victim)
@@ -144,10 +149,7 @@ def run_failovers(label: str, extra: dict[str, str], urls: list[str], kills: int
                              .exists(), 120, f"a segment of camera {camera_id} after the kill")
                 gaps = []
                 for camera_id in its_cameras:
-                    segments = Segment.objects.filter(camera_id=camera_id)
-                    before = max(s.end for s in segments if s.start < since)
-                    after = min(s.start for s in segments if s.start >= since)
-                    gaps.append((after - before).total_seconds())
+                    gaps.append(footage_hole(list(Segment.objects.filter(camera_id=camera_id)), indexed, since))
                     told = [t - killed_at for t in watch.lost[camera_id] if t >= killed_at]
                     result.lost_after.append(told[0] if told else None)
                 result.gaps += gaps
@@ -224,6 +226,30 @@ def report_netns(result: Failovers, taken_over: list[float], gaps_at_end: list[f
           "once the other recorded; gap at end: after the killed hosts came back (each indexes its half-written "
           "segment when it holds that camera again). Load average "
           + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+def footage_hole(segments: list, indexed_before: set[int], since: datetime) -> float:
+    """The longest hole in a camera's footage from the last segment indexed before the kill, through those indexed
+    after it (the killed recorder's rescued half-written one, what a hot standby recorded from its memory), to the
+    first that starts after the kill."""
+    segments.sort(key=lambda s: s.start)
+    first = max(i for i, s in enumerate(segments) if s.pk in indexed_before)
+    last = min(i for i, s in enumerate(segments) if s.start >= since)
+    return max((b.start - a.end).total_seconds() for a, b in zip(segments[first:last], segments[first + 1:last + 1],
+                                                                  strict=True))
+
+
+def wait_for_standbys(cameras: list) -> None:
+    """Until each camera has a live standby that kept enough of it: the holder recorded two more segments since (the
+    standby keeps from a few seconds after it came, once the camera told its clock)."""
+    from devices.models import Camera
+    from recordings.models import Segment
+    from tests.recording_checks import wait_for
+
+    ids = [c.pk for c in cameras]
+    wait_for(lambda: not Camera.objects.filter(pk__in=ids, standby__isnull=True).exists(), 120,
+             "a standby for each camera")
+    ready_at = datetime.now(UTC)
+    wait_for(lambda: all(Segment.objects.filter(camera_id=i, start__gte=ready_at).count() >= 2 for i in ids), 120,
+             "two segments since the standbys came")
 
 
 def epoch(seconds: float) -> datetime:
@@ -243,8 +269,9 @@ def report(results: dict[str, Failovers], cameras: int, gop_seconds: float) -> N
         told = [t for t in result.lost_after if t is not None]
         print(f"{label:<16} {len(result.gaps):>5} {figures(result.gaps):>21} {figures(told):>27} "
               f"{result.lost_after.count(None):>10} {result.overlaps:>6}/{result.segments}")
-    print("gap: from the end of the last indexed footage before the kill (the rescued half-written segment) to the "
-          "start of the first segment of the recorder that took over.\ntold lost: from the kill to the "
+    print("gap: the longest hole in the footage from the last segment indexed before the kill, through the rescued "
+          "half-written one (and what a hot standby recorded from memory), to the first segment that starts after "
+          "the kill.\ntold lost: from the kill to the "
           "`camera.status` message saying recorder_lost; time twice: pairs of segments of a camera that overlap.")
 
 
@@ -358,6 +385,8 @@ def main() -> int:
     parser.add_argument("--backlog-seconds", type=float, default=60,
                         help="upload: how long the store is down, the recorder keeping segments on its disk (60)")
     parser.add_argument("--bitrate", type=int, default=4000, help="upload: the cameras' kbit/s (4000)")
+    parser.add_argument("--hot-standby", action="store_true",
+                        help="measure hot standby beside the defaults (instead of the old 15 s lease)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vms-bench-cluster-"))
     if args.what == "upload":
@@ -372,7 +401,8 @@ def main() -> int:
         return 0
     set_environment(DATABASE, work / "media", REDIS_URL, VMS_SEGMENT_SECONDS=str(args.segment_seconds),
                     VMS_LOG_LEVEL="INFO")
-    configurations = {k: v for k, v in CONFIGURATIONS.items() if not (args.skip_baseline and v)}
+    configurations = {k: v for k, v in (HOT_STANDBY if args.hot_standby else CONFIGURATIONS).items()
+                      if not (args.skip_baseline and v)}
     fps = 25
     sources = [GstCamera(f"/cam{i}", fps=fps, gop=round(args.gop * fps)).start() for i in range(args.cameras)]
     say(f"{args.cameras} stand-in cameras; logs in {work}")

@@ -86,6 +86,12 @@ class Camera(models.Model):
         "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="cameras"
     )
     lease_epoch = models.PositiveBigIntegerField(default=0)
+    # The recorder process standing by for the camera (VMS_RECORDER_HOT_STANDBY): it reads the camera's stream, keeps
+    # its last seconds in memory and records from them when it takes the camera over; one per camera, while its
+    # heartbeat is fresh (see recordings.standby).
+    standby = models.ForeignKey(
+        "recordings.RecorderProcess", null=True, blank=True, on_delete=models.SET_NULL, related_name="standing_by"
+    )
 
     thermal = models.BooleanField(default=False, help_text="A thermal camera: it shows shapes and temperatures, "
                                   "not faces")

@@ -12,7 +12,7 @@ from vms import realtime
 
 def publish_status(camera_id: int) -> None:
     """Tell the camera's watchers its live status, in the shape the REST API gives it."""
-    camera = Camera.objects.select_related("recorder").filter(pk=camera_id).first()
+    camera = Camera.objects.select_related("recorder", "standby").filter(pk=camera_id).first()
     if camera is not None:
         realtime.publish(realtime.camera_group(camera_id), "camera.status", status_message(camera))
 

@@ -66,7 +66,7 @@ class LiveConsumer(AccessWatchingConsumer, AsyncWebsocketConsumer):
             return None
         if self.unmasked_token and not unmasked.allows(self.unmasked_token, user, self.camera_id):
             return None
-        return cameras_visible_to(user).select_related("recorder").filter(pk=self.camera_id).first()
+        return cameras_visible_to(user).select_related("recorder", "standby").filter(pk=self.camera_id).first()
 
     async def still_allowed(self, user) -> bool:
         if await self._camera(user) is not None:

@@ -162,6 +162,10 @@ class LeasingProcess:
     def start_camera(self, camera: Camera) -> CameraThread:
         raise NotImplementedError
 
+    def claim_order(self) -> list:
+        """The order in which free cameras are claimed."""
+        return ["pk"]
+
     def after_tick(self, mine: dict[int, Camera]) -> None:
         """Hook: runs after each lease round with this process's cameras."""
 
@@ -300,7 +304,7 @@ class LeasingProcess:
                 eligible.select_for_update(skip_locked=True, of=("self",))
                 .filter(Q(**{f"{self.holder_field}__isnull": True}) | self._stale())
                 .exclude(**{self.holder_field: self.process})
-                .order_by("pk")
+                .order_by(*self.claim_order())
                 .values_list("pk", flat=True)[:wanted]
             )
             if not free:

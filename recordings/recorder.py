@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Case, Max, When
 from django.utils import timezone
 
 from devices.choices import CameraStatus, DeviceKind, RecordingMode
@@ -22,18 +23,24 @@ from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
 from recordings.models import Segment
 from recordings.segment_files import camera_directory, held_files, segment_path
+from recordings.standby import StandingBy
 from recordings.uploader import SegmentUploader, keeps_local_copy, segment_key
+from video.buffered_stream import BufferedStream
 from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
 from video.recording import CameraMetadata, StreamStatus, UnmaskedCopy, record
 from video.segments import PART_SUFFIX, RecordedSegment, describe_segment, recover_partial
+from video.source import open_stream
 
 log = logging.getLogger(__name__)
 
 # Reasons a stream fails that another try may cure (the camera is away), as opposed to a setting to fix.
 OFFLINE_REASONS = {"unreachable", "refused", "timeout", "stream_lost"}
 STATUS_WRITE_SECONDS = 5.0
+# A keyframe a hot standby kept this much before the end of the camera's indexed footage is taken for the one it
+# ended at (the two sessions place it on the camera's clock each, to within rounding); one earlier is not recorded.
+SAME_KEYFRAME_SECONDS = 0.01
 
 
 def eligible_cameras():
@@ -45,7 +52,7 @@ def eligible_cameras():
 class CameraRecorder(CameraThread):
     """Records one camera until stopped, reconnecting with capped exponential backoff."""
 
-    def __init__(self, camera: Camera) -> None:
+    def __init__(self, camera: Camera, kept: BufferedStream | None = None) -> None:
         super().__init__(name=f"camera-{camera.pk}", daemon=True)
         self.camera_id = camera.pk
         self.config = config_of(camera)
@@ -73,12 +80,18 @@ class CameraRecorder(CameraThread):
         # Finished segments go into the store and the index from a thread of their own, in order.
         self.uploader = SegmentUploader(self.camera_id, lease=lambda: self.lease, on_camera_gone=self.stop)
         self.database_failing = False  # said once in the log until a status is written again
+        # The camera's stream a hot standby of this process kept (recordings.standby): recorded first.
+        self.kept = kept
+        # The end of the footage handed to the uploader, which indexes it a little later.
+        self.handed_until: datetime | None = None
 
     def run(self) -> None:
         self.uploader.start()
         try:
             self.record_until_stopped()
         finally:
+            if self.kept is not None:
+                self.kept.close()
             self.uploader.stop()
             self.uploader.join()
             connection.close()
@@ -100,6 +113,7 @@ class CameraRecorder(CameraThread):
         while self.lease.wait_until_valid(self.stop_event):
             self.opened = False
             self.recover_interrupted_segments()
+            kept = self.continued_stream()
             self.live = hub().publisher(self.camera_id)
             self.unmasked_live = hub().publisher(unmasked.live_key(self.camera_id)) if self.keep_unmasked else None
             try:
@@ -112,7 +126,7 @@ class CameraRecorder(CameraThread):
                        unmasked=self.unmasked_copy(),
                        on_metadata=self.publish_metadata if self.reads_metadata else None,
                        audio=self.records_audio and self.records, lease_end=lambda: self.lease.valid_until,
-                       hand_over=self.hand_over_event)
+                       hand_over=self.hand_over_event, opened=kept)
             except StreamError as exc:
                 state = CameraStatus.OFFLINE if exc.reason in OFFLINE_REASONS else CameraStatus.ERROR
                 self.set_state(state, str(exc))
@@ -145,6 +159,20 @@ class CameraRecorder(CameraThread):
         elif self.position is not None:
             self.position.set(masks, camera.ptz_optics, camera.ptz_max_speed)
 
+    def continued_stream(self) -> BufferedStream | None:
+        """The stream a hot standby kept for the camera, from the first keyframe at or after the end of the camera's
+        footage (indexed, or rescued and handed to the uploader just now): the footage goes on where it ended, with at
+        most a group of pictures missing and nothing recorded twice. None, once it was taken, or without one."""
+        kept, self.kept = self.kept, None
+        if kept is None:
+            return None
+        indexed = Segment.objects.filter(camera_id=self.camera_id, unmasked=False).aggregate(end=Max("end"))["end"]
+        ends = [end for end in (indexed, self.handed_until) if end is not None]
+        if ends:
+            kept.start_at(max(ends).timestamp(), SAME_KEYFRAME_SECONDS)
+        log.info("camera %s: recording from the %.1f s its standby kept", self.camera_id, kept.kept_seconds)
+        return kept
+
     def unmasked_copy(self) -> UnmaskedCopy | None:
         """Where the camera's video goes unmasked, when the admin keeps it (and the camera records)."""
         if not (self.keep_unmasked and self.records):
@@ -159,7 +187,8 @@ class CameraRecorder(CameraThread):
 
     def recover_interrupted_segments(self) -> None:
         """Store and index what a killed recorder, or a full disk, left half-written for this camera, and the
-        segments it had finished but not yet stored and indexed when it was killed."""
+        segments it had finished but not yet stored and indexed when it was killed, where no indexed footage covers
+        their time (see index_unless_covered)."""
         for copy in (False, True):
             # The finished files first: a .part is newer than any of them, and indexed would hide them.
             for path in self.unindexed_files(copy):
@@ -168,23 +197,21 @@ class CameraRecorder(CameraThread):
                 except Exception:
                     log.exception("camera %s: cannot index %s", self.camera_id, path)
                     continue
-                self.index_segment(segment, unmasked=copy)
-                log.info("camera %s: indexed finished segment %s", self.camera_id, path.name)
+                if self.index_unless_covered(segment, copy):
+                    log.info("camera %s: indexed finished segment %s", self.camera_id, path.name)
             for part in sorted(camera_directory(self.camera_id, copy).glob("*/*.part")):
                 try:
                     segment = recover_partial(part)
                 except Exception:
                     log.exception("camera %s: cannot recover %s", self.camera_id, part)
                     continue
-                if segment is not None:
-                    self.index_segment(segment, unmasked=copy)
+                if segment is not None and self.index_unless_covered(segment, copy):
                     log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
             self.recover_held_segments(copy)
 
     def recover_held_segments(self, unmasked: bool) -> None:
         """Index the segments a recorder held while its lease was not confirmed and could not index before it
-        stopped (killed while the database was away), where no indexed footage covers their time: another
-        recorder may have recorded it meanwhile. The others are deleted."""
+        stopped (killed while the database was away), where no indexed footage covers their time."""
         for path in held_files(self.camera_id, unmasked):
             if self.uploader.has(path):
                 continue
@@ -193,16 +220,23 @@ class CameraRecorder(CameraThread):
             except Exception:
                 log.exception("camera %s: cannot recover held segment %s", self.camera_id, path)
                 continue
-            if segment is None:
-                continue
-            recorded = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked, start__lt=segment.end,
-                                              end__gt=segment.start)
-            if recorded.exists():
-                segment.path.unlink(missing_ok=True)
-                log.warning("camera %s: held segment of %s deleted: other footage covers its time", self.camera_id,
-                            segment.start.isoformat())
-                continue
-            self.index_segment(segment, unmasked)
+            if segment is not None:
+                self.index_unless_covered(segment, unmasked)
+
+    def index_unless_covered(self, segment: RecordedSegment, unmasked: bool) -> bool:
+        """Index a segment a recorder left behind, unless indexed footage covers any of its time: another recorder
+        recorded the camera meanwhile (having taken it over while this one's database was away, or as its hot
+        standby, from memory, while the segment lay on a disk it could not see). Then it is deleted. Whether it
+        was indexed."""
+        recorded = Segment.objects.filter(camera_id=self.camera_id, unmasked=unmasked, start__lt=segment.end,
+                                          end__gt=segment.start)
+        if recorded.exists():
+            segment.path.unlink(missing_ok=True)
+            log.warning("camera %s: recovered segment of %s deleted: other footage covers its time", self.camera_id,
+                        segment.start.isoformat())
+            return False
+        self.index_segment(segment, unmasked)
+        return True
 
     def unindexed_files(self, unmasked: bool) -> list[Path]:
         """Finished segment files on this disk the index does not know (and the uploader does not hold yet).
@@ -226,6 +260,8 @@ class CameraRecorder(CameraThread):
     def index_segment(self, segment: RecordedSegment, unmasked: bool = False) -> None:
         """Hand a finished segment to the uploader, which stores and indexes it; while the store or the database is
         away, the camera goes on recording and the segments wait on the disk, so that an outage loses no footage."""
+        if not unmasked:
+            self.handed_until = max(self.handed_until or segment.end, segment.end)
         self.uploader.add(segment, unmasked)
 
     def database_unavailable(self, what: str, exc: DatabaseError) -> None:
@@ -343,6 +379,13 @@ def config_of(camera: Camera) -> tuple:
             camera.metadata_in_stream, camera.record_audio)
 
 
+def open_for_standby(camera: Camera):
+    """Open the camera's stream as its recording does (record's own open_stream call), for a hot standby."""
+    return open_stream(camera.main_url, camera.username or None, camera.password or None,
+                       timeout=settings.CAMERA_READ_TIMEOUT, metadata=camera.metadata_in_stream,
+                       audio=camera.record_audio)
+
+
 def is_masked(camera: Camera) -> bool:
     """Whether the camera's video is transcoded with masks burned in, rather than recorded as it comes."""
     return bool(camera.dynamic_masking) or bool(camera.privacy_masks.all())
@@ -369,8 +412,16 @@ class Recorder(LeasingProcess):
     def config_of(self, camera: Camera) -> tuple:
         return config_of(camera)
 
+    def __init__(self, tick_seconds: float | None = None) -> None:
+        super().__init__(tick_seconds)
+        self.standing_by = StandingBy(self, open_for_standby) if settings.RECORDER_HOT_STANDBY else None
+
     def start_camera(self, camera: Camera) -> CameraRecorder:
-        return CameraRecorder(camera)
+        return CameraRecorder(camera, self.standing_by.take(camera) if self.standing_by else None)
+
+    def claim_order(self) -> list:
+        """The cameras this process stands by for first: their recording goes on from what it kept."""
+        return [Case(When(standby=self.process, then=0), default=1), "pk"]
 
     def holders_lost(self, camera_ids: list[int]) -> None:
         """Tell the cameras' watchers that their recorder is lost (their live status says so once read)."""
@@ -378,8 +429,16 @@ class Recorder(LeasingProcess):
             publish_status(camera_id)
 
     def after_tick(self, mine: dict[int, Camera]) -> None:
-        """Changed masks take effect within a lease round, without reopening the camera."""
+        """Changed masks take effect within a lease round, without reopening the camera; the cameras to stand by for
+        are chosen."""
         for camera_id, thread in self.threads.items():
             if thread.masker is not None:
                 thread.masker.set(*masking_of(mine[camera_id]))
                 thread.follow_scene(mine[camera_id])
+        if self.standing_by is not None:
+            self.standing_by.round(len(mine))
+
+    def shutdown(self) -> None:
+        if self.standing_by is not None:
+            self.standing_by.stop()
+        super().shutdown()

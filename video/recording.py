@@ -19,6 +19,7 @@ import av
 from av.video.stream import VideoStream
 
 from video.audio import AudioSample, AudioTrack, UnsupportedAudio
+from video.buffered_stream import BufferedStream
 from video.live import LiveChunk, LiveMuxer
 from video.masked_stream import MaskedStream
 from video.masking import Masker
@@ -120,6 +121,7 @@ def record(
     audio: bool = False,
     lease_end: Callable[[], float] | None = None,
     hand_over: threading.Event | None = None,
+    opened: BufferedStream | None = None,
 ) -> None:
     """Record the camera at `url` until `stop` is set (then return) or the stream fails (raise StreamError).
 
@@ -154,10 +156,13 @@ def record(
     restarting); if it has passed all the same (the process was frozen), the segment being written is left as it
     is, without another byte: the recorder that took the camera over rescues it. With `hand_over`, once it is set,
     recording ends at the end of the segment being written (the next one is not started) and this returns.
+
+    With `opened`, the camera's stream opened ahead (with the same options) is recorded, from the packets it kept
+    on, instead of opening the camera at `url`; it is closed all the same.
     """
     try:
-        container = open_stream(url, username, password, timeout=read_timeout, metadata=on_metadata is not None,
-                                audio=audio)
+        container = opened or open_stream(url, username, password, timeout=read_timeout,
+                                          metadata=on_metadata is not None, audio=audio)
     except Exception as exc:
         # from None: the PyAV error in the chain may name the URL with its password.
         raise classify_error(exc, url) from None
@@ -180,6 +185,7 @@ def record(
             camera_clock=urlsplit(url).scheme != "file",
             live=LiveMuxer(output, on_live, audio=sound) if on_live else None,
             audio=sound,
+            first_arrival=opened.first_arrival if opened else None,
         )
         recordings = [recording]
         if masked is not None and unmasked is not None:
@@ -188,6 +194,7 @@ def record(
                 on_segment=unmasked.on_segment, max_gap_seconds=read_timeout,
                 camera_clock=urlsplit(url).scheme != "file",
                 live=LiveMuxer(video, unmasked.on_live) if unmasked.on_live else None,
+                first_arrival=opened.first_arrival if opened else None,
             ))
         metadata = _metadata_track(container, recording, on_metadata)
         on_status(meter.status())
@@ -317,6 +324,7 @@ class _SegmentedRecording:
         live: LiveMuxer | None,
         audio: AudioTrack | None = None,
         hand_over: threading.Event | None = None,
+        first_arrival: datetime | None = None,
     ) -> None:
         self._meter = meter
         self._video = video
@@ -342,7 +350,8 @@ class _SegmentedRecording:
         )
         self._wait_for_camera_clock = camera_clock
         self._live = live
-        self._first_arrival: datetime | None = None
+        # When the first packet arrived (earlier than it is taken, when it was kept in memory: BufferedStream).
+        self._first_arrival = first_arrival
         self._clock_start: datetime | None = None  # wall time at media time 0
         # Samples that arrived before the clock was known, each with the new picture format it brings, if any.
         self._waiting: list[tuple[Sample, PictureFormat | None]] = []

@@ -217,6 +217,11 @@ if RECORDER_HEARTBEAT_SECONDS * 2 > RECORDER_LEASE_SECONDS:
                        f"VMS_RECORDER_LEASE_SECONDS ({RECORDER_LEASE_SECONDS:g}): one late heartbeat would otherwise "
                        "stop a recorder's cameras")
 RECORDER_MAX_CAMERAS = env_int("VMS_RECORDER_MAX_CAMERAS", 200, minimum=1)
+# Hot standby: each recorder also reads, without writing, cameras other recorders hold (a fair share, each counting
+# as half a camera against RECORDER_MAX_CAMERAS), keeping their last seconds in memory; when the holder dies, the
+# standby records from that memory on where the indexed footage ended (see recordings.standby). Off: one stream per
+# camera, and the gap after a recorder dies is the lease and the camera's opening.
+RECORDER_HOT_STANDBY = env_bool("VMS_RECORDER_HOT_STANDBY", False)
 # On one box without Redis the recorder runs inside the web process, which shares live video in memory.
 RECORDER_IN_WEB = env_bool("VMS_RECORDER_IN_WEB", REDIS_URL is None)
 CAMERA_READ_TIMEOUT = env_float("VMS_CAMERA_READ_TIMEOUT", 5.0, minimum=1.0)

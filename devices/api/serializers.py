@@ -52,6 +52,9 @@ class CameraStatusSerializer(serializers.Serializer):
                                           "the database cannot take them); empty when all are stored")
     changed_at = serializers.DateTimeField(source="live_changed_at", allow_null=True)
     recorder = serializers.CharField(source="recorder.name", default=None, allow_null=True)
+    standby = serializers.CharField(source="standby.name", default=None, allow_null=True,
+                                    help_text="The recorder standing by to take the camera over from its memory "
+                                              "(VMS_RECORDER_HOT_STANDBY); null when none does")
 
 
 def status_message(camera: Camera) -> dict:

@@ -83,7 +83,7 @@ class CameraViewSet(PtzActions, viewsets.ModelViewSet):
     search_fields = ["name"]
 
     def get_queryset(self):
-        return cameras_visible_to(self.request.user).select_related("recorder")
+        return cameras_visible_to(self.request.user).select_related("recorder", "standby")
 
     def perform_create(self, serializer: CameraSerializer) -> None:
         services.camera_added(serializer.save(), self.request)

@@ -44,16 +44,20 @@ def check_redis() -> dict:
         return {"ok": False, "used": True, "error": str(exc)}
 
 
-def worker_processes(kind: str, cameras_of: str) -> list[dict]:
-    """Recorder or analytics processes, whether each is alive, and the cameras it holds."""
+def worker_processes(kind: str, cameras_of: str, standby_of: str | None = None) -> list[dict]:
+    """Recorder or analytics processes, whether each is alive, the cameras it holds and, with `standby_of`, those it
+    stands by for (hot standby)."""
     alive_after = timezone.now() - timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
     result = []
-    for process in RecorderProcess.objects.filter(kind=kind).prefetch_related(cameras_of).order_by("name"):
+    related = [cameras_of, *([standby_of] if standby_of else [])]
+    for process in RecorderProcess.objects.filter(kind=kind).prefetch_related(*related).order_by("name"):
         cameras = [{"id": c.pk, "name": c.name, "state": c.status, "last_frame_at": c.last_frame_at,
                     "last_error": c.last_error} for c in getattr(process, cameras_of).all()]
         result.append({"name": process.name, "hostname": process.hostname, "pid": process.pid,
                        "started_at": process.started_at, "heartbeat_at": process.heartbeat_at,
                        "alive": process.heartbeat_at >= alive_after, "cameras": cameras})
+        if standby_of:
+            result[-1]["standing_by"] = [{"id": c.pk, "name": c.name} for c in getattr(process, standby_of).all()]
     return result
 
 
@@ -92,7 +96,7 @@ class HealthView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
     def get(self, request):
-        processes = worker_processes("recorder", "cameras")
+        processes = worker_processes("recorder", "cameras", "standing_by")
         analysers = worker_processes("analytics", "analysed_cameras")
         unrecorded = list(
             Camera.objects.filter(enabled=True)

@@ -989,6 +989,8 @@ export interface components {
       /** Format: date-time */
       changed_at: string | null;
       recorder: string | null;
+      /** @description The recorder standing by to take the camera over from its memory (VMS_RECORDER_HOT_STANDBY); null when none does */
+      standby: string | null;
     };
     /** @description A camera's live status: `live_status` of a camera in REST and of a `camera.status` socket message. */
     CameraStatusRequest: {
@@ -1022,6 +1024,8 @@ export interface components {
       /** Format: date-time */
       changed_at: string | null;
       recorder?: string | null;
+      /** @description The recorder standing by to take the camera over from its memory (VMS_RECORDER_HOT_STANDBY); null when none does */
+      standby?: string | null;
     };
     /**
      * @description * `enter` - Object enters the zone

@@ -156,6 +156,8 @@ export interface RecorderReport {
   heartbeat_at: string;
   alive: boolean;
   cameras: { id: number; name: string; state: CameraState; last_frame_at: string | null; last_error: string }[];
+  // The cameras it stands by for (hot standby), to take them over from its memory.
+  standing_by: { id: number; name: string }[];
 }
 
 /** One storage tier of the recordings: hot (where recorders write) or cold (where old footage moves). */

@@ -51,6 +51,11 @@ function Recorder({ recorder }: { recorder: RecorderReport }) {
             ))}
           </ul>
         )}
+      {recorder.standing_by.length > 0 && (
+        <div class="muted small" data-testid="standing-by">
+          Stands by for {recorder.standing_by.map((camera) => camera.name).join(", ")}
+        </div>
+      )}
     </div>
   );
 }
