@@ -301,7 +301,8 @@ class LivePublisher:
 
     It keeps the init segment and the current GOP itself and publishes only while someone watches
     (checked every WATCH_CHECK_SECONDS), so unwatched cameras cost the fan-out nothing; a new viewer gets
-    the init segment and GOP at once when publishing starts."""
+    the init segment and GOP at once when publishing starts. `wanted` tells the recorder whether to make
+    live fragments at all (see video.live.LiveMuxer)."""
 
     def __init__(self, camera_id: Feed, client, hub: RedisHub | LocalHub) -> None:
         self.camera_id = camera_id
@@ -325,15 +326,20 @@ class LivePublisher:
         if chunk.keyframe:
             self.gop = []
         self.gop.append((self.seq, chunk.keyframe, chunk.data))
+        was_watched = self.watched
+        if self.wanted() and not was_watched:
+            self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+            return
+        if self.watched:
+            self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
+
+    def wanted(self) -> bool:
+        """Whether someone watches, as the hub said at most WATCH_CHECK_SECONDS ago."""
         now = time.monotonic()
         if now >= self.next_check:
             self.next_check = now + WATCH_CHECK_SECONDS
-            was_watched, self.watched = self.watched, self.hub.watched(self.client, self.camera_id)
-            if self.watched and not was_watched:
-                self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
-                return
-        if self.watched:
-            self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
+            self.watched = self.hub.watched(self.client, self.camera_id)
+        return self.watched
 
     def metadata(self, metadata: CameraMetadata) -> None:
         """Send on a document of the camera's metadata track: always, for the camera's analytics follow them."""

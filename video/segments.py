@@ -17,6 +17,7 @@ from av.video.stream import VideoStream
 
 from video.audio import AudioSample, AudioTrack
 from video.parameter_sets import PictureFormat, apply_picture_format
+from video.sample_packets import sample_packet
 from video.timestamps import Sample
 
 PART_SUFFIX = ".part"
@@ -133,14 +134,7 @@ class SegmentWriter:
             if not sample.is_keyframe:
                 raise ValueError("a segment must start with a keyframe")
             self._first_dts = sample.dts
-        packet = av.Packet(sample.data)
-        packet.dts = sample.dts - self._first_dts
-        packet.pts = sample.pts - self._first_dts
-        packet.duration = sample.duration
-        packet.time_base = self._time_base
-        packet.is_keyframe = sample.is_keyframe
-        packet.stream = self._stream
-        self._container.mux(packet)
+        self._container.mux(sample_packet(sample, self._stream, self._time_base, self._first_dts))
         self._raise_disk_failure()
 
     def write_audio(self, sample: AudioSample) -> None:
