@@ -6,6 +6,7 @@ so a file with the final name is always complete and its recorded SHA-256 is the
 
 import hashlib
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import av
 from av.video.stream import VideoStream
 
 from video.audio import AudioSample, AudioTrack
+from video.live_decoder import parse_fragment, parse_init
 from video.parameter_sets import PictureFormat, apply_picture_format
 from video.sample_packets import sample_packet
 from video.timestamps import Sample
@@ -256,25 +258,49 @@ def describe_segment(path: Path) -> RecordedSegment:
 
 
 def _check_readable(path: Path) -> None:
-    """Raise UnreadableSegment, deleting the file, unless it opens as MP4 video and its first picture decodes.
+    """Raise UnreadableSegment, deleting the file, unless its init segment describes video and the first picture of
+    its first fragment decodes with it.
 
     What a player does first, so no unplayable file is ever indexed: garbage parameter sets make an init segment
-    no decoder accepts, and nothing else would notice. It costs about 7 ms of CPU for a 10 s 1080p segment
-    (measured: 3.5 ms to open, the rest to decode its keyframe), 0.07% of a core per camera; opening with
-    FFmpeg's default probing would take 20 ms, for codec parameters the MP4 states anyway.
+    no decoder accepts, and nothing else would notice. The boxes are read as video.live_decoder reads the live feed,
+    and the picture decoded once: opening the file with FFmpeg decoded it a second time, to learn the stream's pixel
+    format (measured 2026-12-05 on a 10 s 1080p segment, 2 busy cores: 14 ms of CPU a check then, 8 ms now).
     """
     try:
-        with av.open(str(path), format="mp4", options={"probesize": "32", "analyzeduration": "0"}) as container:
-            video = container.streams.video[0]
-            video.codec_context.thread_count = 1  # the picture comes out of the first packet
-            first = next((packet for packet in container.demux(video) if packet.size), None)
-            if first is not None and [*video.codec_context.decode(first), *video.codec_context.decode(None)]:
-                return
-            why = "its first picture does not decode"
-    except (av.FFmpegError, IndexError) as exc:
-        why = "it has no video" if isinstance(exc, IndexError) else f"it does not open ({exc.strerror})"
+        init, fragment = _first_fragment(path)
+        track = parse_init(init)
+        first = parse_fragment(fragment)[0]
+        decoder = av.CodecContext.create(track.codec, "r")
+        decoder.extradata = track.extradata
+        decoder.thread_count = 1  # the picture comes out of the first packet
+        if [*decoder.decode(av.Packet(first.data)), *decoder.decode(None)]:
+            return
+        why = "its first picture does not decode"
+    except av.FFmpegError as exc:
+        why = f"its first picture does not decode ({exc.strerror})"
+    except (ValueError, IndexError, struct.error) as exc:
+        why = f"it does not open ({exc or 'no sample in its first fragment'})"
     path.unlink(missing_ok=True)
     raise UnreadableSegment(f"a recorded segment could not be played back, so it was discarded: {why}")
+
+
+def _first_fragment(path: Path) -> tuple[bytes, bytes]:
+    """The init segment (ftyp + moov) and the first fragment (moof + mdat) of a segment file."""
+    with open(path, "rb") as file:
+        init_end = fragment_end = None
+        previous = b""
+        for box_type, offset, end in _boxes(file):
+            if box_type == b"moof" and init_end is None:
+                init_end = offset
+            if box_type == b"mdat" and previous == b"moof":
+                fragment_end = end
+                break
+            previous = box_type
+        if init_end is None or fragment_end is None:
+            raise ValueError("no complete fragment")
+        file.seek(0)
+        data = file.read(fragment_end)
+    return data[:init_end], data[init_end:]
 
 
 def _boxes(file: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
