@@ -303,7 +303,8 @@ class _SegmentedRecording:
 
     A keyframe that brings another picture format (new parameter sets: another resolution) starts a new segment
     whose init segment says so; one whose parameter sets are garbage is left out with its frames up to the next
-    keyframe, and a finished segment no player could read is discarded; `meter` tells the status of all three.
+    keyframe, and a finished segment no player could read is discarded (its first picture is decoded to tell, until
+    a segment of the same picture format has played); `meter` tells the status of all three.
     """
 
     def __init__(
@@ -332,6 +333,10 @@ class _SegmentedRecording:
         self._picture: PictureFormat | None = None
         self._segment_picture: PictureFormat | None = None
         self._skipping = False  # from a keyframe with damaged parameter sets to the next keyframe
+        # The picture formats (None: the stream's own) of segments that played back: a later segment with the same
+        # init segment is not decoded again to check it (6 to 8 ms of CPU per 10 s 1080p segment, some 6% of
+        # recording the camera).
+        self._playable: set[PictureFormat | None] = set()
         # What the segments hold: the camera's stream, or the masked one (same time base and timestamps).
         self._output = masked.stream if masked is not None else video
         self.time_base = video.time_base
@@ -586,7 +591,7 @@ class _SegmentedRecording:
     def _open_segment(self, sample: Sample) -> None:
         start = self._wall(sample.dts)
         self._writer = SegmentWriter(self._segment_path(start), start, self._output, self._segment_picture,
-                                     audio=self._audio)
+                                     audio=self._audio, check_playable=self._segment_picture not in self._playable)
         self._segment_first_dts = sample.dts
 
     def _close_segment(self, end_dts: int) -> None:
@@ -605,6 +610,7 @@ class _SegmentedRecording:
         except UnreadableSegment as problem:
             self._notice(str(problem))
             return
+        self._playable.add(writer.picture)
         self._on_segment(segment)
 
     def _wall(self, dts: int) -> datetime:

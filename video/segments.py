@@ -107,15 +107,19 @@ class SegmentWriter:
     each file, so every segment plays on its own (an HLS playlist marks each with EXT-X-DISCONTINUITY).
 
     The init segment describes `video`, or `picture` when the camera changed its picture format since it
-    was opened (see video.parameter_sets), and the camera's sound when `audio` is given (see write_audio)."""
+    was opened (see video.parameter_sets), and the camera's sound when `audio` is given (see write_audio).
+    Without `check_playable`, close() does not decode the first picture (see _check_readable): for a recorder
+    whose earlier segment with the same init segment played."""
 
     def __init__(self, path: Path, start: datetime, video: VideoStream, picture: PictureFormat | None = None,
-                 audio: AudioTrack | None = None) -> None:
+                 audio: AudioTrack | None = None, check_playable: bool = True) -> None:
         if path.exists():
             raise FileExistsError(f"segment {path} already exists; refusing to overwrite a recording")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.start = start
+        self.picture = picture
+        self._check_playable = check_playable
         self._part = part_path_of(path)
         self._file = _HashingFile(self._part)
         self._container = av.open(self._file, "w", format="mp4", options=_MUX_OPTIONS)
@@ -164,7 +168,8 @@ class SegmentWriter:
         stays a .part (see stop_writing)."""
         self.stop_writing()
         self._raise_disk_failure()
-        _check_readable(self._part)
+        if self._check_playable:
+            _check_readable(self._part)
         os.replace(self._part, self.path)
         fsync_directory(self.path.parent)
         with open(self.path, "rb") as file:
