@@ -313,25 +313,28 @@ class LivePublisher:
         self.init = b""
         self.gop: list[Fragment] = []
         self.watched = False
+        self.published = False  # whether viewers have the current init segment
         self.next_check = 0.0
 
     def __call__(self, chunk: LiveChunk) -> None:
         if chunk.init:
             self.meta = {**self.meta, "mime": chunk.mime, "audio": chunk.audio}
-            self.init, self.gop = chunk.data, []
-            if self.watched:
-                self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+            self.init, self.gop, self.published = chunk.data, [], False
             return
         self.seq += 1
         if chunk.keyframe:
             self.gop = []
         self.gop.append((self.seq, chunk.keyframe, chunk.data))
-        was_watched = self.watched
-        if self.wanted() and not was_watched:
-            self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+        if chunk.backlog:
+            return  # it goes out with the init segment, at the first live fragment
+        if not self.wanted():
+            self.published = False  # a viewer who comes later gets the init segment and the GOP anew
             return
-        if self.watched:
-            self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
+        if not self.published:
+            self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+            self.published = True
+            return
+        self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
 
     def wanted(self) -> bool:
         """Whether someone watches, as the hub said at most WATCH_CHECK_SECONDS ago."""
@@ -350,7 +353,7 @@ class LivePublisher:
         self.meta = {**self.meta, **meta}
 
     def ended(self) -> None:
-        self.init, self.gop, self.watched, self.next_check = b"", [], False, 0.0
+        self.init, self.gop, self.watched, self.published, self.next_check = b"", [], False, False, 0.0
         self.hub.publish_end(self.client, self.camera_id)
 
 

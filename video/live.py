@@ -30,13 +30,15 @@ _MUX_OPTIONS_WITH_SOUND = {"movflags": "empty_moov+default_base_moof", "frag_dur
 @dataclass(frozen=True)
 class LiveChunk:
     """The init segment (`init` True, with the stream's MSE `mime` type, and whether it has sound) or one frame's
-    fragment (of the video or the sound)."""
+    fragment (of the video or the sound). A `backlog` fragment is of a frame from before fragments were wanted (see
+    LiveMuxer): a new viewer starts with it, but it is not live."""
 
     data: bytes
     init: bool
     keyframe: bool
     mime: str = ""
     audio: bool = False
+    backlog: bool = False
 
 
 # AAC-LC, the only sound the recorder keeps.
@@ -80,7 +82,8 @@ class LiveMuxer:
     With `wanted` (asked at each frame), fragments are made only while it says someone wants them: remuxing every
     frame of a camera nobody watches was the recorder's largest cost. Meanwhile the samples since the last keyframe
     are kept (the camera's packets themselves, not copies), so that once wanted the muxer starts at once with that
-    keyframe and the frames since: a viewer still starts at once, on a new init segment."""
+    keyframe and the frames since (their fragments marked `backlog`): a viewer still starts at once, on a new init
+    segment."""
 
     def __init__(self, video: VideoStream, on_chunk: Callable[[LiveChunk], None],
                  audio: AudioTrack | None = None, wanted: Callable[[], bool] | None = None) -> None:
@@ -100,7 +103,8 @@ class LiveMuxer:
         self._init = b""
         self._moof = b""
         self._sound = bytearray()  # fragments of sound waiting for the next video fragment
-        self._keyframes: deque[bool] = deque()  # of the samples whose fragments are not out yet
+        # Whether each sample whose fragment is not out yet is a keyframe, and of the backlog.
+        self._pending: deque[tuple[bool, bool]] = deque()
         self._picture: PictureFormat | None = None  # when the camera changed it since it was opened
 
     def change_picture(self, picture: PictureFormat) -> None:
@@ -125,7 +129,7 @@ class LiveMuxer:
                 return  # a fragmented MP4 starts with a keyframe
             self._open(start[0].dts)
             for early in start[:-1]:
-                self._mux(early)
+                self._mux(early, backlog=True)
         self._mux(sample)
 
     def _open(self, first_dts: int) -> None:
@@ -143,8 +147,8 @@ class LiveMuxer:
         self._first_dts = first_dts
         self._init = b""
 
-    def _mux(self, sample: Sample) -> None:
-        self._keyframes.append(sample.is_keyframe)
+    def _mux(self, sample: Sample, backlog: bool = False) -> None:
+        self._pending.append((sample.is_keyframe, backlog))
         self._output.mux(sample_packet(sample, self._stream, self._video.time_base, self._first_dts))
         self._hand_on()
 
@@ -189,7 +193,8 @@ class LiveMuxer:
                     self._sound += self._moof + box
                     continue
                 data, self._sound = bytes(self._sound) + self._moof + box, bytearray()
-                self._on_chunk(LiveChunk(data, init=False, keyframe=self._keyframes.popleft()))
+                keyframe, backlog = self._pending.popleft()
+                self._on_chunk(LiveChunk(data, init=False, keyframe=keyframe, backlog=backlog))
 
     def close(self) -> None:
         if self._output is not None:
