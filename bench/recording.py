@@ -2,13 +2,16 @@
 
 N stand-in RTSP cameras (1080p, 25 fps, 4 Mbit/s H.264) are recorded first by one ffmpeg process per camera
 (what Frigate runs), then by the recorder, on the same streams. It prints CPU per camera of both, their ratio,
-and checks that both really wrote the video. Run it as `.venv/bin/python bench/recording.py`; see README.md.
+and checks that both really wrote the video. The stand-ins run on the machine's last core, the processes under
+test on the others (taskset), so that neither takes CPU from the other. Run it as
+`.venv/bin/python bench/recording.py`; see README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import signal
 import subprocess
@@ -41,6 +44,10 @@ STOP_TIMEOUT = 30.0
 # full, or a saturated stand-in sent packets twice (it does once its event loop falls behind).
 RATE_TOLERANCE = 0.2
 SATURATED = 0.9
+# The stand-in cameras on the last core, the processes under test on the others (all of them on one core).
+CORES = list(range(psutil.cpu_count()))
+STANDIN_CORES = CORES[-1:]
+TESTED_CORES = CORES[:-1] or CORES
 
 started_at = time.monotonic()
 
@@ -70,6 +77,8 @@ class Snapshot:
     server_cpu: float  # of the stand-in servers
     box_busy: float  # busy seconds of all the machine's cores since boot
     box_total: float
+    tested_busy: float  # the same, of the cores the processes under test run on
+    tested_total: float
     bytes_per_camera: list[int]
 
 
@@ -81,6 +90,8 @@ class Window:
     cpu_seconds: float
     server_cpu_seconds: float
     box_busy: float  # share of all the machine's cores that were busy
+    tested_busy: float  # share of the cores under test that were busy
+    load: float  # the machine's load average (1 minute) at the end
     bytes_per_camera: list[int]  # written during the window
     segments: int = 0  # finished in the whole run: indexed in the database (recorder) or files (ffmpeg)
     cameras_with_segments: int = 0
@@ -93,6 +104,8 @@ class Window:
             cpu_seconds=end.cpu - start.cpu,
             server_cpu_seconds=end.server_cpu - start.server_cpu,
             box_busy=(end.box_busy - start.box_busy) / (end.box_total - start.box_total),
+            tested_busy=(end.tested_busy - start.tested_busy) / (end.tested_total - start.tested_total),
+            load=os.getloadavg()[0],
             bytes_per_camera=[after - before for before, after in written],
         )
 
@@ -176,12 +189,16 @@ def snapshot(processes: list[psutil.Process], servers: list[psutil.Process], cam
     """Read the counters: CPU of `processes` and `servers`, of the whole box, and bytes under `cameras`."""
     box = psutil.cpu_times()
     total = sum(box)
+    tested = [psutil.cpu_times(percpu=True)[core] for core in TESTED_CORES]
+    tested_total = sum(sum(core) for core in tested)
     return Snapshot(
         at=time.monotonic(),
         cpu=cpu_seconds(processes),
         server_cpu=cpu_seconds(servers),
         box_busy=total - box.idle - box.iowait,
         box_total=total,
+        tested_busy=tested_total - sum(core.idle + core.iowait for core in tested),
+        tested_total=tested_total,
         bytes_per_camera=bytes_per_camera(cameras),
     )
 
@@ -209,6 +226,18 @@ def measure(
     end = snapshot(processes, setup.servers, directories)
     say(f"{what}: measured {end.at - start.at:.1f} s")
     return Window.between(start, end)
+
+
+def pinned(argv: list[str], cores: list[int]) -> list[str]:
+    """`argv` run on `cores` only (taskset)."""
+    return ["taskset", "-c", ",".join(map(str, cores)), *argv]
+
+
+class PinnedRtspServer(FileRtspServer):
+    """The stand-in cameras' server, on the stand-ins' core."""
+
+    def argv(self) -> list[str]:
+        return pinned(super().argv(), STANDIN_CORES)
 
 
 def log_tail(log: Path) -> str:
@@ -241,10 +270,10 @@ def run_ffmpeg(setup: Setup, cameras: int) -> Window:
     with open(log, "wb") as log_file:
         try:
             for url, directory in zip(setup.urls[:cameras], directories, strict=True):
-                processes.append(subprocess.Popen(
+                processes.append(subprocess.Popen(pinned(
                     [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp",
                      "-i", url, "-c", "copy", "-an", "-f", "segment", "-segment_time", str(SEGMENT_SECONDS),
-                     "-segment_format", "mp4", "-reset_timestamps", "1", str(directory / "%05d.mp4")],
+                     "-segment_format", "mp4", "-reset_timestamps", "1", str(directory / "%05d.mp4")], TESTED_CORES),
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
                 ))  # fmt: skip
 
@@ -277,7 +306,7 @@ def run_recorder(setup: Setup, cameras: int) -> Window:
     log = setup.workdir / f"recorder-{cameras}.log"
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "recorder"], cwd=ROOT,
+            pinned([sys.executable, str(ROOT / "manage.py"), "recorder"], TESTED_CORES), cwd=ROOT,
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
@@ -307,7 +336,7 @@ def percent_per_camera(window: Window | None) -> str:
 def busy_text(window: Window | None) -> str:
     if window is None:
         return "-"
-    return f"{window.box_busy:.0%}" + ("*" if window.box_busy > SATURATED else "")
+    return f"{window.tested_busy:.0%}" + ("*" if window.tested_busy > SATURATED else "")
 
 
 def print_report(results: list[Result], clip_bitrate: float, servers: int, streams_per_server: int) -> None:
@@ -315,12 +344,12 @@ def print_report(results: list[Result], clip_bitrate: float, servers: int, strea
     print(
         f"\nclip: {WIDTH}x{HEIGHT} {FPS} fps H.264, {clip_bitrate / 1e6:.2f} Mbit/s, keyframe every "
         f"{GOP_SECONDS} s; {servers} stand-in RTSP server(s) of up to {streams_per_server} streams; "
-        f"{psutil.cpu_count()} cores"
+        f"{psutil.cpu_count()} cores: stand-ins on {STANDIN_CORES}, the processes under test on {TESTED_CORES}"
     )
     print(f"baseline: `ffmpeg -c copy -f segment -segment_time {SEGMENT_SECONDS}` per camera, as Frigate\n")
     print(
         f"{'cameras':>7}  {'recorder %core/cam':>18}  {'ffmpeg %core/cam':>16}  {'ratio':>5}  "
-        f"{'cameras/core':>12}  {'box busy rec / ffmpeg':>21}"
+        f"{'cameras/core':>12}  {'core busy rec / ffmpeg':>22}"
     )
     for result in results:
         recorder, ffmpeg = result.recorder, result.ffmpeg
@@ -329,12 +358,12 @@ def print_report(results: list[Result], clip_bitrate: float, servers: int, strea
         busy = " / ".join(busy_text(window) for window in (recorder, ffmpeg))
         print(
             f"{result.cameras:>7}  {percent_per_camera(recorder):>18}  {percent_per_camera(ffmpeg):>16}  "
-            f"{ratio:>5}  {per_core:>12}  {busy:>21}"
+            f"{ratio:>5}  {per_core:>12}  {busy:>22}"
         )
     print(
         "\ngoal: ratio at most 1.0, and at least 100 cameras per core."
-        "\nbox busy: share of all cores in use during the window, stand-ins and anything else included;"
-        f"\n  * above {SATURATED:.0%}: the box was saturated, which distorts both figures."
+        "\ncore busy: share of the cores under test in use during the window, anything else on them included;"
+        f"\n  * above {SATURATED:.0%}: they were saturated, which distorts both figures."
     )
     print(
         f"\nchecks: the clip is {clip_bitrate / 1e6:.2f} Mbit/s; segments are those of the whole run "
@@ -342,7 +371,7 @@ def print_report(results: list[Result], clip_bitrate: float, servers: int, strea
     )
     print(
         f"{'cameras':>7}  {'run':<8}  {'Mbit/s/cam written':>18}  {'cams writing':>12}  {'segments':>8}  "
-        f"{'cams with one':>13}  {'stand-ins %core':>15}  {'rest of box %core':>17}"
+        f"{'cams with one':>13}  {'stand-ins %core':>15}  {'rest of box %core':>17}  {'box busy':>8}  {'load':>5}"
     )
     for result in results:
         for name, window in (("recorder", result.recorder), ("ffmpeg", result.ffmpeg)):
@@ -353,7 +382,8 @@ def print_report(results: list[Result], clip_bitrate: float, servers: int, strea
             print(
                 f"{result.cameras:>7}  {name:<8}  {rate:>18.2f}  {window.cameras_writing():>12}  "
                 f"{window.segments:>8}  {window.cameras_with_segments:>13}  "
-                f"{window.server_cores() * 100:>15.0f}  {window.rest_of_box_cores() * 100:>17.0f}"
+                f"{window.server_cores() * 100:>15.0f}  {window.rest_of_box_cores() * 100:>17.0f}  "
+                f"{window.box_busy:>8.0%}  {window.load:>5.1f}"
                 + ("  <- not the clip's bitrate" if off else "")
             )
     failures: dict[tuple[str, str], list[int]] = {}
@@ -383,7 +413,7 @@ def main() -> None:
         workdir = Path(tempfile.mkdtemp(prefix="vms-bench-recording-"))
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
         servers = [
-            cleanup.enter_context(FileRtspServer(clip.parent, workers=args.streams_per_server + 4))
+            cleanup.enter_context(PinnedRtspServer(clip.parent, workers=args.streams_per_server + 4))
             for _ in range(server_count)
         ]
         # The servers are this process's only children so far.

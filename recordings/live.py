@@ -469,7 +469,8 @@ class LivePublisher:
 
     It keeps the init segment and the current GOP itself and publishes only while someone watches
     (checked every WATCH_CHECK_SECONDS), so unwatched cameras cost the fan-out nothing; a new viewer gets
-    the init segment and GOP at once when publishing starts."""
+    the init segment and GOP at once when publishing starts. `wanted` tells the recorder whether to make
+    live fragments at all (see video.live.LiveMuxer)."""
 
     def __init__(self, camera_id: Feed, client, hub: RedisHub | LocalHub) -> None:
         self.camera_id = camera_id
@@ -480,28 +481,36 @@ class LivePublisher:
         self.init = b""
         self.gop: list[Fragment] = []
         self.watched = False
+        self.published = False  # whether viewers have the current init segment
         self.next_check = 0.0
 
     def __call__(self, chunk: LiveChunk) -> None:
         if chunk.init:
             self.meta = {**self.meta, "mime": chunk.mime, "audio": chunk.audio}
-            self.init, self.gop = chunk.data, []
-            if self.watched:
-                self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+            self.init, self.gop, self.published = chunk.data, [], False
             return
         self.seq += 1
         if chunk.keyframe:
             self.gop = []
         self.gop.append((self.seq, chunk.keyframe, chunk.data))
+        if chunk.backlog:
+            return  # it goes out with the init segment, at the first live fragment
+        if not self.wanted():
+            self.published = False  # a viewer who comes later gets the init segment and the GOP anew
+            return
+        if not self.published:
+            self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
+            self.published = True
+            return
+        self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
+
+    def wanted(self) -> bool:
+        """Whether someone watches, as the hub said at most WATCH_CHECK_SECONDS ago."""
         now = time.monotonic()
         if now >= self.next_check:
             self.next_check = now + WATCH_CHECK_SECONDS
-            was_watched, self.watched = self.watched, self.hub.watched(self.client, self.camera_id)
-            if self.watched and not was_watched:
-                self.hub.publish_start(self.client, self.camera_id, self.meta, self.init, self.gop)
-                return
-        if self.watched:
-            self.hub.publish_fragment(self.client, self.camera_id, self.seq, chunk.keyframe, chunk.data)
+            self.watched = self.hub.watched(self.client, self.camera_id)
+        return self.watched
 
     def metadata(self, metadata: CameraMetadata) -> None:
         """Send on a document of the camera's metadata track: always, for the camera's analytics follow them."""
@@ -512,7 +521,7 @@ class LivePublisher:
         self.meta = {**self.meta, **meta}
 
     def ended(self) -> None:
-        self.init, self.gop, self.watched, self.next_check = b"", [], False, 0.0
+        self.init, self.gop, self.watched, self.published, self.next_check = b"", [], False, False, 0.0
         self.hub.publish_end(self.client, self.camera_id)
 
 

@@ -122,7 +122,8 @@ class CameraRecorder(CameraThread):
                        segment_path=self.path_of if self.records else None,
                        on_segment=self.index_segment if self.records else None,
                        on_status=self.report_status, stop=self.stop_event,
-                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live, masker=self.masker,
+                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=self.publish_live,
+                       live_wanted=self.live_wanted, masker=self.masker,
                        unmasked=self.unmasked_copy(),
                        on_metadata=self.publish_metadata if self.reads_metadata else None,
                        audio=self.records_audio and self.records, lease_end=lambda: self.lease.valid_until,
@@ -179,7 +180,8 @@ class CameraRecorder(CameraThread):
             return None
         return UnmaskedCopy(segment_path=lambda start: self.path_of(start, unmasked=True),
                             on_segment=lambda segment: self.index_segment(segment, unmasked=True),
-                            on_live=lambda chunk: self.publish_live(chunk, self.unmasked_live))
+                            on_live=lambda chunk: self.publish_live(chunk, self.unmasked_live),
+                            live_wanted=lambda: self.live_wanted(self.unmasked_live))
 
     def path_of(self, start: datetime, unmasked: bool = False) -> Path:
         """Where a new segment goes: held apart while the lease is not confirmed."""
@@ -289,6 +291,19 @@ class CameraRecorder(CameraThread):
         else:
             self.live_failing = False
 
+    def live_wanted(self, feed: LivePublisher | None = None) -> bool:
+        """Whether anyone watches the camera live (or `feed`, its unmasked copy): live fragments are made only then.
+        Not while browsers get the H.264 sub-stream instead, nor while the fan-out is away."""
+        if self.sub_stream is not None and feed is None:
+            return False
+        try:
+            return (feed or self.live).wanted()
+        except Exception as exc:
+            if not self.live_failing:
+                log.warning("camera %s: live view unavailable: %s", self.camera_id, exc)
+            self.live_failing = True
+            return False
+
     def publish_metadata(self, metadata: CameraMetadata) -> None:
         """Hand a document of the camera's metadata track to its analytics. Placed on the live timeline only when
         viewers watch this stream (not the H.264 sub-stream of an H.265 camera, whose timeline is its own)."""
@@ -361,7 +376,7 @@ class SubStreamLive(threading.Thread):
             try:
                 record(camera.sub_url, username=camera.username or None, password=camera.password or None,
                        segment_path=None, on_segment=None, on_status=describe, stop=camera.stop_event,
-                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=publisher)
+                       read_timeout=settings.CAMERA_READ_TIMEOUT, on_live=publisher, live_wanted=publisher.wanted)
             except Exception as exc:
                 log.warning("camera %s: sub-stream for live view failed: %s", camera.camera_id, exc)
             try:

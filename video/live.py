@@ -16,6 +16,7 @@ from av.video.stream import VideoStream
 from video.audio import AudioSample, AudioTrack
 from video.muxer_output import MuxerOutput
 from video.parameter_sets import PictureFormat, apply_picture_format
+from video.sample_packets import sample_packet
 from video.timestamps import Sample
 
 # One fragment per frame (frag_every_frame) instead of one per keyframe: that is what keeps latency low.
@@ -29,13 +30,15 @@ _MUX_OPTIONS_WITH_SOUND = {"movflags": "empty_moov+default_base_moof", "frag_dur
 @dataclass(frozen=True)
 class LiveChunk:
     """The init segment (`init` True, with the stream's MSE `mime` type, and whether it has sound) or one frame's
-    fragment (of the video or the sound)."""
+    fragment (of the video or the sound). A `backlog` fragment is of a frame from before fragments were wanted (see
+    LiveMuxer): a new viewer starts with it, but it is not live."""
 
     data: bytes
     init: bool
     keyframe: bool
     mime: str = ""
     audio: bool = False
+    backlog: bool = False
 
 
 # AAC-LC, the only sound the recorder keeps.
@@ -74,16 +77,24 @@ class LiveMuxer:
     """Feeds `on_chunk` with the init segment, then a fragment per sample; starts at the first keyframe.
 
     The MP4 muxer writes a frame's fragment when the next frame arrives (it needs the duration), so each
-    fragment lags its frame by one frame interval. With `audio`, add_audio takes the sound's AAC samples."""
+    fragment lags its frame by one frame interval. With `audio`, add_audio takes the sound's AAC samples.
+
+    With `wanted` (asked at each frame), fragments are made only while it says someone wants them: remuxing every
+    frame of a camera nobody watches was the recorder's largest cost. Meanwhile the samples since the last keyframe
+    are kept (the camera's packets themselves, not copies), so that once wanted the muxer starts at once with that
+    keyframe and the frames since (their fragments marked `backlog`): a viewer still starts at once, on a new init
+    segment."""
 
     def __init__(self, video: VideoStream, on_chunk: Callable[[LiveChunk], None],
-                 audio: AudioTrack | None = None) -> None:
+                 audio: AudioTrack | None = None, wanted: Callable[[], bool] | None = None) -> None:
         self.mime = mime_type(video, audio is not None)
         self._video = video
         self._audio = audio
         self._audio_stream = None
         self._last_audio_pts: int | None = None
         self._on_chunk = on_chunk
+        self._wanted = wanted
+        self._gop: list[Sample] = []  # with `wanted`: the samples from the last keyframe on
         self._output_buffer = MuxerOutput()
         self._output: av.container.OutputContainer | None = None
         self._stream = None
@@ -92,7 +103,8 @@ class LiveMuxer:
         self._init = b""
         self._moof = b""
         self._sound = bytearray()  # fragments of sound waiting for the next video fragment
-        self._keyframes: deque[bool] = deque()  # of the samples whose fragments are not out yet
+        # Whether each sample whose fragment is not out yet is a keyframe, and of the backlog.
+        self._pending: deque[tuple[bool, bool]] = deque()
         self._picture: PictureFormat | None = None  # when the camera changed it since it was opened
 
     def change_picture(self, picture: PictureFormat) -> None:
@@ -100,33 +112,44 @@ class LiveMuxer:
         next keyframe starts with an init segment that says the new one, and viewers start over with it."""
         self.close()
         self._picture = picture
-        self._init = b""
+        self._gop = []
 
     def add(self, sample: Sample) -> None:
-        if self._output is None:
-            if not sample.is_keyframe:
+        if self._wanted is not None:
+            if sample.is_keyframe:
+                self._gop = [sample]
+            elif self._gop:
+                self._gop.append(sample)
+            if not self._wanted():
+                self.close()
                 return
-            options = _MUX_OPTIONS_WITH_SOUND if self._audio is not None else _MUX_OPTIONS
-            self._output = av.open(self._output_buffer, "w", format="mp4", options=options)
-            self._stream = self._output.add_stream_from_template(self._video)
-            self._video_track = self._stream.index + 1
-            if self._picture is not None:
-                apply_picture_format(self._stream, self._picture)
-                self.mime = mime_type(self._stream, self._audio is not None)
-            if self._audio is not None:
-                self._audio_stream = self._audio.add_stream(self._output)
-                self._last_audio_pts = None
-                self._sound = bytearray()
-            self._first_dts = sample.dts
-        packet = av.Packet(sample.data)
-        packet.dts = sample.dts - self._first_dts
-        packet.pts = sample.pts - self._first_dts
-        packet.duration = sample.duration
-        packet.time_base = self._video.time_base
-        packet.is_keyframe = sample.is_keyframe
-        packet.stream = self._stream
-        self._keyframes.append(sample.is_keyframe)
-        self._output.mux(packet)
+        if self._output is None:
+            start = self._gop or ([sample] if sample.is_keyframe else [])
+            if not start:
+                return  # a fragmented MP4 starts with a keyframe
+            self._open(start[0].dts)
+            for early in start[:-1]:
+                self._mux(early, backlog=True)
+        self._mux(sample)
+
+    def _open(self, first_dts: int) -> None:
+        options = _MUX_OPTIONS_WITH_SOUND if self._audio is not None else _MUX_OPTIONS
+        self._output = av.open(self._output_buffer, "w", format="mp4", options=options)
+        self._stream = self._output.add_stream_from_template(self._video)
+        self._video_track = self._stream.index + 1
+        if self._picture is not None:
+            apply_picture_format(self._stream, self._picture)
+            self.mime = mime_type(self._stream, self._audio is not None)
+        if self._audio is not None:
+            self._audio_stream = self._audio.add_stream(self._output)
+            self._last_audio_pts = None
+            self._sound = bytearray()
+        self._first_dts = first_dts
+        self._init = b""
+
+    def _mux(self, sample: Sample, backlog: bool = False) -> None:
+        self._pending.append((sample.is_keyframe, backlog))
+        self._output.mux(sample_packet(sample, self._stream, self._video.time_base, self._first_dts))
         self._hand_on()
 
     def add_audio(self, sample: AudioSample) -> None:
@@ -170,7 +193,8 @@ class LiveMuxer:
                     self._sound += self._moof + box
                     continue
                 data, self._sound = bytes(self._sound) + self._moof + box, bytearray()
-                self._on_chunk(LiveChunk(data, init=False, keyframe=self._keyframes.popleft()))
+                keyframe, backlog = self._pending.popleft()
+                self._on_chunk(LiveChunk(data, init=False, keyframe=keyframe, backlog=backlog))
 
     def close(self) -> None:
         if self._output is not None:

@@ -101,6 +101,7 @@ class UnmaskedCopy:
     segment_path: Callable[[datetime], Path]
     on_segment: Callable[[RecordedSegment], None]
     on_live: Callable[[LiveChunk], None] | None = None
+    live_wanted: Callable[[], bool] | None = None  # as record()'s
 
 
 def record(
@@ -115,6 +116,7 @@ def record(
     stop: threading.Event,
     read_timeout: float = 5.0,
     on_live: Callable[[LiveChunk], None] | None = None,
+    live_wanted: Callable[[], bool] | None = None,
     masker: Masker | None = None,
     unmasked: UnmaskedCopy | None = None,
     on_metadata: Callable[[CameraMetadata], None] | None = None,
@@ -131,8 +133,9 @@ def record(
     file. Segment times are the camera's clock (RTCP sender reports) when it is within
     CAMERA_CLOCK_TOLERANCE of ours, else the arrival time of the first packet, plus media time: the end of
     one segment is exactly the start of the next. `stop` is noticed at the next packet. With `on_live`,
-    each frame also goes out at once as an fMP4 fragment for live viewers (see video.live). Without
-    `segment_path` nothing is written: the stream only feeds `on_live` (an H.265 camera's H.264 sub-stream).
+    each frame also goes out at once as an fMP4 fragment for live viewers (see video.live); with `live_wanted` as
+    well, only while it says someone wants them (it is asked at each frame). Without `segment_path` nothing is
+    written: the stream only feeds `on_live` (an H.265 camera's H.264 sub-stream).
 
     With a `masker`, segments and live fragments are of the camera's video with the masks burned in, encoded as
     H.264 (from H.265 too), with the camera's timestamps and keyframes; nothing of the unmasked video is stored
@@ -183,7 +186,7 @@ def record(
             # A forward jump longer than read_timeout cannot be a real pause: we would have given up first.
             max_gap_seconds=read_timeout,
             camera_clock=urlsplit(url).scheme != "file",
-            live=LiveMuxer(output, on_live, audio=sound) if on_live else None,
+            live=LiveMuxer(output, on_live, audio=sound, wanted=live_wanted) if on_live else None,
             audio=sound,
             first_arrival=opened.first_arrival if opened else None,
         )
@@ -193,7 +196,7 @@ def record(
                 meter, video, segment_seconds=segment_seconds, segment_path=unmasked.segment_path,
                 on_segment=unmasked.on_segment, max_gap_seconds=read_timeout,
                 camera_clock=urlsplit(url).scheme != "file",
-                live=LiveMuxer(video, unmasked.on_live) if unmasked.on_live else None,
+                live=LiveMuxer(video, unmasked.on_live, wanted=unmasked.live_wanted) if unmasked.on_live else None,
                 first_arrival=opened.first_arrival if opened else None,
             ))
         metadata = _metadata_track(container, recording, on_metadata)
@@ -230,8 +233,8 @@ def record(
                     continue
                 last_arrival = arrival
                 for copy in recordings:
-                    copy.add(packet, container.start_time_realtime)
-                if (status := meter.add(packet)) is not None:
+                    copy.add(packet, container.start_time_realtime, arrival)
+                if (status := meter.add(packet, arrival)) is not None:
                     on_status(status)
         except HandedOver:
             return
@@ -307,7 +310,8 @@ class _SegmentedRecording:
 
     A keyframe that brings another picture format (new parameter sets: another resolution) starts a new segment
     whose init segment says so; one whose parameter sets are garbage is left out with its frames up to the next
-    keyframe, and a finished segment no player could read is discarded; `meter` tells the status of all three.
+    keyframe, and a finished segment no player could read is discarded (its first picture is decoded to tell, until
+    a segment of the same picture format has played); `meter` tells the status of all three.
     """
 
     def __init__(
@@ -337,9 +341,15 @@ class _SegmentedRecording:
         self._picture: PictureFormat | None = None
         self._segment_picture: PictureFormat | None = None
         self._skipping = False  # from a keyframe with damaged parameter sets to the next keyframe
+        # The picture formats (None: the stream's own) of segments that played back: a later segment with the same
+        # init segment is not decoded again to check it (6 to 8 ms of CPU per 10 s 1080p segment, some 6% of
+        # recording the camera).
+        self._playable: set[PictureFormat | None] = set()
         # What the segments hold: the camera's stream, or the masked one (same time base and timestamps).
         self._output = masked.stream if masked is not None else video
         self.time_base = video.time_base
+        # The time base as a float: Fraction arithmetic on every packet cost more than the rest of its timing.
+        self._seconds_per_tick = float(video.time_base)
         self._segment_seconds = segment_seconds
         self._segment_path = segment_path
         self._on_segment = on_segment
@@ -367,16 +377,18 @@ class _SegmentedRecording:
         self._hand_over = hand_over
         self._handed_over = False
 
-    def add(self, packet: av.Packet, camera_start_us: int | None) -> None:
-        """Take the next packet; camera_start_us is the container's start_time_realtime, None until known."""
+    def add(self, packet: av.Packet, camera_start_us: int | None, arrival: float) -> None:
+        """Take the next packet, which arrived at `arrival` (time.monotonic()); camera_start_us is the container's
+        start_time_realtime, None until known. The sample holds the packet itself, not a copy of its bytes."""
         if self._first_arrival is None:
             self._first_arrival = datetime.now(UTC)
+        pts = packet.pts
         wallclock = None
-        if camera_start_us is not None and packet.pts is not None:
-            wallclock = camera_start_us / 1e6 + float(packet.pts * self.time_base)
+        if camera_start_us is not None and pts is not None:
+            wallclock = camera_start_us / 1e6 + pts * self._seconds_per_tick
         sample = Sample(
-            packet.dts, packet.pts, packet.duration or 0, packet.is_keyframe, bytes(packet), wallclock,
-            arrival=round(time.monotonic() / self.time_base),
+            packet.dts, pts, packet.duration or 0, packet.is_keyframe, packet, wallclock,
+            arrival=round(arrival / self._seconds_per_tick),
         )
         # Masked after the repair: the decoder needs whole frames (the repair merges a keyframe sent in several
         # packets) and the encoder strictly increasing timestamps (the repair closes the camera's clock jumps).
@@ -494,7 +506,7 @@ class _SegmentedRecording:
         picture = None
         if sample.is_keyframe and self._formats is not None:
             try:
-                picture = self._formats.new_format(sample.data)
+                picture = self._formats.new_format(bytes(sample.data))
             except DamagedParameterSets:
                 self._notice("The camera sent a keyframe with damaged stream parameters (SPS/PPS); "
                              "the video up to its next keyframe was left out of the recording.")
@@ -588,7 +600,7 @@ class _SegmentedRecording:
     def _open_segment(self, sample: Sample) -> None:
         start = self._wall(sample.dts)
         self._writer = SegmentWriter(self._segment_path(start), start, self._output, self._segment_picture,
-                                     audio=self._audio)
+                                     audio=self._audio, check_playable=self._segment_picture not in self._playable)
         self._segment_first_dts = sample.dts
 
     def _close_segment(self, end_dts: int) -> None:
@@ -607,6 +619,7 @@ class _SegmentedRecording:
         except UnreadableSegment as problem:
             self._notice(str(problem))
             return
+        self._playable.add(writer.picture)
         self._on_segment(segment)
 
     def _wall(self, dts: int) -> datetime:
@@ -623,7 +636,7 @@ class _StreamMeter:
         self._masking_cost: float | None = None
         self._fps = float(video.average_rate) if video.average_rate else None
         self._bitrate: int | None = None
-        self._last_frame_at = datetime.now(UTC)
+        self._last_frame_at = time.time()  # made a datetime only for a status, not at every packet
         self._window_start = time.monotonic()
         self._frames = 0
         self._bytes = 0
@@ -652,16 +665,18 @@ class _StreamMeter:
     def picture_changed(self, picture: PictureFormat) -> None:
         self._size, self._changed = (picture.width, picture.height), True
 
-    def add(self, packet: av.Packet) -> StreamStatus | None:
-        """Count a packet; return a fresh status every STATUS_INTERVAL seconds or after a change, else None."""
-        self._last_frame_at = datetime.now(UTC)
+    def add(self, packet: av.Packet, arrival: float) -> StreamStatus | None:
+        """Count a packet that arrived at `arrival` (time.monotonic()); return a fresh status every STATUS_INTERVAL
+        seconds or after a change, else None."""
+        self._last_frame_at = time.time()
         self._bytes += packet.size
-        if packet.dts is None or packet.dts != self._last_dts:  # a keyframe may come as two packets
+        dts = packet.dts
+        if dts is None or dts != self._last_dts:  # a keyframe may come as two packets
             self._frames += 1
-            if packet.dts is not None and self._mark_dts is None:
-                self._mark_dts, self._mark_frames = packet.dts, self._frames
-        self._last_dts = packet.dts
-        elapsed = time.monotonic() - self._window_start
+            if dts is not None and self._mark_dts is None:
+                self._mark_dts, self._mark_frames = dts, self._frames
+        self._last_dts = dts
+        elapsed = arrival - self._window_start
         if elapsed >= STATUS_INTERVAL:
             self._measure(elapsed)
         elif not self._changed:
@@ -695,7 +710,7 @@ class _StreamMeter:
             height=height,
             fps=self._fps,
             bitrate=self._bitrate,
-            last_frame_at=self._last_frame_at,
+            last_frame_at=datetime.fromtimestamp(self._last_frame_at, UTC),
             masking_cost=self._masking_cost,
             notice=self._notice if time.monotonic() - self._notice_at < NOTICE_SECONDS else self._lasting_notice,
             audio=self.audio,

@@ -14,6 +14,8 @@ class Sample:
     pts: int | None
     duration: int
     is_keyframe: bool
+    # The frame's bytes: bytes, or any object that holds them behind the buffer protocol (the recorder passes the
+    # camera's packet as PyAV demuxed it, so that its bytes are not copied on their way to the muxers).
     data: bytes
     # The camera's clock (seconds since the epoch) at this frame's pts, when the camera tells it;
     # carried through untouched so the recorder can pair it with the repaired pts.
@@ -57,8 +59,8 @@ class TimestampRepair:
             self._untimed.append(sample)
             return []
         dts = sample.pts if sample.dts is None else sample.dts
-        pts = dts if sample.pts is None else sample.pts
-        sample = replace(sample, dts=dts, pts=pts)
+        if sample.dts is None or sample.pts is None:
+            sample = replace(sample, dts=dts, pts=dts if sample.pts is None else sample.pts)
         ready: list[Sample] = []
         untimed, self._untimed = self._untimed, []
         frame = sample.duration or self.frame_duration
@@ -89,12 +91,13 @@ class TimestampRepair:
     def _take(self, sample: Sample) -> list[Sample]:
         held = self._held
         if held is not None and sample.dts == held.dts:
-            if held.data.endswith(sample.data):
+            merged, part = bytes(held.data), bytes(sample.data)
+            if merged.endswith(part):
                 # The same packet sent again (a server retrying a send): merging it would corrupt the frame.
                 return []
             self._held = replace(
                 held,
-                data=held.data + sample.data,
+                data=merged + part,
                 is_keyframe=held.is_keyframe or sample.is_keyframe,
                 wallclock=held.wallclock if held.wallclock is not None else sample.wallclock,
             )
@@ -117,7 +120,8 @@ class TimestampRepair:
         self._last_dts = dts
         self._last_end = dts + duration
         self._last_arrival = sample.arrival
-        return replace(sample, dts=dts, pts=pts, duration=duration)
+        # Made directly: dataclasses.replace costs several times more, on every frame.
+        return Sample(dts, pts, duration, sample.is_keyframe, sample.data, sample.wallclock, sample.arrival)
 
     def _clock_jumped(self, step: int, arrival: int | None) -> bool:
         """Whether a step forward is longer than the time that passed between the two samples' arrivals."""
