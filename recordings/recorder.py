@@ -351,6 +351,11 @@ class CameraRecorder(CameraThread):
         except DatabaseError as exc:
             self.database_unavailable("its status is written later", exc)
             return
+        finally:
+            # A camera's thread writes every few seconds and holds no connection between: a recorder of 64 cameras
+            # held two connections a camera (this thread's and its uploader's), past PostgreSQL's default 100, and
+            # the cameras past it went unindexed.
+            connection.close()
         self.database_failing = False
         self.state = state
         if changed:

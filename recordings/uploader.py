@@ -79,6 +79,7 @@ class SegmentUploader(threading.Thread):
                 self.queued.discard(item[0].path)
                 if self.waiting.empty():
                     self.report("")
+                    connection.close()  # none held while waiting for the next segment (see CameraRecorder.set_state)
         finally:
             connection.close()
 
