@@ -80,6 +80,27 @@ def test_it_records_several_cameras_at_once(running_recorder, tmp_path):
         assert camera.fps == pytest.approx(25, rel=0.2) and camera.bitrate > 0 and camera.last_frame_at
 
 
+def test_a_recorder_of_many_cameras_holds_few_database_connections(running_recorder, tmp_path):
+    # Each camera's thread and uploader once held a connection of their own for good: 64 cameras took more than
+    # PostgreSQL's default 100 and the cameras past it went unindexed. The connections held between writes are
+    # counted while the cameras record (idle ones, other than this test's own).
+    clip = make_clip(tmp_path / "clips", width=320, height=180, fps=10, seconds=6)
+    held = """SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle'
+              AND pid <> pg_backend_pid()"""
+    with FileRtspServer(clip.parent) as files:
+        cameras = [Camera.objects.create(name=f"Aisle {i}", main_url=files.url_for(clip)) for i in range(12)]
+        for camera in cameras:
+            wait_for(lambda c=camera: len(segments_of(c)) >= 2, 90, f"two segments of {camera.name}")
+        samples = []
+        for _ in range(10):
+            with connection.cursor() as cursor:
+                cursor.execute(held)
+                samples.append(cursor.fetchone()[0])
+            threading.Event().wait(0.5)
+        running_recorder()
+    assert min(samples) < len(cameras), samples
+
+
 def test_a_lost_camera_goes_offline_leaves_a_gap_and_comes_back(running_recorder):
     with GstCamera("/door") as door:
         camera = Camera.objects.create(name="Door", main_url=door.url)
