@@ -125,6 +125,10 @@ def test_spans_go_with_their_camera(camera, admin_user):
 
 @pytest.mark.django_db
 def test_the_migration_builds_spans_of_footage_indexed_before_them(camera):
+    with connection.cursor() as cursor:
+        # Rows are checked at once from here: migrations altering their tables in this same (test) transaction,
+        # backwards and forwards, refuse pending checks (the camera's row, the segments inserted below).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     executor = MigrationExecutor(connection)
     executor.migrate([("recordings", "0007_recorded_spans")])
     with connection.cursor() as cursor:
@@ -136,8 +140,6 @@ def test_the_migration_builds_spans_of_footage_indexed_before_them(camera):
                WHERE n <> 50""",
             [camera.pk, T0],
         )
-        # Checked now: a later migration altering the table in this same (test) transaction refuses pending checks.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert kept(camera.pk) == [(at(0), at(500)), (at(510), at(1000))]
