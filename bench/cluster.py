@@ -96,7 +96,7 @@ def run_failovers(label: str, extra: dict[str, str], urls: list[str], kills: int
     from bench.soak.processes import VmsProcess
     from devices.models import Camera
     from recordings.models import RecorderProcess, Segment
-    from tests.recording_checks import wait_for
+    from tests.recording_checks import footage_gap, wait_for
 
     Camera.objects.all().delete()
     RecorderProcess.objects.all().delete()
@@ -134,7 +134,7 @@ def run_failovers(label: str, extra: dict[str, str], urls: list[str], kills: int
             for kill in range(1, kills + 1):
                 if "VMS_RECORDER_HOT_STANDBY" in extra:
                     wait_for_standbys(cameras)
-                indexed = set(Segment.objects.values_list("pk", flat=True))
+                indexed = set(Segment.objects.values_list("path", flat=True))
                 held = holders()
                 victim = max((r for r in recorders if r.running), key=lambda r: held.get(r.process.pid, 0))
                 survivor = next(r for r in recorders if r.running and r is not victim)
@@ -149,7 +149,8 @@ def run_failovers(label: str, extra: dict[str, str], urls: list[str], kills: int
                              .exists(), 120, f"a segment of camera {camera_id} after the kill")
                 gaps = []
                 for camera_id in its_cameras:
-                    gaps.append(footage_hole(list(Segment.objects.filter(camera_id=camera_id)), indexed, since))
+                    gap = footage_gap(list(Segment.objects.filter(camera_id=camera_id)), indexed, since)
+                    gaps += [] if gap is None else [gap]
                     told = [t - killed_at for t in watch.lost[camera_id] if t >= killed_at]
                     result.lost_after.append(told[0] if told else None)
                 result.gaps += gaps
@@ -180,8 +181,8 @@ def run_netns_failovers(kills: int, cameras: int, segment_seconds: float, work: 
     process started from deploy/systemd): kill -9 everything of one recorder host, in turns, and start its recorder
     again once its cameras moved. Returns the failovers (gaps as they were once the other recorded), per kill the
     seconds until the other held them all, and the gaps again at the end of the run."""
-    from tests.recording_checks import wait_for
-    from tests.standins.vms_cluster import RECORDERS, footage_gap, running_cluster
+    from tests.recording_checks import footage_gap, wait_for
+    from tests.standins.vms_cluster import RECORDERS, running_cluster
 
     result, taken_over, moves = Failovers(), [], []
     with running_cluster(work / "cluster", cameras, {"VMS_SEGMENT_SECONDS": str(segment_seconds)}) as cluster:
@@ -190,6 +191,7 @@ def run_netns_failovers(kills: int, cameras: int, segment_seconds: float, work: 
         for kill in range(1, kills + 1):
             victim, survivor = RECORDERS if kill % 2 else RECORDERS[::-1]
             moved = cluster.cameras_of(victim)
+            indexed = {camera: {segment.path for segment in cluster.segments(camera)} for camera in moved}
             killed_at = time.time()
             cluster.hosts.kill_processes(victim)
             since = epoch(killed_at)
@@ -199,8 +201,8 @@ def run_netns_failovers(kills: int, cameras: int, segment_seconds: float, work: 
             for camera in moved:
                 wait_for(lambda c=camera, t=since: cluster.segments(c, t), 120,
                          f"a segment of camera {camera} by {survivor}")
-            moves += [(camera, since) for camera in moved]
-            gaps = [footage_gap(cluster.segments(camera), since) for camera in moved]
+            moves += [(camera, indexed[camera], since) for camera in moved]
+            gaps = [footage_gap(cluster.segments(camera), indexed[camera], since) for camera in moved]
             result.gaps += [gap for gap in gaps if gap is not None]
             say(f"netns kill {kill}: {victim} -> {survivor}, taken over after {taken_over[-1]:.2f} s, gaps "
                 + ", ".join(f"{g:.2f}" for g in gaps if g is not None) + " s")
@@ -211,7 +213,7 @@ def run_netns_failovers(kills: int, cameras: int, segment_seconds: float, work: 
             result.segments += len(segments)
             result.overlaps += overlaps(segments)
         # A killed host's half-written segment is on its own disk: it is indexed when that host holds the camera again.
-        at_end = [footage_gap(cluster.segments(camera), since) for camera, since in moves]
+        at_end = [footage_gap(cluster.segments(camera), before, since) for camera, before, since in moves]
     return result, taken_over, [gap for gap in at_end if gap is not None]
 
 
@@ -226,17 +228,6 @@ def report_netns(result: Failovers, taken_over: list[float], gaps_at_end: list[f
           "once the other recorded; gap at end: after the killed hosts came back (each indexes its half-written "
           "segment when it holds that camera again). Load average "
           + " ".join(f"{load:.2f}" for load in os.getloadavg()))
-def footage_hole(segments: list, indexed_before: set[int], since: datetime) -> float:
-    """The longest hole in a camera's footage from the last segment indexed before the kill, through those indexed
-    after it (the killed recorder's rescued half-written one, what a hot standby recorded from its memory), to the
-    first that starts after the kill."""
-    segments.sort(key=lambda s: s.start)
-    first = max(i for i, s in enumerate(segments) if s.pk in indexed_before)
-    last = min(i for i, s in enumerate(segments) if s.start >= since)
-    return max((b.start - a.end).total_seconds() for a, b in zip(segments[first:last], segments[first + 1:last + 1],
-                                                                  strict=True))
-
-
 def wait_for_standbys(cameras: list) -> None:
     """Until each camera has a live standby that kept enough of it: the holder recorded two more segments since (the
     standby keeps from a few seconds after it came, once the camera told its clock)."""

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import av
 
@@ -94,6 +95,21 @@ def init_picture_size(init: bytes) -> tuple[int, int]:
     box = init[at : at + int.from_bytes(init[at : at + 4], "big")]
     # A tkhd ends with the width and height as 16.16 fixed point.
     return int.from_bytes(box[-8:-4], "big") >> 16, int.from_bytes(box[-4:], "big") >> 16
+
+
+def footage_gap(segments: list[Segment], indexed_before: set[str], since: datetime) -> float | None:
+    """The longest hole in a camera's footage around a failover at `since`: from the last segment indexed before it
+    (`indexed_before`: their paths), through those indexed after it (the killed recorder's rescued half-written one,
+    what a hot standby recorded from its memory), to the first that starts after it. None without footage on both
+    sides."""
+    segments = sorted(segments, key=lambda s: s.start)
+    before = [i for i, s in enumerate(segments) if s.path in indexed_before]
+    after = [i for i, s in enumerate(segments) if s.start >= since]
+    if not before or not after:
+        return None
+    first, last = max(before), min(after)
+    return max(((b.start - a.end).total_seconds() for a, b in zip(segments[first:last], segments[first + 1:last + 1],
+                                                                  strict=True)), default=0.0)
 
 
 def assert_no_time_twice(segments: list[Segment], tolerance: float = 0.15) -> None:

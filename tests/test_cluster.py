@@ -21,10 +21,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser import chromium_page
-from tests.recording_checks import assert_no_time_twice, ffprobe, wait_for
+from tests.recording_checks import assert_no_time_twice, ffprobe, footage_gap, wait_for
 from tests.standins.deployed_units import ROOT
 from tests.standins.object_store import missing_programs
-from tests.standins.vms_cluster import RECORDERS, Cluster, footage_gap, running_cluster
+from tests.standins.vms_cluster import RECORDERS, Cluster, running_cluster
 from tests.test_web_app import WAIT_MS, log_in
 
 pytestmark = [
@@ -50,12 +50,19 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
                 print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
 
 
-def wait_for_failover(cluster: Cluster, gone: str, taker: str, cameras: list[int], since: datetime) -> None:
-    """Wait until `taker` holds and records each of `cameras`; print each one's footage gap around `since`."""
+def indexed_paths(cluster: Cluster, cameras: list[int]) -> dict[int, set[str]]:
+    return {camera: {segment.path for segment in cluster.segments(camera)} for camera in cameras}
+
+
+def wait_for_failover(cluster: Cluster, gone: str, taker: str, indexed_before: dict[int, set[str]],
+                      since: datetime) -> None:
+    """Wait until `taker` holds and records each camera of `indexed_before` (what it had indexed before `since`);
+    print each one's footage gap."""
+    cameras = list(indexed_before)
     wait_for(lambda: set(cameras) <= set(cluster.cameras_of(taker)), 60, f"{taker} to take {gone}'s cameras")
     for camera in cameras:
         wait_for(lambda c=camera: cluster.segments(c, since), 60, f"a segment of camera {camera} by {taker}")
-        gap = footage_gap(cluster.segments(camera), since)
+        gap = footage_gap(cluster.segments(camera), indexed_before[camera], since)
         print(f"camera {camera}: {gone} -> {taker}, footage gap " + (f"{gap:.2f} s" if gap is not None else "-"))
 
 
@@ -67,20 +74,20 @@ def test_both_recorder_hosts_record_their_share_of_the_cameras(cluster):
 
 def test_a_killed_recorder_hosts_cameras_are_recorded_by_the_other(cluster):
     wait_for(cluster.shared, 120, "the cameras shared")
-    moved = cluster.cameras_of("rec-a")
+    indexed = indexed_paths(cluster, cluster.cameras_of("rec-a"))
     cluster.hosts.kill_processes("rec-a")  # kill -9, everything of the host
-    wait_for_failover(cluster, "rec-a", "rec-b", moved, timezone.now())
+    wait_for_failover(cluster, "rec-a", "rec-b", indexed, timezone.now())
     cluster.start_recorder("rec-a")
     wait_for(cluster.shared, 120, "the cameras shared again once rec-a is back")
 
 
 def test_a_cut_off_recorder_hosts_cameras_go_to_the_other_and_nothing_is_indexed_twice(cluster):
     wait_for(cluster.shared, 120, "the cameras shared")
-    moved = cluster.cameras_of("rec-b")
+    indexed = indexed_paths(cluster, cluster.cameras_of("rec-b"))
     cluster.hosts.cut("rec-b")
     cut_at = timezone.now()
     try:
-        wait_for_failover(cluster, "rec-b", "rec-a", moved, cut_at)
+        wait_for_failover(cluster, "rec-b", "rec-a", indexed, cut_at)
     finally:
         cluster.hosts.mend("rec-b")
     mended_at = timezone.now()

@@ -106,14 +106,6 @@ def shared_secrets() -> dict[str, bytes]:
             "/etc/vms/storage_secret_key": SECRET_KEY.encode()}
 
 
-def footage_gap(segments: list[Segment], since: datetime) -> float | None:
-    """Seconds between a camera's last footage from before `since` and its first segment starting after it (None:
-    no footage from before)."""
-    before = max((s.end for s in segments if s.start < since), default=None)
-    after = min(s.start for s in segments if s.start >= since)
-    return None if before is None else (after - before).total_seconds()
-
-
 @contextmanager
 def running_cluster(folder: Path, cameras: int, tuning: dict[str, str]) -> Iterator[Cluster]:
     """The cluster with `cameras` stand-in cameras added through the API, its files and logs in `folder`; `tuning`
