@@ -22,15 +22,17 @@ from recordings import unmasked
 from recordings.leases import CameraThread, LeasingProcess
 from recordings.live import LivePublisher, hub
 from recordings.models import Segment
-from recordings.segment_files import camera_directory, held_files, segment_path
+from recordings.segment_files import camera_directory, held_files, rescued_path, segment_path
 from recordings.standby import StandingBy
-from recordings.uploader import SegmentUploader, keeps_local_copy, segment_key
+from recordings.uploader import OPEN, SegmentUploader, keeps_local_copy, segment_key
+from storage import StoreUnavailable
+from storage.configured import recordings_store
 from video.buffered_stream import BufferedStream
 from video.live import LiveChunk
 from video.masking import Masker, PrivacyMask, color_from_hex
 from video.probe import StreamError
 from video.recording import CameraMetadata, StreamStatus, UnmaskedCopy, record
-from video.segments import PART_SUFFIX, RecordedSegment, describe_segment, recover_partial
+from video.segments import PART_SUFFIX, RecordedSegment, describe_segment, part_path_of, recover_partial
 from video.source import open_stream
 
 log = logging.getLogger(__name__)
@@ -184,8 +186,13 @@ class CameraRecorder(CameraThread):
                             live_wanted=lambda: self.live_wanted(self.unmasked_live))
 
     def path_of(self, start: datetime, unmasked: bool = False) -> Path:
-        """Where a new segment goes: held apart while the lease is not confirmed."""
-        return segment_path(self.camera_id, start, unmasked, held=not self.lease.valid())
+        """Where a new segment goes: held apart while the lease is not confirmed (and then not put into the store
+        piece by piece: its time may be another recorder's)."""
+        held = not self.lease.valid()
+        path = segment_path(self.camera_id, start, unmasked, held=held)
+        if not held:
+            self.uploader.begin(path, unmasked)
+        return path
 
     def recover_interrupted_segments(self) -> None:
         """Store and index what a killed recorder, or a full disk, left half-written for this camera, and the
@@ -210,6 +217,48 @@ class CameraRecorder(CameraThread):
                 if segment is not None and self.index_unless_covered(segment, copy):
                     log.info("camera %s: recovered interrupted segment %s", self.camera_id, segment.path.name)
             self.recover_held_segments(copy)
+            try:
+                self.recover_open_segments(copy)
+            except StoreUnavailable as exc:
+                log.warning("camera %s: the segments another recorder left open in the store wait for its next "
+                            "start: %s", self.camera_id, exc)
+
+    def recover_open_segments(self, unmasked: bool) -> None:
+        """Index what a recorder on another host had put into the store of the segment it was writing when it died
+        or was cut off (recordings.uploader: its pieces), up to its last complete fragment, where no indexed footage
+        covers its time. Named apart (`.rescued.mp4`): that recorder, if it comes back, may still hold the whole
+        file and must not overwrite this one. Pieces of segments indexed since, or rescued here, are deleted."""
+        store = recordings_store()
+        directory = camera_directory(self.camera_id, unmasked)
+        if store.local_path(directory.name) == directory:
+            return  # the store is this disk: the .part files are here (recover_interrupted_segments)
+        pieces: dict[str, list[tuple[int, str]]] = {}
+        prefix = f"{directory.name}/{OPEN}/"
+        for key in store.keys(prefix):
+            name, _, offset = key.removeprefix(prefix).rpartition("/")
+            pieces.setdefault(name, []).append((int(offset), key))
+        for name, found in sorted(pieces.items()):
+            final = directory / name
+            if any(self.uploader.has(p) or p.exists() for p in (final, part_path_of(final), rescued_path(final))):
+                continue  # on this disk: handed to the uploader, which deletes the pieces once it is indexed
+            segment = None
+            if not Segment.objects.filter(path=segment_key(final)).exists():
+                segment = self.rescue_from_pieces(final, sorted(found))
+            if segment is not None and self.index_unless_covered(segment, unmasked):
+                log.info("camera %s: rescued %s from the store", self.camera_id, segment.path.name)
+            else:
+                store.delete_under(f"{prefix}{name}/")
+
+    def rescue_from_pieces(self, final: Path, pieces: list[tuple[int, str]]) -> RecordedSegment | None:
+        """The segment its pieces hold from its start to the first one missing, up to its last complete fragment."""
+        part = part_path_of(rescued_path(final))
+        part.parent.mkdir(parents=True, exist_ok=True)
+        with open(part, "wb") as file:
+            for offset, key in pieces:
+                if offset != file.tell():
+                    break
+                file.write(recordings_store().read(key))
+        return recover_partial(part)
 
     def recover_held_segments(self, unmasked: bool) -> None:
         """Index the segments a recorder held while its lease was not confirmed and could not index before it

@@ -10,6 +10,8 @@ from django.conf import settings
 # Segments recorded while the lease of the camera could not be confirmed (the database out of reach: restarting, or
 # this node cut off while another took the camera over) wait here, apart from those that recovery indexes.
 HELD = "held"
+# The end of the name of a segment rescued from what a recorder on another host put into the store of it (its pieces).
+RESCUED = ".rescued.mp4"
 
 
 def camera_directory(camera_id: int, unmasked: bool = False) -> Path:
@@ -23,6 +25,17 @@ def segment_path(camera_id: int, start: datetime, unmasked: bool = False, held: 
     start = start.astimezone(UTC)
     directory = camera_directory(camera_id, unmasked)
     return (directory / HELD if held else directory) / f"{start:%Y-%m-%d}" / f"{start:%H%M%S.%f}.mp4"
+
+
+def rescued_path(final: Path) -> Path:
+    """Where a segment rescued from the pieces another recorder put into the store goes: beside the name that
+    recorder gave it, never on it (back again, it may still hold the whole file, and upload it)."""
+    return final.with_name(final.name.removesuffix(".mp4") + RESCUED)
+
+
+def original_path(path: Path) -> Path:
+    """The name the recorder that wrote it gave a segment (`path` itself, unless it is a rescued one)."""
+    return path.with_name(path.name.removesuffix(RESCUED) + ".mp4") if path.name.endswith(RESCUED) else path
 
 
 def held_files(camera_id: int, unmasked: bool) -> list[Path]:

@@ -1,7 +1,13 @@
 """Each finished segment of a camera goes from the recorder's disk into the recordings store, checked whole, and only
 then into the index; then the recorder's copy goes (unless it is the store's own file). A thread per camera, apart
 from the camera's packets: a store or database outage holds the segments on the disk, in order, and the camera goes on
-recording; the camera's `storage_error` says so until they are all in."""
+recording; the camera's `storage_error` says so until they are all in.
+
+Where the store is not this disk (an object store, another host's folder), what the camera's recorder has written of
+the segment it is writing goes up too, a piece about every OPEN_SEGMENT_UPLOAD_SECONDS: if this host dies, the
+recorder that takes the camera over rescues the segment from those pieces (recordings.recorder), so the footage ends
+about a second before the death rather than where the last finished segment did. The pieces go once the segment is
+indexed."""
 
 from __future__ import annotations
 
@@ -19,11 +25,11 @@ from devices.models import Camera
 from devices.status import publish_status
 from recordings.leases import Lease
 from recordings.models import Segment
-from recordings.segment_files import is_held, segment_path
+from recordings.segment_files import is_held, original_path, segment_path
 from recordings.services import index_segments
 from storage import StoreUnavailable
 from storage.configured import recordings_store
-from video.segments import RecordedSegment
+from video.segments import PART_SUFFIX, RecordedSegment, part_path_of
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +37,21 @@ log = logging.getLogger(__name__)
 class LeaseUnconfirmed(Exception):
     """A held segment waits: the recorder's lease of the camera is not confirmed yet."""
 FIRST_RETRY_SECONDS = 1.0
+# Where, under a camera's folder of the store, the pieces of the segments being written wait: <camera>/open/<day>/
+# <time>.mp4/<offset of the piece in the file, 12 digits>.
+OPEN = "open"
 
 
 def segment_key(local: Path) -> str:
     """The index's and the store's name of a segment written at `local`: its path under the recordings folder."""
     return str(local.relative_to(settings.RECORDINGS_ROOT))
+
+
+def open_segment_prefix(local: Path) -> str:
+    """Where the pieces of the segment being written at `local` (its final name, or the name of the segment another
+    recorder rescued from them) wait in the store."""
+    camera, rest = segment_key(original_path(local)).split("/", 1)
+    return f"{camera}/{OPEN}/{rest}/"
 
 
 def keeps_local_copy(local: Path) -> bool:
@@ -55,11 +71,21 @@ class SegmentUploader(threading.Thread):
         self.queued: set[Path] = set()
         self.finishing = threading.Event()
         self.problem = ""
+        # Per copy (masked or unmasked), the .part being written and how many of its bytes are in the store.
+        self.writing: dict[bool, tuple[Path, int]] = {}
+        self.writing_lock = threading.Lock()
 
     def add(self, segment: RecordedSegment, unmasked: bool = False) -> None:
         """Take a finished segment (from the packet path: never blocks)."""
         self.queued.add(segment.path)
         self.waiting.put((segment, unmasked))
+
+    def begin(self, local: Path, unmasked: bool = False) -> None:
+        """The camera's recorder starts writing a segment to be named `local` (from the packet path: never blocks on
+        the store): its pieces go up from now on, when the store is not this disk."""
+        if settings.OPEN_SEGMENT_UPLOAD_SECONDS and not keeps_local_copy(local):
+            with self.writing_lock:
+                self.writing[unmasked] = (part_path_of(local), 0)
 
     def has(self, local: Path) -> bool:
         """Whether the segment at `local` waits here already (recovery must not add it twice)."""
@@ -73,7 +99,7 @@ class SegmentUploader(threading.Thread):
 
     def run(self) -> None:
         try:
-            while (item := self.waiting.get()) is not None:
+            while (item := self.next_segment()) is not None:
                 if not self.store_until_done(*item):
                     break
                 self.queued.discard(item[0].path)
@@ -82,6 +108,38 @@ class SegmentUploader(threading.Thread):
                     connection.close()  # none held while waiting for the next segment (see CameraRecorder.set_state)
         finally:
             connection.close()
+
+    def next_segment(self) -> tuple[RecordedSegment, bool] | None:
+        """The next finished segment (None: stop), uploading the pieces of the open ones while none comes."""
+        while True:
+            try:
+                return self.waiting.get(timeout=settings.OPEN_SEGMENT_UPLOAD_SECONDS or None)
+            except queue.Empty:
+                self.upload_open_pieces()
+
+    def upload_open_pieces(self) -> None:
+        """Put what was written of each open segment since the last piece into the store, as a piece of its own.
+        A store away for now loses nothing: the next piece starts where the last stored one ended."""
+        with self.writing_lock:
+            writing = list(self.writing.items())
+        for unmasked, (part, stored) in writing:
+            try:
+                with open(part, "rb") as file:
+                    file.seek(stored)
+                    piece = file.read()
+            except FileNotFoundError:
+                continue  # finished: the whole file comes through the queue
+            if not piece:
+                continue
+            final = part.with_name(part.name.removesuffix(PART_SUFFIX))
+            try:
+                recordings_store().put_bytes(f"{open_segment_prefix(final)}{stored:012d}", piece)
+            except StoreUnavailable as exc:
+                log.debug("camera %s: a piece of the open segment waits: %s", self.camera_id, exc)
+                continue
+            with self.writing_lock:
+                if self.writing.get(unmasked, (None,))[0] == part:
+                    self.writing[unmasked] = (part, stored + len(piece))
 
     def store_until_done(self, segment: RecordedSegment, unmasked: bool) -> bool:
         """Upload and index one segment, trying again after a doubling pause; False when the camera stopped first."""
@@ -123,10 +181,6 @@ class SegmentUploader(threading.Thread):
             indexed = self.lease().fenced(index_segments, segments=[Segment(
                 camera_id=self.camera_id, start=segment.start, end=segment.end, duration=segment.duration,
                 size=segment.size, sha256=segment.sha256, init_size=segment.init_size, unmasked=unmasked, path=key)])
-        except DatabaseError:
-            if held:  # back to where it waits, until the database answers
-                segment.path.rename(segment_path(self.camera_id, segment.start, unmasked, held=True))
-            raise
         except IntegrityError:
             # Indexed already (the connection broke after the commit), or the camera was deleted meanwhile.
             if not Segment.objects.filter(path=key).exists():
@@ -134,11 +188,25 @@ class SegmentUploader(threading.Thread):
                 segment.path.unlink(missing_ok=True)
                 self.on_camera_gone()
                 return
+            indexed = True
+        except DatabaseError:
+            if held:  # back to where it waits, until the database answers
+                segment.path.rename(segment_path(self.camera_id, segment.start, unmasked, held=True))
+            raise
         if not indexed:
             self.left_out(segment, key, held)
             return
         if not keeps_local_copy(segment.path):
+            self.forget_open_pieces(segment.path)
             segment.path.unlink(missing_ok=True)
+
+    def forget_open_pieces(self, local: Path) -> None:
+        """Delete the pieces of a segment that is indexed whole now (left behind: the next rescue deletes them)."""
+        try:
+            recordings_store().delete_under(open_segment_prefix(local))
+        except StoreUnavailable as exc:
+            log.warning("camera %s: the pieces of %s stay in the store until the camera's next start: %s",
+                        self.camera_id, local.name, exc)
 
     def left_out(self, segment: RecordedSegment, key: str, held: bool) -> None:
         """The database says another recorder holds the camera now, and the segment's time may be its own: it stays

@@ -28,6 +28,10 @@ class Store(Protocol):
         """Make the store hold the finished file `local` under `key`, checked whole against `sha256`; `local` is
         left where it is (it may be the store's own file already). StoreUnavailable when it could not."""
 
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Make the store hold `data` (a small piece, such as what a recorder wrote of the segment it is writing)
+        under `key`, whole or not at all. StoreUnavailable when it could not."""
+
     def open(self, key: str) -> BinaryIO:
         """The file for reading, seekable; bytes are fetched as they are read."""
 

@@ -46,6 +46,19 @@ class FilesystemStore:
         finally:
             partial.unlink(missing_ok=True)
 
+    def put_bytes(self, key: str, data: bytes) -> None:
+        target = self.path(key)
+        partial = target.with_name(target.name + ".incoming")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as file:
+                file.write(data)
+                os.fsync(file.fileno())
+            os.replace(partial, target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreUnavailable(f"cannot write {key} into {self.root}: {exc.strerror or exc}") from exc
+
     @staticmethod
     def _copy_checked(local: Path, partial: Path, sha256: str) -> None:
         with open(local, "rb") as source, open(partial, "xb") as copy:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditAction, AuditEntry
@@ -27,10 +28,11 @@ from storage import ChecksumMismatch
 from storage.configured import exports_store, recordings_store
 from tests.conftest import api_key_for, client_for, grant
 from tests.factories import record_run
-from tests.recording_checks import assert_contiguous, ffprobe, running, wait_for
+from tests.recording_checks import assert_contiguous, assert_no_time_twice, ffprobe, running, wait_for
 from tests.standins.rtsp_servers import GstCamera
+from tests.test_failover import FAST_FAILOVER, Cluster, segments_of, segments_since
 from tests.test_video_segments import segments_from_clip
-from tests.web_server import web_server
+from tests.web_server import server_env, web_server
 from video.pattern_clip import make_clip
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rtsp]
@@ -117,6 +119,39 @@ def test_segments_a_killed_recorder_left_on_its_disk_are_uploaded_and_indexed_on
     segments = list(Segment.objects.filter(camera=camera).order_by("start"))
     assert [s.sha256 for s in segments] == [s.sha256 for s in left]
     assert_stored_whole(s3_recordings, segments)
+
+
+def test_the_segment_a_dead_host_was_writing_is_rescued_from_the_store_by_the_recorder_that_takes_its_camera(
+        s3_recordings, tmp_path):
+    """Two recorder hosts (each its own disk) and one bucket: the one recording the camera is killed mid-segment.
+    The other takes the camera, and first indexes the segment the dead one was writing from the pieces of it the dead
+    one had put into the bucket (the dead host's disk is out of its reach): the footage goes on to about a second
+    before the kill, not only to the end of the last finished segment."""
+    cluster = Cluster(server_env(tmp_path / "host-a", **FAST_FAILOVER, **s3_recordings.env), tmp_path,
+                      tmp_path / "host-a")
+    try:
+        with GstCamera("/quay", width=640, height=360) as quay:
+            camera = Camera.objects.create(name="Quay", main_url=quay.url)
+            first = cluster.start()
+            wait_for(lambda: len(segments_of(camera)) >= 2, 60, "two segments from the first host")
+            pieces = f"site/recordings/{camera.pk}/open/"
+            wait_for(lambda: len({k.rsplit("/", 1)[0] for k in s3_recordings.keys(pieces)}) == 1
+                     and len(s3_recordings.keys(pieces)) >= 2, 30, "two pieces of the segment being written")
+            cluster.kill(first)
+            killed_at = timezone.now()
+            cluster.start(VMS_MEDIA_ROOT=str(tmp_path / "host-b"))
+            wait_for(lambda: segments_since(camera, killed_at), 60, "a segment from the other host")
+    finally:
+        cluster.stop_all()
+    segments = segments_of(camera)
+    rescued = [i for i, s in enumerate(segments) if s.path.endswith(".rescued.mp4")]
+    assert len(rescued) == 1, [s.path for s in segments]
+    before, segment = segments[rescued[0] - 1], segments[rescued[0]]
+    assert abs((segment.start - before.end).total_seconds()) < 0.2, "the rescued segment goes on from the last one"
+    assert segment.start < killed_at and segment.duration > 0
+    assert_no_time_twice(segments)
+    assert_stored_whole(s3_recordings, segments)
+    assert [k for k in s3_recordings.keys() if "/open/" in k] == [], "the pieces go once their segment is indexed"
 
 
 @pytest.fixture

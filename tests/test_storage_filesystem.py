@@ -48,3 +48,10 @@ def test_from_another_filesystem_it_is_copied_and_checked(small_disk, segment):
     assert store.local_path(KEY).stat().st_ino != segment[0].stat().st_ino
     store.delete_under("3/")
     assert not store.exists(KEY)
+
+
+def test_a_piece_of_a_segment_being_written_is_kept_whole(tmp_path):
+    store = FilesystemStore(tmp_path / "store")
+    store.put_bytes("3/open/2026-12-05/081500.000000.mp4/000000000000", b"ftyp first fragment")
+    assert store.read("3/open/2026-12-05/081500.000000.mp4/000000000000") == b"ftyp first fragment"
+    assert list(store.keys("3/open/")) == ["3/open/2026-12-05/081500.000000.mp4/000000000000"]

@@ -279,6 +279,9 @@ if COLD_STORAGE is not None:
                                           "schedule": env_float("VMS_TIER_MOVE_EVERY", 60.0, 5.0)}
 # A recorder that cannot upload keeps the segments on its disk and tries again after a pause that doubles up to this.
 STORAGE_RETRY_MAX_SECONDS = env_float("VMS_STORAGE_RETRY_MAX_SECONDS", 30.0, minimum=1.0)
+# Where the store is not the recorder's disk, what it wrote of the segment it is writing goes up about this often (0:
+# never), so that a recorder taking over a dead host's camera rescues all but the last moments of it.
+OPEN_SEGMENT_UPLOAD_SECONDS = env_float("VMS_OPEN_SEGMENT_UPLOAD_SECONDS", 1.0, minimum=0.0)
 SIGNING_KEY_FILE = env_path("VMS_SIGNING_KEY_FILE", DATA_ROOT / "signing_key.pem")
 EXPORT_MAX_SECONDS = env_float("VMS_EXPORT_MAX_SECONDS", 3 * 3600.0, minimum=1.0)
 # "self": the requester approves their own export by rendering it; "other": someone else must (four eyes).
