@@ -212,7 +212,8 @@ def run_netns_failovers(kills: int, cameras: int, segment_seconds: float, work: 
             segments = cluster.segments(camera)
             result.segments += len(segments)
             result.overlaps += overlaps(segments)
-        # A killed host's half-written segment is on its own disk: it is indexed when that host holds the camera again.
+        # What the pieces in the store did not hold of a killed host's open segment is on its disk: it is indexed only
+        # if that host holds the camera again, and only where nothing covers its time.
         at_end = [footage_gap(cluster.segments(camera), before, since) for camera, before, since in moves]
     return result, taken_over, [gap for gap in at_end if gap is not None]
 
@@ -225,8 +226,8 @@ def report_netns(result: Failovers, taken_over: list[float], gaps_at_end: list[f
     print(f"{len(taken_over):>5} {len(result.gaps):>5} {figures(taken_over):>28} {figures(result.gaps):>21} "
           f"{figures(gaps_at_end):>14} {result.overlaps:>6}/{result.segments}")
     print("taken over: from the kill until the other recorder host held all its cameras (polled every 50 ms). gap: "
-          "once the other recorded; gap at end: after the killed hosts came back (each indexes its half-written "
-          "segment when it holds that camera again). Load average "
+          "once the other recorded (with the killed host's open segment rescued from its pieces in the store); gap "
+          "at end: the same at the end of the run, after the killed hosts came back. Load average "
           + " ".join(f"{load:.2f}" for load in os.getloadavg()))
 def wait_for_standbys(cameras: list) -> None:
     """Until each camera has a live standby that kept enough of it: the holder recorded two more segments since (the
