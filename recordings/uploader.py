@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -74,6 +75,7 @@ class SegmentUploader(threading.Thread):
         # Per copy (masked or unmasked), the .part being written and how many of its bytes are in the store.
         self.writing: dict[bool, tuple[Path, int]] = {}
         self.writing_lock = threading.Lock()
+        self.pieces_due = 0.0  # time.monotonic() when the next pieces go up
 
     def add(self, segment: RecordedSegment, unmasked: bool = False) -> None:
         """Take a finished segment (from the packet path: never blocks)."""
@@ -110,12 +112,17 @@ class SegmentUploader(threading.Thread):
             connection.close()
 
     def next_segment(self) -> tuple[RecordedSegment, bool] | None:
-        """The next finished segment (None: stop), uploading the pieces of the open ones while none comes."""
+        """The next finished segment (None: stop); the open ones' pieces go up whenever they are due, between
+        segments too, so that a backlog (a slow store) does not hold them back."""
+        every = settings.OPEN_SEGMENT_UPLOAD_SECONDS
         while True:
-            try:
-                return self.waiting.get(timeout=settings.OPEN_SEGMENT_UPLOAD_SECONDS or None)
-            except queue.Empty:
+            if every and time.monotonic() >= self.pieces_due:
                 self.upload_open_pieces()
+                self.pieces_due = time.monotonic() + every
+            try:
+                return self.waiting.get(timeout=max(self.pieces_due - time.monotonic(), 0.01) if every else None)
+            except queue.Empty:
+                continue
 
     def upload_open_pieces(self) -> None:
         """Put what was written of each open segment since the last piece into the store, as a piece of its own.
