@@ -30,7 +30,7 @@ from recordings.segment_files import is_held, original_path, segment_path
 from recordings.services import index_segments
 from storage import StoreUnavailable
 from storage.configured import recordings_store
-from video.segments import PART_SUFFIX, RecordedSegment, part_path_of
+from video.segments import RecordedSegment, part_path_of
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class SegmentUploader(threading.Thread):
         self.queued: set[Path] = set()
         self.finishing = threading.Event()
         self.problem = ""
-        # Per copy (masked or unmasked), the .part being written and how many of its bytes are in the store.
+        # Per copy (masked or unmasked), the segment being written (its final name) and how many bytes are in the store.
         self.writing: dict[bool, tuple[Path, int]] = {}
         self.writing_lock = threading.Lock()
         self.pieces_due = 0.0  # time.monotonic() when the next pieces go up
@@ -87,7 +87,7 @@ class SegmentUploader(threading.Thread):
         the store): its pieces go up from now on, when the store is not this disk."""
         if settings.OPEN_SEGMENT_UPLOAD_SECONDS and not keeps_local_copy(local):
             with self.writing_lock:
-                self.writing[unmasked] = (part_path_of(local), 0)
+                self.writing[unmasked] = (local, 0)
 
     def has(self, local: Path) -> bool:
         """Whether the segment at `local` waits here already (recovery must not add it twice)."""
@@ -129,24 +129,23 @@ class SegmentUploader(threading.Thread):
         A store away for now loses nothing: the next piece starts where the last stored one ended."""
         with self.writing_lock:
             writing = list(self.writing.items())
-        for unmasked, (part, stored) in writing:
+        for unmasked, (final, stored) in writing:
             try:
-                with open(part, "rb") as file:
+                with open(part_path_of(final), "rb") as file:
                     file.seek(stored)
                     piece = file.read()
             except FileNotFoundError:
                 continue  # finished: the whole file comes through the queue
             if not piece:
                 continue
-            final = part.with_name(part.name.removesuffix(PART_SUFFIX))
             try:
                 recordings_store().put_bytes(f"{open_segment_prefix(final)}{stored:012d}", piece)
             except StoreUnavailable as exc:
                 log.debug("camera %s: a piece of the open segment waits: %s", self.camera_id, exc)
                 continue
             with self.writing_lock:
-                if self.writing.get(unmasked, (None,))[0] == part:
-                    self.writing[unmasked] = (part, stored + len(piece))
+                if self.writing.get(unmasked, (None,))[0] == final:
+                    self.writing[unmasked] = (final, stored + len(piece))
 
     def store_until_done(self, segment: RecordedSegment, unmasked: bool) -> bool:
         """Upload and index one segment, trying again after a doubling pause; False when the camera stopped first."""
